@@ -1,0 +1,318 @@
+/* binomial.c: the binomial family.  Row i holds s_i successes out of n_i trials, n_i either a
+ * data column or one constant (option "trials"); component k has success probability p_k.
+ *
+ *   log p(s | n, p_k) = log C(n, s) + s log p_k + (n - s) log(1 - p_k)
+ *
+ * The log C(n, s) term is included, so the log-likelihood is that of the counts; it shifts the
+ * log-likelihood by a constant that does not depend on the parameters (R's flexmix with
+ * FLXMRglm(family = "binomial") includes it too; Do and Batzoglou's two-coin figures leave it out).
+ *
+ * Statistics of component k under weighted responsibilities r_ik (4 doubles):
+ *   R_k = sum r_ik,  S_k = sum r_ik s_i,  F_k = sum r_ik (n_i - s_i),  C_k = sum r_ik log C(n_i, s_i)
+ * M-step: p_k = S_k / (S_k + F_k).  Expected complete log-likelihood:
+ *   sum_k C_k + S_k log p_k + F_k log(1 - p_k),   with 0 log 0 = 0.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_sf_gamma.h>
+#include <mixem/family.h>
+
+enum { R, S, F, C, NSTAT };
+
+struct mixem_params {
+  size_t k, d;
+  size_t s_col;          /* column of successes */
+  int n_col;             /* column of trials, or -1 */
+  double n_const;        /* trials when n_col < 0 */
+  double n_sample;       /* trials used by sample() when n_col >= 0 */
+  double *p;             /* k success probabilities */
+};
+
+static const mixem_option_info options[] = {
+  { "trials", "number of trials: the name of a data column, or one number for every row", NULL },
+  { "sample_trials", "trials per drawn sample when 'trials' is a column (default: the rounded "
+                     "mean number of trials of the fitted data)", NULL },
+  { NULL, NULL, NULL }
+};
+
+static const char *const init_methods[] = { "random_resp", "random", NULL };
+
+static gboolean
+parse_count (const char *text, double *out)
+{
+  char *end = NULL;
+  double v = g_ascii_strtod (text, &end);
+  if (end == text || *end != '\0' || !isfinite (v) || v < 0 || v != floor (v))
+    return FALSE;
+  *out = v;
+  return TRUE;
+}
+
+static mixem_params *
+params_new (const mixem_spec *spec, GError **error)
+{
+  const char *trials = mixem_options_get (spec->options, "trials");
+  const char *st = mixem_options_get (spec->options, "sample_trials");
+  mixem_params *p = g_new0 (mixem_params, 1);
+  p->k = spec->k;
+  p->d = spec->d;
+  p->n_col = -1;
+  p->p = g_new0 (double, spec->k);
+  if (!trials) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "binomial: the option 'trials' is required (a column name, or one number)");
+    goto fail;
+  }
+  for (size_t j = 0; j < spec->d; j++)
+    if (strcmp (spec->names[j], trials) == 0)
+      p->n_col = (int) j;
+  if (p->n_col >= 0) {
+    if (spec->d != 2) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   "binomial: with trials in column '%s' the data need exactly 2 columns "
+                   "(successes, trials), not %zu", trials, spec->d);
+      goto fail;
+    }
+    p->s_col = p->n_col == 0 ? 1 : 0;
+  } else {
+    if (!parse_count (trials, &p->n_const)) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   "binomial: 'trials' = '%s' is neither a column nor a whole number >= 0", trials);
+      goto fail;
+    }
+    if (spec->d != 1) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   "binomial: with a constant number of trials the data need exactly 1 column "
+                   "(successes), not %zu", spec->d);
+      goto fail;
+    }
+    p->s_col = 0;
+  }
+  if (st && !parse_count (st, &p->n_sample)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "binomial: 'sample_trials' = '%s' is not a whole number >= 0", st);
+    goto fail;
+  }
+  if (!st)
+    p->n_sample = -1;   /* set by the M-step */
+  return p;
+fail:
+  g_free (p->p);
+  g_free (p);
+  return NULL;
+}
+
+static mixem_params *
+params_copy (const mixem_params *p)
+{
+  mixem_params *c = g_memdup2 (p, sizeof *p);
+  c->p = g_memdup2 (p->p, p->k * sizeof (double));
+  return c;
+}
+
+static void
+params_free (mixem_params *p)
+{
+  if (!p)
+    return;
+  g_free (p->p);
+  g_free (p);
+}
+
+static double
+trials_of (const mixem_params *p, const double *row)
+{
+  return p->n_col >= 0 ? row[p->n_col] : p->n_const;
+}
+
+static gboolean
+check_data (const mixem_params *p, const mixem_block *b, GError **error)
+{
+  for (size_t i = 0; i < b->n; i++) {
+    const double *row = b->x + i * b->d;
+    const double s = row[p->s_col], n = trials_of (p, row);
+    if (p->n_col >= 0 && (n < 0 || n != floor (n))) {
+      mixem_set_cell_error (error, b, i, p->n_col, "trials must be a whole number >= 0 (got %g)",
+                            n);
+      return FALSE;
+    }
+    if (s < 0 || s != floor (s)) {
+      mixem_set_cell_error (error, b, i, p->s_col,
+                            "successes must be a whole number >= 0 (got %g)", s);
+      return FALSE;
+    }
+    if (s > n) {
+      mixem_set_cell_error (error, b, i, p->s_col, "%g successes out of %g trials", s, n);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* log C(n, s) for whole numbers 0 <= s <= n (checked by check_data). */
+static double
+log_choose (double n, double s)
+{
+  return gsl_sf_lngamma (n + 1.0) - gsl_sf_lngamma (s + 1.0) - gsl_sf_lngamma (n - s + 1.0);
+}
+
+/* a log b with 0 log 0 = 0, so that p = 0 or 1 stays exact where the data allow it. */
+static double
+xlogy (double a, double b)
+{
+  return a == 0.0 ? 0.0 : a * log (b);
+}
+
+static void
+log_density (const mixem_params *p, const mixem_block *b, double *out)
+{
+  for (size_t i = 0; i < b->n; i++) {
+    const double *row = b->x + i * b->d;
+    const double s = row[p->s_col], n = trials_of (p, row), lc = log_choose (n, s);
+    for (size_t k = 0; k < p->k; k++)
+      out[i * p->k + k] = lc + xlogy (s, p->p[k]) + xlogy (n - s, 1.0 - p->p[k]);
+  }
+}
+
+static size_t
+stats_size (const mixem_params *p)
+{
+  return NSTAT * p->k;
+}
+
+static void
+accumulate (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
+{
+  for (size_t i = 0; i < b->n; i++) {
+    const double *row = b->x + i * b->d;
+    const double s = row[p->s_col], n = trials_of (p, row), lc = log_choose (n, s);
+    for (size_t k = 0; k < p->k; k++) {
+      const double rik = r[i * p->k + k];
+      double *st = stats + NSTAT * k;
+      st[R] += rik;
+      st[S] += rik * s;
+      st[F] += rik * (n - s);
+      st[C] += rik * lc;
+    }
+  }
+}
+
+static gboolean
+maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
+{
+  double rs = 0.0, ts = 0.0;
+  for (size_t k = 0; k < p->k; k++) {
+    const double *st = stats + NSTAT * k;
+    rs += st[R];
+    ts += st[S] + st[F];
+    if (fixed && fixed[k])
+      continue;
+    if (!(st[S] + st[F] > 0.0)) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                   "binomial: component %zu has no trials left (weight %g): it is empty", k + 1,
+                   st[R]);
+      return FALSE;
+    }
+    p->p[k] = st[S] / (st[S] + st[F]);
+  }
+  if (p->n_col >= 0 && rs > 0.0 && p->n_sample < 0)
+    p->n_sample = round (ts / rs);
+  return TRUE;
+}
+
+static double
+expected_loglik (const mixem_params *p, const double *stats)
+{
+  double e = 0.0;
+  for (size_t k = 0; k < p->k; k++) {
+    const double *st = stats + NSTAT * k;
+    e += st[C] + xlogy (st[S], p->p[k]) + xlogy (st[F], 1.0 - p->p[k]);
+  }
+  return e;
+}
+
+static size_t
+n_free_params (const mixem_params *p)
+{
+  return p->k;
+}
+
+/* "random": each p_k from a distinct random row, (s + 1/2) / (n + 1) so that no start sits at
+ * 0 or 1, where EM could never move it. */
+static gboolean
+init (mixem_params *p, const mixem_block *data, const char *method, gsl_rng *rng, GError **error)
+{
+  if (strcmp (method, "random") != 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "binomial: unknown start '%s'", method);
+    return FALSE;
+  }
+  size_t *all = g_new (size_t, data->n), *pick = g_new (size_t, p->k);
+  for (size_t i = 0; i < data->n; i++)
+    all[i] = i;
+  gsl_ran_choose (rng, pick, p->k, all, data->n, sizeof (size_t));
+  gsl_ran_shuffle (rng, pick, p->k, sizeof (size_t));
+  for (size_t k = 0; k < p->k; k++) {
+    const double *row = data->x + pick[k] * data->d;
+    p->p[k] = (row[p->s_col] + 0.5) / (trials_of (p, row) + 1.0);
+  }
+  g_free (all);
+  g_free (pick);
+  return TRUE;
+}
+
+static void
+sample (const mixem_params *p, size_t k, gsl_rng *rng, double *x)
+{
+  const double n = p->n_col >= 0 ? MAX (p->n_sample, 0.0) : p->n_const;
+  x[p->s_col] = (double) gsl_ran_binomial (rng, p->p[k], (unsigned int) n);
+  if (p->n_col >= 0)
+    x[p->n_col] = n;
+}
+
+static GVariant *
+describe (const mixem_params *p, size_t k)
+{
+  GVariantDict d;
+  g_variant_dict_init (&d, NULL);
+  g_variant_dict_insert (&d, "p", "d", p->p[k]);
+  return g_variant_dict_end (&d);
+}
+
+static gboolean
+assign (mixem_params *p, size_t k, GVariant *dict, GError **error)
+{
+  double v;
+  if (!mixem_dict_get_double (dict, "binomial", "p", &v, error))
+    return FALSE;
+  if (!(v >= 0.0 && v <= 1.0)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "binomial: 'p' must lie in [0, 1] (got %g)", v);
+    return FALSE;
+  }
+  p->p[k] = v;
+  return TRUE;
+}
+
+G_MODULE_EXPORT const mixem_family mixem_family_entry = {
+  .abi_version = MIXEM_FAMILY_ABI_VERSION,
+  .name = "binomial",
+  .summary = "successes out of trials, one success probability per component",
+  .options = options,
+  .init_methods = init_methods,
+  .params_new = params_new,
+  .params_copy = params_copy,
+  .params_free = params_free,
+  .check_data = check_data,
+  .log_density = log_density,
+  .stats_size = stats_size,
+  .accumulate = accumulate,
+  .maximise = maximise,
+  .expected_loglik = expected_loglik,
+  .n_free_params = n_free_params,
+  .init = init,
+  .sample = sample,
+  .describe = describe,
+  .assign = assign,
+};

@@ -1,0 +1,24 @@
+/* mixem/error.h: the GError domain and codes that every fallible mixem call reports through.
+ * The library never calls exit() or abort(); callers get a GError and decide. */
+#ifndef MIXEM_ERROR_H
+#define MIXEM_ERROR_H
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define MIXEM_ERROR (mixem_error_quark ())
+GQuark mixem_error_quark (void);
+
+typedef enum {
+  MIXEM_ERROR_DATA,     /* bad input data: the message names file, row and column */
+  MIXEM_ERROR_IO,       /* a file could not be opened, read or written */
+  MIXEM_ERROR_OPTION,   /* a bad option or argument: the message names it and its value */
+  MIXEM_ERROR_NUMERIC,  /* a degenerate fit: empty or collapsed component, non-finite value */
+  MIXEM_ERROR_PLUGIN,   /* a family not found, a module with the wrong ABI or missing symbols */
+  MIXEM_ERROR_FORMAT    /* a malformed or inconsistent model file */
+} MixemErrorCode;
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,112 @@
+/* mixem/fit.h: the EM engine and the fitted model.
+ *
+ * One EM iteration t = 1, 2, ... goes from parameters theta_{t-1} (weights pi and the family's
+ * parameters) to theta_t:
+ *   E-step   q_{t-1}(z_i = k) = pi_k p(x_i|theta_k) / sum_j pi_j p(x_i|theta_j), in the log domain
+ *            with log-sum-exp, over row blocks; the statistics are accumulated on the way.
+ *   M-step   theta_t = argmax ELBO(q_{t-1}, theta), from the statistics alone.
+ * and the record of iteration t holds
+ *   loglik   l(theta_t) = sum_i w_i log p(x_i | theta_t)
+ *   elbo     ELBO(q_{t-1}, theta_t) = sum_ik w_i q_ik [log pi_k + log p(x_i|theta_k)] + H(q_{t-1})
+ *   kl       KL(q_{t-1} || p(z|x, theta_t)) = l(theta_t) - ELBO(q_{t-1}, theta_t) >= 0
+ *   entropy  H(q_{t-1}) = -sum_ik w_i q_ik log q_ik
+ *   delta    (l(theta_t) - l(theta_{t-1})) / sum_i w_i, the change in mean log-likelihood
+ * so log p(X|theta_t) = ELBO + KL in every record, and ELBO(q_{t-1}, theta_t) >= l(theta_{t-1})
+ * (the climb).  The fit stops once |delta| < tol (scikit-learn's rule: the change in the mean
+ * log-likelihood per sample) or after max_iter iterations.  Each E-step computes l(theta) of the
+ * parameters it starts from, so the ELBO and KL cost no extra pass over the data. */
+#ifndef MIXEM_FIT_H
+#define MIXEM_FIT_H
+
+#include <mixem/family.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  int restart;        /* 1-based restart number */
+  int iter;           /* 1-based iteration number */
+  double loglik, elbo, kl, entropy, delta;
+  double seconds;     /* wall time of this iteration */
+} mixem_iteration;
+
+/* Called after each iteration with the record and the new parameters; return FALSE to stop. */
+typedef gboolean (*mixem_iter_func) (const mixem_iteration *it, const mixem_params *params,
+                                     const double *weights, void *user_data);
+
+typedef struct mixem_model mixem_model;
+
+/* Fit options.  Start from mixem_fit_options_init(), which sets the defaults noted here. */
+typedef struct {
+  size_t k;                    /* components: 1 */
+  int max_iter;                /* 100, as scikit-learn */
+  double tol;                  /* 1e-3, as scikit-learn; 0 runs all max_iter iterations */
+  int n_init;                  /* restarts, the best final log-likelihood kept: 1 */
+  unsigned long seed;          /* GSL mt19937 seed: 0 */
+  int threads;                 /* 0: OpenMP's default; results do not depend on it */
+  size_t block_size;           /* rows per block: 256; results do not depend on threads */
+  const char *init;            /* family start method, or "random_resp"; NULL: family default */
+  const mixem_options *family_options;   /* NULL: none */
+  const double *init_weights;  /* K weights to start from, or NULL: uniform (random_resp: fitted) */
+  GVariant *init_components;   /* array of K a{sv} (as family->describe), or NULL */
+  const mixem_model *warm_start;         /* start from this model's parameters, or NULL */
+  gboolean fix_weights;        /* keep the mixing weights at their start */
+  const gboolean *fix_components;        /* K flags: keep component k's parameters; or NULL */
+  mixem_iter_func callback;    /* or NULL */
+  void *user_data;
+} mixem_fit_options;
+
+void mixem_fit_options_init (mixem_fit_options *opts);
+
+/* Fits a K-component mixture of FAMILY to DATA by EM. */
+mixem_model *mixem_fit (const mixem_family *family, const mixem_dataset *data,
+                        const mixem_fit_options *opts, GError **error);
+
+/* A model from given parameters (for loading files and for tests): WEIGHTS (K, summing to 1)
+ * and COMPONENTS (array of K a{sv}) in the form family->describe gives. */
+mixem_model *mixem_model_new (const mixem_family *family, size_t k, size_t d,
+                              const char *const *names, const mixem_options *options,
+                              const double *weights, GVariant *components, GError **error);
+
+mixem_model *mixem_model_copy (const mixem_model *m);
+void mixem_model_free (mixem_model *m);   /* accepts NULL */
+
+const mixem_family *mixem_model_family (const mixem_model *m);
+const mixem_params *mixem_model_params (const mixem_model *m);
+size_t mixem_model_k (const mixem_model *m);
+size_t mixem_model_d (const mixem_model *m);
+const double *mixem_model_weights (const mixem_model *m);
+const mixem_options *mixem_model_options (const mixem_model *m);
+const char *const *mixem_model_names (const mixem_model *m);
+GVariant *mixem_model_component (const mixem_model *m, size_t k);   /* floating a{sv} */
+double mixem_model_loglik (const mixem_model *m);   /* l(theta) on the fitted data (weighted) */
+double mixem_model_initial_loglik (const mixem_model *m);   /* l(theta_0) of the kept restart */
+int mixem_model_n_iter (const mixem_model *m);
+gboolean mixem_model_converged (const mixem_model *m);
+int mixem_model_best_restart (const mixem_model *m);
+/* The records of the kept restart, one per iteration. */
+const mixem_iteration *mixem_model_trace (const mixem_model *m, size_t *n);
+/* Free parameters: the family's plus K - 1 weights (none if the weights were fixed). */
+size_t mixem_model_n_params (const mixem_model *m);
+
+/* Per-row results on DATA (its columns must match the model's).  OUT has N*K (proba) or N
+ * (score_samples, predict) entries.  Row weights of DATA are ignored here. */
+gboolean mixem_model_predict_proba (const mixem_model *m, const mixem_dataset *data, double *out,
+                                    GError **error);
+gboolean mixem_model_predict (const mixem_model *m, const mixem_dataset *data, size_t *out,
+                              GError **error);
+gboolean mixem_model_score_samples (const mixem_model *m, const mixem_dataset *data,
+                                    double *out, GError **error);
+/* sum_i w_i log p(x_i | theta) on DATA, weights included; NAN with ERROR set on failure. */
+double mixem_model_total_loglik (const mixem_model *m, const mixem_dataset *data, GError **error);
+/* scikit-learn's sign: lower is better.  -2 l + p log(sum w) and -2 l + 2 p. */
+double mixem_model_bic (const mixem_model *m, const mixem_dataset *data, GError **error);
+double mixem_model_aic (const mixem_model *m, const mixem_dataset *data, GError **error);
+
+/* Draws N rows with GSL's mt19937 seeded by SEED: OUT is N*D, LABELS (may be NULL) gets each
+ * row's component.  A family without a sampler is an error. */
+gboolean mixem_model_sample (const mixem_model *m, size_t n, unsigned long seed, double *out,
+                             size_t *labels, GError **error);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,375 @@
+/* em.c: the EM loop over a family type object: starts, E-step/M-step iterations, the ELBO/KL
+ * record of each iteration, convergence, restarts.  See mixem/fit.h for the definitions. */
+#include <config.h>
+#include <math.h>
+#include <string.h>
+#include <gsl/gsl_rng.h>
+#include "engine.h"
+
+void
+mixem_fit_options_init (mixem_fit_options *o)
+{
+  memset (o, 0, sizeof *o);
+  o->k = 1;
+  o->max_iter = 100;
+  o->tol = 1e-3;
+  o->n_init = 1;
+  o->block_size = 256;
+}
+
+/* Everything one fit needs, sized once before the first iteration. */
+typedef struct {
+  const mixem_family *f;
+  const mixem_fit_options *o;
+  const mixem_dataset *data;
+  mixem_spec spec;
+  size_t K;
+  double W;                  /* total row weight */
+  mixem_pass ps;
+  double *total;             /* ps.ss */
+  double *logw;              /* K */
+} fit_ctx;
+
+static gboolean
+check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem_fit_options *o,
+                   GError **error)
+{
+  const char *bad = NULL;
+  if (o->k < 1)
+    bad = "'k' must be a positive integer";
+  else if (o->k > mixem_dataset_rows (data))
+    bad = "'k' exceeds the number of rows";
+  else if (o->max_iter < 0)
+    bad = "'max_iter' must be >= 0";
+  else if (!(o->tol >= 0.0) || !isfinite (o->tol))
+    bad = "'tol' must be a finite number >= 0";
+  else if (o->n_init < 1)
+    bad = "'n_init' must be >= 1";
+  else if (o->threads < 0)
+    bad = "'threads' must be >= 0";
+  if (bad) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "%s (k = %zu, max_iter = %d, tol = %g, n_init = %d, threads = %d, rows = %zu)",
+                 bad, o->k, o->max_iter, o->tol, o->n_init, o->threads,
+                 mixem_dataset_rows (data));
+    return FALSE;
+  }
+  if (o->init_weights) {
+    double s = 0.0;
+    for (size_t k = 0; k < o->k; k++) {
+      if (!(o->init_weights[k] >= 0.0) || !isfinite (o->init_weights[k])) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                     "initial weight %zu is %g; weights must be finite and >= 0", k + 1,
+                     o->init_weights[k]);
+        return FALSE;
+      }
+      s += o->init_weights[k];
+    }
+    if (fabs (s - 1.0) > 1e-9) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   "the initial weights sum to %.17g, not 1", s);
+      return FALSE;
+    }
+  }
+  if (o->init_components && (!g_variant_is_of_type (o->init_components, G_VARIANT_TYPE_ARRAY)
+                             || g_variant_n_children (o->init_components) != o->k)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "the initial components must be an array of k = %zu dictionaries", o->k);
+    return FALSE;
+  }
+  if (o->warm_start) {
+    const mixem_model *m = o->warm_start;
+    if (m->family != f || m->k != o->k || m->d != mixem_dataset_cols (data)) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   "the warm start is a %s model with k = %zu on %zu columns; this fit is %s "
+                   "with k = %zu on %zu columns", m->family->name, m->k, m->d, f->name, o->k,
+                   mixem_dataset_cols (data));
+      return FALSE;
+    }
+  }
+  if (o->init && !o->warm_start && !o->init_components && strcmp (o->init, "random_resp") != 0) {
+    gboolean known = FALSE;
+    for (const char *const *m = f->init_methods; m && *m; m++)
+      known = known || strcmp (*m, o->init) == 0;
+    if (!known) {
+      GString *list = g_string_new ("random_resp");
+      for (const char *const *m = f->init_methods; m && *m; m++)
+        g_string_append_printf (list, ", %s", *m);
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   "unknown start '%s' for family '%s' (known: %s)", o->init, f->name, list->str);
+      g_string_free (list, TRUE);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static void
+set_logw (fit_ctx *c, const double *w)
+{
+  for (size_t k = 0; k < c->K; k++)
+    c->logw[k] = log (w[k]);   /* -inf for a zero weight: that component takes no rows */
+}
+
+/* The M-step from c->total: weights (unless fixed), then the family's parameters. */
+static gboolean
+mstep (fit_ctx *c, mixem_params *p, double *w, gboolean fix_weights, const gboolean *fixed,
+       GError **error)
+{
+  const double *nk = c->total;
+  if (!fix_weights)
+    for (size_t k = 0; k < c->K; k++)
+      w[k] = nk[k] / c->W;
+  if (fixed) {
+    gboolean all = TRUE;
+    for (size_t k = 0; k < c->K; k++)
+      all = all && fixed[k];
+    if (all)
+      return TRUE;
+  }
+  return c->f->maximise (p, c->total + c->K + 2, fixed, error);
+}
+
+/* sum_ik r_ik log p(x_i | theta_k) for r from the previous parameters, for a family without
+ * expected_loglik: one more pass, computing both log-densities per block. */
+static double
+expected_by_pass (fit_ctx *c, const mixem_params *old_p, const double *old_logw,
+                  const mixem_params *new_p)
+{
+  const size_t K = c->K, B = c->ps.block, n = c->ps.n, d = c->ps.d;
+  const double *x = mixem_dataset_data (c->data), *w = mixem_dataset_weights (c->data);
+  double *a = c->ps.scratch, *b = c->ps.scratch + B * K, sum = 0.0;
+  for (size_t first = 0; first < n; first += B) {
+    mixem_block blk = { MIN (B, n - first), d, first, x + first * d, c->data };
+    c->f->log_density (old_p, &blk, a);
+    c->f->log_density (new_p, &blk, b);
+    for (size_t i = 0; i < blk.n; i++) {
+      double m = -INFINITY, s = 0.0, part = 0.0;
+      for (size_t k = 0; k < K; k++)
+        m = MAX (m, a[i * K + k] + old_logw[k]);
+      for (size_t k = 0; k < K; k++)
+        s += exp (a[i * K + k] + old_logw[k] - m);
+      for (size_t k = 0; k < K; k++) {
+        double q = exp (a[i * K + k] + old_logw[k] - m - log (s));
+        if (q > 0.0)
+          part += q * b[i * K + k];
+      }
+      sum += (w ? w[first + i] : 1.0) * part;
+    }
+  }
+  return sum;
+}
+
+/* Random responsibilities (scikit-learn's "random"), drawn row by row from RNG, then one M-step:
+ * a start that every family supports. */
+static gboolean
+init_random_resp (fit_ctx *c, mixem_params *p, double *w, gsl_rng *rng, GError **error)
+{
+  const size_t K = c->K, B = c->ps.block, n = c->ps.n, d = c->ps.d;
+  const double *x = mixem_dataset_data (c->data), *rw = mixem_dataset_weights (c->data);
+  double *r = c->ps.scratch;
+  memset (c->total, 0, c->ps.ss * sizeof (double));
+  for (size_t first = 0; first < n; first += B) {
+    mixem_block blk = { MIN (B, n - first), d, first, x + first * d, c->data };
+    for (size_t i = 0; i < blk.n; i++) {
+      double s = 0.0;
+      for (size_t k = 0; k < K; k++)
+        s += r[i * K + k] = gsl_rng_uniform (rng);
+      for (size_t k = 0; k < K; k++) {
+        r[i * K + k] *= (rw ? rw[first + i] : 1.0) / s;
+        c->total[k] += r[i * K + k];
+      }
+    }
+    c->f->accumulate (p, &blk, r, c->total + K + 2);
+  }
+  /* The start sets every component, and the weights unless the caller gave them. */
+  return mstep (c, p, w, c->o->init_weights != NULL, NULL, error);
+}
+
+/* theta_0 for one restart. */
+static gboolean
+start (fit_ctx *c, mixem_params *p, double *w, gsl_rng *rng, GError **error)
+{
+  const mixem_fit_options *o = c->o;
+  for (size_t k = 0; k < c->K; k++)
+    w[k] = o->init_weights ? o->init_weights[k] : 1.0 / (double) c->K;
+  if (o->init_components) {
+    for (size_t k = 0; k < c->K; k++) {
+      GVariant *dict = g_variant_get_child_value (o->init_components, k);
+      gboolean ok = c->f->assign (p, k, dict, error);
+      g_variant_unref (dict);
+      if (!ok) {
+        g_prefix_error (error, "initial component %zu: ", k + 1);
+        return FALSE;
+      }
+    }
+    return TRUE;
+  }
+  const char *method = o->init ? o->init : (c->f->init_methods ? c->f->init_methods[0] : NULL);
+  if (method && strcmp (method, "random_resp") == 0)
+    return init_random_resp (c, p, w, rng, error);
+  mixem_block all = { c->ps.n, c->ps.d, 0, mixem_dataset_data (c->data), c->data };
+  return c->f->init (p, &all, method, rng, error);
+}
+
+/* One restart: EM from theta_0 until convergence, max_iter or the callback says stop.  Fills
+ * M (params, weights, trace, loglik).  *STOP is set when the callback asked to stop. */
+static gboolean
+run (fit_ctx *c, int restart, mixem_model *m, gboolean *stop, GError **error)
+{
+  const mixem_fit_options *o = c->o;
+  const size_t K = c->K;
+  mixem_params *p = m->params, *old_p = NULL;
+  double *w = m->weights, *old_logw = g_new (double, K);
+  gboolean ok = TRUE;
+
+  set_logw (c, w);
+  if (!mixem_pass_estep (&c->ps, p, c->logw, TRUE, c->total, NULL, NULL, NULL, error)) {
+    g_prefix_error (error, "at the start: ");
+    g_free (old_logw);
+    return FALSE;
+  }
+  m->loglik0 = m->loglik = c->total[K + MIXEM_S_LOGLIK];
+  m->converged = FALSE;
+  m->n_iter = 0;
+  g_array_set_size (m->trace, 0);
+
+  for (int t = 1; t <= o->max_iter; t++) {
+    gint64 t0 = g_get_monotonic_time ();
+    const double l_prev = m->loglik, h = c->total[K + MIXEM_S_ENTROPY];
+    if (!c->f->expected_loglik) {
+      if (old_p)
+        c->f->params_free (old_p);
+      old_p = c->f->params_copy (p);
+      memcpy (old_logw, c->logw, K * sizeof (double));
+    }
+    if (!mstep (c, p, w, o->fix_weights, o->fix_components, error)) {
+      g_prefix_error (error, "iteration %d: ", t);
+      ok = FALSE;
+      break;
+    }
+    /* ELBO(q_{t-1}, theta_t) from the statistics of q_{t-1}. */
+    double elbo = h;
+    for (size_t k = 0; k < K; k++)
+      if (c->total[k] > 0.0)
+        elbo += c->total[k] * log (w[k]);
+    elbo += c->f->expected_loglik ? c->f->expected_loglik (p, c->total + K + 2)
+                                  : expected_by_pass (c, old_p, old_logw, p);
+    set_logw (c, w);
+    if (!mixem_pass_estep (&c->ps, p, c->logw, TRUE, c->total, NULL, NULL, NULL, error)) {
+      g_prefix_error (error, "iteration %d: ", t);
+      ok = FALSE;
+      break;
+    }
+    m->loglik = c->total[K + MIXEM_S_LOGLIK];
+    m->n_iter = t;
+    mixem_iteration it = {
+      .restart = restart, .iter = t, .loglik = m->loglik, .elbo = elbo,
+      .kl = m->loglik - elbo, .entropy = h, .delta = (m->loglik - l_prev) / c->W,
+      .seconds = (double) (g_get_monotonic_time () - t0) * 1e-6,
+    };
+    if (!isfinite (it.loglik) || !isfinite (it.elbo)) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                   "iteration %d: the log-likelihood (%g) or the ELBO (%g) is not finite", t,
+                   it.loglik, it.elbo);
+      ok = FALSE;
+      break;
+    }
+    g_array_append_val (m->trace, it);
+    if (o->callback && !o->callback (&it, p, w, o->user_data)) {
+      *stop = TRUE;
+      break;
+    }
+    if (fabs (it.delta) < o->tol) {
+      m->converged = TRUE;
+      break;
+    }
+  }
+  if (old_p)
+    c->f->params_free (old_p);
+  g_free (old_logw);
+  return ok;
+}
+
+static mixem_model *
+model_alloc (const mixem_family *f, mixem_params *p, size_t k, const mixem_dataset *data,
+             const mixem_options *opts)
+{
+  mixem_model *m = g_new0 (mixem_model, 1);
+  m->family = f;
+  m->params = p;
+  m->k = k;
+  m->d = mixem_dataset_cols (data);
+  m->weights = g_new (double, k);
+  m->names = g_strdupv ((char **) mixem_dataset_names (data));
+  m->options = mixem_options_copy (opts);
+  m->trace = g_array_new (FALSE, FALSE, sizeof (mixem_iteration));
+  return m;
+}
+
+mixem_model *
+mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_options *o,
+           GError **error)
+{
+  if (!check_fit_options (f, data, o, error) || !mixem_check_options (f, o->family_options, error))
+    return NULL;
+  fit_ctx c = { .f = f, .o = o, .data = data, .K = o->k };
+  c.W = mixem_dataset_total_weight (data);
+  c.spec = (mixem_spec) { o->k, mixem_dataset_cols (data), mixem_dataset_names (data),
+                          o->family_options };
+  mixem_params *proto = f->params_new (&c.spec, error);
+  if (!proto)
+    return NULL;
+  if (!mixem_check_data (f, proto, c.spec.d, data, error)) {
+    f->params_free (proto);
+    return NULL;
+  }
+  mixem_pass_init (&c.ps, f, data, c.K, f->stats_size (proto), o->block_size, o->threads);
+  c.total = g_new (double, c.ps.ss);
+  c.logw = g_new (double, c.K);
+  gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
+  gsl_rng_set (rng, o->seed);
+
+  mixem_model *best = NULL;
+  gboolean stop = FALSE;
+  for (int r = 1; r <= o->n_init && !stop; r++) {
+    mixem_model *m;
+    gboolean ok;
+    if (o->warm_start) {
+      m = model_alloc (f, f->params_copy (o->warm_start->params), c.K, data, o->family_options);
+      memcpy (m->weights, o->init_weights ? o->init_weights : o->warm_start->weights,
+              c.K * sizeof (double));
+      ok = TRUE;
+    } else {
+      m = model_alloc (f, f->params_copy (proto), c.K, data, o->family_options);
+      ok = start (&c, m->params, m->weights, rng, error);
+      if (!ok)
+        g_prefix_error (error, "restart %d: ", r);
+    }
+    m->weights_fixed = o->fix_weights;
+    m->best_restart = r;
+    if (ok && !run (&c, r, m, &stop, error)) {
+      if (o->n_init > 1)
+        g_prefix_error (error, "restart %d: ", r);
+      ok = FALSE;
+    }
+    if (!ok) {
+      mixem_model_free (m);
+      mixem_model_free (best);
+      best = NULL;
+      break;
+    }
+    if (!best || m->loglik > best->loglik) {
+      mixem_model_free (best);
+      best = m;
+    } else
+      mixem_model_free (m);
+  }
+
+  gsl_rng_free (rng);
+  g_free (c.total);
+  g_free (c.logw);
+  mixem_pass_clear (&c.ps);
+  f->params_free (proto);
+  return best;
+}

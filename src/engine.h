@@ -1,0 +1,59 @@
+/* engine.h: what em.c and model.c share inside the library: the model's layout and the block
+ * pass over a dataset.  Not installed. */
+#ifndef MIXEM_ENGINE_H
+#define MIXEM_ENGINE_H
+
+#include <mixem/mixem.h>
+
+struct mixem_model {
+  const mixem_family *family;
+  mixem_params *params;
+  size_t k, d;
+  double *weights;
+  char **names;              /* d + 1, NULL-terminated */
+  mixem_options *options;
+  gboolean weights_fixed;
+  double loglik, loglik0;
+  int n_iter, best_restart;
+  gboolean converged;
+  GArray *trace;             /* of mixem_iteration */
+};
+
+/* What a pass adds up, per block and then in block order: [N_k (K) | loglik | entropy | family
+ * statistics].  Each block's share lands in a slot of its wave, and the slots are summed in
+ * order, so the result is the same bit for bit whatever the number of threads. */
+typedef struct {
+  const mixem_family *family;
+  const mixem_dataset *data;
+  size_t n, d, k;
+  size_t block;              /* rows per block */
+  size_t wave;               /* blocks per wave */
+  int threads;
+  size_t fam_ss, ss;         /* family stats size, and the whole slot size */
+  double *slots;             /* wave * ss */
+  double *scratch;           /* threads * 2 * block * k */
+  size_t *bad_row;           /* wave: first row with no finite log-likelihood, or SIZE_MAX */
+} mixem_pass;
+
+enum { MIXEM_S_LOGLIK = 0, MIXEM_S_ENTROPY = 1 };   /* offsets after the K values of N_k */
+
+/* FAMILY_SS = 0 makes a pass that only scores (no statistics). */
+void mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *data, size_t k,
+                      size_t fam_ss, size_t block, int threads);
+void mixem_pass_clear (mixem_pass *ps);
+
+/* The E-step over all rows with PARAMS and log weights LOGW.  TOTAL (ps->ss) receives the sums;
+ * with ACCUMULATE the family's statistics too.  Optional per-row outputs: RESP (N*K), LSE (N),
+ * LABEL (N).  A row with zero likelihood under every component is an error naming it. */
+gboolean mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw,
+                           gboolean accumulate, double *total, double *resp, double *lse,
+                           size_t *label, GError **error);
+
+/* Checks that DATA suits a model of the family with PARAMS (columns and family checks). */
+gboolean mixem_check_data (const mixem_family *f, const mixem_params *params, size_t d,
+                           const mixem_dataset *data, GError **error);
+
+/* Checks family options against family->options. */
+gboolean mixem_check_options (const mixem_family *f, const mixem_options *opts, GError **error);
+
+#endif

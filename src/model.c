@@ -1,0 +1,218 @@
+/* model.c: the fitted model: accessors, per-row predictions and scores, information criteria,
+ * sampling, and models made from given parameters. */
+#include <config.h>
+#include <math.h>
+#include <string.h>
+#include <gsl/gsl_randist.h>
+#include "engine.h"
+
+void
+mixem_model_free (mixem_model *m)
+{
+  if (!m)
+    return;
+  if (m->params)
+    m->family->params_free (m->params);
+  g_free (m->weights);
+  g_strfreev (m->names);
+  mixem_options_free (m->options);
+  g_array_free (m->trace, TRUE);
+  g_free (m);
+}
+
+mixem_model *
+mixem_model_copy (const mixem_model *m)
+{
+  mixem_model *c = g_memdup2 (m, sizeof *m);
+  c->params = m->family->params_copy (m->params);
+  c->weights = g_memdup2 (m->weights, m->k * sizeof (double));
+  c->names = g_strdupv (m->names);
+  c->options = mixem_options_copy (m->options);
+  c->trace = g_array_copy (m->trace);
+  return c;
+}
+
+mixem_model *
+mixem_model_new (const mixem_family *f, size_t k, size_t d, const char *const *names,
+                 const mixem_options *options, const double *weights, GVariant *components,
+                 GError **error)
+{
+  if (!mixem_check_options (f, options, error))
+    return NULL;
+  if (k < 1 || d < 1) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "a model needs k >= 1 and d >= 1 (got k = %zu, d = %zu)", k, d);
+    return NULL;
+  }
+  double s = 0.0;
+  for (size_t j = 0; j < k; j++) {
+    if (!(weights[j] >= 0.0) || !isfinite (weights[j])) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "weight %zu is %g", j + 1, weights[j]);
+      return NULL;
+    }
+    s += weights[j];
+  }
+  if (fabs (s - 1.0) > 1e-9) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "the weights sum to %.17g, not 1", s);
+    return NULL;
+  }
+  if (!g_variant_is_of_type (components, G_VARIANT_TYPE_ARRAY)
+      || g_variant_n_children (components) != k) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "expected an array of k = %zu components", k);
+    return NULL;
+  }
+  char **nm = g_new0 (char *, d + 1);
+  for (size_t j = 0; j < d; j++)
+    nm[j] = names ? g_strdup (names[j]) : g_strdup_printf ("%zu", j + 1);
+  mixem_spec spec = { k, d, (const char *const *) nm, options };
+  mixem_params *p = f->params_new (&spec, error);
+  if (!p) {
+    g_strfreev (nm);
+    return NULL;
+  }
+  for (size_t j = 0; j < k; j++) {
+    GVariant *dict = g_variant_get_child_value (components, j);
+    gboolean ok = f->assign (p, j, dict, error);
+    g_variant_unref (dict);
+    if (!ok) {
+      g_prefix_error (error, "component %zu: ", j + 1);
+      f->params_free (p);
+      g_strfreev (nm);
+      return NULL;
+    }
+  }
+  mixem_model *m = g_new0 (mixem_model, 1);
+  m->family = f;
+  m->params = p;
+  m->k = k;
+  m->d = d;
+  m->weights = g_memdup2 (weights, k * sizeof (double));
+  m->names = nm;
+  m->options = mixem_options_copy (options);
+  m->trace = g_array_new (FALSE, FALSE, sizeof (mixem_iteration));
+  m->loglik = m->loglik0 = NAN;
+  return m;
+}
+
+const mixem_family *mixem_model_family (const mixem_model *m) { return m->family; }
+const mixem_params *mixem_model_params (const mixem_model *m) { return m->params; }
+size_t mixem_model_k (const mixem_model *m) { return m->k; }
+size_t mixem_model_d (const mixem_model *m) { return m->d; }
+const double *mixem_model_weights (const mixem_model *m) { return m->weights; }
+const mixem_options *mixem_model_options (const mixem_model *m) { return m->options; }
+const char *const *mixem_model_names (const mixem_model *m)
+{
+  return (const char *const *) m->names;
+}
+double mixem_model_loglik (const mixem_model *m) { return m->loglik; }
+double mixem_model_initial_loglik (const mixem_model *m) { return m->loglik0; }
+int mixem_model_n_iter (const mixem_model *m) { return m->n_iter; }
+gboolean mixem_model_converged (const mixem_model *m) { return m->converged; }
+int mixem_model_best_restart (const mixem_model *m) { return m->best_restart; }
+
+GVariant *
+mixem_model_component (const mixem_model *m, size_t k)
+{
+  g_return_val_if_fail (k < m->k, NULL);
+  return m->family->describe (m->params, k);
+}
+
+const mixem_iteration *
+mixem_model_trace (const mixem_model *m, size_t *n)
+{
+  *n = m->trace->len;
+  return (const mixem_iteration *) m->trace->data;
+}
+
+size_t
+mixem_model_n_params (const mixem_model *m)
+{
+  return m->family->n_free_params (m->params) + (m->weights_fixed ? 0 : m->k - 1);
+}
+
+/* A scoring pass over DATA; any of the outputs may be NULL. */
+static gboolean
+score_pass (const mixem_model *m, const mixem_dataset *data, double *total_ll, double *resp,
+            double *lse, size_t *label, GError **error)
+{
+  if (!mixem_check_data (m->family, m->params, m->d, data, error))
+    return FALSE;
+  mixem_pass ps;
+  mixem_pass_init (&ps, m->family, data, m->k, 0, 256, 0);
+  double *total = g_new (double, ps.ss), *logw = g_new (double, m->k);
+  for (size_t k = 0; k < m->k; k++)
+    logw[k] = log (m->weights[k]);
+  gboolean ok = mixem_pass_estep (&ps, m->params, logw, FALSE, total, resp, lse, label, error);
+  if (ok && total_ll)
+    *total_ll = total[m->k + MIXEM_S_LOGLIK];
+  g_free (total);
+  g_free (logw);
+  mixem_pass_clear (&ps);
+  return ok;
+}
+
+gboolean
+mixem_model_predict_proba (const mixem_model *m, const mixem_dataset *data, double *out,
+                           GError **error)
+{
+  return score_pass (m, data, NULL, out, NULL, NULL, error);
+}
+
+gboolean
+mixem_model_predict (const mixem_model *m, const mixem_dataset *data, size_t *out,
+                     GError **error)
+{
+  return score_pass (m, data, NULL, NULL, NULL, out, error);
+}
+
+gboolean
+mixem_model_score_samples (const mixem_model *m, const mixem_dataset *data, double *out,
+                           GError **error)
+{
+  return score_pass (m, data, NULL, NULL, out, NULL, error);
+}
+
+double
+mixem_model_total_loglik (const mixem_model *m, const mixem_dataset *data, GError **error)
+{
+  double ll = NAN;
+  return score_pass (m, data, &ll, NULL, NULL, NULL, error) ? ll : NAN;
+}
+
+double
+mixem_model_bic (const mixem_model *m, const mixem_dataset *data, GError **error)
+{
+  double ll = mixem_model_total_loglik (m, data, error);
+  return -2.0 * ll + (double) mixem_model_n_params (m) * log (mixem_dataset_total_weight (data));
+}
+
+double
+mixem_model_aic (const mixem_model *m, const mixem_dataset *data, GError **error)
+{
+  double ll = mixem_model_total_loglik (m, data, error);
+  return -2.0 * ll + 2.0 * (double) mixem_model_n_params (m);
+}
+
+gboolean
+mixem_model_sample (const mixem_model *m, size_t n, unsigned long seed, double *out,
+                    size_t *labels, GError **error)
+{
+  if (!m->family->sample) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "family '%s' cannot draw samples",
+                 m->family->name);
+    return FALSE;
+  }
+  gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
+  gsl_rng_set (rng, seed);
+  gsl_ran_discrete_t *pick = gsl_ran_discrete_preproc (m->k, m->weights);
+  for (size_t i = 0; i < n; i++) {
+    size_t k = gsl_ran_discrete (rng, pick);
+    m->family->sample (m->params, k, rng, out + i * m->d);
+    if (labels)
+      labels[i] = k;
+  }
+  gsl_ran_discrete_free (pick);
+  gsl_rng_free (rng);
+  return TRUE;
+}

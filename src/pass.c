@@ -1,0 +1,191 @@
+/* pass.c: the E-step as a pass over row blocks.  Blocks have a fixed size and are reduced in a
+ * fixed order (slots of a wave, summed serially), so OpenMP threads change the speed but never a
+ * bit of the result.  Nothing of size N*K is held unless the caller asks for it. */
+#include <config.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "engine.h"
+
+#define WAVE_BLOCKS 64
+
+static int
+thread_count (int requested)
+{
+#ifdef _OPENMP
+  return requested > 0 ? requested : omp_get_max_threads ();
+#else
+  (void) requested;
+  return 1;
+#endif
+}
+
+void
+mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *data, size_t k,
+                 size_t fam_ss, size_t block, int threads)
+{
+  memset (ps, 0, sizeof *ps);
+  ps->family = f;
+  ps->data = data;
+  ps->n = mixem_dataset_rows (data);
+  ps->d = mixem_dataset_cols (data);
+  ps->k = k;
+  ps->block = block > 0 ? block : 256;
+  size_t nblocks = (ps->n + ps->block - 1) / ps->block;
+  ps->wave = nblocks < WAVE_BLOCKS ? (nblocks > 0 ? nblocks : 1) : WAVE_BLOCKS;
+  ps->threads = thread_count (threads);
+  ps->fam_ss = fam_ss;
+  ps->ss = k + 2 + fam_ss;
+  ps->slots = g_new (double, ps->wave * ps->ss);
+  ps->scratch = g_new (double, (size_t) ps->threads * 2 * ps->block * k);
+  ps->bad_row = g_new (size_t, ps->wave);
+}
+
+void
+mixem_pass_clear (mixem_pass *ps)
+{
+  g_free (ps->slots);
+  g_free (ps->scratch);
+  g_free (ps->bad_row);
+  memset (ps, 0, sizeof *ps);
+}
+
+/* One block: log joint, log-sum-exp, responsibilities (times the row weight), statistics. */
+static void
+estep_block (const mixem_pass *ps, const mixem_params *params, const double *logw,
+             gboolean accumulate, size_t b, double *slot, double *buf, double *resp,
+             double *lse_out, size_t *label, size_t *bad)
+{
+  const size_t K = ps->k, first = b * ps->block;
+  const size_t nb = MIN (ps->block, ps->n - first);
+  const double *w = mixem_dataset_weights (ps->data);
+  mixem_block blk = { nb, ps->d, first, mixem_dataset_data (ps->data) + first * ps->d, ps->data };
+
+  memset (slot, 0, ps->ss * sizeof (double));
+  *bad = SIZE_MAX;
+  ps->family->log_density (params, &blk, buf);
+  double *nk = slot, *ll = slot + K;
+  for (size_t i = 0; i < nb; i++) {
+    double *a = buf + i * K;
+    double m = -INFINITY;
+    for (size_t k = 0; k < K; k++) {
+      a[k] += logw[k];
+      if (a[k] > m)
+        m = a[k];
+    }
+    if (!isfinite (m)) {     /* -inf everywhere, +inf or NaN: no usable likelihood */
+      if (*bad == SIZE_MAX)
+        *bad = first + i;
+      for (size_t k = 0; k < K; k++)
+        a[k] = 0.0;
+      continue;
+    }
+    double s = 0.0;
+    for (size_t k = 0; k < K; k++)
+      s += exp (a[k] - m);
+    const double lse = m + log (s), wi = w ? w[first + i] : 1.0;
+    ll[MIXEM_S_LOGLIK] += wi * lse;
+    if (lse_out)
+      lse_out[first + i] = lse;
+    double h = 0.0, best = -1.0;
+    size_t arg = 0;
+    for (size_t k = 0; k < K; k++) {
+      const double lq = a[k] - lse, q = exp (lq);
+      if (q > 0.0)
+        h -= q * lq;
+      if (q > best) {
+        best = q;
+        arg = k;
+      }
+      if (resp)
+        resp[(first + i) * K + k] = q;
+      a[k] = wi * q;
+      nk[k] += a[k];
+    }
+    ll[MIXEM_S_ENTROPY] += wi * h;
+    if (label)
+      label[first + i] = arg;
+  }
+  if (accumulate && ps->fam_ss > 0)
+    ps->family->accumulate (params, &blk, buf, slot + K + 2);
+}
+
+gboolean
+mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw,
+                  gboolean accumulate, double *total, double *resp, double *lse, size_t *label,
+                  GError **error)
+{
+  const size_t nblocks = (ps->n + ps->block - 1) / ps->block;
+  const size_t per_thread = 2 * ps->block * ps->k;
+  memset (total, 0, ps->ss * sizeof (double));
+  for (size_t w0 = 0; w0 < nblocks; w0 += ps->wave) {
+    const size_t nw = MIN (ps->wave, nblocks - w0);
+#pragma omp parallel for num_threads (ps->threads) schedule (static)
+    for (size_t j = 0; j < nw; j++) {
+#ifdef _OPENMP
+      double *buf = ps->scratch + (size_t) omp_get_thread_num () * per_thread;
+#else
+      double *buf = ps->scratch;
+#endif
+      estep_block (ps, params, logw, accumulate, w0 + j, ps->slots + j * ps->ss, buf, resp, lse,
+                   label, &ps->bad_row[j]);
+    }
+    for (size_t j = 0; j < nw; j++) {
+      if (ps->bad_row[j] != SIZE_MAX) {
+        char *row = mixem_dataset_cell_name (ps->data, ps->bad_row[j], SIZE_MAX);
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                     "%s: zero likelihood under every component", row);
+        g_free (row);
+        return FALSE;
+      }
+      const double *s = ps->slots + j * ps->ss;
+      for (size_t i = 0; i < ps->ss; i++)
+        total[i] += s[i];
+    }
+  }
+  return TRUE;
+}
+
+gboolean
+mixem_check_options (const mixem_family *f, const mixem_options *opts, GError **error)
+{
+  for (size_t i = 0; i < mixem_options_size (opts); i++) {
+    const char *key = mixem_options_key (opts, i);
+    gboolean known = FALSE;
+    for (const mixem_option_info *o = f->options; o && o->name; o++)
+      known = known || strcmp (o->name, key) == 0;
+    if (!known) {
+      GString *list = g_string_new (NULL);
+      for (const mixem_option_info *o = f->options; o && o->name; o++)
+        g_string_append_printf (list, "%s%s", list->len ? ", " : "", o->name);
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   "family '%s' has no option '%s' (it has: %s)", f->name, key,
+                   list->len ? list->str : "none");
+      g_string_free (list, TRUE);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+gboolean
+mixem_check_data (const mixem_family *f, const mixem_params *params, size_t d,
+                  const mixem_dataset *data, GError **error)
+{
+  if (mixem_dataset_cols (data) != d) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                 "%s: the data have %zu columns, but the model has %zu",
+                 mixem_dataset_source (data), mixem_dataset_cols (data), d);
+    return FALSE;
+  }
+  if (mixem_dataset_rows (data) == 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no rows",
+                 mixem_dataset_source (data));
+    return FALSE;
+  }
+  mixem_block all = { mixem_dataset_rows (data), d, 0, mixem_dataset_data (data), data };
+  return !f->check_data || f->check_data (params, &all, error);
+}

@@ -1,0 +1,130 @@
+/* util.c: the error domain, family options as ordered text pairs, and small helpers that family
+ * modules share (cell errors, reading numbers out of GVariant dictionaries). */
+#include <config.h>
+#include <stdarg.h>
+#include <string.h>
+#include <mixem/mixem.h>
+
+G_DEFINE_QUARK (mixem-error-quark, mixem_error)
+
+const char *
+mixem_version (void)
+{
+  return PACKAGE_VERSION;
+}
+
+struct mixem_options {
+  GPtrArray *keys;    /* owned strings, insertion order */
+  GPtrArray *values;
+};
+
+mixem_options *
+mixem_options_new (void)
+{
+  mixem_options *o = g_new (mixem_options, 1);
+  o->keys = g_ptr_array_new_with_free_func (g_free);
+  o->values = g_ptr_array_new_with_free_func (g_free);
+  return o;
+}
+
+mixem_options *
+mixem_options_copy (const mixem_options *opts)
+{
+  mixem_options *o = mixem_options_new ();
+  for (size_t i = 0; opts && i < opts->keys->len; i++)
+    mixem_options_set (o, g_ptr_array_index (opts->keys, i), g_ptr_array_index (opts->values, i));
+  return o;
+}
+
+void
+mixem_options_free (mixem_options *opts)
+{
+  if (!opts)
+    return;
+  g_ptr_array_free (opts->keys, TRUE);
+  g_ptr_array_free (opts->values, TRUE);
+  g_free (opts);
+}
+
+void
+mixem_options_set (mixem_options *opts, const char *key, const char *value)
+{
+  for (size_t i = 0; i < opts->keys->len; i++)
+    if (strcmp (g_ptr_array_index (opts->keys, i), key) == 0) {
+      g_free (opts->values->pdata[i]);
+      opts->values->pdata[i] = g_strdup (value);
+      return;
+    }
+  g_ptr_array_add (opts->keys, g_strdup (key));
+  g_ptr_array_add (opts->values, g_strdup (value));
+}
+
+const char *
+mixem_options_get (const mixem_options *opts, const char *key)
+{
+  for (size_t i = 0; opts && i < opts->keys->len; i++)
+    if (strcmp (g_ptr_array_index (opts->keys, i), key) == 0)
+      return g_ptr_array_index (opts->values, i);
+  return NULL;
+}
+
+size_t
+mixem_options_size (const mixem_options *opts)
+{
+  return opts ? opts->keys->len : 0;
+}
+
+const char *
+mixem_options_key (const mixem_options *opts, size_t i)
+{
+  g_return_val_if_fail (opts && i < opts->keys->len, NULL);
+  return g_ptr_array_index (opts->keys, i);
+}
+
+void
+mixem_set_cell_error (GError **error, const mixem_block *b, size_t i, size_t col,
+                      const char *format, ...)
+{
+  va_list ap;
+  va_start (ap, format);
+  char *msg = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  char *cell = b->ds ? mixem_dataset_cell_name (b->ds, b->first + i, col)
+                     : g_strdup_printf ("row %zu, column %zu", b->first + i + 1, col + 1);
+  g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: %s", cell, msg);
+  g_free (cell);
+  g_free (msg);
+}
+
+gboolean
+mixem_dict_get_double (GVariant *dict, const char *family, const char *key, double *out,
+                       GError **error)
+{
+  GVariant *v = g_variant_lookup_value (dict, key, NULL);
+  gboolean ok = TRUE;
+  if (!v) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: component has no '%s'", family,
+                 key);
+    return FALSE;
+  }
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_VARIANT)) {
+    GVariant *inner = g_variant_get_variant (v);
+    g_variant_unref (v);
+    v = inner;
+  }
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_DOUBLE))
+    *out = g_variant_get_double (v);
+  else if (g_variant_is_of_type (v, G_VARIANT_TYPE_INT64))
+    *out = (double) g_variant_get_int64 (v);
+  else if (g_variant_is_of_type (v, G_VARIANT_TYPE_INT32))
+    *out = (double) g_variant_get_int32 (v);
+  else if (g_variant_is_of_type (v, G_VARIANT_TYPE ("ad")) && g_variant_n_children (v) == 1)
+    g_variant_get_child (v, 0, "d", out);
+  else {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: '%s' must be a number (got %s)",
+                 family, key, g_variant_get_type_string (v));
+    ok = FALSE;
+  }
+  g_variant_unref (v);
+  return ok;
+}
