@@ -92,9 +92,11 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
     for (const char *const *m = f->init_methods; m && *m; m++)
       known = known || strcmp (*m, o->init) == 0;
     if (!known) {
-      GString *list = g_string_new ("random_resp");
+      GString *list = g_string_new (NULL);
       for (const char *const *m = f->init_methods; m && *m; m++)
-        g_string_append_printf (list, ", %s", *m);
+        g_string_append_printf (list, "%s%s", list->len ? ", " : "", *m);
+      if (!strstr (list->str, "random_resp"))
+        g_string_append_printf (list, "%srandom_resp", list->len ? ", " : "");
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                    "unknown start '%s' for family '%s' (known: %s)", o->init, f->name, list->str);
       g_string_free (list, TRUE);

@@ -22,11 +22,11 @@
   ck_assert_msg ((err) == NULL, "unexpected error: %s", (err) ? (err)->message : "")
 
 /* Asserts ERR is set with CODE and contains TEXT; frees it. */
-#define ck_assert_error(err, code, text)                                                           \
+#define ck_assert_error(err, ecode, text)                                                           \
   do {                                                                                             \
     ck_assert_msg ((err) != NULL, "expected an error containing '%s'", text);                     \
-    ck_assert_msg ((err)->domain == MIXEM_ERROR && (err)->code == (code),                          \
-                   "error code %d (expected %d): %s", (err)->code, (int) (code), (err)->message);  \
+    ck_assert_msg ((err)->domain == MIXEM_ERROR && (err)->code == (ecode),                          \
+                   "error code %d (expected %d): %s", (err)->code, (int) (ecode), (err)->message);  \
     ck_assert_msg (strstr ((err)->message, text) != NULL, "error '%s' lacks '%s'",                 \
                    (err)->message, text);                                                          \
     g_clear_error (&(err));                                                                        \

@@ -47,7 +47,7 @@ toy_log_density (const mixem_params *p, const mixem_block *b, double *out)
   for (size_t i = 0; i < b->n; i++)
     for (size_t k = 0; k < p->k; k++) {
       double z = b->x[i] - p->mu[k];
-      out[i * p->k + k] = -0.5 * log (2 * M_PI) - 0.5 * z * z;
+      out[i * p->k + k] = -0.5 * log (2 * G_PI) - 0.5 * z * z;
     }
 }
 

@@ -1,0 +1,598 @@
+/* check_engine.c: the EM engine over the binomial plugin and the toy family of toy_family.c:
+ * the ELBO/KL identities and the monotone climb, restarts, frozen parameters, row weights,
+ * thread-count independence, predictions, option errors and plugin loading. */
+#include <string.h>
+#include "testutil.h"
+
+static mixem_registry *reg;
+static const mixem_family *binomial;
+
+static void
+setup (void)
+{
+  GError *err = NULL;
+  reg = mixem_registry_new ();
+  binomial = mixem_registry_lookup (reg, "binomial", &err);
+  ck_assert_no_error (err);
+  ck_assert (mixem_registry_add (reg, &toy_family, &err));
+  ck_assert_no_error (err);
+}
+
+static void
+teardown (void)
+{
+  mixem_registry_free (reg);
+}
+
+/* N rows (successes, trials) drawn from a K-component binomial mixture, 20 trials each. */
+static mixem_dataset *
+binomial_data (size_t K, size_t n, unsigned long seed)
+{
+  GError *err = NULL;
+  mixem_options *fo = mixem_options_new ();
+  mixem_options_set (fo, "trials", "n");
+  mixem_options_set (fo, "sample_trials", "20");
+  double w[5];
+  GString *comps = g_string_new ("[");
+  for (size_t k = 0; k < K; k++) {
+    w[k] = 1.0 / (double) K;
+    g_string_append_printf (comps, "%s{'p': <%.3f>}", k ? "," : "", 0.1 + 0.8 * k / MAX (K - 1, 1));
+  }
+  g_string_append (comps, "]");
+  GVariant *cv = g_variant_ref_sink (g_variant_new_parsed (comps->str));
+  const char *names[] = { "s", "n" };
+  mixem_model *m = mixem_model_new (binomial, K, 2, names, fo, w, cv, &err);
+  ck_assert_no_error (err);
+  double *x = g_new (double, 2 * n);
+  ck_assert (mixem_model_sample (m, n, seed, x, NULL, &err));
+  mixem_dataset *ds = mixem_dataset_new (n, 2, x, names, NULL, &err);
+  ck_assert_no_error (err);
+  g_free (x);
+  mixem_model_free (m);
+  g_variant_unref (cv);
+  g_string_free (comps, TRUE);
+  mixem_options_free (fo);
+  return ds;
+}
+
+static mixem_options *
+trials_n (void)
+{
+  mixem_options *fo = mixem_options_new ();
+  mixem_options_set (fo, "trials", "n");
+  return fo;
+}
+
+/* The ELBO/KL identities and the climb, checked in the callback of every iteration. */
+typedef struct {
+  double prev;     /* l(theta_{t-1}) */
+  int n;
+} climb;
+
+static gboolean
+check_identities (const mixem_iteration *it, const mixem_params *p, const double *w, void *data)
+{
+  climb *c = data;
+  const double scale = fabs (it->loglik);
+  ck_assert_rel (it->elbo + it->kl, it->loglik, 1e-9);
+  ck_assert_msg (it->kl >= -1e-10 * scale, "KL = %g < 0 at iteration %d", it->kl, it->iter);
+  ck_assert_msg (it->elbo >= c->prev - 1e-10 * scale,
+                 "ELBO(q_{t-1}, theta_t) = %.17g < l(theta_{t-1}) = %.17g at iteration %d",
+                 it->elbo, c->prev, it->iter);
+  ck_assert_msg (it->loglik >= c->prev - 1e-10 * scale,
+                 "log-likelihood fell from %.17g to %.17g at iteration %d", c->prev, it->loglik,
+                 it->iter);
+  ck_assert_msg (it->entropy >= 0.0, "negative entropy %g", it->entropy);
+  c->prev = it->loglik;
+  c->n++;
+  return TRUE;
+}
+
+START_TEST (test_loglik_never_decreases_and_elbo_kl_identities_hold)
+{
+  const size_t K = (size_t) _i;
+  GError *err = NULL;
+  mixem_dataset *ds = binomial_data (K, 400, 100 + K);
+  mixem_options *fo = trials_n ();
+  for (int restart = 0; restart < 3; restart++) {
+    climb c = { -INFINITY, 0 };
+    mixem_fit_options o;
+    mixem_fit_options_init (&o);
+    o.k = K;
+    o.max_iter = 60;
+    o.tol = 0;
+    o.seed = 7 + restart;
+    o.init = restart == 0 ? "random_resp" : "random";
+    o.family_options = fo;
+    o.callback = check_identities;
+    o.user_data = &c;
+    mixem_model *m = mixem_fit (binomial, ds, &o, &err);
+    ck_assert_no_error (err);
+    ck_assert_int_eq (c.n, 60);
+    ck_assert_double_le (mixem_model_initial_loglik (m), mixem_model_loglik (m));
+    size_t n;
+    const mixem_iteration *tr = mixem_model_trace (m, &n);
+    ck_assert_uint_eq (n, 60);
+    ck_assert_double_eq (tr[n - 1].loglik, mixem_model_loglik (m));
+    mixem_model_free (m);
+  }
+  mixem_options_free (fo);
+  mixem_dataset_free (ds);
+}
+END_TEST
+
+START_TEST (test_identities_hold_when_the_engine_makes_the_elbo_pass)
+{
+  /* The toy family has no expected_loglik: the engine computes it with a pass of its own. */
+  GError *err = NULL;
+  double x[300];
+  gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
+  for (int i = 0; i < 300; i++)
+    x[i] = (i % 3) * 2.0 + gsl_rng_uniform (rng) - 0.5;
+  gsl_rng_free (rng);
+  mixem_dataset *ds = mixem_dataset_new (300, 1, x, NULL, NULL, &err);
+  climb c = { -INFINITY, 0 };
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  o.k = 3;
+  o.max_iter = 40;
+  o.tol = 0;
+  o.block_size = 17;
+  o.callback = check_identities;
+  o.user_data = &c;
+  mixem_model *m = mixem_fit (&toy_family, ds, &o, &err);
+  ck_assert_no_error (err);
+  ck_assert_int_eq (c.n, 40);
+  mixem_model_free (m);
+  mixem_dataset_free (ds);
+}
+END_TEST
+
+typedef struct {
+  double last[8];
+} per_restart;
+
+static gboolean
+record_restart (const mixem_iteration *it, const mixem_params *p, const double *w, void *data)
+{
+  ((per_restart *) data)->last[it->restart - 1] = it->loglik;
+  return TRUE;
+}
+
+START_TEST (test_restarts_keep_the_best)
+{
+  GError *err = NULL;
+  mixem_dataset *ds = binomial_data (4, 200, 3);
+  mixem_options *fo = trials_n ();
+  per_restart pr;
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  o.k = 4;
+  o.n_init = 8;
+  o.max_iter = 5;   /* short runs, so that the restarts end at different values */
+  o.init = "random";
+  o.seed = 11;
+  o.family_options = fo;
+  o.callback = record_restart;
+  o.user_data = &pr;
+  mixem_model *m = mixem_fit (binomial, ds, &o, &err);
+  ck_assert_no_error (err);
+  int best = 0;
+  for (int r = 1; r < 8; r++)
+    if (pr.last[r] > pr.last[best])
+      best = r;
+  ck_assert_msg (pr.last[0] != pr.last[best] || best == 0, "restarts should differ");
+  ck_assert_double_eq (mixem_model_loglik (m), pr.last[best]);
+  ck_assert_int_eq (mixem_model_best_restart (m), best + 1);
+  /* The same seed gives the same fit. */
+  mixem_model *again = mixem_fit (binomial, ds, &o, &err);
+  ck_assert_double_eq (mixem_model_loglik (again), mixem_model_loglik (m));
+  mixem_model_free (again);
+  mixem_model_free (m);
+  mixem_options_free (fo);
+  mixem_dataset_free (ds);
+}
+END_TEST
+
+static double
+component_value (const mixem_model *m, size_t k, const char *key)
+{
+  GVariant *d = g_variant_ref_sink (mixem_model_component (m, k));
+  double v = NAN;
+  g_variant_lookup (d, key, "d", &v);
+  g_variant_unref (d);
+  return v;
+}
+
+START_TEST (test_frozen_parameters_stay_frozen)
+{
+  GError *err = NULL;
+  mixem_dataset *ds = binomial_data (3, 300, 5);
+  mixem_options *fo = trials_n ();
+  const double w0[3] = { 0.2, 0.3, 0.5 };
+  const gboolean fixed[3] = { FALSE, TRUE, FALSE };
+  GVariant *start = g_variant_ref_sink (
+    g_variant_new_parsed ("[{'p': <0.2>}, {'p': <0.45>}, {'p': <0.7>}]"));
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  o.k = 3;
+  o.max_iter = 30;
+  o.family_options = fo;
+  o.init_weights = w0;
+  o.init_components = start;
+  o.fix_weights = TRUE;
+  o.fix_components = fixed;
+  mixem_model *m = mixem_fit (binomial, ds, &o, &err);
+  ck_assert_no_error (err);
+  for (int k = 0; k < 3; k++)
+    ck_assert_double_eq (mixem_model_weights (m)[k], w0[k]);
+  ck_assert_double_eq (component_value (m, 1, "p"), 0.45);
+  ck_assert_double_ne (component_value (m, 0, "p"), 0.2);
+  ck_assert_double_ne (component_value (m, 2, "p"), 0.7);
+  ck_assert_uint_eq (mixem_model_n_params (m), 3);   /* weights fixed: the family's 3 only */
+  mixem_model_free (m);
+  g_variant_unref (start);
+  mixem_options_free (fo);
+  mixem_dataset_free (ds);
+}
+END_TEST
+
+START_TEST (test_weighted_rows_equal_repeated_rows)
+{
+  GError *err = NULL;
+  mixem_dataset *base = binomial_data (2, 60, 9);
+  const double *x = mixem_dataset_data (base);
+  double w[60];
+  GArray *rep = g_array_new (FALSE, FALSE, sizeof (double));
+  for (int i = 0; i < 60; i++) {
+    w[i] = 1 + i % 3;
+    for (int r = 0; r < (int) w[i]; r++)
+      g_array_append_vals (rep, x + 2 * i, 2);
+  }
+  const char *names[] = { "s", "n" };
+  mixem_dataset *weighted = mixem_dataset_new (60, 2, x, names, w, &err);
+  mixem_dataset *repeated = mixem_dataset_new (rep->len / 2, 2, (double *) rep->data, names, NULL,
+                                               &err);
+  ck_assert_no_error (err);
+  mixem_options *fo = trials_n ();
+  GVariant *start = g_variant_ref_sink (g_variant_new_parsed ("[{'p': <0.3>}, {'p': <0.6>}]"));
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  o.k = 2;
+  o.max_iter = 25;
+  o.tol = 0;
+  o.family_options = fo;
+  o.init_components = start;
+  mixem_model *a = mixem_fit (binomial, weighted, &o, &err);
+  mixem_model *b = mixem_fit (binomial, repeated, &o, &err);
+  ck_assert_no_error (err);
+  ck_assert_rel (mixem_model_loglik (a), mixem_model_loglik (b), 1e-12);
+  for (int k = 0; k < 2; k++) {
+    ck_assert_rel (mixem_model_weights (a)[k], mixem_model_weights (b)[k], 1e-12);
+    ck_assert_rel (component_value (a, k, "p"), component_value (b, k, "p"), 1e-12);
+  }
+  ck_assert_rel (mixem_model_bic (a, weighted, NULL), mixem_model_bic (b, repeated, NULL), 1e-12);
+  mixem_model_free (a);
+  mixem_model_free (b);
+  g_variant_unref (start);
+  mixem_options_free (fo);
+  mixem_dataset_free (weighted);
+  mixem_dataset_free (repeated);
+  g_array_free (rep, TRUE);
+  mixem_dataset_free (base);
+}
+END_TEST
+
+START_TEST (test_threads_give_identical_bits)
+{
+  /* Fixed blocks, reduced in a fixed order: 1, 2 and 3 threads must agree bit for bit. */
+  GError *err = NULL;
+  mixem_dataset *ds = binomial_data (3, 5000, 21);
+  mixem_options *fo = trials_n ();
+  mixem_model *m[3];
+  for (int t = 0; t < 3; t++) {
+    mixem_fit_options o;
+    mixem_fit_options_init (&o);
+    o.k = 3;
+    o.max_iter = 20;
+    o.tol = 0;
+    o.seed = 4;
+    o.n_init = 2;
+    o.threads = t + 1;
+    o.block_size = 37;
+    o.family_options = fo;
+    m[t] = mixem_fit (binomial, ds, &o, &err);
+    ck_assert_no_error (err);
+  }
+  for (int t = 1; t < 3; t++) {
+    ck_assert (memcmp (&(double) { mixem_model_loglik (m[0]) },
+                       &(double) { mixem_model_loglik (m[t]) }, sizeof (double)) == 0);
+    ck_assert (memcmp (mixem_model_weights (m[0]), mixem_model_weights (m[t]),
+                       3 * sizeof (double)) == 0);
+    for (int k = 0; k < 3; k++)
+      ck_assert (component_value (m[0], k, "p") == component_value (m[t], k, "p"));
+  }
+  for (int t = 0; t < 3; t++)
+    mixem_model_free (m[t]);
+  mixem_options_free (fo);
+  mixem_dataset_free (ds);
+}
+END_TEST
+
+static gboolean
+stop_at_three (const mixem_iteration *it, const mixem_params *p, const double *w, void *data)
+{
+  return it->iter < 3;
+}
+
+START_TEST (test_callback_can_stop_the_fit)
+{
+  GError *err = NULL;
+  mixem_dataset *ds = binomial_data (2, 100, 1);
+  mixem_options *fo = trials_n ();
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  o.k = 2;
+  o.tol = 0;
+  o.n_init = 4;
+  o.family_options = fo;
+  o.callback = stop_at_three;
+  mixem_model *m = mixem_fit (binomial, ds, &o, &err);
+  ck_assert_no_error (err);
+  ck_assert_int_eq (mixem_model_n_iter (m), 3);
+  ck_assert_int_eq (mixem_model_best_restart (m), 1);
+  ck_assert (!mixem_model_converged (m));
+  mixem_model_free (m);
+  mixem_options_free (fo);
+  mixem_dataset_free (ds);
+}
+END_TEST
+
+START_TEST (test_converges_by_mean_loglik_change)
+{
+  GError *err = NULL;
+  mixem_dataset *ds = binomial_data (2, 500, 2);
+  mixem_options *fo = trials_n ();
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  o.k = 2;
+  o.family_options = fo;
+  mixem_model *m = mixem_fit (binomial, ds, &o, &err);
+  ck_assert_no_error (err);
+  ck_assert (mixem_model_converged (m));
+  size_t n;
+  const mixem_iteration *tr = mixem_model_trace (m, &n);
+  ck_assert_double_lt (fabs (tr[n - 1].delta), 1e-3);
+  for (size_t t = 0; t + 1 < n; t++)
+    ck_assert_double_ge (fabs (tr[t].delta), 1e-3);
+  ck_assert_rel (tr[n - 1].delta * 500, tr[n - 1].loglik - (n > 1 ? tr[n - 2].loglik
+                                                                  : mixem_model_initial_loglik (m)),
+                 1e-9);
+  /* Warm start: continues from the fitted model, already converged. */
+  mixem_fit_options w;
+  mixem_fit_options_init (&w);
+  w.k = 2;
+  w.family_options = fo;
+  w.warm_start = m;
+  mixem_model *m2 = mixem_fit (binomial, ds, &w, &err);
+  ck_assert_no_error (err);
+  ck_assert_int_eq (mixem_model_n_iter (m2), 1);
+  ck_assert_rel (mixem_model_initial_loglik (m2), mixem_model_loglik (m), 1e-12);
+  mixem_model_free (m2);
+  mixem_model_free (m);
+  mixem_options_free (fo);
+  mixem_dataset_free (ds);
+}
+END_TEST
+
+START_TEST (test_predictions_scores_and_criteria)
+{
+  GError *err = NULL;
+  mixem_dataset *ds = binomial_data (2, 300, 8);
+  mixem_options *fo = trials_n ();
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  o.k = 2;
+  o.family_options = fo;
+  mixem_model *m = mixem_fit (binomial, ds, &o, &err);
+  ck_assert_no_error (err);
+  double *proba = g_new (double, 600), *ll = g_new (double, 300);
+  size_t *label = g_new (size_t, 300);
+  ck_assert (mixem_model_predict_proba (m, ds, proba, &err));
+  ck_assert (mixem_model_score_samples (m, ds, ll, &err));
+  ck_assert (mixem_model_predict (m, ds, label, &err));
+  double total = 0.0;
+  for (int i = 0; i < 300; i++) {
+    ck_assert_rel (proba[2 * i] + proba[2 * i + 1], 1.0, 1e-14);
+    ck_assert_uint_eq (label[i], proba[2 * i + 1] > proba[2 * i] ? 1 : 0);
+    total += ll[i];
+  }
+  ck_assert_rel (total, mixem_model_loglik (m), 1e-12);
+  ck_assert_rel (mixem_model_total_loglik (m, ds, &err), mixem_model_loglik (m), 1e-12);
+  /* scikit-learn's sign: BIC = -2 l + p log N, AIC = -2 l + 2 p; p = 2 probabilities + 1 weight. */
+  ck_assert_uint_eq (mixem_model_n_params (m), 3);
+  ck_assert_rel (mixem_model_bic (m, ds, &err), -2 * total + 3 * log (300.0), 1e-12);
+  ck_assert_rel (mixem_model_aic (m, ds, &err), -2 * total + 6, 1e-12);
+  /* Data with other columns are refused. */
+  const double one[] = { 1 };
+  mixem_dataset *narrow = mixem_dataset_new (1, 1, one, NULL, NULL, &err);
+  ck_assert (!mixem_model_predict (m, narrow, label, &err));
+  ck_assert_error (err, MIXEM_ERROR_DATA, "the data have 1 columns, but the model has 2");
+  mixem_dataset_free (narrow);
+  g_free (proba);
+  g_free (ll);
+  g_free (label);
+  mixem_model_free (m);
+  mixem_options_free (fo);
+  mixem_dataset_free (ds);
+}
+END_TEST
+
+/* Option errors: each names the option and its value. */
+START_TEST (test_bad_options_are_errors)
+{
+  GError *err = NULL;
+  mixem_dataset *ds = binomial_data (2, 10, 1);
+  mixem_options *fo = trials_n ();
+  mixem_fit_options o;
+#define EXPECT_OPTION_ERROR(setting, code, text)                                                   \
+  do {                                                                                             \
+    mixem_fit_options_init (&o);                                                                   \
+    o.k = 2;                                                                                       \
+    o.family_options = fo;                                                                         \
+    setting;                                                                                       \
+    ck_assert_ptr_null (mixem_fit (binomial, ds, &o, &err));                                       \
+    ck_assert_error (err, code, text);                                                             \
+  } while (0)
+  EXPECT_OPTION_ERROR (o.k = 0, MIXEM_ERROR_OPTION, "'k' must be a positive integer");
+  EXPECT_OPTION_ERROR (o.k = 11, MIXEM_ERROR_OPTION, "'k' exceeds the number of rows");
+  EXPECT_OPTION_ERROR (o.tol = -1, MIXEM_ERROR_OPTION, "'tol' must be a finite number >= 0");
+  EXPECT_OPTION_ERROR (o.max_iter = -1, MIXEM_ERROR_OPTION, "'max_iter' must be >= 0");
+  EXPECT_OPTION_ERROR (o.n_init = 0, MIXEM_ERROR_OPTION, "'n_init' must be >= 1");
+  EXPECT_OPTION_ERROR (o.init = "kmeans", MIXEM_ERROR_OPTION,
+                       "unknown start 'kmeans' for family 'binomial' (known: random_resp, "
+                       "random)");
+  const double w[2] = { 0.5, 0.6 };
+  EXPECT_OPTION_ERROR (o.init_weights = w, MIXEM_ERROR_OPTION, "the initial weights sum to");
+  GVariant *one = g_variant_ref_sink (g_variant_new_parsed ("[{'p': <0.3>}]"));
+  EXPECT_OPTION_ERROR (o.init_components = one, MIXEM_ERROR_OPTION, "array of k = 2");
+  g_variant_unref (one);
+  GVariant *badp = g_variant_ref_sink (g_variant_new_parsed ("[{'p': <0.3>}, {'p': <1.5>}]"));
+  EXPECT_OPTION_ERROR (o.init_components = badp, MIXEM_ERROR_FORMAT,
+                       "initial component 2: binomial: 'p' must lie in [0, 1] (got 1.5)");
+  g_variant_unref (badp);
+  GVariant *nop = g_variant_ref_sink (g_variant_new_parsed ("[{'p': <0.3>}, {'q': <0.5>}]"));
+  EXPECT_OPTION_ERROR (o.init_components = nop, MIXEM_ERROR_FORMAT, "component has no 'p'");
+  g_variant_unref (nop);
+  mixem_options *typo = mixem_options_new ();
+  mixem_options_set (typo, "trails", "n");
+  EXPECT_OPTION_ERROR (o.family_options = typo, MIXEM_ERROR_OPTION,
+                       "family 'binomial' has no option 'trails' (it has: trials, sample_trials)");
+  mixem_options_free (typo);
+  EXPECT_OPTION_ERROR (o.family_options = NULL, MIXEM_ERROR_OPTION,
+                       "the option 'trials' is required");
+  mixem_options *cst = mixem_options_new ();
+  mixem_options_set (cst, "trials", "ten");
+  EXPECT_OPTION_ERROR (o.family_options = cst, MIXEM_ERROR_OPTION,
+                       "'trials' = 'ten' is neither a column nor a whole number");
+  mixem_options_set (cst, "trials", "10");
+  EXPECT_OPTION_ERROR (o.family_options = cst, MIXEM_ERROR_OPTION,
+                       "with a constant number of trials the data need exactly 1 column");
+  mixem_options_free (cst);
+#undef EXPECT_OPTION_ERROR
+  mixem_options_free (fo);
+  mixem_dataset_free (ds);
+}
+END_TEST
+
+START_TEST (test_zero_likelihood_row_is_an_error)
+{
+  /* p = 0 in both components cannot produce a success: the row is named. */
+  GError *err = NULL;
+  const double x[] = { 0, 5, 0, 5, 2, 5 };
+  const char *names[] = { "s", "n" };
+  mixem_dataset *ds = mixem_dataset_new (3, 2, x, names, NULL, &err);
+  mixem_options *fo = trials_n ();
+  GVariant *start = g_variant_ref_sink (g_variant_new_parsed ("[{'p': <0.0>}, {'p': <0.0>}]"));
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  o.k = 2;
+  o.family_options = fo;
+  o.init_components = start;
+  ck_assert_ptr_null (mixem_fit (binomial, ds, &o, &err));
+  ck_assert_error (err, MIXEM_ERROR_NUMERIC,
+                   "at the start: <memory>: row 3: zero likelihood under every component");
+  g_variant_unref (start);
+  mixem_options_free (fo);
+  mixem_dataset_free (ds);
+}
+END_TEST
+
+START_TEST (test_plugins_found_missing_and_refused)
+{
+  GError *err = NULL;
+  mixem_registry *r = mixem_registry_new ();
+  /* Found through MIXEM_FAMILY_PATH (set by make check to the build tree). */
+  const mixem_family *f = mixem_registry_lookup (r, "binomial", &err);
+  ck_assert_no_error (err);
+  ck_assert_str_eq (f->name, "binomial");
+  ck_assert (g_str_has_suffix (mixem_registry_origin (r, f), "binomial.so"));
+  ck_assert_ptr_eq (mixem_registry_lookup (r, "binomial", &err), f);
+  /* Not found. */
+  ck_assert_ptr_null (mixem_registry_lookup (r, "poisson_nonexistent", &err));
+  ck_assert_error (err, MIXEM_ERROR_PLUGIN, "unknown family 'poisson_nonexistent'");
+  ck_assert_ptr_null (mixem_registry_lookup (r, "../etc/passwd", &err));
+  ck_assert_error (err, MIXEM_ERROR_PLUGIN, "is not a valid family name");
+  /* Wrong ABI version, and a module without the entry symbol. */
+  const char *mods = getenv ("MIXEM_TEST_MODULES");
+  ck_assert_ptr_nonnull (mods);
+  char *bad = g_build_filename (mods, "bad_abi.so", NULL);
+  ck_assert_ptr_null (mixem_registry_load (r, bad, &err));
+  ck_assert_error (err, MIXEM_ERROR_PLUGIN, "family ABI version 2, but this mixem needs version 1");
+  g_free (bad);
+  char *none = g_build_filename (mods, "no_entry.so", NULL);
+  ck_assert_ptr_null (mixem_registry_load (r, none, &err));
+  ck_assert_error (err, MIXEM_ERROR_PLUGIN, "not a mixem family module");
+  g_free (none);
+  ck_assert_ptr_null (mixem_registry_load (r, "/nonexistent/x.so", &err));
+  ck_assert_error (err, MIXEM_ERROR_PLUGIN, "cannot load module");
+  /* Registered from C; a second family of the same name is refused. */
+  ck_assert (mixem_registry_add (r, &toy_family, &err));
+  ck_assert_str_eq (mixem_registry_origin (r, &toy_family), "built-in");
+  ck_assert (!mixem_registry_add (r, &toy_family, &err));
+  ck_assert_error (err, MIXEM_ERROR_PLUGIN, "a family called 'toy' is already registered");
+  mixem_family incomplete = toy_family;
+  incomplete.name = "incomplete";
+  incomplete.accumulate = NULL;
+  ck_assert (!mixem_registry_add (r, &incomplete, &err));
+  ck_assert_error (err, MIXEM_ERROR_PLUGIN, "family has no 'accumulate' function");
+  GPtrArray *all = mixem_registry_list (r);
+  gboolean has_binomial = FALSE, has_toy = FALSE;
+  for (guint i = 0; i < all->len; i++) {
+    const mixem_family *g = g_ptr_array_index (all, i);
+    has_binomial = has_binomial || strcmp (g->name, "binomial") == 0;
+    has_toy = has_toy || strcmp (g->name, "toy") == 0;
+  }
+  ck_assert (has_binomial && has_toy);
+  g_ptr_array_unref (all);
+  mixem_registry_free (r);
+}
+END_TEST
+
+START_TEST (test_sampling_repeats_with_the_seed)
+{
+  mixem_dataset *a = binomial_data (3, 50, 77), *b = binomial_data (3, 50, 77);
+  mixem_dataset *c = binomial_data (3, 50, 78);
+  ck_assert (memcmp (mixem_dataset_data (a), mixem_dataset_data (b), 100 * sizeof (double)) == 0);
+  ck_assert (memcmp (mixem_dataset_data (a), mixem_dataset_data (c), 100 * sizeof (double)) != 0);
+  for (int i = 0; i < 50; i++)
+    ck_assert_double_eq (mixem_dataset_data (a)[2 * i + 1], 20);
+  mixem_dataset_free (a);
+  mixem_dataset_free (b);
+  mixem_dataset_free (c);
+}
+END_TEST
+
+int
+main (void)
+{
+  Suite *s = suite_create ("engine");
+  TCase *tc = tcase_create ("em");
+  tcase_set_timeout (tc, 60);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_loop_test (tc, test_loglik_never_decreases_and_elbo_kl_identities_hold, 1, 6);
+  tcase_add_test (tc, test_identities_hold_when_the_engine_makes_the_elbo_pass);
+  tcase_add_test (tc, test_restarts_keep_the_best);
+  tcase_add_test (tc, test_frozen_parameters_stay_frozen);
+  tcase_add_test (tc, test_weighted_rows_equal_repeated_rows);
+  tcase_add_test (tc, test_threads_give_identical_bits);
+  tcase_add_test (tc, test_callback_can_stop_the_fit);
+  tcase_add_test (tc, test_converges_by_mean_loglik_change);
+  tcase_add_test (tc, test_predictions_scores_and_criteria);
+  tcase_add_test (tc, test_bad_options_are_errors);
+  tcase_add_test (tc, test_zero_likelihood_row_is_an_error);
+  tcase_add_test (tc, test_plugins_found_missing_and_refused);
+  tcase_add_test (tc, test_sampling_repeats_with_the_seed);
+  suite_add_tcase (s, tc);
+  return test_run (s);
+}

@@ -1,0 +1,420 @@
+/* check_families.c: the family conformance suite.  One set of checks looped over every family the
+ * registry finds (plugins in the search path, and the toy family registered from C), so that each
+ * new family gets them for free; each family adds an entry to refs[] below with what only it can
+ * say: a direct formula for its density, data it fits exactly, and its documented errors. */
+#include <string.h>
+#include <gsl/gsl_randist.h>
+#include "testutil.h"
+
+#define MAXN 8
+
+typedef struct {
+  const char *opts[6];        /* key, value, ... NULL */
+  const char *const *names;   /* column names, or NULL */
+  size_t d, n;
+  double x[MAXN * 4];
+  const char *expect;         /* text of the error */
+  int code;
+  gboolean at_params;         /* raised by params_new (else by check_data) */
+} bad_case;
+
+typedef struct {
+  const char *name;
+  const char *opts[4];        /* key, value, ... NULL */
+  size_t d;
+  const char *const *names;
+  const char *components;     /* K = 2 components, GVariant text */
+  size_t n_free;              /* family's free parameters for these K = 2 components */
+  /* log p(x | component) by a formula written here, independent of the family's code */
+  double (*direct) (const double *x, GVariant *component);
+  /* rows fitted exactly: with each row's component in exact_z, maximise gives exact_components */
+  size_t exact_n;
+  double exact_x[MAXN * 4];
+  size_t exact_z[MAXN];
+  const char *exact_components;
+  bad_case bad[8];
+} family_ref;
+
+static double
+lookup (GVariant *c, const char *key)
+{
+  double v = NAN;
+  ck_assert (g_variant_lookup (c, key, "d", &v));
+  return v;
+}
+
+/* log C(n, s) p^s (1-p)^(n-s), the coefficient as a sum of logs of (n-s+j)/j. */
+static double
+binomial_direct (const double *x, GVariant *c)
+{
+  const double s = x[0], n = x[1], p = lookup (c, "p");
+  double lc = 0;
+  for (double j = 1; j <= s; j++)
+    lc += log ((n - s + j) / j);
+  return lc + s * log (p) + (n - s) * log1p (-p);
+}
+
+static double
+toy_direct (const double *x, GVariant *c)
+{
+  const double z = x[0] - lookup (c, "mean");
+  return -0.5 * z * z - 0.5 * log (2 * G_PI);
+}
+
+static const char *const sn[] = { "s", "n", NULL };
+
+static const family_ref refs[] = {
+  {
+    .name = "binomial", .opts = { "trials", "n", NULL }, .d = 2, .names = sn,
+    .components = "[{'p': <0.3>}, {'p': <0.85>}]", .n_free = 2, .direct = binomial_direct,
+    .exact_n = 5, .exact_x = { 3, 10, 7, 10, 8, 10, 9, 10, 10, 10 },
+    .exact_z = { 0, 0, 1, 1, 1 }, .exact_components = "[{'p': <0.5>}, {'p': <0.9>}]",
+    .bad = {
+      { { "trials", "n", NULL }, sn, 2, 2, { 1, 4, 5, 4 }, "row 2, column 's': 5 successes out of 4",
+        MIXEM_ERROR_DATA, FALSE },
+      { { "trials", "n", NULL }, sn, 2, 1, { -1, 4 }, "row 1, column 's': successes must be",
+        MIXEM_ERROR_DATA, FALSE },
+      { { "trials", "n", NULL }, sn, 2, 1, { 1.5, 4 }, "row 1, column 's': successes must be",
+        MIXEM_ERROR_DATA, FALSE },
+      { { "trials", "n", NULL }, sn, 2, 2, { 1, 4, 1, 4.5 }, "row 2, column 'n': trials must be",
+        MIXEM_ERROR_DATA, FALSE },
+      { { "trials", "n", NULL }, sn, 2, 1, { 1, -4 }, "row 1, column 'n': trials must be",
+        MIXEM_ERROR_DATA, FALSE },
+      { { "trials", "3", NULL }, NULL, 1, 1, { 4 }, "row 1, column '1': 4 successes out of 3",
+        MIXEM_ERROR_DATA, FALSE },
+      { { NULL }, sn, 2, 1, { 1, 4 }, "the option 'trials' is required", MIXEM_ERROR_OPTION,
+        TRUE },
+      { { "trials", "n", "sample_trials", "-2" }, sn, 2, 1, { 1, 4 },
+        "'sample_trials' = '-2' is not a whole number", MIXEM_ERROR_OPTION, TRUE },
+    },
+  },
+  {
+    .name = "toy", .d = 1, .components = "[{'mean': <-1.0>}, {'mean': <2.5>}]", .n_free = 2,
+    .direct = toy_direct, .exact_n = 4, .exact_x = { -2, 0, 2, 3 }, .exact_z = { 0, 0, 1, 1 },
+    .exact_components = "[{'mean': <-1.0>}, {'mean': <2.5>}]",
+    .bad = { { { NULL }, NULL, 2, 1, { 1, 2 }, "toy: needs 1 column", MIXEM_ERROR_OPTION, TRUE } },
+  },
+};
+
+static mixem_registry *reg;
+static GPtrArray *families;
+
+static void
+setup (void)
+{
+  reg = mixem_registry_new ();
+  ck_assert (mixem_registry_add (reg, &toy_family, NULL));
+  families = mixem_registry_list (reg);
+}
+
+static void
+teardown (void)
+{
+  g_ptr_array_unref (families);
+  mixem_registry_free (reg);
+}
+
+static const family_ref *
+ref_of (const mixem_family *f)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS (refs); i++)
+    if (strcmp (refs[i].name, f->name) == 0)
+      return &refs[i];
+  return NULL;
+}
+
+static mixem_options *
+options_of (const char *const *kv)
+{
+  mixem_options *o = mixem_options_new ();
+  for (int i = 0; kv[i]; i += 2)
+    mixem_options_set (o, kv[i], kv[i + 1]);
+  return o;
+}
+
+/* The family's parameters for K = 2 from the reference components. */
+static mixem_params *
+make_params (const mixem_family *f, const family_ref *r, const char *components)
+{
+  GError *err = NULL;
+  mixem_options *o = options_of (r->opts);
+  char *names[4] = { "1", "2", "3", NULL };
+  mixem_spec spec = { 2, r->d, r->names ? (const char *const *) r->names
+                                        : (const char *const *) names, o };
+  mixem_params *p = f->params_new (&spec, &err);
+  ck_assert_no_error (err);
+  GVariant *cv = g_variant_ref_sink (g_variant_new_parsed (components));
+  for (size_t k = 0; k < 2; k++) {
+    GVariant *c = g_variant_get_child_value (cv, k);
+    ck_assert (f->assign (p, k, c, &err));
+    ck_assert_no_error (err);
+    g_variant_unref (c);
+  }
+  g_variant_unref (cv);
+  mixem_options_free (o);
+  return p;
+}
+
+/* All the numbers of describe() for both components, flattened in key order. */
+static GArray *
+flatten (const mixem_family *f, const mixem_params *p)
+{
+  GArray *out = g_array_new (FALSE, FALSE, sizeof (double));
+  for (size_t k = 0; k < 2; k++) {
+    GVariant *d = g_variant_ref_sink (f->describe (p, k));
+    char *text = g_variant_print (d, FALSE);
+    /* Every number in the printed form: enough for a family-independent comparison. */
+    for (char *s = text; *s;) {
+      char *end;
+      double v = g_ascii_strtod (s, &end);
+      if (end != s && (g_ascii_isdigit (*s) || *s == '-' || *s == '.')) {
+        g_array_append_val (out, v);
+        s = end;
+      } else
+        s++;
+    }
+    g_free (text);
+    g_variant_unref (d);
+  }
+  return out;
+}
+
+static void
+assert_same_params (const mixem_family *f, const mixem_params *a, const mixem_params *b,
+                    double tol)
+{
+  GArray *x = flatten (f, a), *y = flatten (f, b);
+  ck_assert_uint_eq (x->len, y->len);
+  ck_assert_uint_gt (x->len, 0);
+  for (guint i = 0; i < x->len; i++)
+    ck_assert_rel (g_array_index (x, double, i), g_array_index (y, double, i), tol);
+  g_array_free (x, TRUE);
+  g_array_free (y, TRUE);
+}
+
+/* N rows drawn from P's components, alternately; Z gets each row's component. */
+static double *
+draw (const mixem_family *f, const mixem_params *p, size_t d, size_t n, size_t *z)
+{
+  gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
+  double *x = g_new (double, n * d);
+  for (size_t i = 0; i < n; i++) {
+    z[i] = i % 2;
+    f->sample (p, z[i], rng, x + i * d);
+  }
+  gsl_rng_free (rng);
+  return x;
+}
+
+START_TEST (test_every_family_has_a_reference)
+{
+  ck_assert_uint_ge (families->len, 2);   /* binomial from its module, toy from C */
+  for (guint i = 0; i < families->len; i++) {
+    const mixem_family *f = g_ptr_array_index (families, i);
+    ck_assert_msg (ref_of (f) != NULL, "family '%s' has no entry in refs[]", f->name);
+  }
+}
+END_TEST
+
+/* Runs BODY for each family found, with f, r and p (its reference parameters). */
+#define FOR_EACH_FAMILY(...)                                                                      \
+  for (guint fi = 0; fi < families->len; fi++) {                                                   \
+    const mixem_family *f = g_ptr_array_index (families, fi);                                      \
+    const family_ref *r = ref_of (f);                                                              \
+    if (!r)                                                                                        \
+      continue;                                                                                    \
+    mixem_params *p = make_params (f, r, r->components);                                           \
+    __VA_ARGS__;                                                                                   \
+    f->params_free (p);                                                                            \
+  }
+
+START_TEST (test_log_density_matches_the_direct_formula)
+{
+  FOR_EACH_FAMILY ({
+    size_t z[40];
+    double *x = draw (f, p, r->d, 40, z), out[80];
+    mixem_block b = { 40, r->d, 0, x, NULL };
+    f->log_density (p, &b, out);
+    GVariant *cv = g_variant_ref_sink (g_variant_new_parsed (r->components));
+    for (size_t i = 0; i < 40; i++)
+      for (size_t k = 0; k < 2; k++) {
+        GVariant *c = g_variant_get_child_value (cv, k);
+        ck_assert_rel (out[i * 2 + k], r->direct (x + i * r->d, c), 1e-12);
+        g_variant_unref (c);
+      }
+    g_variant_unref (cv);
+    g_free (x);
+  });
+}
+END_TEST
+
+START_TEST (test_accumulate_is_additive)
+{
+  FOR_EACH_FAMILY ({
+    size_t z[60], ss = f->stats_size (p);
+    double *x = draw (f, p, r->d, 60, z), resp[120];
+    gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
+    for (size_t i = 0; i < 120; i++)
+      resp[i] = gsl_rng_uniform (rng) * 3;   /* weighted responsibilities need not sum to 1 */
+    gsl_rng_free (rng);
+    double *all = g_new0 (double, ss), *parts = g_new0 (double, ss);
+    mixem_block whole = { 60, r->d, 0, x, NULL };
+    mixem_block a = { 23, r->d, 0, x, NULL }, b = { 37, r->d, 23, x + 23 * r->d, NULL };
+    f->accumulate (p, &whole, resp, all);
+    f->accumulate (p, &a, resp, parts);
+    f->accumulate (p, &b, resp + 46, parts);
+    for (size_t j = 0; j < ss; j++)
+      ck_assert_double_eq_tol (all[j], parts[j], 1e-12 * fmax (1.0, fabs (all[j])));
+    g_free (all);
+    g_free (parts);
+    g_free (x);
+  });
+}
+END_TEST
+
+/* Statistics of rows X under one-hot responsibilities from Z, accumulated at P. */
+static double *
+hard_stats (const mixem_family *f, const mixem_params *p, const double *x, const size_t *z,
+            size_t n, size_t d)
+{
+  double *resp = g_new0 (double, 2 * n), *st = g_new0 (double, f->stats_size (p));
+  for (size_t i = 0; i < n; i++)
+    resp[i * 2 + z[i]] = 1.0;
+  mixem_block b = { n, d, 0, x, NULL };
+  f->accumulate (p, &b, resp, st);
+  g_free (resp);
+  return st;
+}
+
+START_TEST (test_maximise_recovers_exactly_fitting_parameters)
+{
+  FOR_EACH_FAMILY ({
+    GError *err = NULL;
+    double *st = hard_stats (f, p, r->exact_x, r->exact_z, r->exact_n, r->d);
+    ck_assert (f->maximise (p, st, NULL, &err));
+    ck_assert_no_error (err);
+    mixem_params *want = make_params (f, r, r->exact_components);
+    assert_same_params (f, p, want, 1e-12);
+    /* And a fixed point: the statistics again, at the new parameters, give them back. */
+    g_free (st);
+    st = hard_stats (f, p, r->exact_x, r->exact_z, r->exact_n, r->d);
+    ck_assert (f->maximise (p, st, NULL, &err));
+    assert_same_params (f, p, want, 1e-12);
+    /* A fixed component is left alone. */
+    mixem_params *q = make_params (f, r, r->components), *q0 = f->params_copy (q);
+    const gboolean fixed[2] = { TRUE, TRUE };
+    ck_assert (f->maximise (q, st, fixed, &err));
+    assert_same_params (f, q, q0, 0.0);
+    f->params_free (q);
+    f->params_free (q0);
+    f->params_free (want);
+    g_free (st);
+  });
+}
+END_TEST
+
+START_TEST (test_maximise_refuses_an_empty_component)
+{
+  FOR_EACH_FAMILY ({
+    GError *err = NULL;
+    double *st = g_new0 (double, f->stats_size (p));
+    ck_assert (!f->maximise (p, st, NULL, &err));
+    ck_assert_error (err, MIXEM_ERROR_NUMERIC, "component 1");
+    g_free (st);
+  });
+}
+END_TEST
+
+START_TEST (test_expected_loglik_equals_the_explicit_sum)
+{
+  FOR_EACH_FAMILY ({
+    if (!f->expected_loglik) {
+      f->params_free (p);
+      continue;   /* the engine computes it by a pass, tested in check_engine */
+    }
+    size_t z[50], ss = f->stats_size (p);
+    double *x = draw (f, p, r->d, 50, z), resp[100], dens[100];
+    for (size_t i = 0; i < 50; i++) {
+      resp[2 * i] = 0.25 + 0.5 * (i % 3) / 2.0;
+      resp[2 * i + 1] = 1.0 - resp[2 * i];
+    }
+    mixem_block b = { 50, r->d, 0, x, NULL };
+    double *st = g_new0 (double, ss), explicit_sum = 0;
+    f->accumulate (p, &b, resp, st);
+    f->log_density (p, &b, dens);
+    for (size_t i = 0; i < 100; i++)
+      explicit_sum += resp[i] * dens[i];
+    ck_assert_rel (f->expected_loglik (p, st), explicit_sum, 1e-12);
+    g_free (st);
+    g_free (x);
+  });
+}
+END_TEST
+
+START_TEST (test_n_free_params_and_describe_round_trip)
+{
+  FOR_EACH_FAMILY ({
+    ck_assert_uint_eq (f->n_free_params (p), r->n_free);
+    mixem_params *q = make_params (f, r, r->components);
+    GError *err = NULL;
+    for (size_t k = 0; k < 2; k++) {
+      GVariant *d = g_variant_ref_sink (f->describe (p, 1 - k));
+      ck_assert (f->assign (q, k, d, &err));
+      g_variant_unref (d);
+    }
+    for (size_t k = 0; k < 2; k++) {
+      GVariant *a = g_variant_ref_sink (f->describe (p, k));
+      GVariant *b = g_variant_ref_sink (f->describe (q, 1 - k));
+      ck_assert (g_variant_equal (a, b));
+      g_variant_unref (a);
+      g_variant_unref (b);
+    }
+    mixem_params *c = f->params_copy (q);
+    assert_same_params (f, c, q, 0.0);
+    f->params_free (c);
+    f->params_free (q);
+  });
+}
+END_TEST
+
+START_TEST (test_documented_errors)
+{
+  for (guint fi = 0; fi < families->len; fi++) {
+    const mixem_family *f = g_ptr_array_index (families, fi);
+    const family_ref *r = ref_of (f);
+    for (size_t j = 0; r && j < G_N_ELEMENTS (r->bad) && r->bad[j].expect; j++) {
+      const bad_case *bc = &r->bad[j];
+      GError *err = NULL;
+      mixem_dataset *ds = mixem_dataset_new (bc->n, bc->d, bc->x, (const char *const *) bc->names,
+                                             NULL, &err);
+      ck_assert_no_error (err);
+      mixem_options *o = options_of (bc->opts);
+      mixem_fit_options fo;
+      mixem_fit_options_init (&fo);
+      fo.family_options = o;
+      ck_assert_ptr_null (mixem_fit (f, ds, &fo, &err));
+      ck_assert_error (err, bc->code, bc->expect);
+      mixem_options_free (o);
+      mixem_dataset_free (ds);
+    }
+  }
+}
+END_TEST
+
+int
+main (void)
+{
+  Suite *s = suite_create ("families");
+  TCase *tc = tcase_create ("conformance");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_every_family_has_a_reference);
+  tcase_add_test (tc, test_log_density_matches_the_direct_formula);
+  tcase_add_test (tc, test_accumulate_is_additive);
+  tcase_add_test (tc, test_maximise_recovers_exactly_fitting_parameters);
+  tcase_add_test (tc, test_maximise_refuses_an_empty_component);
+  tcase_add_test (tc, test_expected_loglik_equals_the_explicit_sum);
+  tcase_add_test (tc, test_n_free_params_and_describe_round_trip);
+  tcase_add_test (tc, test_documented_errors);
+  suite_add_tcase (s, tc);
+  return test_run (s);
+}
