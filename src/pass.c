@@ -123,7 +123,7 @@ mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw
   memset (total, 0, ps->ss * sizeof (double));
   for (size_t w0 = 0; w0 < nblocks; w0 += ps->wave) {
     const size_t nw = MIN (ps->wave, nblocks - w0);
-#pragma omp parallel for num_threads (ps->threads) schedule (static)
+#pragma omp parallel for num_threads (MIN (ps->threads, (int) nw)) schedule (static)
     for (size_t j = 0; j < nw; j++) {
 #ifdef _OPENMP
       double *buf = ps->scratch + (size_t) omp_get_thread_num () * per_thread;
