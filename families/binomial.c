@@ -9,7 +9,10 @@
  *
  * Statistics of component k under weighted responsibilities r_ik (4 doubles):
  *   R_k = sum r_ik,  S_k = sum r_ik s_i,  F_k = sum r_ik (n_i - s_i),  C_k = sum r_ik log C(n_i, s_i)
- * M-step: p_k = S_k / (S_k + F_k).  Expected complete log-likelihood:
+ * M-step: p_k = S_k / (S_k + F_k).  When trials come from a column, each component also keeps
+ * m_k = round((S_k + F_k) / R_k), the mean trials of its rows, which sample() uses (unless the
+ * option sample_trials says otherwise) and describe() reports as "trials".
+ * Expected complete log-likelihood:
  *   sum_k C_k + S_k log p_k + F_k log(1 - p_k),   with 0 log 0 = 0.
  */
 #include <math.h>
@@ -26,14 +29,15 @@ struct mixem_params {
   size_t s_col;          /* column of successes */
   int n_col;             /* column of trials, or -1 */
   double n_const;        /* trials when n_col < 0 */
-  double n_sample;       /* trials used by sample() when n_col >= 0 */
+  double n_sample;       /* option sample_trials, or -1 */
   double *p;             /* k success probabilities */
+  double *m;             /* k mean trials (n_col >= 0), -1 until known */
 };
 
 static const mixem_option_info options[] = {
   { "trials", "number of trials: the name of a data column, or one number for every row", NULL },
-  { "sample_trials", "trials per drawn sample when 'trials' is a column (default: the rounded "
-                     "mean number of trials of the fitted data)", NULL },
+  { "sample_trials", "trials per drawn sample when 'trials' is a column (default: each "
+                     "component's rounded mean number of trials in the fitted data)", NULL },
   { NULL, NULL, NULL }
 };
 
@@ -60,6 +64,9 @@ params_new (const mixem_spec *spec, GError **error)
   p->d = spec->d;
   p->n_col = -1;
   p->p = g_new0 (double, spec->k);
+  p->m = g_new (double, spec->k);
+  for (size_t k = 0; k < spec->k; k++)
+    p->m[k] = -1;
   if (!trials) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                  "binomial: the option 'trials' is required (a column name, or one number)");
@@ -96,10 +103,11 @@ params_new (const mixem_spec *spec, GError **error)
     goto fail;
   }
   if (!st)
-    p->n_sample = -1;   /* set by the M-step */
+    p->n_sample = -1;
   return p;
 fail:
   g_free (p->p);
+  g_free (p->m);
   g_free (p);
   return NULL;
 }
@@ -109,6 +117,7 @@ params_copy (const mixem_params *p)
 {
   mixem_params *c = g_memdup2 (p, sizeof *p);
   c->p = g_memdup2 (p->p, p->k * sizeof (double));
+  c->m = g_memdup2 (p->m, p->k * sizeof (double));
   return c;
 }
 
@@ -118,6 +127,7 @@ params_free (mixem_params *p)
   if (!p)
     return;
   g_free (p->p);
+  g_free (p->m);
   g_free (p);
 }
 
@@ -202,11 +212,8 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
 static gboolean
 maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
 {
-  double rs = 0.0, ts = 0.0;
   for (size_t k = 0; k < p->k; k++) {
     const double *st = stats + NSTAT * k;
-    rs += st[R];
-    ts += st[S] + st[F];
     if (fixed && fixed[k])
       continue;
     if (!(st[S] + st[F] > 0.0)) {
@@ -216,9 +223,9 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
       return FALSE;
     }
     p->p[k] = st[S] / (st[S] + st[F]);
+    if (p->n_col >= 0)
+      p->m[k] = round ((st[S] + st[F]) / st[R]);
   }
-  if (p->n_col >= 0 && rs > 0.0 && p->n_sample < 0)
-    p->n_sample = round (ts / rs);
   return TRUE;
 }
 
@@ -265,7 +272,7 @@ init (mixem_params *p, const mixem_block *data, const char *method, gsl_rng *rng
 static void
 sample (const mixem_params *p, size_t k, gsl_rng *rng, double *x)
 {
-  const double n = p->n_col >= 0 ? MAX (p->n_sample, 0.0) : p->n_const;
+  const double n = p->n_col < 0 ? p->n_const : p->n_sample >= 0 ? p->n_sample : MAX (p->m[k], 0.0);
   x[p->s_col] = (double) gsl_ran_binomial (rng, p->p[k], (unsigned int) n);
   if (p->n_col >= 0)
     x[p->n_col] = n;
@@ -277,6 +284,8 @@ describe (const mixem_params *p, size_t k)
   GVariantDict d;
   g_variant_dict_init (&d, NULL);
   g_variant_dict_insert (&d, "p", "d", p->p[k]);
+  if (p->n_col >= 0 && p->m[k] >= 0)
+    g_variant_dict_insert (&d, "trials", "d", p->m[k]);
   return g_variant_dict_end (&d);
 }
 
@@ -292,6 +301,19 @@ assign (mixem_params *p, size_t k, GVariant *dict, GError **error)
     return FALSE;
   }
   p->p[k] = v;
+  GVariant *tv = g_variant_lookup_value (dict, "trials", NULL);
+  if (tv) {
+    double m;
+    g_variant_unref (tv);
+    if (!mixem_dict_get_double (dict, "binomial", "trials", &m, error))
+      return FALSE;
+    if (!(m >= 0) || m != floor (m)) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                   "binomial: 'trials' must be a whole number >= 0 (got %g)", m);
+      return FALSE;
+    }
+    p->m[k] = m;
+  }
   return TRUE;
 }
 

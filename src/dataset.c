@@ -174,6 +174,61 @@ mixem_dataset_subset (const mixem_dataset *ds, const size_t *rows, size_t m, GEr
   return out;
 }
 
+mixem_dataset *
+mixem_dataset_select (const mixem_dataset *ds, const char *const *columns, const char *weights,
+                      GError **error)
+{
+  int wcol = -1;
+  if (weights && (wcol = find_name (ds->names, ds->d, weights)) < 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no weight column '%s'", ds->source,
+                 weights);
+    return NULL;
+  }
+  size_t m = 0, cap = columns ? g_strv_length ((char **) columns) : ds->d;
+  int *sel = g_new (int, cap > 0 ? cap : 1);
+  for (size_t c = 0; c < cap; c++) {
+    int j = columns ? find_name (ds->names, ds->d, columns[c]) : (int) c;
+    if (j < 0) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no column '%s'", ds->source,
+                   columns[c]);
+      g_free (sel);
+      return NULL;
+    }
+    if (columns || j != wcol)
+      sel[m++] = j;
+  }
+  if (m == 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no data columns selected",
+                 ds->source);
+    g_free (sel);
+    return NULL;
+  }
+  mixem_dataset *out = dataset_alloc (ds->n, m, ds->source);
+  for (size_t c = 0; c < m; c++)
+    out->names[c] = g_strdup (ds->names[sel[c]]);
+  for (size_t i = 0; i < ds->n; i++)
+    for (size_t c = 0; c < m; c++)
+      out->x[i * m + c] = ds->x[i * ds->d + sel[c]];
+  if (ds->lines)
+    out->lines = g_memdup2 (ds->lines, ds->n * sizeof (guint32));
+  g_free (sel);
+  if (wcol >= 0) {
+    double *w = g_new (double, ds->n > 0 ? ds->n : 1);
+    for (size_t i = 0; i < ds->n; i++)
+      w[i] = ds->x[i * ds->d + wcol];
+    gboolean ok = set_weights (out, w, error);
+    g_free (w);
+    if (!ok) {
+      mixem_dataset_free (out);
+      return NULL;
+    }
+  } else if (ds->w) {
+    out->w = g_memdup2 (ds->w, ds->n * sizeof (double));
+    out->total_w = ds->total_w;
+  }
+  return out;
+}
+
 /* ---- CSV ---------------------------------------------------------------------------------- */
 
 /* Splits LINE in place at DELIM; trims blanks and one pair of surrounding double quotes. */

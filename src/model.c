@@ -216,3 +216,72 @@ mixem_model_sample (const mixem_model *m, size_t n, unsigned long seed, double *
   gsl_rng_free (rng);
   return TRUE;
 }
+
+/* Appends V (a component value: number, array, nested array) compactly. */
+static void
+format_value (GString *s, GVariant *v)
+{
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_VARIANT)) {
+    GVariant *inner = g_variant_get_variant (v);
+    format_value (s, inner);
+    g_variant_unref (inner);
+  } else if (g_variant_is_of_type (v, G_VARIANT_TYPE_DOUBLE))
+    g_string_append_printf (s, "%.6g", g_variant_get_double (v));
+  else if (g_variant_is_container (v)) {
+    g_string_append_c (s, '[');
+    for (gsize i = 0; i < g_variant_n_children (v); i++) {
+      GVariant *c = g_variant_get_child_value (v, i);
+      if (i)
+        g_string_append (s, ", ");
+      format_value (s, c);
+      g_variant_unref (c);
+    }
+    g_string_append_c (s, ']');
+  } else {
+    char *t = g_variant_print (v, FALSE);
+    g_string_append (s, t);
+    g_free (t);
+  }
+}
+
+char *
+mixem_model_summary (const mixem_model *m, const mixem_dataset *data)
+{
+  GString *s = g_string_new (NULL);
+  char *cols = g_strjoinv (", ", m->names);
+  g_string_append_printf (s, "mixem model: family %s, k = %zu, %zu column%s (%s)\n",
+                          m->family->name, m->k, m->d, m->d == 1 ? "" : "s", cols);
+  g_free (cols);
+  for (size_t i = 0; i < mixem_options_size (m->options); i++) {
+    const char *key = mixem_options_key (m->options, i);
+    g_string_append_printf (s, "  option %s = %s\n", key, mixem_options_get (m->options, key));
+  }
+  if (isfinite (m->loglik))
+    g_string_append_printf (s, "  log-likelihood %.10g after %d iteration%s (%s)\n", m->loglik,
+                            m->n_iter, m->n_iter == 1 ? "" : "s",
+                            m->converged ? "converged" : "not converged");
+  if (data) {
+    GError *e = NULL;
+    double bic = mixem_model_bic (m, data, &e);
+    if (!e)
+      g_string_append_printf (s, "  BIC %.10g, AIC %.10g (%zu free parameters; lower is better)\n",
+                              bic, mixem_model_aic (m, data, NULL), mixem_model_n_params (m));
+    g_clear_error (&e);
+  }
+  for (size_t k = 0; k < m->k; k++) {
+    g_string_append_printf (s, "  component %zu: weight %.6g", k + 1, m->weights[k]);
+    GVariant *d = g_variant_ref_sink (m->family->describe (m->params, k));
+    GVariantIter it;
+    const char *key;
+    GVariant *val;
+    g_variant_iter_init (&it, d);
+    while (g_variant_iter_next (&it, "{&sv}", &key, &val)) {
+      g_string_append_printf (s, ", %s = ", key);
+      format_value (s, val);
+      g_variant_unref (val);
+    }
+    g_variant_unref (d);
+    g_string_append_c (s, '\n');
+  }
+  return g_string_free (s, FALSE);
+}

@@ -68,7 +68,8 @@ static const family_ref refs[] = {
     .name = "binomial", .opts = { "trials", "n", NULL }, .d = 2, .names = sn,
     .components = "[{'p': <0.3>}, {'p': <0.85>}]", .n_free = 2, .direct = binomial_direct,
     .exact_n = 5, .exact_x = { 3, 10, 7, 10, 8, 10, 9, 10, 10, 10 },
-    .exact_z = { 0, 0, 1, 1, 1 }, .exact_components = "[{'p': <0.5>}, {'p': <0.9>}]",
+    .exact_z = { 0, 0, 1, 1, 1 },
+    .exact_components = "[{'p': <0.5>, 'trials': <10.0>}, {'p': <0.9>, 'trials': <10.0>}]",
     .bad = {
       { { "trials", "n", NULL }, sn, 2, 2, { 1, 4, 5, 4 }, "row 2, column 's': 5 successes out of 4",
         MIXEM_ERROR_DATA, FALSE },

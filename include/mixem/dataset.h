@@ -35,6 +35,11 @@ mixem_dataset *mixem_dataset_new (size_t n, size_t d, const double *x,
 mixem_dataset *mixem_dataset_subset (const mixem_dataset *ds, const size_t *rows, size_t m,
                                      GError **error);
 
+/* A new dataset of DS's COLUMNS (NULL-terminated names or 1-based indices; NULL: all but the
+ * weight column), with row weights taken from column WEIGHTS (NULL: DS's own weights). */
+mixem_dataset *mixem_dataset_select (const mixem_dataset *ds, const char *const *columns,
+                                     const char *weights, GError **error);
+
 void mixem_dataset_free (mixem_dataset *ds);   /* accepts NULL */
 
 size_t mixem_dataset_rows (const mixem_dataset *ds);

@@ -88,6 +88,10 @@ const mixem_iteration *mixem_model_trace (const mixem_model *m, size_t *n);
 /* Free parameters: the family's plus K - 1 weights (none if the weights were fixed). */
 size_t mixem_model_n_params (const mixem_model *m);
 
+/* A readable summary: family, k, columns, log-likelihood, BIC (when DATA is given), iterations,
+ * convergence, then each component's weight and parameters.  Free with g_free. */
+char *mixem_model_summary (const mixem_model *m, const mixem_dataset *data);
+
 /* Per-row results on DATA (its columns must match the model's).  OUT has N*K (proba) or N
  * (score_samples, predict) entries.  Row weights of DATA are ignored here. */
 gboolean mixem_model_predict_proba (const mixem_model *m, const mixem_dataset *data, double *out,

@@ -9,6 +9,7 @@
 #include <mixem/family.h>
 #include <mixem/registry.h>
 #include <mixem/fit.h>
+#include <mixem/modelfile.h>
 
 const char *mixem_version (void);
 

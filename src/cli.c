@@ -1,0 +1,625 @@
+/* cli.c: the mixem command: run (Lua scripts), fit, predict, score, sample, families, help.
+ * Exit status: 0 success, 1 runtime or data error, 2 usage error; every failure prints one line
+ * naming its cause.  Tabular output goes to stdout as CSV; files are written atomically. */
+#include <config.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <gsl/gsl_errno.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <mixem/mixem.h>
+#include "lua/lmixem.h"
+
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+typedef struct {
+  const char *name, *args, *summary;
+  int (*run) (int argc, char **argv);
+} command;
+
+static const command *find_command (const char *name);
+
+/* Prints "mixem CMD: MESSAGE" and returns the exit status for ERR's code. */
+static int
+fail (const char *cmd, GError *err)
+{
+  int status = err->domain == MIXEM_ERROR && err->code == MIXEM_ERROR_OPTION ? EXIT_USAGE
+                                                                              : EXIT_RUNTIME;
+  fprintf (stderr, "mixem %s: %s\n", cmd, err->message);
+  g_error_free (err);
+  return status;
+}
+
+static int
+usage_error (const char *cmd, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static int
+usage_error (const char *cmd, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  fprintf (stderr, "mixem %s: %s (see 'mixem help %s')\n", cmd, msg, cmd);
+  g_free (msg);
+  return EXIT_USAGE;
+}
+
+/* Parses ARGV with ENTRIES; returns FALSE (after printing) on a usage error. */
+static gboolean
+parse_options (const char *cmd, GOptionEntry *entries, int *argc, char ***argv, int *status)
+{
+  const command *c = find_command (cmd);
+  GOptionContext *ctx = g_option_context_new (c->args);
+  char *summary = g_strdup_printf ("%s", c->summary);
+  g_option_context_set_summary (ctx, summary);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  char *prg = g_strdup_printf ("mixem %s", cmd);
+  g_set_prgname (prg);
+  GError *err = NULL;
+  gboolean ok = g_option_context_parse (ctx, argc, argv, &err);
+  if (!ok)
+    *status = usage_error (cmd, "%s", err->message);
+  g_clear_error (&err);
+  g_free (prg);
+  g_free (summary);
+  g_option_context_free (ctx);
+  return ok;
+}
+
+static char *
+fmt_double (char *buf, double v)
+{
+  return g_ascii_formatd (buf, G_ASCII_DTOSTR_BUF_SIZE, "%.17g", v);
+}
+
+/* Reads DATA.csv, keeping the model's columns when M is given. */
+static mixem_dataset *
+read_data (const char *path, const mixem_model *m, const char *columns, const char *weights,
+           const char *delimiter, GError **error)
+{
+  mixem_csv_options o = { 0 };
+  char **cols = columns ? g_strsplit (columns, ",", -1) : NULL;
+  if (m)
+    o.columns = mixem_model_names (m);
+  else if (cols)
+    o.columns = (const char *const *) cols;
+  o.weights = weights;
+  o.delimiter = delimiter ? delimiter[0] : 0;
+  mixem_dataset *ds = mixem_dataset_read_csv (path, &o, error);
+  g_strfreev (cols);
+  return ds;
+}
+
+static gboolean
+check_delimiter (const char *cmd, const char *delimiter, int *status)
+{
+  if (delimiter && strlen (delimiter) != 1) {
+    *status = usage_error (cmd, "--delimiter must be one character (got '%s')", delimiter);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ---- run ---- */
+
+static int
+traceback (lua_State *L)
+{
+  const char *msg = lua_tostring (L, 1);
+  if (!msg)
+    msg = lua_pushfstring (L, "(error object is a %s value)", luaL_typename (L, 1));
+  luaL_traceback (L, L, msg, 1);
+  return 1;
+}
+
+static int
+cmd_run (int argc, char **argv)
+{
+  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
+    if (argc < 2)
+      return usage_error ("run", "no script given");
+    printf ("Usage:\n  mixem run SCRIPT.lua [ARGS...]\n\n%s\n\n"
+            "The script runs in Lua 5.4 with the standard libraries; require \"mixem\" gives the\n"
+            "mixem module.  'arg' is set as the stock lua interpreter sets it.\n",
+            find_command ("run")->summary);
+    return EXIT_OK;
+  }
+  const char *script = argv[1];
+  lua_State *L = luaL_newstate ();
+  if (!L) {
+    fprintf (stderr, "mixem run: cannot create a Lua state (out of memory)\n");
+    return EXIT_RUNTIME;
+  }
+  luaL_openlibs (L);
+  luaL_getsubtable (L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction (L, luaopen_mixem);
+  lua_setfield (L, -2, "mixem");
+  lua_pop (L, 1);
+  /* arg as stock lua sets it: arg[0] the script, arg[1..] its arguments, arg[-1] the program. */
+  lua_createtable (L, argc, 2);
+  lua_pushstring (L, "mixem run");
+  lua_seti (L, -2, -1);
+  for (int i = 1; i < argc; i++) {
+    lua_pushstring (L, argv[i]);
+    lua_seti (L, -2, i - 1);
+  }
+  lua_setglobal (L, "arg");
+
+  int status = EXIT_OK;
+  lua_pushcfunction (L, traceback);
+  if (luaL_loadfile (L, script) != LUA_OK) {
+    fprintf (stderr, "mixem run: %s\n", lua_tostring (L, -1));
+    status = EXIT_RUNTIME;
+  } else {
+    for (int i = 2; i < argc; i++)
+      lua_pushstring (L, argv[i]);
+    if (lua_pcall (L, argc - 2, 0, 1) != LUA_OK) {
+      fprintf (stderr, "mixem run: %s\n", lua_tostring (L, -1));
+      status = EXIT_RUNTIME;
+    }
+  }
+  lua_close (L);
+  return status;
+}
+
+/* ---- fit ---- */
+
+static gboolean
+print_iteration (const mixem_iteration *it, const mixem_params *p, const double *w, void *data)
+{
+  fprintf (stderr, "restart %d  iter %4d  loglik %.10g  elbo %.10g  kl %.3e  delta %.3e\n",
+           it->restart, it->iter, it->loglik, it->elbo, it->kl, it->delta);
+  return TRUE;
+}
+
+static int
+cmd_fit (int argc, char **argv)
+{
+  char *family = NULL, *columns = NULL, *trials = NULL, *weights = NULL, *init = NULL;
+  char *fix = NULL, *out = NULL, *trace = NULL, *delimiter = NULL, **extra = NULL;
+  int k = 1, n_init = 1, max_iter = 100, threads = 0;
+  gint64 seed = 0;
+  double tol = 1e-3;
+  gboolean quiet = FALSE, verbose = FALSE;
+  GOptionEntry entries[] = {
+    { "family", 'f', 0, G_OPTION_ARG_STRING, &family, "Distribution family (see 'mixem families')", "NAME" },
+    { "components", 'k', 0, G_OPTION_ARG_INT, &k, "Number of components (default 1)", "K" },
+    { "columns", 'c', 0, G_OPTION_ARG_STRING, &columns, "Data columns, by name or number (default: all)", "A,B,..." },
+    { "trials", 0, 0, G_OPTION_ARG_STRING, &trials, "binomial: trials, a column name or one number", "COLUMN|N" },
+    { "weights", 'w', 0, G_OPTION_ARG_STRING, &weights, "Column of row weights", "COLUMN" },
+    { "init", 0, 0, G_OPTION_ARG_STRING, &init, "Start: a family start or random_resp", "METHOD" },
+    { "n-init", 0, 0, G_OPTION_ARG_INT, &n_init, "Restarts; the best is kept (default 1)", "N" },
+    { "max-iter", 0, 0, G_OPTION_ARG_INT, &max_iter, "Iterations at most (default 100)", "N" },
+    { "tol", 0, 0, G_OPTION_ARG_DOUBLE, &tol, "Stop when the mean log-likelihood changes less (default 1e-3)", "X" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 0)", "S" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all); results do not depend on it", "N" },
+    { "fix", 0, 0, G_OPTION_ARG_STRING, &fix, "Keep at their start: weights, components, or component numbers", "LIST" },
+    { "option", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &extra, "A family option (repeatable)", "KEY=VALUE" },
+    { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv (default ',')", "C" },
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Write the model as JSON", "MODEL.json" },
+    { "trace", 0, 0, G_OPTION_ARG_FILENAME, &trace, "Write one CSV row per iteration", "TRACE.csv" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing on success", NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print each iteration on stderr", NULL },
+    { NULL }
+  };
+  int status = EXIT_OK;
+  mixem_registry *reg = NULL;
+  mixem_dataset *data = NULL;
+  mixem_options *fo = NULL;
+  mixem_model *m = NULL;
+  gboolean *fixed = NULL;
+  GError *err = NULL;
+
+  if (!parse_options ("fit", entries, &argc, &argv, &status))
+    goto out;
+  if (argc != 2) {
+    status = usage_error ("fit", argc < 2 ? "no data file given" : "one data file expected");
+    goto out;
+  }
+  if (!family) {
+    status = usage_error ("fit", "--family is required");
+    goto out;
+  }
+  if (!check_delimiter ("fit", delimiter, &status))
+    goto out;
+  const char *bad = k < 1 ? "-k must be >= 1" : n_init < 1 ? "--n-init must be >= 1"
+                    : max_iter < 0 ? "--max-iter must be >= 0" : threads < 0 ? "--threads must be >= 0"
+                    : seed < 0 ? "--seed must be >= 0" : !(tol >= 0) ? "--tol must be >= 0" : NULL;
+  if (bad) {
+    status = usage_error ("fit", "%s (got -k %d, --n-init %d, --max-iter %d, --threads %d, --seed %"
+                          G_GINT64_FORMAT ", --tol %g)", bad, k, n_init, max_iter, threads, seed, tol);
+    goto out;
+  }
+  reg = mixem_registry_new ();
+  const mixem_family *f = mixem_registry_lookup (reg, family, &err);
+  if (!f) {
+    status = usage_error ("fit", "%s", err->message);
+    goto out;
+  }
+  fo = mixem_options_new ();
+  if (trials)
+    mixem_options_set (fo, "trials", trials);
+  for (char **e = extra; e && *e; e++) {
+    char *eq = strchr (*e, '=');
+    if (!eq || eq == *e) {
+      status = usage_error ("fit", "--option needs KEY=VALUE (got '%s')", *e);
+      goto out;
+    }
+    char *key = g_strndup (*e, eq - *e);
+    mixem_options_set (fo, key, eq + 1);
+    g_free (key);
+  }
+  fixed = g_new0 (gboolean, k);
+  gboolean any_fixed = FALSE, fix_weights = FALSE;
+  if (fix) {
+    char **parts = g_strsplit (fix, ",", -1);
+    for (char **p = parts; *p; p++) {
+      char *end;
+      long j = strtol (*p, &end, 10);
+      if (strcmp (*p, "weights") == 0)
+        fix_weights = TRUE;
+      else if (strcmp (*p, "components") == 0)
+        for (int q = 0; q < k; q++)
+          fixed[q] = any_fixed = TRUE;
+      else if (*p[0] && *end == '\0' && j >= 1 && j <= k)
+        fixed[j - 1] = any_fixed = TRUE;
+      else {
+        status = usage_error ("fit", "--fix: '%s' is not weights, components or a component "
+                              "number in 1..%d", *p, k);
+        g_strfreev (parts);
+        goto out;
+      }
+    }
+    g_strfreev (parts);
+  }
+  data = read_data (argv[1], NULL, columns, weights, delimiter, &err);
+  if (!data) {
+    status = fail ("fit", err);
+    goto out;
+  }
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  o.k = (size_t) k;
+  o.n_init = n_init;
+  o.max_iter = max_iter;
+  o.tol = tol;
+  o.seed = (unsigned long) seed;
+  o.threads = threads;
+  o.init = init;
+  o.family_options = fo;
+  o.fix_weights = fix_weights;
+  o.fix_components = any_fixed ? fixed : NULL;
+  if (verbose && !quiet)
+    o.callback = print_iteration;
+  m = mixem_fit (f, data, &o, &err);
+  if (!m) {
+    status = fail ("fit", err);
+    goto out;
+  }
+  if ((out && !mixem_model_save (m, out, &err)) || (trace && !mixem_trace_save_csv (m, trace, &err))) {
+    status = fail ("fit", err);
+    goto out;
+  }
+  if (!quiet) {
+    char *s = mixem_model_summary (m, data);
+    fputs (s, stdout);
+    g_free (s);
+  }
+out:
+  mixem_model_free (m);
+  mixem_options_free (fo);
+  mixem_dataset_free (data);
+  mixem_registry_free (reg);
+  g_free (fixed);
+  g_free (family);
+  g_free (columns);
+  g_free (trials);
+  g_free (weights);
+  g_free (init);
+  g_free (fix);
+  g_free (out);
+  g_free (trace);
+  g_free (delimiter);
+  g_strfreev (extra);
+  return status;
+}
+
+/* ---- predict, score: MODEL.json DATA.csv ---- */
+
+typedef struct {
+  mixem_registry *reg;
+  mixem_model *m;
+  mixem_dataset *data;
+} loaded;
+
+static int
+load_model_and_data (const char *cmd, int argc, char **argv, const char *weights,
+                     const char *delimiter, loaded *l)
+{
+  GError *err = NULL;
+  if (argc != 3)
+    return usage_error (cmd, "expected MODEL.json and DATA.csv");
+  l->reg = mixem_registry_new ();
+  if (!(l->m = mixem_model_load (l->reg, argv[1], &err)))
+    return fail (cmd, err);
+  if (!(l->data = read_data (argv[2], l->m, NULL, weights, delimiter, &err)))
+    return fail (cmd, err);
+  return EXIT_OK;
+}
+
+static void
+loaded_clear (loaded *l)
+{
+  mixem_model_free (l->m);
+  mixem_dataset_free (l->data);
+  mixem_registry_free (l->reg);
+}
+
+static int
+cmd_predict (int argc, char **argv)
+{
+  gboolean proba = FALSE;
+  char *delimiter = NULL;
+  GOptionEntry entries[] = {
+    { "proba", 'p', 0, G_OPTION_ARG_NONE, &proba, "Print each component's probability", NULL },
+    { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv", "C" },
+    { NULL }
+  };
+  int status = EXIT_OK;
+  loaded l = { 0 };
+  GError *err = NULL;
+  if (!parse_options ("predict", entries, &argc, &argv, &status)
+      || !check_delimiter ("predict", delimiter, &status))
+    goto out;
+  if ((status = load_model_and_data ("predict", argc, argv, NULL, delimiter, &l)))
+    goto out;
+  size_t n = mixem_dataset_rows (l.data), k = mixem_model_k (l.m);
+  GString *s = g_string_new (NULL);
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  if (proba) {
+    double *p = g_new (double, n * k);
+    if (mixem_model_predict_proba (l.m, l.data, p, &err)) {
+      for (size_t j = 0; j < k; j++)
+        g_string_append_printf (s, "%sp%zu", j ? "," : "", j + 1);
+      g_string_append_c (s, '\n');
+      for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < k; j++)
+          g_string_append_printf (s, "%s%c", fmt_double (buf, p[i * k + j]),
+                                  j + 1 < k ? ',' : '\n');
+    }
+    g_free (p);
+  } else {
+    size_t *lab = g_new (size_t, n);
+    if (mixem_model_predict (l.m, l.data, lab, &err)) {
+      g_string_append (s, "component\n");
+      for (size_t i = 0; i < n; i++)
+        g_string_append_printf (s, "%zu\n", lab[i] + 1);
+    }
+    g_free (lab);
+  }
+  if (err)
+    status = fail ("predict", err);
+  else
+    fputs (s->str, stdout);
+  g_string_free (s, TRUE);
+out:
+  loaded_clear (&l);
+  g_free (delimiter);
+  return status;
+}
+
+static int
+cmd_score (int argc, char **argv)
+{
+  gboolean per_sample = FALSE;
+  char *delimiter = NULL, *weights = NULL;
+  GOptionEntry entries[] = {
+    { "per-sample", 's', 0, G_OPTION_ARG_NONE, &per_sample, "Print each row's log-likelihood", NULL },
+    { "weights", 'w', 0, G_OPTION_ARG_STRING, &weights, "Column of row weights", "COLUMN" },
+    { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv", "C" },
+    { NULL }
+  };
+  int status = EXIT_OK;
+  loaded l = { 0 };
+  GError *err = NULL;
+  char buf[5][G_ASCII_DTOSTR_BUF_SIZE];
+  if (!parse_options ("score", entries, &argc, &argv, &status)
+      || !check_delimiter ("score", delimiter, &status))
+    goto out;
+  if ((status = load_model_and_data ("score", argc, argv, weights, delimiter, &l)))
+    goto out;
+  size_t n = mixem_dataset_rows (l.data);
+  if (per_sample) {
+    double *v = g_new (double, n);
+    if (mixem_model_score_samples (l.m, l.data, v, &err)) {
+      GString *s = g_string_new ("loglik\n");
+      for (size_t i = 0; i < n; i++)
+        g_string_append_printf (s, "%s\n", fmt_double (buf[0], v[i]));
+      fputs (s->str, stdout);
+      g_string_free (s, TRUE);
+    }
+    g_free (v);
+  } else {
+    double ll = mixem_model_total_loglik (l.m, l.data, &err);
+    if (!err) {
+      double w = mixem_dataset_total_weight (l.data);
+      printf ("mean_loglik,loglik,rows,bic,aic\n%s,%s,%zu,%s,%s\n", fmt_double (buf[0], ll / w),
+              fmt_double (buf[1], ll), n, fmt_double (buf[2], mixem_model_bic (l.m, l.data, NULL)),
+              fmt_double (buf[3], mixem_model_aic (l.m, l.data, NULL)));
+    }
+  }
+  if (err)
+    status = fail ("score", err);
+out:
+  loaded_clear (&l);
+  g_free (delimiter);
+  g_free (weights);
+  return status;
+}
+
+static int
+cmd_sample (int argc, char **argv)
+{
+  gint64 n = 0, seed = 0;
+  GOptionEntry entries[] = {
+    { "n", 'n', 0, G_OPTION_ARG_INT64, &n, "Number of rows to draw (required)", "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 0)", "S" },
+    { NULL }
+  };
+  int status = EXIT_OK;
+  mixem_registry *reg = NULL;
+  mixem_model *m = NULL;
+  GError *err = NULL;
+  if (!parse_options ("sample", entries, &argc, &argv, &status))
+    goto out;
+  if (argc != 2) {
+    status = usage_error ("sample", "expected MODEL.json");
+    goto out;
+  }
+  if (n < 1 || seed < 0) {
+    status = usage_error ("sample", "-n must be >= 1 and --seed >= 0 (got -n %" G_GINT64_FORMAT
+                          ", --seed %" G_GINT64_FORMAT ")", n, seed);
+    goto out;
+  }
+  reg = mixem_registry_new ();
+  if (!(m = mixem_model_load (reg, argv[1], &err))) {
+    status = fail ("sample", err);
+    goto out;
+  }
+  size_t d = mixem_model_d (m);
+  double *x = g_new (double, (size_t) n * d);
+  size_t *lab = g_new (size_t, (size_t) n);
+  if (mixem_model_sample (m, (size_t) n, (unsigned long) seed, x, lab, &err)) {
+    GString *s = g_string_new (NULL);
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+    for (size_t j = 0; j < d; j++)
+      g_string_append_printf (s, "%s,", mixem_model_names (m)[j]);
+    g_string_append (s, "component\n");
+    for (gint64 i = 0; i < n; i++) {
+      for (size_t j = 0; j < d; j++)
+        g_string_append_printf (s, "%s,", fmt_double (buf, x[i * d + j]));
+      g_string_append_printf (s, "%zu\n", lab[i] + 1);
+    }
+    fputs (s->str, stdout);
+    g_string_free (s, TRUE);
+  } else
+    status = fail ("sample", err);
+  g_free (x);
+  g_free (lab);
+out:
+  mixem_model_free (m);
+  mixem_registry_free (reg);
+  return status;
+}
+
+static int
+cmd_families (int argc, char **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  int status = EXIT_OK;
+  if (!parse_options ("families", entries, &argc, &argv, &status))
+    return status;
+  if (argc != 1)
+    return usage_error ("families", "no arguments expected");
+  mixem_registry *reg = mixem_registry_new ();
+  GPtrArray *all = mixem_registry_list (reg);
+  printf ("Search path: ");
+  for (const char *const *p = mixem_registry_path (reg); *p; p++)
+    printf ("%s%s", *p, p[1] ? ":" : "\n");
+  if (all->len == 0)
+    printf ("No families found.\n");
+  for (guint i = 0; i < all->len; i++) {
+    const mixem_family *f = g_ptr_array_index (all, i);
+    printf ("\n%s: %s\n  from %s\n", f->name, f->summary ? f->summary : "",
+            mixem_registry_origin (reg, f));
+    printf ("  starts: random_resp");
+    for (const char *const *m = f->init_methods; m && *m; m++)
+      if (strcmp (*m, "random_resp") != 0)
+        printf (", %s", *m);
+    printf ("\n");
+    for (const mixem_option_info *o = f->options; o && o->name; o++)
+      printf ("  option %s: %s%s%s%s\n", o->name, o->help, o->default_value ? " (default " : "",
+              o->default_value ? o->default_value : "", o->default_value ? ")" : "");
+  }
+  g_ptr_array_unref (all);
+  mixem_registry_free (reg);
+  return EXIT_OK;
+}
+
+static int cmd_help (int argc, char **argv);
+
+static const command commands[] = {
+  { "run", "SCRIPT.lua [ARGS...]", "Run a Lua experiment script with the mixem module.", cmd_run },
+  { "fit", "DATA.csv", "Fit a mixture model by EM and print a summary.", cmd_fit },
+  { "predict", "MODEL.json DATA.csv", "Print each row's most likely component (CSV).", cmd_predict },
+  { "score", "MODEL.json DATA.csv", "Print the log-likelihood of the data under a model (CSV).", cmd_score },
+  { "sample", "MODEL.json", "Draw rows from a model (CSV).", cmd_sample },
+  { "families", "", "List the families found, where from, and their options.", cmd_families },
+  { "help", "[COMMAND]", "Show help for a command.", cmd_help },
+  { NULL, NULL, NULL, NULL }
+};
+
+static const command *
+find_command (const char *name)
+{
+  for (const command *c = commands; c->name; c++)
+    if (strcmp (c->name, name) == 0)
+      return c;
+  return NULL;
+}
+
+static void
+print_usage (FILE *to)
+{
+  fprintf (to, "Usage: mixem COMMAND [OPTIONS] [ARGS]\n\nEM for finite mixture models.\n\n"
+               "Commands:\n");
+  for (const command *c = commands; c->name; c++)
+    fprintf (to, "  %-9s %s\n", c->name, c->summary);
+  fprintf (to, "\n'mixem help COMMAND' or 'mixem COMMAND --help' shows a command's options;\n"
+               "'mixem --version' the version.\n");
+}
+
+static int
+cmd_help (int argc, char **argv)
+{
+  if (argc < 2) {
+    print_usage (stdout);
+    return EXIT_OK;
+  }
+  const command *c = find_command (argv[1]);
+  if (!c)
+    return usage_error ("help", "unknown command '%s'", argv[1]);
+  if (strcmp (c->name, "help") == 0) {
+    print_usage (stdout);
+    return EXIT_OK;
+  }
+  char *args[] = { (char *) c->name, "--help", NULL };
+  return c->run (2, args);
+}
+
+int
+main (int argc, char **argv)
+{
+  gsl_set_error_handler_off ();
+  if (argc < 2) {
+    print_usage (stderr);
+    return EXIT_USAGE;
+  }
+  if (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-V") == 0) {
+    printf ("mixem %s\n", mixem_version ());
+    return EXIT_OK;
+  }
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
+    print_usage (stdout);
+    return EXIT_OK;
+  }
+  const command *c = find_command (argv[1]);
+  if (!c) {
+    fprintf (stderr, "mixem: unknown command '%s' (see 'mixem --help')\n", argv[1]);
+    return EXIT_USAGE;
+  }
+  return c->run (argc - 1, argv + 1);
+}

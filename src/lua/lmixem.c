@@ -1,0 +1,1245 @@
+/* lmixem.c: the Lua binding of mixem.  Datasets and models are userdata with __gc, __tostring
+ * and __len; arguments are checked and errors name the function and the argument; an unknown key
+ * in an options table is an error.  It calls the public C API only.
+ *
+ * Safety under Lua errors (which longjmp): temporaries live in a "scratch" userdata whose __gc
+ * frees them, and a model keeps its registry (which holds the family module) alive through its
+ * user value.  Components are numbered from 1 in Lua, as everything else there. */
+#include <math.h>
+#include <string.h>
+#include <lauxlib.h>
+#include <lualib.h>
+#include <gsl/gsl_errno.h>
+#include <mixem/mixem.h>
+#include "lmixem.h"
+
+#define DATASET_MT "mixem.dataset"
+#define MODEL_MT "mixem.model"
+#define REGISTRY_MT "mixem.registry"
+#define SCRATCH_MT "mixem.scratch"
+
+typedef struct { mixem_dataset *ds; } ldataset;
+typedef struct { mixem_model *m; } lmodel;
+typedef struct { mixem_registry *reg; } lregistry;
+typedef struct { GPtrArray *items; } lscratch;   /* pairs: pointer, GDestroyNotify */
+
+/* ---- scratch: frees what it holds when collected ---- */
+
+static int
+scratch_gc (lua_State *L)
+{
+  lscratch *s = luaL_checkudata (L, 1, SCRATCH_MT);
+  if (s->items) {
+    for (guint i = s->items->len; i >= 2; i -= 2)
+      ((GDestroyNotify) s->items->pdata[i - 1]) (s->items->pdata[i - 2]);
+    g_ptr_array_free (s->items, TRUE);
+    s->items = NULL;
+  }
+  return 0;
+}
+
+static lscratch *
+scratch_new (lua_State *L)
+{
+  lscratch *s = lua_newuserdatauv (L, sizeof *s, 0);
+  s->items = NULL;
+  luaL_setmetatable (L, SCRATCH_MT);
+  s->items = g_ptr_array_new ();
+  return s;
+}
+
+static gpointer
+scratch_keep (lscratch *s, gpointer p, GDestroyNotify free_fn)
+{
+  g_ptr_array_add (s->items, p);
+  g_ptr_array_add (s->items, (gpointer) free_fn);
+  return p;
+}
+
+static void
+variant_unref0 (gpointer v)
+{
+  if (v)
+    g_variant_unref (v);
+}
+
+static void
+options_free0 (gpointer o)
+{
+  mixem_options_free (o);
+}
+
+static void
+dataset_free0 (gpointer d)
+{
+  mixem_dataset_free (d);
+}
+
+/* Raises "FN: MESSAGE" from ERR (freed first: lua_error does not return). */
+static int
+raise_gerror (lua_State *L, const char *fn, GError *err)
+{
+  lua_pushfstring (L, "%s: %s", fn, err->message);
+  g_error_free (err);
+  return lua_error (L);
+}
+
+/* ---- the registry of this Lua state ---- */
+
+static int
+registry_gc (lua_State *L)
+{
+  lregistry *r = luaL_checkudata (L, 1, REGISTRY_MT);
+  mixem_registry_free (r->reg);
+  r->reg = NULL;
+  return 0;
+}
+
+/* Pushes the state's registry userdata, creating it once. */
+static mixem_registry *
+push_registry (lua_State *L)
+{
+  if (lua_getfield (L, LUA_REGISTRYINDEX, REGISTRY_MT) == LUA_TUSERDATA)
+    return ((lregistry *) lua_touserdata (L, -1))->reg;
+  lua_pop (L, 1);
+  lregistry *r = lua_newuserdatauv (L, sizeof *r, 0);
+  r->reg = NULL;
+  luaL_setmetatable (L, REGISTRY_MT);
+  r->reg = mixem_registry_new ();
+  lua_pushvalue (L, -1);
+  lua_setfield (L, LUA_REGISTRYINDEX, REGISTRY_MT);
+  return r->reg;
+}
+
+/* ---- values: Lua <-> GVariant ---- */
+
+static gboolean is_array (lua_State *L, int idx);
+
+/* Lua value at IDX -> GVariant (floating): number d, array ad / aad, table a{sv}, string s. */
+static GVariant *
+lua_to_variant (lua_State *L, int idx, const char *fn, const char *what)
+{
+  idx = lua_absindex (L, idx);
+  switch (lua_type (L, idx)) {
+  case LUA_TNUMBER:
+    return g_variant_new_double (lua_tonumber (L, idx));
+  case LUA_TBOOLEAN:
+    return g_variant_new_boolean (lua_toboolean (L, idx));
+  case LUA_TSTRING:
+    return g_variant_new_string (lua_tostring (L, idx));
+  case LUA_TTABLE:
+    if (is_array (L, idx)) {
+      lua_Integer n = luaL_len (L, idx);
+      gboolean nested = n > 0 && lua_geti (L, idx, 1) == LUA_TTABLE;
+      if (n > 0)
+        lua_pop (L, 1);
+      GVariantBuilder b;
+      g_variant_builder_init (&b, nested ? G_VARIANT_TYPE ("aad") : G_VARIANT_TYPE ("ad"));
+      for (lua_Integer i = 1; i <= n; i++) {
+        int t = lua_geti (L, idx, i);
+        if (nested && t == LUA_TTABLE) {
+          GVariant *c = lua_to_variant (L, -1, fn, what);
+          if (!g_variant_is_of_type (c, G_VARIANT_TYPE ("ad"))) {
+            g_variant_unref (g_variant_ref_sink (c));
+            g_variant_builder_clear (&b);
+            luaL_error (L, "%s: %s: a matrix must be an array of arrays of numbers", fn, what);
+          }
+          g_variant_builder_add_value (&b, c);
+        } else if (!nested && t == LUA_TNUMBER)
+          g_variant_builder_add (&b, "d", lua_tonumber (L, -1));
+        else {
+          g_variant_builder_clear (&b);
+          luaL_error (L, "%s: %s: element %d must be a number%s", fn, what, (int) i,
+                      nested ? " array" : "");
+        }
+        lua_pop (L, 1);
+      }
+      return g_variant_builder_end (&b);
+    } else {
+      GVariantDict d;
+      g_variant_dict_init (&d, NULL);
+      lua_pushnil (L);
+      while (lua_next (L, idx)) {
+        if (lua_type (L, -2) != LUA_TSTRING) {
+          g_variant_dict_clear (&d);
+          luaL_error (L, "%s: %s: keys must be strings", fn, what);
+        }
+        GVariant *v = lua_to_variant (L, -1, fn, what);
+        g_variant_dict_insert_value (&d, lua_tostring (L, -2), v);
+        lua_pop (L, 1);
+      }
+      return g_variant_dict_end (&d);
+    }
+  default:
+    luaL_error (L, "%s: %s: unexpected %s", fn, what, luaL_typename (L, idx));
+    return NULL;
+  }
+}
+
+static void
+push_variant (lua_State *L, GVariant *v)
+{
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_VARIANT)) {
+    GVariant *inner = g_variant_get_variant (v);
+    push_variant (L, inner);
+    g_variant_unref (inner);
+  } else if (g_variant_is_of_type (v, G_VARIANT_TYPE_DOUBLE))
+    lua_pushnumber (L, g_variant_get_double (v));
+  else if (g_variant_is_of_type (v, G_VARIANT_TYPE_INT64))
+    lua_pushinteger (L, g_variant_get_int64 (v));
+  else if (g_variant_is_of_type (v, G_VARIANT_TYPE_BOOLEAN))
+    lua_pushboolean (L, g_variant_get_boolean (v));
+  else if (g_variant_is_of_type (v, G_VARIANT_TYPE_STRING))
+    lua_pushstring (L, g_variant_get_string (v, NULL));
+  else if (g_variant_is_of_type (v, G_VARIANT_TYPE_VARDICT)) {
+    lua_newtable (L);
+    GVariantIter it;
+    const char *key;
+    GVariant *val;
+    g_variant_iter_init (&it, v);
+    while (g_variant_iter_next (&it, "{&sv}", &key, &val)) {
+      push_variant (L, val);
+      lua_setfield (L, -2, key);
+      g_variant_unref (val);
+    }
+  } else if (g_variant_is_container (v)) {
+    lua_createtable (L, (int) g_variant_n_children (v), 0);
+    for (gsize i = 0; i < g_variant_n_children (v); i++) {
+      GVariant *c = g_variant_get_child_value (v, i);
+      push_variant (L, c);
+      lua_seti (L, -2, (lua_Integer) i + 1);
+      g_variant_unref (c);
+    }
+  } else
+    lua_pushnil (L);
+}
+
+/* ---- option tables ---- */
+
+static gboolean
+is_array (lua_State *L, int idx)
+{
+  idx = lua_absindex (L, idx);
+  lua_Integer n = luaL_len (L, idx), count = 0;
+  lua_pushnil (L);
+  while (lua_next (L, idx)) {
+    lua_pop (L, 1);
+    count++;
+    if (!lua_isinteger (L, -1)) {
+      lua_pop (L, 1);
+      return FALSE;
+    }
+  }
+  return count == n && (n > 0 || count == 0);
+}
+
+/* Every key of the table at IDX must be in KNOWN (or, when FAMILY is given, a family option). */
+static void
+check_keys (lua_State *L, int idx, const char *fn, const char *const *known,
+            const mixem_family *family)
+{
+  lua_pushnil (L);
+  while (lua_next (L, idx)) {
+    lua_pop (L, 1);
+    if (lua_type (L, -1) != LUA_TSTRING)
+      luaL_error (L, "%s: option keys must be strings (got %s)", fn, luaL_typename (L, -1));
+    const char *key = lua_tostring (L, -1);
+    gboolean ok = FALSE;
+    for (const char *const *k = known; *k && !ok; k++)
+      ok = strcmp (*k, key) == 0;
+    for (const mixem_option_info *o = family ? family->options : NULL; o && o->name && !ok; o++)
+      ok = strcmp (o->name, key) == 0;
+    if (!ok)
+      luaL_error (L, "%s: unknown option '%s'%s%s", fn, key, family ? " for family " : "",
+                  family ? family->name : "");
+  }
+}
+
+/* opts[KEY] as an integer >= LO, or DEF when absent. */
+static lua_Integer
+opt_int (lua_State *L, int idx, const char *fn, const char *key, lua_Integer def, lua_Integer lo,
+         const char *what)
+{
+  lua_Integer v = def;
+  int t = lua_getfield (L, idx, key);
+  if (t != LUA_TNIL) {
+    int isnum = 0;
+    v = lua_tointegerx (L, -1, &isnum);
+    if (!isnum || v < lo) {
+      const char *got = luaL_tolstring (L, -1, NULL);
+      luaL_error (L, "%s: '%s' must be %s (got %s)", fn, key, what, got);
+    }
+  }
+  lua_pop (L, 1);
+  return v;
+}
+
+static double
+opt_num (lua_State *L, int idx, const char *fn, const char *key, double def)
+{
+  double v = def;
+  int t = lua_getfield (L, idx, key);
+  if (t != LUA_TNIL) {
+    int isnum = 0;
+    v = lua_tonumberx (L, -1, &isnum);
+    if (!isnum || !(v >= 0) || !isfinite (v)) {
+      const char *got = luaL_tolstring (L, -1, NULL);
+      luaL_error (L, "%s: '%s' must be a finite number >= 0 (got %s)", fn, key, got);
+    }
+  }
+  lua_pop (L, 1);
+  return v;
+}
+
+/* opts[KEY] as a string (a number is turned into text), copied into S; or NULL. */
+static const char *
+opt_str (lua_State *L, int idx, const char *fn, const char *key, lscratch *s)
+{
+  int t = lua_getfield (L, idx, key);
+  const char *v = NULL;
+  if (t == LUA_TNUMBER && lua_isinteger (L, -1))
+    v = scratch_keep (s, g_strdup_printf ("%lld", (long long) lua_tointeger (L, -1)), g_free);
+  else if (t == LUA_TNUMBER) {
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+    v = scratch_keep (s, g_strdup (g_ascii_dtostr (buf, sizeof buf, lua_tonumber (L, -1))),
+                      g_free);
+  } else if (t == LUA_TSTRING)
+    v = scratch_keep (s, g_strdup (lua_tostring (L, -1)), g_free);
+  else if (t != LUA_TNIL)
+    luaL_error (L, "%s: '%s' must be a string (got %s)", fn, key, luaL_typename (L, -1));
+  lua_pop (L, 1);
+  return v;
+}
+
+/* A column list: array of names or 1-based indices -> NULL-terminated strv kept in S. */
+static char **
+column_list (lua_State *L, int idx, const char *fn, const char *key, lscratch *s)
+{
+  if (lua_getfield (L, idx, key) == LUA_TNIL) {
+    lua_pop (L, 1);
+    return NULL;
+  }
+  if (!lua_istable (L, -1) || !is_array (L, -1) || luaL_len (L, -1) == 0)
+    luaL_error (L, "%s: '%s' must be a non-empty array of column names or numbers", fn, key);
+  lua_Integer n = luaL_len (L, -1);
+  char **v = scratch_keep (s, g_new0 (char *, n + 1), (GDestroyNotify) g_strfreev);
+  for (lua_Integer i = 1; i <= n; i++) {
+    int t = lua_geti (L, -1, i);
+    if (t == LUA_TNUMBER && lua_isinteger (L, -1) && lua_tointeger (L, -1) >= 1)
+      v[i - 1] = g_strdup_printf ("%lld", (long long) lua_tointeger (L, -1));
+    else if (t == LUA_TSTRING)
+      v[i - 1] = g_strdup (lua_tostring (L, -1));
+    else
+      luaL_error (L, "%s: '%s'[%d] must be a column name or a positive integer", fn, key, (int) i);
+    lua_pop (L, 1);
+  }
+  lua_pop (L, 1);
+  return v;
+}
+
+/* ---- datasets ---- */
+
+static ldataset *
+check_dataset (lua_State *L, int idx)
+{
+  ldataset *d = luaL_checkudata (L, idx, DATASET_MT);
+  if (!d->ds)
+    luaL_argerror (L, idx, "dataset is empty");
+  return d;
+}
+
+/* Pushes a dataset userdata that takes DS. */
+static void
+push_dataset (lua_State *L, mixem_dataset *ds)
+{
+  ldataset *d = lua_newuserdatauv (L, sizeof *d, 0);
+  d->ds = ds;
+  luaL_setmetatable (L, DATASET_MT);
+}
+
+static int
+l_read_csv (lua_State *L)
+{
+  static const char *const known[] = { "columns", "header", "delimiter", "weights", NULL };
+  const char *path = luaL_checkstring (L, 1);
+  mixem_csv_options o = { 0 };
+  lscratch *s = scratch_new (L);
+  if (!lua_isnoneornil (L, 2)) {
+    luaL_checktype (L, 2, LUA_TTABLE);
+    check_keys (L, 2, "mixem.read_csv", known, NULL);
+    o.columns = (const char *const *) column_list (L, 2, "mixem.read_csv", "columns", s);
+    if (lua_getfield (L, 2, "header") != LUA_TNIL) {
+      if (!lua_isboolean (L, -1))
+        luaL_error (L, "mixem.read_csv: 'header' must be a boolean");
+      o.no_header = !lua_toboolean (L, -1);
+    }
+    lua_pop (L, 1);
+    const char *delim = opt_str (L, 2, "mixem.read_csv", "delimiter", s);
+    if (delim && strlen (delim) != 1)
+      luaL_error (L, "mixem.read_csv: 'delimiter' must be one character (got '%s')", delim);
+    o.delimiter = delim ? delim[0] : 0;
+    o.weights = opt_str (L, 2, "mixem.read_csv", "weights", s);
+  }
+  GError *err = NULL;
+  mixem_dataset *ds = mixem_dataset_read_csv (path, &o, &err);
+  if (!ds)
+    return raise_gerror (L, "mixem.read_csv", err);
+  push_dataset (L, ds);
+  return 1;
+}
+
+/* mx.dataset{{1, 2}, {3, 4}, names = {"a", "b"}, weights = {1, 2}} */
+static int
+l_dataset (lua_State *L)
+{
+  static const char *const fn = "mixem.dataset";
+  luaL_checktype (L, 1, LUA_TTABLE);
+  lscratch *s = scratch_new (L);
+  lua_Integer n = luaL_len (L, 1);
+  lua_pushnil (L);
+  while (lua_next (L, 1)) {
+    lua_pop (L, 1);
+    if (lua_isinteger (L, -1) ? (lua_tointeger (L, -1) < 1 || lua_tointeger (L, -1) > n)
+                              : (lua_type (L, -1) != LUA_TSTRING
+                                 || (strcmp (lua_tostring (L, -1), "names") != 0
+                                     && strcmp (lua_tostring (L, -1), "weights") != 0)))
+      luaL_error (L, "%s: unknown key '%s' (rows go at 1..n; also 'names', 'weights')", fn,
+                  luaL_tolstring (L, -1, NULL));
+  }
+  if (n == 0)
+    luaL_error (L, "%s: no rows", fn);
+  lua_Integer d = 0;
+  double *x = NULL;
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (lua_geti (L, 1, i) != LUA_TTABLE)
+      luaL_error (L, "%s: row %d must be an array of numbers", fn, (int) i);
+    lua_Integer len = luaL_len (L, -1);
+    if (i == 1) {
+      d = len;
+      if (d == 0)
+        luaL_error (L, "%s: row 1 is empty", fn);
+      x = scratch_keep (s, g_new (double, n * d), g_free);
+    } else if (len != d)
+      luaL_error (L, "%s: row %d has %d values, but row 1 has %d", fn, (int) i, (int) len, (int) d);
+    for (lua_Integer j = 1; j <= d; j++) {
+      int isnum = 0;
+      lua_geti (L, -1, j);
+      x[(i - 1) * d + j - 1] = lua_tonumberx (L, -1, &isnum);
+      if (!isnum)
+        luaL_error (L, "%s: row %d, column %d is not a number", fn, (int) i, (int) j);
+      lua_pop (L, 1);
+    }
+    lua_pop (L, 1);
+  }
+  char **names = column_list (L, 1, fn, "names", s);
+  if (names && g_strv_length (names) != (guint) d)
+    luaL_error (L, "%s: 'names' has %d entries for %d columns", fn, (int) g_strv_length (names),
+                (int) d);
+  double *w = NULL;
+  if (lua_getfield (L, 1, "weights") != LUA_TNIL) {
+    if (!lua_istable (L, -1) || luaL_len (L, -1) != n)
+      luaL_error (L, "%s: 'weights' must be an array of %d numbers", fn, (int) n);
+    w = scratch_keep (s, g_new (double, n), g_free);
+    for (lua_Integer i = 1; i <= n; i++) {
+      lua_geti (L, -1, i);
+      int isnum = 0;
+      w[i - 1] = lua_tonumberx (L, -1, &isnum);
+      if (!isnum)
+        luaL_error (L, "%s: weight %d is not a number", fn, (int) i);
+      lua_pop (L, 1);
+    }
+  }
+  lua_pop (L, 1);
+  GError *err = NULL;
+  mixem_dataset *ds = mixem_dataset_new ((size_t) n, (size_t) d, x, (const char *const *) names,
+                                         w, &err);
+  if (!ds)
+    return raise_gerror (L, fn, err);
+  push_dataset (L, ds);
+  return 1;
+}
+
+static int
+ds_rows (lua_State *L)
+{
+  lua_pushinteger (L, (lua_Integer) mixem_dataset_rows (check_dataset (L, 1)->ds));
+  return 1;
+}
+
+static int
+ds_cols (lua_State *L)
+{
+  lua_pushinteger (L, (lua_Integer) mixem_dataset_cols (check_dataset (L, 1)->ds));
+  return 1;
+}
+
+static void
+push_strings (lua_State *L, const char *const *v, size_t n)
+{
+  lua_createtable (L, (int) n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushstring (L, v[i]);
+    lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+}
+
+static int
+ds_names (lua_State *L)
+{
+  const mixem_dataset *ds = check_dataset (L, 1)->ds;
+  push_strings (L, mixem_dataset_names (ds), mixem_dataset_cols (ds));
+  return 1;
+}
+
+static int
+column_arg (lua_State *L, const mixem_dataset *ds, int idx, const char *fn)
+{
+  int j;
+  if (lua_isinteger (L, idx)) {
+    lua_Integer c = lua_tointeger (L, idx);
+    j = c >= 1 && (size_t) c <= mixem_dataset_cols (ds) ? (int) c - 1 : -1;
+  } else {
+    const char *name = luaL_checkstring (L, idx);
+    j = -1;
+    for (size_t c = 0; c < mixem_dataset_cols (ds) && j < 0; c++)
+      if (strcmp (mixem_dataset_name (ds, c), name) == 0)
+        j = (int) c;
+  }
+  if (j < 0)
+    luaL_error (L, "%s: no column %s", fn, luaL_tolstring (L, idx, NULL));
+  return j;
+}
+
+static int
+ds_column (lua_State *L)
+{
+  const mixem_dataset *ds = check_dataset (L, 1)->ds;
+  int j = column_arg (L, ds, 2, "dataset:column");
+  size_t n = mixem_dataset_rows (ds), d = mixem_dataset_cols (ds);
+  const double *x = mixem_dataset_data (ds);
+  lua_createtable (L, (int) n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushnumber (L, x[i * d + j]);
+    lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+  return 1;
+}
+
+static int
+ds_weights (lua_State *L)
+{
+  const mixem_dataset *ds = check_dataset (L, 1)->ds;
+  const double *w = mixem_dataset_weights (ds);
+  size_t n = mixem_dataset_rows (ds);
+  lua_createtable (L, (int) n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushnumber (L, w ? w[i] : 1.0);
+    lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+  return 1;
+}
+
+static int
+ds_row (lua_State *L)
+{
+  const mixem_dataset *ds = check_dataset (L, 1)->ds;
+  lua_Integer i = luaL_checkinteger (L, 2);
+  size_t n = mixem_dataset_rows (ds), d = mixem_dataset_cols (ds);
+  luaL_argcheck (L, i >= 1 && (size_t) i <= n, 2, "row out of range");
+  lua_createtable (L, (int) d, 0);
+  for (size_t j = 0; j < d; j++) {
+    lua_pushnumber (L, mixem_dataset_data (ds)[(i - 1) * d + j]);
+    lua_seti (L, -2, (lua_Integer) j + 1);
+  }
+  return 1;
+}
+
+static int
+ds_subset (lua_State *L)
+{
+  const mixem_dataset *ds = check_dataset (L, 1)->ds;
+  luaL_checktype (L, 2, LUA_TTABLE);
+  lscratch *s = scratch_new (L);
+  lua_Integer m = luaL_len (L, 2);
+  size_t *rows = scratch_keep (s, g_new (size_t, m > 0 ? m : 1), g_free);
+  for (lua_Integer r = 1; r <= m; r++) {
+    lua_geti (L, 2, r);
+    int isnum = 0;
+    lua_Integer i = lua_tointegerx (L, -1, &isnum);
+    if (!isnum || i < 1 || (size_t) i > mixem_dataset_rows (ds))
+      luaL_error (L, "dataset:subset: index %d is not a row number in 1..%d", (int) r,
+                  (int) mixem_dataset_rows (ds));
+    rows[r - 1] = (size_t) i - 1;
+    lua_pop (L, 1);
+  }
+  GError *err = NULL;
+  mixem_dataset *sub = mixem_dataset_subset (ds, rows, (size_t) m, &err);
+  if (!sub)
+    return raise_gerror (L, "dataset:subset", err);
+  push_dataset (L, sub);
+  return 1;
+}
+
+static int
+ds_tostring (lua_State *L)
+{
+  const mixem_dataset *ds = check_dataset (L, 1)->ds;
+  char *names = g_strjoinv (", ", (char **) mixem_dataset_names (ds));
+  lua_pushfstring (L, "mixem dataset: %d rows x %d columns (%s)%s from %s",
+                   (int) mixem_dataset_rows (ds), (int) mixem_dataset_cols (ds), names,
+                   mixem_dataset_weights (ds) ? ", weighted," : "", mixem_dataset_source (ds));
+  g_free (names);
+  return 1;
+}
+
+static int
+ds_gc (lua_State *L)
+{
+  ldataset *d = luaL_checkudata (L, 1, DATASET_MT);
+  mixem_dataset_free (d->ds);
+  d->ds = NULL;
+  return 0;
+}
+
+/* ---- models ---- */
+
+static lmodel *
+check_model (lua_State *L, int idx)
+{
+  lmodel *m = luaL_checkudata (L, idx, MODEL_MT);
+  if (!m->m)
+    luaL_argerror (L, idx, "model is empty");
+  return m;
+}
+
+/* Pushes a model userdata taking M; the registry userdata at REG_IDX is kept alive with it. */
+static void
+push_model (lua_State *L, mixem_model *m, int reg_idx)
+{
+  reg_idx = lua_absindex (L, reg_idx);
+  lmodel *u = lua_newuserdatauv (L, sizeof *u, 1);
+  u->m = m;
+  luaL_setmetatable (L, MODEL_MT);
+  lua_pushvalue (L, reg_idx);
+  lua_setiuservalue (L, -2, 1);
+}
+
+typedef struct {
+  lua_State *L;
+  int func;          /* stack index of on_iter, or 0 */
+  gboolean failed;   /* the callback raised an error: its message is on the stack */
+} callback_ctx;
+
+static void
+push_iteration (lua_State *L, const mixem_iteration *it)
+{
+  lua_createtable (L, 0, 8);
+  lua_pushinteger (L, it->restart);
+  lua_setfield (L, -2, "restart");
+  lua_pushinteger (L, it->iter);
+  lua_setfield (L, -2, "iter");
+  const struct { const char *k; double v; } f[] = {
+    { "loglik", it->loglik }, { "elbo", it->elbo }, { "kl", it->kl },
+    { "entropy", it->entropy }, { "delta", it->delta }, { "seconds", it->seconds },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (f); i++) {
+    lua_pushnumber (L, f[i].v);
+    lua_setfield (L, -2, f[i].k);
+  }
+}
+
+/* The engine's callback: runs on_iter under lua_pcall, so a Lua error stops the fit cleanly and
+ * is raised after mixem_fit has returned and freed its work. */
+static gboolean
+on_iter (const mixem_iteration *it, const mixem_params *p, const double *w, void *data)
+{
+  callback_ctx *c = data;
+  lua_State *L = c->L;
+  lua_pushvalue (L, c->func);
+  push_iteration (L, it);
+  if (lua_pcall (L, 1, 1, 0) != LUA_OK) {
+    c->failed = TRUE;
+    return FALSE;
+  }
+  gboolean go_on = !(lua_isboolean (L, -1) && !lua_toboolean (L, -1));
+  lua_pop (L, 1);
+  return go_on;
+}
+
+/* Reads engine options shared by fit and refit from the table at IDX into O. */
+static void
+read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o, size_t k,
+                     lscratch *s)
+{
+  o->max_iter = (int) opt_int (L, idx, fn, "max_iter", o->max_iter, 0, "an integer >= 0");
+  o->tol = opt_num (L, idx, fn, "tol", o->tol);
+  o->n_init = (int) opt_int (L, idx, fn, "n_init", o->n_init, 1, "a positive integer");
+  o->seed = (unsigned long) opt_int (L, idx, fn, "seed", (lua_Integer) o->seed, 0,
+                                     "an integer >= 0");
+  o->threads = (int) opt_int (L, idx, fn, "threads", o->threads, 0, "an integer >= 0");
+  o->block_size = (size_t) opt_int (L, idx, fn, "block_size", (lua_Integer) o->block_size, 1,
+                                    "a positive integer");
+  if (lua_getfield (L, idx, "fixed") != LUA_TNIL) {
+    if (!lua_istable (L, -1) || !is_array (L, -1))
+      luaL_error (L, "%s: 'fixed' must be an array of \"weights\", \"components\" or component "
+                     "numbers", fn);
+    gboolean *fc = scratch_keep (s, g_new0 (gboolean, k), g_free);
+    gboolean any = FALSE;
+    for (lua_Integer i = 1; i <= luaL_len (L, -1); i++) {
+      int t = lua_geti (L, -1, i);
+      if (t == LUA_TSTRING && strcmp (lua_tostring (L, -1), "weights") == 0)
+        o->fix_weights = TRUE;
+      else if (t == LUA_TSTRING && strcmp (lua_tostring (L, -1), "components") == 0) {
+        for (size_t j = 0; j < k; j++)
+          fc[j] = TRUE;
+        any = TRUE;
+      } else if (lua_isinteger (L, -1) && lua_tointeger (L, -1) >= 1
+                 && (size_t) lua_tointeger (L, -1) <= k) {
+        fc[lua_tointeger (L, -1) - 1] = TRUE;
+        any = TRUE;
+      } else
+        luaL_error (L, "%s: 'fixed'[%d] must be \"weights\", \"components\" or a component "
+                       "number in 1..%d (got %s)", fn, (int) i, (int) k,
+                    luaL_tolstring (L, -1, NULL));
+      lua_pop (L, 1);
+    }
+    o->fix_components = any ? fc : NULL;
+  }
+  lua_pop (L, 1);
+}
+
+/* DS with the 'columns' and 'weights' of the options table at IDX applied. */
+static const mixem_dataset *
+select_data (lua_State *L, const mixem_dataset *ds, int idx, const char *fn, lscratch *s)
+{
+  char **cols = column_list (L, idx, fn, "columns", s);
+  const char *w = opt_str (L, idx, fn, "weights", s);
+  if (!cols && !w)
+    return ds;
+  GError *err = NULL;
+  mixem_dataset *sel = mixem_dataset_select (ds, (const char *const *) cols, w, &err);
+  if (!sel)
+    raise_gerror (L, fn, err);
+  return scratch_keep (s, sel, dataset_free0);
+}
+
+static mixem_model *
+run_fit (lua_State *L, const char *fn, const mixem_family *f, const mixem_dataset *data,
+         mixem_fit_options *o, int on_iter_idx)
+{
+  callback_ctx cb = { L, on_iter_idx, FALSE };
+  if (on_iter_idx) {
+    o->callback = on_iter;
+    o->user_data = &cb;
+  }
+  GError *err = NULL;
+  mixem_model *m = mixem_fit (f, data, o, &err);
+  if (cb.failed) {
+    mixem_model_free (m);
+    g_clear_error (&err);
+    lua_error (L);   /* the callback's own message, already on the stack */
+  }
+  if (!m)
+    raise_gerror (L, fn, err);
+  return m;
+}
+
+static int
+on_iter_arg (lua_State *L, int idx, const char *fn)
+{
+  int t = lua_getfield (L, idx, "on_iter");
+  if (t == LUA_TNIL) {
+    lua_pop (L, 1);
+    return 0;
+  }
+  if (t != LUA_TFUNCTION)
+    luaL_error (L, "%s: 'on_iter' must be a function (got %s)", fn, luaL_typename (L, -1));
+  return lua_gettop (L);   /* left on the stack for the fit */
+}
+
+static int
+l_fit (lua_State *L)
+{
+  static const char *const fn = "mixem.fit";
+  static const char *const known[] = {
+    "data", "family", "k", "init", "fixed", "max_iter", "tol", "n_init", "seed", "threads",
+    "weights", "on_iter", "columns", "block_size", NULL
+  };
+  luaL_checktype (L, 1, LUA_TTABLE);
+  lua_settop (L, 1);
+  mixem_registry *reg = push_registry (L);   /* index 2 */
+  lscratch *s = scratch_new (L);             /* index 3 */
+  const char *fname = opt_str (L, 1, fn, "family", s);
+  if (!fname)
+    luaL_error (L, "%s: 'family' is required (see mixem.families())", fn);
+  GError *err = NULL;
+  const mixem_family *f = mixem_registry_lookup (reg, fname, &err);
+  if (!f)
+    return raise_gerror (L, fn, err);
+  check_keys (L, 1, fn, known, f);
+  if (lua_getfield (L, 1, "data") != LUA_TUSERDATA || !luaL_testudata (L, -1, DATASET_MT))
+    luaL_error (L, "%s: 'data' must be a dataset (from mixem.read_csv or mixem.dataset)", fn);
+  const mixem_dataset *data = select_data (L, check_dataset (L, -1)->ds, 1, fn, s);
+  lua_pop (L, 1);   /* the options table keeps the dataset alive */
+
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  o.k = (size_t) opt_int (L, 1, fn, "k", 1, 1, "a positive integer");
+  read_engine_options (L, 1, fn, &o, o.k, s);
+  mixem_options *fo = scratch_keep (s, mixem_options_new (), options_free0);
+  for (const mixem_option_info *oi = f->options; oi && oi->name; oi++) {
+    const char *v = opt_str (L, 1, fn, oi->name, s);
+    if (v)
+      mixem_options_set (fo, oi->name, v);
+  }
+  o.family_options = fo;
+
+  int t = lua_getfield (L, 1, "init");
+  if (t == LUA_TSTRING)
+    o.init = lua_tostring (L, -1);   /* the options table keeps the string alive */
+  else if (t == LUA_TTABLE) {
+    int it = lua_gettop (L);
+    static const char *const init_keys[] = { "weights", "components", NULL };
+    check_keys (L, it, "mixem.fit: init", init_keys, NULL);
+    if (lua_getfield (L, it, "weights") != LUA_TNIL) {
+      if (!lua_istable (L, -1) || luaL_len (L, -1) != (lua_Integer) o.k)
+        luaL_error (L, "%s: init.weights must be an array of k = %d numbers", fn, (int) o.k);
+      double *w = scratch_keep (s, g_new (double, o.k), g_free);
+      for (size_t j = 0; j < o.k; j++) {
+        lua_geti (L, -1, (lua_Integer) j + 1);
+        int isnum = 0;
+        w[j] = lua_tonumberx (L, -1, &isnum);
+        if (!isnum)
+          luaL_error (L, "%s: init.weights[%d] is not a number", fn, (int) j + 1);
+        lua_pop (L, 1);
+      }
+      o.init_weights = w;
+    }
+    lua_pop (L, 1);
+    if (lua_getfield (L, it, "components") != LUA_TNIL) {
+      if (!lua_istable (L, -1) || luaL_len (L, -1) != (lua_Integer) o.k)
+        luaL_error (L, "%s: init.components must be an array of k = %d tables", fn, (int) o.k);
+      GVariantBuilder b;
+      g_variant_builder_init (&b, G_VARIANT_TYPE ("aa{sv}"));
+      GVariant **parts = scratch_keep (s, g_new0 (GVariant *, o.k), g_free);
+      for (size_t j = 0; j < o.k; j++) {
+        if (lua_geti (L, -1, (lua_Integer) j + 1) != LUA_TTABLE || is_array (L, -1)) {
+          for (size_t q = 0; q < j; q++)
+            g_variant_unref (parts[q]);
+          g_variant_builder_clear (&b);
+          luaL_error (L, "%s: init.components[%d] must be a table such as {p = 0.6}", fn,
+                      (int) j + 1);
+        }
+        parts[j] = g_variant_ref_sink (lua_to_variant (L, -1, fn, "init.components"));
+        lua_pop (L, 1);
+      }
+      for (size_t j = 0; j < o.k; j++) {
+        g_variant_builder_add_value (&b, parts[j]);
+        g_variant_unref (parts[j]);
+      }
+      o.init_components = scratch_keep (s, g_variant_ref_sink (g_variant_builder_end (&b)),
+                                        variant_unref0);
+    }
+    lua_pop (L, 1);
+  } else if (t == LUA_TUSERDATA && luaL_testudata (L, -1, MODEL_MT))
+    o.warm_start = check_model (L, -1)->m;   /* the options table keeps it alive */
+  else if (t != LUA_TNIL)
+    luaL_error (L, "%s: 'init' must be a method name, a table or a model (got %s)", fn,
+                luaL_typename (L, -1));
+
+  mixem_model *m = run_fit (L, fn, f, data, &o, on_iter_arg (L, 1, fn));
+  push_model (L, m, 2);
+  return 1;
+}
+
+static int
+m_refit (lua_State *L)
+{
+  static const char *const fn = "model:refit";
+  static const char *const known[] = { "max_iter", "tol", "n_init", "seed", "threads", "fixed",
+                                       "on_iter", "weights", "columns", "block_size", NULL };
+  lmodel *lm = check_model (L, 1);
+  check_dataset (L, 2);
+  if (lua_isnoneornil (L, 3)) {
+    lua_settop (L, 2);
+    lua_newtable (L);
+  }
+  luaL_checktype (L, 3, LUA_TTABLE);
+  lua_settop (L, 3);
+  check_keys (L, 3, fn, known, NULL);
+  lua_getiuservalue (L, 1, 1);   /* registry: index 4 */
+  lscratch *s = scratch_new (L);
+  const mixem_dataset *data = select_data (L, check_dataset (L, 2)->ds, 3, fn, s);
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  o.k = mixem_model_k (lm->m);
+  o.family_options = mixem_model_options (lm->m);
+  o.warm_start = lm->m;
+  read_engine_options (L, 3, fn, &o, o.k, s);
+  mixem_model *m = run_fit (L, fn, mixem_model_family (lm->m), data, &o, on_iter_arg (L, 3, fn));
+  push_model (L, m, 4);
+  return 1;
+}
+
+static int
+l_load (lua_State *L)
+{
+  const char *path = luaL_checkstring (L, 1);
+  mixem_registry *reg = push_registry (L);
+  GError *err = NULL;
+  mixem_model *m = mixem_model_load (reg, path, &err);
+  if (!m)
+    return raise_gerror (L, "mixem.load", err);
+  push_model (L, m, -1);
+  return 1;
+}
+
+static int
+m_save (lua_State *L)
+{
+  lmodel *lm = check_model (L, 1);
+  const char *path = luaL_checkstring (L, 2);
+  GError *err = NULL;
+  if (!mixem_model_save (lm->m, path, &err))
+    return raise_gerror (L, "model:save", err);
+  lua_settop (L, 1);
+  return 1;
+}
+
+static int
+m_save_trace (lua_State *L)
+{
+  lmodel *lm = check_model (L, 1);
+  const char *path = luaL_checkstring (L, 2);
+  GError *err = NULL;
+  if (!mixem_trace_save_csv (lm->m, path, &err))
+    return raise_gerror (L, "model:save_trace", err);
+  lua_settop (L, 1);
+  return 1;
+}
+
+/* The dataset argument of a per-row method: its columns picked by the model's names. */
+static const mixem_dataset *
+model_data (lua_State *L, const mixem_model *m, int idx, const char *fn, lscratch *s)
+{
+  const mixem_dataset *ds = check_dataset (L, idx)->ds;
+  const char *const *names = mixem_model_names (m);
+  gboolean same = mixem_dataset_cols (ds) == mixem_model_d (m);
+  for (size_t j = 0; same && j < mixem_model_d (m); j++)
+    same = strcmp (mixem_dataset_name (ds, j), names[j]) == 0;
+  if (same)
+    return ds;
+  GError *err = NULL;
+  mixem_dataset *sel = mixem_dataset_select (ds, names, NULL, &err);
+  if (!sel)
+    raise_gerror (L, fn, err);
+  return scratch_keep (s, sel, dataset_free0);
+}
+
+static int
+m_predict (lua_State *L)
+{
+  const mixem_model *m = check_model (L, 1)->m;
+  lscratch *s = scratch_new (L);
+  const mixem_dataset *ds = model_data (L, m, 2, "model:predict", s);
+  size_t n = mixem_dataset_rows (ds);
+  size_t *lab = scratch_keep (s, g_new (size_t, n > 0 ? n : 1), g_free);
+  GError *err = NULL;
+  if (!mixem_model_predict (m, ds, lab, &err))
+    return raise_gerror (L, "model:predict", err);
+  lua_createtable (L, (int) n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushinteger (L, (lua_Integer) lab[i] + 1);
+    lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+  return 1;
+}
+
+static int
+m_predict_proba (lua_State *L)
+{
+  const mixem_model *m = check_model (L, 1)->m;
+  lscratch *s = scratch_new (L);
+  const mixem_dataset *ds = model_data (L, m, 2, "model:predict_proba", s);
+  size_t n = mixem_dataset_rows (ds), k = mixem_model_k (m);
+  double *p = scratch_keep (s, g_new (double, n * k > 0 ? n * k : 1), g_free);
+  GError *err = NULL;
+  if (!mixem_model_predict_proba (m, ds, p, &err))
+    return raise_gerror (L, "model:predict_proba", err);
+  lua_createtable (L, (int) n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_createtable (L, (int) k, 0);
+    for (size_t j = 0; j < k; j++) {
+      lua_pushnumber (L, p[i * k + j]);
+      lua_seti (L, -2, (lua_Integer) j + 1);
+    }
+    lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+  return 1;
+}
+
+static int
+m_score_samples (lua_State *L)
+{
+  const mixem_model *m = check_model (L, 1)->m;
+  lscratch *s = scratch_new (L);
+  const mixem_dataset *ds = model_data (L, m, 2, "model:score_samples", s);
+  size_t n = mixem_dataset_rows (ds);
+  double *v = scratch_keep (s, g_new (double, n > 0 ? n : 1), g_free);
+  GError *err = NULL;
+  if (!mixem_model_score_samples (m, ds, v, &err))
+    return raise_gerror (L, "model:score_samples", err);
+  lua_createtable (L, (int) n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushnumber (L, v[i]);
+    lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+  return 1;
+}
+
+/* score, bic, aic: one number from the whole dataset. */
+static int
+m_criterion (lua_State *L, const char *fn, double (*f) (const mixem_model *, const mixem_dataset *,
+                                                        GError **))
+{
+  const mixem_model *m = check_model (L, 1)->m;
+  lscratch *s = scratch_new (L);
+  const mixem_dataset *ds = model_data (L, m, 2, fn, s);
+  GError *err = NULL;
+  double v = f (m, ds, &err);
+  if (err)
+    return raise_gerror (L, fn, err);
+  lua_pushnumber (L, v);
+  return 1;
+}
+
+static double
+mean_loglik (const mixem_model *m, const mixem_dataset *ds, GError **error)
+{
+  return mixem_model_total_loglik (m, ds, error) / mixem_dataset_total_weight (ds);
+}
+
+static int m_score (lua_State *L) { return m_criterion (L, "model:score", mean_loglik); }
+static int m_bic (lua_State *L) { return m_criterion (L, "model:bic", mixem_model_bic); }
+static int m_aic (lua_State *L) { return m_criterion (L, "model:aic", mixem_model_aic); }
+
+static int
+m_sample (lua_State *L)
+{
+  const mixem_model *m = check_model (L, 1)->m;
+  lua_Integer n = luaL_checkinteger (L, 2);
+  luaL_argcheck (L, n >= 1, 2, "the number of samples must be positive");
+  lua_Integer seed = luaL_optinteger (L, 3, 0);
+  luaL_argcheck (L, seed >= 0, 3, "the seed must be >= 0");
+  lscratch *s = scratch_new (L);
+  size_t d = mixem_model_d (m);
+  double *x = scratch_keep (s, g_new (double, (size_t) n * d), g_free);
+  size_t *lab = scratch_keep (s, g_new (size_t, (size_t) n), g_free);
+  GError *err = NULL;
+  if (!mixem_model_sample (m, (size_t) n, (unsigned long) seed, x, lab, &err))
+    return raise_gerror (L, "model:sample", err);
+  mixem_dataset *ds = mixem_dataset_new ((size_t) n, d, x, mixem_model_names (m), NULL, &err);
+  if (!ds)
+    return raise_gerror (L, "model:sample", err);
+  push_dataset (L, ds);
+  lua_createtable (L, (int) n, 0);
+  for (lua_Integer i = 0; i < n; i++) {
+    lua_pushinteger (L, (lua_Integer) lab[i] + 1);
+    lua_seti (L, -2, i + 1);
+  }
+  return 2;
+}
+
+static int
+m_tostring (lua_State *L)
+{
+  char *s = mixem_model_summary (check_model (L, 1)->m, NULL);
+  lua_pushstring (L, s);
+  g_free (s);
+  return 1;
+}
+
+static int
+m_gc (lua_State *L)
+{
+  lmodel *u = luaL_checkudata (L, 1, MODEL_MT);
+  mixem_model_free (u->m);
+  u->m = NULL;
+  return 0;
+}
+
+static const luaL_Reg model_methods[] = {
+  { "predict", m_predict }, { "predict_proba", m_predict_proba },
+  { "score_samples", m_score_samples }, { "score", m_score }, { "bic", m_bic }, { "aic", m_aic },
+  { "sample", m_sample }, { "save", m_save }, { "save_trace", m_save_trace },
+  { "refit", m_refit }, { NULL, NULL }
+};
+
+/* Fields computed on access, then methods. */
+static int
+m_index (lua_State *L)
+{
+  const mixem_model *m = check_model (L, 1)->m;
+  const char *key = luaL_checkstring (L, 2);
+  size_t k = mixem_model_k (m);
+  if (strcmp (key, "family") == 0)
+    lua_pushstring (L, mixem_model_family (m)->name);
+  else if (strcmp (key, "k") == 0)
+    lua_pushinteger (L, (lua_Integer) k);
+  else if (strcmp (key, "d") == 0)
+    lua_pushinteger (L, (lua_Integer) mixem_model_d (m));
+  else if (strcmp (key, "loglik") == 0)
+    lua_pushnumber (L, mixem_model_loglik (m));
+  else if (strcmp (key, "initial_loglik") == 0)
+    lua_pushnumber (L, mixem_model_initial_loglik (m));
+  else if (strcmp (key, "n_iter") == 0)
+    lua_pushinteger (L, mixem_model_n_iter (m));
+  else if (strcmp (key, "converged") == 0)
+    lua_pushboolean (L, mixem_model_converged (m));
+  else if (strcmp (key, "best_restart") == 0)
+    lua_pushinteger (L, mixem_model_best_restart (m));
+  else if (strcmp (key, "n_params") == 0)
+    lua_pushinteger (L, (lua_Integer) mixem_model_n_params (m));
+  else if (strcmp (key, "columns") == 0)
+    push_strings (L, mixem_model_names (m), mixem_model_d (m));
+  else if (strcmp (key, "weights") == 0) {
+    lua_createtable (L, (int) k, 0);
+    for (size_t j = 0; j < k; j++) {
+      lua_pushnumber (L, mixem_model_weights (m)[j]);
+      lua_seti (L, -2, (lua_Integer) j + 1);
+    }
+  } else if (strcmp (key, "components") == 0) {
+    lua_createtable (L, (int) k, 0);
+    for (size_t j = 0; j < k; j++) {
+      GVariant *c = g_variant_ref_sink (mixem_model_component (m, j));
+      push_variant (L, c);
+      g_variant_unref (c);
+      lua_seti (L, -2, (lua_Integer) j + 1);
+    }
+  } else if (strcmp (key, "options") == 0) {
+    const mixem_options *o = mixem_model_options (m);
+    lua_newtable (L);
+    for (size_t i = 0; i < mixem_options_size (o); i++) {
+      lua_pushstring (L, mixem_options_get (o, mixem_options_key (o, i)));
+      lua_setfield (L, -2, mixem_options_key (o, i));
+    }
+  } else if (strcmp (key, "trace") == 0) {
+    size_t n;
+    const mixem_iteration *tr = mixem_model_trace (m, &n);
+    lua_createtable (L, (int) n, 0);
+    for (size_t i = 0; i < n; i++) {
+      push_iteration (L, &tr[i]);
+      lua_seti (L, -2, (lua_Integer) i + 1);
+    }
+  } else {
+    for (const luaL_Reg *r = model_methods; r->name; r++)
+      if (strcmp (r->name, key) == 0) {
+        lua_pushcfunction (L, r->func);
+        return 1;
+      }
+    lua_pushnil (L);
+  }
+  return 1;
+}
+
+static int
+m_newindex (lua_State *L)
+{
+  return luaL_error (L, "mixem model: fields are read-only ('%s')", luaL_checkstring (L, 2));
+}
+
+/* ---- module functions ---- */
+
+static int
+l_families (lua_State *L)
+{
+  mixem_registry *reg = push_registry (L);
+  GPtrArray *all = mixem_registry_list (reg);
+  lua_createtable (L, (int) all->len, 0);
+  for (guint i = 0; i < all->len; i++) {
+    const mixem_family *f = g_ptr_array_index (all, i);
+    lua_createtable (L, 0, 5);
+    lua_pushstring (L, f->name);
+    lua_setfield (L, -2, "name");
+    lua_pushstring (L, f->summary ? f->summary : "");
+    lua_setfield (L, -2, "summary");
+    lua_pushstring (L, mixem_registry_origin (reg, f));
+    lua_setfield (L, -2, "origin");
+    lua_newtable (L);
+    int n = 0;
+    for (const mixem_option_info *o = f->options; o && o->name; o++) {
+      lua_createtable (L, 0, 3);
+      lua_pushstring (L, o->name);
+      lua_setfield (L, -2, "name");
+      lua_pushstring (L, o->help);
+      lua_setfield (L, -2, "help");
+      if (o->default_value) {
+        lua_pushstring (L, o->default_value);
+        lua_setfield (L, -2, "default");
+      }
+      lua_seti (L, -2, ++n);
+    }
+    lua_setfield (L, -2, "options");
+    lua_newtable (L);
+    n = 0;
+    for (const char *const *m = f->init_methods; m && *m; m++) {
+      lua_pushstring (L, *m);
+      lua_seti (L, -2, ++n);
+    }
+    lua_setfield (L, -2, "inits");
+    lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+  g_ptr_array_unref (all);
+  return 1;
+}
+
+static const luaL_Reg module_functions[] = {
+  { "read_csv", l_read_csv }, { "dataset", l_dataset }, { "fit", l_fit }, { "load", l_load },
+  { "families", l_families }, { NULL, NULL }
+};
+
+static const luaL_Reg dataset_methods[] = {
+  { "rows", ds_rows }, { "cols", ds_cols }, { "names", ds_names }, { "column", ds_column },
+  { "row", ds_row }, { "weights", ds_weights }, { "subset", ds_subset }, { NULL, NULL }
+};
+
+int
+luaopen_mixem (lua_State *L)
+{
+  gsl_set_error_handler_off ();   /* mixem checks its inputs; GSL must never abort the process */
+  luaL_newmetatable (L, SCRATCH_MT);
+  lua_pushcfunction (L, scratch_gc);
+  lua_setfield (L, -2, "__gc");
+  lua_pushcfunction (L, scratch_gc);
+  lua_setfield (L, -2, "__close");
+  lua_pop (L, 1);
+  luaL_newmetatable (L, REGISTRY_MT);
+  lua_pushcfunction (L, registry_gc);
+  lua_setfield (L, -2, "__gc");
+  lua_pop (L, 1);
+  luaL_newmetatable (L, DATASET_MT);
+  luaL_newlib (L, dataset_methods);
+  lua_setfield (L, -2, "__index");
+  lua_pushcfunction (L, ds_gc);
+  lua_setfield (L, -2, "__gc");
+  lua_pushcfunction (L, ds_tostring);
+  lua_setfield (L, -2, "__tostring");
+  lua_pushcfunction (L, ds_rows);
+  lua_setfield (L, -2, "__len");
+  lua_pop (L, 1);
+  luaL_newmetatable (L, MODEL_MT);
+  lua_pushcfunction (L, m_index);
+  lua_setfield (L, -2, "__index");
+  lua_pushcfunction (L, m_newindex);
+  lua_setfield (L, -2, "__newindex");
+  lua_pushcfunction (L, m_gc);
+  lua_setfield (L, -2, "__gc");
+  lua_pushcfunction (L, m_tostring);
+  lua_setfield (L, -2, "__tostring");
+  lua_pop (L, 1);
+
+  luaL_newlib (L, module_functions);
+  lua_pushstring (L, mixem_version ());
+  lua_setfield (L, -2, "version");
+  return 1;
+}

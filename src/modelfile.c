@@ -1,0 +1,541 @@
+/* modelfile.c: models to and from JSON (json-glib), traces to CSV, and atomic file writes.
+ * Component parameters travel as GVariant dictionaries: numbers become doubles, arrays of numbers
+ * "ad", arrays of arrays "aad", so that a family's assign() sees the types its describe() made. */
+#include <config.h>
+#include <math.h>
+#include <string.h>
+#include <json-glib/json-glib.h>
+#include "engine.h"
+
+gboolean
+mixem_write_file_atomic (const char *path, const char *data, gssize len, GError **error)
+{
+  GError *e = NULL;
+  /* g_file_set_contents writes a temporary file beside PATH and renames it into place. */
+  if (!g_file_set_contents (path, data, len, &e)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s", e->message);
+    g_error_free (e);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ---- GVariant <-> JSON ---------------------------------------------------------------------- */
+
+static JsonNode *
+variant_to_json (GVariant *v)
+{
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_VARIANT)) {
+    GVariant *inner = g_variant_get_variant (v);
+    JsonNode *n = variant_to_json (inner);
+    g_variant_unref (inner);
+    return n;
+  }
+  JsonNode *n;
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_DOUBLE)) {
+    n = json_node_new (JSON_NODE_VALUE);
+    json_node_set_double (n, g_variant_get_double (v));
+  } else if (g_variant_is_of_type (v, G_VARIANT_TYPE_INT64)) {
+    n = json_node_new (JSON_NODE_VALUE);
+    json_node_set_int (n, g_variant_get_int64 (v));
+  } else if (g_variant_is_of_type (v, G_VARIANT_TYPE_BOOLEAN)) {
+    n = json_node_new (JSON_NODE_VALUE);
+    json_node_set_boolean (n, g_variant_get_boolean (v));
+  } else if (g_variant_is_of_type (v, G_VARIANT_TYPE_STRING)) {
+    n = json_node_new (JSON_NODE_VALUE);
+    json_node_set_string (n, g_variant_get_string (v, NULL));
+  } else if (g_variant_is_of_type (v, G_VARIANT_TYPE_VARDICT)) {
+    JsonObject *o = json_object_new ();
+    GVariantIter it;
+    const char *key;
+    GVariant *val;
+    g_variant_iter_init (&it, v);
+    while (g_variant_iter_next (&it, "{&sv}", &key, &val)) {
+      json_object_set_member (o, key, variant_to_json (val));
+      g_variant_unref (val);
+    }
+    n = json_node_new (JSON_NODE_OBJECT);
+    json_node_take_object (n, o);
+  } else if (g_variant_is_container (v)) {
+    JsonArray *a = json_array_new ();
+    for (gsize i = 0; i < g_variant_n_children (v); i++) {
+      GVariant *c = g_variant_get_child_value (v, i);
+      json_array_add_element (a, variant_to_json (c));
+      g_variant_unref (c);
+    }
+    n = json_node_new (JSON_NODE_ARRAY);
+    json_node_take_array (n, a);
+  } else {
+    n = json_node_new (JSON_NODE_NULL);
+  }
+  return n;
+}
+
+/* JSON value -> GVariant: numbers as doubles, arrays of numbers as "ad", nested arrays "aad". */
+static GVariant *
+json_to_variant (JsonNode *n, const char *where, GError **error)
+{
+  switch (json_node_get_node_type (n)) {
+  case JSON_NODE_VALUE: {
+    GType t = json_node_get_value_type (n);
+    if (t == G_TYPE_INT64 || t == G_TYPE_DOUBLE)
+      return g_variant_new_double (json_node_get_double (n));
+    if (t == G_TYPE_BOOLEAN)
+      return g_variant_new_boolean (json_node_get_boolean (n));
+    if (t == G_TYPE_STRING)
+      return g_variant_new_string (json_node_get_string (n));
+    break;
+  }
+  case JSON_NODE_ARRAY: {
+    JsonArray *a = json_node_get_array (n);
+    guint len = json_array_get_length (a);
+    if (len > 0 && JSON_NODE_HOLDS_OBJECT (json_array_get_element (a, 0))) {
+      GVariantBuilder ob;
+      g_variant_builder_init (&ob, G_VARIANT_TYPE ("aa{sv}"));
+      for (guint i = 0; i < len; i++) {
+        char *w = g_strdup_printf ("%s[%u]", where, i + 1);
+        JsonNode *e = json_array_get_element (a, i);
+        GVariant *c = JSON_NODE_HOLDS_OBJECT (e) ? json_to_variant (e, w, error) : NULL;
+        if (!c && !(error && *error))
+          g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: an object was expected", w);
+        g_free (w);
+        if (!c) {
+          g_variant_builder_clear (&ob);
+          return NULL;
+        }
+        g_variant_builder_add_value (&ob, c);
+      }
+      return g_variant_builder_end (&ob);
+    }
+    gboolean nested = len > 0 && JSON_NODE_HOLDS_ARRAY (json_array_get_element (a, 0));
+    GVariantBuilder b;
+    g_variant_builder_init (&b, nested ? G_VARIANT_TYPE ("aad") : G_VARIANT_TYPE ("ad"));
+    for (guint i = 0; i < len; i++) {
+      JsonNode *e = json_array_get_element (a, i);
+      GVariant *c = NULL;
+      if (nested && JSON_NODE_HOLDS_ARRAY (e)) {
+        c = json_to_variant (e, where, error);
+        if (!c) {
+          g_variant_builder_clear (&b);
+          return NULL;
+        }
+        if (!g_variant_is_of_type (c, G_VARIANT_TYPE ("ad"))) {
+          g_variant_unref (g_variant_ref_sink (c));
+          c = NULL;
+        }
+      } else if (!nested && JSON_NODE_HOLDS_VALUE (e)
+                 && (json_node_get_value_type (e) == G_TYPE_DOUBLE
+                     || json_node_get_value_type (e) == G_TYPE_INT64))
+        c = g_variant_new_double (json_node_get_double (e));
+      if (!c) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                     "%s: an array of numbers (or of arrays of numbers) was expected", where);
+        g_variant_builder_clear (&b);
+        return NULL;
+      }
+      g_variant_builder_add_value (&b, c);
+    }
+    return g_variant_builder_end (&b);
+  }
+  case JSON_NODE_OBJECT: {
+    GVariantDict d;
+    g_variant_dict_init (&d, NULL);
+    JsonObject *o = json_node_get_object (n);
+    GList *members = json_object_get_members (o);
+    for (GList *l = members; l; l = l->next) {
+      char *w = g_strdup_printf ("%s.%s", where, (const char *) l->data);
+      GVariant *v = json_to_variant (json_object_get_member (o, l->data), w, error);
+      g_free (w);
+      if (!v) {
+        g_list_free (members);
+        g_variant_dict_clear (&d);
+        return NULL;
+      }
+      g_variant_dict_insert_value (&d, l->data, v);
+    }
+    g_list_free (members);
+    return g_variant_dict_end (&d);
+  }
+  default:
+    break;
+  }
+  g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: unexpected value", where);
+  return NULL;
+}
+
+/* ---- writing -------------------------------------------------------------------------------- */
+
+static void
+add_double (JsonBuilder *b, const char *key, double v)
+{
+  json_builder_set_member_name (b, key);
+  if (isfinite (v))
+    json_builder_add_double_value (b, v);
+  else
+    json_builder_add_null_value (b);
+}
+
+char *
+mixem_model_to_json (const mixem_model *m)
+{
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "format");
+  json_builder_add_string_value (b, "mixem-model");
+  json_builder_set_member_name (b, "version");
+  json_builder_add_int_value (b, MIXEM_MODEL_FORMAT_VERSION);
+  json_builder_set_member_name (b, "family");
+  json_builder_add_string_value (b, m->family->name);
+  json_builder_set_member_name (b, "k");
+  json_builder_add_int_value (b, (gint64) m->k);
+  json_builder_set_member_name (b, "d");
+  json_builder_add_int_value (b, (gint64) m->d);
+  json_builder_set_member_name (b, "columns");
+  json_builder_begin_array (b);
+  for (size_t j = 0; j < m->d; j++)
+    json_builder_add_string_value (b, m->names[j]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "options");
+  json_builder_begin_object (b);
+  for (size_t i = 0; i < mixem_options_size (m->options); i++) {
+    const char *key = mixem_options_key (m->options, i);
+    json_builder_set_member_name (b, key);
+    json_builder_add_string_value (b, mixem_options_get (m->options, key));
+  }
+  json_builder_end_object (b);
+  json_builder_set_member_name (b, "weights");
+  json_builder_begin_array (b);
+  for (size_t k = 0; k < m->k; k++)
+    json_builder_add_double_value (b, m->weights[k]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "weights_fixed");
+  json_builder_add_boolean_value (b, m->weights_fixed);
+  json_builder_set_member_name (b, "components");
+  json_builder_begin_array (b);
+  for (size_t k = 0; k < m->k; k++) {
+    GVariant *c = g_variant_ref_sink (m->family->describe (m->params, k));
+    json_builder_add_value (b, variant_to_json (c));
+    g_variant_unref (c);
+  }
+  json_builder_end_array (b);
+  add_double (b, "loglik", m->loglik);
+  add_double (b, "initial_loglik", m->loglik0);
+  json_builder_set_member_name (b, "n_iter");
+  json_builder_add_int_value (b, m->n_iter);
+  json_builder_set_member_name (b, "converged");
+  json_builder_add_boolean_value (b, m->converged);
+  json_builder_set_member_name (b, "best_restart");
+  json_builder_add_int_value (b, m->best_restart);
+  json_builder_set_member_name (b, "trace");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < m->trace->len; i++) {
+    const mixem_iteration *it = &g_array_index (m->trace, mixem_iteration, i);
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "restart");
+    json_builder_add_int_value (b, it->restart);
+    json_builder_set_member_name (b, "iter");
+    json_builder_add_int_value (b, it->iter);
+    add_double (b, "loglik", it->loglik);
+    add_double (b, "elbo", it->elbo);
+    add_double (b, "kl", it->kl);
+    add_double (b, "entropy", it->entropy);
+    add_double (b, "delta", it->delta);
+    add_double (b, "seconds", it->seconds);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+
+  JsonGenerator *g = json_generator_new ();
+  JsonNode *root = json_builder_get_root (b);
+  json_generator_set_root (g, root);
+  json_generator_set_pretty (g, TRUE);
+  char *text = json_generator_to_data (g, NULL);
+  json_node_unref (root);
+  g_object_unref (g);
+  g_object_unref (b);
+  return text;
+}
+
+gboolean
+mixem_model_save (const mixem_model *m, const char *path, GError **error)
+{
+  char *text = mixem_model_to_json (m);
+  GString *s = g_string_new (text);
+  g_string_append_c (s, '\n');
+  gboolean ok = mixem_write_file_atomic (path, s->str, (gssize) s->len, error);
+  g_string_free (s, TRUE);
+  g_free (text);
+  return ok;
+}
+
+char *
+mixem_trace_to_csv (const mixem_model *m)
+{
+  GString *s = g_string_new ("iter,loglik,elbo,kl,entropy,delta,seconds\n");
+  char buf[7][G_ASCII_DTOSTR_BUF_SIZE];
+  for (guint i = 0; i < m->trace->len; i++) {
+    const mixem_iteration *it = &g_array_index (m->trace, mixem_iteration, i);
+    const double v[6] = { it->loglik, it->elbo, it->kl, it->entropy, it->delta, it->seconds };
+    for (int j = 0; j < 6; j++)
+      g_ascii_formatd (buf[j], sizeof buf[j], "%.17g", v[j]);
+    g_string_append_printf (s, "%d,%s,%s,%s,%s,%s,%s\n", it->iter, buf[0], buf[1], buf[2], buf[3],
+                            buf[4], buf[5]);
+  }
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+mixem_trace_save_csv (const mixem_model *m, const char *path, GError **error)
+{
+  char *text = mixem_trace_to_csv (m);
+  gboolean ok = mixem_write_file_atomic (path, text, -1, error);
+  g_free (text);
+  return ok;
+}
+
+/* ---- reading -------------------------------------------------------------------------------- */
+
+/* Looks up member KEY of O with node type TYPE (and, for values, a number/string/bool test). */
+static JsonNode *
+member (JsonObject *o, const char *key, JsonNodeType type, const char *src, GError **error)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  if (!n || json_node_get_node_type (n) != type) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: %s '%s'", src,
+                 n ? "wrong type for" : "missing", key);
+    return NULL;
+  }
+  return n;
+}
+
+static gboolean
+get_number (JsonObject *o, const char *key, const char *src, double *out, GError **error)
+{
+  JsonNode *n = json_object_get_member (o, key);
+  if (n && JSON_NODE_HOLDS_NULL (n)) {
+    *out = NAN;
+    return TRUE;
+  }
+  if (!n || !JSON_NODE_HOLDS_VALUE (n)
+      || (json_node_get_value_type (n) != G_TYPE_DOUBLE
+          && json_node_get_value_type (n) != G_TYPE_INT64)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: %s '%s' (a number)", src,
+                 n ? "wrong type for" : "missing", key);
+    return FALSE;
+  }
+  *out = json_node_get_double (n);
+  return TRUE;
+}
+
+static gboolean
+get_count (JsonObject *o, const char *key, const char *src, gint64 lo, gint64 *out,
+           GError **error)
+{
+  double v;
+  if (!get_number (o, key, src, &v, error))
+    return FALSE;
+  if (!(v >= (double) lo) || v != floor (v) || v > 1e9) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: '%s' must be a whole number >= %"
+                 G_GINT64_FORMAT " (got %g)", src, key, lo, v);
+    return FALSE;
+  }
+  *out = (gint64) v;
+  return TRUE;
+}
+
+mixem_model *
+mixem_model_from_json (mixem_registry *reg, const char *text, const char *src, GError **error)
+{
+  JsonParser *parser = json_parser_new ();
+  GError *e = NULL;
+  mixem_model *m = NULL;
+  mixem_options *opts = NULL;
+  double *w = NULL;
+  char **names = NULL;
+  GVariant *comps = NULL;
+  if (!json_parser_load_from_data (parser, text, -1, &e)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: not a valid model file: %s", src,
+                 e->message);
+    g_error_free (e);
+    goto out;
+  }
+  JsonNode *root = json_parser_get_root (parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: not a model file (no JSON object)",
+                 src);
+    goto out;
+  }
+  JsonObject *o = json_node_get_object (root);
+  JsonNode *n = member (o, "format", JSON_NODE_VALUE, src, error);
+  if (!n)
+    goto out;
+  if (g_strcmp0 (json_node_get_string (n), "mixem-model") != 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: not a mixem model file", src);
+    goto out;
+  }
+  gint64 version, k, d, n_iter, best;
+  if (!get_count (o, "version", src, 1, &version, error))
+    goto out;
+  if (version > MIXEM_MODEL_FORMAT_VERSION) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "%s: model file version %" G_GINT64_FORMAT " is newer than this mixem reads (%d)",
+                 src, version, MIXEM_MODEL_FORMAT_VERSION);
+    goto out;
+  }
+  if (!(n = member (o, "family", JSON_NODE_VALUE, src, error)))
+    goto out;
+  const char *fname = json_node_get_string (n);
+  if (!fname) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: 'family' must be a string", src);
+    goto out;
+  }
+  const mixem_family *f = mixem_registry_lookup (reg, fname, error);
+  if (!f) {
+    g_prefix_error (error, "%s: ", src);
+    goto out;
+  }
+  if (!get_count (o, "k", src, 1, &k, error) || !get_count (o, "d", src, 1, &d, error))
+    goto out;
+
+  JsonNode *cols = member (o, "columns", JSON_NODE_ARRAY, src, error);
+  JsonNode *wn = cols ? member (o, "weights", JSON_NODE_ARRAY, src, error) : NULL;
+  JsonNode *cn = wn ? member (o, "components", JSON_NODE_ARRAY, src, error) : NULL;
+  JsonNode *on = cn ? member (o, "options", JSON_NODE_OBJECT, src, error) : NULL;
+  if (!on)
+    goto out;
+  JsonArray *ca = json_node_get_array (cols), *wa = json_node_get_array (wn);
+  JsonArray *pa = json_node_get_array (cn);
+  const guint nc = json_array_get_length (ca), nw = json_array_get_length (wa);
+  const guint np = json_array_get_length (pa);
+  if (nc != d || nw != k || np != k) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "%s: inconsistent dimensions: k = %" G_GINT64_FORMAT " with %u weights and %u "
+                 "components; d = %" G_GINT64_FORMAT " with %u columns", src, k, nw, np, d, nc);
+    goto out;
+  }
+  names = g_new0 (char *, d + 1);
+  for (guint j = 0; j < nc; j++) {
+    const char *s = JSON_NODE_HOLDS_VALUE (json_array_get_element (ca, j))
+                        ? json_array_get_string_element (ca, j) : NULL;
+    if (!s) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: column %u is not a string", src,
+                   j + 1);
+      goto out;
+    }
+    names[j] = g_strdup (s);
+  }
+  w = g_new (double, k);
+  for (guint j = 0; j < nw; j++) {
+    JsonNode *we = json_array_get_element (wa, j);
+    if (!JSON_NODE_HOLDS_VALUE (we) || (json_node_get_value_type (we) != G_TYPE_DOUBLE
+                                        && json_node_get_value_type (we) != G_TYPE_INT64)) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: weight %u is not a number", src,
+                   j + 1);
+      goto out;
+    }
+    w[j] = json_node_get_double (we);
+  }
+  opts = mixem_options_new ();
+  JsonObject *oo = json_node_get_object (on);
+  GList *keys = json_object_get_members (oo);
+  for (GList *l = keys; l; l = l->next) {
+    JsonNode *v = json_object_get_member (oo, l->data);
+    const char *s = JSON_NODE_HOLDS_VALUE (v) ? json_node_get_string (v) : NULL;
+    if (!s) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: option '%s' is not a string", src,
+                   (const char *) l->data);
+      g_list_free (keys);
+      goto out;
+    }
+    mixem_options_set (opts, l->data, s);
+  }
+  g_list_free (keys);
+  comps = json_to_variant (cn, "components", error);
+  if (!comps) {
+    g_prefix_error (error, "%s: ", src);
+    goto out;
+  }
+  g_variant_ref_sink (comps);
+  if (!g_variant_is_of_type (comps, G_VARIANT_TYPE ("aa{sv}"))) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "%s: 'components' must be an array of objects", src);
+    goto out;
+  }
+  m = mixem_model_new (f, k, d, (const char *const *) names, opts, w, comps, error);
+  if (!m) {
+    g_prefix_error (error, "%s: ", src);
+    goto out;
+  }
+  JsonNode *wf = json_object_get_member (o, "weights_fixed");
+  m->weights_fixed = wf && JSON_NODE_HOLDS_VALUE (wf) && json_node_get_boolean (wf);
+  JsonNode *cv = json_object_get_member (o, "converged");
+  m->converged = cv && JSON_NODE_HOLDS_VALUE (cv) && json_node_get_boolean (cv);
+  if (json_object_has_member (o, "loglik")
+      && (!get_number (o, "loglik", src, &m->loglik, error)
+          || !get_number (o, "initial_loglik", src, &m->loglik0, error)
+          || !get_count (o, "n_iter", src, 0, &n_iter, error)
+          || !get_count (o, "best_restart", src, 0, &best, error))) {
+    mixem_model_free (m);
+    m = NULL;
+    goto out;
+  }
+  if (json_object_has_member (o, "loglik")) {
+    m->n_iter = (int) n_iter;
+    m->best_restart = (int) best;
+  }
+  JsonNode *tn = json_object_get_member (o, "trace");
+  if (tn && JSON_NODE_HOLDS_ARRAY (tn)) {
+    JsonArray *ta = json_node_get_array (tn);
+    for (guint i = 0; i < json_array_get_length (ta); i++) {
+      JsonNode *te = json_array_get_element (ta, i);
+      mixem_iteration it;
+      gint64 r, t;
+      char *where = g_strdup_printf ("%s: trace entry %u", src, i + 1);
+      gboolean ok = JSON_NODE_HOLDS_OBJECT (te);
+      JsonObject *to = ok ? json_node_get_object (te) : NULL;
+      ok = ok && get_count (to, "restart", where, 0, &r, error)
+           && get_count (to, "iter", where, 1, &t, error)
+           && get_number (to, "loglik", where, &it.loglik, error)
+           && get_number (to, "elbo", where, &it.elbo, error)
+           && get_number (to, "kl", where, &it.kl, error)
+           && get_number (to, "entropy", where, &it.entropy, error)
+           && get_number (to, "delta", where, &it.delta, error)
+           && get_number (to, "seconds", where, &it.seconds, error);
+      if (!ok && !(error && *error))
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: not an object", where);
+      g_free (where);
+      if (!ok) {
+        mixem_model_free (m);
+        m = NULL;
+        goto out;
+      }
+      it.restart = (int) r;
+      it.iter = (int) t;
+      g_array_append_val (m->trace, it);
+    }
+  }
+out:
+  if (comps)
+    g_variant_unref (comps);
+  mixem_options_free (opts);
+  g_free (w);
+  g_strfreev (names);
+  g_object_unref (parser);
+  return m;
+}
+
+mixem_model *
+mixem_model_load (mixem_registry *reg, const char *path, GError **error)
+{
+  char *text = NULL;
+  GError *e = NULL;
+  if (!g_file_get_contents (path, &text, NULL, &e)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: %s", path, e->message);
+    g_error_free (e);
+    return NULL;
+  }
+  mixem_model *m = mixem_model_from_json (reg, text, path, error);
+  g_free (text);
+  return m;
+}
