@@ -363,6 +363,7 @@ l_read_csv (lua_State *L)
   static const char *const known[] = { "columns", "header", "delimiter", "weights", NULL };
   const char *path = luaL_checkstring (L, 1);
   mixem_csv_options o = { 0 };
+  lua_settop (L, 2);
   lscratch *s = scratch_new (L);
   if (!lua_isnoneornil (L, 2)) {
     luaL_checktype (L, 2, LUA_TTABLE);
@@ -628,6 +629,8 @@ typedef struct {
   lua_State *L;
   int func;          /* stack index of on_iter, or 0 */
   gboolean failed;   /* the callback raised an error: its message is on the stack */
+  const mixem_family *family;
+  size_t k;
 } callback_ctx;
 
 static void
@@ -657,6 +660,21 @@ on_iter (const mixem_iteration *it, const mixem_params *p, const double *w, void
   lua_State *L = c->L;
   lua_pushvalue (L, c->func);
   push_iteration (L, it);
+  /* The parameters after this iteration, as m.weights and m.components give them. */
+  lua_createtable (L, (int) c->k, 0);
+  for (size_t j = 0; j < c->k; j++) {
+    lua_pushnumber (L, w[j]);
+    lua_seti (L, -2, (lua_Integer) j + 1);
+  }
+  lua_setfield (L, -2, "weights");
+  lua_createtable (L, (int) c->k, 0);
+  for (size_t j = 0; j < c->k; j++) {
+    GVariant *v = g_variant_ref_sink (c->family->describe (p, j));
+    push_variant (L, v);
+    g_variant_unref (v);
+    lua_seti (L, -2, (lua_Integer) j + 1);
+  }
+  lua_setfield (L, -2, "components");
   if (lua_pcall (L, 1, 1, 0) != LUA_OK) {
     c->failed = TRUE;
     return FALSE;
@@ -727,7 +745,7 @@ static mixem_model *
 run_fit (lua_State *L, const char *fn, const mixem_family *f, const mixem_dataset *data,
          mixem_fit_options *o, int on_iter_idx)
 {
-  callback_ctx cb = { L, on_iter_idx, FALSE };
+  callback_ctx cb = { L, on_iter_idx, FALSE, f, o->k };
   if (on_iter_idx) {
     o->callback = on_iter;
     o->user_data = &cb;

@@ -1,0 +1,147 @@
+#!/bin/bash
+# test_cli.sh: the mixem command: exit codes (0 success, 1 runtime or data error, 2 usage error),
+# outputs, bad options, missing files, malformed CSV, a model file cut off half-way, atomic
+# writes, and a CLI trace that matches m.trace from Lua.  Prints "N passed, N failed".
+set -u
+MIXEM=${MIXEM:?path of the mixem program}
+SRC=${MIXEM_TEST_SRCDIR:?}
+COINS="$SRC/data/two_coins.csv"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+passed=0 failed=0
+
+# check NAME EXPECTED_STATUS PATTERN -- COMMAND...: runs COMMAND; its status must be EXPECTED and
+# its stdout+stderr must match the extended regex PATTERN.
+check () {
+  local name=$1 want=$2 pattern=$3
+  shift 4
+  local out status
+  out=$("$@" 2>&1)
+  status=$?
+  # grep -z reads the whole output as one record, so a pattern may span lines.
+  if [ "$status" -eq "$want" ] && { [ -z "$pattern" ] || printf '%s' "$out" | grep -Ezq -- "$pattern"; }; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    printf 'FAIL %s: status %s (expected %s), output:\n%s\n' "$name" "$status" "$want" "$out" >&2
+  fi
+}
+
+# assert NAME CONDITION...: a plain test.
+assert () {
+  local name=$1
+  shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $name" >&2; fi
+}
+
+check "version" 0 '^mixem [0-9]+\.[0-9]+' -- "$MIXEM" --version
+check "no command" 2 'Usage: mixem COMMAND' -- "$MIXEM"
+check "unknown command" 2 "unknown command 'frobnicate'" -- "$MIXEM" frobnicate
+check "help" 0 'fit .*Fit a mixture' -- "$MIXEM" help
+check "help fit" 0 '--components' -- "$MIXEM" help fit
+check "fit --help" 0 '--max-iter' -- "$MIXEM" fit --help
+check "help unknown" 2 "unknown command 'nope'" -- "$MIXEM" help nope
+check "families" 0 'binomial: successes out of trials' -- "$MIXEM" families
+
+# fit: the two-coin example with fixed weights, ten iterations from the paper's start.
+check "fit two coins" 0 'family binomial, k = 2.*' -- \
+  "$MIXEM" fit -f binomial --trials trials -k 2 "$COINS" --out "$T/m.json" --trace "$T/trace.csv" \
+  --max-iter 10 --tol 0 --fix weights --seed 1
+assert "model written" test -s "$T/m.json"
+assert "trace has 11 lines" test "$(wc -l < "$T/trace.csv")" -eq 11
+assert "trace header" test "$(head -n 1 "$T/trace.csv")" = "iter,loglik,elbo,kl,entropy,delta,seconds"
+check "fit quiet" 0 '' -- "$MIXEM" fit -q -f binomial --trials trials -k 2 "$COINS"
+check "fit verbose" 0 'restart 1  iter    1  loglik' -- \
+  "$MIXEM" fit -v -f binomial --trials trials -k 2 "$COINS"
+check "fit option" 0 'option trials = 10' -- \
+  "$MIXEM" fit -f binomial -o trials=10 --columns heads -k 2 "$COINS"
+check "fit threads" 0 'log-likelihood' -- \
+  "$MIXEM" fit -f binomial --trials trials -k 2 --threads 2 --n-init 3 "$COINS"
+
+# fit: usage errors (2).
+check "bad option" 2 'Unknown option --bogus' -- "$MIXEM" fit --bogus "$COINS"
+check "no data" 2 'no data file given' -- "$MIXEM" fit -f binomial
+check "no family" 2 '--family is required' -- "$MIXEM" fit "$COINS"
+check "k zero" 2 '-k must be >= 1' -- "$MIXEM" fit -f binomial --trials trials -k 0 "$COINS"
+check "k not a number" 2 'Cannot parse integer value .two.' -- "$MIXEM" fit -f binomial -k two "$COINS"
+check "tol negative" 2 '--tol must be >= 0' -- "$MIXEM" fit -f binomial --tol -1 "$COINS"
+check "unknown family" 2 "unknown family 'poisson'" -- "$MIXEM" fit -f poisson "$COINS"
+check "family option typo" 2 "family 'binomial' has no option 'trails'" -- \
+  "$MIXEM" fit -f binomial -o trails=3 "$COINS"
+check "bad trials" 2 "'trials' = 'nope' is neither a column" -- \
+  "$MIXEM" fit -f binomial --trials nope "$COINS"
+check "bad init" 2 "unknown start 'kmeans'" -- \
+  "$MIXEM" fit -f binomial --trials trials --init kmeans "$COINS"
+check "bad fix" 2 "--fix: 'wieghts' is not weights" -- \
+  "$MIXEM" fit -f binomial --trials trials --fix wieghts "$COINS"
+check "bad delimiter" 2 '--delimiter must be one character' -- \
+  "$MIXEM" fit -f binomial --trials trials -d ';;' "$COINS"
+
+# fit: data errors (1), and nothing half-written.
+check "missing file" 1 'nonexistent.csv' -- "$MIXEM" fit -f binomial --trials trials "$T/nonexistent.csv"
+printf 'heads,trials\n5,10\n9,x\n' > "$T/bad.csv"
+check "malformed csv" 1 'bad.csv:3: row 2, column .trials.: not a number' -- \
+  "$MIXEM" fit -f binomial --trials trials "$T/bad.csv"
+printf 'heads,trials\n5,10\n9\n' > "$T/ragged.csv"
+check "ragged csv" 1 'ragged.csv:3: row 2 has 1 fields' -- \
+  "$MIXEM" fit -f binomial --trials trials "$T/ragged.csv"
+printf 'heads,trials\n5,10\n12,10\n' > "$T/over.csv"
+check "s > n" 1 'over.csv:3: row 2, column .heads.: 12 successes out of 10 trials' -- \
+  "$MIXEM" fit -f binomial --trials trials --out "$T/none.json" "$T/over.csv"
+assert "no model file after a failed fit" test ! -e "$T/none.json"
+cp "$T/m.json" "$T/keep.json"
+check "failed fit keeps old model" 1 'successes out of' -- \
+  "$MIXEM" fit -f binomial --trials trials --out "$T/keep.json" "$T/over.csv"
+assert "old model intact" cmp -s "$T/m.json" "$T/keep.json"
+check "unwritable out" 1 'nonexistent-dir' -- \
+  "$MIXEM" fit -f binomial --trials trials --out "$T/nonexistent-dir/m.json" "$COINS"
+assert "no temporary files left" test -z "$(ls "$T" | grep -v -E '^(m|keep)\.json$|\.csv$')"
+
+# predict, score, sample.
+check "predict" 0 '^component' -- "$MIXEM" predict "$T/m.json" "$COINS"
+assert "fit quiet prints nothing" test -z "$("$MIXEM" fit -q -f binomial --trials trials -k 2 "$COINS")"
+assert "predict rows" test "$("$MIXEM" predict "$T/m.json" "$COINS" | wc -l)" -eq 6
+check "predict proba" 0 '^p1,p2' -- "$MIXEM" predict --proba "$T/m.json" "$COINS"
+check "score" 0 'mean_loglik,loglik,rows,bic,aic' -- "$MIXEM" score "$T/m.json" "$COINS"
+check "score per sample" 0 '^loglik' -- "$MIXEM" score --per-sample "$T/m.json" "$COINS"
+check "sample" 0 '^heads,trials,component' -- "$MIXEM" sample "$T/m.json" -n 5 --seed 3
+assert "sample repeats" test "$("$MIXEM" sample "$T/m.json" -n 5 --seed 3)" = "$("$MIXEM" sample "$T/m.json" -n 5 --seed 3)"
+check "sample needs n" 2 '-n must be >= 1' -- "$MIXEM" sample "$T/m.json"
+check "predict args" 2 'expected MODEL.json and DATA.csv' -- "$MIXEM" predict "$T/m.json"
+check "predict missing model" 1 'nope.json' -- "$MIXEM" predict "$T/nope.json" "$COINS"
+head -c 300 "$T/m.json" > "$T/cut.json"
+check "model cut half-way" 1 'cut.json: not a valid model file' -- "$MIXEM" predict "$T/cut.json" "$COINS"
+printf 'x\n1\n' > "$T/other.csv"
+check "predict wrong columns" 1 "no column 'heads'" -- "$MIXEM" predict "$T/m.json" "$T/other.csv"
+
+# The CLI's trace equals m.trace of the same fit in Lua (seconds aside).
+cat > "$T/trace.lua" <<'LUA'
+local mx = require "mixem"
+local X = mx.read_csv(arg[1], {columns = {"heads", "trials"}})
+local m = mx.fit{data = X, family = "binomial", k = 2, trials = "trials", max_iter = 10, tol = 0,
+                 fixed = {"weights"}, seed = 1}
+for _, it in ipairs(m.trace) do
+  print(string.format("%d,%.17g,%.17g,%.17g,%.17g,%.17g", it.iter, it.loglik, it.elbo, it.kl,
+                      it.entropy, it.delta))
+end
+LUA
+"$MIXEM" run "$T/trace.lua" "$COINS" > "$T/lua_trace.txt"
+tail -n +2 "$T/trace.csv" | cut -d, -f1-6 | awk -F, '{ printf "%d,%.17g,%.17g,%.17g,%.17g,%.17g\n", $1, $2, $3, $4, $5, $6 }' > "$T/cli_trace.txt"
+assert "trace matches m.trace" cmp -s "$T/lua_trace.txt" "$T/cli_trace.txt"
+
+# run: arguments, errors with a traceback, exit status.
+printf 'print(#arg, arg[0]:match("[^/]*$"), arg[1], arg[2], select("#", ...))\n' > "$T/args.lua"
+check "run args" 0 '^2	args.lua	a	--b	2$' -- "$MIXEM" run "$T/args.lua" a --b
+printf 'local x = 1\nerror("broken here")\n' > "$T/err.lua"
+check "run error" 1 'err.lua:2: broken here.*stack traceback' -- "$MIXEM" run "$T/err.lua"
+printf 'local mx = require "mixem"\nmx.fit{family = "binomial", k = -1}\n' > "$T/argerr.lua"
+check "run arg error" 1 "argerr.lua:2: mixem.fit: 'k' must be a positive integer \\(got -1\\)|'data' must be a dataset" -- "$MIXEM" run "$T/argerr.lua"
+printf 'x = = 1\n' > "$T/syntax.lua"
+check "run syntax error" 1 'syntax.lua:1:' -- "$MIXEM" run "$T/syntax.lua"
+check "run missing" 1 'cannot open' -- "$MIXEM" run "$T/none.lua"
+check "run nothing" 2 'no script given' -- "$MIXEM" run
+printf 'os.exit(3)\n' > "$T/exit.lua"
+check "run exit status" 3 '' -- "$MIXEM" run "$T/exit.lua"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,67 @@
+-- test_model_io.lua: save and load round trips, traces, and malformed model files.
+local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
+local mx = require "mixem"
+local X = mx.read_csv(T.srcdir .. "/data/two_coins.csv", {columns = {"heads", "trials"}})
+local m = mx.fit{data = X, family = "binomial", k = 2, trials = "trials", n_init = 3, seed = 2}
+
+T.test("save then load gives the same model and identical predictions", function()
+  local p = T.tmpname(".json")
+  T.eq(m:save(p), m)
+  local l = mx.load(p)
+  T.eq(l.family, m.family); T.eq(l.k, m.k); T.eq(l.loglik, m.loglik); T.eq(l.n_iter, m.n_iter)
+  T.eq(l.converged, m.converged); T.eq(l.options.trials, "trials")
+  for j = 1, 2 do
+    T.eq(l.weights[j], m.weights[j]); T.eq(l.components[j].p, m.components[j].p)
+  end
+  local a, b = m:predict_proba(X), l:predict_proba(X)
+  local sa, sb = m:score_samples(X), l:score_samples(X)
+  for i = 1, #X do
+    T.eq(a[i][1], b[i][1]); T.eq(a[i][2], b[i][2]); T.eq(sa[i], sb[i])
+  end
+  T.eq(#l.trace, #m.trace)
+  for i, it in ipairs(m.trace) do
+    T.eq(l.trace[i].loglik, it.loglik); T.eq(l.trace[i].kl, it.kl)
+  end
+  local s1, s2 = m:sample(20, 4), l:sample(20, 4)
+  for i = 1, 20 do T.eq(s1:row(i)[1], s2:row(i)[1]) end
+  os.remove(p)
+end)
+
+T.test("save_trace writes the trace as CSV", function()
+  local p = T.tmpname(".csv")
+  m:save_trace(p)
+  local tr = mx.read_csv(p)
+  T.eq(#tr, #m.trace)
+  T.eq(table.concat(tr:names(), ","), "iter,loglik,elbo,kl,entropy,delta,seconds")
+  for i, it in ipairs(m.trace) do
+    T.eq(tr:row(i)[2], it.loglik); T.eq(tr:row(i)[4], it.kl)
+  end
+  os.remove(p)
+end)
+
+T.test("malformed, truncated and inconsistent files are refused", function()
+  local good = T.read((function() local p = T.tmpname(".json"); m:save(p); return p end)())
+  local p = T.tmpname(".json")
+  local function refused(text, msg)
+    T.write(p, text)
+    T.errors(function() mx.load(p) end, msg)
+  end
+  refused(good:sub(1, #good // 2), "not a valid model file")
+  refused("", "not a model file")
+  refused("[1, 2]", "not a model file")
+  refused('{"format": "other"}', "not a mixem model file")
+  refused((good:gsub('"family" : "binomial"', '"family" : "nosuch"')), "unknown family 'nosuch'")
+  refused((good:gsub('"k" : 2', '"k" : 3')), "inconsistent dimensions")
+  refused((good:gsub('"d" : 2', '"d" : 1')), "inconsistent dimensions")
+  refused((good:gsub('"version" : 1', '"version" : 9')), "newer than this mixem reads")
+  local w1 = good:match('"weights" : %[%s*([%d.e-]+)')
+  refused((good:gsub(w1, "0.9", 1)), "the weights sum to")
+  refused((good:gsub('"p" : [%d.e-]+', '"p" : 1.5', 1)), "'p' must lie in [0, 1]")
+  refused((good:gsub('"p" : [%d.e-]+', '"p" : "x"', 1)), "'p' must be a number")
+  refused((good:gsub('"trials" : "trials"', '"trials" : 3', 1)), "option 'trials' is not a string")
+  T.errors(function() mx.load("/nonexistent/m.json") end, "mixem.load: /nonexistent/m.json")
+  T.errors(function() m:save("/nonexistent/dir/m.json") end, "model:save:")
+  os.remove(p)
+end)
+
+T.done()
