@@ -41,6 +41,8 @@ static const mixem_option_info options[] = {
   { NULL, NULL, NULL }
 };
 
+/* The engine's starts: random responsibilities, or random rows as centres (each row joins the
+ * nearest centre, then one M-step pools their trials). */
 static const char *const init_methods[] = { "random_resp", "random", NULL };
 
 static gboolean
@@ -246,29 +248,6 @@ n_free_params (const mixem_params *p)
   return p->k;
 }
 
-/* "random": each p_k from a distinct random row, (s + 1/2) / (n + 1) so that no start sits at
- * 0 or 1, where EM could never move it. */
-static gboolean
-init (mixem_params *p, const mixem_block *data, const char *method, gsl_rng *rng, GError **error)
-{
-  if (strcmp (method, "random") != 0) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "binomial: unknown start '%s'", method);
-    return FALSE;
-  }
-  size_t *all = g_new (size_t, data->n), *pick = g_new (size_t, p->k);
-  for (size_t i = 0; i < data->n; i++)
-    all[i] = i;
-  gsl_ran_choose (rng, pick, p->k, all, data->n, sizeof (size_t));
-  gsl_ran_shuffle (rng, pick, p->k, sizeof (size_t));
-  for (size_t k = 0; k < p->k; k++) {
-    const double *row = data->x + pick[k] * data->d;
-    p->p[k] = (row[p->s_col] + 0.5) / (trials_of (p, row) + 1.0);
-  }
-  g_free (all);
-  g_free (pick);
-  return TRUE;
-}
-
 static void
 sample (const mixem_params *p, size_t k, gsl_rng *rng, double *x)
 {
@@ -290,9 +269,11 @@ describe (const mixem_params *p, size_t k)
 }
 
 static gboolean
-assign (mixem_params *p, size_t k, GVariant *dict, GError **error)
+assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **error)
 {
   double v;
+  if (complete)
+    *complete = TRUE;
   if (!mixem_dict_get_double (dict, "binomial", "p", &v, error))
     return FALSE;
   if (!(v >= 0.0 && v <= 1.0)) {
@@ -333,7 +314,6 @@ G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .maximise = maximise,
   .expected_loglik = expected_loglik,
   .n_free_params = n_free_params,
-  .init = init,
   .sample = sample,
   .describe = describe,
   .assign = assign,

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_randist.h>
 #include "engine.h"
 
 void
@@ -87,7 +88,7 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
       return FALSE;
     }
   }
-  if (o->init && !o->warm_start && !o->init_components && strcmp (o->init, "random_resp") != 0) {
+  if (o->init && !o->warm_start && strcmp (o->init, "random_resp") != 0) {
     gboolean known = FALSE;
     for (const char *const *m = f->init_methods; m && *m; m++)
       known = known || strcmp (*m, o->init) == 0;
@@ -162,10 +163,12 @@ expected_by_pass (fit_ctx *c, const mixem_params *old_p, const double *old_logw,
   return sum;
 }
 
-/* Random responsibilities (scikit-learn's "random"), drawn row by row from RNG, then one M-step:
- * a start that every family supports. */
+/* A start from responsibilities, then one M-step: LABELS (hard, one per row) or, when NULL,
+ * random responsibilities drawn row by row from RNG (scikit-learn's "random").  Every family
+ * supports it: it needs only accumulate and maximise. */
 static gboolean
-init_random_resp (fit_ctx *c, mixem_params *p, double *w, gsl_rng *rng, GError **error)
+init_from_resp (fit_ctx *c, mixem_params *p, double *w, const size_t *labels, gsl_rng *rng,
+                GError **error)
 {
   const size_t K = c->K, B = c->ps.block, n = c->ps.n, d = c->ps.d;
   const double *x = mixem_dataset_data (c->data), *rw = mixem_dataset_weights (c->data);
@@ -174,13 +177,19 @@ init_random_resp (fit_ctx *c, mixem_params *p, double *w, gsl_rng *rng, GError *
   for (size_t first = 0; first < n; first += B) {
     mixem_block blk = { MIN (B, n - first), d, first, x + first * d, c->data };
     for (size_t i = 0; i < blk.n; i++) {
-      double s = 0.0;
-      for (size_t k = 0; k < K; k++)
-        s += r[i * K + k] = gsl_rng_uniform (rng);
-      for (size_t k = 0; k < K; k++) {
-        r[i * K + k] *= (rw ? rw[first + i] : 1.0) / s;
-        c->total[k] += r[i * K + k];
+      const double wi = rw ? rw[first + i] : 1.0;
+      if (labels) {
+        for (size_t k = 0; k < K; k++)
+          r[i * K + k] = labels[first + i] == k ? wi : 0.0;
+      } else {
+        double s = 0.0;
+        for (size_t k = 0; k < K; k++)
+          s += r[i * K + k] = gsl_rng_uniform (rng);
+        for (size_t k = 0; k < K; k++)
+          r[i * K + k] *= wi / s;
       }
+      for (size_t k = 0; k < K; k++)
+        c->total[k] += r[i * K + k];
     }
     c->f->accumulate (p, &blk, r, c->total + K + 2);
   }
@@ -188,30 +197,121 @@ init_random_resp (fit_ctx *c, mixem_params *p, double *w, gsl_rng *rng, GError *
   return mstep (c, p, w, c->o->init_weights != NULL, NULL, error);
 }
 
-/* theta_0 for one restart. */
+/* The engine's starts by centres: "kmeans" (Lloyd from k-means++ seeds, scikit-learn's default),
+ * "kmeans++" (the seeds alone), "random" (K distinct random rows).  Every row then joins its
+ * nearest centre and one M-step estimates all parameters, weights included.  (scikit-learn's
+ * "k-means++" and "random_from_data" give responsibility to the K seed rows only, which leaves
+ * each covariance at reg_covar; taking every row is the better start.) */
+static gboolean
+init_from_centres (fit_ctx *c, mixem_params *p, double *w, const char *method, gsl_rng *rng,
+                   GError **error)
+{
+  const size_t K = c->K, n = c->ps.n, d = c->ps.d;
+  const double *x = mixem_dataset_data (c->data);
+  double *centres = g_new (double, K * d);
+  size_t *labels = g_new (size_t, n);
+  if (strcmp (method, "kmeans") == 0)
+    mixem_kmeans (c->data, K, 300, rng, centres, labels);
+  else {
+    if (strcmp (method, "kmeans++") == 0)
+      mixem_kmeanspp (c->data, K, rng, centres);
+    else {
+      /* K random rows with distinct values: duplicates would leave a component empty. */
+      size_t *order = g_new (size_t, n), found = 0;
+      for (size_t i = 0; i < n; i++)
+        order[i] = i;
+      gsl_ran_shuffle (rng, order, n, sizeof (size_t));
+      for (size_t i = 0; i < n && found < K; i++) {
+        gboolean dup = FALSE;
+        for (size_t k = 0; k < found && !dup; k++)
+          dup = memcmp (centres + k * d, x + order[i] * d, d * sizeof (double)) == 0;
+        if (!dup)
+          memcpy (centres + found++ * d, x + order[i] * d, d * sizeof (double));
+      }
+      g_free (order);
+      if (found < K) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                     "%s: only %zu distinct rows for k = %zu components",
+                     mixem_dataset_source (c->data), found, K);
+        g_free (centres);
+        g_free (labels);
+        return FALSE;
+      }
+    }
+    mixem_nearest_centres (c->data, K, centres, labels, NULL);
+  }
+  gboolean ok = init_from_resp (c, p, w, labels, NULL, error);
+  g_free (centres);
+  g_free (labels);
+  return ok;
+}
+
+static gboolean
+is_engine_start (const char *method)
+{
+  return strcmp (method, "random_resp") == 0 || strcmp (method, "kmeans") == 0
+         || strcmp (method, "kmeans++") == 0 || strcmp (method, "random") == 0;
+}
+
+/* The start METHOD, by the engine or the family. */
+static gboolean
+run_start (fit_ctx *c, mixem_params *p, double *w, const char *method, gsl_rng *rng,
+           GError **error)
+{
+  if (!method || !*method) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "family '%s' has no start; give one",
+                 c->f->name);
+    return FALSE;
+  }
+  if (strcmp (method, "random_resp") == 0)
+    return init_from_resp (c, p, w, NULL, rng, error);
+  if (is_engine_start (method) && (!c->f->init || strcmp (method, "random") != 0))
+    return init_from_centres (c, p, w, method, rng, error);
+  mixem_block all = { c->ps.n, c->ps.d, 0, mixem_dataset_data (c->data), c->data };
+  return c->f->init (p, &all, method, rng, error);
+}
+
+/* theta_0 for one restart.  Given components are set over the start; a start runs first only if
+ * some component is left partly unspecified, as scikit-learn estimates what its *_init leave out.
+ * Weights not given: uniform when every component was given, else from the start. */
 static gboolean
 start (fit_ctx *c, mixem_params *p, double *w, gsl_rng *rng, GError **error)
 {
   const mixem_fit_options *o = c->o;
+  const char *method = o->init ? o->init : (c->f->init_methods ? c->f->init_methods[0] : NULL);
   for (size_t k = 0; k < c->K; k++)
-    w[k] = o->init_weights ? o->init_weights[k] : 1.0 / (double) c->K;
+    w[k] = 1.0 / (double) c->K;
+  gboolean need_start = !o->init_components;
   if (o->init_components) {
-    for (size_t k = 0; k < c->K; k++) {
+    mixem_params *probe = c->f->params_copy (p);
+    for (size_t k = 0; k < c->K && !need_start; k++) {
       GVariant *dict = g_variant_get_child_value (o->init_components, k);
-      gboolean ok = c->f->assign (p, k, dict, error);
+      gboolean complete = FALSE;
+      gboolean ok = c->f->assign (probe, k, dict, &complete, error);
       g_variant_unref (dict);
       if (!ok) {
         g_prefix_error (error, "initial component %zu: ", k + 1);
+        c->f->params_free (probe);
         return FALSE;
       }
+      need_start = !complete;
     }
-    return TRUE;
+    c->f->params_free (probe);
   }
-  const char *method = o->init ? o->init : (c->f->init_methods ? c->f->init_methods[0] : NULL);
-  if (method && strcmp (method, "random_resp") == 0)
-    return init_random_resp (c, p, w, rng, error);
-  mixem_block all = { c->ps.n, c->ps.d, 0, mixem_dataset_data (c->data), c->data };
-  return c->f->init (p, &all, method, rng, error);
+  if (need_start && !run_start (c, p, w, method, rng, error))
+    return FALSE;
+  if (o->init_weights)
+    memcpy (w, o->init_weights, c->K * sizeof (double));
+  for (size_t k = 0; o->init_components && k < c->K; k++) {
+    GVariant *dict = g_variant_get_child_value (o->init_components, k);
+    gboolean ok = c->f->assign (p, k, dict, NULL, error);
+    g_variant_unref (dict);
+    if (!ok) {
+      g_prefix_error (error, "initial component %zu: ", k + 1);
+      return FALSE;
+    }
+  }
+  return TRUE;
 }
 
 /* One restart: EM from theta_0 until convergence, max_iter or the callback says stop.  Fills

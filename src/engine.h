@@ -53,6 +53,10 @@ gboolean mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const dou
 gboolean mixem_check_data (const mixem_family *f, const mixem_params *params, size_t d,
                            const mixem_dataset *data, GError **error);
 
+/* Each row's nearest of K centres (squared Euclidean, ties to the lower index). */
+double mixem_nearest_centres (const mixem_dataset *data, size_t k, const double *centres,
+                              size_t *labels, double *dmin);
+
 /* Checks family options against family->options. */
 gboolean mixem_check_options (const mixem_family *f, const mixem_options *opts, GError **error);
 

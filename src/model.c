@@ -73,7 +73,13 @@ mixem_model_new (const mixem_family *f, size_t k, size_t d, const char *const *n
   }
   for (size_t j = 0; j < k; j++) {
     GVariant *dict = g_variant_get_child_value (components, j);
-    gboolean ok = f->assign (p, j, dict, error);
+    gboolean complete = FALSE;
+    gboolean ok = f->assign (p, j, dict, &complete, error);
+    if (ok && !complete) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: the component is incomplete",
+                   f->name);
+      ok = FALSE;
+    }
     g_variant_unref (dict);
     if (!ok) {
       g_prefix_error (error, "component %zu: ", j + 1);

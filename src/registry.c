@@ -70,7 +70,7 @@ find (const mixem_registry *reg, const char *name)
   return NULL;
 }
 
-/* The fields every family must fill; expected_loglik, check_data and sample may be NULL. */
+/* The fields every family must fill; expected_loglik, check_data, init and sample may be NULL. */
 static gboolean
 validate (const mixem_family *f, const char *origin, GError **error)
 {
@@ -89,7 +89,6 @@ validate (const mixem_family *f, const char *origin, GError **error)
                         : !f->accumulate ? "accumulate"
                         : !f->maximise ? "maximise"
                         : !f->n_free_params ? "n_free_params"
-                        : !f->init ? "init"
                         : !f->describe ? "describe"
                         : !f->assign ? "assign"
                         : NULL;

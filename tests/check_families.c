@@ -147,7 +147,7 @@ make_params (const mixem_family *f, const family_ref *r, const char *components)
   GVariant *cv = g_variant_ref_sink (g_variant_new_parsed (components));
   for (size_t k = 0; k < 2; k++) {
     GVariant *c = g_variant_get_child_value (cv, k);
-    ck_assert (f->assign (p, k, c, &err));
+    ck_assert (f->assign (p, k, c, NULL, &err));
     ck_assert_no_error (err);
     g_variant_unref (c);
   }
@@ -360,7 +360,7 @@ START_TEST (test_n_free_params_and_describe_round_trip)
     GError *err = NULL;
     for (size_t k = 0; k < 2; k++) {
       GVariant *d = g_variant_ref_sink (f->describe (p, 1 - k));
-      ck_assert (f->assign (q, k, d, &err));
+      ck_assert (f->assign (q, k, d, NULL, &err));
       g_variant_unref (d);
     }
     for (size_t k = 0; k < 2; k++) {

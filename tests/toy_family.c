@@ -105,8 +105,10 @@ toy_describe (const mixem_params *p, size_t k)
 }
 
 static gboolean
-toy_assign (mixem_params *p, size_t k, GVariant *dict, GError **error)
+toy_assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **error)
 {
+  if (complete)
+    *complete = TRUE;
   return mixem_dict_get_double (dict, "toy", "mean", &p->mu[k], error);
 }
 

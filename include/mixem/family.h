@@ -96,7 +96,9 @@ typedef struct mixem_family {
   /* Free parameters of the K components (the engine adds K - 1 for the weights). */
   size_t (*n_free_params) (const mixem_params *p);
 
-  /* Sets the parameters from data by METHOD (one of init_methods) using RNG. */
+  /* Sets the parameters from data by METHOD (one of init_methods) using RNG.  May be NULL: the
+   * engine's own starts (random_resp, random, kmeans, kmeans++) need only accumulate and
+   * maximise, and are used for the names it knows. */
   gboolean (*init) (mixem_params *p, const mixem_block *data, const char *method, gsl_rng *rng,
                     GError **error);
 
@@ -107,8 +109,11 @@ typedef struct mixem_family {
    * {"mean": <[...]>, "cov": <[[...]]>}.  Floating reference. */
   GVariant *(*describe) (const mixem_params *p, size_t k);
 
-  /* Sets component K from a dictionary of the form describe() gives. */
-  gboolean (*assign) (mixem_params *p, size_t k, GVariant *dict, GError **error);
+  /* Sets component K from a dictionary of the form describe() gives.  Keys left out keep their
+   * current values; *COMPLETE (may be NULL) tells whether DICT set the whole component, so that
+   * the engine can estimate what a partial start leaves out. */
+  gboolean (*assign) (mixem_params *p, size_t k, GVariant *dict, gboolean *complete,
+                      GError **error);
 } mixem_family;
 
 /* Helpers for family code. */

@@ -57,6 +57,16 @@ typedef struct {
 
 void mixem_fit_options_init (mixem_fit_options *opts);
 
+/* k-means++ seeding of K centres (K*D) from DATA's rows, with scikit-learn's greedy local trials
+ * (2 + log K candidates per centre); row weights respected. */
+void mixem_kmeanspp (const mixem_dataset *data, size_t k, gsl_rng *rng, double *centres);
+
+/* Lloyd's k-means from k-means++ seeds, at most MAX_ITER iterations (stops when no label
+ * changes); CENTRES (K*D) and LABELS (N, may be NULL) are filled.  Returns the weighted inertia
+ * (sum of squared distances to the nearest centre).  An empty cluster takes the farthest row. */
+double mixem_kmeans (const mixem_dataset *data, size_t k, int max_iter, gsl_rng *rng,
+                     double *centres, size_t *labels);
+
 /* Fits a K-component mixture of FAMILY to DATA by EM. */
 mixem_model *mixem_fit (const mixem_family *family, const mixem_dataset *data,
                         const mixem_fit_options *opts, GError **error);

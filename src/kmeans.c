@@ -1,0 +1,149 @@
+/* kmeans.c: k-means++ seeding (with scikit-learn's greedy local trials) and Lloyd's iterations,
+ * row weights respected.  The engine uses them for the "kmeans", "kmeans++" and "random" starts;
+ * distances are computed from differences, never from |x|^2 - 2 x.c + |c|^2, so that data far from
+ * the origin lose no precision. */
+#include <config.h>
+#include <math.h>
+#include <string.h>
+#include "engine.h"
+
+static double
+dist2 (const double *a, const double *b, size_t d)
+{
+  double s = 0.0;
+  for (size_t j = 0; j < d; j++) {
+    const double t = a[j] - b[j];
+    s += t * t;
+  }
+  return s;
+}
+
+/* A row drawn with probability proportional to P (length N, total TOTAL > 0). */
+static size_t
+draw (gsl_rng *rng, const double *p, size_t n, double total)
+{
+  double u = gsl_rng_uniform (rng) * total, acc = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    acc += p[i];
+    if (u < acc)
+      return i;
+  }
+  for (size_t i = n; i-- > 0;)   /* rounding left u at the end: the last row with mass */
+    if (p[i] > 0)
+      return i;
+  return n - 1;
+}
+
+void
+mixem_kmeanspp (const mixem_dataset *data, size_t k, gsl_rng *rng, double *centres)
+{
+  const size_t n = mixem_dataset_rows (data), d = mixem_dataset_cols (data);
+  const double *x = mixem_dataset_data (data), *w = mixem_dataset_weights (data);
+  double *best = g_new (double, n), *p = g_new (double, n);
+  const int trials = 2 + (int) log ((double) k);
+  double tw = 0.0;
+  for (size_t i = 0; i < n; i++)
+    tw += p[i] = w ? w[i] : 1.0;
+  size_t first = draw (rng, p, n, tw);
+  memcpy (centres, x + first * d, d * sizeof (double));
+  for (size_t i = 0; i < n; i++)
+    best[i] = dist2 (x + i * d, centres, d);
+  for (size_t c = 1; c < k; c++) {
+    double pot = 0.0;
+    for (size_t i = 0; i < n; i++)
+      pot += p[i] = (w ? w[i] : 1.0) * best[i];
+    size_t chosen = 0;
+    double chosen_pot = INFINITY;
+    for (int t = 0; t < trials; t++) {
+      /* All rows already sit on centres: any row will do. */
+      size_t r = pot > 0 ? draw (rng, p, n, pot) : gsl_rng_uniform_int (rng, n);
+      double cp = 0.0;
+      for (size_t i = 0; i < n; i++)
+        cp += (w ? w[i] : 1.0) * MIN (best[i], dist2 (x + i * d, x + r * d, d));
+      if (cp < chosen_pot) {
+        chosen_pot = cp;
+        chosen = r;
+      }
+    }
+    memcpy (centres + c * d, x + chosen * d, d * sizeof (double));
+    for (size_t i = 0; i < n; i++)
+      best[i] = MIN (best[i], dist2 (x + i * d, centres + c * d, d));
+  }
+  g_free (best);
+  g_free (p);
+}
+
+/* Labels of the nearest centres (DMIN: each row's squared distance, may be NULL); returns the
+ * weighted inertia. */
+double
+mixem_nearest_centres (const mixem_dataset *data, size_t k, const double *centres,
+                       size_t *labels, double *dmin)
+{
+  const size_t n = mixem_dataset_rows (data), d = mixem_dataset_cols (data);
+  const double *x = mixem_dataset_data (data), *w = mixem_dataset_weights (data);
+  double inertia = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    size_t arg = 0;
+    double m = INFINITY;
+    for (size_t c = 0; c < k; c++) {
+      double t = dist2 (x + i * d, centres + c * d, d);
+      if (t < m) {
+        m = t;
+        arg = c;
+      }
+    }
+    labels[i] = arg;
+    if (dmin)
+      dmin[i] = m;
+    inertia += (w ? w[i] : 1.0) * m;
+  }
+  return inertia;
+}
+
+double
+mixem_kmeans (const mixem_dataset *data, size_t k, int max_iter, gsl_rng *rng, double *centres,
+              size_t *labels)
+{
+  const size_t n = mixem_dataset_rows (data), d = mixem_dataset_cols (data);
+  const double *x = mixem_dataset_data (data), *w = mixem_dataset_weights (data);
+  size_t *lab = labels ? labels : g_new (size_t, n), *old = g_new (size_t, n);
+  double *dmin = g_new (double, n), *mass = g_new (double, k);
+  mixem_kmeanspp (data, k, rng, centres);
+  double inertia = mixem_nearest_centres (data, k, centres, lab, dmin);
+  for (int it = 0; it < max_iter; it++) {
+    /* Centres: weighted means, accumulated about the old centre for accuracy far from 0. */
+    double *sum = g_new0 (double, k * d);
+    memset (mass, 0, k * sizeof (double));
+    for (size_t i = 0; i < n; i++) {
+      const double wi = w ? w[i] : 1.0;
+      mass[lab[i]] += wi;
+      for (size_t j = 0; j < d; j++)
+        sum[lab[i] * d + j] += wi * (x[i * d + j] - centres[lab[i] * d + j]);
+    }
+    for (size_t c = 0; c < k; c++) {
+      if (mass[c] > 0) {
+        for (size_t j = 0; j < d; j++)
+          centres[c * d + j] += sum[c * d + j] / mass[c];
+      } else {
+        /* An empty cluster takes the row farthest from its centre (as scikit-learn does). */
+        size_t far = 0;
+        for (size_t i = 1; i < n; i++)
+          if (dmin[i] > dmin[far])
+            far = i;
+        memcpy (centres + c * d, x + far * d, d * sizeof (double));
+        dmin[far] = 0.0;
+      }
+    }
+    g_free (sum);
+    memcpy (old, lab, n * sizeof (size_t));
+    inertia = mixem_nearest_centres (data, k, centres, lab, dmin);
+    if (memcmp (old, lab, n * sizeof (size_t)) == 0)
+      break;
+  }
+  if (!labels)
+    g_free (lab);
+  g_free (old);
+  g_free (dmin);
+  g_free (mass);
+  return inertia;
+}
