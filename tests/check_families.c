@@ -20,7 +20,7 @@ typedef struct {
 
 typedef struct {
   const char *name;
-  const char *opts[4];        /* key, value, ... NULL */
+  const char *opts[6];        /* key, value, ... NULL */
   size_t d;
   const char *const *names;
   const char *components;     /* K = 2 components, GVariant text */
@@ -61,7 +61,49 @@ toy_direct (const double *x, GVariant *c)
   return -0.5 * z * z - 0.5 * log (2 * G_PI);
 }
 
+/* The 2-D normal density with an explicit 2x2 inverse and determinant. */
+static double
+gaussian2_direct (const double *x, GVariant *c)
+{
+  GVariant *mean = g_variant_lookup_value (c, "mean", G_VARIANT_TYPE ("ad"));
+  GVariant *cov = g_variant_lookup_value (c, "cov", G_VARIANT_TYPE ("aad"));
+  ck_assert (mean && cov);
+  gsize n;
+  const double *mu = g_variant_get_fixed_array (mean, &n, sizeof (double));
+  double s[2][2];
+  for (int i = 0; i < 2; i++) {
+    GVariant *row = g_variant_get_child_value (cov, i);
+    const double *r = g_variant_get_fixed_array (row, &n, sizeof (double));
+    s[i][0] = r[0];
+    s[i][1] = r[1];
+    g_variant_unref (row);
+  }
+  const double det = s[0][0] * s[1][1] - s[0][1] * s[1][0];
+  const double a = x[0] - mu[0], b = x[1] - mu[1];
+  const double q = (s[1][1] * a * a - 2 * s[0][1] * a * b + s[0][0] * b * b) / det;
+  g_variant_unref (mean);
+  g_variant_unref (cov);
+  return -log (2 * G_PI) - 0.5 * log (det) - 0.5 * q;
+}
+
 static const char *const sn[] = { "s", "n", NULL };
+
+/* Rows that a 2-component Gaussian fits exactly, for every covariance type: means (0, 0) and
+ * (4, 1), covariances 0.5 I (with reg_covar = 0). */
+#define GAUSSIAN_EXACT                                                                             \
+  .exact_n = 8, .exact_x = { -1, 0, 1, 0, 0, 1, 0, -1, 3, 1, 5, 1, 4, 2, 4, 0 },                  \
+  .exact_z = { 0, 0, 0, 0, 1, 1, 1, 1 },                                                           \
+  .exact_components = "[{'mean': <[0.0, 0.0]>, 'cov': <[[0.5, 0.0], [0.0, 0.5]]>},"               \
+                      " {'mean': <[4.0, 1.0]>, 'cov': <[[0.5, 0.0], [0.0, 0.5]]>}]"
+#define GAUSSIAN_ERRORS(type)                                                                      \
+  .bad = {                                                                                         \
+    { { "covariance", "fll", NULL }, NULL, 2, 1, { 1, 2 }, "'covariance' = 'fll' is not full",     \
+      MIXEM_ERROR_OPTION, TRUE },                                                                  \
+    { { "covariance", type, "reg_covar", "-1" }, NULL, 2, 1, { 1, 2 },                             \
+      "'reg_covar' = '-1' is not a number >= 0", MIXEM_ERROR_OPTION, TRUE },                       \
+    { { "covariance", type, "reg_covar", "0" }, NULL, 2, 3, { 1, 1, 1, 1, 1, 1 },                  \
+      "has collapsed", MIXEM_ERROR_NUMERIC, FALSE },                                     \
+  }
 
 static const family_ref refs[] = {
   {
@@ -88,6 +130,34 @@ static const family_ref refs[] = {
       { { "trials", "n", "sample_trials", "-2" }, sn, 2, 1, { 1, 4 },
         "'sample_trials' = '-2' is not a whole number", MIXEM_ERROR_OPTION, TRUE },
     },
+  },
+  {
+    .name = "gaussian", .opts = { "covariance", "full", "reg_covar", "0", NULL }, .d = 2,
+    .components = "[{'mean': <[0.0, 1.0]>, 'cov': <[[2.0, 0.3], [0.3, 1.0]]>},"
+                  " {'mean': <[3.0, -1.0]>, 'cov': <[[0.5, -0.1], [-0.1, 0.8]]>}]",
+    .n_free = 10, .direct = gaussian2_direct, GAUSSIAN_EXACT, GAUSSIAN_ERRORS ("full"),
+  },
+  {
+    .name = "gaussian", .opts = { "covariance", "tied", "reg_covar", "0", NULL }, .d = 2,
+    .components = "[{'mean': <[0.0, 1.0]>, 'cov': <[[2.0, 0.3], [0.3, 1.0]]>},"
+                  " {'mean': <[3.0, -1.0]>, 'cov': <[[2.0, 0.3], [0.3, 1.0]]>}]",
+    .n_free = 7, .direct = gaussian2_direct, GAUSSIAN_EXACT, GAUSSIAN_ERRORS ("tied"),
+  },
+  {
+    .name = "gaussian", .opts = { "covariance", "diag", "reg_covar", "0", NULL }, .d = 2,
+    .components = "[{'mean': <[0.0, 1.0]>, 'var': <[2.0, 0.7]>},"
+                  " {'mean': <[3.0, -1.0]>, 'var': <[0.5, 0.8]>}]",
+    .n_free = 8, .direct = gaussian2_direct, GAUSSIAN_EXACT, GAUSSIAN_ERRORS ("diag"),
+  },
+  {
+    .name = "gaussian", .opts = { "covariance", "spherical", "reg_covar", "0", NULL }, .d = 2,
+    .components = "[{'mean': <[0.0, 1.0]>, 'var': <1.5>}, {'mean': <[3.0, -1.0]>, 'var': <0.4>}]",
+    .n_free = 6, .direct = gaussian2_direct, GAUSSIAN_EXACT, GAUSSIAN_ERRORS ("spherical"),
+  },
+  {
+    .name = "gaussian", .opts = { "covariance", "EII", "reg_covar", "0", NULL }, .d = 2,
+    .components = "[{'mean': <[0.0, 1.0]>, 'var': <1.5>}, {'mean': <[3.0, -1.0]>, 'var': <1.5>}]",
+    .n_free = 5, .direct = gaussian2_direct, GAUSSIAN_EXACT, GAUSSIAN_ERRORS ("EII"),
   },
   {
     .name = "toy", .d = 1, .components = "[{'mean': <-1.0>}, {'mean': <2.5>}]", .n_free = 2,
@@ -217,13 +287,25 @@ START_TEST (test_every_family_has_a_reference)
 }
 END_TEST
 
-/* Runs BODY for each family found, with f, r and p (its reference parameters). */
-#define FOR_EACH_FAMILY(...)                                                                      \
-  for (guint fi = 0; fi < families->len; fi++) {                                                   \
-    const mixem_family *f = g_ptr_array_index (families, fi);                                      \
-    const family_ref *r = ref_of (f);                                                              \
-    if (!r)                                                                                        \
-      continue;                                                                                    \
+/* The family of reference R among those found, or NULL. */
+static const mixem_family *
+family_of (const family_ref *r)
+{
+  for (guint i = 0; i < families->len; i++) {
+    const mixem_family *f = g_ptr_array_index (families, i);
+    if (strcmp (f->name, r->name) == 0)
+      return f;
+  }
+  return NULL;
+}
+
+/* Runs the body for each reference entry (a family may have several, one per configuration),
+ * with f, r and p (its reference parameters). */
+#define FOR_EACH_FAMILY(...)                                                                       \
+  for (size_t ri = 0; ri < G_N_ELEMENTS (refs); ri++) {                                            \
+    const family_ref *r = &refs[ri];                                                               \
+    const mixem_family *f = family_of (r);                                                         \
+    ck_assert_msg (f != NULL, "family '%s' was not found", r->name);                               \
     mixem_params *p = make_params (f, r, r->components);                                           \
     __VA_ARGS__;                                                                                   \
     f->params_free (p);                                                                            \
@@ -236,14 +318,13 @@ START_TEST (test_log_density_matches_the_direct_formula)
     double *x = draw (f, p, r->d, 40, z), out[80];
     mixem_block b = { 40, r->d, 0, x, NULL };
     f->log_density (p, &b, out);
-    GVariant *cv = g_variant_ref_sink (g_variant_new_parsed (r->components));
+    /* The parameters as the family describes them (mean and full cov for every Gaussian type). */
     for (size_t i = 0; i < 40; i++)
       for (size_t k = 0; k < 2; k++) {
-        GVariant *c = g_variant_get_child_value (cv, k);
+        GVariant *c = g_variant_ref_sink (f->describe (p, k));
         ck_assert_rel (out[i * 2 + k], r->direct (x + i * r->d, c), 1e-12);
         g_variant_unref (c);
       }
-    g_variant_unref (cv);
     g_free (x);
   });
 }
@@ -380,10 +461,11 @@ END_TEST
 
 START_TEST (test_documented_errors)
 {
-  for (guint fi = 0; fi < families->len; fi++) {
-    const mixem_family *f = g_ptr_array_index (families, fi);
-    const family_ref *r = ref_of (f);
-    for (size_t j = 0; r && j < G_N_ELEMENTS (r->bad) && r->bad[j].expect; j++) {
+  for (size_t ri = 0; ri < G_N_ELEMENTS (refs); ri++) {
+    const family_ref *r = &refs[ri];
+    const mixem_family *f = family_of (r);
+    ck_assert_msg (f != NULL, "family '%s' was not found", r->name);
+    for (size_t j = 0; j < G_N_ELEMENTS (r->bad) && r->bad[j].expect; j++) {
       const bad_case *bc = &r->bad[j];
       GError *err = NULL;
       mixem_dataset *ds = mixem_dataset_new (bc->n, bc->d, bc->x, (const char *const *) bc->names,

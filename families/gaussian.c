@@ -1,0 +1,613 @@
+/* gaussian.c: the Gaussian family, with full, tied, diagonal, spherical and tied-spherical
+ * covariances (mclust's VVV, EEE, VVI, VII and EII).
+ *
+ *   log p(x | mu_k, S_k) = -1/2 [ D log 2 pi + log det S_k + (x - mu_k)' S_k^-1 (x - mu_k) ]
+ *
+ * Each covariance is kept with its Cholesky factor S = L L' (full, tied) or its square roots
+ * (diag, spherical); the quadratic form is |L^-1 (x - mu)|^2, computed for a whole block of rows
+ * by one triangular solve per component (cblas_dtrsm): no inverse is ever formed.
+ *
+ * Statistics of component k under weighted responsibilities r_i, about a shift c_k (the mean
+ * the statistics were gathered at), so that data far from the origin keep their precision:
+ *   R = sum r_i,  Rc = R c_k,  S1 = sum r_i (x_i - c_k),  S2 = sum r_i (x_i - c_k)(x_i - c_k)'
+ * (S2 whole for full and tied, its diagonal otherwise).  Keeping R c_k rather than c_k keeps the
+ * statistics additive over blocks and lets maximise() and expected_loglik() find the shift.
+ * For any mean mu, with e = mu - c and m = S1 / R,
+ *   Q(mu) = sum r_i (x_i - mu)(x_i - mu)' = S2 - R (m e' + e m') + R e e'.
+ * M-step (as scikit-learn's GaussianMixture): mu = c + m; S_k = Q(mu)/R + reg_covar I (full);
+ * diag keeps the diagonal; spherical the mean of the diagonal; tied sum_k Q_k / sum_k R_k;
+ * tied-spherical the mean diagonal of that.  Expected complete log-likelihood:
+ *   sum_k -1/2 [ R_k (D log 2 pi + log det S_k) + tr(S_k^-1 Q_k(mu_k)) ].
+ * A covariance that is not positive definite (a component collapsed onto a subspace, possible
+ * with reg_covar = 0) and a component with no weight left are errors naming the component.
+ */
+#include <math.h>
+#include <string.h>
+#include <gsl/gsl_cblas.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_randist.h>
+#include <mixem/family.h>
+
+typedef enum { FULL, TIED, DIAG, SPHERICAL, TIED_SPHERICAL } cov_type;
+
+static const struct {
+  const char *name, *alias;
+  cov_type type;
+} cov_names[] = {
+  { "full", "VVV", FULL }, { "tied", "EEE", TIED }, { "diag", "VVI", DIAG },
+  { "spherical", "VII", SPHERICAL }, { "tied_spherical", "EII", TIED_SPHERICAL },
+};
+
+struct mixem_params {
+  size_t k, d;
+  cov_type type;
+  double reg;
+  double *mean;     /* k*d */
+  double *cov;      /* per covariance block: d*d (full, tied), d variances (diag), 1 (spherical) */
+  double *fac;      /* its factor: lower Cholesky L, or standard deviations */
+  double *logdet;   /* per covariance block */
+};
+
+static const mixem_option_info options[] = {
+  { "covariance", "full, tied, diag, spherical or tied_spherical (mclust: VVV, EEE, VVI, VII, EII)",
+    "full" },
+  { "reg_covar", "added to the diagonal of every covariance, as in scikit-learn", "1e-6" },
+  { NULL, NULL, NULL }
+};
+
+static const char *const init_methods[] = { "kmeans", "kmeans++", "random", "random_resp", NULL };
+
+static size_t
+n_blocks (const mixem_params *p)
+{
+  return p->type == TIED || p->type == TIED_SPHERICAL ? 1 : p->k;
+}
+
+static size_t
+block_len (const mixem_params *p)
+{
+  return p->type == FULL || p->type == TIED ? p->d * p->d : p->type == DIAG ? p->d : 1;
+}
+
+/* The covariance block of component K. */
+static size_t
+blk (const mixem_params *p, size_t k)
+{
+  return n_blocks (p) == 1 ? 0 : k;
+}
+
+static gboolean
+is_full (const mixem_params *p)
+{
+  return p->type == FULL || p->type == TIED;
+}
+
+static size_t
+stat_len (const mixem_params *p)
+{
+  return 1 + 2 * p->d + (is_full (p) ? p->d * p->d : p->d);
+}
+
+static mixem_params *
+params_new (const mixem_spec *spec, GError **error)
+{
+  const char *cv = mixem_options_get (spec->options, "covariance");
+  const char *rg = mixem_options_get (spec->options, "reg_covar");
+  cov_type type = FULL;
+  gboolean found = !cv;
+  for (size_t i = 0; cv && i < G_N_ELEMENTS (cov_names); i++)
+    if (g_ascii_strcasecmp (cv, cov_names[i].name) == 0 || strcmp (cv, cov_names[i].alias) == 0) {
+      type = cov_names[i].type;
+      found = TRUE;
+    }
+  if (!found) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "gaussian: 'covariance' = '%s' is not full, tied, diag, spherical or "
+                 "tied_spherical", cv);
+    return NULL;
+  }
+  double reg = 1e-6;
+  if (rg) {
+    char *end = NULL;
+    reg = g_ascii_strtod (rg, &end);
+    if (end == rg || *end != '\0' || !isfinite (reg) || reg < 0) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   "gaussian: 'reg_covar' = '%s' is not a number >= 0", rg);
+      return NULL;
+    }
+  }
+  mixem_params *p = g_new0 (mixem_params, 1);
+  p->k = spec->k;
+  p->d = spec->d;
+  p->type = type;
+  p->reg = reg;
+  p->mean = g_new0 (double, p->k * p->d);
+  p->cov = g_new0 (double, n_blocks (p) * block_len (p));
+  p->fac = g_new0 (double, n_blocks (p) * block_len (p));
+  p->logdet = g_new0 (double, n_blocks (p));
+  /* Identity covariances until a start or assign() says otherwise. */
+  for (size_t b = 0; b < n_blocks (p); b++)
+    for (size_t j = 0; j < (is_full (p) ? p->d : block_len (p)); j++) {
+      const size_t at = b * block_len (p) + (is_full (p) ? j * p->d + j : j);
+      p->cov[at] = p->fac[at] = 1.0;
+    }
+  return p;
+}
+
+static mixem_params *
+params_copy (const mixem_params *p)
+{
+  mixem_params *c = g_memdup2 (p, sizeof *p);
+  const size_t nc = n_blocks (p) * block_len (p);
+  c->mean = g_memdup2 (p->mean, p->k * p->d * sizeof (double));
+  c->cov = g_memdup2 (p->cov, nc * sizeof (double));
+  c->fac = g_memdup2 (p->fac, nc * sizeof (double));
+  c->logdet = g_memdup2 (p->logdet, n_blocks (p) * sizeof (double));
+  return c;
+}
+
+static void
+params_free (mixem_params *p)
+{
+  if (!p)
+    return;
+  g_free (p->mean);
+  g_free (p->cov);
+  g_free (p->fac);
+  g_free (p->logdet);
+  g_free (p);
+}
+
+/* Factor covariance block B (already in p->cov): Cholesky or square roots, and log det. */
+static gboolean
+factor (mixem_params *p, size_t b, const char *what, GError **error)
+{
+  const size_t d = p->d, len = block_len (p);
+  double *cov = p->cov + b * len, *f = p->fac + b * len;
+  if (is_full (p)) {
+    memcpy (f, cov, len * sizeof (double));
+    gsl_matrix_view m = gsl_matrix_view_array (f, d, d);
+    /* The library never lets GSL abort: the CLI and the Lua module switch its handler off, and
+     * a non-positive-definite matrix is reported here by the return code. */
+    int status = gsl_linalg_cholesky_decomp1 (&m.matrix);
+    gboolean ok = status == GSL_SUCCESS;
+    double ld = 0.0;
+    for (size_t j = 0; ok && j < d; j++) {
+      ok = f[j * d + j] > 0 && isfinite (f[j * d + j]);
+      ld += 2.0 * log (f[j * d + j]);
+    }
+    if (!ok) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                   "gaussian: %s: the covariance is not positive definite (the component has "
+                   "collapsed onto a subspace; raise reg_covar, now %g)", what, p->reg);
+      return FALSE;
+    }
+    for (size_t i = 0; i < d; i++)   /* keep L lower-triangular: zero what GSL left above */
+      for (size_t j = i + 1; j < d; j++)
+        f[i * d + j] = 0.0;
+    p->logdet[b] = ld;
+    return TRUE;
+  }
+  double ld = 0.0;
+  for (size_t j = 0; j < len; j++) {
+    if (!(cov[j] > 0) || !isfinite (cov[j])) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                   "gaussian: %s: variance %g is not positive (the component has collapsed; "
+                   "raise reg_covar, now %g)", what, cov[j], p->reg);
+      return FALSE;
+    }
+    f[j] = sqrt (cov[j]);
+    ld += log (cov[j]);
+  }
+  p->logdet[b] = p->type == DIAG ? ld : (double) p->d * ld;
+  return TRUE;
+}
+
+/* For each row of the n*d block XC (centred at mu_k, overwritten), |L^-1 (x - mu)|^2 into Q. */
+static void
+mahalanobis (const mixem_params *p, size_t k, double *xc, size_t n, double *q)
+{
+  const size_t d = p->d, b = blk (p, k);
+  const double *f = p->fac + b * block_len (p);
+  if (is_full (p))   /* Y L' = Xc, one triangular solve for the whole block */
+    cblas_dtrsm (CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int) n, (int) d,
+                 1.0, f, (int) d, xc, (int) d);
+  for (size_t i = 0; i < n; i++) {
+    double s = 0.0;
+    for (size_t j = 0; j < d; j++) {
+      const double y = is_full (p) ? xc[i * d + j] : xc[i * d + j] / f[p->type == DIAG ? j : 0];
+      s += y * y;
+    }
+    q[i] = s;
+  }
+}
+
+static void
+log_density (const mixem_params *p, const mixem_block *b, double *out)
+{
+  const size_t n = b->n, d = p->d, K = p->k;
+  double *xc = g_new (double, n * d + n), *q = xc + n * d;
+  const double c0 = (double) d * log (2.0 * M_PI);
+  for (size_t k = 0; k < K; k++) {
+    const double *mu = p->mean + k * d;
+    for (size_t i = 0; i < n; i++)
+      for (size_t j = 0; j < d; j++)
+        xc[i * d + j] = b->x[i * b->d + j] - mu[j];
+    mahalanobis (p, k, xc, n, q);
+    const double ld = p->logdet[blk (p, k)];
+    for (size_t i = 0; i < n; i++)
+      out[i * K + k] = -0.5 * (c0 + ld + q[i]);
+  }
+  g_free (xc);
+}
+
+static size_t
+stats_size (const mixem_params *p)
+{
+  return p->k * stat_len (p);
+}
+
+static void
+accumulate (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
+{
+  const size_t n = b->n, d = p->d, K = p->k;
+  double *xs = g_new (double, n * d);
+  for (size_t k = 0; k < K; k++) {
+    const double *c = p->mean + k * d;
+    double *st = stats + k * stat_len (p), *rc = st + 1, *s1 = rc + d, *s2 = s1 + d;
+    double rsum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+      const double ri = r[i * K + k], sr = sqrt (ri);
+      rsum += ri;
+      for (size_t j = 0; j < d; j++) {
+        const double t = b->x[i * b->d + j] - c[j];
+        s1[j] += ri * t;
+        xs[i * d + j] = sr * t;
+        if (!is_full (p))
+          s2[j] += ri * t * t;
+      }
+    }
+    st[0] += rsum;
+    for (size_t j = 0; j < d; j++)
+      rc[j] += rsum * c[j];
+    if (is_full (p))   /* S2 += Xs' Xs with Xs = sqrt(r) (X - c): the upper triangle */
+      cblas_dsyrk (CblasRowMajor, CblasUpper, CblasTrans, (int) d, (int) n, 1.0, xs, (int) d,
+                   1.0, s2, (int) d);
+  }
+  g_free (xs);
+}
+
+/* Q(mu)/R for component K (full: d*d, upper mirrored; else its diagonal, d values) from STATS.
+ * Returns R. */
+static double
+scatter (const mixem_params *p, const double *stats, size_t k, const double *mu, double *out)
+{
+  const size_t d = p->d;
+  const double *st = stats + k * stat_len (p), *rc = st + 1, *s1 = rc + d, *s2 = s1 + d;
+  const double R = st[0];
+  if (!(R > 0))
+    return R;
+  double e[d > 0 ? d : 1], m[d > 0 ? d : 1];
+  for (size_t j = 0; j < d; j++) {
+    m[j] = s1[j] / R;
+    e[j] = mu[j] - rc[j] / R;
+  }
+  for (size_t i = 0; i < d; i++) {
+    if (is_full (p))
+      for (size_t j = i; j < d; j++)
+        out[i * d + j] = out[j * d + i]
+          = s2[i * d + j] / R - m[i] * e[j] - e[i] * m[j] + e[i] * e[j];
+    else
+      out[i] = s2[i] / R - 2.0 * m[i] * e[i] + e[i] * e[i];
+  }
+  return R;
+}
+
+static gboolean
+maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
+{
+  const size_t d = p->d, K = p->k, len = block_len (p);
+  const gboolean tied = n_blocks (p) == 1;
+  double *sc = g_new (double, is_full (p) ? d * d : d), *pool = g_new0 (double, d * d);
+  double total = 0.0;
+  gboolean ok = TRUE, any = FALSE;
+  for (size_t k = 0; k < K && ok; k++) {
+    const double *st = stats + k * stat_len (p);
+    const double R = st[0];
+    if (!(R > 0) && !(fixed && fixed[k])) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                   "gaussian: component %zu is empty (weight %g)", k + 1, R);
+      ok = FALSE;
+      break;
+    }
+    if (!(fixed && fixed[k])) {
+      any = TRUE;
+      for (size_t j = 0; j < d; j++)
+        p->mean[k * d + j] = st[1 + j] / R + st[1 + d + j] / R;
+    }
+    if (!(R > 0))
+      continue;
+    scatter (p, stats, k, p->mean + k * d, sc);
+    if (tied) {   /* pooled over components, weighted by R_k */
+      total += R;
+      for (size_t j = 0; j < (is_full (p) ? d * d : d); j++)
+        pool[j] += R * sc[j];
+      continue;
+    }
+    if (fixed && fixed[k])
+      continue;
+    double *cov = p->cov + k * len;
+    if (p->type == FULL)
+      memcpy (cov, sc, d * d * sizeof (double));
+    else if (p->type == DIAG)
+      memcpy (cov, sc, d * sizeof (double));
+    else {
+      double s = 0.0;
+      for (size_t j = 0; j < d; j++)
+        s += sc[j];
+      cov[0] = s / (double) d;
+    }
+    for (size_t j = 0; j < (p->type == SPHERICAL ? 1 : d); j++)
+      cov[p->type == FULL ? j * d + j : j] += p->reg;
+    char *what = g_strdup_printf ("component %zu", k + 1);
+    ok = factor (p, k, what, error);
+    g_free (what);
+  }
+  if (ok && tied && any) {
+    if (p->type == TIED) {
+      for (size_t j = 0; j < d * d; j++)
+        p->cov[j] = pool[j] / total;
+      for (size_t j = 0; j < d; j++)
+        p->cov[j * d + j] += p->reg;
+    } else {
+      double s = 0.0;
+      for (size_t j = 0; j < d; j++)
+        s += pool[j];
+      p->cov[0] = s / (total * (double) d) + p->reg;
+    }
+    ok = factor (p, 0, "the shared covariance", error);
+  }
+  g_free (sc);
+  g_free (pool);
+  return ok;
+}
+
+/* tr(S^-1 A) for covariance block B and a symmetric d*d (or diagonal) A. */
+static double
+trace_solve (const mixem_params *p, size_t b, const double *a)
+{
+  const size_t d = p->d;
+  const double *f = p->fac + b * block_len (p);
+  if (!is_full (p)) {
+    double t = 0.0;
+    for (size_t j = 0; j < d; j++) {
+      const double sd = f[p->type == DIAG ? j : 0];
+      t += a[j] / (sd * sd);
+    }
+    return t;
+  }
+  /* tr(L^-T L^-1 A) = tr(L^-1 A L^-T): two triangular solves on a copy of A. */
+  double *z = g_memdup2 (a, d * d * sizeof (double)), t = 0.0;
+  cblas_dtrsm (CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, (int) d, (int) d,
+               1.0, f, (int) d, z, (int) d);
+  cblas_dtrsm (CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int) d, (int) d,
+               1.0, f, (int) d, z, (int) d);
+  for (size_t j = 0; j < d; j++)
+    t += z[j * d + j];
+  g_free (z);
+  return t;
+}
+
+static double
+expected_loglik (const mixem_params *p, const double *stats)
+{
+  const size_t d = p->d;
+  double *sc = g_new (double, is_full (p) ? d * d : d), e = 0.0;
+  for (size_t k = 0; k < p->k; k++) {
+    const double R = scatter (p, stats, k, p->mean + k * d, sc);
+    if (!(R > 0))
+      continue;
+    e -= 0.5 * R * ((double) d * log (2.0 * M_PI) + p->logdet[blk (p, k)]
+                    + trace_solve (p, blk (p, k), sc));
+  }
+  g_free (sc);
+  return e;
+}
+
+static size_t
+n_free_params (const mixem_params *p)
+{
+  const size_t k = p->k, d = p->d;
+  const size_t cov = p->type == FULL ? k * d * (d + 1) / 2 : p->type == TIED ? d * (d + 1) / 2
+                     : p->type == DIAG ? k * d : p->type == SPHERICAL ? k : 1;
+  return k * d + cov;
+}
+
+static void
+sample (const mixem_params *p, size_t k, gsl_rng *rng, double *x)
+{
+  const size_t d = p->d;
+  const double *f = p->fac + blk (p, k) * block_len (p);
+  double z[d > 0 ? d : 1];
+  for (size_t j = 0; j < d; j++)
+    z[j] = gsl_ran_gaussian_ziggurat (rng, 1.0);
+  for (size_t i = 0; i < d; i++) {
+    double s = 0.0;
+    if (is_full (p))
+      for (size_t j = 0; j <= i; j++)
+        s += f[i * d + j] * z[j];
+    else
+      s = f[p->type == DIAG ? i : 0] * z[i];
+    x[i] = p->mean[k * d + i] + s;
+  }
+}
+
+static GVariant *
+vector (const double *v, size_t n)
+{
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE, v, n, sizeof (double));
+}
+
+static GVariant *
+describe (const mixem_params *p, size_t k)
+{
+  const size_t d = p->d;
+  const double *cov = p->cov + blk (p, k) * block_len (p);
+  GVariantDict dict;
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert_value (&dict, "mean", vector (p->mean + k * d, d));
+  GVariantBuilder rows;
+  g_variant_builder_init (&rows, G_VARIANT_TYPE ("aad"));
+  double row[d > 0 ? d : 1];
+  for (size_t i = 0; i < d; i++) {
+    for (size_t j = 0; j < d; j++)
+      row[j] = is_full (p) ? cov[i * d + j] : i != j ? 0.0 : cov[p->type == DIAG ? i : 0];
+    g_variant_builder_add_value (&rows, vector (row, d));
+  }
+  g_variant_dict_insert_value (&dict, "cov", g_variant_builder_end (&rows));
+  if (p->type == DIAG)
+    g_variant_dict_insert_value (&dict, "var", vector (cov, d));
+  else if (!is_full (p))
+    g_variant_dict_insert (&dict, "var", "d", cov[0]);
+  return g_variant_dict_end (&dict);
+}
+
+/* DICT[KEY] as n numbers (an "ad" of length n, or a number when n == 1); FALSE if absent. */
+static gboolean
+get_vector (GVariant *dict, const char *key, size_t n, double *out, gboolean *bad)
+{
+  GVariant *v = g_variant_lookup_value (dict, key, NULL);
+  if (!v)
+    return FALSE;
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_VARIANT)) {
+    GVariant *inner = g_variant_get_variant (v);
+    g_variant_unref (v);
+    v = inner;
+  }
+  gsize len = 0;
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE ("ad"))) {
+    const double *a = g_variant_get_fixed_array (v, &len, sizeof (double));
+    if (len == n)
+      memcpy (out, a, n * sizeof (double));
+  } else if (n == 1 && g_variant_is_of_type (v, G_VARIANT_TYPE_DOUBLE)) {
+    out[0] = g_variant_get_double (v);
+    len = 1;
+  }
+  *bad = len != n;
+  for (size_t i = 0; i < n && !*bad; i++)
+    *bad = !isfinite (out[i]);
+  g_variant_unref (v);
+  return TRUE;
+}
+
+/* DICT[KEY] as a d*d matrix (an "aad"); FALSE if absent. */
+static gboolean
+get_matrix (GVariant *dict, const char *key, size_t d, double *out, gboolean *bad)
+{
+  GVariant *v = g_variant_lookup_value (dict, key, NULL);
+  if (!v)
+    return FALSE;
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_VARIANT)) {
+    GVariant *inner = g_variant_get_variant (v);
+    g_variant_unref (v);
+    v = inner;
+  }
+  *bad = !g_variant_is_of_type (v, G_VARIANT_TYPE ("aad")) || g_variant_n_children (v) != d;
+  for (size_t i = 0; i < d && !*bad; i++) {
+    GVariant *row = g_variant_get_child_value (v, i);
+    gsize len;
+    const double *a = g_variant_get_fixed_array (row, &len, sizeof (double));
+    *bad = len != d;
+    for (size_t j = 0; j < d && !*bad; j++)
+      *bad = !isfinite (out[i * d + j] = a[j]);
+    g_variant_unref (row);
+  }
+  for (size_t i = 0; i < d && !*bad; i++)   /* symmetric, to rounding */
+    for (size_t j = 0; j < i && !*bad; j++)
+      *bad = fabs (out[i * d + j] - out[j * d + i])
+             > 1e-10 * fmax (1.0, fabs (out[i * d + i]) + fabs (out[j * d + j]));
+  g_variant_unref (v);
+  return TRUE;
+}
+
+static gboolean
+assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **error)
+{
+  const size_t d = p->d, len = block_len (p);
+  double *m = g_new (double, d * d + d);
+  gboolean bad = FALSE, has_mean, has_cov = FALSE, ok = TRUE;
+  const char *key = "mean";
+  has_mean = get_vector (dict, "mean", d, m, &bad);
+  if (has_mean && !bad)
+    memcpy (p->mean + k * d, m, d * sizeof (double));
+  double *cov = p->cov + blk (p, k) * len, *saved = g_memdup2 (cov, len * sizeof (double));
+  if (!bad && (key = "cov", has_cov = get_matrix (dict, "cov", d, m, &bad)) && !bad) {
+    if (is_full (p))
+      memcpy (cov, m, d * d * sizeof (double));
+    else   /* diag and spherical take a diagonal (and, spherical, constant) matrix */
+      for (size_t i = 0; i < d && !bad; i++)
+        for (size_t j = 0; j < d && !bad; j++) {
+          const double v = m[i * d + j], want = i != j ? 0.0 : m[0];
+          bad = i != j ? v != 0.0 : (p->type != DIAG && v != want);
+          if (i == j && !bad)
+            cov[p->type == DIAG ? i : 0] = v;
+        }
+  } else if (!bad && (key = "precision", has_cov = get_matrix (dict, "precision", d, m, &bad))
+             && !bad) {
+    /* The covariance from a precision: its Cholesky factor inverted, once, at the start. */
+    gsl_matrix_view pv = gsl_matrix_view_array (m, d, d);
+    bad = gsl_linalg_cholesky_decomp1 (&pv.matrix) != GSL_SUCCESS
+          || gsl_linalg_cholesky_invert (&pv.matrix) != GSL_SUCCESS;
+    for (size_t i = 0; i < d && !bad; i++)
+      for (size_t j = 0; j < d; j++) {
+        if (is_full (p))
+          cov[i * d + j] = m[i * d + j];
+        else if (i == j)
+          cov[p->type == DIAG ? i : 0] = m[i * d + i];
+      }
+  } else if (!bad && !is_full (p)
+             && (key = "var", has_cov = get_vector (dict, "var", p->type == DIAG ? d : 1, m, &bad))
+             && !bad)
+    memcpy (cov, m, (p->type == DIAG ? d : 1) * sizeof (double));
+  if (bad) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "gaussian: '%s' must be %s of %zu finite numbers%s", key,
+                 strcmp (key, "mean") == 0 || strcmp (key, "var") == 0 ? "an array" : "a symmetric matrix",
+                 strcmp (key, "mean") == 0 || strcmp (key, "var") == 0 ? (key[0] == 'v' && p->type != DIAG ? 1 : d) : d,
+                 strcmp (key, "cov") == 0 && !is_full (p) ? " (diagonal, for this covariance type)" : "");
+    ok = FALSE;
+  } else if (has_cov) {
+    char *what = g_strdup_printf ("component %zu", k + 1);
+    ok = factor (p, blk (p, k), what, error);
+    g_free (what);
+  }
+  if (!ok) {
+    memcpy (cov, saved, len * sizeof (double));
+    factor (p, blk (p, k), "", NULL);
+  }
+  if (complete)
+    *complete = has_mean && has_cov;
+  g_free (saved);
+  g_free (m);
+  return ok;
+}
+
+G_MODULE_EXPORT const mixem_family mixem_family_entry = {
+  .abi_version = MIXEM_FAMILY_ABI_VERSION,
+  .name = "gaussian",
+  .summary = "multivariate normal: full, tied, diag, spherical or tied_spherical covariance",
+  .options = options,
+  .init_methods = init_methods,
+  .params_new = params_new,
+  .params_copy = params_copy,
+  .params_free = params_free,
+  .log_density = log_density,
+  .stats_size = stats_size,
+  .accumulate = accumulate,
+  .maximise = maximise,
+  .expected_loglik = expected_loglik,
+  .n_free_params = n_free_params,
+  .sample = sample,
+  .describe = describe,
+  .assign = assign,
+};
