@@ -148,12 +148,16 @@ expected_by_pass (fit_ctx *c, const mixem_params *old_p, const double *old_logw,
     c->f->log_density (new_p, &blk, b);
     for (size_t i = 0; i < blk.n; i++) {
       double m = -INFINITY, s = 0.0, part = 0.0;
+      size_t arg = 0;
       for (size_t k = 0; k < K; k++)
-        m = MAX (m, a[i * K + k] + old_logw[k]);
+        if (a[i * K + k] + old_logw[k] > m) {
+          m = a[i * K + k] + old_logw[k];
+          arg = k;
+        }
       for (size_t k = 0; k < K; k++)
         s += exp (a[i * K + k] + old_logw[k] - m);
       for (size_t k = 0; k < K; k++) {
-        double q = exp (a[i * K + k] + old_logw[k] - m - log (s));
+        double q = c->ps.hard ? (k == arg) : exp (a[i * K + k] + old_logw[k] - m - log (s));
         if (q > 0.0)
           part += q * b[i * K + k];
       }
@@ -427,6 +431,7 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     return NULL;
   }
   mixem_pass_init (&c.ps, f, data, c.K, f->stats_size (proto), o->block_size, o->threads);
+  c.ps.hard = o->algorithm == MIXEM_CEM;
   c.total = g_new (double, c.ps.ss);
   c.logw = g_new (double, c.K);
   gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);

@@ -29,6 +29,7 @@ typedef struct {
   size_t block;              /* rows per block */
   size_t wave;               /* blocks per wave */
   int threads;
+  gboolean hard;             /* classification EM: one-hot responsibilities */
   size_t fam_ss, ss;         /* family stats size, and the whole slot size */
   double *slots;             /* wave * ss */
   double *scratch;           /* threads * 2 * block * k */

@@ -90,18 +90,21 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
     ll[MIXEM_S_LOGLIK] += wi * lse;
     if (lse_out)
       lse_out[first + i] = lse;
-    double h = 0.0, best = -1.0;
+    double h = 0.0, best = -INFINITY;
     size_t arg = 0;
     for (size_t k = 0; k < K; k++) {
-      const double lq = a[k] - lse, q = exp (lq);
-      if (q > 0.0)
-        h -= q * lq;
-      if (q > best) {
-        best = q;
+      if (a[k] > best) {
+        best = a[k];
         arg = k;
       }
+    }
+    for (size_t k = 0; k < K; k++) {
+      const double lq = a[k] - lse;
+      const double q = ps->hard ? (k == arg ? 1.0 : 0.0) : exp (lq);
+      if (q > 0.0 && !ps->hard)
+        h -= q * lq;
       if (resp)
-        resp[(first + i) * K + k] = q;
+        resp[(first + i) * K + k] = ps->hard ? exp (lq) : q;
       a[k] = wi * q;
       nk[k] += a[k];
     }

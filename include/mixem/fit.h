@@ -35,9 +35,16 @@ typedef gboolean (*mixem_iter_func) (const mixem_iteration *it, const mixem_para
 
 typedef struct mixem_model mixem_model;
 
+typedef enum {
+  MIXEM_EM = 0,   /* soft responsibilities */
+  MIXEM_CEM       /* classification EM: each row wholly to its most probable component; the
+                   * ELBO is then the classification log-likelihood and H(q) = 0 */
+} mixem_algorithm;
+
 /* Fit options.  Start from mixem_fit_options_init(), which sets the defaults noted here. */
 typedef struct {
   size_t k;                    /* components: 1 */
+  mixem_algorithm algorithm;   /* MIXEM_EM */
   int max_iter;                /* 100, as scikit-learn */
   double tol;                  /* 1e-3, as scikit-learn; 0 runs all max_iter iterations */
   int n_init;                  /* restarts, the best final log-likelihood kept: 1 */
