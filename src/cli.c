@@ -180,6 +180,7 @@ cmd_fit (int argc, char **argv)
 {
   char *family = NULL, *columns = NULL, *trials = NULL, *weights = NULL, *init = NULL;
   char *fix = NULL, *out = NULL, *trace = NULL, *delimiter = NULL, **extra = NULL;
+  char *covariance = NULL, *reg_covar = NULL, *algorithm = NULL;
   int k = 1, n_init = 1, max_iter = 100, threads = 0;
   gint64 seed = 0;
   double tol = 1e-3;
@@ -189,6 +190,9 @@ cmd_fit (int argc, char **argv)
     { "components", 'k', 0, G_OPTION_ARG_INT, &k, "Number of components (default 1)", "K" },
     { "columns", 'c', 0, G_OPTION_ARG_STRING, &columns, "Data columns, by name or number (default: all)", "A,B,..." },
     { "trials", 0, 0, G_OPTION_ARG_STRING, &trials, "binomial: trials, a column name or one number", "COLUMN|N" },
+    { "covariance", 0, 0, G_OPTION_ARG_STRING, &covariance, "gaussian: full, tied, diag, spherical or tied_spherical", "TYPE" },
+    { "reg-covar", 0, 0, G_OPTION_ARG_STRING, &reg_covar, "gaussian: added to covariance diagonals (default 1e-6)", "X" },
+    { "algorithm", 0, 0, G_OPTION_ARG_STRING, &algorithm, "em (default) or cem (classification EM)", "NAME" },
     { "weights", 'w', 0, G_OPTION_ARG_STRING, &weights, "Column of row weights", "COLUMN" },
     { "init", 0, 0, G_OPTION_ARG_STRING, &init, "Start: a family start or random_resp", "METHOD" },
     { "n-init", 0, 0, G_OPTION_ARG_INT, &n_init, "Restarts; the best is kept (default 1)", "N" },
@@ -242,6 +246,14 @@ cmd_fit (int argc, char **argv)
   fo = mixem_options_new ();
   if (trials)
     mixem_options_set (fo, "trials", trials);
+  if (covariance)
+    mixem_options_set (fo, "covariance", covariance);
+  if (reg_covar)
+    mixem_options_set (fo, "reg_covar", reg_covar);
+  if (algorithm && strcmp (algorithm, "em") != 0 && strcmp (algorithm, "cem") != 0) {
+    status = usage_error ("fit", "--algorithm must be em or cem (got '%s')", algorithm);
+    goto out;
+  }
   for (char **e = extra; e && *e; e++) {
     char *eq = strchr (*e, '=');
     if (!eq || eq == *e) {
@@ -289,6 +301,7 @@ cmd_fit (int argc, char **argv)
   o.seed = (unsigned long) seed;
   o.threads = threads;
   o.init = init;
+  o.algorithm = algorithm && strcmp (algorithm, "cem") == 0 ? MIXEM_CEM : MIXEM_EM;
   o.family_options = fo;
   o.fix_weights = fix_weights;
   o.fix_components = any_fixed ? fixed : NULL;
@@ -317,6 +330,9 @@ out:
   g_free (family);
   g_free (columns);
   g_free (trials);
+  g_free (covariance);
+  g_free (reg_covar);
+  g_free (algorithm);
   g_free (weights);
   g_free (init);
   g_free (fix);

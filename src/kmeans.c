@@ -147,3 +147,32 @@ mixem_kmeans (const mixem_dataset *data, size_t k, int max_iter, gsl_rng *rng, d
   g_free (mass);
   return inertia;
 }
+
+double
+mixem_adjusted_rand_index (const size_t *a, const size_t *b, size_t n)
+{
+  /* Hubert and Arabie (1985): contingency table of the two labelings, pair counts. */
+  size_t ka = 0, kb = 0;
+  for (size_t i = 0; i < n; i++) {
+    ka = MAX (ka, a[i] + 1);
+    kb = MAX (kb, b[i] + 1);
+  }
+  double *t = g_new0 (double, ka * kb + ka + kb), *ra = t + ka * kb, *rb = ra + ka;
+  for (size_t i = 0; i < n; i++) {
+    t[a[i] * kb + b[i]] += 1;
+    ra[a[i]] += 1;
+    rb[b[i]] += 1;
+  }
+  double sum = 0, sa = 0, sb = 0;
+  for (size_t i = 0; i < ka * kb; i++)
+    sum += t[i] * (t[i] - 1) / 2;
+  for (size_t i = 0; i < ka; i++)
+    sa += ra[i] * (ra[i] - 1) / 2;
+  for (size_t j = 0; j < kb; j++)
+    sb += rb[j] * (rb[j] - 1) / 2;
+  g_free (t);
+  const double pairs = (double) n * ((double) n - 1) / 2;
+  const double expected = pairs > 0 ? sa * sb / pairs : 0, top = (sa + sb) / 2;
+  /* Both labelings a single cluster, or each point its own: identical partitions. */
+  return top == expected ? 1.0 : (sum - expected) / (top - expected);
+}

@@ -74,6 +74,10 @@ void mixem_kmeanspp (const mixem_dataset *data, size_t k, gsl_rng *rng, double *
 double mixem_kmeans (const mixem_dataset *data, size_t k, int max_iter, gsl_rng *rng,
                      double *centres, size_t *labels);
 
+/* The adjusted Rand index of two labelings of N items (labels 0, 1, ...): 1 for the same
+ * partition, about 0 for independent ones (Hubert and Arabie 1985, as scikit-learn's). */
+double mixem_adjusted_rand_index (const size_t *a, const size_t *b, size_t n);
+
 /* Fits a K-component mixture of FAMILY to DATA by EM. */
 mixem_model *mixem_fit (const mixem_family *family, const mixem_dataset *data,
                         const mixem_fit_options *opts, GError **error);

@@ -697,6 +697,11 @@ read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o
   o->threads = (int) opt_int (L, idx, fn, "threads", o->threads, 0, "an integer >= 0");
   o->block_size = (size_t) opt_int (L, idx, fn, "block_size", (lua_Integer) o->block_size, 1,
                                     "a positive integer");
+  const char *alg = opt_str (L, idx, fn, "algorithm", s);
+  if (alg && strcmp (alg, "em") != 0 && strcmp (alg, "cem") != 0)
+    luaL_error (L, "%s: 'algorithm' must be \"em\" or \"cem\" (got %s)", fn, alg);
+  if (alg)
+    o->algorithm = strcmp (alg, "cem") == 0 ? MIXEM_CEM : MIXEM_EM;
   if (lua_getfield (L, idx, "fixed") != LUA_TNIL) {
     if (!lua_istable (L, -1) || !is_array (L, -1))
       luaL_error (L, "%s: 'fixed' must be an array of \"weights\", \"components\" or component "
@@ -781,7 +786,7 @@ l_fit (lua_State *L)
   static const char *const fn = "mixem.fit";
   static const char *const known[] = {
     "data", "family", "k", "init", "fixed", "max_iter", "tol", "n_init", "seed", "threads",
-    "weights", "on_iter", "columns", "block_size", NULL
+    "weights", "on_iter", "columns", "block_size", "algorithm", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
   lua_settop (L, 1);
@@ -875,7 +880,8 @@ m_refit (lua_State *L)
 {
   static const char *const fn = "model:refit";
   static const char *const known[] = { "max_iter", "tol", "n_init", "seed", "threads", "fixed",
-                                       "on_iter", "weights", "columns", "block_size", NULL };
+                                       "on_iter", "weights", "columns", "block_size", "algorithm",
+                                       NULL };
   lmodel *lm = check_model (L, 1);
   check_dataset (L, 2);
   if (lua_isnoneornil (L, 3)) {
@@ -1211,9 +1217,88 @@ l_families (lua_State *L)
   return 1;
 }
 
+/* A Lua array of N positive integer labels at IDX into OUT (0-based). */
+static size_t *
+check_labels (lua_State *L, int idx, const char *fn, lscratch *s, size_t *n)
+{
+  luaL_checktype (L, idx, LUA_TTABLE);
+  *n = (size_t) luaL_len (L, idx);
+  size_t *out = scratch_keep (s, g_new (size_t, *n > 0 ? *n : 1), g_free);
+  for (size_t i = 0; i < *n; i++) {
+    lua_geti (L, idx, (lua_Integer) i + 1);
+    int isnum = 0;
+    lua_Integer v = lua_tointegerx (L, -1, &isnum);
+    if (!isnum || v < 1 || v > 1000000)
+      luaL_error (L, "%s: label %d must be a positive integer", fn, (int) i + 1);
+    out[i] = (size_t) v - 1;
+    lua_pop (L, 1);
+  }
+  return out;
+}
+
+/* mx.adjusted_rand_index(a, b): two arrays of labels of the same length. */
+static int
+l_ari (lua_State *L)
+{
+  lscratch *s = scratch_new (L);
+  size_t na, nb;
+  size_t *a = check_labels (L, 1, "mixem.adjusted_rand_index", s, &na);
+  size_t *b = check_labels (L, 2, "mixem.adjusted_rand_index", s, &nb);
+  if (na != nb || na < 2)
+    luaL_error (L, "mixem.adjusted_rand_index: the labelings have %d and %d items (need the same, "
+                   ">= 2)", (int) na, (int) nb);
+  lua_pushnumber (L, mixem_adjusted_rand_index (a, b, na));
+  return 1;
+}
+
+/* mx.kmeans(X, k, {seed =, max_iter =}) -> labels (1-based), centres, inertia */
+static int
+l_kmeans (lua_State *L)
+{
+  static const char *const fn = "mixem.kmeans";
+  static const char *const known[] = { "seed", "max_iter", NULL };
+  const mixem_dataset *ds = check_dataset (L, 1)->ds;
+  lua_Integer k = luaL_checkinteger (L, 2);
+  if (k < 1 || (size_t) k > mixem_dataset_rows (ds))
+    luaL_error (L, "%s: 'k' must be in 1..%d (got %d)", fn, (int) mixem_dataset_rows (ds), (int) k);
+  lua_settop (L, 3);
+  if (lua_isnil (L, 3)) {
+    lua_newtable (L);
+    lua_replace (L, 3);
+  }
+  luaL_checktype (L, 3, LUA_TTABLE);
+  check_keys (L, 3, fn, known, NULL);
+  lua_Integer seed = opt_int (L, 3, fn, "seed", 0, 0, "an integer >= 0");
+  lua_Integer iters = opt_int (L, 3, fn, "max_iter", 300, 0, "an integer >= 0");
+  lscratch *s = scratch_new (L);
+  size_t n = mixem_dataset_rows (ds), d = mixem_dataset_cols (ds);
+  size_t *lab = scratch_keep (s, g_new (size_t, n), g_free);
+  double *c = scratch_keep (s, g_new (double, (size_t) k * d), g_free);
+  gsl_rng *rng = scratch_keep (s, gsl_rng_alloc (gsl_rng_mt19937), (GDestroyNotify) gsl_rng_free);
+  gsl_rng_set (rng, (unsigned long) seed);
+  double inertia = mixem_kmeans (ds, (size_t) k, (int) iters, rng, c, lab);
+  lua_createtable (L, (int) n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushinteger (L, (lua_Integer) lab[i] + 1);
+    lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+  lua_createtable (L, (int) k, 0);
+  for (lua_Integer j = 0; j < k; j++) {
+    lua_createtable (L, (int) d, 0);
+    for (size_t q = 0; q < d; q++) {
+      lua_pushnumber (L, c[j * d + q]);
+      lua_seti (L, -2, (lua_Integer) q + 1);
+    }
+    lua_seti (L, -2, j + 1);
+  }
+  lua_pushnumber (L, inertia);
+  return 3;
+}
+
 static const luaL_Reg module_functions[] = {
   { "read_csv", l_read_csv }, { "dataset", l_dataset }, { "fit", l_fit }, { "load", l_load },
-  { "families", l_families }, { NULL, NULL }
+  { "families", l_families }, { "adjusted_rand_index", l_ari }, { "kmeans", l_kmeans },
+  { NULL, NULL }
 };
 
 static const luaL_Reg dataset_methods[] = {
