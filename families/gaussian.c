@@ -63,6 +63,12 @@ n_blocks (const mixem_params *p)
   return p->type == TIED || p->type == TIED_SPHERICAL ? 1 : p->k;
 }
 
+static gboolean
+is_tied (const mixem_params *p)
+{
+  return p->type == TIED || p->type == TIED_SPHERICAL;
+}
+
 static size_t
 block_len (const mixem_params *p)
 {
@@ -73,7 +79,7 @@ block_len (const mixem_params *p)
 static size_t
 blk (const mixem_params *p, size_t k)
 {
-  return n_blocks (p) == 1 ? 0 : k;
+  return is_tied (p) ? 0 : k;
 }
 
 static gboolean
@@ -307,7 +313,7 @@ static gboolean
 maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
 {
   const size_t d = p->d, K = p->k, len = block_len (p);
-  const gboolean tied = n_blocks (p) == 1;
+  const gboolean tied = is_tied (p);
   double *sc = g_new (double, is_full (p) ? d * d : d), *pool = g_new0 (double, d * d);
   double total = 0.0;
   gboolean ok = TRUE, any = FALSE;

@@ -108,6 +108,16 @@ T.test("starts: kmeans, kmeans++, random, random_resp, partial", function()
   T.eq(#labels, n)
 end)
 
+T.test("with one component, full and tied are the same model", function()
+  local a = mx.fit{data = X, family = "gaussian", covariance = "full", k = 1}
+  local b = mx.fit{data = X, family = "gaussian", covariance = "tied", k = 1}
+  T.near(a.loglik, b.loglik, 1e-12)
+  for q = 1, d do
+    for r = 1, d do T.near(a.components[1].cov[q][r], b.components[1].cov[q][r], 1e-12) end
+  end
+  T.ok(math.abs(a.components[1].cov[1][3]) > 0.1, "off-diagonal covariance estimated")
+end)
+
 T.test("component forms: cov for every type, var for diag and spherical", function()
   local dg = mx.fit{data = X, family = "gaussian", covariance = "diag", k = 2}
   T.eq(#dg.components[1].var, d); T.eq(dg.components[1].cov[1][2], 0)
