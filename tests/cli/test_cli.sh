@@ -129,6 +129,20 @@ LUA
 tail -n +2 "$T/trace.csv" | cut -d, -f1-6 | awk -F, '{ printf "%d,%.17g,%.17g,%.17g,%.17g,%.17g\n", $1, $2, $3, $4, $5, $6 }' > "$T/cli_trace.txt"
 assert "trace matches m.trace" cmp -s "$T/lua_trace.txt" "$T/cli_trace.txt"
 
+# The Gaussian family from the command line.
+IRIS="$SRC/data/iris.csv"
+check "gaussian fit" 0 'family gaussian, k = 3.*option covariance = diag.*component 3' -- \
+  "$MIXEM" fit --family gaussian --covariance diag -k 3 "$IRIS" --out "$T/g.json"
+check "gaussian predict" 0 '^component' -- "$MIXEM" predict "$T/g.json" "$IRIS"
+check "gaussian sample" 0 '^Sepal.Length,Sepal.Width,Petal.Length,Petal.Width,component' -- \
+  "$MIXEM" sample "$T/g.json" -n 4
+check "gaussian cem" 0 'log-likelihood' -- "$MIXEM" fit -f gaussian --algorithm cem -k 3 "$IRIS"
+check "bad algorithm" 2 '--algorithm must be em or cem' -- "$MIXEM" fit -f gaussian --algorithm x "$IRIS"
+check "bad covariance" 2 "'covariance' = 'round' is not full" -- \
+  "$MIXEM" fit -f gaussian --covariance round "$IRIS"
+check "collapse" 1 'covariance is not positive definite' -- \
+  "$MIXEM" fit -f gaussian --reg-covar 0 -k 3 --columns 1,1 "$IRIS"
+
 # run: arguments, errors with a traceback, exit status.
 printf 'print(#arg, arg[0]:match("[^/]*$"), arg[1], arg[2], select("#", ...))\n' > "$T/args.lua"
 check "run args" 0 '^2	args.lua	a	--b	2$' -- "$MIXEM" run "$T/args.lua" a --b
