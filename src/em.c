@@ -340,6 +340,7 @@ run (fit_ctx *c, int restart, mixem_model *m, gboolean *stop, GError **error)
   m->n_iter = 0;
   g_array_set_size (m->trace, 0);
 
+  double prev_delta = INFINITY;
   for (int t = 1; t <= o->max_iter; t++) {
     gint64 t0 = g_get_monotonic_time ();
     const double l_prev = m->loglik, h = c->total[K + MIXEM_S_ENTROPY];
@@ -386,10 +387,13 @@ run (fit_ctx *c, int restart, mixem_model *m, gboolean *stop, GError **error)
       *stop = TRUE;
       break;
     }
-    if (fabs (it.delta) < o->tol) {
+    /* scikit-learn measures the change at the start of an iteration, before its M-step, so it
+     * stops one M-step after the change falls below tol; so do we, with the same n_iter. */
+    if (t > 1 && fabs (prev_delta) < o->tol) {
       m->converged = TRUE;
       break;
     }
+    prev_delta = it.delta;
   }
   if (old_p)
     c->f->params_free (old_p);

@@ -12,8 +12,9 @@
  *   entropy  H(q_{t-1}) = -sum_ik w_i q_ik log q_ik
  *   delta    (l(theta_t) - l(theta_{t-1})) / sum_i w_i, the change in mean log-likelihood
  * so log p(X|theta_t) = ELBO + KL in every record, and ELBO(q_{t-1}, theta_t) >= l(theta_{t-1})
- * (the climb).  The fit stops once |delta| < tol (scikit-learn's rule: the change in the mean
- * log-likelihood per sample) or after max_iter iterations.  Each E-step computes l(theta) of the
+ * (the climb).  The fit stops after max_iter iterations, or at the iteration after the one whose
+ * |delta| < tol: scikit-learn's rule (the change in the mean log-likelihood per sample, measured
+ * by its loop at the start of an iteration), so n_iter and the result match its n_iter_.  Each E-step computes l(theta) of the
  * parameters it starts from, so the ELBO and KL cost no extra pass over the data. */
 #ifndef MIXEM_FIT_H
 #define MIXEM_FIT_H
