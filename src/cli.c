@@ -184,7 +184,7 @@ cmd_fit (int argc, char **argv)
   int k = 1, n_init = 1, max_iter = 100, threads = 0;
   gint64 seed = 0;
   double tol = 1e-3;
-  gboolean quiet = FALSE, verbose = FALSE;
+  gboolean quiet = FALSE, verbose = FALSE, reseed_opt = FALSE;
   GOptionEntry entries[] = {
     { "family", 'f', 0, G_OPTION_ARG_STRING, &family, "Distribution family (see 'mixem families')", "NAME" },
     { "components", 'k', 0, G_OPTION_ARG_INT, &k, "Number of components (default 1)", "K" },
@@ -205,6 +205,7 @@ cmd_fit (int argc, char **argv)
     { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv (default ',')", "C" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Write the model as JSON", "MODEL.json" },
     { "trace", 0, 0, G_OPTION_ARG_FILENAME, &trace, "Write one CSV row per iteration", "TRACE.csv" },
+    { "reseed", 0, 0, G_OPTION_ARG_NONE, &reseed_opt, "Re-seed a degenerate component from the worst-explained rows instead of failing", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing on success", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print each iteration on stderr", NULL },
     { NULL }
@@ -304,6 +305,7 @@ cmd_fit (int argc, char **argv)
   o.algorithm = algorithm && strcmp (algorithm, "cem") == 0 ? MIXEM_CEM : MIXEM_EM;
   o.family_options = fo;
   o.fix_weights = fix_weights;
+  o.reseed = reseed_opt;
   o.fix_components = any_fixed ? fixed : NULL;
   if (verbose && !quiet)
     o.callback = print_iteration;

@@ -107,6 +107,14 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
   return TRUE;
 }
 
+/* Orders (value, index) pairs by value, then index, so that ties break the same way always. */
+static gint
+compare_pairs (gconstpointer a, gconstpointer b)
+{
+  const double *x = a, *y = b;
+  return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
 static void
 set_logw (fit_ctx *c, const double *w)
 {
@@ -318,6 +326,96 @@ start (fit_ctx *c, mixem_params *p, double *w, gsl_rng *rng, GError **error)
   return TRUE;
 }
 
+/* The re-seeding policy (opts->reseed): the M-step failed on a degenerate component (collapsed
+ * or emptied).  BEFORE holds theta_{t-1}, whose statistics are in c->total.  Finds the component
+ * at fault (the one whose M-step fails alone), updates the others, and sets it from a
+ * one-component fit to the rows worst explained by theta_{t-1}, with their share of the weight.
+ * Returns the component (0-based) or -1 with ERROR set. */
+static int
+reseed (fit_ctx *c, mixem_params *p, const mixem_params *before, double *w, GError **error)
+{
+  const mixem_fit_options *o = c->o;
+  const size_t K = c->K, n = c->ps.n, d = c->ps.d;
+  gboolean *fixed = g_new (gboolean, K);
+  int bad = -1;
+  for (size_t j = 0; j < K && bad < 0; j++) {
+    if (o->fix_components && o->fix_components[j])
+      continue;
+    for (size_t k = 0; k < K; k++)
+      fixed[k] = k != j;
+    mixem_params *q = c->f->params_copy (before);
+    if (!c->f->maximise (q, c->total + K + 2, fixed, NULL))
+      bad = (int) j;
+    c->f->params_free (q);
+  }
+  if (bad < 0) {   /* no single component at fault (a shared covariance): nothing to re-seed */
+    g_free (fixed);
+    return -1;
+  }
+  for (size_t k = 0; k < K; k++)
+    fixed[k] = (size_t) bad == k || (o->fix_components && o->fix_components[k]);
+  gboolean ok = mstep (c, p, w, o->fix_weights, fixed, error);
+  g_free (fixed);
+  if (!ok)
+    return -1;
+
+  /* The worst-explained rows under theta_{t-1}: enough for a full covariance. */
+  double *lse = g_new (double, n), *tot = g_new (double, c->ps.ss);
+  ok = mixem_pass_estep (&c->ps, before, c->logw, FALSE, tot, NULL, lse, NULL, error);
+  g_free (tot);
+  size_t m = MIN (n, MAX (n / (2 * K), 2 * (d + 1)));
+  size_t *order = g_new (size_t, n);
+  for (size_t i = 0; i < n; i++)
+    order[i] = i;
+  mixem_dataset *worst = NULL;
+  mixem_model *one = NULL;
+  if (ok) {
+    /* Partial selection by repeated minimum would be O(n m); a sort of (lse, index) is simpler. */
+    GArray *pairs = g_array_sized_new (FALSE, FALSE, sizeof (double) * 2, (guint) n);
+    for (size_t i = 0; i < n; i++) {
+      double pr[2] = { lse[i], (double) i };
+      g_array_append_val (pairs, pr);
+    }
+    g_array_sort (pairs, compare_pairs);
+    for (size_t i = 0; i < m; i++)
+      order[i] = (size_t) ((double *) pairs->data)[2 * i + 1];
+    g_array_free (pairs, TRUE);
+    worst = mixem_dataset_subset (c->data, order, m, error);
+    ok = worst != NULL;
+  }
+  if (ok) {
+    mixem_fit_options one_o;
+    mixem_fit_options_init (&one_o);
+    one_o.k = 1;
+    one_o.max_iter = 0;
+    one_o.init = "random_resp";
+    one_o.threads = 1;
+    one_o.family_options = o->family_options;
+    one = mixem_fit (c->f, worst, &one_o, error);
+    ok = one != NULL;
+  }
+  if (ok) {
+    GVariant *dict = g_variant_ref_sink (mixem_model_component (one, 0));
+    ok = c->f->assign (p, (size_t) bad, dict, NULL, error);
+    g_variant_unref (dict);
+  }
+  if (ok && !o->fix_weights) {
+    const double share = mixem_dataset_total_weight (worst) / c->W;
+    double rest = 0.0;
+    for (size_t k = 0; k < K; k++)
+      rest += (size_t) bad == k ? 0.0 : w[k];
+    for (size_t k = 0; k < K; k++)
+      w[k] = (size_t) bad == k ? share : rest > 0 ? w[k] * (1.0 - share) / rest : 0.0;
+  }
+  mixem_model_free (one);
+  mixem_dataset_free (worst);
+  g_free (order);
+  g_free (lse);
+  if (!ok)
+    g_prefix_error (error, "re-seeding component %d: ", bad + 1);
+  return ok ? bad : -1;
+}
+
 /* One restart: EM from theta_0 until convergence, max_iter or the callback says stop.  Fills
  * M (params, weights, trace, loglik).  *STOP is set when the callback asked to stop. */
 static gboolean
@@ -350,11 +448,32 @@ run (fit_ctx *c, int restart, mixem_model *m, gboolean *stop, GError **error)
       old_p = c->f->params_copy (p);
       memcpy (old_logw, c->logw, K * sizeof (double));
     }
+    mixem_params *before = o->reseed ? c->f->params_copy (p) : NULL;
+    int reseeded = -1;
     if (!mstep (c, p, w, o->fix_weights, o->fix_components, error)) {
-      g_prefix_error (error, "iteration %d: ", t);
-      ok = FALSE;
-      break;
+      if (before && (*error)->domain == MIXEM_ERROR && (*error)->code == MIXEM_ERROR_NUMERIC) {
+        /* maximise() may have moved some components before failing: start again from before. */
+        GError *first = *error;
+        *error = NULL;
+        c->f->params_free (p);
+        p = m->params = c->f->params_copy (before);
+        for (size_t k = 0; k < K; k++)
+          w[k] = exp (c->logw[k]);
+        reseeded = reseed (c, p, before, w, error);
+        if (reseeded < 0 && !*error)
+          *error = first;   /* no single component to blame: report the M-step's own error */
+        else
+          g_error_free (first);
+      }
+      if (reseeded < 0) {
+        c->f->params_free (before);
+        g_prefix_error (error, "iteration %d: ", t);
+        ok = FALSE;
+        break;
+      }
     }
+    if (before)
+      c->f->params_free (before);
     /* ELBO(q_{t-1}, theta_t) from the statistics of q_{t-1}. */
     double elbo = h;
     for (size_t k = 0; k < K; k++)
@@ -374,6 +493,7 @@ run (fit_ctx *c, int restart, mixem_model *m, gboolean *stop, GError **error)
       .restart = restart, .iter = t, .loglik = m->loglik, .elbo = elbo,
       .kl = m->loglik - elbo, .entropy = h, .delta = (m->loglik - l_prev) / c->W,
       .seconds = (double) (g_get_monotonic_time () - t0) * 1e-6,
+      .reseeded = reseeded + 1,
     };
     if (!isfinite (it.loglik) || !isfinite (it.elbo)) {
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,

@@ -28,6 +28,7 @@ typedef struct {
   int iter;           /* 1-based iteration number */
   double loglik, elbo, kl, entropy, delta;
   double seconds;     /* wall time of this iteration */
+  int reseeded;       /* 1-based component re-seeded in this iteration (opts->reseed), or 0 */
 } mixem_iteration;
 
 /* Called after each iteration with the record and the new parameters; return FALSE to stop. */
@@ -58,6 +59,11 @@ typedef struct {
   GVariant *init_components;   /* array of K a{sv} (as family->describe), or NULL */
   const mixem_model *warm_start;         /* start from this model's parameters, or NULL */
   gboolean fix_weights;        /* keep the mixing weights at their start */
+  /* A degenerate component (collapsed covariance, no weight left) is an error naming it and the
+   * iteration; with reseed, it is set again from a one-component fit to the rows the model
+   * explains worst, with their share of the weight, and the fit goes on (that iteration's record
+   * says which component; the climb may dip there). */
+  gboolean reseed;
   const gboolean *fix_components;        /* K flags: keep component k's parameters; or NULL */
   mixem_iter_func callback;    /* or NULL */
   void *user_data;

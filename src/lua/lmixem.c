@@ -641,6 +641,8 @@ push_iteration (lua_State *L, const mixem_iteration *it)
   lua_setfield (L, -2, "restart");
   lua_pushinteger (L, it->iter);
   lua_setfield (L, -2, "iter");
+  lua_pushinteger (L, it->reseeded);
+  lua_setfield (L, -2, "reseeded");
   const struct { const char *k; double v; } f[] = {
     { "loglik", it->loglik }, { "elbo", it->elbo }, { "kl", it->kl },
     { "entropy", it->entropy }, { "delta", it->delta }, { "seconds", it->seconds },
@@ -702,6 +704,12 @@ read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o
     luaL_error (L, "%s: 'algorithm' must be \"em\" or \"cem\" (got %s)", fn, alg);
   if (alg)
     o->algorithm = strcmp (alg, "cem") == 0 ? MIXEM_CEM : MIXEM_EM;
+  if (lua_getfield (L, idx, "reseed") != LUA_TNIL) {
+    if (!lua_isboolean (L, -1))
+      luaL_error (L, "%s: 'reseed' must be a boolean (got %s)", fn, luaL_typename (L, -1));
+    o->reseed = lua_toboolean (L, -1);
+  }
+  lua_pop (L, 1);
   if (lua_getfield (L, idx, "fixed") != LUA_TNIL) {
     if (!lua_istable (L, -1) || !is_array (L, -1))
       luaL_error (L, "%s: 'fixed' must be an array of \"weights\", \"components\" or component "
@@ -786,7 +794,7 @@ l_fit (lua_State *L)
   static const char *const fn = "mixem.fit";
   static const char *const known[] = {
     "data", "family", "k", "init", "fixed", "max_iter", "tol", "n_init", "seed", "threads",
-    "weights", "on_iter", "columns", "block_size", "algorithm", NULL
+    "weights", "on_iter", "columns", "block_size", "algorithm", "reseed", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
   lua_settop (L, 1);
@@ -881,7 +889,7 @@ m_refit (lua_State *L)
   static const char *const fn = "model:refit";
   static const char *const known[] = { "max_iter", "tol", "n_init", "seed", "threads", "fixed",
                                        "on_iter", "weights", "columns", "block_size", "algorithm",
-                                       NULL };
+                                       "reseed", NULL };
   lmodel *lm = check_model (L, 1);
   check_dataset (L, 2);
   if (lua_isnoneornil (L, 3)) {

@@ -143,6 +143,9 @@ check "bad covariance" 2 "'covariance' = 'round' is not full" -- \
 check "collapse" 1 'covariance is not positive definite' -- \
   "$MIXEM" fit -f gaussian --reg-covar 0 -k 3 --columns 1,1 "$IRIS"
 
+check "reseed cannot fix a singular start" 1 'restart 1: gaussian: component [0-9]: the covariance' -- \
+  "$MIXEM" fit -f gaussian --reg-covar 0 -k 3 --columns 1,1 --reseed "$IRIS"
+
 # run: arguments, errors with a traceback, exit status.
 printf 'print(#arg, arg[0]:match("[^/]*$"), arg[1], arg[2], select("#", ...))\n' > "$T/args.lua"
 check "run args" 0 '^2	args.lua	a	--b	2$' -- "$MIXEM" run "$T/args.lua" a --b

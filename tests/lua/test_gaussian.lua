@@ -174,6 +174,30 @@ T.test("bad input: constant column, duplicated rows, N < K, collapse", function(
            "not positive definite")
 end)
 
+T.test("a collapsing component: an error naming it and the iteration, or re-seeding", function()
+  -- 60 scattered points and 15 copies of one point; component 1 starts on the copies.
+  local rows = {}
+  for i = 1, 60 do rows[i] = {math.sin(i) * 3, math.cos(1.7 * i) * 2 + i / 30} end
+  for i = 61, 75 do rows[i] = {10, 10} end
+  local D = mx.dataset(rows)
+  local init = {components = {{mean = {10, 10}, cov = {{0.01, 0}, {0, 0.01}}},
+                              {mean = {-1, 0}, cov = {{1, 0}, {0, 1}}},
+                              {mean = {1, 2}, cov = {{1, 0}, {0, 1}}}}}
+  T.errors(function() mx.fit{data = D, family = "gaussian", k = 3, reg_covar = 0, init = init} end,
+           "iteration 1: gaussian: component 1: the covariance is not positive definite")
+  local m = mx.fit{data = D, family = "gaussian", k = 3, reg_covar = 0, init = init,
+                   reseed = true, max_iter = 20, tol = 0}
+  local seen = 0
+  for _, it in ipairs(m.trace) do
+    if it.reseeded > 0 then seen = seen + 1 end
+    T.ok(it.loglik == it.loglik and it.loglik > -math.huge, "finite log-likelihood")
+    T.near(it.elbo + it.kl, it.loglik, 1e-9)
+  end
+  T.ok(seen >= 1 and m.trace[1].reseeded == 1, "component 1 re-seeded at iteration 1")
+  T.ok(m.loglik == m.loglik, "no NaN")
+  T.errors(function() mx.fit{data = D, family = "gaussian", reseed = 1} end, "'reseed' must be a boolean")
+end)
+
 T.test("adjusted Rand index", function()
   -- scikit-learn 1.2.1 adjusted_rand_score gives these two values.
   T.near(mx.adjusted_rand_index({1, 1, 2, 2, 3, 3}, {1, 1, 2, 3, 3, 3}), 0.4444444444444444, 1e-12)
