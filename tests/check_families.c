@@ -86,6 +86,20 @@ gaussian2_direct (const double *x, GVariant *c)
   return -log (2 * G_PI) - 0.5 * log (det) - 0.5 * q;
 }
 
+/* sum_d log(mu^x (1 - mu)^(1 - x)), one column at a time. */
+static double
+bernoulli_direct (const double *x, GVariant *c)
+{
+  GVariant *mu = g_variant_lookup_value (c, "mu", G_VARIANT_TYPE ("ad"));
+  gsize n;
+  const double *m = g_variant_get_fixed_array (mu, &n, sizeof (double));
+  double s = 0;
+  for (gsize j = 0; j < n; j++)
+    s += log (x[j] == 1 ? m[j] : 1 - m[j]);
+  g_variant_unref (mu);
+  return s;
+}
+
 static const char *const sn[] = { "s", "n", NULL };
 
 /* Rows that a 2-component Gaussian fits exactly, for every covariance type: means (0, 0) and
@@ -158,6 +172,23 @@ static const family_ref refs[] = {
     .name = "gaussian", .opts = { "covariance", "EII", "reg_covar", "0", NULL }, .d = 2,
     .components = "[{'mean': <[0.0, 1.0]>, 'var': <1.5>}, {'mean': <[3.0, -1.0]>, 'var': <1.5>}]",
     .n_free = 5, .direct = gaussian2_direct, GAUSSIAN_EXACT, GAUSSIAN_ERRORS ("EII"),
+  },
+  {
+    .name = "bernoulli", .d = 3,
+    .components = "[{'mu': <[0.2, 0.9, 0.5]>}, {'mu': <[0.7, 0.1, 0.35]>}]",
+    .n_free = 6, .direct = bernoulli_direct,
+    .exact_n = 8, .exact_x = { 1, 0, 1, 0, 0, 1, 1, 1, 0, 0, 1, 0, 1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 0 },
+    .exact_z = { 0, 0, 0, 0, 1, 1, 1, 1 },
+    .exact_components = "[{'mu': <[0.5, 0.5, 0.5]>}, {'mu': <[0.75, 0.75, 0.75]>}]",
+    .bad = {
+      { { NULL }, NULL, 3, 2, { 1, 0, 1, 0, 2, 1 }, "row 2, column '2': bernoulli data must be 0 or 1 (got 2)",
+        MIXEM_ERROR_DATA, FALSE },
+      { { NULL }, NULL, 3, 1, { 0.5, 0, 1 }, "row 1, column '1': bernoulli data must be 0 or 1",
+        MIXEM_ERROR_DATA, FALSE },
+      { { "alpha", "0.5", NULL }, NULL, 3, 1, { 1, 0, 1 }, "'alpha' = '0.5' must be a number in [1,",
+        MIXEM_ERROR_OPTION, TRUE },
+      { { "eps", "0", NULL }, NULL, 3, 1, { 1, 0, 1 }, "'eps' must be > 0", MIXEM_ERROR_OPTION, TRUE },
+    },
   },
   {
     .name = "toy", .d = 1, .components = "[{'mean': <-1.0>}, {'mean': <2.5>}]", .n_free = 2,

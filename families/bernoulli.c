@@ -1,0 +1,278 @@
+/* bernoulli.c: the Bernoulli family for D-dimensional binary vectors (flexmix's FLXMCmvbinary).
+ * Component k has probabilities mu_kd, and
+ *
+ *   log p(x | mu_k) = sum_d x_d log(mu_kd / (1 - mu_kd)) + sum_d log(1 - mu_kd)
+ *
+ * so the log-densities of a block of rows are one matrix product, X W' + b, with
+ * W_kd = log(mu_kd / (1 - mu_kd)) and b_k = sum_d log(1 - mu_kd): no product of probabilities, so
+ * nothing underflows for D in the thousands.
+ *
+ * Statistics of component k (1 + D doubles): R_k = sum_i r_ik and S_kd = sum_i r_ik x_id, the
+ * second a matrix product R' X for the whole block.  M-step, the mode of the posterior under a
+ * Beta(a, b) prior on each mu_kd:
+ *
+ *   mu_kd = (S_kd + a - 1) / (R_k + a + b - 2),   then clipped to [eps, 1 - eps]
+ *
+ * a = b = 1 (the default) is plain maximum likelihood; a = b = 2 adds one pseudo-count to each
+ * outcome (Laplace smoothing).  The clip keeps every log finite.  The log-likelihood reported is
+ * the plain likelihood of the data, without the prior.  Expected complete log-likelihood:
+ *   sum_k sum_d S_kd log mu_kd + (R_k - S_kd) log(1 - mu_kd).
+ */
+#include <math.h>
+#include <string.h>
+#include <gsl/gsl_cblas.h>
+#include <gsl/gsl_randist.h>
+#include <mixem/family.h>
+
+struct mixem_params {
+  size_t k, d;
+  double a, b, eps;
+  double *mu;     /* k*d */
+  double *w;      /* k*d: log(mu / (1 - mu)) */
+  double *c;      /* k: sum_d log(1 - mu) */
+};
+
+static const mixem_option_info options[] = {
+  { "alpha", "Beta(alpha, beta) prior: alpha - 1 pseudo-counts of ones (1: maximum likelihood)",
+    "1" },
+  { "beta", "Beta(alpha, beta) prior: beta - 1 pseudo-counts of zeros", "1" },
+  { "eps", "probabilities are clipped to [eps, 1 - eps]", "1e-10" },
+  { NULL, NULL, NULL }
+};
+
+static const char *const init_methods[] = { "kmeans", "kmeans++", "random", "random_resp", NULL };
+
+static gboolean
+parse_option (const mixem_spec *spec, const char *key, double def, double lo, double hi,
+              double *out, GError **error)
+{
+  const char *v = mixem_options_get (spec->options, key);
+  *out = def;
+  if (!v)
+    return TRUE;
+  char *end = NULL;
+  *out = g_ascii_strtod (v, &end);
+  if (end == v || *end != '\0' || !(*out >= lo && *out <= hi)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "bernoulli: '%s' = '%s' must be a number in [%g, %g]", key, v, lo, hi);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Recomputes the matrix W and the offsets c from mu. */
+static void
+refresh (mixem_params *p, size_t k)
+{
+  double c = 0.0;
+  for (size_t j = 0; j < p->d; j++) {
+    const double m = p->mu[k * p->d + j];
+    p->w[k * p->d + j] = log (m) - log1p (-m);
+    c += log1p (-m);
+  }
+  p->c[k] = c;
+}
+
+static mixem_params *
+params_new (const mixem_spec *spec, GError **error)
+{
+  double a, b, eps;
+  if (!parse_option (spec, "alpha", 1.0, 1.0, 1e9, &a, error)
+      || !parse_option (spec, "beta", 1.0, 1.0, 1e9, &b, error)
+      || !parse_option (spec, "eps", 1e-10, 0.0, 0.25, &eps, error))
+    return NULL;
+  if (!(eps > 0)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "bernoulli: 'eps' must be > 0");
+    return NULL;
+  }
+  mixem_params *p = g_new0 (mixem_params, 1);
+  p->k = spec->k;
+  p->d = spec->d;
+  p->a = a;
+  p->b = b;
+  p->eps = eps;
+  p->mu = g_new (double, p->k * p->d);
+  p->w = g_new (double, p->k * p->d);
+  p->c = g_new (double, p->k);
+  for (size_t i = 0; i < p->k * p->d; i++)
+    p->mu[i] = 0.5;
+  for (size_t k = 0; k < p->k; k++)
+    refresh (p, k);
+  return p;
+}
+
+static mixem_params *
+params_copy (const mixem_params *p)
+{
+  mixem_params *c = g_memdup2 (p, sizeof *p);
+  c->mu = g_memdup2 (p->mu, p->k * p->d * sizeof (double));
+  c->w = g_memdup2 (p->w, p->k * p->d * sizeof (double));
+  c->c = g_memdup2 (p->c, p->k * sizeof (double));
+  return c;
+}
+
+static void
+params_free (mixem_params *p)
+{
+  if (!p)
+    return;
+  g_free (p->mu);
+  g_free (p->w);
+  g_free (p->c);
+  g_free (p);
+}
+
+static gboolean
+check_data (const mixem_params *p, const mixem_block *b, GError **error)
+{
+  for (size_t i = 0; i < b->n; i++)
+    for (size_t j = 0; j < b->d; j++) {
+      const double v = b->x[i * b->d + j];
+      if (v != 0.0 && v != 1.0) {
+        mixem_set_cell_error (error, b, i, j, "bernoulli data must be 0 or 1 (got %g)", v);
+        return FALSE;
+      }
+    }
+  return TRUE;
+}
+
+static void
+log_density (const mixem_params *p, const mixem_block *b, double *out)
+{
+  const size_t n = b->n, K = p->k;
+  for (size_t i = 0; i < n; i++)
+    memcpy (out + i * K, p->c, K * sizeof (double));
+  /* out (n*K) += X (n*D) W' (D*K) */
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, (int) K, (int) p->d, 1.0, b->x,
+               (int) b->d, p->w, (int) p->d, 1.0, out, (int) K);
+}
+
+static size_t
+stats_size (const mixem_params *p)
+{
+  return p->k * (1 + p->d);
+}
+
+/* Layout: R (k values), then S (k*d). */
+static void
+accumulate (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
+{
+  const size_t n = b->n, K = p->k;
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < K; k++)
+      stats[k] += r[i * K + k];
+  /* S (K*D) += R' (K*n) X (n*D) */
+  cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) K, (int) p->d, (int) n, 1.0, r,
+               (int) K, b->x, (int) b->d, 1.0, stats + K, (int) p->d);
+}
+
+static gboolean
+maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
+{
+  const size_t K = p->k, d = p->d;
+  for (size_t k = 0; k < K; k++) {
+    if (fixed && fixed[k])
+      continue;
+    const double den = stats[k] + p->a + p->b - 2.0;
+    if (!(den > 0)) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                   "bernoulli: component %zu is empty (weight %g); a Beta prior (alpha, beta > 1) "
+                   "would keep it defined", k + 1, stats[k]);
+      return FALSE;
+    }
+    for (size_t j = 0; j < d; j++) {
+      const double m = (stats[K + k * d + j] + p->a - 1.0) / den;
+      p->mu[k * d + j] = CLAMP (m, p->eps, 1.0 - p->eps);
+    }
+    refresh (p, k);
+  }
+  return TRUE;
+}
+
+static double
+expected_loglik (const mixem_params *p, const double *stats)
+{
+  const size_t K = p->k, d = p->d;
+  double e = 0.0;
+  for (size_t k = 0; k < K; k++)
+    for (size_t j = 0; j < d; j++) {
+      const double s = stats[K + k * d + j], m = p->mu[k * d + j];
+      e += s * log (m) + (stats[k] - s) * log1p (-m);
+    }
+  return e;
+}
+
+static size_t
+n_free_params (const mixem_params *p)
+{
+  return p->k * p->d;
+}
+
+static void
+sample (const mixem_params *p, size_t k, gsl_rng *rng, double *x)
+{
+  for (size_t j = 0; j < p->d; j++)
+    x[j] = gsl_rng_uniform (rng) < p->mu[k * p->d + j] ? 1.0 : 0.0;
+}
+
+static GVariant *
+describe (const mixem_params *p, size_t k)
+{
+  GVariantDict d;
+  g_variant_dict_init (&d, NULL);
+  g_variant_dict_insert_value (&d, "mu", g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE,
+                                                                    p->mu + k * p->d, p->d,
+                                                                    sizeof (double)));
+  return g_variant_dict_end (&d);
+}
+
+static gboolean
+assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **error)
+{
+  GVariant *v = g_variant_lookup_value (dict, "mu", NULL);
+  if (v && g_variant_is_of_type (v, G_VARIANT_TYPE_VARIANT)) {
+    GVariant *inner = g_variant_get_variant (v);
+    g_variant_unref (v);
+    v = inner;
+  }
+  if (complete)
+    *complete = v != NULL;
+  if (!v)
+    return TRUE;   /* left out: estimated by the start */
+  gsize len = 0;
+  const double *a = g_variant_is_of_type (v, G_VARIANT_TYPE ("ad"))
+                      ? g_variant_get_fixed_array (v, &len, sizeof (double)) : NULL;
+  gboolean ok = a && len == p->d;
+  for (size_t j = 0; ok && j < p->d; j++)
+    ok = a[j] >= 0.0 && a[j] <= 1.0;
+  if (ok) {
+    for (size_t j = 0; j < p->d; j++)
+      p->mu[k * p->d + j] = CLAMP (a[j], p->eps, 1.0 - p->eps);
+    refresh (p, k);
+  } else
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "bernoulli: 'mu' must be an array of %zu probabilities in [0, 1]", p->d);
+  g_variant_unref (v);
+  return ok;
+}
+
+G_MODULE_EXPORT const mixem_family mixem_family_entry = {
+  .abi_version = MIXEM_FAMILY_ABI_VERSION,
+  .name = "bernoulli",
+  .summary = "binary vectors, one probability per column and component",
+  .options = options,
+  .init_methods = init_methods,
+  .params_new = params_new,
+  .params_copy = params_copy,
+  .params_free = params_free,
+  .check_data = check_data,
+  .log_density = log_density,
+  .stats_size = stats_size,
+  .accumulate = accumulate,
+  .maximise = maximise,
+  .expected_loglik = expected_loglik,
+  .n_free_params = n_free_params,
+  .sample = sample,
+  .describe = describe,
+  .assign = assign,
+};
