@@ -7,11 +7,10 @@ local mx = require "mixem"
 local seed = tonumber(arg[1]) or 1
 
 -- The truth: 90% of the points in a long diagonal cloud, 10% in a tight blob near its end.
-local truth_model = mx.fit{
-  data = mx.dataset{{0, 0}, {1, 1}}, family = "gaussian", k = 2, max_iter = 0,
-  init = {weights = {0.9, 0.1},
-          components = {{mean = {0, 0}, cov = {{9, 4.2}, {4.2, 2.2}}},
-                        {mean = {4, -2.5}, cov = {{0.15, 0}, {0, 0.15}}}}},
+local truth_model = mx.model{
+  family = "gaussian", weights = {0.9, 0.1},
+  components = {{mean = {0, 0}, cov = {{9, 4.2}, {4.2, 2.2}}},
+                {mean = {4, -2.5}, cov = {{0.15, 0}, {0, 0.15}}}},
 }
 local X, truth = truth_model:sample(1000, seed)
 local km = mx.kmeans(X, 2, {seed = seed})

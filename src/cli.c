@@ -2,6 +2,7 @@
  * Exit status: 0 success, 1 runtime or data error, 2 usage error; every failure prints one line
  * naming its cause.  Tabular output goes to stdout as CSV; files are written atomically. */
 #include <config.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,6 +346,218 @@ out:
   return status;
 }
 
+/* ---- select ---- */
+
+/* "1-8" or "1,2,5" (or a mix) into K values. */
+static gboolean
+parse_ks (const char *text, GArray *ks)
+{
+  char **parts = g_strsplit (text, ",", -1);
+  gboolean ok = parts[0] != NULL;
+  for (char **p = parts; *p && ok; p++) {
+    char *end;
+    long a = strtol (*p, &end, 10), b = a;
+    if (*end == '-')
+      b = strtol (end + 1, &end, 10);
+    ok = end != *p && *end == '\0' && a >= 1 && b >= a && b <= 1000;
+    for (long k = a; ok && k <= b; k++) {
+      size_t v = (size_t) k;
+      g_array_append_val (ks, v);
+    }
+  }
+  g_strfreev (parts);
+  return ok && ks->len > 0;
+}
+
+static int
+cmd_select (int argc, char **argv)
+{
+  char *family = NULL, *kspec = NULL, *columns = NULL, *weights = NULL, *delimiter = NULL;
+  char *criterion = NULL, *init = NULL, *out = NULL, *model_out = NULL, *covariance = NULL;
+  char *trials = NULL, **extra = NULL;
+  int n_init = 1, max_iter = 100, threads = 0, folds = 0;
+  gint64 seed = 0;
+  double tol = 1e-3, validation = 0;
+  gboolean quiet = FALSE;
+  GOptionEntry entries[] = {
+    { "family", 'f', 0, G_OPTION_ARG_STRING, &family, "Distribution family", "NAME" },
+    { "components", 'k', 0, G_OPTION_ARG_STRING, &kspec, "K values to try, e.g. 1-8 or 2,4,6 (default 1-8)", "LIST" },
+    { "criterion", 0, 0, G_OPTION_ARG_STRING, &criterion, "bic (default), aic, icl or heldout", "NAME" },
+    { "folds", 0, 0, G_OPTION_ARG_INT, &folds, "Held-out scores by this many folds (>= 2)", "N" },
+    { "validation", 0, 0, G_OPTION_ARG_DOUBLE, &validation, "Held-out scores on one seeded split: this share of the rows", "X" },
+    { "covariance", 0, 0, G_OPTION_ARG_STRING, &covariance, "gaussian: covariance types to try, comma-separated", "LIST" },
+    { "trials", 0, 0, G_OPTION_ARG_STRING, &trials, "binomial: trials, a column name or one number", "COLUMN|N" },
+    { "option", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &extra, "A family option; VALUE may be a comma-separated list to try (repeatable)", "KEY=VALUE" },
+    { "columns", 'c', 0, G_OPTION_ARG_STRING, &columns, "Data columns (default: all)", "A,B,..." },
+    { "weights", 'w', 0, G_OPTION_ARG_STRING, &weights, "Column of row weights", "COLUMN" },
+    { "init", 0, 0, G_OPTION_ARG_STRING, &init, "Start method", "METHOD" },
+    { "n-init", 0, 0, G_OPTION_ARG_INT, &n_init, "Restarts per candidate (default 1)", "N" },
+    { "max-iter", 0, 0, G_OPTION_ARG_INT, &max_iter, "Iterations at most (default 100)", "N" },
+    { "tol", 0, 0, G_OPTION_ARG_DOUBLE, &tol, "Convergence tolerance (default 1e-3)", "X" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed, also of the folds (default 0)", "S" },
+    { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all)", "N" },
+    { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv", "C" },
+    { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Write the table as CSV", "TABLE.csv" },
+    { "model-out", 0, 0, G_OPTION_ARG_FILENAME, &model_out, "Write the chosen model as JSON", "MODEL.json" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing on success", NULL },
+    { NULL }
+  };
+  int status = EXIT_OK;
+  mixem_registry *reg = NULL;
+  mixem_dataset *data = NULL;
+  GArray *ks = g_array_new (FALSE, FALSE, sizeof (size_t)), *cands = NULL;
+  GPtrArray *sets = g_ptr_array_new_with_free_func ((GDestroyNotify) mixem_options_free);
+  mixem_model *best = NULL;
+  GString *table = NULL;
+  GError *err = NULL;
+
+  if (!parse_options ("select", entries, &argc, &argv, &status))
+    goto out;
+  if (argc != 2) {
+    status = usage_error ("select", argc < 2 ? "no data file given" : "one data file expected");
+    goto out;
+  }
+  if (!family) {
+    status = usage_error ("select", "--family is required");
+    goto out;
+  }
+  if (!parse_ks (kspec ? kspec : "1-8", ks)) {
+    status = usage_error ("select", "-k must list K values such as 1-8 or 2,4,6 (got '%s')", kspec);
+    goto out;
+  }
+  mixem_criterion crit = MIXEM_BIC;
+  if (criterion && !mixem_criterion_parse (criterion, &crit)) {
+    status = usage_error ("select", "--criterion must be bic, aic, icl or heldout (got '%s')",
+                          criterion);
+    goto out;
+  }
+  if (!check_delimiter ("select", delimiter, &status))
+    goto out;
+  if (n_init < 1 || max_iter < 0 || threads < 0 || seed < 0 || !(tol >= 0) || folds < 0
+      || !(validation >= 0 && validation < 1)) {
+    status = usage_error ("select", "bad value among --n-init %d, --max-iter %d, --threads %d, "
+                          "--seed %" G_GINT64_FORMAT ", --tol %g, --folds %d, --validation %g",
+                          n_init, max_iter, threads, seed, tol, folds, validation);
+    goto out;
+  }
+  reg = mixem_registry_new ();
+  const mixem_family *f = mixem_registry_lookup (reg, family, &err);
+  if (!f) {
+    status = usage_error ("select", "%s", err->message);
+    goto out;
+  }
+  /* The grid: the product of the values of every option. */
+  g_ptr_array_add (sets, mixem_options_new ());
+  GPtrArray *pairs = g_ptr_array_new_with_free_func (g_free);
+  if (trials)
+    g_ptr_array_add (pairs, g_strdup_printf ("trials=%s", trials));
+  if (covariance)
+    g_ptr_array_add (pairs, g_strdup_printf ("covariance=%s", covariance));
+  for (char **e = extra; e && *e; e++)
+    g_ptr_array_add (pairs, g_strdup (*e));
+  for (guint i = 0; i < pairs->len && status == EXIT_OK; i++) {
+    const char *kv = g_ptr_array_index (pairs, i), *eq = strchr (kv, '=');
+    if (!eq || eq == kv) {
+      status = usage_error ("select", "--option needs KEY=VALUE (got '%s')", kv);
+      break;
+    }
+    char *key = g_strndup (kv, eq - kv), **values = g_strsplit (eq + 1, ",", -1);
+    GPtrArray *next = g_ptr_array_new_with_free_func ((GDestroyNotify) mixem_options_free);
+    for (guint a = 0; a < sets->len; a++)
+      for (char **v = values; *v; v++) {
+        mixem_options *o = mixem_options_copy (g_ptr_array_index (sets, a));
+        mixem_options_set (o, key, *v);
+        g_ptr_array_add (next, o);
+      }
+    g_ptr_array_unref (sets);
+    sets = next;
+    g_strfreev (values);
+    g_free (key);
+  }
+  g_ptr_array_unref (pairs);
+  if (status != EXIT_OK)
+    goto out;
+  if (!(data = read_data (argv[1], NULL, columns, weights, delimiter, &err))) {
+    status = fail ("select", err);
+    goto out;
+  }
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  o.n_init = n_init;
+  o.max_iter = max_iter;
+  o.tol = tol;
+  o.seed = (unsigned long) seed;
+  o.threads = threads;
+  o.init = init;
+  mixem_select_options so = { (const size_t *) ks->data, ks->len,
+                              (const mixem_options *const *) sets->pdata, sets->len, crit, folds,
+                              validation, &o };
+  size_t bi = 0;
+  if (!(cands = mixem_select (f, data, &so, &best, &bi, &err))) {
+    status = fail ("select", err);
+    goto out;
+  }
+  /* The table: CSV for --out, aligned text on stdout. */
+  table = g_string_new ("k,options,loglik,n_params,bic,aic,icl,heldout,chosen\n");
+  char b[5][G_ASCII_DTOSTR_BUF_SIZE];
+  if (!quiet)
+    printf ("%4s  %-24s %14s %8s %14s %14s %14s %10s\n", "k", "options", "loglik", "params", "bic",
+            "aic", "icl", "heldout");
+  for (guint i = 0; i < cands->len; i++) {
+    const mixem_candidate *c = &g_array_index (cands, mixem_candidate, i);
+    GString *os = g_string_new (NULL);
+    for (size_t j = 0; j < mixem_options_size (c->options); j++) {
+      const char *key = mixem_options_key (c->options, j);
+      g_string_append_printf (os, "%s%s=%s", j ? ";" : "", key, mixem_options_get (c->options, key));
+    }
+    g_string_append_printf (table, "%zu,%s,%s,%zu,%s,%s,%s,%s,%d\n", c->k, os->str,
+                            fmt_double (b[0], c->loglik), c->n_params, fmt_double (b[1], c->bic),
+                            fmt_double (b[2], c->aic), fmt_double (b[3], c->icl),
+                            isnan (c->heldout) ? "" : fmt_double (b[4], c->heldout), i == bi);
+    if (!quiet)
+      printf ("%4zu  %-24s %14.4f %8zu %14.4f %14.4f %14.4f %10s%s\n", c->k, os->str, c->loglik,
+              c->n_params, c->bic, c->aic, c->icl,
+              isnan (c->heldout) ? "-" : g_ascii_formatd (b[4], sizeof b[4], "%.5f", c->heldout),
+              i == bi ? "  <- chosen" : "");
+    g_string_free (os, TRUE);
+  }
+  if ((out && !mixem_write_file_atomic (out, table->str, (gssize) table->len, &err))
+      || (model_out && !mixem_model_save (best, model_out, &err))) {
+    status = fail ("select", err);
+    goto out;
+  }
+  if (!quiet)
+    printf ("\nChosen by %s (bic, aic, icl: lower is better; heldout: mean log-likelihood of "
+            "left-out rows, higher is better):\n", mixem_criterion_name (crit));
+  if (!quiet) {
+    char *sum = mixem_model_summary (best, data);
+    fputs (sum, stdout);
+    g_free (sum);
+  }
+out:
+  if (table)
+    g_string_free (table, TRUE);
+  mixem_candidates_free (cands);
+  mixem_model_free (best);
+  g_ptr_array_unref (sets);
+  g_array_unref (ks);
+  mixem_dataset_free (data);
+  mixem_registry_free (reg);
+  g_free (family);
+  g_free (kspec);
+  g_free (columns);
+  g_free (weights);
+  g_free (delimiter);
+  g_free (criterion);
+  g_free (init);
+  g_free (out);
+  g_free (model_out);
+  g_free (covariance);
+  g_free (trials);
+  g_strfreev (extra);
+  return status;
+}
+
 /* ---- predict, score: MODEL.json DATA.csv ---- */
 
 typedef struct {
@@ -568,10 +781,12 @@ cmd_families (int argc, char **argv)
 }
 
 static int cmd_help (int argc, char **argv);
+static int cmd_select (int argc, char **argv);
 
 static const command commands[] = {
   { "run", "SCRIPT.lua [ARGS...]", "Run a Lua experiment script with the mixem module.", cmd_run },
   { "fit", "DATA.csv", "Fit a mixture model by EM and print a summary.", cmd_fit },
+  { "select", "DATA.csv", "Choose K and family options by BIC, AIC, ICL or held-out log-likelihood.", cmd_select },
   { "predict", "MODEL.json DATA.csv", "Print each row's most likely component (CSV).", cmd_predict },
   { "score", "MODEL.json DATA.csv", "Print the log-likelihood of the data under a model (CSV).", cmd_score },
   { "sample", "MODEL.json", "Draw rows from a model (CSV).", cmd_sample },

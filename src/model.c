@@ -194,6 +194,26 @@ mixem_model_bic (const mixem_model *m, const mixem_dataset *data, GError **error
 }
 
 double
+mixem_model_icl (const mixem_model *m, const mixem_dataset *data, GError **error)
+{
+  if (!mixem_check_data (m->family, m->params, m->d, data, error))
+    return NAN;
+  mixem_pass ps;
+  mixem_pass_init (&ps, m->family, data, m->k, 0, 256, 0);
+  double *total = g_new (double, ps.ss), *logw = g_new (double, m->k), icl = NAN;
+  for (size_t k = 0; k < m->k; k++)
+    logw[k] = log (m->weights[k]);
+  if (mixem_pass_estep (&ps, m->params, logw, FALSE, total, NULL, NULL, NULL, error))
+    icl = -2.0 * total[m->k + MIXEM_S_LOGLIK]
+          + (double) mixem_model_n_params (m) * log (mixem_dataset_total_weight (data))
+          + 2.0 * total[m->k + MIXEM_S_ENTROPY];
+  g_free (total);
+  g_free (logw);
+  mixem_pass_clear (&ps);
+  return icl;
+}
+
+double
 mixem_model_aic (const mixem_model *m, const mixem_dataset *data, GError **error)
 {
   double ll = mixem_model_total_loglik (m, data, error);

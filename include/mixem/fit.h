@@ -133,6 +133,43 @@ double mixem_model_total_loglik (const mixem_model *m, const mixem_dataset *data
 /* scikit-learn's sign: lower is better.  -2 l + p log(sum w) and -2 l + 2 p. */
 double mixem_model_bic (const mixem_model *m, const mixem_dataset *data, GError **error);
 double mixem_model_aic (const mixem_model *m, const mixem_dataset *data, GError **error);
+/* ICL: BIC + 2 H(q), H the entropy of the responsibilities on DATA (lower is better; mclust's
+ * ICL has the opposite sign). */
+double mixem_model_icl (const mixem_model *m, const mixem_dataset *data, GError **error);
+
+/* ---- model selection ---- */
+
+typedef enum { MIXEM_BIC, MIXEM_AIC, MIXEM_ICL, MIXEM_HELDOUT } mixem_criterion;
+
+/* One candidate of a selection: its K and family options, and its scores.  bic, aic and icl
+ * (lower is better) and loglik are of the fit to all the data; heldout (higher is better) is the
+ * mean log-likelihood per row of rows left out of the fit (NAN when no folds were asked for). */
+typedef struct {
+  size_t k;
+  mixem_options *options;
+  double loglik, bic, aic, icl, heldout;
+  size_t n_params;
+} mixem_candidate;
+
+typedef struct {
+  const size_t *ks;                       /* the K values to try */
+  size_t n_ks;
+  const mixem_options *const *option_sets;   /* family option sets to try (NULL: one, empty) */
+  size_t n_sets;
+  mixem_criterion criterion;              /* MIXEM_BIC */
+  int folds;                              /* k-fold held-out scores when >= 2 */
+  double validation;                      /* else, with 0 < validation < 1: one seeded split */
+  const mixem_fit_options *fit;           /* the rest (n_init, seed, ...); k and options unused */
+} mixem_select_options;
+
+/* Fits every K and option set, scores them, and returns the candidates (free with
+ * mixem_candidates_free) and, in *BEST, the chosen model (fit to all the data). */
+GArray *mixem_select (const mixem_family *family, const mixem_dataset *data,
+                      const mixem_select_options *opts, mixem_model **best, size_t *best_index,
+                      GError **error);
+void mixem_candidates_free (GArray *candidates);
+const char *mixem_criterion_name (mixem_criterion c);
+gboolean mixem_criterion_parse (const char *name, mixem_criterion *out);
 
 /* Draws N rows with GSL's mt19937 seeded by SEED: OUT is N*D, LABELS (may be NULL) gets each
  * row's component.  A family without a sampler is an error. */

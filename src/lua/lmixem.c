@@ -131,8 +131,22 @@ lua_to_variant (lua_State *L, int idx, const char *fn, const char *what)
     if (is_array (L, idx)) {
       lua_Integer n = luaL_len (L, idx);
       gboolean nested = n > 0 && lua_geti (L, idx, 1) == LUA_TTABLE;
+      gboolean dicts = nested && !is_array (L, -1);
       if (n > 0)
         lua_pop (L, 1);
+      if (dicts) {   /* an array of tables with keys: "aa{sv}", as components */
+        GVariantBuilder db;
+        g_variant_builder_init (&db, G_VARIANT_TYPE ("aa{sv}"));
+        for (lua_Integer i = 1; i <= n; i++) {
+          if (lua_geti (L, idx, i) != LUA_TTABLE || is_array (L, -1)) {
+            g_variant_builder_clear (&db);
+            luaL_error (L, "%s: %s: element %d must be a table with keys", fn, what, (int) i);
+          }
+          g_variant_builder_add_value (&db, lua_to_variant (L, -1, fn, what));
+          lua_pop (L, 1);
+        }
+        return g_variant_builder_end (&db);
+      }
       GVariantBuilder b;
       g_variant_builder_init (&b, nested ? G_VARIANT_TYPE ("aad") : G_VARIANT_TYPE ("ad"));
       for (lua_Integer i = 1; i <= n; i++) {
@@ -883,6 +897,170 @@ l_fit (lua_State *L)
   return 1;
 }
 
+/* Lua value at the top of the stack as option text, kept in S. */
+static const char *
+option_text (lua_State *L, const char *fn, const char *key, lscratch *s)
+{
+  if (lua_isinteger (L, -1))
+    return scratch_keep (s, g_strdup_printf ("%lld", (long long) lua_tointeger (L, -1)), g_free);
+  if (lua_type (L, -1) == LUA_TNUMBER) {
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+    return scratch_keep (s, g_strdup (g_ascii_dtostr (buf, sizeof buf, lua_tonumber (L, -1))),
+                         g_free);
+  }
+  if (lua_type (L, -1) == LUA_TSTRING)
+    return scratch_keep (s, g_strdup (lua_tostring (L, -1)), g_free);
+  luaL_error (L, "%s: '%s' must be a string or a number (got %s)", fn, key, luaL_typename (L, -1));
+  return NULL;
+}
+
+static void
+push_candidate (lua_State *L, const mixem_candidate *c)
+{
+  lua_createtable (L, 0, 8);
+  lua_pushinteger (L, (lua_Integer) c->k);
+  lua_setfield (L, -2, "k");
+  lua_newtable (L);
+  for (size_t i = 0; i < mixem_options_size (c->options); i++) {
+    lua_pushstring (L, mixem_options_get (c->options, mixem_options_key (c->options, i)));
+    lua_setfield (L, -2, mixem_options_key (c->options, i));
+  }
+  lua_setfield (L, -2, "options");
+  const struct { const char *k; double v; } f[] = {
+    { "loglik", c->loglik }, { "bic", c->bic }, { "aic", c->aic }, { "icl", c->icl },
+    { "heldout", c->heldout },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (f); i++) {
+    if (isnan (f[i].v))
+      continue;   /* no held-out score without folds */
+    lua_pushnumber (L, f[i].v);
+    lua_setfield (L, -2, f[i].k);
+  }
+  lua_pushinteger (L, (lua_Integer) c->n_params);
+  lua_setfield (L, -2, "n_params");
+}
+
+/* mx.select{data =, family =, k = {1, 2, ...}, criterion = "bic", folds =, validation =, the fit
+ * options, and family options where a list gives one candidate per value (a grid)}. */
+static int
+l_select (lua_State *L)
+{
+  static const char *const fn = "mixem.select";
+  static const char *const known[] = {
+    "data", "family", "k", "criterion", "folds", "validation", "init", "max_iter", "tol",
+    "n_init", "seed", "threads", "weights", "columns", "block_size", "algorithm", "reseed",
+    "fixed", NULL
+  };
+  luaL_checktype (L, 1, LUA_TTABLE);
+  lua_settop (L, 1);
+  mixem_registry *reg = push_registry (L);   /* 2 */
+  lscratch *s = scratch_new (L);             /* 3 */
+  const char *fname = opt_str (L, 1, fn, "family", s);
+  if (!fname)
+    luaL_error (L, "%s: 'family' is required (see mixem.families())", fn);
+  GError *err = NULL;
+  const mixem_family *f = mixem_registry_lookup (reg, fname, &err);
+  if (!f)
+    return raise_gerror (L, fn, err);
+  check_keys (L, 1, fn, known, f);
+  if (lua_getfield (L, 1, "data") != LUA_TUSERDATA || !luaL_testudata (L, -1, DATASET_MT))
+    luaL_error (L, "%s: 'data' must be a dataset (from mixem.read_csv or mixem.dataset)", fn);
+  const mixem_dataset *data = select_data (L, check_dataset (L, -1)->ds, 1, fn, s);
+  lua_pop (L, 1);
+
+  /* K: one number or an array. */
+  GArray *ks = scratch_keep (s, g_array_new (FALSE, FALSE, sizeof (size_t)),
+                             (GDestroyNotify) g_array_unref);
+  int t = lua_getfield (L, 1, "k");
+  if (t == LUA_TNUMBER || t == LUA_TTABLE) {
+    lua_Integer n = t == LUA_TTABLE ? luaL_len (L, -1) : 1;
+    for (lua_Integer i = 1; i <= n; i++) {
+      if (t == LUA_TTABLE)
+        lua_geti (L, -1, i);
+      int isnum = 0;
+      lua_Integer v = lua_tointegerx (L, -1, &isnum);
+      if (!isnum || v < 1)
+        luaL_error (L, "%s: 'k' must be a positive integer or an array of them", fn);
+      size_t kv = (size_t) v;
+      g_array_append_val (ks, kv);
+      if (t == LUA_TTABLE)
+        lua_pop (L, 1);
+    }
+  } else
+    luaL_error (L, "%s: 'k' must be a positive integer or an array of them (got %s)", fn,
+                luaL_typename (L, -1));
+  lua_pop (L, 1);
+  if (ks->len == 0)
+    luaL_error (L, "%s: 'k' is empty", fn);
+
+  /* The grid of family options: the product of every list-valued option. */
+  GPtrArray *sets = scratch_keep (s, g_ptr_array_new_with_free_func (options_free0),
+                                  (GDestroyNotify) g_ptr_array_unref);
+  g_ptr_array_add (sets, mixem_options_new ());
+  for (const mixem_option_info *oi = f->options; oi && oi->name; oi++) {
+    int ot = lua_getfield (L, 1, oi->name);
+    if (ot == LUA_TNIL) {
+      lua_pop (L, 1);
+      continue;
+    }
+    GPtrArray *values = g_ptr_array_new ();
+    if (ot == LUA_TTABLE) {
+      for (lua_Integer i = 1; i <= luaL_len (L, -1); i++) {
+        lua_geti (L, -1, i);
+        g_ptr_array_add (values, (gpointer) option_text (L, fn, oi->name, s));
+        lua_pop (L, 1);
+      }
+    } else
+      g_ptr_array_add (values, (gpointer) option_text (L, fn, oi->name, s));
+    lua_pop (L, 1);
+    GPtrArray *next = g_ptr_array_new_with_free_func (options_free0);
+    for (guint a = 0; a < sets->len; a++)
+      for (guint b = 0; b < values->len; b++) {
+        mixem_options *o = mixem_options_copy (g_ptr_array_index (sets, a));
+        mixem_options_set (o, oi->name, g_ptr_array_index (values, b));
+        g_ptr_array_add (next, o);
+      }
+    g_ptr_array_free (values, TRUE);
+    g_ptr_array_set_size (sets, 0);
+    for (guint a = 0; a < next->len; a++)
+      g_ptr_array_add (sets, g_ptr_array_steal_index (next, a--));
+    g_ptr_array_free (next, TRUE);
+  }
+
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  read_engine_options (L, 1, fn, &o, 1, s);
+  o.fix_components = NULL;
+  o.init = opt_str (L, 1, fn, "init", s);
+  mixem_select_options so = { (const size_t *) ks->data, ks->len,
+                              (const mixem_options *const *) sets->pdata, sets->len, MIXEM_BIC,
+                              (int) opt_int (L, 1, fn, "folds", 0, 0, "an integer >= 0"),
+                              opt_num (L, 1, fn, "validation", 0.0), &o };
+  const char *crit = opt_str (L, 1, fn, "criterion", s);
+  if (crit && !mixem_criterion_parse (crit, &so.criterion))
+    luaL_error (L, "%s: 'criterion' must be bic, aic, icl or heldout (got %s)", fn, crit);
+  mixem_model *best = NULL;
+  size_t best_index = 0;
+  GArray *cands = mixem_select (f, data, &so, &best, &best_index, &err);
+  if (!cands)
+    return raise_gerror (L, fn, err);
+  scratch_keep (s, cands, (GDestroyNotify) mixem_candidates_free);
+  lua_createtable (L, 0, 4);
+  lua_createtable (L, (int) cands->len, 0);
+  for (guint i = 0; i < cands->len; i++) {
+    push_candidate (L, &g_array_index (cands, mixem_candidate, i));
+    lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+  lua_setfield (L, -2, "candidates");
+  lua_pushinteger (L, (lua_Integer) best_index + 1);
+  lua_setfield (L, -2, "best");
+  lua_pushstring (L, mixem_criterion_name (so.criterion));
+  lua_setfield (L, -2, "criterion");
+  push_model (L, best, 2);
+  lua_setfield (L, -2, "model");
+  return 1;
+}
+
 static int
 m_refit (lua_State *L)
 {
@@ -910,6 +1088,74 @@ m_refit (lua_State *L)
   read_engine_options (L, 3, fn, &o, o.k, s);
   mixem_model *m = run_fit (L, fn, mixem_model_family (lm->m), data, &o, on_iter_arg (L, 3, fn));
   push_model (L, m, 4);
+  return 1;
+}
+
+/* mx.model{family =, weights =, components =, columns = {...}, <family options>}: a model from
+ * given parameters, to draw samples from or to score data with. */
+static int
+l_model (lua_State *L)
+{
+  static const char *const fn = "mixem.model";
+  static const char *const known[] = { "family", "weights", "components", "columns", NULL };
+  luaL_checktype (L, 1, LUA_TTABLE);
+  lua_settop (L, 1);
+  mixem_registry *reg = push_registry (L);   /* 2 */
+  lscratch *s = scratch_new (L);
+  const char *fname = opt_str (L, 1, fn, "family", s);
+  if (!fname)
+    luaL_error (L, "%s: 'family' is required", fn);
+  GError *err = NULL;
+  const mixem_family *f = mixem_registry_lookup (reg, fname, &err);
+  if (!f)
+    return raise_gerror (L, fn, err);
+  check_keys (L, 1, fn, known, f);
+  if (lua_getfield (L, 1, "components") != LUA_TTABLE || luaL_len (L, -1) < 1)
+    luaL_error (L, "%s: 'components' must be a non-empty array of tables", fn);
+  const size_t k = (size_t) luaL_len (L, -1);
+  GVariant *comps = scratch_keep (s, g_variant_ref_sink (lua_to_variant (L, -1, fn, "components")),
+                                  variant_unref0);
+  lua_pop (L, 1);
+  if (!g_variant_is_of_type (comps, G_VARIANT_TYPE ("aa{sv}")))
+    luaL_error (L, "%s: 'components' must be an array of tables such as {mean = {...}}", fn);
+  double *w = scratch_keep (s, g_new (double, k), g_free);
+  if (lua_getfield (L, 1, "weights") == LUA_TNIL)
+    for (size_t j = 0; j < k; j++)
+      w[j] = 1.0 / (double) k;
+  else if (!lua_istable (L, -1) || luaL_len (L, -1) != (lua_Integer) k)
+    luaL_error (L, "%s: 'weights' must be an array of %d numbers", fn, (int) k);
+  else
+    for (size_t j = 0; j < k; j++) {
+      lua_geti (L, -1, (lua_Integer) j + 1);
+      w[j] = lua_tonumber (L, -1);
+      lua_pop (L, 1);
+    }
+  lua_pop (L, 1);
+  /* The dimension: the columns given, else the first component's longest array. */
+  char **cols = column_list (L, 1, fn, "columns", s);
+  size_t d = cols ? g_strv_length (cols) : 1;
+  if (!cols) {
+    GVariant *c0 = g_variant_get_child_value (comps, 0);
+    GVariantIter it;
+    GVariant *val;
+    g_variant_iter_init (&it, c0);
+    while (g_variant_iter_next (&it, "{&sv}", NULL, &val)) {   /* "v" gives the value itself */
+      if (g_variant_is_container (val))
+        d = MAX (d, g_variant_n_children (val));
+      g_variant_unref (val);
+    }
+    g_variant_unref (c0);
+  }
+  mixem_options *fo = scratch_keep (s, mixem_options_new (), options_free0);
+  for (const mixem_option_info *oi = f->options; oi && oi->name; oi++) {
+    const char *v = opt_str (L, 1, fn, oi->name, s);
+    if (v)
+      mixem_options_set (fo, oi->name, v);
+  }
+  mixem_model *m = mixem_model_new (f, k, d, (const char *const *) cols, fo, w, comps, &err);
+  if (!m)
+    return raise_gerror (L, fn, err);
+  push_model (L, m, 2);
   return 1;
 }
 
@@ -1054,6 +1300,7 @@ mean_loglik (const mixem_model *m, const mixem_dataset *ds, GError **error)
 static int m_score (lua_State *L) { return m_criterion (L, "model:score", mean_loglik); }
 static int m_bic (lua_State *L) { return m_criterion (L, "model:bic", mixem_model_bic); }
 static int m_aic (lua_State *L) { return m_criterion (L, "model:aic", mixem_model_aic); }
+static int m_icl (lua_State *L) { return m_criterion (L, "model:icl", mixem_model_icl); }
 
 static int
 m_sample (lua_State *L)
@@ -1102,7 +1349,7 @@ m_gc (lua_State *L)
 
 static const luaL_Reg model_methods[] = {
   { "predict", m_predict }, { "predict_proba", m_predict_proba },
-  { "score_samples", m_score_samples }, { "score", m_score }, { "bic", m_bic }, { "aic", m_aic },
+  { "score_samples", m_score_samples }, { "score", m_score }, { "bic", m_bic }, { "aic", m_aic }, { "icl", m_icl },
   { "sample", m_sample }, { "save", m_save }, { "save_trace", m_save_trace },
   { "refit", m_refit }, { NULL, NULL }
 };
@@ -1306,6 +1553,7 @@ l_kmeans (lua_State *L)
 static const luaL_Reg module_functions[] = {
   { "read_csv", l_read_csv }, { "dataset", l_dataset }, { "fit", l_fit }, { "load", l_load },
   { "families", l_families }, { "adjusted_rand_index", l_ari }, { "kmeans", l_kmeans },
+  { "select", l_select }, { "model", l_model },
   { NULL, NULL }
 };
 

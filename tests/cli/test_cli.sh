@@ -146,6 +146,19 @@ check "collapse" 1 'covariance is not positive definite' -- \
 check "reseed cannot fix a singular start" 1 'restart 1: gaussian: component [0-9]: the covariance' -- \
   "$MIXEM" fit -f gaussian --reg-covar 0 -k 3 --columns 1,1 --reseed "$IRIS"
 
+# select: the table, its CSV, the chosen model.
+check "select" 0 '<- chosen.*covariance=diag.*Chosen by bic' -- \
+  "$MIXEM" select -f gaussian -k 1-3 --covariance full,diag --folds 3 "$IRIS" --out "$T/sel.csv" \
+  --model-out "$T/best.json"
+assert "select table" test "$(head -n 1 "$T/sel.csv")" = "k,options,loglik,n_params,bic,aic,icl,heldout,chosen"
+assert "select rows" test "$(wc -l < "$T/sel.csv")" -eq 7
+assert "select one chosen" test "$(cut -d, -f9 "$T/sel.csv" | grep -c '^1$')" -eq 1
+check "selected model usable" 0 '^component' -- "$MIXEM" predict "$T/best.json" "$IRIS"
+check "select bad k" 2 '-k must list K values' -- "$MIXEM" select -f gaussian -k 3-1 "$IRIS"
+check "select bad criterion" 2 '--criterion must be bic' -- "$MIXEM" select -f gaussian --criterion x "$IRIS"
+check "select heldout needs folds" 2 'held-out scores need' -- \
+  "$MIXEM" select -f gaussian -k 2 --criterion heldout "$IRIS"
+
 # run: arguments, errors with a traceback, exit status.
 printf 'print(#arg, arg[0]:match("[^/]*$"), arg[1], arg[2], select("#", ...))\n' > "$T/args.lua"
 check "run args" 0 '^2	args.lua	a	--b	2$' -- "$MIXEM" run "$T/args.lua" a --b

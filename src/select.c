@@ -1,0 +1,176 @@
+/* select.c: model selection over K and family options by BIC, AIC, ICL or held-out
+ * log-likelihood (k-fold, or one seeded train/validation split), for every family. */
+#include <config.h>
+#include <math.h>
+#include <string.h>
+#include <gsl/gsl_randist.h>
+#include "engine.h"
+
+static const char *const names[] = { "bic", "aic", "icl", "heldout" };
+
+const char *
+mixem_criterion_name (mixem_criterion c)
+{
+  return names[c];
+}
+
+gboolean
+mixem_criterion_parse (const char *name, mixem_criterion *out)
+{
+  for (int i = 0; i < 4; i++)
+    if (g_ascii_strcasecmp (name, names[i]) == 0) {
+      *out = (mixem_criterion) i;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+void
+mixem_candidates_free (GArray *candidates)
+{
+  if (!candidates)
+    return;
+  for (guint i = 0; i < candidates->len; i++)
+    mixem_options_free (g_array_index (candidates, mixem_candidate, i).options);
+  g_array_free (candidates, TRUE);
+}
+
+/* Mean held-out log-likelihood per row: fit on each training part, score its left-out part.
+ * FOLD[i] is row i's part (0..parts-1); with a single split only part 0 is left out. */
+static double
+heldout (const mixem_family *f, const mixem_dataset *data, const mixem_fit_options *o,
+         const size_t *fold, int parts, gboolean single, GError **error)
+{
+  const size_t n = mixem_dataset_rows (data);
+  size_t *train = g_new (size_t, n), *test = g_new (size_t, n);
+  double ll = 0.0, w = 0.0;
+  gboolean ok = TRUE;
+  for (int p = 0; p < (single ? 1 : parts) && ok; p++) {
+    size_t ntr = 0, nte = 0;
+    for (size_t i = 0; i < n; i++) {
+      if (fold[i] == (size_t) p)
+        test[nte++] = i;
+      else
+        train[ntr++] = i;
+    }
+    mixem_dataset *tr = mixem_dataset_subset (data, train, ntr, error);
+    mixem_dataset *te = tr ? mixem_dataset_subset (data, test, nte, error) : NULL;
+    mixem_model *m = te ? mixem_fit (f, tr, o, error) : NULL;
+    if (m) {
+      double s = mixem_model_total_loglik (m, te, error);
+      ok = isfinite (s);
+      ll += s;
+      w += mixem_dataset_total_weight (te);
+    } else
+      ok = FALSE;
+    if (!ok && error && *error)
+      g_prefix_error (error, "held-out part %d: ", p + 1);
+    mixem_model_free (m);
+    mixem_dataset_free (tr);
+    mixem_dataset_free (te);
+  }
+  g_free (train);
+  g_free (test);
+  return ok ? ll / w : NAN;
+}
+
+static double
+score_of (const mixem_candidate *c, mixem_criterion crit)
+{
+  switch (crit) {
+  case MIXEM_BIC: return c->bic;
+  case MIXEM_AIC: return c->aic;
+  case MIXEM_ICL: return c->icl;
+  default: return -c->heldout;   /* higher held-out likelihood is better */
+  }
+}
+
+GArray *
+mixem_select (const mixem_family *f, const mixem_dataset *data, const mixem_select_options *so,
+              mixem_model **best, size_t *best_index, GError **error)
+{
+  const gboolean split = so->folds < 2 && so->validation > 0;
+  if (so->n_ks == 0 || (so->criterion == MIXEM_HELDOUT && so->folds < 2 && !split)
+      || (split && !(so->validation < 1)) || so->folds < 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 so->n_ks == 0 ? "select: no K to try"
+                 : "select: held-out scores need 'folds' >= 2 or 0 < 'validation' < 1");
+    return NULL;
+  }
+  const size_t n = mixem_dataset_rows (data);
+  const int parts = split ? 2 : so->folds;
+  size_t *fold = NULL;
+  if (parts >= 2) {
+    /* A seeded shuffle, then rows dealt into parts: the same parts for every candidate. */
+    size_t *perm = g_new (size_t, n);
+    fold = g_new (size_t, n);
+    for (size_t i = 0; i < n; i++)
+      perm[i] = i;
+    gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
+    gsl_rng_set (rng, so->fit->seed);
+    gsl_ran_shuffle (rng, perm, n, sizeof (size_t));
+    gsl_rng_free (rng);
+    const size_t nval = split ? (size_t) ceil (so->validation * (double) n) : 0;
+    for (size_t r = 0; r < n; r++)
+      fold[perm[r]] = split ? (r < nval ? 0 : 1) : r % (size_t) parts;
+    g_free (perm);
+  }
+  GArray *cands = g_array_new (FALSE, TRUE, sizeof (mixem_candidate));
+  const size_t nsets = so->option_sets ? so->n_sets : 1;
+  mixem_model *chosen = NULL;
+  double chosen_score = INFINITY;
+  gboolean ok = TRUE;
+  for (size_t s = 0; s < nsets && ok; s++)
+    for (size_t ki = 0; ki < so->n_ks && ok; ki++) {
+      mixem_fit_options o = *so->fit;
+      o.k = so->ks[ki];
+      o.family_options = so->option_sets ? so->option_sets[s] : NULL;
+      o.warm_start = NULL;
+      o.callback = NULL;
+      mixem_candidate c = { .k = o.k, .options = mixem_options_copy (o.family_options),
+                            .heldout = NAN };
+      mixem_model *m = mixem_fit (f, data, &o, error);
+      ok = m != NULL;
+      if (ok) {
+        c.loglik = mixem_model_loglik (m);
+        c.n_params = mixem_model_n_params (m);
+        c.bic = mixem_model_bic (m, data, error);
+        c.aic = mixem_model_aic (m, data, error);
+        c.icl = mixem_model_icl (m, data, error);
+        ok = isfinite (c.icl);
+      }
+      if (ok && fold) {
+        c.heldout = heldout (f, data, &o, fold, parts, split, error);
+        ok = isfinite (c.heldout);
+      }
+      if (!ok) {
+        char *what = g_strdup_printf ("select: k = %zu: ", c.k);
+        g_prefix_error (error, "%s", what);
+        g_free (what);
+        mixem_options_free (c.options);
+        mixem_model_free (m);
+        break;
+      }
+      g_array_append_val (cands, c);
+      const double sc = score_of (&c, so->criterion);
+      if (sc < chosen_score) {
+        chosen_score = sc;
+        mixem_model_free (chosen);
+        chosen = m;
+        if (best_index)
+          *best_index = cands->len - 1;
+      } else
+        mixem_model_free (m);
+    }
+  g_free (fold);
+  if (!ok) {
+    mixem_candidates_free (cands);
+    mixem_model_free (chosen);
+    return NULL;
+  }
+  if (best)
+    *best = chosen;
+  else
+    mixem_model_free (chosen);
+  return cands;
+}
