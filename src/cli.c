@@ -76,20 +76,26 @@ fmt_double (char *buf, double v)
   return g_ascii_formatd (buf, G_ASCII_DTOSTR_BUF_SIZE, "%.17g", v);
 }
 
-/* Reads DATA.csv, keeping the model's columns when M is given. */
+/* Reads DATA (CSV, or NumPy .npy by its extension), keeping the model's columns when M is given. */
 static mixem_dataset *
 read_data (const char *path, const mixem_model *m, const char *columns, const char *weights,
            const char *delimiter, GError **error)
 {
-  mixem_csv_options o = { 0 };
   char **cols = columns ? g_strsplit (columns, ",", -1) : NULL;
-  if (m)
-    o.columns = mixem_model_names (m);
-  else if (cols)
-    o.columns = (const char *const *) cols;
-  o.weights = weights;
-  o.delimiter = delimiter ? delimiter[0] : 0;
-  mixem_dataset *ds = mixem_dataset_read_csv (path, &o, error);
+  const char *const *want = m ? mixem_model_names (m) : (const char *const *) cols;
+  mixem_dataset *ds;
+  if (g_str_has_suffix (path, ".npy")) {
+    mixem_dataset *all = mixem_dataset_read_npy (path, error);
+    ds = all && (want || weights) ? mixem_dataset_select (all, want, weights, error) : all;
+    if (ds != all)
+      mixem_dataset_free (all);
+  } else {
+    mixem_csv_options o = { 0 };
+    o.columns = want;
+    o.weights = weights;
+    o.delimiter = delimiter ? delimiter[0] : 0;
+    ds = mixem_dataset_read_csv (path, &o, error);
+  }
   g_strfreev (cols);
   return ds;
 }

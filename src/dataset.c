@@ -1,5 +1,8 @@
-/* dataset.c: the dataset type and its CSV reader.  Numbers are parsed with g_ascii_strtod, which
- * ignores the locale; every rejected cell is reported with file, line, row and column. */
+/* dataset.c: the dataset type, its CSV and .npy readers.  Numbers are parsed with g_ascii_strtod,
+ * which ignores the locale; every rejected cell is reported with file, line, row and column.
+ * Values that are all whole numbers from 0 to 255 (binary data, small counts) are kept as one byte
+ * each and widened to doubles a block at a time by mixem_dataset_block; a float64 .npy file is
+ * read through a memory map instead of being copied. */
 #include <config.h>
 #include <math.h>
 #include <stdint.h>
@@ -9,7 +12,11 @@
 
 struct mixem_dataset {
   size_t n, d;
-  double *x;        /* n*d, row-major */
+  const double *x;  /* n*d, row-major: x_owned or inside map; NULL when stored as bytes */
+  double *x_owned;
+  GMappedFile *map;
+  guint8 *x8;       /* n*d bytes, row-major, when every value is a whole number in [0, 255] */
+  gsize wide;       /* (double *) mixem_dataset_data's widening of x8, made on its first call */
   double *w;        /* n, or NULL */
   double total_w;
   char **names;     /* d + 1, NULL-terminated */
@@ -23,7 +30,7 @@ dataset_alloc (size_t n, size_t d, const char *source)
   mixem_dataset *ds = g_new0 (mixem_dataset, 1);
   ds->n = n;
   ds->d = d;
-  ds->x = g_new (double, n * d > 0 ? n * d : 1);
+  ds->x = ds->x_owned = g_new (double, n * d > 0 ? n * d : 1);
   ds->names = g_new0 (char *, d + 1);
   ds->source = g_strdup (source);
   ds->total_w = (double) n;
@@ -35,7 +42,11 @@ mixem_dataset_free (mixem_dataset *ds)
 {
   if (!ds)
     return;
-  g_free (ds->x);
+  g_free (ds->x_owned);
+  if (ds->map)
+    g_mapped_file_unref (ds->map);
+  g_free (ds->x8);
+  g_free ((double *) ds->wide);
   g_free (ds->w);
   g_strfreev (ds->names);
   g_free (ds->source);
@@ -45,10 +56,68 @@ mixem_dataset_free (mixem_dataset *ds)
 
 size_t mixem_dataset_rows (const mixem_dataset *ds) { return ds->n; }
 size_t mixem_dataset_cols (const mixem_dataset *ds) { return ds->d; }
-const double *mixem_dataset_data (const mixem_dataset *ds) { return ds->x; }
 const double *mixem_dataset_weights (const mixem_dataset *ds) { return ds->w; }
 double mixem_dataset_total_weight (const mixem_dataset *ds) { return ds->total_w; }
 const char *mixem_dataset_source (const mixem_dataset *ds) { return ds->source; }
+const char *mixem_dataset_storage (const mixem_dataset *ds)
+{
+  return ds->x8 ? "uint8" : ds->map ? "float64 (mapped)" : "float64";
+}
+
+const double *
+mixem_dataset_block (const mixem_dataset *ds, size_t first, size_t n, double *buf)
+{
+  g_return_val_if_fail (first + n <= ds->n, NULL);
+  if (ds->x)
+    return ds->x + first * ds->d;
+  const guint8 *s = ds->x8 + first * ds->d;
+  for (size_t i = 0; i < n * ds->d; i++)
+    buf[i] = s[i];
+  return buf;
+}
+
+double
+mixem_dataset_value (const mixem_dataset *ds, size_t row, size_t col)
+{
+  g_return_val_if_fail (row < ds->n && col < ds->d, NAN);
+  return ds->x ? ds->x[row * ds->d + col] : ds->x8[row * ds->d + col];
+}
+
+/* Widening the bytes once, on request, is the only change to a dataset after it is made;
+ * g_once makes it safe from several threads. */
+const double *
+mixem_dataset_data (const mixem_dataset *ds)
+{
+  if (ds->x)
+    return ds->x;
+  mixem_dataset *m = (mixem_dataset *) ds;
+  if (g_once_init_enter (&m->wide)) {
+    double *w = g_new (double, ds->n * ds->d > 0 ? ds->n * ds->d : 1);
+    mixem_dataset_block (ds, 0, ds->n, w);
+    g_once_init_leave (&m->wide, (gsize) w);
+  }
+  return (const double *) m->wide;
+}
+
+/* Keeps DS's values as bytes when every one is a whole number from 0 to 255. */
+static void
+dataset_compact (mixem_dataset *ds)
+{
+  const size_t nd = ds->n * ds->d;
+  if (!ds->x)
+    return;
+  for (size_t i = 0; i < nd; i++) {
+    const double v = ds->x[i];
+    if (!(v >= 0.0 && v <= 255.0 && v == floor (v)))
+      return;
+  }
+  ds->x8 = g_new (guint8, nd > 0 ? nd : 1);
+  for (size_t i = 0; i < nd; i++)
+    ds->x8[i] = (guint8) ds->x[i];
+  g_clear_pointer (&ds->x_owned, g_free);
+  g_clear_pointer (&ds->map, g_mapped_file_unref);
+  ds->x = NULL;
+}
 const char *const *mixem_dataset_names (const mixem_dataset *ds)
 {
   return (const char *const *) ds->names;
@@ -137,12 +206,13 @@ mixem_dataset_new (size_t n, size_t d, const double *x, const char *const *names
       mixem_dataset_free (ds);
       return NULL;
     }
-    ds->x[i] = x[i];
+    ds->x_owned[i] = x[i];
   }
   if (weights && !set_weights (ds, weights, error)) {
     mixem_dataset_free (ds);
     return NULL;
   }
+  dataset_compact (ds);
   return ds;
 }
 
@@ -152,6 +222,11 @@ mixem_dataset_subset (const mixem_dataset *ds, const size_t *rows, size_t m, GEr
   mixem_dataset *out = dataset_alloc (m, ds->d, ds->source);
   for (size_t j = 0; j < ds->d; j++)
     out->names[j] = g_strdup (ds->names[j]);
+  if (ds->x8) {     /* a subset of bytes stays bytes */
+    g_clear_pointer (&out->x_owned, g_free);
+    out->x = NULL;
+    out->x8 = g_new (guint8, m * ds->d > 0 ? m * ds->d : 1);
+  }
   if (ds->w)
     out->w = g_new (double, m > 0 ? m : 1);
   if (ds->lines)
@@ -164,7 +239,10 @@ mixem_dataset_subset (const mixem_dataset *ds, const size_t *rows, size_t m, GEr
       mixem_dataset_free (out);
       return NULL;
     }
-    memcpy (out->x + r * ds->d, ds->x + rows[r] * ds->d, ds->d * sizeof (double));
+    if (ds->x8)
+      memcpy (out->x8 + r * ds->d, ds->x8 + rows[r] * ds->d, ds->d);
+    else
+      memcpy (out->x_owned + r * ds->d, ds->x + rows[r] * ds->d, ds->d * sizeof (double));
     if (ds->w)
       out->w[r] = ds->w[rows[r]];
     if (ds->lines)
@@ -206,16 +284,25 @@ mixem_dataset_select (const mixem_dataset *ds, const char *const *columns, const
   mixem_dataset *out = dataset_alloc (ds->n, m, ds->source);
   for (size_t c = 0; c < m; c++)
     out->names[c] = g_strdup (ds->names[sel[c]]);
-  for (size_t i = 0; i < ds->n; i++)
-    for (size_t c = 0; c < m; c++)
-      out->x[i * m + c] = ds->x[i * ds->d + sel[c]];
+  if (ds->x8) {     /* columns of bytes stay bytes */
+    g_clear_pointer (&out->x_owned, g_free);
+    out->x = NULL;
+    out->x8 = g_new (guint8, ds->n * m > 0 ? ds->n * m : 1);
+    for (size_t i = 0; i < ds->n; i++)
+      for (size_t c = 0; c < m; c++)
+        out->x8[i * m + c] = ds->x8[i * ds->d + sel[c]];
+  } else {
+    for (size_t i = 0; i < ds->n; i++)
+      for (size_t c = 0; c < m; c++)
+        out->x_owned[i * m + c] = ds->x[i * ds->d + sel[c]];
+  }
   if (ds->lines)
     out->lines = g_memdup2 (ds->lines, ds->n * sizeof (guint32));
   g_free (sel);
   if (wcol >= 0) {
     double *w = g_new (double, ds->n > 0 ? ds->n : 1);
     for (size_t i = 0; i < ds->n; i++)
-      w[i] = ds->x[i * ds->d + wcol];
+      w[i] = mixem_dataset_value (ds, i, (size_t) wcol);
     gboolean ok = set_weights (out, w, error);
     g_free (w);
     if (!ok) {
@@ -226,6 +313,7 @@ mixem_dataset_select (const mixem_dataset *ds, const char *const *columns, const
     out->w = g_memdup2 (ds->w, ds->n * sizeof (double));
     out->total_w = ds->total_w;
   }
+  dataset_compact (out);
   return out;
 }
 
@@ -425,7 +513,7 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
   }
 
   ds = dataset_alloc (row, nsel, path);
-  memcpy (ds->x, x->data, row * nsel * sizeof (double));
+  memcpy (ds->x_owned, x->data, row * nsel * sizeof (double));
   for (size_t c = 0; c < nsel; c++)
     ds->names[c] = g_strdup (names[sel[c]]);
   ds->lines = (guint32 *) g_array_steal (lno, NULL);
@@ -434,6 +522,7 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
     ds = NULL;
     goto done;
   }
+  dataset_compact (ds);
 
 done:
   g_strfreev (lines);
@@ -442,5 +531,173 @@ done:
   g_array_free (x, TRUE);
   g_array_free (w, TRUE);
   g_array_free (lno, TRUE);
+  return ds;
+}
+
+/* ---- NumPy .npy ---------------------------------------------------------------------------- */
+
+/* The value of KEY in the header dictionary TEXT, as the text after its colon. */
+static const char *
+npy_field (const char *text, const char *key)
+{
+  const char *p = strstr (text, key);
+  if (!p)
+    return NULL;
+  p = strchr (p + strlen (key), ':');
+  if (!p)
+    return NULL;
+  p++;
+  while (*p == ' ')
+    p++;
+  return p;
+}
+
+mixem_dataset *
+mixem_dataset_read_npy (const char *path, GError **error)
+{
+  GError *ferr = NULL;
+  GMappedFile *map = g_mapped_file_new (path, FALSE, &ferr);
+  if (!map) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: %s", path, ferr->message);
+    g_error_free (ferr);
+    return NULL;
+  }
+  const char *buf = g_mapped_file_get_contents (map);
+  const gsize len = g_mapped_file_get_length (map);
+  const guchar *u = (const guchar *) buf;
+  mixem_dataset *ds = NULL;
+  const char *why = NULL;
+  char *header = NULL;
+  size_t hlen = 0, start = 0;
+  if (len < 10 || memcmp (buf, "\x93NUMPY", 6) != 0)
+    why = "not a NumPy .npy file (no \\x93NUMPY magic)";
+  else if (u[6] == 1) {
+    hlen = u[8] | (size_t) u[9] << 8;
+    start = 10;
+  } else if ((u[6] == 2 || u[6] == 3) && len >= 12) {
+    hlen = u[8] | (size_t) u[9] << 8 | (size_t) u[10] << 16 | (size_t) u[11] << 24;
+    start = 12;
+  } else
+    why = "unsupported .npy format version";
+  if (!why && start + hlen > len)
+    why = "the file ends inside its header";
+  size_t n = 0, d = 1, width = 0;
+  char kind = 0;
+  gboolean fortran = FALSE;
+  if (!why) {
+    header = g_strndup (buf + start, hlen);
+    const char *descr = npy_field (header, "'descr'");
+    const char *order = npy_field (header, "'fortran_order'");
+    const char *shape = npy_field (header, "'shape'");
+    if (!descr || !order || !shape || *descr != '\'' || *shape != '(')
+      why = "malformed .npy header";
+    else {
+      const char endian = descr[1];
+      kind = descr[2];
+      width = (size_t) g_ascii_strtoull (descr + 3, NULL, 10);
+      fortran = g_str_has_prefix (order, "True");
+      if (endian == '>' && width > 1)
+        why = "big-endian .npy data are not supported";
+      else if (!((kind == 'f' && (width == 4 || width == 8)) || ((kind == 'i' || kind == 'u')
+                  && (width == 1 || width == 2 || width == 4 || width == 8))
+                 || (kind == 'b' && width == 1)))
+        why = "unsupported .npy dtype (float, int, uint or bool expected)";
+      else {
+        char *end;
+        guint64 a = g_ascii_strtoull (shape + 1, &end, 10);
+        while (*end == ' ')
+          end++;
+        if (end == shape + 1)
+          why = "the .npy shape must have 1 or 2 dimensions";
+        else if (*end == ',') {
+          char *e2;
+          const char *q = end + 1;
+          while (*q == ' ')
+            q++;
+          guint64 b = *q == ')' ? 1 : g_ascii_strtoull (q, &e2, 10);
+          if (*q != ')' && (e2 == q || (*e2 != ')' && !(*e2 == ',' && e2[1] == ')'))))
+            why = "the .npy shape must have 1 or 2 dimensions";
+          n = (size_t) a;
+          d = (size_t) b;
+        } else
+          why = "malformed .npy shape";
+      }
+    }
+  }
+  if (!why && (n == 0 || d == 0))
+    why = "the array is empty";
+  if (!why && start + hlen + n * d * width != len)
+    why = len < start + hlen + n * d * width ? "the file is shorter than its shape says (truncated?)"
+                                             : "the file is longer than its shape says";
+  if (why) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: %s", path, why);
+    goto done;
+  }
+  ds = dataset_alloc (n, d, path);
+  for (size_t j = 0; j < d; j++)
+    ds->names[j] = g_strdup_printf ("%zu", j + 1);
+  const guchar *data = u + start + hlen;
+  if ((kind == 'u' || kind == 'b') && width == 1) {
+    /* Bytes stay bytes: no copy of doubles is ever made. */
+    g_clear_pointer (&ds->x_owned, g_free);
+    ds->x = NULL;
+    ds->x8 = g_new (guint8, n * d);
+    for (size_t i = 0; i < n; i++)
+      for (size_t j = 0; j < d; j++)
+        ds->x8[i * d + j] = data[fortran ? j * n + i : i * d + j];
+    goto done;
+  }
+  if (kind == 'f' && width == 8 && !fortran && G_BYTE_ORDER == G_LITTLE_ENDIAN
+      && (guintptr) data % sizeof (double) == 0) {
+    /* float64 in C order is used where it lies in the mapped file (larger than memory is fine);
+     * one pass checks that every value is finite. */
+    const double *x = (const double *) (const void *) data;
+    for (size_t i = 0; i < n * d; i++)
+      if (!isfinite (x[i])) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: row %zu, column %zu: %g is not "
+                     "a finite number", path, i / d + 1, i % d + 1, x[i]);
+        mixem_dataset_free (ds);
+        ds = NULL;
+        goto done;
+      }
+    g_clear_pointer (&ds->x_owned, g_free);
+    ds->x = x;
+    ds->map = g_mapped_file_ref (map);
+    dataset_compact (ds);
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++) {
+      const guchar *e = data + (fortran ? j * n + i : i * d + j) * width;
+      double v = 0.0;
+      /* Little-endian values of any supported width, widened to double. */
+      guint64 bits = 0;
+      for (size_t b = 0; b < width; b++)
+        bits |= (guint64) e[b] << (8 * b);
+      if (kind == 'f' && width == 8) {
+        memcpy (&v, &bits, 8);
+      } else if (kind == 'f') {
+        guint32 b32 = (guint32) bits;
+        float f;
+        memcpy (&f, &b32, 4);
+        v = f;
+      } else if (kind == 'i') {
+        const int shift = 64 - 8 * (int) width;
+        v = (double) ((gint64) (bits << shift) >> shift);
+      } else
+        v = (double) bits;
+      if (!isfinite (v)) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: row %zu, column %zu: %g is not a "
+                     "finite number", path, i + 1, j + 1, v);
+        mixem_dataset_free (ds);
+        ds = NULL;
+        goto done;
+      }
+      ds->x_owned[i * d + j] = v;
+    }
+  dataset_compact (ds);
+done:
+  g_free (header);
+  g_mapped_file_unref (map);
   return ds;
 }

@@ -148,10 +148,12 @@ expected_by_pass (fit_ctx *c, const mixem_params *old_p, const double *old_logw,
                   const mixem_params *new_p)
 {
   const size_t K = c->K, B = c->ps.block, n = c->ps.n, d = c->ps.d;
-  const double *x = mixem_dataset_data (c->data), *w = mixem_dataset_weights (c->data);
+  const double *w = mixem_dataset_weights (c->data);
   double *a = c->ps.scratch, *b = c->ps.scratch + B * K, sum = 0.0;
   for (size_t first = 0; first < n; first += B) {
-    mixem_block blk = { MIN (B, n - first), d, first, x + first * d, c->data };
+    const size_t nb = MIN (B, n - first);
+    mixem_block blk = { nb, d, first, mixem_dataset_block (c->data, first, nb, c->ps.xbuf),
+                        c->data };
     c->f->log_density (old_p, &blk, a);
     c->f->log_density (new_p, &blk, b);
     for (size_t i = 0; i < blk.n; i++) {
@@ -183,11 +185,13 @@ init_from_resp (fit_ctx *c, mixem_params *p, double *w, const size_t *labels, gs
                 GError **error)
 {
   const size_t K = c->K, B = c->ps.block, n = c->ps.n, d = c->ps.d;
-  const double *x = mixem_dataset_data (c->data), *rw = mixem_dataset_weights (c->data);
+  const double *rw = mixem_dataset_weights (c->data);
   double *r = c->ps.scratch;
   memset (c->total, 0, c->ps.ss * sizeof (double));
   for (size_t first = 0; first < n; first += B) {
-    mixem_block blk = { MIN (B, n - first), d, first, x + first * d, c->data };
+    const size_t nb = MIN (B, n - first);
+    mixem_block blk = { nb, d, first, mixem_dataset_block (c->data, first, nb, c->ps.xbuf),
+                        c->data };
     for (size_t i = 0; i < blk.n; i++) {
       const double wi = rw ? rw[first + i] : 1.0;
       if (labels) {
@@ -219,8 +223,7 @@ init_from_centres (fit_ctx *c, mixem_params *p, double *w, const char *method, g
                    GError **error)
 {
   const size_t K = c->K, n = c->ps.n, d = c->ps.d;
-  const double *x = mixem_dataset_data (c->data);
-  double *centres = g_new (double, K * d);
+  double *centres = g_new (double, K * d), *row = g_new (double, d);
   size_t *labels = g_new (size_t, n);
   if (strcmp (method, "kmeans") == 0)
     mixem_kmeans (c->data, K, 300, rng, centres, labels);
@@ -234,11 +237,12 @@ init_from_centres (fit_ctx *c, mixem_params *p, double *w, const char *method, g
         order[i] = i;
       gsl_ran_shuffle (rng, order, n, sizeof (size_t));
       for (size_t i = 0; i < n && found < K; i++) {
+        const double *x = mixem_dataset_block (c->data, order[i], 1, row);
         gboolean dup = FALSE;
         for (size_t k = 0; k < found && !dup; k++)
-          dup = memcmp (centres + k * d, x + order[i] * d, d * sizeof (double)) == 0;
+          dup = memcmp (centres + k * d, x, d * sizeof (double)) == 0;
         if (!dup)
-          memcpy (centres + found++ * d, x + order[i] * d, d * sizeof (double));
+          memcpy (centres + found++ * d, x, d * sizeof (double));
       }
       g_free (order);
       if (found < K) {
@@ -247,6 +251,7 @@ init_from_centres (fit_ctx *c, mixem_params *p, double *w, const char *method, g
                      mixem_dataset_source (c->data), found, K);
         g_free (centres);
         g_free (labels);
+        g_free (row);
         return FALSE;
       }
     }
@@ -255,6 +260,7 @@ init_from_centres (fit_ctx *c, mixem_params *p, double *w, const char *method, g
   gboolean ok = init_from_resp (c, p, w, labels, NULL, error);
   g_free (centres);
   g_free (labels);
+  g_free (row);
   return ok;
 }
 
@@ -279,8 +285,13 @@ run_start (fit_ctx *c, mixem_params *p, double *w, const char *method, gsl_rng *
     return init_from_resp (c, p, w, NULL, rng, error);
   if (is_engine_start (method) && (!c->f->init || strcmp (method, "random") != 0))
     return init_from_centres (c, p, w, method, rng, error);
-  mixem_block all = { c->ps.n, c->ps.d, 0, mixem_dataset_data (c->data), c->data };
-  return c->f->init (p, &all, method, rng, error);
+  /* A family's own start sees all rows as one block (widened for this call if held as bytes). */
+  double *wide = c->ps.xbuf ? g_new (double, c->ps.n * c->ps.d) : NULL;
+  mixem_block all = { c->ps.n, c->ps.d, 0, mixem_dataset_block (c->data, 0, c->ps.n, wide),
+                      c->data };
+  gboolean ok = c->f->init (p, &all, method, rng, error);
+  g_free (wide);
+  return ok;
 }
 
 /* theta_0 for one restart.  Given components are set over the start; a start runs first only if

@@ -33,6 +33,7 @@ typedef struct {
   size_t fam_ss, ss;         /* family stats size, and the whole slot size */
   double *slots;             /* wave * ss */
   double *scratch;           /* threads * 2 * block * k */
+  double *xbuf;              /* threads * block * d: rows widened from bytes, or NULL */
   size_t *bad_row;           /* wave: first row with no finite log-likelihood, or SIZE_MAX */
 } mixem_pass;
 

@@ -7,6 +7,9 @@
 #include <string.h>
 #include "engine.h"
 
+/* Row I as doubles: in the dataset, or widened into BUF (D values) when it holds bytes. */
+#define ROW(data, i, buf) mixem_dataset_block ((data), (i), 1, (buf))
+
 static double
 dist2 (const double *a, const double *b, size_t d)
 {
@@ -38,16 +41,17 @@ void
 mixem_kmeanspp (const mixem_dataset *data, size_t k, gsl_rng *rng, double *centres)
 {
   const size_t n = mixem_dataset_rows (data), d = mixem_dataset_cols (data);
-  const double *x = mixem_dataset_data (data), *w = mixem_dataset_weights (data);
+  const double *w = mixem_dataset_weights (data);
   double *best = g_new (double, n), *p = g_new (double, n);
+  double *bi = g_new (double, d), *br = g_new (double, d);
   const int trials = 2 + (int) log ((double) k);
   double tw = 0.0;
   for (size_t i = 0; i < n; i++)
     tw += p[i] = w ? w[i] : 1.0;
   size_t first = draw (rng, p, n, tw);
-  memcpy (centres, x + first * d, d * sizeof (double));
+  memcpy (centres, ROW (data, first, br), d * sizeof (double));
   for (size_t i = 0; i < n; i++)
-    best[i] = dist2 (x + i * d, centres, d);
+    best[i] = dist2 (ROW (data, i, bi), centres, d);
   for (size_t c = 1; c < k; c++) {
     double pot = 0.0;
     for (size_t i = 0; i < n; i++)
@@ -57,20 +61,23 @@ mixem_kmeanspp (const mixem_dataset *data, size_t k, gsl_rng *rng, double *centr
     for (int t = 0; t < trials; t++) {
       /* All rows already sit on centres: any row will do. */
       size_t r = pot > 0 ? draw (rng, p, n, pot) : gsl_rng_uniform_int (rng, n);
+      const double *xr = ROW (data, r, br);
       double cp = 0.0;
       for (size_t i = 0; i < n; i++)
-        cp += (w ? w[i] : 1.0) * MIN (best[i], dist2 (x + i * d, x + r * d, d));
+        cp += (w ? w[i] : 1.0) * MIN (best[i], dist2 (ROW (data, i, bi), xr, d));
       if (cp < chosen_pot) {
         chosen_pot = cp;
         chosen = r;
       }
     }
-    memcpy (centres + c * d, x + chosen * d, d * sizeof (double));
+    memcpy (centres + c * d, ROW (data, chosen, br), d * sizeof (double));
     for (size_t i = 0; i < n; i++)
-      best[i] = MIN (best[i], dist2 (x + i * d, centres + c * d, d));
+      best[i] = MIN (best[i], dist2 (ROW (data, i, bi), centres + c * d, d));
   }
   g_free (best);
   g_free (p);
+  g_free (bi);
+  g_free (br);
 }
 
 /* Labels of the nearest centres (DMIN: each row's squared distance, may be NULL); returns the
@@ -80,13 +87,14 @@ mixem_nearest_centres (const mixem_dataset *data, size_t k, const double *centre
                        size_t *labels, double *dmin)
 {
   const size_t n = mixem_dataset_rows (data), d = mixem_dataset_cols (data);
-  const double *x = mixem_dataset_data (data), *w = mixem_dataset_weights (data);
-  double inertia = 0.0;
+  const double *w = mixem_dataset_weights (data);
+  double inertia = 0.0, *buf = g_new (double, d);
   for (size_t i = 0; i < n; i++) {
+    const double *xi = ROW (data, i, buf);
     size_t arg = 0;
     double m = INFINITY;
     for (size_t c = 0; c < k; c++) {
-      double t = dist2 (x + i * d, centres + c * d, d);
+      double t = dist2 (xi, centres + c * d, d);
       if (t < m) {
         m = t;
         arg = c;
@@ -97,6 +105,7 @@ mixem_nearest_centres (const mixem_dataset *data, size_t k, const double *centre
       dmin[i] = m;
     inertia += (w ? w[i] : 1.0) * m;
   }
+  g_free (buf);
   return inertia;
 }
 
@@ -105,9 +114,9 @@ mixem_kmeans (const mixem_dataset *data, size_t k, int max_iter, gsl_rng *rng, d
               size_t *labels)
 {
   const size_t n = mixem_dataset_rows (data), d = mixem_dataset_cols (data);
-  const double *x = mixem_dataset_data (data), *w = mixem_dataset_weights (data);
+  const double *w = mixem_dataset_weights (data);
   size_t *lab = labels ? labels : g_new (size_t, n), *old = g_new (size_t, n);
-  double *dmin = g_new (double, n), *mass = g_new (double, k);
+  double *dmin = g_new (double, n), *mass = g_new (double, k), *buf = g_new (double, d);
   mixem_kmeanspp (data, k, rng, centres);
   double inertia = mixem_nearest_centres (data, k, centres, lab, dmin);
   for (int it = 0; it < max_iter; it++) {
@@ -115,10 +124,10 @@ mixem_kmeans (const mixem_dataset *data, size_t k, int max_iter, gsl_rng *rng, d
     double *sum = g_new0 (double, k * d);
     memset (mass, 0, k * sizeof (double));
     for (size_t i = 0; i < n; i++) {
-      const double wi = w ? w[i] : 1.0;
+      const double wi = w ? w[i] : 1.0, *xi = ROW (data, i, buf);
       mass[lab[i]] += wi;
       for (size_t j = 0; j < d; j++)
-        sum[lab[i] * d + j] += wi * (x[i * d + j] - centres[lab[i] * d + j]);
+        sum[lab[i] * d + j] += wi * (xi[j] - centres[lab[i] * d + j]);
     }
     for (size_t c = 0; c < k; c++) {
       if (mass[c] > 0) {
@@ -130,7 +139,7 @@ mixem_kmeans (const mixem_dataset *data, size_t k, int max_iter, gsl_rng *rng, d
         for (size_t i = 1; i < n; i++)
           if (dmin[i] > dmin[far])
             far = i;
-        memcpy (centres + c * d, x + far * d, d * sizeof (double));
+        memcpy (centres + c * d, ROW (data, far, buf), d * sizeof (double));
         dmin[far] = 0.0;
       }
     }
@@ -145,6 +154,7 @@ mixem_kmeans (const mixem_dataset *data, size_t k, int max_iter, gsl_rng *rng, d
   g_free (old);
   g_free (dmin);
   g_free (mass);
+  g_free (buf);
   return inertia;
 }
 

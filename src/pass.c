@@ -42,6 +42,8 @@ mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *dat
   ps->slots = g_new (double, ps->wave * ps->ss);
   ps->scratch = g_new (double, (size_t) ps->threads * 2 * ps->block * k);
   ps->bad_row = g_new (size_t, ps->wave);
+  if (strcmp (mixem_dataset_storage (data), "uint8") == 0)
+    ps->xbuf = g_new (double, (size_t) ps->threads * ps->block * (ps->d > 0 ? ps->d : 1));
 }
 
 void
@@ -50,19 +52,21 @@ mixem_pass_clear (mixem_pass *ps)
   g_free (ps->slots);
   g_free (ps->scratch);
   g_free (ps->bad_row);
+  g_free (ps->xbuf);
   memset (ps, 0, sizeof *ps);
 }
 
 /* One block: log joint, log-sum-exp, responsibilities (times the row weight), statistics. */
 static void
 estep_block (const mixem_pass *ps, const mixem_params *params, const double *logw,
-             gboolean accumulate, size_t b, double *slot, double *buf, double *resp,
-             double *lse_out, size_t *label, size_t *bad)
+             gboolean accumulate, size_t b, double *slot, double *buf, double *xbuf,
+             double *resp, double *lse_out, size_t *label, size_t *bad)
 {
   const size_t K = ps->k, first = b * ps->block;
   const size_t nb = MIN (ps->block, ps->n - first);
   const double *w = mixem_dataset_weights (ps->data);
-  mixem_block blk = { nb, ps->d, first, mixem_dataset_data (ps->data) + first * ps->d, ps->data };
+  mixem_block blk = { nb, ps->d, first, mixem_dataset_block (ps->data, first, nb, xbuf),
+                      ps->data };
 
   memset (slot, 0, ps->ss * sizeof (double));
   *bad = SIZE_MAX;
@@ -129,12 +133,14 @@ mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw
 #pragma omp parallel for num_threads (MIN (ps->threads, (int) nw)) schedule (static)
     for (size_t j = 0; j < nw; j++) {
 #ifdef _OPENMP
-      double *buf = ps->scratch + (size_t) omp_get_thread_num () * per_thread;
+      const size_t t = (size_t) omp_get_thread_num ();
 #else
-      double *buf = ps->scratch;
+      const size_t t = 0;
 #endif
-      estep_block (ps, params, logw, accumulate, w0 + j, ps->slots + j * ps->ss, buf, resp, lse,
-                   label, &ps->bad_row[j]);
+      double *buf = ps->scratch + t * per_thread;
+      double *xbuf = ps->xbuf ? ps->xbuf + t * ps->block * ps->d : NULL;
+      estep_block (ps, params, logw, accumulate, w0 + j, ps->slots + j * ps->ss, buf, xbuf, resp,
+                   lse, label, &ps->bad_row[j]);
     }
     for (size_t j = 0; j < nw; j++) {
       if (ps->bad_row[j] != SIZE_MAX) {
@@ -189,6 +195,17 @@ mixem_check_data (const mixem_family *f, const mixem_params *params, size_t d,
                  mixem_dataset_source (data));
     return FALSE;
   }
-  mixem_block all = { mixem_dataset_rows (data), d, 0, mixem_dataset_data (data), data };
-  return !f->check_data || f->check_data (params, &all, error);
+  if (!f->check_data)
+    return TRUE;
+  /* A block at a time, so that data held as bytes are never widened whole. */
+  const size_t n = mixem_dataset_rows (data), B = 4096;
+  double *buf = g_new (double, B * d);
+  gboolean ok = TRUE;
+  for (size_t first = 0; first < n && ok; first += B) {
+    const size_t nb = MIN (B, n - first);
+    mixem_block blk = { nb, d, first, mixem_dataset_block (data, first, nb, buf), data };
+    ok = f->check_data (params, &blk, error);
+  }
+  g_free (buf);
+  return ok;
 }

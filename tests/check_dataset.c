@@ -186,6 +186,56 @@ START_TEST (test_memory_dataset_and_subset)
 }
 END_TEST
 
+/* Whole numbers from 0 to 255 are held as bytes and widened by the block; anything else (a
+ * fraction, a negative value, 256) keeps the doubles, and a block then points into them. */
+START_TEST (test_bytes_storage_and_blocks)
+{
+  GError *err = NULL;
+  const double x[] = { 0, 1, 255, 3, 1, 0, 7, 1 };
+  const char *names[] = { "a", "b" };
+  mixem_dataset *ds = mixem_dataset_new (4, 2, x, names, NULL, &err);
+  ck_assert_no_error (err);
+  ck_assert_str_eq (mixem_dataset_storage (ds), "uint8");
+  double buf[4] = { -1, -1, -1, -1 };
+  const double *b = mixem_dataset_block (ds, 1, 2, buf);
+  ck_assert_ptr_eq (b, buf);
+  for (int i = 0; i < 4; i++)
+    ck_assert_double_eq (buf[i], x[2 + i]);
+  ck_assert_double_eq (mixem_dataset_value (ds, 3, 0), 7);
+  const double *all = mixem_dataset_data (ds);
+  ck_assert (memcmp (all, x, sizeof x) == 0);
+  ck_assert_ptr_eq (mixem_dataset_data (ds), all);      /* widened once, then kept */
+  size_t rows[] = { 3, 2 };
+  mixem_dataset *sub = mixem_dataset_subset (ds, rows, 2, &err);
+  ck_assert_no_error (err);
+  ck_assert_str_eq (mixem_dataset_storage (sub), "uint8");
+  ck_assert_double_eq (mixem_dataset_value (sub, 0, 0), 7);
+  const char *cols[] = { "b", NULL };
+  mixem_dataset *sel = mixem_dataset_select (ds, cols, "a", &err);
+  ck_assert_no_error (err);
+  ck_assert_str_eq (mixem_dataset_storage (sel), "uint8");
+  ck_assert_double_eq (mixem_dataset_value (sel, 1, 0), 3);
+  ck_assert_double_eq (mixem_dataset_total_weight (sel), 263);
+  mixem_dataset_free (sel);
+  mixem_dataset_free (sub);
+  mixem_dataset_free (ds);
+
+  const double other[][2] = { { 0, 0.5 }, { 0, -1 }, { 0, 256 } };
+  for (int t = 0; t < 3; t++) {
+    ds = mixem_dataset_new (1, 2, other[t], names, NULL, &err);
+    ck_assert_no_error (err);
+    ck_assert_str_eq (mixem_dataset_storage (ds), "float64");
+    ck_assert_ptr_eq (mixem_dataset_block (ds, 0, 1, buf), mixem_dataset_data (ds));
+    ck_assert_double_eq (mixem_dataset_value (ds, 0, 1), other[t][1]);
+    mixem_dataset_free (ds);
+  }
+  ds = read_text ("x,y\n0,1\n1,1\n", NULL, &err);
+  ck_assert_no_error (err);
+  ck_assert_str_eq (mixem_dataset_storage (ds), "uint8");
+  mixem_dataset_free (ds);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -199,6 +249,7 @@ main (void)
   tcase_add_loop_test (tc, test_bad_input_names_file_row_and_column, 0, G_N_ELEMENTS (bad));
   tcase_add_test (tc, test_missing_file_is_an_io_error);
   tcase_add_test (tc, test_memory_dataset_and_subset);
+  tcase_add_test (tc, test_bytes_storage_and_blocks);
   suite_add_tcase (s, tc);
   return test_run (s);
 }

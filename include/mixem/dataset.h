@@ -1,5 +1,8 @@
 /* mixem/dataset.h: N rows by D numeric columns, with column names and optional row weights.
- * Rows are stored row-major in one block of doubles; a row of weight w counts as w copies. */
+ * A row of weight w counts as w copies.  Rows are stored row-major: as one byte per value when
+ * every value is a whole number from 0 to 255 (binary data, small counts: 8 times smaller), else
+ * as doubles, which a float64 .npy file provides through a memory map.  Code that reads the values
+ * takes them a block of rows at a time with mixem_dataset_block, widened to doubles if need be. */
 #ifndef MIXEM_DATASET_H
 #define MIXEM_DATASET_H
 
@@ -25,6 +28,14 @@ typedef struct {
 mixem_dataset *mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts,
                                        GError **error);
 
+/* Reads a NumPy .npy file (format 1.0 to 3.0): a 1-D or 2-D array, C or Fortran order, of
+ * little-endian float64, float32, int8/16/32/64, uint8/16/32/64 or bool.  Columns are named
+ * "1", "2", ...  A malformed header, an unsupported type, a file shorter or longer than its
+ * shape, or a NaN or infinite value is a MIXEM_ERROR naming the file (and row and column).
+ * uint8 and bool arrays are kept as bytes; float64 in C order is read in place through a memory
+ * map (so it may be larger than memory), and the file must not change while the dataset lives. */
+mixem_dataset *mixem_dataset_read_npy (const char *path, GError **error);
+
 /* A dataset from memory: X is N*D row-major, copied.  NAMES may be NULL ("1", "2", ...).
  * WEIGHTS may be NULL (all 1).  Non-finite values and negative weights are errors. */
 mixem_dataset *mixem_dataset_new (size_t n, size_t d, const double *x,
@@ -44,7 +55,15 @@ void mixem_dataset_free (mixem_dataset *ds);   /* accepts NULL */
 
 size_t mixem_dataset_rows (const mixem_dataset *ds);
 size_t mixem_dataset_cols (const mixem_dataset *ds);
-const double *mixem_dataset_data (const mixem_dataset *ds);     /* N*D, row-major */
+/* Rows FIRST to FIRST+N-1 as N*D doubles, row-major: a pointer into the dataset when it holds
+ * doubles, else BUF (N*D doubles, filled by widening the bytes).  Safe from several threads. */
+const double *mixem_dataset_block (const mixem_dataset *ds, size_t first, size_t n, double *buf);
+double mixem_dataset_value (const mixem_dataset *ds, size_t row, size_t col);   /* 0-based */
+/* How the values are held: "uint8", "float64" or "float64 (mapped)". */
+const char *mixem_dataset_storage (const mixem_dataset *ds);
+/* All N*D values as doubles.  For a dataset held as bytes the first call widens the whole of it
+ * into a copy kept until the dataset is freed (thread-safe); mixem_dataset_block avoids that. */
+const double *mixem_dataset_data (const mixem_dataset *ds);
 const double *mixem_dataset_weights (const mixem_dataset *ds);  /* N values, or NULL if unweighted */
 double mixem_dataset_total_weight (const mixem_dataset *ds);    /* sum of weights (N if none) */
 const char *mixem_dataset_name (const mixem_dataset *ds, size_t col);  /* column name */

@@ -403,6 +403,35 @@ l_read_csv (lua_State *L)
   return 1;
 }
 
+/* mx.read_npy(path, {columns =, weights =}) */
+static int
+l_read_npy (lua_State *L)
+{
+  static const char *const known[] = { "columns", "weights", NULL };
+  const char *path = luaL_checkstring (L, 1);
+  lua_settop (L, 2);
+  lscratch *s = scratch_new (L);
+  char **cols = NULL;
+  const char *w = NULL;
+  if (!lua_isnil (L, 2)) {
+    luaL_checktype (L, 2, LUA_TTABLE);
+    check_keys (L, 2, "mixem.read_npy", known, NULL);
+    cols = column_list (L, 2, "mixem.read_npy", "columns", s);
+    w = opt_str (L, 2, "mixem.read_npy", "weights", s);
+  }
+  GError *err = NULL;
+  mixem_dataset *ds = mixem_dataset_read_npy (path, &err);
+  if (ds && (cols || w)) {
+    mixem_dataset *sel = mixem_dataset_select (ds, (const char *const *) cols, w, &err);
+    mixem_dataset_free (ds);
+    ds = sel;
+  }
+  if (!ds)
+    return raise_gerror (L, "mixem.read_npy", err);
+  push_dataset (L, ds);
+  return 1;
+}
+
 /* mx.dataset{{1, 2}, {3, 4}, names = {"a", "b"}, weights = {1, 2}} */
 static int
 l_dataset (lua_State *L)
@@ -530,11 +559,10 @@ ds_column (lua_State *L)
 {
   const mixem_dataset *ds = check_dataset (L, 1)->ds;
   int j = column_arg (L, ds, 2, "dataset:column");
-  size_t n = mixem_dataset_rows (ds), d = mixem_dataset_cols (ds);
-  const double *x = mixem_dataset_data (ds);
+  size_t n = mixem_dataset_rows (ds);
   lua_createtable (L, (int) n, 0);
   for (size_t i = 0; i < n; i++) {
-    lua_pushnumber (L, x[i * d + j]);
+    lua_pushnumber (L, mixem_dataset_value (ds, i, (size_t) j));
     lua_seti (L, -2, (lua_Integer) i + 1);
   }
   return 1;
@@ -554,6 +582,14 @@ ds_weights (lua_State *L)
   return 1;
 }
 
+/* "uint8", "float64" or "float64 (mapped)": how the values are held. */
+static int
+ds_storage (lua_State *L)
+{
+  lua_pushstring (L, mixem_dataset_storage (check_dataset (L, 1)->ds));
+  return 1;
+}
+
 static int
 ds_row (lua_State *L)
 {
@@ -563,7 +599,7 @@ ds_row (lua_State *L)
   luaL_argcheck (L, i >= 1 && (size_t) i <= n, 2, "row out of range");
   lua_createtable (L, (int) d, 0);
   for (size_t j = 0; j < d; j++) {
-    lua_pushnumber (L, mixem_dataset_data (ds)[(i - 1) * d + j]);
+    lua_pushnumber (L, mixem_dataset_value (ds, (size_t) i - 1, j));
     lua_seti (L, -2, (lua_Integer) j + 1);
   }
   return 1;
@@ -1551,7 +1587,7 @@ l_kmeans (lua_State *L)
 }
 
 static const luaL_Reg module_functions[] = {
-  { "read_csv", l_read_csv }, { "dataset", l_dataset }, { "fit", l_fit }, { "load", l_load },
+  { "read_csv", l_read_csv }, { "read_npy", l_read_npy }, { "dataset", l_dataset }, { "fit", l_fit }, { "load", l_load },
   { "families", l_families }, { "adjusted_rand_index", l_ari }, { "kmeans", l_kmeans },
   { "select", l_select }, { "model", l_model },
   { NULL, NULL }
@@ -1559,7 +1595,8 @@ static const luaL_Reg module_functions[] = {
 
 static const luaL_Reg dataset_methods[] = {
   { "rows", ds_rows }, { "cols", ds_cols }, { "names", ds_names }, { "column", ds_column },
-  { "row", ds_row }, { "weights", ds_weights }, { "subset", ds_subset }, { NULL, NULL }
+  { "row", ds_row }, { "weights", ds_weights }, { "subset", ds_subset },
+  { "storage", ds_storage }, { NULL, NULL }
 };
 
 int

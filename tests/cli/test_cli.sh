@@ -159,6 +159,15 @@ check "select bad criterion" 2 '--criterion must be bic' -- "$MIXEM" select -f g
 check "select heldout needs folds" 2 'held-out scores need' -- \
   "$MIXEM" select -f gaussian -k 2 --criterion heldout "$IRIS"
 
+# Bernoulli on the digits from CSV; .npy input is covered by tests/lua/test_npy.lua.
+check "bernoulli fit" 0 'family bernoulli, k = 3' -- \
+  "$MIXEM" fit -f bernoulli -k 3 -o alpha=2 -o beta=2 "$SRC/data/digits_binary.csv"
+printf 'x,y\n1,0\n0,2\n' > "$T/notbinary.csv"
+check "bernoulli bad value" 1 'row 2, column .y.: bernoulli data must be 0 or 1' -- \
+  "$MIXEM" fit -f bernoulli "$T/notbinary.csv"
+printf 'not npy' > "$T/bad.npy"
+check "bad npy" 1 'bad.npy: not a NumPy .npy file' -- "$MIXEM" fit -f bernoulli "$T/bad.npy"
+
 # run: arguments, errors with a traceback, exit status.
 printf 'print(#arg, arg[0]:match("[^/]*$"), arg[1], arg[2], select("#", ...))\n' > "$T/args.lua"
 check "run args" 0 '^2	args.lua	a	--b	2$' -- "$MIXEM" run "$T/args.lua" a --b

@@ -35,6 +35,7 @@ T.test("starts, sampling, threads, and bad input", function()
     local m = mx.fit{data = X, family = "bernoulli", k = 3, init = s, seed = 2, alpha = 2, beta = 2}
     T.ok(m.loglik < 0 and m.loglik > -5000, s)
   end
+  T.eq(X:storage(), "uint8", "0/1 data are held as bytes and widened per block")
   local a = mx.fit{data = X, family = "bernoulli", k = 3, n_init = 2, threads = 1, block_size = 13}
   local b = mx.fit{data = X, family = "bernoulli", k = 3, n_init = 2, threads = 3, block_size = 13}
   T.eq(a.loglik, b.loglik)
