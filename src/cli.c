@@ -1,4 +1,5 @@
-/* cli.c: the mixem command: run (Lua scripts), fit, predict, score, sample, families, help.
+/* cli.c: the mixem command: run (Lua scripts), fit, select, predict, score, sample, plot,
+ * families, help.
  * Exit status: 0 success, 1 runtime or data error, 2 usage error; every failure prints one line
  * naming its cause.  Tabular output goes to stdout as CSV; files are written atomically. */
 #include <config.h>
@@ -786,6 +787,288 @@ cmd_families (int argc, char **argv)
   return EXIT_OK;
 }
 
+/* ---- plot ---- */
+
+/* A trace CSV (as --trace writes it) into records. */
+static GArray *
+read_trace_csv (const char *path, GError **error)
+{
+  const char *const cols[] = { "iter", "loglik", "elbo", "kl", NULL };
+  mixem_csv_options o = { 0 };
+  o.columns = cols;
+  mixem_dataset *ds = mixem_dataset_read_csv (path, &o, error);
+  if (!ds)
+    return NULL;
+  GArray *tr = g_array_new (FALSE, TRUE, sizeof (mixem_iteration));
+  for (size_t i = 0; i < mixem_dataset_rows (ds); i++) {
+    mixem_iteration it = { 0 };
+    it.restart = 1;
+    it.iter = (int) mixem_dataset_value (ds, i, 0);
+    it.loglik = mixem_dataset_value (ds, i, 1);
+    it.elbo = mixem_dataset_value (ds, i, 2);
+    it.kl = mixem_dataset_value (ds, i, 3);
+    g_array_append_val (tr, it);
+  }
+  mixem_dataset_free (ds);
+  return tr;
+}
+
+static void
+clear_candidate (gpointer p)
+{
+  mixem_options_free (((mixem_candidate *) p)->options);
+}
+
+/* A selection table (as 'mixem select --out' writes it) into candidates; *BEST the chosen row. */
+static GArray *
+read_select_csv (const char *path, size_t *best, GError **error)
+{
+  char *text = NULL;
+  GError *e = NULL;
+  if (!g_file_get_contents (path, &text, NULL, &e)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: %s", path, e->message);
+    g_error_free (e);
+    return NULL;
+  }
+  static const char *const want[] = { "k", "options", "loglik", "n_params", "bic", "aic", "icl",
+                                      "heldout", "chosen" };
+  int at[9];
+  char **lines = g_strsplit (text, "\n", -1);
+  GArray *cands = g_array_new (FALSE, TRUE, sizeof (mixem_candidate));
+  g_array_set_clear_func (cands, clear_candidate);
+  gboolean ok = lines[0] != NULL, chosen = FALSE;
+  if (ok) {
+    char **h = g_strsplit (g_strstrip (lines[0]), ",", -1);
+    for (int c = 0; c < 9 && ok; c++) {
+      at[c] = -1;
+      for (int j = 0; h[j]; j++)
+        if (strcmp (h[j], want[c]) == 0)
+          at[c] = j;
+      if (at[c] < 0) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                     "%s:1: no column '%s' (a table from 'mixem select --out' is expected)",
+                     path, want[c]);
+        ok = FALSE;
+      }
+    }
+    g_strfreev (h);
+  } else
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the file is empty", path);
+  for (size_t li = 1; ok && lines[li]; li++) {
+    char *line = g_strstrip (lines[li]);
+    if (!*line || *line == '#')
+      continue;
+    char **f = g_strsplit (line, ",", -1);
+    mixem_candidate c = { 0 };
+    c.options = mixem_options_new ();
+    double v[9] = { 0 };
+    for (int j = 0; j < 9 && ok; j++) {
+      if (j == 1)
+        continue;
+      const char *cell = (guint) at[j] < g_strv_length (f) ? f[at[j]] : NULL;
+      char *end = NULL;
+      if (cell && *cell == '\0' && j == 7) {
+        v[j] = NAN;      /* no held-out score */
+        continue;
+      }
+      if (cell)
+        v[j] = g_ascii_strtod (cell, &end);
+      if (!cell || end == cell || *end) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s:%zu: column '%s': not a number "
+                     "('%s')", path, li + 1, want[j], cell ? cell : "");
+        ok = FALSE;
+      }
+    }
+    const char *opts = (guint) at[1] < g_strv_length (f) ? f[at[1]] : "";
+    char **kv = g_strsplit (opts, ";", -1);
+    for (char **q = kv; *q && ok; q++) {
+      char *eq = strchr (*q, '=');
+      if (eq) {
+        *eq = '\0';
+        mixem_options_set (c.options, *q, eq + 1);
+      }
+    }
+    g_strfreev (kv);
+    g_strfreev (f);
+    if (!ok || v[0] < 1) {
+      if (ok)
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s:%zu: k must be 1 or more", path,
+                     li + 1);
+      ok = FALSE;
+      mixem_options_free (c.options);
+      break;
+    }
+    c.k = (size_t) v[0];
+    c.loglik = v[2];
+    c.n_params = (size_t) v[3];
+    c.bic = v[4];
+    c.aic = v[5];
+    c.icl = v[6];
+    c.heldout = v[7];
+    if (v[8] != 0) {
+      *best = cands->len;
+      chosen = TRUE;
+    }
+    g_array_append_val (cands, c);
+  }
+  if (ok && !chosen) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no row is marked chosen", path);
+    ok = FALSE;
+  }
+  g_strfreev (lines);
+  g_free (text);
+  if (!ok) {
+    g_array_unref (cands);
+    return NULL;
+  }
+  return cands;
+}
+
+/* "8x8" into ROWS and COLS. */
+static gboolean
+parse_shape (const char *text, size_t *rows, size_t *cols)
+{
+  char *end;
+  guint64 r = g_ascii_strtoull (text, &end, 10);
+  if (end == text || (*end != 'x' && *end != 'X'))
+    return FALSE;
+  const char *q = end + 1;
+  guint64 c = g_ascii_strtoull (q, &end, 10);
+  if (end == q || *end || r < 1 || c < 1 || r > 10000 || c > 10000)
+    return FALSE;
+  *rows = (size_t) r;
+  *cols = (size_t) c;
+  return TRUE;
+}
+
+static int
+cmd_plot (int argc, char **argv)
+{
+  char *out = NULL, *ttl = NULL, *xs = NULL, *ys = NULL, *shape = NULL, *crit_name = NULL;
+  char *delimiter = NULL;
+  int width = 800, height = 600;
+  GOptionEntry entries[] = {
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "The picture: .png, .svg or .pdf (required)",
+      "FILE" },
+    { "width", 'W', 0, G_OPTION_ARG_INT, &width, "Width in pixels (PNG) or points (default 800)",
+      "N" },
+    { "height", 'H', 0, G_OPTION_ARG_INT, &height, "Height (default 600)", "N" },
+    { "title", 't', 0, G_OPTION_ARG_STRING, &ttl, "Title (default: one naming the plot)", "TEXT" },
+    { "x", 'x', 0, G_OPTION_ARG_STRING, &xs, "clusters: the column across (name or number)",
+      "COL" },
+    { "y", 'y', 0, G_OPTION_ARG_STRING, &ys, "clusters: the column up", "COL" },
+    { "shape", 's', 0, G_OPTION_ARG_STRING, &shape, "prototypes: image shape ROWSxCOLS", "8x8" },
+    { "criterion", 'c', 0, G_OPTION_ARG_STRING, &crit_name,
+      "select: bic (default), aic, icl or heldout", "NAME" },
+    { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv", "C" },
+    { NULL }
+  };
+  int status = EXIT_OK;
+  GError *err = NULL;
+  loaded l = { 0 };
+  GArray *arr = NULL;
+  if (!parse_options ("plot", entries, &argc, &argv, &status)
+      || !check_delimiter ("plot", delimiter, &status))
+    goto out;
+  if (argc < 2) {
+    status = usage_error ("plot", "no KIND given (trace, clusters, prototypes, binomial, select)");
+    goto out;
+  }
+  const char *kind = argv[1];
+  const int want = strcmp (kind, "clusters") == 0 || strcmp (kind, "binomial") == 0 ? 4 : 3;
+  if (strcmp (kind, "trace") && strcmp (kind, "clusters") && strcmp (kind, "prototypes")
+      && strcmp (kind, "binomial") && strcmp (kind, "select")) {
+    status = usage_error ("plot", "unknown KIND '%s' (trace, clusters, prototypes, binomial or "
+                          "select)", kind);
+    goto out;
+  }
+  if (argc != want) {
+    status = usage_error ("plot", "%s takes %s", kind,
+                          want == 4 ? "MODEL.json and DATA.csv"
+                          : strcmp (kind, "trace") == 0 ? "MODEL.json or TRACE.csv"
+                          : strcmp (kind, "select") == 0 ? "TABLE.csv (from mixem select --out)"
+                                                         : "MODEL.json");
+    goto out;
+  }
+  if (!out) {
+    status = usage_error ("plot", "--out FILE (.png, .svg or .pdf) is required");
+    goto out;
+  }
+  mixem_plot_options po = { width, height, ttl };
+  gboolean ok = FALSE;
+  if (strcmp (kind, "trace") == 0) {
+    if (g_str_has_suffix (argv[2], ".csv")) {
+      if ((arr = read_trace_csv (argv[2], &err)))
+        ok = mixem_plot_trace (out, (mixem_iteration *) (void *) arr->data, arr->len, NAN, &po,
+                               &err);
+    } else {
+      l.reg = mixem_registry_new ();
+      if ((l.m = mixem_model_load (l.reg, argv[2], &err))) {
+        size_t n;
+        const mixem_iteration *tr = mixem_model_trace (l.m, &n);
+        ok = mixem_plot_trace (out, tr, n, mixem_model_initial_loglik (l.m), &po, &err);
+      }
+    }
+  } else if (strcmp (kind, "select") == 0) {
+    mixem_criterion crit = MIXEM_BIC;
+    if (crit_name && !mixem_criterion_parse (crit_name, &crit)) {
+      status = usage_error ("plot", "--criterion must be bic, aic, icl or heldout (got '%s')",
+                            crit_name);
+      goto out;
+    }
+    size_t best = 0;
+    if ((arr = read_select_csv (argv[2], &best, &err)))
+      ok = mixem_plot_select (out, (mixem_candidate *) (void *) arr->data, arr->len, best, crit,
+                              &po, &err);
+  } else if (strcmp (kind, "prototypes") == 0) {
+    size_t rows = 0, cols = 0;
+    if (!shape || !parse_shape (shape, &rows, &cols)) {
+      status = usage_error ("plot", "prototypes needs --shape ROWSxCOLS, such as 8x8 (got '%s')",
+                            shape ? shape : "nothing");
+      goto out;
+    }
+    l.reg = mixem_registry_new ();
+    if ((l.m = mixem_model_load (l.reg, argv[2], &err)))
+      ok = mixem_plot_prototypes (out, l.m, rows, cols, &po, &err);
+  } else {
+    if ((status = load_model_and_data ("plot", argc - 1, argv + 1, NULL, delimiter, &l)))
+      goto out;
+    if (strcmp (kind, "binomial") == 0)
+      ok = mixem_plot_binomial (out, l.m, l.data, &po, &err);
+    else {
+      int xc = -1, yc = -1;
+      if ((xs != NULL) != (ys != NULL)) {
+        status = usage_error ("plot", "clusters takes both --x and --y, or neither");
+        goto out;
+      }
+      if (xs) {
+        xc = mixem_dataset_find_column (l.data, xs);
+        yc = mixem_dataset_find_column (l.data, ys);
+        if (xc < 0 || yc < 0) {
+          status = usage_error ("plot", "no column '%s' among the model's columns",
+                                xc < 0 ? xs : ys);
+          goto out;
+        }
+      }
+      ok = mixem_plot_clusters (out, l.m, l.data, xc, yc, &po, &err);
+    }
+  }
+  if (!ok)
+    status = fail ("plot", err);
+out:
+  if (arr)
+    g_array_unref (arr);
+  loaded_clear (&l);
+  g_free (out);
+  g_free (ttl);
+  g_free (xs);
+  g_free (ys);
+  g_free (shape);
+  g_free (crit_name);
+  g_free (delimiter);
+  return status;
+}
+
 static int cmd_help (int argc, char **argv);
 static int cmd_select (int argc, char **argv);
 
@@ -796,6 +1079,7 @@ static const command commands[] = {
   { "predict", "MODEL.json DATA.csv", "Print each row's most likely component (CSV).", cmd_predict },
   { "score", "MODEL.json DATA.csv", "Print the log-likelihood of the data under a model (CSV).", cmd_score },
   { "sample", "MODEL.json", "Draw rows from a model (CSV).", cmd_sample },
+  { "plot", "KIND INPUT... --out FILE", "Draw a picture: trace, clusters, prototypes, binomial or select.", cmd_plot },
   { "families", "", "List the families found, where from, and their options.", cmd_families },
   { "help", "[COMMAND]", "Show help for a command.", cmd_help },
   { NULL, NULL, NULL, NULL }

@@ -10,6 +10,7 @@
 #include <mixem/registry.h>
 #include <mixem/fit.h>
 #include <mixem/modelfile.h>
+#include <mixem/plot.h>
 
 const char *mixem_version (void);
 

@@ -1,0 +1,49 @@
+/* mixem/plot.h: pictures of fits, drawn with cairo.  The file's extension picks the format:
+ * .png, .svg or .pdf.  Files are written to a temporary name and renamed, so a failed call never
+ * leaves a partial picture.  Colours come from the Okabe-Ito palette, which readers with any
+ * common colour-vision deficiency can tell apart. */
+#ifndef MIXEM_PLOT_H
+#define MIXEM_PLOT_H
+
+#include <mixem/fit.h>
+
+G_BEGIN_DECLS
+
+/* Zero-initialise, then set what differs from the defaults. */
+typedef struct {
+  int width, height;      /* pixels for PNG, points for SVG and PDF: 0 gives 800 by 600 */
+  const char *title;      /* NULL: a title naming the plot and the model */
+} mixem_plot_options;
+
+/* Log-likelihood and ELBO against iteration, and KL(q || p(z|x, theta)) on a log scale below.
+ * TRACE holds N records of one restart; LOGLIK0 is l(theta_0) (NAN if unknown).  The ELBO is
+ * drawn as it moves: raised by each M-step to ELBO(q_{t-1}, theta_t), then lifted by the E-step
+ * to touch l(theta_t). */
+gboolean mixem_plot_trace (const char *path, const mixem_iteration *trace, size_t n,
+                           double loglik0, const mixem_plot_options *opts, GError **error);
+
+/* A scatter of columns XCOL and YCOL (0-based) of DATA, each row coloured by its most likely
+ * component, with each Gaussian component's 1- and 2-sigma ellipses (its marginal in the two
+ * columns) and mean, and a legend of the weights.  XCOL < 0: a scatter-plot matrix of the first
+ * (up to 6) columns. */
+gboolean mixem_plot_clusters (const char *path, const mixem_model *m, const mixem_dataset *data,
+                              int xcol, int ycol, const mixem_plot_options *opts, GError **error);
+
+/* Each component's mean parameter vector ("mu" of the Bernoulli family, "mean" of others) as a
+ * ROWS by COLS grey image (darker is larger), titled with its weight. */
+gboolean mixem_plot_prototypes (const char *path, const mixem_model *m, size_t rows, size_t cols,
+                                const mixem_plot_options *opts, GError **error);
+
+/* A histogram of success rates s/n of DATA, with the counts each binomial component (times its
+ * weight) and the mixture predict for each bin overlaid. */
+gboolean mixem_plot_binomial (const char *path, const mixem_model *m, const mixem_dataset *data,
+                              const mixem_plot_options *opts, GError **error);
+
+/* CRITERION against K for N candidates, one line per set of family options, BEST marked. */
+gboolean mixem_plot_select (const char *path, const mixem_candidate *cands, size_t n, size_t best,
+                            mixem_criterion criterion, const mixem_plot_options *opts,
+                            GError **error);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,1038 @@
+/* plot.c: pictures of fits with cairo.  A canvas draws into memory (an image surface for PNG, a
+ * stream for SVG and PDF) and the bytes are written atomically at the end.  A panel maps data to
+ * device coordinates and draws its own axes, ticks and labels; every plot is built from panels,
+ * lines, markers and a legend. */
+#include <config.h>
+#include <math.h>
+#include <string.h>
+#include <cairo.h>
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
+#include <gsl/gsl_randist.h>
+#include <mixem/plot.h>
+#include <mixem/modelfile.h>
+#include <mixem/error.h>
+
+/* Okabe and Ito (2008): blue, orange, bluish green, reddish purple, sky blue, vermillion,
+ * yellow, black. */
+static const double palette[8][3] = {
+  { 0.000, 0.447, 0.698 }, { 0.902, 0.624, 0.000 }, { 0.000, 0.620, 0.451 },
+  { 0.800, 0.475, 0.655 }, { 0.337, 0.706, 0.914 }, { 0.835, 0.369, 0.000 },
+  { 0.941, 0.894, 0.259 }, { 0.000, 0.000, 0.000 },
+};
+
+static void
+set_colour (cairo_t *cr, size_t i, double alpha)
+{
+  const double *c = palette[i % 8];
+  cairo_set_source_rgba (cr, c[0], c[1], c[2], alpha);
+}
+
+/* ---- canvas ------------------------------------------------------------------------------- */
+
+typedef enum { FMT_PNG, FMT_SVG, FMT_PDF } plot_format;
+
+typedef struct {
+  const char *path;
+  plot_format fmt;
+  double w, h, font;         /* size, and the base font size, in device units */
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  GByteArray *bytes;         /* SVG and PDF output */
+} canvas;
+
+static cairo_status_t
+append_bytes (void *closure, const unsigned char *data, unsigned int len)
+{
+  g_byte_array_append (closure, data, len);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+static gboolean
+canvas_open (canvas *c, const char *path, const mixem_plot_options *o, GError **error)
+{
+  memset (c, 0, sizeof *c);
+  c->path = path;
+  const char *dot = strrchr (path, '.');
+  if (dot && g_ascii_strcasecmp (dot, ".png") == 0)
+    c->fmt = FMT_PNG;
+  else if (dot && g_ascii_strcasecmp (dot, ".svg") == 0)
+    c->fmt = FMT_SVG;
+  else if (dot && g_ascii_strcasecmp (dot, ".pdf") == 0)
+    c->fmt = FMT_PDF;
+  else {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "%s: the picture's name must end in .png, .svg or .pdf", path);
+    return FALSE;
+  }
+  const int w = o && o->width ? o->width : 800, h = o && o->height ? o->height : 600;
+  if (w < 100 || h < 100 || w > 20000 || h > 20000) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "%s: a picture must be from 100 to 20000 units wide and high (got %d by %d)",
+                 path, w, h);
+    return FALSE;
+  }
+  c->w = w;
+  c->h = h;
+  c->font = MAX (9.0, MIN (w, h) / 45.0);
+  if (c->fmt == FMT_PNG)
+    c->surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, w, h);
+  else {
+    c->bytes = g_byte_array_new ();
+    c->surface = c->fmt == FMT_SVG
+                   ? cairo_svg_surface_create_for_stream (append_bytes, c->bytes, w, h)
+                   : cairo_pdf_surface_create_for_stream (append_bytes, c->bytes, w, h);
+  }
+  c->cr = cairo_create (c->surface);
+  cairo_set_source_rgb (c->cr, 1, 1, 1);
+  cairo_paint (c->cr);
+  cairo_select_font_face (c->cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (c->cr, c->font);
+  cairo_set_line_join (c->cr, CAIRO_LINE_JOIN_ROUND);
+  return TRUE;
+}
+
+static cairo_status_t
+png_to_bytes (void *closure, const unsigned char *data, unsigned int len)
+{
+  return append_bytes (closure, data, len);
+}
+
+/* Finishes the picture and writes it; with WRITE false (an error came first) only frees. */
+static gboolean
+canvas_close (canvas *c, gboolean write, GError **error)
+{
+  cairo_status_t st = cairo_status (c->cr);
+  cairo_destroy (c->cr);
+  if (c->fmt == FMT_PNG && write && st == CAIRO_STATUS_SUCCESS) {
+    c->bytes = g_byte_array_new ();
+    st = cairo_surface_write_to_png_stream (c->surface, png_to_bytes, c->bytes);
+  }
+  cairo_surface_finish (c->surface);
+  if (st == CAIRO_STATUS_SUCCESS)
+    st = cairo_surface_status (c->surface);
+  cairo_surface_destroy (c->surface);
+  gboolean ok = write;
+  if (write && st != CAIRO_STATUS_SUCCESS) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: cairo: %s", c->path,
+                 cairo_status_to_string (st));
+    ok = FALSE;
+  } else if (write) {
+    GError *e = NULL;
+    ok = mixem_write_file_atomic (c->path, (const char *) c->bytes->data, c->bytes->len, &e);
+    if (!ok)
+      g_propagate_prefixed_error (error, e, "%s: ", c->path);
+  }
+  if (c->bytes)
+    g_byte_array_unref (c->bytes);
+  return ok;
+}
+
+/* ---- text --------------------------------------------------------------------------------- */
+
+/* Draws TEXT with its anchor at (X, Y): HA 0 left, 0.5 centre, 1 right; VA likewise from the
+ * top.  ANGLE in radians (the y-axis label is turned a quarter). */
+static void
+text_at (cairo_t *cr, double x, double y, const char *text, double ha, double va, double angle)
+{
+  cairo_text_extents_t e;
+  cairo_font_extents_t fe;
+  cairo_text_extents (cr, text, &e);
+  cairo_font_extents (cr, &fe);
+  cairo_save (cr);
+  cairo_translate (cr, x, y);
+  cairo_rotate (cr, angle);
+  cairo_move_to (cr, -ha * e.x_advance, -va * (fe.ascent + fe.descent) + fe.ascent);
+  cairo_show_text (cr, text);
+  cairo_restore (cr);
+}
+
+static void
+title (canvas *c, const char *text)
+{
+  cairo_save (c->cr);
+  cairo_set_source_rgb (c->cr, 0, 0, 0);
+  cairo_set_font_size (c->cr, c->font * 1.3);
+  cairo_select_font_face (c->cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+  text_at (c->cr, c->w / 2, c->font * 0.6, text, 0.5, 0, 0);
+  cairo_restore (c->cr);
+}
+
+/* ---- panels ------------------------------------------------------------------------------- */
+
+typedef struct {
+  double x0, y0, x1, y1;          /* device rectangle of the plotting area */
+  double xmin, xmax, ymin, ymax;  /* data range (log10 of it on a log axis) */
+  gboolean ylog;
+} panel;
+
+static double
+px (const panel *p, double x)
+{
+  return p->x0 + (x - p->xmin) / (p->xmax - p->xmin) * (p->x1 - p->x0);
+}
+
+static double
+py (const panel *p, double y)
+{
+  if (p->ylog)
+    y = log10 (y);
+  return p->y1 - (y - p->ymin) / (p->ymax - p->ymin) * (p->y1 - p->y0);
+}
+
+/* Widens [lo, hi] a little, and gives it some width when it has none. */
+static void
+pad_range (double *lo, double *hi, double frac)
+{
+  if (!(*hi > *lo)) {
+    const double m = fabs (*lo) > 0 ? fabs (*lo) * 0.05 : 1.0;
+    *lo -= m;
+    *hi += m;
+    return;
+  }
+  const double r = *hi - *lo;
+  *lo -= frac * r;
+  *hi += frac * r;
+}
+
+/* A step of 1, 2 or 5 times a power of ten giving about TARGET ticks over [LO, HI]. */
+static double
+nice_step (double lo, double hi, int target)
+{
+  const double raw = (hi - lo) / target, mag = pow (10, floor (log10 (raw))), f = raw / mag;
+  return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
+}
+
+static void
+tick_label (char *buf, size_t len, double v, double step)
+{
+  if (fabs (v) < step * 1e-9)
+    v = 0;
+  if (fabs (v) >= 1e6 || (fabs (v) < 1e-3 && v != 0))
+    g_snprintf (buf, len, "%.3g", v);
+  else {
+    const int digits = step >= 1 ? 0 : (int) ceil (-log10 (step) - 1e-9);
+    g_snprintf (buf, len, "%.*f", MIN (digits, 6), v);
+  }
+}
+
+/* Frame, ticks, tick labels and axis labels.  XINT: ticks only at whole numbers.  XT, YT: label
+ * the ticks of that axis (a scatter-plot matrix labels only its outer panels). */
+static void
+draw_axes_ex (canvas *c, const panel *p, const char *xlabel, const char *ylabel, gboolean xint,
+              gboolean xt, gboolean yt)
+{
+  cairo_t *cr = c->cr;
+  const double tl = c->font * 0.4;
+  char buf[64];
+  cairo_save (cr);
+  cairo_set_source_rgb (cr, 0, 0, 0);
+  cairo_set_line_width (cr, 1);
+  cairo_rectangle (cr, p->x0, p->y0, p->x1 - p->x0, p->y1 - p->y0);
+  cairo_stroke (cr);
+  cairo_set_font_size (cr, c->font * 0.85);
+  const int nx = MAX (2, (int) ((p->x1 - p->x0) / (c->font * 6)));
+  double step = nice_step (p->xmin, p->xmax, nx);
+  if (xint)
+    step = MAX (1.0, round (step));
+  for (double v = ceil (p->xmin / step) * step; v <= p->xmax + step * 1e-9; v += step) {
+    const double x = px (p, v);
+    cairo_move_to (cr, x, p->y1);
+    cairo_line_to (cr, x, p->y1 + tl);
+    cairo_stroke (cr);
+    tick_label (buf, sizeof buf, v, step);
+    if (xt)
+      text_at (cr, x, p->y1 + tl * 1.5, buf, 0.5, 0, 0);
+  }
+  const int ny = MAX (2, (int) ((p->y1 - p->y0) / (c->font * 3)));
+  if (p->ylog) {
+    for (double e = ceil (p->ymin); e <= p->ymax + 1e-9; e += 1) {
+      const double y = p->y1 - (e - p->ymin) / (p->ymax - p->ymin) * (p->y1 - p->y0);
+      cairo_move_to (cr, p->x0 - tl, y);
+      cairo_line_to (cr, p->x0, y);
+      cairo_stroke (cr);
+      g_snprintf (buf, sizeof buf, "1e%d", (int) e);
+      if (yt)
+        text_at (cr, p->x0 - tl * 1.5, y, buf, 1, 0.5, 0);
+    }
+  } else {
+    step = nice_step (p->ymin, p->ymax, ny);
+    for (double v = ceil (p->ymin / step) * step; v <= p->ymax + step * 1e-9; v += step) {
+      const double y = py (p, v);
+      cairo_move_to (cr, p->x0 - tl, y);
+      cairo_line_to (cr, p->x0, y);
+      cairo_stroke (cr);
+      tick_label (buf, sizeof buf, v, step);
+      if (yt)
+        text_at (cr, p->x0 - tl * 1.5, y, buf, 1, 0.5, 0);
+    }
+  }
+  cairo_set_font_size (cr, c->font);
+  if (xlabel)
+    text_at (cr, (p->x0 + p->x1) / 2, p->y1 + c->font * 2.2, xlabel, 0.5, 0, 0);
+  if (ylabel)
+    text_at (cr, p->x0 - c->font * 5.2, (p->y0 + p->y1) / 2, ylabel, 0.5, 0, -G_PI / 2);
+  cairo_restore (cr);
+}
+
+static void
+draw_axes (canvas *c, const panel *p, const char *xlabel, const char *ylabel, gboolean xint)
+{
+  draw_axes_ex (c, p, xlabel, ylabel, xint, TRUE, TRUE);
+}
+
+/* Clips drawing to the panel's plotting area (undo with cairo_restore). */
+static void
+clip_to (cairo_t *cr, const panel *p)
+{
+  cairo_save (cr);
+  cairo_rectangle (cr, p->x0, p->y0, p->x1 - p->x0, p->y1 - p->y0);
+  cairo_clip (cr);
+}
+
+/* A legend box in the panel's corner (RIGHT: top right, else top left). */
+static void
+legend (canvas *c, const panel *p, char **labels, const int *colours, const int *dashed, size_t n,
+        gboolean right)
+{
+  cairo_t *cr = c->cr;
+  cairo_save (cr);
+  cairo_set_font_size (cr, c->font * 0.85);
+  double wmax = 0;
+  for (size_t i = 0; i < n; i++) {
+    cairo_text_extents_t e;
+    cairo_text_extents (cr, labels[i], &e);
+    wmax = MAX (wmax, e.x_advance);
+  }
+  const double line = c->font * 1.3, sw = c->font * 2, pad = c->font * 0.5;
+  const double bw = pad * 3 + sw + wmax, bh = pad * 2 + line * (double) n;
+  const double bx = right ? p->x1 - bw - pad : p->x0 + pad, by = p->y0 + pad;
+  cairo_set_source_rgba (cr, 1, 1, 1, 0.85);
+  cairo_rectangle (cr, bx, by, bw, bh);
+  cairo_fill_preserve (cr);
+  cairo_set_source_rgb (cr, 0.5, 0.5, 0.5);
+  cairo_set_line_width (cr, 0.8);
+  cairo_stroke (cr);
+  for (size_t i = 0; i < n; i++) {
+    const double y = by + pad + line * ((double) i + 0.5);
+    set_colour (cr, (size_t) colours[i], 1);
+    cairo_set_line_width (cr, 2.5);
+    if (dashed && dashed[i]) {
+      const double d[] = { 6, 3 };
+      cairo_set_dash (cr, d, 2, 0);
+    }
+    cairo_move_to (cr, bx + pad, y);
+    cairo_line_to (cr, bx + pad + sw, y);
+    cairo_stroke (cr);
+    cairo_set_dash (cr, NULL, 0, 0);
+    cairo_set_source_rgb (cr, 0, 0, 0);
+    text_at (cr, bx + pad * 2 + sw, y, labels[i], 0, 0.5, 0);
+  }
+  cairo_restore (cr);
+}
+
+/* A legend in one centred row with its top at Y (for plots whose panels fill the page). */
+static void
+legend_row (canvas *c, double y, char **labels, size_t n)
+{
+  cairo_t *cr = c->cr;
+  cairo_save (cr);
+  cairo_set_font_size (cr, c->font * 0.85);
+  const double sw = c->font * 1.6, gap = c->font * 1.2, pad = c->font * 0.4;
+  double total = 0;
+  for (size_t i = 0; i < n; i++) {
+    cairo_text_extents_t e;
+    cairo_text_extents (cr, labels[i], &e);
+    total += sw + pad + e.x_advance + (i + 1 < n ? gap : 0);
+  }
+  double x = MAX (c->font * 0.5, (c->w - total) / 2);
+  const double mid = y + c->font * 0.6;
+  for (size_t i = 0; i < n; i++) {
+    set_colour (cr, i, 1);
+    cairo_set_line_width (cr, 2.5);
+    cairo_move_to (cr, x, mid);
+    cairo_line_to (cr, x + sw, mid);
+    cairo_stroke (cr);
+    cairo_set_source_rgb (cr, 0, 0, 0);
+    text_at (cr, x + sw + pad, mid, labels[i], 0, 0.5, 0);
+    cairo_text_extents_t e;
+    cairo_text_extents (cr, labels[i], &e);
+    x += sw + pad + e.x_advance + gap;
+  }
+  cairo_restore (cr);
+}
+
+static void
+marker (cairo_t *cr, double x, double y, double r)
+{
+  cairo_new_sub_path (cr);
+  cairo_arc (cr, x, y, r, 0, 2 * G_PI);
+}
+
+/* ---- trace -------------------------------------------------------------------------------- */
+
+gboolean
+mixem_plot_trace (const char *path, const mixem_iteration *tr, size_t n, double loglik0,
+                  const mixem_plot_options *o, GError **error)
+{
+  if (n == 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the trace has no iterations", path);
+    return FALSE;
+  }
+  canvas c;
+  if (!canvas_open (&c, path, o, error))
+    return FALSE;
+  cairo_t *cr = c.cr;
+  title (&c, o && o->title ? o->title : "EM: log-likelihood, ELBO and KL");
+  const double left = c.font * 7, right = c.w - c.font * 1.5, top = c.font * 3.2;
+  const double split = top + (c.h - top) * 0.58;
+  panel a = { left, top, right, split - c.font * 3.2, 0, 0, INFINITY, -INFINITY, FALSE };
+  panel b = { left, split, right, c.h - c.font * 3.6, 0, 0, INFINITY, -INFINITY, TRUE };
+  const gboolean has0 = isfinite (loglik0);
+  a.xmin = b.xmin = has0 ? 0 : tr[0].iter;
+  a.xmax = b.xmax = MAX (tr[n - 1].iter, a.xmin + 1);
+  if (has0)
+    a.ymin = a.ymax = loglik0;
+  for (size_t i = 0; i < n; i++) {
+    a.ymin = MIN (a.ymin, MIN (tr[i].loglik, tr[i].elbo));
+    a.ymax = MAX (a.ymax, MAX (tr[i].loglik, tr[i].elbo));
+  }
+  pad_range (&a.ymin, &a.ymax, 0.05);
+  pad_range (&a.xmin, &a.xmax, 0.02);
+  b.xmin = a.xmin;
+  b.xmax = a.xmax;
+  /* KL on a log axis: only positive values can be drawn (a KL of 0 is exact convergence). */
+  double kmin = INFINITY, kmax = -INFINITY;
+  for (size_t i = 0; i < n; i++)
+    if (tr[i].kl > 0) {
+      kmin = MIN (kmin, tr[i].kl);
+      kmax = MAX (kmax, tr[i].kl);
+    }
+  if (!isfinite (kmin))
+    kmin = 1e-16, kmax = 1;
+  b.ymin = floor (log10 (kmin));
+  b.ymax = ceil (log10 (kmax));
+  if (b.ymax <= b.ymin)
+    b.ymax = b.ymin + 1;
+
+  draw_axes (&c, &a, NULL, "log-likelihood", TRUE);
+  draw_axes (&c, &b, "iteration", "KL(q || p(z|x))", TRUE);
+
+  clip_to (cr, &a);
+  cairo_set_line_width (cr, 2);
+  set_colour (cr, 0, 1);                   /* l(theta_t) */
+  if (has0)
+    cairo_move_to (cr, px (&a, 0), py (&a, loglik0));
+  for (size_t i = 0; i < n; i++)
+    cairo_line_to (cr, px (&a, tr[i].iter), py (&a, tr[i].loglik));
+  cairo_stroke (cr);
+  for (size_t i = 0; i < n && n <= 200; i++)
+    marker (cr, px (&a, tr[i].iter), py (&a, tr[i].loglik), 2.5);
+  cairo_fill (cr);
+  set_colour (cr, 1, 1);                   /* the ELBO: M-step climb, then the E-step's lift */
+  const double dash[] = { 6, 3 };
+  cairo_set_dash (cr, dash, 2, 0);
+  cairo_set_line_width (cr, 1.8);
+  for (size_t i = 0; i < n; i++) {
+    const double prev = i > 0 ? tr[i - 1].loglik : loglik0;
+    const double x0 = i > 0 ? tr[i - 1].iter : tr[i].iter - 1;
+    if (!isfinite (prev))
+      cairo_move_to (cr, px (&a, tr[i].iter), py (&a, tr[i].elbo));
+    else {
+      cairo_move_to (cr, px (&a, x0), py (&a, prev));
+      cairo_line_to (cr, px (&a, tr[i].iter), py (&a, tr[i].elbo));
+    }
+    cairo_line_to (cr, px (&a, tr[i].iter), py (&a, tr[i].loglik));
+  }
+  cairo_stroke (cr);
+  cairo_set_dash (cr, NULL, 0, 0);
+  cairo_restore (cr);
+  char *labels[] = { "log-likelihood l(theta_t)", "ELBO(q_{t-1}, theta_t), then l(theta_t)" };
+  const int cols[] = { 0, 1 }, dashed[] = { 0, 1 };
+  legend (&c, &a, labels, cols, dashed, 2, FALSE);
+
+  clip_to (cr, &b);
+  set_colour (cr, 5, 1);
+  cairo_set_line_width (cr, 2);
+  gboolean pen = FALSE;
+  for (size_t i = 0; i < n; i++) {
+    if (!(tr[i].kl > 0)) {
+      pen = FALSE;
+      continue;
+    }
+    const double x = px (&b, tr[i].iter), y = py (&b, tr[i].kl);
+    if (pen)
+      cairo_line_to (cr, x, y);
+    else
+      cairo_move_to (cr, x, y);
+    pen = TRUE;
+  }
+  cairo_stroke (cr);
+  for (size_t i = 0; i < n && n <= 200; i++)
+    if (tr[i].kl > 0)
+      marker (cr, px (&b, tr[i].iter), py (&b, tr[i].kl), 2.5);
+  cairo_fill (cr);
+  cairo_restore (cr);
+  char *kl_label[] = { "KL gap = l(theta_t) - ELBO(q_{t-1}, theta_t)" };
+  const int kl_col[] = { 5 };
+  legend (&c, &b, kl_label, kl_col, NULL, 1, TRUE);
+  return canvas_close (&c, TRUE, error);
+}
+
+/* ---- component parameters ----------------------------------------------------------------- */
+
+/* The double array KEY of component K's description, or NULL; *LEN its length. */
+static double *
+component_vector (const mixem_model *m, size_t k, const char *key, size_t *len)
+{
+  GVariant *dict = mixem_model_family (m)->describe (mixem_model_params (m), k);
+  GVariant *v = g_variant_lookup_value (dict, key, G_VARIANT_TYPE ("ad"));
+  double *out = NULL;
+  if (v) {
+    gsize n;
+    const double *x = g_variant_get_fixed_array (v, &n, sizeof (double));
+    out = g_memdup2 (x, n * sizeof (double));
+    *len = n;
+    g_variant_unref (v);
+  }
+  g_variant_unref (dict);
+  return out;
+}
+
+/* Entry (I, J) of component K's "cov" (an array of rows); NAN if it has none. */
+static gboolean
+component_cov2 (const mixem_model *m, size_t k, size_t i, size_t j, double out[3])
+{
+  GVariant *dict = mixem_model_family (m)->describe (mixem_model_params (m), k);
+  GVariant *v = g_variant_lookup_value (dict, "cov", G_VARIANT_TYPE ("aad"));
+  gboolean ok = FALSE;
+  if (v) {
+    const size_t idx[3][2] = { { i, i }, { i, j }, { j, j } };
+    for (int t = 0; t < 3; t++) {
+      GVariant *row = g_variant_get_child_value (v, idx[t][0]);
+      gsize n;
+      const double *x = g_variant_get_fixed_array (row, &n, sizeof (double));
+      out[t] = idx[t][1] < n ? x[idx[t][1]] : NAN;
+      g_variant_unref (row);
+    }
+    ok = isfinite (out[0]) && isfinite (out[1]) && isfinite (out[2]);
+    g_variant_unref (v);
+  }
+  g_variant_unref (dict);
+  return ok;
+}
+
+static gboolean
+check_columns (const char *path, const mixem_model *m, const mixem_dataset *data, GError **error)
+{
+  if (mixem_dataset_cols (data) != mixem_model_d (m)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                 "%s: the data have %zu columns, but the model has %zu", path,
+                 mixem_dataset_cols (data), mixem_model_d (m));
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ---- clusters ----------------------------------------------------------------------------- */
+
+/* One scatter of columns XJ and YJ in panel P, with ellipses and means. */
+static void
+scatter (canvas *c, panel *p, const mixem_model *m, const mixem_dataset *data, const size_t *lab,
+         size_t xj, size_t yj, double dot)
+{
+  cairo_t *cr = c->cr;
+  const size_t n = mixem_dataset_rows (data), K = mixem_model_k (m);
+  clip_to (cr, p);
+  for (size_t k = 0; k < K; k++) {        /* points, a component at a time: one fill each */
+    set_colour (cr, k, 0.65);
+    for (size_t i = 0; i < n; i++)
+      if (lab[i] == k)
+        marker (cr, px (p, mixem_dataset_value (data, i, xj)),
+                py (p, mixem_dataset_value (data, i, yj)), dot);
+    cairo_fill (cr);
+  }
+  for (size_t k = 0; k < K; k++) {
+    size_t len = 0;
+    double *mu = component_vector (m, k, "mean", &len);
+    if (!mu)
+      mu = component_vector (m, k, "mu", &len);
+    if (!mu || len <= MAX (xj, yj)) {
+      g_free (mu);
+      continue;
+    }
+    double s[3];
+    if (component_cov2 (m, k, xj, yj, s) && s[0] > 0) {
+      /* x = mu + r L u over the unit circle, L the Cholesky factor of the 2x2 marginal. */
+      const double l11 = sqrt (s[0]), l21 = s[1] / l11, l22 = sqrt (MAX (0.0, s[2] - l21 * l21));
+      for (int r = 1; r <= 2; r++) {
+        for (int t = 0; t <= 96; t++) {
+          const double a = 2 * G_PI * t / 96, u = cos (a), v = sin (a);
+          const double x = mu[xj] + r * l11 * u, y = mu[yj] + r * (l21 * u + l22 * v);
+          if (t == 0)
+            cairo_move_to (cr, px (p, x), py (p, y));
+          else
+            cairo_line_to (cr, px (p, x), py (p, y));
+        }
+        cairo_close_path (cr);
+        set_colour (cr, k, 1);
+        cairo_set_line_width (cr, r == 1 ? 2.0 : 1.2);
+        if (r == 2) {
+          const double d[] = { 5, 3 };
+          cairo_set_dash (cr, d, 2, 0);
+        }
+        cairo_stroke (cr);
+        cairo_set_dash (cr, NULL, 0, 0);
+      }
+    }
+    /* The mean: a black-edged cross over a filled disc of the component's colour. */
+    const double x = px (p, mu[xj]), y = py (p, mu[yj]), r = MAX (4.0, dot * 2.5);
+    marker (cr, x, y, r);
+    set_colour (cr, k, 1);
+    cairo_fill_preserve (cr);
+    cairo_set_source_rgb (cr, 0, 0, 0);
+    cairo_set_line_width (cr, 1.5);
+    cairo_stroke (cr);
+    g_free (mu);
+  }
+  cairo_restore (cr);
+}
+
+static void
+column_range (const mixem_dataset *data, size_t j, double *lo, double *hi)
+{
+  *lo = INFINITY;
+  *hi = -INFINITY;
+  for (size_t i = 0; i < mixem_dataset_rows (data); i++) {
+    const double v = mixem_dataset_value (data, i, j);
+    *lo = MIN (*lo, v);
+    *hi = MAX (*hi, v);
+  }
+  pad_range (lo, hi, 0.06);
+}
+
+gboolean
+mixem_plot_clusters (const char *path, const mixem_model *m, const mixem_dataset *data, int xcol,
+                     int ycol, const mixem_plot_options *o, GError **error)
+{
+  const size_t d = mixem_model_d (m), n = mixem_dataset_rows (data), K = mixem_model_k (m);
+  if (!check_columns (path, m, data, error))
+    return FALSE;
+  if (d < 2) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: a scatter needs two columns; the "
+                 "model has one", path);
+    return FALSE;
+  }
+  if (xcol >= 0 && (ycol < 0 || (size_t) xcol >= d || (size_t) ycol >= d || xcol == ycol)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "%s: two different columns from 1 to %zu are needed (got %d and %d)", path, d,
+                 xcol + 1, ycol + 1);
+    return FALSE;
+  }
+  size_t *lab = g_new (size_t, n > 0 ? n : 1);
+  if (!mixem_model_predict (m, data, lab, error)) {
+    g_free (lab);
+    return FALSE;
+  }
+  canvas c;
+  if (!canvas_open (&c, path, o, error)) {
+    g_free (lab);
+    return FALSE;
+  }
+  char *t = g_strdup_printf ("%s mixture, k = %zu: components by colour", mixem_model_family (m)->name,
+                             K);
+  title (&c, o && o->title ? o->title : t);
+  g_free (t);
+  const char *const *names = mixem_model_names (m);
+  const double dot = MAX (1.5, MIN (c.w, c.h) / 300.0);
+  const double top = c.font * 3.2, bottom = c.h - c.font * 3.6;
+  panel first = { 0 };
+  if (xcol >= 0 || d == 2) {
+    const size_t xj = xcol >= 0 ? (size_t) xcol : 0, yj = xcol >= 0 ? (size_t) ycol : 1;
+    panel p = { c.font * 7, top, c.w - c.font * 1.5, bottom, 0, 0, 0, 0, FALSE };
+    column_range (data, xj, &p.xmin, &p.xmax);
+    column_range (data, yj, &p.ymin, &p.ymax);
+    draw_axes (&c, &p, names[xj], names[yj], FALSE);
+    scatter (&c, &p, m, data, lab, xj, yj, dot);
+    first = p;
+  } else {
+    /* A scatter-plot matrix: row i, column j shows column j across, column i up. */
+    const size_t q = MIN (d, (size_t) 6);
+    const double left = c.font * 4.5, right = c.w - c.font * 1.0, gap = c.font * 0.5;
+    const double bot = c.h - c.font * (q < d ? 4.6 : 3.4);
+    const double cw = (right - left - gap * (double) (q - 1)) / (double) q;
+    const double mtop = c.font * 4.4;     /* the legend goes in a row above the panels */
+    const double ch = (bot - mtop - gap * (double) (q - 1)) / (double) q;
+    cairo_set_font_size (c.cr, c.font * 0.8);
+    for (size_t i = 0; i < q; i++)
+      for (size_t j = 0; j < q; j++) {
+        panel p = { left + (double) j * (cw + gap), mtop + (double) i * (ch + gap), 0, 0,
+                    0, 0, 0, 0, FALSE };
+        p.x1 = p.x0 + cw;
+        p.y1 = p.y0 + ch;
+        column_range (data, j, &p.xmin, &p.xmax);
+        column_range (data, i, &p.ymin, &p.ymax);
+        draw_axes_ex (&c, &p, NULL, NULL, FALSE, i == q - 1, j == 0);
+        if (i == j) {
+          cairo_set_source_rgb (c.cr, 0, 0, 0);
+          cairo_set_font_size (c.cr, c.font);
+          text_at (c.cr, (p.x0 + p.x1) / 2, (p.y0 + p.y1) / 2, names[i], 0.5, 0.5, 0);
+          continue;
+        }
+        scatter (&c, &p, m, data, lab, j, i, dot * 0.8);
+      }
+    if (q < d) {
+      char *note = g_strdup_printf ("the first %zu of %zu columns", q, d);
+      cairo_set_source_rgb (c.cr, 0, 0, 0);
+      text_at (c.cr, c.w / 2, c.h - c.font * 1.0, note, 0.5, 0.5, 0);
+      g_free (note);
+    }
+  }
+  char **labels = g_new0 (char *, K + 1);
+  int *cols = g_new (int, K);
+  const double *w = mixem_model_weights (m);
+  for (size_t k = 0; k < K; k++) {
+    labels[k] = g_strdup_printf ("component %zu: weight %.3f", k + 1, w[k]);
+    cols[k] = (int) k;
+  }
+  if (first.x1 > first.x0)
+    legend (&c, &first, labels, cols, NULL, K, TRUE);
+  else
+    legend_row (&c, c.font * 2.5, labels, K);
+  g_strfreev (labels);
+  g_free (cols);
+  g_free (lab);
+  return canvas_close (&c, TRUE, error);
+}
+
+/* ---- prototypes --------------------------------------------------------------------------- */
+
+gboolean
+mixem_plot_prototypes (const char *path, const mixem_model *m, size_t rows, size_t cols,
+                       const mixem_plot_options *o, GError **error)
+{
+  const size_t K = mixem_model_k (m);
+  double **mu = g_new0 (double *, K);
+  gboolean ok = TRUE;
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t k = 0; k < K && ok; k++) {
+    size_t len = 0;
+    mu[k] = component_vector (m, k, "mu", &len);
+    if (!mu[k])
+      mu[k] = component_vector (m, k, "mean", &len);
+    if (!mu[k] || len != rows * cols) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   "%s: a %zu by %zu image needs %zu values per component; the %s components "
+                   "have %zu", path, rows, cols, rows * cols, mixem_model_family (m)->name,
+                   mu[k] ? len : 0);
+      ok = FALSE;
+      break;
+    }
+    for (size_t j = 0; j < len; j++) {
+      lo = MIN (lo, mu[k][j]);
+      hi = MAX (hi, mu[k][j]);
+    }
+  }
+  canvas c;
+  if (ok)
+    ok = canvas_open (&c, path, o, error);
+  if (ok) {
+    /* Probabilities are drawn on [0, 1]; other means on their own range. */
+    const gboolean prob = strcmp (mixem_model_family (m)->name, "bernoulli") == 0;
+    if (prob)
+      lo = 0, hi = 1;
+    if (!(hi > lo))
+      hi = lo + 1;
+    char *t = g_strdup_printf ("%s mixture, k = %zu: component means (darker is larger)",
+                               mixem_model_family (m)->name, K);
+    title (&c, o && o->title ? o->title : t);
+    g_free (t);
+    const size_t gc = (size_t) ceil (sqrt ((double) K * (c.w / c.h) * rows / cols));
+    const size_t ncol = MAX ((size_t) 1, MIN (K, gc)), nrow = (K + ncol - 1) / ncol;
+    const double top = c.font * 3.2, gap = c.font * 0.8, label = c.font * 1.3;
+    const double cw = (c.w - gap * (double) (ncol + 1)) / (double) ncol;
+    const double ch = (c.h - top - gap - (gap + label) * (double) nrow) / (double) nrow;
+    const double cell = MIN (cw / (double) cols, ch / (double) rows);
+    const double *w = mixem_model_weights (m);
+    cairo_set_font_size (c.cr, c.font * 0.9);
+    for (size_t k = 0; k < K; k++) {
+      const size_t r = k / ncol, q = k % ncol;
+      const double x0 = gap + (double) q * (cw + gap) + (cw - cell * (double) cols) / 2;
+      const double y0 = top + (double) r * (ch + gap + label) + label;
+      for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) {
+          const double g = 1.0 - (mu[k][i * cols + j] - lo) / (hi - lo);
+          cairo_set_source_rgb (c.cr, g, g, g);
+          cairo_rectangle (c.cr, x0 + (double) j * cell, y0 + (double) i * cell, cell + 0.02,
+                           cell + 0.02);
+          cairo_fill (c.cr);
+        }
+      cairo_set_source_rgb (c.cr, 0.4, 0.4, 0.4);
+      cairo_set_line_width (c.cr, 1);
+      cairo_rectangle (c.cr, x0, y0, cell * (double) cols, cell * (double) rows);
+      cairo_stroke (c.cr);
+      char buf[64];
+      g_snprintf (buf, sizeof buf, "%zu: weight %.3f", k + 1, w[k]);
+      cairo_set_source_rgb (c.cr, 0, 0, 0);
+      text_at (c.cr, x0 + cell * (double) cols / 2, y0 - label * 0.15, buf, 0.5, 1, 0);
+    }
+    ok = canvas_close (&c, TRUE, error);
+  }
+  for (size_t k = 0; k < K; k++)
+    g_free (mu[k]);
+  g_free (mu);
+  return ok;
+}
+
+/* ---- binomial ----------------------------------------------------------------------------- */
+
+gboolean
+mixem_plot_binomial (const char *path, const mixem_model *m, const mixem_dataset *data,
+                     const mixem_plot_options *o, GError **error)
+{
+  if (strcmp (mixem_model_family (m)->name, "binomial") != 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: a binomial model is needed (got %s)",
+                 path, mixem_model_family (m)->name);
+    return FALSE;
+  }
+  if (!check_columns (path, m, data, error))
+    return FALSE;
+  /* Which column holds the trials, as the family decides: the "trials" option names one. */
+  const char *trials = mixem_options_get (mixem_model_options (m), "trials");
+  const char *const *names = mixem_model_names (m);
+  int ncol = -1;
+  double nconst = 0;
+  for (size_t j = 0; trials && j < mixem_model_d (m); j++)
+    if (strcmp (names[j], trials) == 0)
+      ncol = (int) j;
+  if (ncol < 0)
+    nconst = trials ? g_ascii_strtod (trials, NULL) : 0;
+  const size_t scol = ncol == 0 ? 1 : 0, n = mixem_dataset_rows (data), K = mixem_model_k (m);
+  /* Bins: one per possible count when every row has the same (small) number of trials. */
+  double nmax = 0;
+  gboolean same = TRUE;
+  for (size_t i = 0; i < n; i++) {
+    const double ni = ncol >= 0 ? mixem_dataset_value (data, i, (size_t) ncol) : nconst;
+    same = same && (i == 0 || ni == nmax);
+    nmax = MAX (nmax, ni);
+  }
+  if (!(nmax >= 1)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no row has a trial", path);
+    return FALSE;
+  }
+  const size_t B = same && nmax <= 60 ? (size_t) nmax + 1 : 20;
+  const double bw = same && nmax <= 60 ? 1.0 / nmax : 1.0 / (double) B;
+  double *obs = g_new0 (double, B), *pred = g_new0 (double, (K + 1) * B);
+  const double *w = mixem_model_weights (m);
+  double *p = g_new (double, K);
+  for (size_t k = 0; k < K; k++) {
+    GVariant *dict = mixem_model_family (m)->describe (mixem_model_params (m), k);
+    if (!g_variant_lookup (dict, "p", "d", &p[k]))
+      p[k] = NAN;
+    g_variant_unref (dict);
+  }
+  /* Expected counts per bin: each row's binomial pmf under each component, binned by s/n. */
+  for (size_t i = 0; i < n; i++) {
+    const double ni = ncol >= 0 ? mixem_dataset_value (data, i, (size_t) ncol) : nconst;
+    if (!(ni >= 1))
+      continue;
+    const double rate = mixem_dataset_value (data, i, scol) / ni;
+    size_t b = B == (size_t) nmax + 1 && same ? (size_t) llround (rate * nmax)
+                                              : MIN (B - 1, (size_t) (rate * (double) B));
+    obs[MIN (b, B - 1)] += 1;
+    const unsigned nn = (unsigned) ni;
+    for (unsigned s = 0; s <= nn; s++) {
+      const double r = s / ni;
+      size_t bb = same && B == (size_t) nmax + 1 ? s : MIN (B - 1, (size_t) (r * (double) B));
+      for (size_t k = 0; k < K; k++) {
+        const double v = w[k] * gsl_ran_binomial_pdf (s, p[k], nn);
+        pred[k * B + bb] += v;
+        pred[K * B + bb] += v;
+      }
+    }
+  }
+  canvas c;
+  gboolean ok = canvas_open (&c, path, o, error);
+  if (ok) {
+    title (&c, o && o->title ? o->title : "Binomial mixture: success rates and the fit");
+    panel a = { c.font * 7, c.font * 3.2, c.w - c.font * 1.5, c.h - c.font * 3.6, 0, 1, 0, 0,
+                FALSE };
+    const double half = same && B == (size_t) nmax + 1 ? bw / 2 : 0;
+    a.xmin = -half - 0.02;
+    a.xmax = 1 + half + 0.02;
+    for (size_t b = 0; b < B; b++)
+      a.ymax = MAX (a.ymax, MAX (obs[b], pred[K * B + b]));
+    a.ymax *= 1.1;
+    if (!(a.ymax > 0))
+      a.ymax = 1;
+    draw_axes (&c, &a, "success rate s / n", "rows", FALSE);
+    clip_to (c.cr, &a);
+    for (size_t b = 0; b < B; b++) {      /* the data: grey bars */
+      const double x0 = same && B == (size_t) nmax + 1 ? (double) b * bw - half : (double) b * bw;
+      cairo_rectangle (c.cr, px (&a, x0 + bw * 0.04), py (&a, obs[b]),
+                       px (&a, x0 + bw * 0.96) - px (&a, x0 + bw * 0.04),
+                       py (&a, 0) - py (&a, obs[b]));
+    }
+    cairo_set_source_rgb (c.cr, 0.75, 0.75, 0.75);
+    cairo_fill (c.cr);
+    for (size_t k = 0; k <= K; k++) {     /* components, then the mixture in black */
+      for (size_t b = 0; b < B; b++) {
+        const double x = same && B == (size_t) nmax + 1 ? (double) b * bw : ((double) b + 0.5) * bw;
+        if (b == 0)
+          cairo_move_to (c.cr, px (&a, x), py (&a, pred[k * B + b]));
+        else
+          cairo_line_to (c.cr, px (&a, x), py (&a, pred[k * B + b]));
+      }
+      set_colour (c.cr, k == K ? 7 : k, 1);
+      cairo_set_line_width (c.cr, k == K ? 2.5 : 2);
+      cairo_stroke (c.cr);
+    }
+    cairo_restore (c.cr);
+    char **labels = g_new0 (char *, K + 2);
+    int *cols = g_new (int, K + 1);
+    for (size_t k = 0; k < K; k++) {
+      labels[k] = g_strdup_printf ("component %zu: p = %.3f, weight %.3f", k + 1, p[k], w[k]);
+      cols[k] = (int) k;
+    }
+    labels[K] = g_strdup ("mixture (expected rows)");
+    cols[K] = 7;
+    legend (&c, &a, labels, cols, NULL, K + 1, FALSE);
+    g_strfreev (labels);
+    g_free (cols);
+    ok = canvas_close (&c, TRUE, error);
+  }
+  g_free (obs);
+  g_free (pred);
+  g_free (p);
+  return ok;
+}
+
+/* ---- select ------------------------------------------------------------------------------- */
+
+static char *
+options_label (const mixem_options *opts)
+{
+  GString *s = g_string_new (NULL);
+  for (size_t j = 0; j < mixem_options_size (opts); j++) {
+    const char *key = mixem_options_key (opts, j);
+    g_string_append_printf (s, "%s%s=%s", j ? ", " : "", key, mixem_options_get (opts, key));
+  }
+  return g_string_free (s, FALSE);
+}
+
+static double
+criterion_value (const mixem_candidate *c, mixem_criterion crit)
+{
+  switch (crit) {
+  case MIXEM_AIC: return c->aic;
+  case MIXEM_ICL: return c->icl;
+  case MIXEM_HELDOUT: return c->heldout;
+  default: return c->bic;
+  }
+}
+
+gboolean
+mixem_plot_select (const char *path, const mixem_candidate *cands, size_t n, size_t best,
+                   mixem_criterion crit, const mixem_plot_options *o, GError **error)
+{
+  if (n == 0 || best >= n) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no candidates to draw", path);
+    return FALSE;
+  }
+  /* Lines: one per distinct option set, in order of first appearance. */
+  GPtrArray *sets = g_ptr_array_new_with_free_func (g_free);
+  size_t *line = g_new (size_t, n);
+  panel a = { 0, 0, 0, 0, INFINITY, -INFINITY, INFINITY, -INFINITY, FALSE };
+  for (size_t i = 0; i < n; i++) {
+    char *lab = options_label (cands[i].options);
+    guint idx;
+    if (!g_ptr_array_find_with_equal_func (sets, lab, g_str_equal, &idx)) {
+      g_ptr_array_add (sets, lab);
+      idx = sets->len - 1;
+    } else
+      g_free (lab);
+    line[i] = idx;
+    const double v = criterion_value (&cands[i], crit);
+    a.xmin = MIN (a.xmin, (double) cands[i].k);
+    a.xmax = MAX (a.xmax, (double) cands[i].k);
+    if (isfinite (v)) {
+      a.ymin = MIN (a.ymin, v);
+      a.ymax = MAX (a.ymax, v);
+    }
+  }
+  canvas c;
+  gboolean ok = isfinite (a.ymin);
+  if (!ok)
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no candidate has a %s score", path,
+                 mixem_criterion_name (crit));
+  if (ok)
+    ok = canvas_open (&c, path, o, error);
+  if (ok) {
+    const char *name = mixem_criterion_name (crit);
+    char *t = g_strdup_printf ("Model selection by %s (%s is better)",
+                               crit == MIXEM_HELDOUT ? "held-out log-likelihood" : name,
+                               crit == MIXEM_HELDOUT ? "higher" : "lower");
+    title (&c, o && o->title ? o->title : t);
+    g_free (t);
+    a.x0 = c.font * 7;
+    a.y0 = c.font * 3.2;
+    a.x1 = c.w - c.font * 1.5;
+    a.y1 = c.h - c.font * 3.6;
+    pad_range (&a.xmin, &a.xmax, 0.05);
+    pad_range (&a.ymin, &a.ymax, 0.08);
+    char *upper = g_ascii_strup (name, -1);
+    draw_axes (&c, &a, "k (components)", crit == MIXEM_HELDOUT ? "held-out log-likelihood per row"
+                                                               : upper, TRUE);
+    g_free (upper);
+    clip_to (c.cr, &a);
+    for (guint s = 0; s < sets->len; s++) {
+      gboolean pen = FALSE;
+      for (size_t i = 0; i < n; i++) {
+        const double v = criterion_value (&cands[i], crit);
+        if (line[i] != s || !isfinite (v))
+          continue;
+        const double x = px (&a, (double) cands[i].k), y = py (&a, v);
+        if (pen)
+          cairo_line_to (c.cr, x, y);
+        else
+          cairo_move_to (c.cr, x, y);
+        pen = TRUE;
+      }
+      set_colour (c.cr, s, 1);
+      cairo_set_line_width (c.cr, 2);
+      cairo_stroke (c.cr);
+      for (size_t i = 0; i < n; i++) {
+        const double v = criterion_value (&cands[i], crit);
+        if (line[i] == s && isfinite (v))
+          marker (c.cr, px (&a, (double) cands[i].k), py (&a, v), 3.5);
+      }
+      cairo_fill (c.cr);
+    }
+    /* The chosen candidate: a ring and its K. */
+    const double bx = px (&a, (double) cands[best].k);
+    const double by = py (&a, criterion_value (&cands[best], crit));
+    cairo_set_source_rgb (c.cr, 0, 0, 0);
+    cairo_set_line_width (c.cr, 2);
+    marker (c.cr, bx, by, 9);
+    cairo_stroke (c.cr);
+    char buf[48];
+    g_snprintf (buf, sizeof buf, "chosen: k = %zu", cands[best].k);
+    text_at (c.cr, bx + 12, by + (crit == MIXEM_HELDOUT ? 6 : -6), buf, 0,
+             crit == MIXEM_HELDOUT ? 0 : 1, 0);
+    cairo_restore (c.cr);
+    char **labels = g_new0 (char *, sets->len + 1);
+    int *cols = g_new (int, sets->len);
+    for (guint s = 0; s < sets->len; s++) {
+      const char *l = g_ptr_array_index (sets, s);
+      labels[s] = g_strdup (*l ? l : "(default options)");
+      cols[s] = (int) s;
+    }
+    legend (&c, &a, labels, cols, NULL, sets->len, crit != MIXEM_HELDOUT);
+    g_strfreev (labels);
+    g_free (cols);
+    ok = canvas_close (&c, TRUE, error);
+  }
+  g_free (line);
+  g_ptr_array_unref (sets);
+  return ok;
+}
