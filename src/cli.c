@@ -175,12 +175,31 @@ cmd_run (int argc, char **argv)
 
 /* ---- fit ---- */
 
+/* --verbose: a line every *DATA iterations (and the first of each restart). */
 static gboolean
 print_iteration (const mixem_iteration *it, const mixem_params *p, const double *w, void *data)
 {
-  fprintf (stderr, "restart %d  iter %4d  loglik %.10g  elbo %.10g  kl %.3e  delta %.3e\n",
-           it->restart, it->iter, it->loglik, it->elbo, it->kl, it->delta);
+  (void) p;
+  (void) w;
+  const int every = *(const int *) data;
+  if (it->iter == 1 || it->iter % every == 0)
+    fprintf (stderr, "restart %d  iter %4d  loglik %.10g  elbo %.10g  kl %.3e  delta %.3e\n",
+             it->restart, it->iter, it->loglik, it->elbo, it->kl, it->delta);
   return TRUE;
+}
+
+/* Progress on stderr unless QUIET: the live line on a terminal, or the --verbose lines. */
+static mixem_progress *
+cli_progress (mixem_fit_options *o, gboolean quiet, gboolean verbose, int *interval)
+{
+  if (quiet)
+    return NULL;
+  mixem_progress *p = mixem_progress_new (stderr, !verbose && isatty (fileno (stderr)), 1.0, 0,
+                                          0, o->n_init, verbose ? print_iteration : NULL,
+                                          interval);
+  o->callback = mixem_progress_callback;
+  o->user_data = p;
+  return p;
 }
 
 static int
@@ -189,7 +208,7 @@ cmd_fit (int argc, char **argv)
   char *family = NULL, *columns = NULL, *trials = NULL, *weights = NULL, *init = NULL;
   char *fix = NULL, *out = NULL, *trace = NULL, *delimiter = NULL, **extra = NULL;
   char *covariance = NULL, *reg_covar = NULL, *algorithm = NULL;
-  int k = 1, n_init = 1, max_iter = 100, threads = 0;
+  int k = 1, n_init = 1, max_iter = 100, threads = 0, interval = 1;
   gint64 seed = 0;
   double tol = 1e-3;
   gboolean quiet = FALSE, verbose = FALSE, reseed_opt = FALSE;
@@ -215,7 +234,9 @@ cmd_fit (int argc, char **argv)
     { "trace", 0, 0, G_OPTION_ARG_FILENAME, &trace, "Write one CSV row per iteration", "TRACE.csv" },
     { "reseed", 0, 0, G_OPTION_ARG_NONE, &reseed_opt, "Re-seed a degenerate component from the worst-explained rows instead of failing", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing on success", NULL },
-    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print each iteration on stderr", NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print iterations on stderr", NULL },
+    { "verbose-interval", 0, 0, G_OPTION_ARG_INT, &interval,
+      "With --verbose, print every N-th iteration (default 1)", "N" },
     { NULL }
   };
   int status = EXIT_OK;
@@ -315,9 +336,13 @@ cmd_fit (int argc, char **argv)
   o.fix_weights = fix_weights;
   o.reseed = reseed_opt;
   o.fix_components = any_fixed ? fixed : NULL;
-  if (verbose && !quiet)
-    o.callback = print_iteration;
+  if (interval < 1) {
+    status = usage_error ("fit", "--verbose-interval must be 1 or more (got %d)", interval);
+    goto out;
+  }
+  mixem_progress *prog = cli_progress (&o, quiet, verbose, &interval);
   m = mixem_fit (f, data, &o, &err);
+  mixem_progress_free (prog);
   if (!m) {
     status = fail ("fit", err);
     goto out;
@@ -500,7 +525,11 @@ cmd_select (int argc, char **argv)
                               (const mixem_options *const *) sets->pdata, sets->len, crit, folds,
                               validation, &o };
   size_t bi = 0;
-  if (!(cands = mixem_select (f, data, &so, &best, &bi, &err))) {
+  int every = 1;
+  mixem_progress *prog = cli_progress (&o, quiet, FALSE, &every);
+  cands = mixem_select (f, data, &so, &best, &bi, &err);
+  mixem_progress_free (prog);
+  if (!cands) {
     status = fail ("select", err);
     goto out;
   }

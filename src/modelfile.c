@@ -175,6 +175,39 @@ add_double (JsonBuilder *b, const char *key, double v)
     json_builder_add_null_value (b);
 }
 
+/* json-glib 1.6 writes a double such as 1e-10 as "1e-10.0" (it appends ".0" to any number
+ * without a point), which no JSON parser accepts, its own included.  This drops that ".0" after
+ * an exponent, outside strings, in place. */
+static void
+fix_exponents (char *text)
+{
+  gboolean in_string = FALSE;
+  char *out = text;
+  for (const char *p = text; *p; p++) {
+    if (in_string) {
+      if (*p == '\\' && p[1])
+        *out++ = *p++;
+      else if (*p == '"')
+        in_string = FALSE;
+    } else if (*p == '"')
+      in_string = TRUE;
+    else if ((*p == 'e' || *p == 'E') && out > text && g_ascii_isdigit (out[-1])) {
+      /* An exponent: copy it and its digits, then skip a ".0" that follows. */
+      *out++ = *p++;
+      if (*p == '+' || *p == '-')
+        *out++ = *p++;
+      while (g_ascii_isdigit (*p))
+        *out++ = *p++;
+      if (p[0] == '.' && p[1] == '0' && !g_ascii_isdigit (p[2]))
+        p += 2;
+      p--;
+      continue;
+    }
+    *out++ = *p;
+  }
+  *out = '\0';
+}
+
 char *
 mixem_model_to_json (const mixem_model *m)
 {
@@ -251,6 +284,7 @@ mixem_model_to_json (const mixem_model *m)
   json_generator_set_root (g, root);
   json_generator_set_pretty (g, TRUE);
   char *text = json_generator_to_data (g, NULL);
+  fix_exponents (text);
   json_node_unref (root);
   g_object_unref (g);
   g_object_unref (b);

@@ -126,7 +126,6 @@ mixem_select (const mixem_family *f, const mixem_dataset *data, const mixem_sele
       o.k = so->ks[ki];
       o.family_options = so->option_sets ? so->option_sets[s] : NULL;
       o.warm_start = NULL;
-      o.callback = NULL;
       mixem_candidate c = { .k = o.k, .options = mixem_options_copy (o.family_options),
                             .heldout = NAN };
       mixem_model *m = mixem_fit (f, data, &o, error);

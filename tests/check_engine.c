@@ -575,6 +575,67 @@ START_TEST (test_sampling_repeats_with_the_seed)
 }
 END_TEST
 
+/* The live line, drawn (with no delay) to a file, ends cleared; verbose lines come at the
+ * interval and never with a carriage return; and the user's callback still runs. */
+static gboolean
+count_calls (const mixem_iteration *it, const mixem_params *p, const double *w, void *data)
+{
+  (void) it;
+  (void) p;
+  (void) w;
+  ++*(int *) data;
+  return TRUE;
+}
+
+START_TEST (test_progress_live_and_verbose)
+{
+  GError *err = NULL;
+  mixem_dataset *ds = binomial_data (2, 200, 3);
+  mixem_options *fo = trials_n ();
+  for (int verbose = 0; verbose <= 2; verbose += 2) {
+    FILE *f = tmpfile ();
+    int calls = 0;
+    mixem_fit_options o;
+    mixem_fit_options_init (&o);
+    o.k = 2;
+    o.n_init = 2;
+    o.tol = 0;
+    o.max_iter = 7;
+    o.init = "random_resp";
+    o.family_options = fo;
+    mixem_progress *p = mixem_progress_new (f, TRUE, 0.0, verbose, 3, o.n_init, count_calls,
+                                            &calls);
+    o.callback = mixem_progress_callback;
+    o.user_data = p;
+    mixem_model *m = mixem_fit (binomial, ds, &o, &err);
+    ck_assert_no_error (err);
+    mixem_progress_free (p);
+    ck_assert_int_eq (calls, 14);
+    long len = ftell (f);
+    rewind (f);
+    char *text = g_malloc0 ((gsize) len + 1);
+    ck_assert_int_eq (fread (text, 1, (size_t) len, f), (size_t) len);
+    fclose (f);
+    if (verbose == 0) {
+      ck_assert_msg (g_str_has_prefix (text, "\r\033[Krestart 1/2  iteration 1  log-likelihood"),
+                     "live line: '%s'", text);
+      ck_assert (strstr (text, "it/s") != NULL);
+      ck_assert (g_str_has_suffix (text, "\r\033[K"));
+    } else {
+      ck_assert (strchr (text, '\r') == NULL);
+      ck_assert (strstr (text, "restart 1/2\n") && strstr (text, "restart 2/2\n"));
+      ck_assert (strstr (text, "  iteration 3: log-likelihood ") != NULL);
+      ck_assert (strstr (text, "  iteration 6: log-likelihood ") != NULL);
+      ck_assert (strstr (text, "  iteration 4:") == NULL);
+    }
+    g_free (text);
+    mixem_model_free (m);
+  }
+  mixem_options_free (fo);
+  mixem_dataset_free (ds);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -595,6 +656,7 @@ main (void)
   tcase_add_test (tc, test_zero_likelihood_row_is_an_error);
   tcase_add_test (tc, test_plugins_found_missing_and_refused);
   tcase_add_test (tc, test_sampling_repeats_with_the_seed);
+  tcase_add_test (tc, test_progress_live_and_verbose);
   suite_add_tcase (s, tc);
   return test_run (s);
 }

@@ -159,7 +159,8 @@ typedef struct {
   mixem_criterion criterion;              /* MIXEM_BIC */
   int folds;                              /* k-fold held-out scores when >= 2 */
   double validation;                      /* else, with 0 < validation < 1: one seeded split */
-  const mixem_fit_options *fit;           /* the rest (n_init, seed, ...); k and options unused */
+  const mixem_fit_options *fit;           /* the rest (n_init, seed, ...); k and options unused;
+                                           * the callback sees every fit, folds included */
 } mixem_select_options;
 
 /* Fits every K and option set, scores them, and returns the candidates (free with

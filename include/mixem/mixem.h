@@ -11,6 +11,7 @@
 #include <mixem/fit.h>
 #include <mixem/modelfile.h>
 #include <mixem/plot.h>
+#include <mixem/progress.h>
 
 const char *mixem_version (void);
 

@@ -7,6 +7,7 @@
  * user value.  Components are numbered from 1 in Lua, as everything else there. */
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <gsl/gsl_errno.h>
@@ -300,6 +301,22 @@ opt_num (lua_State *L, int idx, const char *fn, const char *key, double def)
       const char *got = luaL_tolstring (L, -1, NULL);
       luaL_error (L, "%s: '%s' must be a finite number >= 0 (got %s)", fn, key, got);
     }
+  }
+  lua_pop (L, 1);
+  return v;
+}
+
+/* opts[KEY] as any finite number (a score, a log-likelihood), or DEF when absent. */
+static double
+opt_real (lua_State *L, int idx, const char *fn, const char *key, double def)
+{
+  double v = def;
+  if (lua_getfield (L, idx, key) != LUA_TNIL) {
+    int isnum = 0;
+    v = lua_tonumberx (L, -1, &isnum);
+    if (!isnum || !isfinite (v))
+      luaL_error (L, "%s: '%s' must be a finite number (got %s)", fn, key,
+                  luaL_tolstring (L, -1, NULL));
   }
   lua_pop (L, 1);
   return v;
@@ -804,17 +821,49 @@ select_data (lua_State *L, const mixem_dataset *ds, int idx, const char *fn, lsc
   return scratch_keep (s, sel, dataset_free0);
 }
 
+/* Progress on stderr from the options at IDX: quiet = true (none), verbose = 0, 1, 2 or a
+ * boolean, verbose_interval; else the live line when stderr is a terminal.  Chains O's callback;
+ * NULL when quiet. */
+static mixem_progress *
+progress_from (lua_State *L, int idx, const char *fn, mixem_fit_options *o)
+{
+  lua_getfield (L, idx, "quiet");
+  const gboolean quiet = lua_toboolean (L, -1);
+  lua_pop (L, 1);
+  int verbose = 0;
+  if (lua_getfield (L, idx, "verbose") == LUA_TBOOLEAN)
+    verbose = lua_toboolean (L, -1);
+  else if (!lua_isnil (L, -1)) {
+    int isnum = 0;
+    lua_Integer v = lua_tointegerx (L, -1, &isnum);
+    if (!isnum || v < 0 || v > 2)
+      luaL_error (L, "%s: 'verbose' must be 0, 1, 2 or a boolean", fn);
+    verbose = (int) v;
+  }
+  lua_pop (L, 1);
+  const int interval = (int) opt_int (L, idx, fn, "verbose_interval", 10, 1, "an integer >= 1");
+  if (quiet)
+    return NULL;
+  mixem_progress *p = mixem_progress_new (stderr, isatty (fileno (stderr)), 1.0, verbose,
+                                          interval, o->n_init, o->callback, o->user_data);
+  o->callback = mixem_progress_callback;
+  o->user_data = p;
+  return p;
+}
+
 static mixem_model *
 run_fit (lua_State *L, const char *fn, const mixem_family *f, const mixem_dataset *data,
-         mixem_fit_options *o, int on_iter_idx)
+         mixem_fit_options *o, int on_iter_idx, int opts_idx)
 {
   callback_ctx cb = { L, on_iter_idx, FALSE, f, o->k };
   if (on_iter_idx) {
     o->callback = on_iter;
     o->user_data = &cb;
   }
+  mixem_progress *prog = progress_from (L, opts_idx, fn, o);
   GError *err = NULL;
   mixem_model *m = mixem_fit (f, data, o, &err);
+  mixem_progress_free (prog);
   if (cb.failed) {
     mixem_model_free (m);
     g_clear_error (&err);
@@ -844,7 +893,8 @@ l_fit (lua_State *L)
   static const char *const fn = "mixem.fit";
   static const char *const known[] = {
     "data", "family", "k", "init", "fixed", "max_iter", "tol", "n_init", "seed", "threads",
-    "weights", "on_iter", "columns", "block_size", "algorithm", "reseed", NULL
+    "weights", "on_iter", "columns", "block_size", "algorithm", "reseed", "verbose",
+    "verbose_interval", "quiet", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
   lua_settop (L, 1);
@@ -928,7 +978,7 @@ l_fit (lua_State *L)
     luaL_error (L, "%s: 'init' must be a method name, a table or a model (got %s)", fn,
                 luaL_typename (L, -1));
 
-  mixem_model *m = run_fit (L, fn, f, data, &o, on_iter_arg (L, 1, fn));
+  mixem_model *m = run_fit (L, fn, f, data, &o, on_iter_arg (L, 1, fn), 1);
   push_model (L, m, 2);
   return 1;
 }
@@ -985,7 +1035,7 @@ l_select (lua_State *L)
   static const char *const known[] = {
     "data", "family", "k", "criterion", "folds", "validation", "init", "max_iter", "tol",
     "n_init", "seed", "threads", "weights", "columns", "block_size", "algorithm", "reseed",
-    "fixed", NULL
+    "fixed", "verbose", "verbose_interval", "quiet", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
   lua_settop (L, 1);
@@ -1077,7 +1127,9 @@ l_select (lua_State *L)
     luaL_error (L, "%s: 'criterion' must be bic, aic, icl or heldout (got %s)", fn, crit);
   mixem_model *best = NULL;
   size_t best_index = 0;
+  mixem_progress *prog = progress_from (L, 1, fn, &o);
   GArray *cands = mixem_select (f, data, &so, &best, &best_index, &err);
+  mixem_progress_free (prog);
   if (!cands)
     return raise_gerror (L, fn, err);
   scratch_keep (s, cands, (GDestroyNotify) mixem_candidates_free);
@@ -1103,7 +1155,7 @@ m_refit (lua_State *L)
   static const char *const fn = "model:refit";
   static const char *const known[] = { "max_iter", "tol", "n_init", "seed", "threads", "fixed",
                                        "on_iter", "weights", "columns", "block_size", "algorithm",
-                                       "reseed", NULL };
+                                       "reseed", "verbose", "verbose_interval", "quiet", NULL };
   lmodel *lm = check_model (L, 1);
   check_dataset (L, 2);
   if (lua_isnoneornil (L, 3)) {
@@ -1122,7 +1174,8 @@ m_refit (lua_State *L)
   o.family_options = mixem_model_options (lm->m);
   o.warm_start = lm->m;
   read_engine_options (L, 3, fn, &o, o.k, s);
-  mixem_model *m = run_fit (L, fn, mixem_model_family (lm->m), data, &o, on_iter_arg (L, 3, fn));
+  mixem_model *m = run_fit (L, fn, mixem_model_family (lm->m), data, &o, on_iter_arg (L, 3, fn),
+                            3);
   push_model (L, m, 4);
   return 1;
 }
@@ -1593,6 +1646,247 @@ static const luaL_Reg module_functions[] = {
   { NULL, NULL }
 };
 
+/* ---- mixem.plot: pictures (see mixem/plot.h) ---- */
+
+/* The options table at IDX (may be absent): width, height, title, and the KEYS the plot adds. */
+static void
+plot_options (lua_State *L, int idx, const char *fn, const char *const *extra,
+              mixem_plot_options *po, lscratch *s)
+{
+  memset (po, 0, sizeof *po);
+  if (lua_isnoneornil (L, idx))
+    return;
+  luaL_checktype (L, idx, LUA_TTABLE);
+  lua_pushnil (L);
+  while (lua_next (L, idx)) {
+    const char *key = lua_type (L, -2) == LUA_TSTRING ? lua_tostring (L, -2) : NULL;
+    gboolean known = key && (strcmp (key, "width") == 0 || strcmp (key, "height") == 0
+                             || strcmp (key, "title") == 0);
+    for (const char *const *e = extra; key && e && *e && !known; e++)
+      known = strcmp (key, *e) == 0;
+    if (!known)
+      luaL_error (L, "%s: unknown option '%s'", fn, key ? key : luaL_typename (L, -2));
+    lua_pop (L, 1);
+  }
+  po->width = (int) opt_int (L, idx, fn, "width", 0, 0, "a size in pixels");
+  po->height = (int) opt_int (L, idx, fn, "height", 0, 0, "a size in pixels");
+  po->title = opt_str (L, idx, fn, "title", s);
+}
+
+/* mx.plot.trace(model or trace table, path [, opts]) */
+static int
+p_trace (lua_State *L)
+{
+  static const char *const fn = "mixem.plot.trace";
+  lua_settop (L, 3);   /* the scratch goes above the arguments */
+  const char *path = luaL_checkstring (L, 2);
+  lscratch *s = scratch_new (L);
+  mixem_plot_options po;
+  plot_options (L, 3, fn, NULL, &po, s);
+  const mixem_iteration *tr;
+  size_t n;
+  double l0 = NAN;
+  if (luaL_testudata (L, 1, MODEL_MT)) {
+    const mixem_model *m = check_model (L, 1)->m;
+    tr = mixem_model_trace (m, &n);
+    l0 = mixem_model_initial_loglik (m);
+  } else {
+    luaL_argexpected (L, lua_istable (L, 1), 1, "a model or a trace table");
+    n = (size_t) luaL_len (L, 1);
+    mixem_iteration *t = scratch_keep (s, g_new0 (mixem_iteration, n > 0 ? n : 1), g_free);
+    for (size_t i = 0; i < n; i++) {
+      if (lua_geti (L, 1, (lua_Integer) i + 1) != LUA_TTABLE)
+        luaL_error (L, "%s: trace entry %d is not a table", fn, (int) i + 1);
+      t[i].iter = (int) opt_int (L, -1, fn, "iter", (lua_Integer) i + 1, 0, "an integer");
+      t[i].loglik = opt_real (L, -1, fn, "loglik", NAN);
+      t[i].elbo = opt_real (L, -1, fn, "elbo", NAN);
+      t[i].kl = opt_real (L, -1, fn, "kl", t[i].loglik - t[i].elbo);
+      if (!isfinite (t[i].loglik) || !isfinite (t[i].elbo))
+        luaL_error (L, "%s: trace entry %d needs numbers loglik and elbo", fn, (int) i + 1);
+      lua_pop (L, 1);
+    }
+    tr = t;
+  }
+  GError *err = NULL;
+  if (!mixem_plot_trace (path, tr, n, l0, &po, &err))
+    return raise_gerror (L, fn, err);
+  return 0;
+}
+
+/* The column argument KEY of a clusters plot, by name or number; -1 when absent. */
+static int
+plot_column (lua_State *L, int idx, const char *key, const mixem_dataset *ds, const char *fn)
+{
+  if (lua_isnoneornil (L, idx))
+    return -1;
+  int t = lua_getfield (L, idx, key), j = -1;
+  if (t == LUA_TNUMBER) {
+    lua_Integer v = lua_tointeger (L, -1);
+    j = v >= 1 && (size_t) v <= mixem_dataset_cols (ds) ? (int) v - 1 : -2;
+  } else if (t == LUA_TSTRING) {
+    j = mixem_dataset_find_column (ds, lua_tostring (L, -1));
+    j = j < 0 ? -2 : j;
+  } else if (t != LUA_TNIL)
+    j = -2;
+  if (j == -2)
+    luaL_error (L, "%s: '%s' must name one of the model's columns", fn, key);
+  lua_pop (L, 1);
+  return j;
+}
+
+/* mx.plot.clusters(model, X, path [, {x =, y =, ...}]) */
+static int
+p_clusters (lua_State *L)
+{
+  static const char *const fn = "mixem.plot.clusters";
+  lua_settop (L, 4);   /* the scratch goes above the arguments */
+  static const char *const extra[] = { "x", "y", NULL };
+  const mixem_model *m = check_model (L, 1)->m;
+  const char *path = luaL_checkstring (L, 3);
+  lscratch *s = scratch_new (L);
+  const mixem_dataset *ds = model_data (L, m, 2, fn, s);
+  mixem_plot_options po;
+  plot_options (L, 4, fn, extra, &po, s);
+  const int x = plot_column (L, 4, "x", ds, fn), y = plot_column (L, 4, "y", ds, fn);
+  if ((x < 0) != (y < 0))
+    luaL_error (L, "%s: give both 'x' and 'y', or neither", fn);
+  GError *err = NULL;
+  if (!mixem_plot_clusters (path, m, ds, x, y, &po, &err))
+    return raise_gerror (L, fn, err);
+  return 0;
+}
+
+/* mx.plot.prototypes(model, path, {shape = {rows, cols}, ...}) */
+static int
+p_prototypes (lua_State *L)
+{
+  static const char *const fn = "mixem.plot.prototypes";
+  lua_settop (L, 3);   /* the scratch goes above the arguments */
+  static const char *const extra[] = { "shape", NULL };
+  const mixem_model *m = check_model (L, 1)->m;
+  const char *path = luaL_checkstring (L, 2);
+  lscratch *s = scratch_new (L);
+  luaL_checktype (L, 3, LUA_TTABLE);
+  mixem_plot_options po;
+  plot_options (L, 3, fn, extra, &po, s);
+  lua_Integer rc[2] = { 0, 0 };
+  if (lua_getfield (L, 3, "shape") == LUA_TTABLE && luaL_len (L, -1) == 2)
+    for (int i = 0; i < 2; i++) {
+      lua_geti (L, -1, i + 1);
+      rc[i] = lua_isinteger (L, -1) ? lua_tointeger (L, -1) : 0;
+      lua_pop (L, 1);
+    }
+  if (rc[0] < 1 || rc[1] < 1)
+    luaL_error (L, "%s: 'shape' must be {rows, cols}, such as {8, 8}", fn);
+  lua_pop (L, 1);
+  GError *err = NULL;
+  if (!mixem_plot_prototypes (path, m, (size_t) rc[0], (size_t) rc[1], &po, &err))
+    return raise_gerror (L, fn, err);
+  return 0;
+}
+
+/* mx.plot.binomial(model, X, path [, opts]) */
+static int
+p_binomial (lua_State *L)
+{
+  static const char *const fn = "mixem.plot.binomial";
+  lua_settop (L, 4);   /* the scratch goes above the arguments */
+  const mixem_model *m = check_model (L, 1)->m;
+  const char *path = luaL_checkstring (L, 3);
+  lscratch *s = scratch_new (L);
+  const mixem_dataset *ds = model_data (L, m, 2, fn, s);
+  mixem_plot_options po;
+  plot_options (L, 4, fn, NULL, &po, s);
+  GError *err = NULL;
+  if (!mixem_plot_binomial (path, m, ds, &po, &err))
+    return raise_gerror (L, fn, err);
+  return 0;
+}
+
+static gint
+compare_str (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+static void
+clear_candidate (gpointer p)
+{
+  mixem_options_free (((mixem_candidate *) p)->options);
+}
+
+/* mx.plot.select(result of mx.select, path [, {criterion =, ...}]) */
+static int
+p_select (lua_State *L)
+{
+  static const char *const fn = "mixem.plot.select";
+  lua_settop (L, 3);   /* the scratch goes above the arguments */
+  static const char *const extra[] = { "criterion", NULL };
+  luaL_checktype (L, 1, LUA_TTABLE);
+  const char *path = luaL_checkstring (L, 2);
+  lscratch *s = scratch_new (L);
+  mixem_plot_options po;
+  plot_options (L, 3, fn, extra, &po, s);
+  const char *cname = lua_istable (L, 3) ? opt_str (L, 3, fn, "criterion", s) : NULL;
+  if (!cname)
+    cname = opt_str (L, 1, fn, "criterion", s);
+  mixem_criterion crit = MIXEM_BIC;
+  if (cname && !mixem_criterion_parse (cname, &crit))
+    luaL_error (L, "%s: 'criterion' must be bic, aic, icl or heldout (got %s)", fn, cname);
+  const lua_Integer best = opt_int (L, 1, fn, "best", 1, 1, "a candidate number");
+  if (lua_getfield (L, 1, "candidates") != LUA_TTABLE)
+    luaL_error (L, "%s: a result of mixem.select is expected (no 'candidates')", fn);
+  const int ci = lua_gettop (L);
+  GArray *cands = scratch_keep (s, g_array_new (FALSE, TRUE, sizeof (mixem_candidate)),
+                                (GDestroyNotify) g_array_unref);
+  g_array_set_clear_func (cands, clear_candidate);
+  for (lua_Integer i = 1; i <= luaL_len (L, ci); i++) {
+    if (lua_geti (L, ci, i) != LUA_TTABLE)
+      luaL_error (L, "%s: candidate %d is not a table", fn, (int) i);
+    const int t = lua_gettop (L);
+    mixem_candidate c = { 0 };
+    c.options = mixem_options_new ();
+    c.k = (size_t) opt_int (L, t, fn, "k", 1, 1, "a positive integer");
+    c.loglik = opt_real (L, t, fn, "loglik", NAN);
+    c.bic = opt_real (L, t, fn, "bic", NAN);
+    c.aic = opt_real (L, t, fn, "aic", NAN);
+    c.icl = opt_real (L, t, fn, "icl", NAN);
+    c.heldout = opt_real (L, t, fn, "heldout", NAN);
+    g_array_append_val (cands, c);
+    /* Options, sorted by key so that the legend does not depend on table order. */
+    if (lua_getfield (L, t, "options") == LUA_TTABLE) {
+      GPtrArray *keys = g_ptr_array_new ();
+      lua_pushnil (L);
+      while (lua_next (L, -2)) {
+        if (lua_type (L, -2) == LUA_TSTRING)
+          g_ptr_array_add (keys, (gpointer) lua_tostring (L, -2));
+        lua_pop (L, 1);
+      }
+      g_ptr_array_sort (keys, compare_str);
+      for (guint j = 0; j < keys->len; j++) {
+        lua_getfield (L, -1, g_ptr_array_index (keys, j));
+        const char *v = luaL_tolstring (L, -1, NULL);
+        mixem_options_set (c.options, g_ptr_array_index (keys, j), v);
+        lua_pop (L, 2);
+      }
+      g_ptr_array_free (keys, TRUE);
+    }
+    lua_settop (L, ci);
+  }
+  if ((size_t) best > cands->len)
+    luaL_error (L, "%s: 'best' (%d) is not a candidate", fn, (int) best);
+  GError *err = NULL;
+  if (!mixem_plot_select (path, (mixem_candidate *) (void *) cands->data, cands->len,
+                          (size_t) best - 1, crit, &po, &err))
+    return raise_gerror (L, fn, err);
+  return 0;
+}
+
+static const luaL_Reg plot_functions[] = {
+  { "trace", p_trace }, { "clusters", p_clusters }, { "prototypes", p_prototypes },
+  { "binomial", p_binomial }, { "select", p_select }, { NULL, NULL }
+};
+
 static const luaL_Reg dataset_methods[] = {
   { "rows", ds_rows }, { "cols", ds_cols }, { "names", ds_names }, { "column", ds_column },
   { "row", ds_row }, { "weights", ds_weights }, { "subset", ds_subset },
@@ -1637,5 +1931,7 @@ luaopen_mixem (lua_State *L)
   luaL_newlib (L, module_functions);
   lua_pushstring (L, mixem_version ());
   lua_setfield (L, -2, "version");
+  luaL_newlib (L, plot_functions);
+  lua_setfield (L, -2, "plot");
   return 1;
 }

@@ -182,5 +182,48 @@ check "run nothing" 2 'no script given' -- "$MIXEM" run
 printf 'os.exit(3)\n' > "$T/exit.lua"
 check "run exit status" 3 '' -- "$MIXEM" run "$T/exit.lua"
 
+# plot: every kind from files the other commands write; the picture's validity and content are
+# checked in tests/check_plot.c, here the command line around it.
+"$MIXEM" fit -f binomial --trials trials -k 2 "$COINS" -q --out "$T/c.json" --trace "$T/c.csv"
+"$MIXEM" fit -f gaussian -k 3 "$IRIS" -q --out "$T/g.json"
+"$MIXEM" fit -f bernoulli -k 3 "$SRC/data/digits_binary.csv" -q --out "$T/b.json"
+"$MIXEM" select -f gaussian -k 1-3 --covariance full,diag "$IRIS" -q --out "$T/sel.csv"
+png_ok () { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]; }
+check "plot trace model" 0 '' -- "$MIXEM" plot trace "$T/c.json" -o "$T/t1.png"
+assert "plot trace is a PNG" png_ok "$T/t1.png"
+check "plot trace csv" 0 '' -- "$MIXEM" plot trace "$T/c.csv" -o "$T/t2.svg" -W 400 -H 300
+assert "plot trace svg size" grep -q 'width="400pt" height="300pt"' "$T/t2.svg"
+check "plot clusters" 0 '' -- "$MIXEM" plot clusters "$T/g.json" "$IRIS" -o "$T/c1.pdf"
+check "plot clusters xy" 0 '' -- "$MIXEM" plot clusters "$T/g.json" "$IRIS" --x 3 --y Petal.Width -o "$T/c2.png"
+check "plot prototypes" 0 '' -- "$MIXEM" plot prototypes "$T/b.json" --shape 8x8 -o "$T/p.png"
+check "plot binomial" 0 '' -- "$MIXEM" plot binomial "$T/c.json" "$COINS" -o "$T/b.png"
+check "plot select" 0 '' -- "$MIXEM" plot select "$T/sel.csv" --criterion aic -o "$T/s.png"
+check "plot no kind" 2 'no KIND given' -- "$MIXEM" plot
+check "plot bad kind" 2 "unknown KIND 'pie'" -- "$MIXEM" plot pie "$T/c.json" -o "$T/x.png"
+check "plot no out" 2 'out FILE .* is required' -- "$MIXEM" plot trace "$T/c.json"
+check "plot bad ext" 2 'must end in .png, .svg or .pdf' -- "$MIXEM" plot trace "$T/c.json" -o "$T/x.gif"
+check "plot bad shape" 2 'needs --shape ROWSxCOLS' -- "$MIXEM" plot prototypes "$T/b.json" --shape 8by8 -o "$T/x.png"
+check "plot wrong shape" 2 'a 8 by 9 image needs 72 values' -- "$MIXEM" plot prototypes "$T/b.json" --shape 8x9 -o "$T/x.png"
+check "plot binomial of gaussian" 2 'a binomial model is needed' -- "$MIXEM" plot binomial "$T/g.json" "$IRIS" -o "$T/x.png"
+check "plot clusters one axis" 2 'both --x and --y' -- "$MIXEM" plot clusters "$T/g.json" "$IRIS" --x 1 -o "$T/x.png"
+check "plot clusters bad column" 2 "no column 'nope'" -- "$MIXEM" plot clusters "$T/g.json" "$IRIS" --x nope --y 1 -o "$T/x.png"
+printf 'k,options,loglik,n_params,bic,aic,icl,heldout,chosen\n1,,-5,2,1,1,1,,0\n' > "$T/nochosen.csv"
+check "plot select none chosen" 1 'no row is marked chosen' -- "$MIXEM" plot select "$T/nochosen.csv" -o "$T/x.png"
+check "plot select not a table" 1 "no column 'k' \\(a table from 'mixem select --out'" -- "$MIXEM" plot select "$COINS" -o "$T/x.png"
+assert "plot failures leave no file" test ! -e "$T/x.png"
+check "plot trace missing" 1 'none.json' -- "$MIXEM" plot trace "$T/none.json" -o "$T/x.png"
+
+# Progress: the live line needs a terminal, so none here; --verbose prints at the interval.
+"$MIXEM" fit -f gaussian -k 3 "$IRIS" --max-iter 50 > /dev/null 2> "$T/progress.txt"
+assert "no live line without a terminal" test ! -s "$T/progress.txt"
+check "verbose interval" 0 'iter    1 .*iter    5 .*iter   10 ' -- \
+  "$MIXEM" fit -f gaussian -k 3 "$IRIS" --verbose --verbose-interval 5 --tol 0 --max-iter 10
+"$MIXEM" fit -f gaussian -k 3 "$IRIS" --verbose --verbose-interval 5 --tol 0 --max-iter 10 2>&1 >/dev/null | grep -c iter > "$T/nlines"
+assert "verbose prints only at the interval" grep -qx 3 "$T/nlines"
+check "verbose interval bad" 2 'verbose-interval must be 1 or more' -- \
+  "$MIXEM" fit -f gaussian "$IRIS" --verbose-interval 0
+printf 'local mx = require "mixem"\nmx.fit{data = mx.read_csv(arg[1]), family = "gaussian", k = 2, verbose = 2, verbose_interval = 4, tol = 0, max_iter = 8}\n' > "$T/verbose.lua"
+check "lua verbose" 0 'restart 1/1.*iteration 4: log-likelihood.*iteration 8: ' -- "$MIXEM" run "$T/verbose.lua" "$IRIS"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

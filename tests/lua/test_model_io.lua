@@ -27,6 +27,21 @@ T.test("save then load gives the same model and identical predictions", function
   os.remove(p)
 end)
 
+-- json-glib 1.6 writes 1e-10 as "1e-10.0", which no parser reads back; the writer repairs it.
+T.test("numbers written with an exponent and no point load back", function()
+  local b = mx.model{family = "bernoulli", weights = {0.5, 0.5},
+                     components = {{mu = {1e-10, 0.5, 2e-5}}, {mu = {0.25, 1e+300 / 1e300, 3e-7}}}}
+  local p = T.tmpname(".json")
+  b:save(p)
+  local text = io.open(p):read("a")
+  T.ok(text:find("1e-10,", 1, true), "1e-10 written as such")
+  T.ok(not text:find("e%-?%d+%.0"), "no '.0' after an exponent")
+  local l = mx.load(p)
+  T.eq(l.components[1].mu[1], 1e-10); T.eq(l.components[1].mu[3], 2e-5)
+  T.eq(l.components[2].mu[3], 3e-7)
+  os.remove(p)
+end)
+
 T.test("save_trace writes the trace as CSV", function()
   local p = T.tmpname(".csv")
   m:save_trace(p)
