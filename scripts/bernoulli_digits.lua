@@ -61,3 +61,6 @@ for row0 = 0, 1 do
 end
 print("Each grid: a component's probability of each pixel being on; above it, its weight, and the")
 print("digit most of its images show with their share.")
+
+mx.plot.prototypes(m, "digits_prototypes.png", {shape = {8, 8}})
+print("Picture: digits_prototypes.png")

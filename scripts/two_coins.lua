@@ -36,5 +36,12 @@ end
 
 print(string.format("Two coins (Do & Batzoglou 2008): %s, %d sets of tosses", path, #X))
 print("The log-likelihood includes log C(n, s); ELBO + KL = log-likelihood in every row.\n")
-run("Mixing weights fixed at 1/2:", true)
-run("Mixing weights learned (start 1/2):", false)
+local fixed = run("Mixing weights fixed at 1/2:", true)
+local learned = run("Mixing weights learned (start 1/2):", false)
+
+-- Pictures, written to the current folder: the ELBO/KL picture of the run the paper shows, and
+-- the success rates with the learned mixture over them.
+mx.plot.trace(fixed, "two_coins_trace.png",
+              {title = "Two coins, weights fixed at 1/2: log-likelihood, ELBO and KL"})
+mx.plot.binomial(learned, X, "two_coins_rates.png")
+print("Pictures: two_coins_trace.png, two_coins_rates.png")

@@ -290,10 +290,12 @@ clip_to (cairo_t *cr, const panel *p)
   cairo_clip (cr);
 }
 
-/* A legend box in the panel's corner (RIGHT: top right, else top left). */
+typedef enum { TOP_LEFT, TOP_RIGHT, BOTTOM_RIGHT } corner;
+
+/* A legend box in a corner of the panel. */
 static void
 legend (canvas *c, const panel *p, char **labels, const int *colours, const int *dashed, size_t n,
-        gboolean right)
+        corner where)
 {
   cairo_t *cr = c->cr;
   cairo_save (cr);
@@ -306,7 +308,8 @@ legend (canvas *c, const panel *p, char **labels, const int *colours, const int 
   }
   const double line = c->font * 1.3, sw = c->font * 2, pad = c->font * 0.5;
   const double bw = pad * 3 + sw + wmax, bh = pad * 2 + line * (double) n;
-  const double bx = right ? p->x1 - bw - pad : p->x0 + pad, by = p->y0 + pad;
+  const double bx = where == TOP_LEFT ? p->x0 + pad : p->x1 - bw - pad;
+  const double by = where == BOTTOM_RIGHT ? p->y1 - bh - pad : p->y0 + pad;
   cairo_set_source_rgba (cr, 1, 1, 1, 0.85);
   cairo_rectangle (cr, bx, by, bw, bh);
   cairo_fill_preserve (cr);
@@ -449,7 +452,7 @@ mixem_plot_trace (const char *path, const mixem_iteration *tr, size_t n, double 
   cairo_restore (cr);
   char *labels[] = { "log-likelihood l(theta_t)", "ELBO(q_{t-1}, theta_t), then l(theta_t)" };
   const int cols[] = { 0, 1 }, dashed[] = { 0, 1 };
-  legend (&c, &a, labels, cols, dashed, 2, FALSE);
+  legend (&c, &a, labels, cols, dashed, 2, BOTTOM_RIGHT);   /* the climb leaves it empty */
 
   clip_to (cr, &b);
   set_colour (cr, 5, 1);
@@ -475,7 +478,7 @@ mixem_plot_trace (const char *path, const mixem_iteration *tr, size_t n, double 
   cairo_restore (cr);
   char *kl_label[] = { "KL gap = l(theta_t) - ELBO(q_{t-1}, theta_t)" };
   const int kl_col[] = { 5 };
-  legend (&c, &b, kl_label, kl_col, NULL, 1, TRUE);
+  legend (&c, &b, kl_label, kl_col, NULL, 1, TOP_RIGHT);
   return canvas_close (&c, TRUE, error);
 }
 
@@ -696,7 +699,7 @@ mixem_plot_clusters (const char *path, const mixem_model *m, const mixem_dataset
     cols[k] = (int) k;
   }
   if (first.x1 > first.x0)
-    legend (&c, &first, labels, cols, NULL, K, TRUE);
+    legend (&c, &first, labels, cols, NULL, K, TOP_RIGHT);
   else
     legend_row (&c, c.font * 2.5, labels, K);
   g_strfreev (labels);
@@ -896,7 +899,7 @@ mixem_plot_binomial (const char *path, const mixem_model *m, const mixem_dataset
     }
     labels[K] = g_strdup ("mixture (expected rows)");
     cols[K] = 7;
-    legend (&c, &a, labels, cols, NULL, K + 1, FALSE);
+    legend (&c, &a, labels, cols, NULL, K + 1, TOP_LEFT);
     g_strfreev (labels);
     g_free (cols);
     ok = canvas_close (&c, TRUE, error);
@@ -1027,7 +1030,8 @@ mixem_plot_select (const char *path, const mixem_candidate *cands, size_t n, siz
       labels[s] = g_strdup (*l ? l : "(default options)");
       cols[s] = (int) s;
     }
-    legend (&c, &a, labels, cols, NULL, sets->len, crit != MIXEM_HELDOUT);
+    legend (&c, &a, labels, cols, NULL, sets->len, crit != MIXEM_HELDOUT ? TOP_RIGHT
+                                                                         : BOTTOM_RIGHT);
     g_strfreev (labels);
     g_free (cols);
     ok = canvas_close (&c, TRUE, error);
