@@ -1,0 +1,77 @@
+-- test_plot.lua: mixem.plot from Lua: every kind writes a PNG (checked by its signature and its
+-- IHDR size) and an SVG of the requested size; bad arguments are errors naming the problem.  What
+-- the pictures hold is checked pixel by pixel in tests/check_plot.c.
+local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
+local mx = require "mixem"
+
+-- The width and height of a PNG file, from its IHDR chunk; nil if it is not a PNG.
+local function png_size(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local head = f:read(24)
+  f:close()
+  if not head or #head < 24 or head:sub(1, 8) ~= "\137PNG\r\n\26\n" then return nil end
+  return string.unpack(">I4I4", head, 17)
+end
+
+local function svg_size(path)
+  local text = io.open(path):read("a")
+  return text:match('<svg[^>]- width="(%d+)pt" height="(%d+)pt"')
+end
+
+local iris = mx.read_csv(T.srcdir .. "/data/iris.csv")
+local g = mx.fit{data = iris, family = "gaussian", k = 3, seed = 1}
+local coins = mx.read_csv(T.srcdir .. "/data/two_coins.csv")
+local b = mx.fit{data = coins, family = "binomial", k = 2, trials = "trials"}
+local digits = mx.read_csv(T.srcdir .. "/data/digits_binary.csv")
+local d = mx.fit{data = digits, family = "bernoulli", k = 4, alpha = 2, beta = 2, seed = 1}
+local sel = mx.select{data = iris, family = "gaussian", k = {1, 2, 3}, covariance = {"full", "diag"}}
+
+local size = {width = 500, height = 400}
+local draws = {
+  trace = function(p) mx.plot.trace(g, p, size) end,
+  trace_table = function(p) mx.plot.trace(b.trace, p, size) end,
+  clusters = function(p) mx.plot.clusters(g, iris, p, size) end,
+  clusters_xy = function(p)
+    mx.plot.clusters(g, iris, p, {x = "Petal.Length", y = 4, width = 500, height = 400})
+  end,
+  prototypes = function(p) mx.plot.prototypes(d, p, {shape = {8, 8}, width = 500, height = 400}) end,
+  binomial = function(p) mx.plot.binomial(b, coins, p, size) end,
+  select = function(p) mx.plot.select(sel, p, size) end,
+  select_aic = function(p) mx.plot.select(sel, p, {criterion = "aic", width = 500, height = 400}) end,
+}
+
+T.test("every kind writes a PNG and an SVG of the requested size", function()
+  for name, draw in pairs(draws) do
+    local png, svg = T.tmpname(".png"), T.tmpname(".svg")
+    draw(png)
+    draw(svg)
+    local w, h = png_size(png)
+    T.eq(w, 500, name .. " PNG width"); T.eq(h, 400, name .. " PNG height")
+    local sw, sh = svg_size(svg)
+    T.eq(sw, "500", name .. " SVG width"); T.eq(sh, "400", name .. " SVG height")
+    os.remove(png); os.remove(svg)
+  end
+end)
+
+T.test("bad arguments are errors, and leave no file", function()
+  local p = T.tmpname(".png")
+  os.remove(p)
+  T.errors(function() mx.plot.trace(g, T.tmpname(".jpg")) end, "must end in .png, .svg or .pdf")
+  T.errors(function() mx.plot.trace(g, p, {width = 20}) end, "from 100 to 20000")
+  T.errors(function() mx.plot.trace(g, p, {colour = "red"}) end, "unknown option 'colour'")
+  T.errors(function() mx.plot.trace({{iter = 1}}, p) end, "needs numbers loglik and elbo")
+  T.errors(function() mx.plot.clusters(g, iris, p, {x = 1}) end, "give both 'x' and 'y'")
+  T.errors(function() mx.plot.clusters(g, iris, p, {x = "nope", y = 1}) end,
+           "'x' must name one of the model's columns")
+  T.errors(function() mx.plot.prototypes(d, p, {shape = {8}}) end, "'shape' must be {rows, cols}")
+  T.errors(function() mx.plot.prototypes(g, p, {shape = {2, 3}}) end,
+           "a 2 by 3 image needs 6 values per component; the gaussian components have 4")
+  T.errors(function() mx.plot.binomial(g, iris, p) end, "a binomial model is needed")
+  T.errors(function() mx.plot.select({}, p) end, "a result of mixem.select is expected")
+  T.errors(function() mx.plot.select(sel, p, {criterion = "heldout"}) end,
+           "no candidate has a heldout score")
+  T.ok(not io.open(p), "no picture after a failure")
+end)
+
+T.done()
