@@ -228,8 +228,43 @@ mahalanobis (const mixem_params *p, size_t k, double *xc, size_t n, double *q)
   }
 }
 
+/* The shift of the axis-aligned kernels: the mean of the component means.  Rows are taken about
+ * it, so that data far from the origin lose no digits in the expansion below. */
 static void
-log_density (const mixem_params *p, const mixem_block *b, double *out)
+shift_point (const mixem_params *p, double *c)
+{
+  const size_t d = p->d, K = p->k;
+  for (size_t j = 0; j < d; j++) {
+    double s = 0.0;
+    for (size_t k = 0; k < K; k++)
+      s += p->mean[k * d + j] - p->mean[j];
+    c[j] = p->mean[j] + s / (double) K;
+  }
+}
+
+/* Precision p_kj = 1 / var_kj of component K, dimension J (diag, spherical, tied-spherical). */
+static double
+precision (const mixem_params *p, size_t k, size_t j)
+{
+  const double *cov = p->cov + blk (p, k) * block_len (p);
+  return 1.0 / cov[p->type == DIAG ? j : 0];
+}
+
+/* Rows of B about C: XS = x - c and X2 = (x - c)^2, each n*d. */
+static void
+centre_rows (const mixem_block *b, size_t d, const double *c, double *xs, double *x2)
+{
+  for (size_t i = 0; i < b->n; i++)
+    for (size_t j = 0; j < d; j++) {
+      const double t = b->x[i * b->d + j] - c[j];
+      xs[i * d + j] = t;
+      x2[i * d + j] = t * t;
+    }
+}
+
+/* Full and tied covariances: per component, centre the block and solve with its factor. */
+static void
+log_density_full (const mixem_params *p, const mixem_block *b, double *out)
 {
   const size_t n = b->n, d = p->d, K = p->k;
   double *xc = g_new (double, n * d + n), *q = xc + n * d;
@@ -247,14 +282,56 @@ log_density (const mixem_params *p, const mixem_block *b, double *out)
   g_free (xc);
 }
 
+/* Axis-aligned covariances, all components at once by two matrix products: with y = x - c,
+ * m_k = mu_k - c and precisions p_k,
+ *   (x - mu_k)' P_k (x - mu_k) = (y^2) p_k - 2 y (m_k o p_k) + (m_k^2) p_k. */
+static void
+log_density_axes (const mixem_params *p, const mixem_block *b, double *out)
+{
+  const size_t n = b->n, d = p->d, K = p->k;
+  double *xs = g_new (double, 2 * n * d + 2 * K * d + K + d), *x2 = xs + n * d;
+  double *prec = x2 + n * d, *mp = prec + K * d, *cst = mp + K * d, *c = cst + K;
+  const double c0 = (double) d * log (2.0 * M_PI);
+  shift_point (p, c);
+  centre_rows (b, d, c, xs, x2);
+  for (size_t k = 0; k < K; k++) {
+    double s = 0.0;
+    for (size_t j = 0; j < d; j++) {
+      const double pk = precision (p, k, j), m = p->mean[k * d + j] - c[j];
+      prec[k * d + j] = pk;
+      mp[k * d + j] = m * pk;
+      s += m * m * pk;
+    }
+    cst[k] = -0.5 * (c0 + p->logdet[blk (p, k)] + s);
+  }
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, (int) K, (int) d, -0.5, x2,
+               (int) d, prec, (int) d, 0.0, out, (int) K);
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, (int) K, (int) d, 1.0, xs,
+               (int) d, mp, (int) d, 1.0, out, (int) K);
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < K; k++)
+      out[i * K + k] += cst[k];
+  g_free (xs);
+}
+
+static void
+log_density (const mixem_params *p, const mixem_block *b, double *out)
+{
+  if (is_full (p))
+    log_density_full (p, b, out);
+  else
+    log_density_axes (p, b, out);
+}
+
 static size_t
 stats_size (const mixem_params *p)
 {
   return p->k * stat_len (p);
 }
 
+/* Full and tied: per component, S2 += Xs' Xs with Xs = sqrt(r) (X - c_k), by dsyrk. */
 static void
-accumulate (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
+accumulate_full (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
 {
   const size_t n = b->n, d = p->d, K = p->k;
   double *xs = g_new (double, n * d);
@@ -269,18 +346,57 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
         const double t = b->x[i * b->d + j] - c[j];
         s1[j] += ri * t;
         xs[i * d + j] = sr * t;
-        if (!is_full (p))
-          s2[j] += ri * t * t;
       }
     }
     st[0] += rsum;
     for (size_t j = 0; j < d; j++)
       rc[j] += rsum * c[j];
-    if (is_full (p))   /* S2 += Xs' Xs with Xs = sqrt(r) (X - c): the upper triangle */
-      cblas_dsyrk (CblasRowMajor, CblasUpper, CblasTrans, (int) d, (int) n, 1.0, xs, (int) d,
-                   1.0, s2, (int) d);
+    cblas_dsyrk (CblasRowMajor, CblasUpper, CblasTrans, (int) d, (int) n, 1.0, xs, (int) d,
+                 1.0, s2, (int) d);
   }
   g_free (xs);
+}
+
+/* Axis-aligned: G = R' Y and H = R' Y^2 about the shift c for all components by two products,
+ * then moved to each component's own shift c_k with e = c_k - c:
+ *   sum r (x - c_k) = G_k - R_k e,   sum r (x - c_k)^2 = H_k - 2 e G_k + R_k e^2. */
+static void
+accumulate_axes (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
+{
+  const size_t n = b->n, d = p->d, K = p->k;
+  double *xs = g_new (double, 2 * n * d + 2 * K * d + K + d), *x2 = xs + n * d;
+  double *g = x2 + n * d, *h = g + K * d, *rk = h + K * d, *c = rk + K;
+  shift_point (p, c);
+  centre_rows (b, d, c, xs, x2);
+  cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) K, (int) d, (int) n, 1.0, r,
+               (int) K, xs, (int) d, 0.0, g, (int) d);
+  cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) K, (int) d, (int) n, 1.0, r,
+               (int) K, x2, (int) d, 0.0, h, (int) d);
+  memset (rk, 0, K * sizeof (double));
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < K; k++)
+      rk[k] += r[i * K + k];
+  for (size_t k = 0; k < K; k++) {
+    const double *ck = p->mean + k * d;
+    double *st = stats + k * stat_len (p), *rc = st + 1, *s1 = rc + d, *s2 = s1 + d;
+    st[0] += rk[k];
+    for (size_t j = 0; j < d; j++) {
+      const double e = ck[j] - c[j], gk = g[k * d + j];
+      rc[j] += rk[k] * ck[j];
+      s1[j] += gk - rk[k] * e;
+      s2[j] += h[k * d + j] - 2.0 * e * gk + rk[k] * e * e;
+    }
+  }
+  g_free (xs);
+}
+
+static void
+accumulate (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
+{
+  if (is_full (p))
+    accumulate_full (p, b, r, stats);
+  else
+    accumulate_axes (p, b, r, stats);
 }
 
 /* Q(mu)/R for component K (full: d*d, upper mirrored; else its diagonal, d values) from STATS.

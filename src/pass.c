@@ -71,7 +71,7 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
   memset (slot, 0, ps->ss * sizeof (double));
   *bad = SIZE_MAX;
   ps->family->log_density (params, &blk, buf);
-  double *nk = slot, *ll = slot + K;
+  double *nk = slot, *ll = slot + K, *e = buf + ps->block * K;   /* e: the scratch's 2nd half */
   for (size_t i = 0; i < nb; i++) {
     double *a = buf + i * K;
     double m = -INFINITY;
@@ -87,28 +87,28 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
         a[k] = 0.0;
       continue;
     }
-    double s = 0.0;
-    for (size_t k = 0; k < K; k++)
-      s += exp (a[k] - m);
-    const double lse = m + log (s), wi = w ? w[first + i] : 1.0;
-    ll[MIXEM_S_LOGLIK] += wi * lse;
-    if (lse_out)
-      lse_out[first + i] = lse;
-    double h = 0.0, best = -INFINITY;
+    /* One exp per component: q_k = exp(a_k - m) / s, with s = sum_k exp(a_k - m). */
+    double s = 0.0, best = -INFINITY;
     size_t arg = 0;
     for (size_t k = 0; k < K; k++) {
+      s += e[k] = exp (a[k] - m);
       if (a[k] > best) {
         best = a[k];
         arg = k;
       }
     }
+    const double lse = m + log (s), inv = 1.0 / s, wi = w ? w[first + i] : 1.0;
+    ll[MIXEM_S_LOGLIK] += wi * lse;
+    if (lse_out)
+      lse_out[first + i] = lse;
+    double h = 0.0;
     for (size_t k = 0; k < K; k++) {
-      const double lq = a[k] - lse;
-      const double q = ps->hard ? (k == arg ? 1.0 : 0.0) : exp (lq);
+      const double soft = e[k] * inv;
+      const double q = ps->hard ? (k == arg ? 1.0 : 0.0) : soft;
       if (q > 0.0 && !ps->hard)
-        h -= q * lq;
+        h -= q * (a[k] - lse);
       if (resp)
-        resp[(first + i) * K + k] = ps->hard ? exp (lq) : q;
+        resp[(first + i) * K + k] = soft;
       a[k] = wi * q;
       nk[k] += a[k];
     }

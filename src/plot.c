@@ -1020,7 +1020,7 @@ mixem_plot_select (const char *path, const mixem_candidate *cands, size_t n, siz
     cairo_stroke (c.cr);
     char buf[48];
     g_snprintf (buf, sizeof buf, "chosen: k = %zu", cands[best].k);
-    text_at (c.cr, bx + 12, by + (crit == MIXEM_HELDOUT ? 6 : -6), buf, 0,
+    text_at (c.cr, bx + 12, by + (crit == MIXEM_HELDOUT ? 12 : -12), buf, 0,
              crit == MIXEM_HELDOUT ? 0 : 1, 0);
     cairo_restore (c.cr);
     char **labels = g_new0 (char *, sets->len + 1);
