@@ -96,11 +96,15 @@ registry_gc (lua_State *L)
   return 0;
 }
 
+/* Where the state keeps its one registry userdata: not under REGISTRY_MT, which names its
+ * metatable (luaL_checkudata in the __gc compares against that). */
+#define REGISTRY_KEY "mixem.registry.instance"
+
 /* Pushes the state's registry userdata, creating it once. */
 static mixem_registry *
 push_registry (lua_State *L)
 {
-  if (lua_getfield (L, LUA_REGISTRYINDEX, REGISTRY_MT) == LUA_TUSERDATA)
+  if (lua_getfield (L, LUA_REGISTRYINDEX, REGISTRY_KEY) == LUA_TUSERDATA)
     return ((lregistry *) lua_touserdata (L, -1))->reg;
   lua_pop (L, 1);
   lregistry *r = lua_newuserdatauv (L, sizeof *r, 0);
@@ -108,7 +112,7 @@ push_registry (lua_State *L)
   luaL_setmetatable (L, REGISTRY_MT);
   r->reg = mixem_registry_new ();
   lua_pushvalue (L, -1);
-  lua_setfield (L, LUA_REGISTRYINDEX, REGISTRY_MT);
+  lua_setfield (L, LUA_REGISTRYINDEX, REGISTRY_KEY);
   return r->reg;
 }
 
