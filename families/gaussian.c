@@ -5,7 +5,11 @@
  *
  * Each covariance is kept with its Cholesky factor S = L L' (full, tied) or its square roots
  * (diag, spherical); the quadratic form is |L^-1 (x - mu)|^2, computed for a whole block of rows
- * by one triangular solve per component (cblas_dtrsm): no inverse is ever formed.
+ * by one triangular solve per component (cblas_dtrsm): no inverse is ever formed.  Axis-aligned
+ * covariances take all components at once by two matrix products.  Both kernels take the rows
+ * about one shift c, the mean of the component means, so data far from the origin keep their
+ * digits; a component's statistics are then moved to its own mean (see accumulate_*): the
+ * digits this loses grow with (distance between component means / their spread)^2.
  *
  * Statistics of component k under weighted responsibilities r_i, about a shift c_k (the mean
  * the statistics were gathered at), so that data far from the origin keep their precision:
@@ -209,25 +213,6 @@ factor (mixem_params *p, size_t b, const char *what, GError **error)
   return TRUE;
 }
 
-/* For each row of the n*d block XC (centred at mu_k, overwritten), |L^-1 (x - mu)|^2 into Q. */
-static void
-mahalanobis (const mixem_params *p, size_t k, double *xc, size_t n, double *q)
-{
-  const size_t d = p->d, b = blk (p, k);
-  const double *f = p->fac + b * block_len (p);
-  if (is_full (p))   /* Y L' = Xc, one triangular solve for the whole block */
-    cblas_dtrsm (CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int) n, (int) d,
-                 1.0, f, (int) d, xc, (int) d);
-  for (size_t i = 0; i < n; i++) {
-    double s = 0.0;
-    for (size_t j = 0; j < d; j++) {
-      const double y = is_full (p) ? xc[i * d + j] : xc[i * d + j] / f[p->type == DIAG ? j : 0];
-      s += y * y;
-    }
-    q[i] = s;
-  }
-}
-
 /* The shift of the axis-aligned kernels: the mean of the component means.  Rows are taken about
  * it, so that data far from the origin lose no digits in the expansion below. */
 static void
@@ -262,24 +247,38 @@ centre_rows (const mixem_block *b, size_t d, const double *c, double *xs, double
     }
 }
 
-/* Full and tied covariances: per component, centre the block and solve with its factor. */
+/* Full and tied covariances: the rows about the shift once, y = x - c; then per component one
+ * triangular solve Z = Y L_k^-T of the whole block and b_k = L_k^-1 (mu_k - c), so that
+ * L_k^-1 (x - mu_k) = z - b_k.  No inverse is formed. */
 static void
 log_density_full (const mixem_params *p, const mixem_block *b, double *out)
 {
   const size_t n = b->n, d = p->d, K = p->k;
-  double *xc = g_new (double, n * d + n), *q = xc + n * d;
+  double *y = g_new (double, 2 * n * d + 2 * d), *z = y + n * d, *c = z + n * d, *bk = c + d;
   const double c0 = (double) d * log (2.0 * M_PI);
+  shift_point (p, c);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++)
+      y[i * d + j] = b->x[i * b->d + j] - c[j];
   for (size_t k = 0; k < K; k++) {
-    const double *mu = p->mean + k * d;
-    for (size_t i = 0; i < n; i++)
-      for (size_t j = 0; j < d; j++)
-        xc[i * d + j] = b->x[i * b->d + j] - mu[j];
-    mahalanobis (p, k, xc, n, q);
-    const double ld = p->logdet[blk (p, k)];
-    for (size_t i = 0; i < n; i++)
-      out[i * K + k] = -0.5 * (c0 + ld + q[i]);
+    const double *f = p->fac + blk (p, k) * block_len (p), *mu = p->mean + k * d;
+    memcpy (z, y, n * d * sizeof (double));
+    cblas_dtrsm (CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int) n,
+                 (int) d, 1.0, f, (int) d, z, (int) d);
+    for (size_t j = 0; j < d; j++)
+      bk[j] = mu[j] - c[j];
+    cblas_dtrsv (CblasRowMajor, CblasLower, CblasNoTrans, CblasNonUnit, (int) d, f, (int) d, bk, 1);
+    const double base = c0 + p->logdet[blk (p, k)];
+    for (size_t i = 0; i < n; i++) {
+      double q = 0.0;
+      for (size_t j = 0; j < d; j++) {
+        const double t = z[i * d + j] - bk[j];
+        q += t * t;
+      }
+      out[i * K + k] = -0.5 * (base + q);
+    }
   }
-  g_free (xc);
+  g_free (y);
 }
 
 /* Axis-aligned covariances, all components at once by two matrix products: with y = x - c,
@@ -329,32 +328,49 @@ stats_size (const mixem_params *p)
   return p->k * stat_len (p);
 }
 
-/* Full and tied: per component, S2 += Xs' Xs with Xs = sqrt(r) (X - c_k), by dsyrk. */
+/* Full and tied, all components at once: with y = x - c, the upper triangle of y y' of each row
+ * makes a row of Z (n by d(d+1)/2); G = R' Y and H = R' Z are two matrix products, and each
+ * component's sums move to its own shift c_k with e = c_k - c:
+ *   sum r (x - c_k) = G_k - R_k e,
+ *   sum r (x - c_k)(x - c_k)' = H_k - e G_k' - G_k e' + R_k e e'. */
 static void
 accumulate_full (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
 {
-  const size_t n = b->n, d = p->d, K = p->k;
-  double *xs = g_new (double, n * d);
-  for (size_t k = 0; k < K; k++) {
-    const double *c = p->mean + k * d;
-    double *st = stats + k * stat_len (p), *rc = st + 1, *s1 = rc + d, *s2 = s1 + d;
-    double rsum = 0.0;
-    for (size_t i = 0; i < n; i++) {
-      const double ri = r[i * K + k], sr = sqrt (ri);
-      rsum += ri;
-      for (size_t j = 0; j < d; j++) {
-        const double t = b->x[i * b->d + j] - c[j];
-        s1[j] += ri * t;
-        xs[i * d + j] = sr * t;
-      }
-    }
-    st[0] += rsum;
+  const size_t n = b->n, d = p->d, K = p->k, t = d * (d + 1) / 2;
+  double *y = g_new (double, n * d + n * t + K * d + K * t + K + d), *z = y + n * d;
+  double *g = z + n * t, *h = g + K * d, *rk = h + K * t, *c = rk + K;
+  shift_point (p, c);
+  for (size_t i = 0; i < n; i++) {
+    double *yi = y + i * d, *zi = z + i * t;
     for (size_t j = 0; j < d; j++)
-      rc[j] += rsum * c[j];
-    cblas_dsyrk (CblasRowMajor, CblasUpper, CblasTrans, (int) d, (int) n, 1.0, xs, (int) d,
-                 1.0, s2, (int) d);
+      yi[j] = b->x[i * b->d + j] - c[j];
+    for (size_t a = 0, at = 0; a < d; a++)
+      for (size_t e = a; e < d; e++)
+        zi[at++] = yi[a] * yi[e];
   }
-  g_free (xs);
+  cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) K, (int) d, (int) n, 1.0, r,
+               (int) K, y, (int) d, 0.0, g, (int) d);
+  cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) K, (int) t, (int) n, 1.0, r,
+               (int) K, z, (int) t, 0.0, h, (int) t);
+  memset (rk, 0, K * sizeof (double));
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < K; k++)
+      rk[k] += r[i * K + k];
+  for (size_t k = 0; k < K; k++) {
+    const double *ck = p->mean + k * d, *gk = g + k * d, *hk = h + k * t;
+    double *st = stats + k * stat_len (p), *rc = st + 1, *s1 = rc + d, *s2 = s1 + d;
+    double e[d > 0 ? d : 1];
+    st[0] += rk[k];
+    for (size_t j = 0; j < d; j++) {
+      e[j] = ck[j] - c[j];
+      rc[j] += rk[k] * ck[j];
+      s1[j] += gk[j] - rk[k] * e[j];
+    }
+    for (size_t a = 0, at = 0; a < d; a++)   /* the upper triangle, as scatter() reads it */
+      for (size_t j = a; j < d; j++, at++)
+        s2[a * d + j] += hk[at] - e[a] * gk[j] - gk[a] * e[j] + rk[k] * e[a] * e[j];
+  }
+  g_free (y);
 }
 
 /* Axis-aligned: G = R' Y and H = R' Y^2 about the shift c for all components by two products,
