@@ -91,7 +91,8 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
     double s = 0.0, best = -INFINITY;
     size_t arg = 0;
     for (size_t k = 0; k < K; k++) {
-      s += e[k] = exp (a[k] - m);
+      const double t = a[k] - m;
+      s += e[k] = t > -745.2 ? exp (t) : 0.0;   /* below, exp underflows to 0: skip the call */
       if (a[k] > best) {
         best = a[k];
         arg = k;
