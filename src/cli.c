@@ -1152,10 +1152,19 @@ cmd_help (int argc, char **argv)
   return c->run (2, args);
 }
 
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+void openblas_set_num_threads (int n);
+#endif
+
 int
 main (int argc, char **argv)
 {
   gsl_set_error_handler_off ();
+#ifdef HAVE_OPENBLAS_SET_NUM_THREADS
+  /* mixem's threads are OpenMP threads over row blocks; a threaded BLAS inside each of them
+   * would only oversubscribe the cores. */
+  openblas_set_num_threads (1);
+#endif
   if (argc < 2) {
     print_usage (stderr);
     return EXIT_USAGE;
