@@ -390,8 +390,6 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
     return NULL;
   }
 
-  char **lines = g_strsplit (text, "\n", -1);
-  g_free (text);
   mixem_dataset *ds = NULL;
   char **names = NULL;       /* all column names of the file */
   size_t ncols = 0, header_line = 0;
@@ -402,9 +400,16 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
   GArray *lno = g_array_new (FALSE, FALSE, sizeof (guint32));
   size_t row = 0;
 
-  for (size_t li = 0; lines[li]; li++) {
-    char *line = lines[li];
-    size_t len = strlen (line);
+  /* Lines are cut in place: fields point into TEXT, which lives until the end. */
+  char *next = text;
+  for (size_t li = 0; next; li++) {
+    char *line = next, *nl = strchr (line, '\n');
+    if (nl) {
+      *nl = '\0';
+      next = nl + 1;
+    } else
+      next = NULL;
+    size_t len = nl ? (size_t) (nl - line) : strlen (line);
     if (len > 0 && line[len - 1] == '\r')
       line[len - 1] = '\0';
     if (is_skipped (line))
@@ -525,7 +530,7 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
   dataset_compact (ds);
 
 done:
-  g_strfreev (lines);
+  g_free (text);
   g_strfreev (names);
   g_free (sel);
   g_array_free (x, TRUE);
