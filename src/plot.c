@@ -66,9 +66,9 @@ canvas_open (canvas *c, const char *path, const mixem_plot_options *o, GError **
     return FALSE;
   }
   const int w = o && o->width ? o->width : 800, h = o && o->height ? o->height : 600;
-  if (w < 100 || h < 100 || w > 20000 || h > 20000) {
+  if (w < 200 || h < 150 || w > 20000 || h > 20000) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "%s: a picture must be from 100 to 20000 units wide and high (got %d by %d)",
+                 "%s: a picture must be 200 to 20000 units wide and 150 to 20000 high (got %d by %d)",
                  path, w, h);
     return FALSE;
   }
@@ -246,7 +246,8 @@ draw_axes_ex (canvas *c, const panel *p, const char *xlabel, const char *ylabel,
   }
   const int ny = MAX (2, (int) ((p->y1 - p->y0) / (c->font * 3)));
   if (p->ylog) {
-    for (double e = ceil (p->ymin); e <= p->ymax + 1e-9; e += 1) {
+    const double every = MAX (1.0, ceil ((p->ymax - p->ymin) / ny));   /* decades per tick */
+    for (double e = ceil (p->ymin); e <= p->ymax + 1e-9; e += every) {
       const double y = p->y1 - (e - p->ymin) / (p->ymax - p->ymin) * (p->y1 - p->y0);
       cairo_move_to (cr, p->x0 - tl, y);
       cairo_line_to (cr, p->x0, y);

@@ -317,7 +317,7 @@ START_TEST (test_bad_requests)
   ck_assert_error (err, MIXEM_ERROR_OPTION, "must end in .png, .svg or .pdf");
   const mixem_plot_options tiny = { 10, 10, NULL };
   ck_assert (!mixem_plot_trace (png, &it, 1, NAN, &tiny, &err));
-  ck_assert_error (err, MIXEM_ERROR_OPTION, "from 100 to 20000");
+  ck_assert_error (err, MIXEM_ERROR_OPTION, "200 to 20000 units wide");
   ck_assert (!mixem_plot_trace (png, &it, 0, NAN, NULL, &err));
   ck_assert_error (err, MIXEM_ERROR_DATA, "no iterations");
   ck_assert (!g_file_test (png, G_FILE_TEST_EXISTS));

@@ -11,7 +11,8 @@ G_BEGIN_DECLS
 
 /* Zero-initialise, then set what differs from the defaults. */
 typedef struct {
-  int width, height;      /* pixels for PNG, points for SVG and PDF: 0 gives 800 by 600 */
+  int width, height;      /* pixels for PNG, points for SVG and PDF (at least 200 by 150): 0 gives
+                           * 800 by 600 */
   const char *title;      /* NULL: a title naming the plot and the model */
 } mixem_plot_options;
 
