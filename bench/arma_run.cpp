@@ -12,13 +12,12 @@
 template <typename G>
 static double
 run (G &model, const arma::mat &data, const arma::mat &means, const arma::cube &fcovs,
-     const arma::mat &dcovs, const arma::rowvec &hefts, int iters, bool full)
+     const arma::mat &dcovs, const arma::rowvec &hefts, int iters)
 {
   if constexpr (std::is_same_v<G, arma::gmm_full>)
     model.set_params (means, fcovs, hefts);
   else
     model.set_params (means, dcovs, hefts);
-  (void) full;
   const double t0 = now_seconds ();
   if (!model.learn (data, means.n_cols, arma::eucl_dist, arma::keep_existing, 0, iters, 1e-10,
                     false)) {
@@ -59,13 +58,13 @@ main (int argc, char **argv)
   double t1, tn, ll;
   if (full) {
     arma::gmm_full a, b;
-    t1 = run (a, data, means, fcovs, dcovs, hefts, 1, full);
-    tn = run (b, data, means, fcovs, dcovs, hefts, iters, full);
+    t1 = run (a, data, means, fcovs, dcovs, hefts, 1);
+    tn = run (b, data, means, fcovs, dcovs, hefts, iters);
     ll = b.avg_log_p (data);
   } else {
     arma::gmm_diag a, b;
-    t1 = run (a, data, means, fcovs, dcovs, hefts, 1, full);
-    tn = run (b, data, means, fcovs, dcovs, hefts, iters, full);
+    t1 = run (a, data, means, fcovs, dcovs, hefts, 1);
+    tn = run (b, data, means, fcovs, dcovs, hefts, iters);
     ll = b.avg_log_p (data);
   }
   std::printf ("%.6f %.12g %d %.1f\n", (tn - t1) / (iters - 1), ll, iters, peak_rss_mib ());

@@ -842,13 +842,8 @@ read_trace_csv (const char *path, GError **error)
   return tr;
 }
 
-static void
-clear_candidate (gpointer p)
-{
-  mixem_options_free (((mixem_candidate *) p)->options);
-}
-
-/* A selection table (as 'mixem select --out' writes it) into candidates; *BEST the chosen row. */
+/* A selection table (as 'mixem select --out' writes it) into candidates (free with
+ * mixem_candidates_free); *BEST the chosen row. */
 static GArray *
 read_select_csv (const char *path, size_t *best, GError **error)
 {
@@ -864,7 +859,6 @@ read_select_csv (const char *path, size_t *best, GError **error)
   int at[9];
   char **lines = g_strsplit (text, "\n", -1);
   GArray *cands = g_array_new (FALSE, TRUE, sizeof (mixem_candidate));
-  g_array_set_clear_func (cands, clear_candidate);
   gboolean ok = lines[0] != NULL, chosen = FALSE;
   if (ok) {
     char **h = g_strsplit (g_strstrip (lines[0]), ",", -1);
@@ -947,7 +941,7 @@ read_select_csv (const char *path, size_t *best, GError **error)
   g_strfreev (lines);
   g_free (text);
   if (!ok) {
-    g_array_unref (cands);
+    mixem_candidates_free (cands);
     return NULL;
   }
   return cands;
@@ -995,7 +989,7 @@ cmd_plot (int argc, char **argv)
   int status = EXIT_OK;
   GError *err = NULL;
   loaded l = { 0 };
-  GArray *arr = NULL;
+  GArray *arr = NULL, *cands = NULL;   /* trace records; select's candidates */
   if (!parse_options ("plot", entries, &argc, &argv, &status)
       || !check_delimiter ("plot", delimiter, &status))
     goto out;
@@ -1046,9 +1040,9 @@ cmd_plot (int argc, char **argv)
       goto out;
     }
     size_t best = 0;
-    if ((arr = read_select_csv (argv[2], &best, &err)))
-      ok = mixem_plot_select (out, (mixem_candidate *) (void *) arr->data, arr->len, best, crit,
-                              &po, &err);
+    if ((cands = read_select_csv (argv[2], &best, &err)))
+      ok = mixem_plot_select (out, (mixem_candidate *) (void *) cands->data, cands->len, best,
+                              crit, &po, &err);
   } else if (strcmp (kind, "prototypes") == 0) {
     size_t rows = 0, cols = 0;
     if (!shape || !parse_shape (shape, &rows, &cols)) {
@@ -1087,6 +1081,7 @@ cmd_plot (int argc, char **argv)
 out:
   if (arr)
     g_array_unref (arr);
+  mixem_candidates_free (cands);
   loaded_clear (&l);
   g_free (out);
   g_free (ttl);

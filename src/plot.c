@@ -92,12 +92,6 @@ canvas_open (canvas *c, const char *path, const mixem_plot_options *o, GError **
   return TRUE;
 }
 
-static cairo_status_t
-png_to_bytes (void *closure, const unsigned char *data, unsigned int len)
-{
-  return append_bytes (closure, data, len);
-}
-
 /* Finishes the picture and writes it; with WRITE false (an error came first) only frees. */
 static gboolean
 canvas_close (canvas *c, gboolean write, GError **error)
@@ -106,7 +100,7 @@ canvas_close (canvas *c, gboolean write, GError **error)
   cairo_destroy (c->cr);
   if (c->fmt == FMT_PNG && write && st == CAIRO_STATUS_SUCCESS) {
     c->bytes = g_byte_array_new ();
-    st = cairo_surface_write_to_png_stream (c->surface, png_to_bytes, c->bytes);
+    st = cairo_surface_write_to_png_stream (c->surface, append_bytes, c->bytes);
   }
   cairo_surface_finish (c->surface);
   if (st == CAIRO_STATUS_SUCCESS)

@@ -10,22 +10,13 @@ static char *tmpdir;
 static void
 setup (void)
 {
-  tmpdir = g_dir_make_tmp ("mixem-csv-XXXXXX", NULL);
+  tmpdir = test_tmpdir_new ("mixem-csv");
 }
 
 static void
 teardown (void)
 {
-  GDir *d = g_dir_open (tmpdir, 0, NULL);
-  const char *fn;
-  while ((fn = g_dir_read_name (d))) {
-    char *p = g_build_filename (tmpdir, fn, NULL);
-    g_unlink (p);
-    g_free (p);
-  }
-  g_dir_close (d);
-  g_rmdir (tmpdir);
-  g_free (tmpdir);
+  test_tmpdir_remove (tmpdir);
 }
 
 /* Writes TEXT to a file called NAME in the temporary folder; returns its path. */

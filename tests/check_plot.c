@@ -18,23 +18,14 @@ static const char *const BLUE_SVG = "rgb(0%,44.7%,69.8%)", *const ORANGE_SVG = "
 static void
 setup (void)
 {
-  tmpdir = g_dir_make_tmp ("mixem-plot-XXXXXX", NULL);
+  tmpdir = test_tmpdir_new ("mixem-plot");
   reg = mixem_registry_new ();
 }
 
 static void
 teardown (void)
 {
-  GDir *d = g_dir_open (tmpdir, 0, NULL);
-  const char *fn;
-  while ((fn = g_dir_read_name (d))) {
-    char *p = g_build_filename (tmpdir, fn, NULL);
-    g_unlink (p);
-    g_free (p);
-  }
-  g_dir_close (d);
-  g_rmdir (tmpdir);
-  g_free (tmpdir);
+  test_tmpdir_remove (tmpdir);
   mixem_registry_free (reg);
 }
 

@@ -1,11 +1,12 @@
 /* testutil.h: helpers shared by the Check suites: relative tolerances, paths to the source tree,
- * a registry with the build tree's modules, and a standard runner. */
+ * temporary folders, a registry with the build tree's modules, and a standard runner. */
 #ifndef MIXEM_TESTUTIL_H
 #define MIXEM_TESTUTIL_H
 
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
+#include <glib/gstdio.h>
 #include <gsl/gsl_errno.h>
 #include <mixem/mixem.h>
 
@@ -38,6 +39,31 @@ test_path (const char *rel)
 {
   const char *top = getenv ("MIXEM_TEST_SRCDIR");
   return g_build_filename (top ? top : ".", rel, NULL);
+}
+
+/* A fresh temporary folder (free with test_tmpdir_remove, which empties and removes it). */
+static inline char *
+test_tmpdir_new (const char *prefix)
+{
+  char *tmpl = g_strdup_printf ("%s-XXXXXX", prefix);
+  char *dir = g_dir_make_tmp (tmpl, NULL);
+  g_free (tmpl);
+  return dir;
+}
+
+static inline void
+test_tmpdir_remove (char *dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const char *fn;
+  while ((fn = g_dir_read_name (d))) {
+    char *p = g_build_filename (dir, fn, NULL);
+    g_unlink (p);
+    g_free (p);
+  }
+  g_dir_close (d);
+  g_rmdir (dir);
+  g_free (dir);
 }
 
 /* Runs SUITE and returns the process status. */

@@ -1813,12 +1813,6 @@ compare_str (gconstpointer a, gconstpointer b)
   return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
-static void
-clear_candidate (gpointer p)
-{
-  mixem_options_free (((mixem_candidate *) p)->options);
-}
-
 /* mx.plot.select(result of mx.select, path [, {criterion =, ...}]) */
 static int
 p_select (lua_State *L)
@@ -1842,8 +1836,7 @@ p_select (lua_State *L)
     luaL_error (L, "%s: a result of mixem.select is expected (no 'candidates')", fn);
   const int ci = lua_gettop (L);
   GArray *cands = scratch_keep (s, g_array_new (FALSE, TRUE, sizeof (mixem_candidate)),
-                                (GDestroyNotify) g_array_unref);
-  g_array_set_clear_func (cands, clear_candidate);
+                                (GDestroyNotify) mixem_candidates_free);
   for (lua_Integer i = 1; i <= luaL_len (L, ci); i++) {
     if (lua_geti (L, ci, i) != LUA_TTABLE)
       luaL_error (L, "%s: candidate %d is not a table", fn, (int) i);

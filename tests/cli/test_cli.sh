@@ -210,6 +210,12 @@ check "plot clusters bad column" 2 "no column 'nope'" -- "$MIXEM" plot clusters 
 printf 'k,options,loglik,n_params,bic,aic,icl,heldout,chosen\n1,,-5,2,1,1,1,,0\n' > "$T/nochosen.csv"
 check "plot select none chosen" 1 'no row is marked chosen' -- "$MIXEM" plot select "$T/nochosen.csv" -o "$T/x.png"
 check "plot select not a table" 1 "no column 'k' \\(a table from 'mixem select --out'" -- "$MIXEM" plot select "$COINS" -o "$T/x.png"
+printf 'k,options,loglik,n_params,bic,aic,icl,heldout,chosen\n2,,-5,2,abc,1,1,,1\n' > "$T/badnum.csv"
+check "plot select bad number" 1 "badnum.csv:2: column 'bic': not a number \\('abc'\\)" -- \
+  "$MIXEM" plot select "$T/badnum.csv" -o "$T/x.png"
+printf 'iter,loglik\n1,-3\n' > "$T/badtrace.csv"
+check "plot trace csv without elbo" 1 "badtrace.csv: no column 'elbo'" -- \
+  "$MIXEM" plot trace "$T/badtrace.csv" -o "$T/x.png"
 assert "plot failures leave no file" test ! -e "$T/x.png"
 check "plot trace missing" 1 'none.json' -- "$MIXEM" plot trace "$T/none.json" -o "$T/x.png"
 
