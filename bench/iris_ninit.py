@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """iris_ninit.py: the best log-likelihood on iris over the same n_init starts, scikit-learn's
-GaussianMixture beside mixem (both with their defaults: k-means starts, tol 1e-3, reg_covar 1e-6),
+GaussianMixture beside mixem (both with their defaults: k-means starts, tol 1e-3, reg_covar 1e-6;
+mixem then refines its best restarts to refine_tol 1e-6, its default),
 for K = 1..5 and each covariance type, from one run.  A best-of-n_init is a random quantity, so
 each cell is repeated for SEEDS seeds (random_state / seed 0, 1, ...): the table gives the mean
 best log-likelihood of each, and in how many seeds each was ahead (by more than 1e-6 relative).

@@ -208,9 +208,9 @@ cmd_fit (int argc, char **argv)
   char *family = NULL, *columns = NULL, *trials = NULL, *weights = NULL, *init = NULL;
   char *fix = NULL, *out = NULL, *trace = NULL, *delimiter = NULL, **extra = NULL;
   char *covariance = NULL, *reg_covar = NULL, *algorithm = NULL;
-  int k = 1, n_init = 1, max_iter = 100, threads = 0, interval = 1;
+  int k = 1, n_init = 1, max_iter = 100, threads = 0, interval = 1, n_refine = 5;
   gint64 seed = 0;
-  double tol = 1e-3;
+  double tol = 1e-3, refine_tol = 1e-6;
   gboolean quiet = FALSE, verbose = FALSE, reseed_opt = FALSE;
   GOptionEntry entries[] = {
     { "family", 'f', 0, G_OPTION_ARG_STRING, &family, "Distribution family (see 'mixem families')", "NAME" },
@@ -225,6 +225,8 @@ cmd_fit (int argc, char **argv)
     { "n-init", 0, 0, G_OPTION_ARG_INT, &n_init, "Restarts; the best is kept (default 1)", "N" },
     { "max-iter", 0, 0, G_OPTION_ARG_INT, &max_iter, "Iterations at most (default 100)", "N" },
     { "tol", 0, 0, G_OPTION_ARG_DOUBLE, &tol, "Stop when the mean log-likelihood changes less (default 1e-3)", "X" },
+    { "refine-tol", 0, 0, G_OPTION_ARG_DOUBLE, &refine_tol, "Then refine the best restarts down to this change (default 1e-6)", "X" },
+    { "n-refine", 0, 0, G_OPTION_ARG_INT, &n_refine, "How many of the best distinct restarts to refine (default 5; 0: none)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 0)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all); results do not depend on it", "N" },
     { "fix", 0, 0, G_OPTION_ARG_STRING, &fix, "Keep at their start: weights, components, or component numbers", "LIST" },
@@ -261,10 +263,13 @@ cmd_fit (int argc, char **argv)
     goto out;
   const char *bad = k < 1 ? "-k must be >= 1" : n_init < 1 ? "--n-init must be >= 1"
                     : max_iter < 0 ? "--max-iter must be >= 0" : threads < 0 ? "--threads must be >= 0"
-                    : seed < 0 ? "--seed must be >= 0" : !(tol >= 0) ? "--tol must be >= 0" : NULL;
+                    : seed < 0 ? "--seed must be >= 0" : !(tol >= 0) ? "--tol must be >= 0"
+                    : !(refine_tol >= 0) ? "--refine-tol must be >= 0"
+                    : n_refine < 0 ? "--n-refine must be >= 0" : NULL;
   if (bad) {
     status = usage_error ("fit", "%s (got -k %d, --n-init %d, --max-iter %d, --threads %d, --seed %"
-                          G_GINT64_FORMAT ", --tol %g)", bad, k, n_init, max_iter, threads, seed, tol);
+                          G_GINT64_FORMAT ", --tol %g, --refine-tol %g, --n-refine %d)", bad, k,
+                          n_init, max_iter, threads, seed, tol, refine_tol, n_refine);
     goto out;
   }
   reg = mixem_registry_new ();
@@ -328,6 +333,8 @@ cmd_fit (int argc, char **argv)
   o.n_init = n_init;
   o.max_iter = max_iter;
   o.tol = tol;
+  o.refine_tol = refine_tol;
+  o.n_refine = n_refine;
   o.seed = (unsigned long) seed;
   o.threads = threads;
   o.init = init;
@@ -407,9 +414,9 @@ cmd_select (int argc, char **argv)
   char *family = NULL, *kspec = NULL, *columns = NULL, *weights = NULL, *delimiter = NULL;
   char *criterion = NULL, *init = NULL, *out = NULL, *model_out = NULL, *covariance = NULL;
   char *trials = NULL, **extra = NULL;
-  int n_init = 1, max_iter = 100, threads = 0, folds = 0;
+  int n_init = 1, max_iter = 100, threads = 0, folds = 0, n_refine = 5;
   gint64 seed = 0;
-  double tol = 1e-3, validation = 0;
+  double tol = 1e-3, validation = 0, refine_tol = 1e-6;
   gboolean quiet = FALSE;
   GOptionEntry entries[] = {
     { "family", 'f', 0, G_OPTION_ARG_STRING, &family, "Distribution family", "NAME" },
@@ -426,6 +433,8 @@ cmd_select (int argc, char **argv)
     { "n-init", 0, 0, G_OPTION_ARG_INT, &n_init, "Restarts per candidate (default 1)", "N" },
     { "max-iter", 0, 0, G_OPTION_ARG_INT, &max_iter, "Iterations at most (default 100)", "N" },
     { "tol", 0, 0, G_OPTION_ARG_DOUBLE, &tol, "Convergence tolerance (default 1e-3)", "X" },
+    { "refine-tol", 0, 0, G_OPTION_ARG_DOUBLE, &refine_tol, "Refinement tolerance (default 1e-6)", "X" },
+    { "n-refine", 0, 0, G_OPTION_ARG_INT, &n_refine, "Best distinct restarts refined (default 5)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed, also of the folds (default 0)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all)", "N" },
     { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv", "C" },
@@ -466,10 +475,11 @@ cmd_select (int argc, char **argv)
   if (!check_delimiter ("select", delimiter, &status))
     goto out;
   if (n_init < 1 || max_iter < 0 || threads < 0 || seed < 0 || !(tol >= 0) || folds < 0
-      || !(validation >= 0 && validation < 1)) {
+      || !(validation >= 0 && validation < 1) || !(refine_tol >= 0) || n_refine < 0) {
     status = usage_error ("select", "bad value among --n-init %d, --max-iter %d, --threads %d, "
-                          "--seed %" G_GINT64_FORMAT ", --tol %g, --folds %d, --validation %g",
-                          n_init, max_iter, threads, seed, tol, folds, validation);
+                          "--seed %" G_GINT64_FORMAT ", --tol %g, --folds %d, --validation %g, "
+                          "--refine-tol %g, --n-refine %d", n_init, max_iter, threads, seed, tol,
+                          folds, validation, refine_tol, n_refine);
     goto out;
   }
   reg = mixem_registry_new ();
@@ -518,6 +528,8 @@ cmd_select (int argc, char **argv)
   o.n_init = n_init;
   o.max_iter = max_iter;
   o.tol = tol;
+  o.refine_tol = refine_tol;
+  o.n_refine = n_refine;
   o.seed = (unsigned long) seed;
   o.threads = threads;
   o.init = init;

@@ -15,6 +15,8 @@ mixem_fit_options_init (mixem_fit_options *o)
   o->max_iter = 100;
   o->tol = 1e-3;
   o->n_init = 1;
+  o->refine_tol = 1e-6;
+  o->n_refine = 5;
   o->block_size = 256;
 }
 
@@ -44,8 +46,12 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
     bad = "'max_iter' must be >= 0";
   else if (!(o->tol >= 0.0) || !isfinite (o->tol))
     bad = "'tol' must be a finite number >= 0";
+  else if (!(o->refine_tol >= 0.0) || !isfinite (o->refine_tol))
+    bad = "'refine_tol' must be a finite number >= 0";
   else if (o->n_init < 1)
     bad = "'n_init' must be >= 1";
+  else if (o->n_refine < 0)
+    bad = "'n_refine' must be >= 0";
   else if (o->threads < 0)
     bad = "'threads' must be >= 0";
   if (bad) {
@@ -427,10 +433,12 @@ reseed (fit_ctx *c, mixem_params *p, const mixem_params *before, double *w, GErr
   return ok ? bad : -1;
 }
 
-/* One restart: EM from theta_0 until convergence, max_iter or the callback says stop.  Fills
- * M (params, weights, trace, loglik).  *STOP is set when the callback asked to stop. */
+/* One restart: EM from theta_0 until the change falls below TOL, max_iter or the callback says
+ * stop.  Fills M (params, weights, trace, loglik).  With RESUME, M's climb goes on from where it
+ * stopped (its trace and n_iter kept).  *STOP is set when the callback asked to stop. */
 static gboolean
-run (fit_ctx *c, int restart, mixem_model *m, gboolean *stop, GError **error)
+run (fit_ctx *c, int restart, mixem_model *m, double tol, gboolean resume, gboolean *stop,
+     GError **error)
 {
   const mixem_fit_options *o = c->o;
   const size_t K = c->K;
@@ -444,13 +452,17 @@ run (fit_ctx *c, int restart, mixem_model *m, gboolean *stop, GError **error)
     g_free (old_logw);
     return FALSE;
   }
-  m->loglik0 = m->loglik = c->total[K + MIXEM_S_LOGLIK];
-  m->converged = FALSE;
-  m->n_iter = 0;
-  g_array_set_size (m->trace, 0);
+  m->loglik = c->total[K + MIXEM_S_LOGLIK];
+  if (!resume) {
+    m->loglik0 = m->loglik;
+    m->converged = FALSE;
+    m->n_iter = 0;
+    g_array_set_size (m->trace, 0);
+  }
 
+  const int first_t = m->n_iter + 1;
   double prev_delta = INFINITY;
-  for (int t = 1; t <= o->max_iter; t++) {
+  for (int t = first_t; t <= o->max_iter; t++) {
     gint64 t0 = g_get_monotonic_time ();
     const double l_prev = m->loglik, h = c->total[K + MIXEM_S_ENTROPY];
     if (!c->f->expected_loglik) {
@@ -520,7 +532,7 @@ run (fit_ctx *c, int restart, mixem_model *m, gboolean *stop, GError **error)
     }
     /* scikit-learn measures the change at the start of an iteration, before its M-step, so it
      * stops one M-step after the change falls below tol; so do we, with the same n_iter. */
-    if (t > 1 && fabs (prev_delta) < o->tol) {
+    if (t > first_t && fabs (prev_delta) < tol) {
       m->converged = TRUE;
       break;
     }
@@ -548,6 +560,28 @@ model_alloc (const mixem_family *f, mixem_params *p, size_t k, const mixem_datas
   return m;
 }
 
+/* Puts M into TOP (N slots, highest log-likelihood first, NULL at the end) if it ranks there,
+ * freeing whatever falls off.  Restarts often end at the very same point: one whose
+ * log-likelihood equals a kept one's (to 1e-12 relative) is dropped, so the slots hold distinct
+ * optima, and an equal log-likelihood keeps the earlier restart. */
+static void
+keep_top (mixem_model **top, int n, mixem_model *m)
+{
+  int at = 0;
+  while (at < n && top[at] && top[at]->loglik >= m->loglik) {
+    if (top[at]->loglik - m->loglik <= 1e-12 * fabs (m->loglik))
+      break;
+    at++;
+  }
+  if (at == n || (top[at] && fabs (top[at]->loglik - m->loglik) <= 1e-12 * fabs (m->loglik))) {
+    mixem_model_free (m);
+    return;
+  }
+  mixem_model_free (top[n - 1]);
+  memmove (top + at + 1, top + at, (size_t) (n - 1 - at) * sizeof *top);
+  top[at] = m;
+}
+
 mixem_model *
 mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_options *o,
            GError **error)
@@ -572,16 +606,16 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
   gsl_rng_set (rng, o->seed);
 
-  mixem_model *best = NULL;
-  gboolean stop = FALSE;
-  for (int r = 1; r <= o->n_init && !stop; r++) {
+  /* The n_refine restarts with the highest log-likelihoods so far, best first. */
+  const int n_top = MAX (1, MIN (o->n_refine, o->n_init));
+  mixem_model **top = g_new0 (mixem_model *, n_top);
+  gboolean stop = FALSE, ok = TRUE;
+  for (int r = 1; r <= o->n_init && !stop && ok; r++) {
     mixem_model *m;
-    gboolean ok;
     if (o->warm_start) {
       m = model_alloc (f, f->params_copy (o->warm_start->params), c.K, data, o->family_options);
       memcpy (m->weights, o->init_weights ? o->init_weights : o->warm_start->weights,
               c.K * sizeof (double));
-      ok = TRUE;
     } else {
       m = model_alloc (f, f->params_copy (proto), c.K, data, o->family_options);
       ok = start (&c, m->params, m->weights, rng, error);
@@ -590,23 +624,39 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     }
     m->weights_fixed = o->fix_weights;
     m->best_restart = r;
-    if (ok && !run (&c, r, m, &stop, error)) {
+    if (ok && !run (&c, r, m, o->tol, FALSE, &stop, error)) {
       if (o->n_init > 1)
         g_prefix_error (error, "restart %d: ", r);
       ok = FALSE;
     }
-    if (!ok) {
+    if (!ok)
       mixem_model_free (m);
-      mixem_model_free (best);
-      best = NULL;
-      break;
-    }
-    if (!best || m->loglik > best->loglik) {
-      mixem_model_free (best);
-      best = m;
-    } else
-      mixem_model_free (m);
+    else
+      keep_top (top, n_top, m);
   }
+  /* Refinement: the kept restarts that converged by tol climb on until refine_tol. */
+  for (int i = 0; i < MIN (o->n_refine, n_top) && ok && !stop && top[i]; i++) {
+    mixem_model *m = top[i];
+    const mixem_iteration *last = m->trace->len
+                                  ? &g_array_index (m->trace, mixem_iteration, m->trace->len - 1)
+                                  : NULL;
+    if (m->converged && o->refine_tol < o->tol && m->n_iter < o->max_iter && last
+        && fabs (last->delta) >= o->refine_tol
+        && !run (&c, m->best_restart, m, o->refine_tol, TRUE, &stop, error)) {
+      if (o->n_init > 1)
+        g_prefix_error (error, "restart %d, refining: ", m->best_restart);
+      ok = FALSE;
+    }
+  }
+  mixem_model *best = NULL;
+  for (int i = 0; i < n_top; i++) {
+    if (ok && top[i] && (!best || top[i]->loglik > best->loglik)) {
+      mixem_model_free (best);
+      best = top[i];
+    } else
+      mixem_model_free (top[i]);
+  }
+  g_free (top);
 
   gsl_rng_free (rng);
   g_free (c.total);

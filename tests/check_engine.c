@@ -357,6 +357,7 @@ START_TEST (test_converges_by_mean_loglik_change)
   mixem_fit_options_init (&o);
   o.k = 2;
   o.family_options = fo;
+  o.n_refine = 0;   /* scikit-learn's rule alone; refinement is tested below */
   mixem_model *m = mixem_fit (binomial, ds, &o, &err);
   ck_assert_no_error (err);
   ck_assert (mixem_model_converged (m));
@@ -375,12 +376,66 @@ START_TEST (test_converges_by_mean_loglik_change)
   mixem_fit_options_init (&w);
   w.k = 2;
   w.family_options = fo;
+  w.n_refine = 0;
   w.warm_start = m;
   mixem_model *m2 = mixem_fit (binomial, ds, &w, &err);
   ck_assert_no_error (err);
   ck_assert_int_eq (mixem_model_n_iter (m2), 2);
   ck_assert_rel (mixem_model_initial_loglik (m2), mixem_model_loglik (m), 1e-12);
   mixem_model_free (m2);
+  mixem_model_free (m);
+  mixem_options_free (fo);
+  mixem_dataset_free (ds);
+}
+END_TEST
+
+/* Refinement: the restart stopped by tol climbs on, its trace extended, until the change
+ * falls below refine_tol (scikit-learn's rule again); refine_tol >= tol turns it off. */
+START_TEST (test_refinement_extends_the_climb)
+{
+  GError *err = NULL;
+  mixem_dataset *ds = binomial_data (3, 400, 5);
+  mixem_options *fo = trials_n ();
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  o.k = 3;
+  o.family_options = fo;
+  o.n_init = 4;
+  o.n_refine = 0;
+  mixem_model *plain = mixem_fit (binomial, ds, &o, &err);
+  ck_assert_no_error (err);
+  o.n_refine = 2;
+  o.refine_tol = o.tol;
+  mixem_model *off = mixem_fit (binomial, ds, &o, &err);
+  ck_assert_no_error (err);
+  ck_assert_int_eq (mixem_model_n_iter (off), mixem_model_n_iter (plain));
+  ck_assert (mixem_model_loglik (off) == mixem_model_loglik (plain));
+  o.n_init = 1;
+  o.n_refine = 0;
+  mixem_model *one = mixem_fit (binomial, ds, &o, &err);
+  ck_assert_no_error (err);
+  o.refine_tol = 1e-9;
+  o.n_refine = 1;
+  mixem_model *m = mixem_fit (binomial, ds, &o, &err);
+  ck_assert_no_error (err);
+  size_t n0, n;
+  const mixem_iteration *t0 = mixem_model_trace (one, &n0), *tr = mixem_model_trace (m, &n);
+  ck_assert_uint_gt (n, n0);
+  ck_assert (mixem_model_converged (m));
+  ck_assert_int_eq (mixem_model_n_iter (m), (int) n);
+  for (size_t t = 0; t < n0; t++)
+    ck_assert (tr[t].loglik == t0[t].loglik && tr[t].iter == t0[t].iter);
+  for (size_t t = n0; t < n; t++) {
+    ck_assert_int_eq (tr[t].iter, (int) t + 1);
+    ck_assert_double_ge (tr[t].loglik, tr[t - 1].loglik - 1e-9);
+  }
+  ck_assert_double_lt (fabs (tr[n - 2].delta), 1e-9);
+  for (size_t t = n0; t + 2 < n; t++)
+    ck_assert_double_ge (fabs (tr[t].delta), 1e-9);
+  ck_assert_double_ge (mixem_model_loglik (m), mixem_model_loglik (one));
+  mixem_model_free (plain);
+  mixem_model_free (off);
+  mixem_model_free (one);
   mixem_model_free (m);
   mixem_options_free (fo);
   mixem_dataset_free (ds);
@@ -651,6 +706,7 @@ main (void)
   tcase_add_test (tc, test_threads_give_identical_bits);
   tcase_add_test (tc, test_callback_can_stop_the_fit);
   tcase_add_test (tc, test_converges_by_mean_loglik_change);
+  tcase_add_test (tc, test_refinement_extends_the_climb);
   tcase_add_test (tc, test_predictions_scores_and_criteria);
   tcase_add_test (tc, test_bad_options_are_errors);
   tcase_add_test (tc, test_zero_likelihood_row_is_an_error);

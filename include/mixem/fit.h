@@ -50,6 +50,13 @@ typedef struct {
   int max_iter;                /* 100, as scikit-learn */
   double tol;                  /* 1e-3, as scikit-learn; 0 runs all max_iter iterations */
   int n_init;                  /* restarts, the best final log-likelihood kept: 1 */
+  /* Refinement, mixem's addition to scikit-learn's rule: tol 1e-3 per row often stops EM on a
+   * slow plateau, and picking the best restart there misses better optima.  So the n_refine
+   * restarts with the highest log-likelihoods (that converged by tol) climb on until their
+   * |delta| < refine_tol, within max_iter iterations in all, and the best of them is kept.
+   * refine_tol >= tol or n_refine = 0 gives scikit-learn's rule exactly. */
+  double refine_tol;           /* 1e-6 */
+  int n_refine;                /* 5 */
   unsigned long seed;          /* GSL mt19937 seed: 0 */
   int threads;                 /* 0: OpenMP's default; results do not depend on it */
   size_t block_size;           /* rows per block: 256; results do not depend on threads */

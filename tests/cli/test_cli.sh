@@ -138,6 +138,13 @@ check "gaussian sample" 0 '^Sepal.Length,Sepal.Width,Petal.Length,Petal.Width,co
   "$MIXEM" sample "$T/g.json" -n 4
 check "gaussian cem" 0 'log-likelihood' -- "$MIXEM" fit -f gaussian --algorithm cem -k 3 "$IRIS"
 check "bad algorithm" 2 '--algorithm must be em or cem' -- "$MIXEM" fit -f gaussian --algorithm x "$IRIS"
+# Refinement (on by default) takes tied K = 4 on from the plateau where --tol stops it.
+check "refined" 0 'log-likelihood -223\.04[0-9]* after [0-9]+ iterations \(converged\)' -- \
+  "$MIXEM" fit -f gaussian --covariance tied -k 4 --n-init 10 "$IRIS"
+check "not refined" 0 'log-likelihood -236\.33[0-9]* after 29 iterations \(converged\)' -- \
+  "$MIXEM" fit -f gaussian --covariance tied -k 4 --n-init 10 --n-refine 0 "$IRIS"
+check "bad n-refine" 2 '--n-refine must be >= 0' -- "$MIXEM" fit -f gaussian --n-refine -1 "$IRIS"
+check "bad refine-tol" 2 '--refine-tol must be >= 0' -- "$MIXEM" fit -f gaussian --refine-tol -1 "$IRIS"
 check "bad covariance" 2 "'covariance' = 'round' is not full" -- \
   "$MIXEM" fit -f gaussian --covariance round "$IRIS"
 check "collapse" 1 'covariance is not positive definite' -- \

@@ -8,6 +8,9 @@ tests/reference/gmm_sklearn_fixtures.lua: for iris and gauss5d, each covariance 
 max_iter = 1, 5, 50 (tol = 0, reg_covar = 1e-6), the initial parameters given to
 GaussianMixture (weights_init, means_init, precisions_init) and its fitted weights_, means_,
 covariances_ and total log-likelihood score(X) * N.
+It also writes tests/reference/gmm_sklearn_ninit.lua: on iris, for K = 1..5 and each covariance
+type, the best total log-likelihood of GaussianMixture with its defaults and n_init = 10,
+random_state = 0 (mixem must do at least as well with n_init = 10, seed = 0).
 """
 import os
 import warnings
@@ -85,6 +88,17 @@ def main():
                     lua(g.score(X) * len(X))))
     out.append("}")
     with open(os.path.join(HERE, "gmm_sklearn_fixtures.lua"), "w") as f:
+        f.write("\n".join(out) + "\n")
+    out = ["-- Made by tests/reference/gmm_sklearn.py with scikit-learn %s, NumPy %s. Do not edit."
+           % (sklearn.__version__, np.__version__),
+           "-- iris, n_init = 10, random_state = 0: best total log-likelihood by covariance and K.",
+           "return {"]
+    for cov in ("full", "tied", "diag", "spherical"):
+        best = [GaussianMixture(k, covariance_type=cov, n_init=10, random_state=0).fit(iris)
+                .score(iris) * len(iris) for k in range(1, 6)]
+        out.append("  %s = %s," % (cov, lua(best)))
+    out.append("}")
+    with open(os.path.join(HERE, "gmm_sklearn_ninit.lua"), "w") as f:
         f.write("\n".join(out) + "\n")
 
 
