@@ -9,6 +9,7 @@
 #include <omp.h>
 #endif
 #include "engine.h"
+#include "vexp.h"
 
 #define WAVE_BLOCKS 64
 
@@ -40,7 +41,7 @@ mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *dat
   ps->fam_ss = fam_ss;
   ps->ss = k + 2 + fam_ss;
   ps->slots = g_new (double, ps->wave * ps->ss);
-  ps->scratch = g_new (double, (size_t) ps->threads * 2 * ps->block * k);
+  ps->scratch = g_new (double, (size_t) ps->threads * (2 * ps->block * k + ps->block));
   ps->bad_row = g_new (size_t, ps->wave);
   if (strcmp (mixem_dataset_storage (data), "uint8") == 0)
     ps->xbuf = g_new (double, (size_t) ps->threads * ps->block * (ps->d > 0 ? ps->d : 1));
@@ -56,7 +57,21 @@ mixem_pass_clear (mixem_pass *ps)
   memset (ps, 0, sizeof *ps);
 }
 
-/* One block: log joint, log-sum-exp, responsibilities (times the row weight), statistics. */
+/* E[i] = exp(A[i]) for N values A[i] <= 0, in a loop the compiler vectorises; x86-64 gets a
+ * clone for AVX2 chosen at load time (the arithmetic is the same, so is every bit). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+__attribute__ ((target_clones ("arch=x86-64-v3", "default")))
+#endif
+static void
+exp_nonpos_all (const double *a, double *e, size_t n)
+{
+#pragma omp simd
+  for (size_t i = 0; i < n; i++)
+    e[i] = mixem_exp_nonpos (a[i]);
+}
+
+/* One block: log joint, log-sum-exp, responsibilities (times the row weight), statistics.  BUF
+ * holds the log joint (block*K), then the exps (block*K), then each row's maximum (block). */
 static void
 estep_block (const mixem_pass *ps, const mixem_params *params, const double *logw,
              gboolean accumulate, size_t b, double *slot, double *buf, double *xbuf,
@@ -71,7 +86,8 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
   memset (slot, 0, ps->ss * sizeof (double));
   *bad = SIZE_MAX;
   ps->family->log_density (params, &blk, buf);
-  double *nk = slot, *ll = slot + K, *e = buf + ps->block * K;   /* e: the scratch's 2nd half */
+  double *nk = slot, *ll = slot + K, *e = buf + ps->block * K, *mrow = e + ps->block * K;
+  /* The log joint about each row's maximum: t_k = a_k - m <= 0. */
   for (size_t i = 0; i < nb; i++) {
     double *a = buf + i * K;
     double m = -INFINITY;
@@ -85,29 +101,42 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
         *bad = first + i;
       for (size_t k = 0; k < K; k++)
         a[k] = 0.0;
+      mrow[i] = NAN;         /* marks the row, which then gets no responsibility */
       continue;
     }
-    /* One exp per component: q_k = exp(a_k - m) / s, with s = sum_k exp(a_k - m). */
+    mrow[i] = m;
+    for (size_t k = 0; k < K; k++)
+      a[k] -= m;
+  }
+  exp_nonpos_all (buf, e, nb * K);
+  /* q_k = exp(t_k) / s, with s = sum_k exp(t_k) >= 1; log p(x) = m + log s. */
+  for (size_t i = 0; i < nb; i++) {
+    double *a = buf + i * K, *ei = e + i * K;
+    if (isnan (mrow[i])) {
+      for (size_t k = 0; k < K; k++)
+        a[k] = 0.0;
+      continue;
+    }
     double s = 0.0, best = -INFINITY;
     size_t arg = 0;
     for (size_t k = 0; k < K; k++) {
-      const double t = a[k] - m;
-      s += e[k] = t > -745.2 ? exp (t) : 0.0;   /* below, exp underflows to 0: skip the call */
+      s += ei[k];
       if (a[k] > best) {
         best = a[k];
         arg = k;
       }
     }
-    const double lse = m + log (s), inv = 1.0 / s, wi = w ? w[first + i] : 1.0;
+    const double ls = log (s), lse = mrow[i] + ls, inv = 1.0 / s;
+    const double wi = w ? w[first + i] : 1.0;
     ll[MIXEM_S_LOGLIK] += wi * lse;
     if (lse_out)
       lse_out[first + i] = lse;
     double h = 0.0;
     for (size_t k = 0; k < K; k++) {
-      const double soft = e[k] * inv;
+      const double soft = ei[k] * inv;
       const double q = ps->hard ? (k == arg ? 1.0 : 0.0) : soft;
       if (q > 0.0 && !ps->hard)
-        h -= q * (a[k] - lse);
+        h -= q * (a[k] - ls);
       if (resp)
         resp[(first + i) * K + k] = soft;
       a[k] = wi * q;
@@ -127,7 +156,7 @@ mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw
                   GError **error)
 {
   const size_t nblocks = (ps->n + ps->block - 1) / ps->block;
-  const size_t per_thread = 2 * ps->block * ps->k;
+  const size_t per_thread = 2 * ps->block * ps->k + ps->block;
   memset (total, 0, ps->ss * sizeof (double));
   for (size_t w0 = 0; w0 < nblocks; w0 += ps->wave) {
     const size_t nw = MIN (ps->wave, nblocks - w0);
