@@ -264,16 +264,21 @@ precision (const mixem_params *p, size_t k, size_t j)
   return 1.0 / cov[p->type == DIAG ? j : 0];
 }
 
-/* Rows of B about C: XS = x - c and X2 = (x - c)^2, each n*d. */
-static void
-centre_rows (const mixem_block *b, size_t d, const double *c, double *xs, double *x2)
+/* Rows of B about C, side by side with their squares: row i of XX (n by 2d) is
+ * [x_i - c, (x_i - c)^2]. */
+VECTOR_CLONES static void
+centre_rows (const mixem_block *b, size_t d, const double *c, double *xx)
 {
-  for (size_t i = 0; i < b->n; i++)
+  for (size_t i = 0; i < b->n; i++) {
+    const double *x = b->x + i * b->d;
+    double *xs = xx + i * 2 * d, *x2 = xs + d;
+#pragma omp simd
     for (size_t j = 0; j < d; j++) {
-      const double t = b->x[i * b->d + j] - c[j];
-      xs[i * d + j] = t;
-      x2[i * d + j] = t * t;
+      const double t = x[j] - c[j];
+      xs[j] = t;
+      x2[j] = t * t;
     }
+  }
 }
 
 /* Full and tied covariances: the rows about the shift once, y = x - c; then Z' = W' Y' for a
@@ -325,36 +330,35 @@ log_density_full (const mixem_params *p, const mixem_block *b, double *out)
   g_free (y);
 }
 
-/* Axis-aligned covariances, all components at once by two matrix products: with y = x - c,
+/* Axis-aligned covariances, all components at once by one matrix product: with y = x - c,
  * m_k = mu_k - c and precisions p_k,
- *   (x - mu_k)' P_k (x - mu_k) = (y^2) p_k - 2 y (m_k o p_k) + (m_k^2) p_k. */
+ *   (x - mu_k)' P_k (x - mu_k) = (y^2) p_k - 2 y (m_k o p_k) + (m_k^2) p_k,
+ * so that the log-densities are [y, y^2] [m_k o p_k, -p_k / 2]' plus a constant per component. */
 static void
 log_density_axes (const mixem_params *p, const mixem_block *b, double *out)
 {
   const size_t n = b->n, d = p->d, K = p->k;
-  double *xs = g_new (double, 2 * n * d + 2 * K * d + K + d), *x2 = xs + n * d;
-  double *prec = x2 + n * d, *mp = prec + K * d, *cst = mp + K * d, *c = cst + K;
+  double *xx = g_new (double, 2 * n * d + 2 * K * d + K + d), *coef = xx + 2 * n * d;
+  double *cst = coef + 2 * K * d, *c = cst + K;
   const double c0 = (double) d * log (2.0 * M_PI);
   shift_point (p, c);
-  centre_rows (b, d, c, xs, x2);
+  centre_rows (b, d, c, xx);
   for (size_t k = 0; k < K; k++) {
     double s = 0.0;
     for (size_t j = 0; j < d; j++) {
       const double pk = precision (p, k, j), m = p->mean[k * d + j] - c[j];
-      prec[k * d + j] = pk;
-      mp[k * d + j] = m * pk;
+      coef[k * 2 * d + j] = m * pk;
+      coef[k * 2 * d + d + j] = -0.5 * pk;
       s += m * m * pk;
     }
     cst[k] = -0.5 * (c0 + p->logdet[blk (p, k)] + s);
   }
-  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, (int) K, (int) d, -0.5, x2,
-               (int) d, prec, (int) d, 0.0, out, (int) K);
-  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, (int) K, (int) d, 1.0, xs,
-               (int) d, mp, (int) d, 1.0, out, (int) K);
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, (int) K, (int) (2 * d), 1.0,
+               xx, (int) (2 * d), coef, (int) (2 * d), 0.0, out, (int) K);
   for (size_t i = 0; i < n; i++)
     for (size_t k = 0; k < K; k++)
       out[i * K + k] += cst[k];
-  g_free (xs);
+  g_free (xx);
 }
 
 static void
@@ -425,37 +429,35 @@ accumulate_full (const mixem_params *p, const mixem_block *b, const double *r, d
   g_free (yt);
 }
 
-/* Axis-aligned: G = R' Y and H = R' Y^2 about the shift c for all components by two products,
- * then moved to each component's own shift c_k with e = c_k - c:
+/* Axis-aligned: [G, H] = R' [Y, Y^2] about the shift c for all components by one product, then
+ * moved to each component's own shift c_k with e = c_k - c:
  *   sum r (x - c_k) = G_k - R_k e,   sum r (x - c_k)^2 = H_k - 2 e G_k + R_k e^2. */
 static void
 accumulate_axes (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
 {
   const size_t n = b->n, d = p->d, K = p->k;
-  double *xs = g_new (double, 2 * n * d + 2 * K * d + K + d), *x2 = xs + n * d;
-  double *g = x2 + n * d, *h = g + K * d, *rk = h + K * d, *c = rk + K;
+  double *xx = g_new (double, 2 * n * d + 2 * K * d + K + d), *gh = xx + 2 * n * d;
+  double *rk = gh + 2 * K * d, *c = rk + K;
   shift_point (p, c);
-  centre_rows (b, d, c, xs, x2);
-  cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) K, (int) d, (int) n, 1.0, r,
-               (int) K, xs, (int) d, 0.0, g, (int) d);
-  cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) K, (int) d, (int) n, 1.0, r,
-               (int) K, x2, (int) d, 0.0, h, (int) d);
+  centre_rows (b, d, c, xx);
+  cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) K, (int) (2 * d), (int) n, 1.0, r,
+               (int) K, xx, (int) (2 * d), 0.0, gh, (int) (2 * d));
   memset (rk, 0, K * sizeof (double));
   for (size_t i = 0; i < n; i++)
     for (size_t k = 0; k < K; k++)
       rk[k] += r[i * K + k];
   for (size_t k = 0; k < K; k++) {
-    const double *ck = p->mean + k * d;
+    const double *ck = p->mean + k * d, *g = gh + k * 2 * d, *h = g + d;
     double *st = stats + k * stat_len (p), *rc = st + 1, *s1 = rc + d, *s2 = s1 + d;
     st[0] += rk[k];
     for (size_t j = 0; j < d; j++) {
-      const double e = ck[j] - c[j], gk = g[k * d + j];
+      const double e = ck[j] - c[j];
       rc[j] += rk[k] * ck[j];
-      s1[j] += gk - rk[k] * e;
-      s2[j] += h[k * d + j] - 2.0 * e * gk + rk[k] * e * e;
+      s1[j] += g[j] - rk[k] * e;
+      s2[j] += h[j] - 2.0 * e * g[j] + rk[k] * e * e;
     }
   }
-  g_free (xs);
+  g_free (xx);
 }
 
 static void

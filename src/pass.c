@@ -57,12 +57,16 @@ mixem_pass_clear (mixem_pass *ps)
   memset (ps, 0, sizeof *ps);
 }
 
-/* E[i] = exp(A[i]) for N values A[i] <= 0, in a loop the compiler vectorises; x86-64 gets a
- * clone for AVX2 chosen at load time (the arithmetic is the same, so is every bit). */
+/* Loops the compiler vectorises (#pragma omp simd) get, on x86-64, a clone for AVX2 chosen at
+ * load time; without FMA contraction (ISO C mode) both compute the same bits. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-__attribute__ ((target_clones ("arch=x86-64-v3", "default")))
+#define VECTOR_CLONES __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
+#else
+#define VECTOR_CLONES
 #endif
-static void
+
+/* E[i] = exp(A[i]) for N values A[i] <= 0, in a loop the compiler vectorises. */
+VECTOR_CLONES static void
 exp_nonpos_all (const double *a, double *e, size_t n)
 {
 #pragma omp simd
@@ -72,7 +76,7 @@ exp_nonpos_all (const double *a, double *e, size_t n)
 
 /* One block: log joint, log-sum-exp, responsibilities (times the row weight), statistics.  BUF
  * holds the log joint (block*K), then the exps (block*K), then each row's maximum (block). */
-static void
+VECTOR_CLONES static void
 estep_block (const mixem_pass *ps, const mixem_params *params, const double *logw,
              gboolean accumulate, size_t b, double *slot, double *buf, double *xbuf,
              double *resp, double *lse_out, size_t *label, size_t *bad)
@@ -117,32 +121,46 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
         a[k] = 0.0;
       continue;
     }
-    double s = 0.0, best = -INFINITY;
-    size_t arg = 0;
-    for (size_t k = 0; k < K; k++) {
+    double s = 0.0;
+    for (size_t k = 0; k < K; k++)
       s += ei[k];
-      if (a[k] > best) {
-        best = a[k];
-        arg = k;
-      }
+    size_t arg = 0;
+    if (ps->hard || label) {
+      double best = -INFINITY;
+      for (size_t k = 0; k < K; k++)
+        if (a[k] > best) {
+          best = a[k];
+          arg = k;
+        }
     }
     const double ls = log (s), lse = mrow[i] + ls, inv = 1.0 / s;
     const double wi = w ? w[first + i] : 1.0;
     ll[MIXEM_S_LOGLIK] += wi * lse;
     if (lse_out)
       lse_out[first + i] = lse;
-    double h = 0.0;
-    for (size_t k = 0; k < K; k++) {
-      const double soft = ei[k] * inv;
-      const double q = ps->hard ? (k == arg ? 1.0 : 0.0) : soft;
-      if (q > 0.0 && !ps->hard)
-        h -= q * (a[k] - ls);
-      if (resp)
-        resp[(first + i) * K + k] = soft;
-      a[k] = wi * q;
-      nk[k] += a[k];
+    if (resp)
+      for (size_t k = 0; k < K; k++)
+        resp[(first + i) * K + k] = ei[k] * inv;
+    if (ps->hard) {
+      for (size_t k = 0; k < K; k++)
+        a[k] = 0.0;
+      a[arg] = wi;
+      nk[arg] += wi;
+    } else {
+      /* Each component's entropy term into E (0 where q = 0, also when t = -inf), summed in
+       * order below, so that this loop vectorises and the sum keeps its bits. */
+#pragma omp simd
+      for (size_t k = 0; k < K; k++) {
+        const double q = ei[k] * inv;
+        ei[k] = q > 0.0 ? q * (a[k] - ls) : 0.0;
+        a[k] = wi * q;
+        nk[k] += a[k];
+      }
+      double h = 0.0;
+      for (size_t k = 0; k < K; k++)
+        h -= ei[k];
+      ll[MIXEM_S_ENTROPY] += wi * h;
     }
-    ll[MIXEM_S_ENTROPY] += wi * h;
     if (label)
       label[first + i] = arg;
   }
