@@ -1,6 +1,7 @@
 /* check_dataset.c: the CSV reader and the dataset type: what is read, and every rejected input
  * with the file, line, row and column its message must name. */
 #include <locale.h>
+#include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include "testutil.h"
@@ -107,6 +108,50 @@ START_TEST (test_numbers_ignore_the_locale)
   ck_assert_no_error (err);
   ck_assert_double_eq (mixem_dataset_data (ds)[0], 2.5);
   mixem_dataset_free (ds);
+}
+END_TEST
+
+/* The reader's fast path for plain decimals gives the very bits of g_ascii_strtod (correctly
+ * rounded): random doubles of every scale written in several formats, hard cases near ties
+ * (2^53 + 1 and neighbours), many digits, long exponents, signs, leading zeros. */
+START_TEST (test_numbers_are_correctly_rounded)
+{
+  static const char *const fixed[] = {
+    "0", "-0", "+0.000", "0.1", "-0.1", "1e-5", "1E+5", "5.", ".5", "-.5e1", "007.250",
+    "9007199254740993", "9007199254740992.5", "9007199254740995", "18446744073709551615",
+    "123456789012345678901", "0.30000000000000004", "2.2250738585072014e-308",
+    "4.9406564584124654e-324", "1.7976931348623157e308", "1e27", "1e-27", "1e28", "1e-28",
+    "3.4e-300", "1.5e300", "0.000000000000000000000000000001", "1e0000000000000000000001",
+  };
+  GRand *rng = g_rand_new_with_seed (20261126);
+  GString *csv = g_string_new ("x\n");
+  GPtrArray *cells = g_ptr_array_new_with_free_func (g_free);
+  for (size_t i = 0; i < G_N_ELEMENTS (fixed); i++)
+    g_ptr_array_add (cells, g_strdup (fixed[i]));
+  static const char *const formats[] = { "%.17g", "%.16g", "%.15g", "%.6g", "%.3f", "%.9e" };
+  for (int i = 0; i < 60000; i++) {
+    const double v = (g_rand_double (rng) - 0.5) * pow (10.0, g_rand_int_range (rng, -40, 40));
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+    g_ascii_formatd (buf, sizeof buf, formats[i % G_N_ELEMENTS (formats)], v);
+    g_ptr_array_add (cells, g_strdup (buf));
+  }
+  for (guint i = 0; i < cells->len; i++)
+    g_string_append_printf (csv, "%s\n", (char *) g_ptr_array_index (cells, i));
+  GError *err = NULL;
+  mixem_dataset *ds = read_text (csv->str, NULL, &err);
+  ck_assert_no_error (err);
+  ck_assert_uint_eq (mixem_dataset_rows (ds), cells->len);
+  for (guint i = 0; i < cells->len; i++) {
+    const double want = g_ascii_strtod (g_ptr_array_index (cells, i), NULL);
+    const double got = mixem_dataset_value (ds, i, 0);
+    if (memcmp (&want, &got, sizeof got) != 0)
+      ck_abort_msg ("'%s': read %.17g, strtod %.17g", (char *) g_ptr_array_index (cells, i), got,
+                    want);
+  }
+  mixem_dataset_free (ds);
+  g_ptr_array_unref (cells);
+  g_string_free (csv, TRUE);
+  g_rand_free (rng);
 }
 END_TEST
 
@@ -237,6 +282,7 @@ main (void)
   tcase_add_test (tc, test_columns_by_name_and_index_and_weights);
   tcase_add_test (tc, test_other_delimiter_and_no_header);
   tcase_add_test (tc, test_numbers_ignore_the_locale);
+  tcase_add_test (tc, test_numbers_are_correctly_rounded);
   tcase_add_loop_test (tc, test_bad_input_names_file_row_and_column, 0, G_N_ELEMENTS (bad));
   tcase_add_test (tc, test_missing_file_is_an_io_error);
   tcase_add_test (tc, test_memory_dataset_and_subset);
