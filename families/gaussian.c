@@ -6,9 +6,10 @@
  * Each covariance is kept with its Cholesky factor S = L L' (full, tied) or its square roots
  * (diag, spherical).  Full and tied also keep the Cholesky factor of the precision, W = L^-T
  * (scikit-learn's precisions_cholesky_, by a triangular inversion once per M-step; no covariance
- * is ever inverted), so the quadratic form |L^-1 (x - mu)|^2 = |W'(x - mu)|^2 of a whole block of
- * rows takes one matrix product for a group of components.  Axis-aligned covariances take all
- * components at once by two matrix products.  Both kernels take the rows
+ * is ever inverted), so the quadratic form |L^-1 (x - mu)|^2 = |W'(x - mu)|^2 is one
+ * triangular matrix-vector product per row, taken for a chunk of rows at a time in vector
+ * registers (log_density_full).  Axis-aligned covariances take all components at once by one
+ * matrix product.  Both kernels take the rows
  * about one shift c, the mean of the component means, so data far from the origin keep their
  * digits; a component's statistics are then moved to its own mean (see accumulate_*): the
  * digits this loses grow with (distance between component means / their spread)^2.
@@ -281,53 +282,57 @@ centre_rows (const mixem_block *b, size_t d, const double *c, double *xx)
   }
 }
 
-/* Full and tied covariances: the rows about the shift once, y = x - c; then Z' = W' Y' for a
- * group of covariance blocks at a time by one matrix product (transposed, so that the loops
- * below run along the rows and vectorise), and b_k = (mu_k - c)' W_k, so that
- * L_k^-1 (x - mu_k) = z_k - b_k and the quadratic form is |z_k - b_k|^2.  Groups keep Z within
- * about 256 columns, so that it stays in cache. */
+/* Full and tied covariances: the rows about the shift once, transposed (Y', d by n, padded to
+ * a whole number of chunks), y = x - c; b_k = (mu_k - c)' W_k; then for each component and each
+ * chunk of CHUNK rows, z = W_k' y - b_k = L_k^-1 (x - mu_k) one coordinate at a time, its
+ * square summed, all in registers: the triangle of W_k is read once per chunk and nothing of
+ * size n*K*d is written.  The loops over the chunk vectorise. */
+#define CHUNK 8
 VECTOR_CLONES static void
 log_density_full (const mixem_params *p, const mixem_block *b, double *out)
 {
-  const size_t n = b->n, d = p->d, K = p->k, nb = n_blocks (p), ld = nb * d;
-  const size_t group = MIN (nb, MAX (1, 256 / d));
-  double *y = g_new (double, n * d + group * d * n + n + 2 * d), *zt = y + n * d;
-  double *q = zt + group * d * n, *c = q + n, *bk = c + d;
+  const size_t n = b->n, d = p->d, K = p->k, ld = n_blocks (p) * d;
+  const size_t np = (n + CHUNK - 1) / CHUNK * CHUNK;
+  double *yt = g_new0 (double, d * np + 2 * d), *c = yt + d * np, *bk = c + d;
   const double c0 = (double) d * log (2.0 * M_PI);
   shift_point (p, c);
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = 0; j < d; j++)
-      y[i * d + j] = b->x[i * b->d + j] - c[j];
-  for (size_t b0 = 0; b0 < nb; b0 += group) {
-    const size_t m = MIN (group, nb - b0);
-    cblas_dgemm (CblasRowMajor, CblasTrans, CblasTrans, (int) (m * d), (int) n, (int) d, 1.0,
-                 p->pw + b0 * d, (int) ld, y, (int) d, 0.0, zt, (int) n);
-    for (size_t k = 0; k < K; k++) {
-      const size_t bb = blk (p, k);
-      if (bb < b0 || bb >= b0 + m)
-        continue;
-      const double *w = p->pw + bb * d, *mu = p->mean + k * d;
+  for (size_t j = 0; j < d; j++) {
+    double *yj = yt + j * np;
+    for (size_t i = 0; i < n; i++)
+      yj[i] = b->x[i * b->d + j] - c[j];
+  }
+  for (size_t k = 0; k < K; k++) {
+    const size_t bb = blk (p, k);
+    const double *w = p->pw + bb * d, *mu = p->mean + k * d;
+    for (size_t j = 0; j < d; j++) {
+      double t = 0.0;
+      for (size_t a = 0; a <= j; a++)
+        t += (mu[a] - c[a]) * w[a * ld + j];
+      bk[j] = t;
+    }
+    const double base = c0 + p->logdet[bb];
+    for (size_t i0 = 0; i0 < np; i0 += CHUNK) {
+      double q[CHUNK] = { 0 };
       for (size_t j = 0; j < d; j++) {
-        double t = 0.0;
-        for (size_t a = 0; a <= j; a++)
-          t += (mu[a] - c[a]) * w[a * ld + j];
-        bk[j] = t;
-      }
-      memset (q, 0, n * sizeof (double));
-      for (size_t j = 0; j < d; j++) {
-        const double *zj = zt + ((bb - b0) * d + j) * n, bj = bk[j];
+        double z[CHUNK];
 #pragma omp simd
-        for (size_t i = 0; i < n; i++) {
-          const double t = zj[i] - bj;
-          q[i] += t * t;
+        for (size_t v = 0; v < CHUNK; v++)
+          z[v] = -bk[j];
+        for (size_t a = 0; a <= j; a++) {
+          const double wa = w[a * ld + j], *ya = yt + a * np + i0;
+#pragma omp simd
+          for (size_t v = 0; v < CHUNK; v++)
+            z[v] += wa * ya[v];
         }
+#pragma omp simd
+        for (size_t v = 0; v < CHUNK; v++)
+          q[v] += z[v] * z[v];
       }
-      const double base = c0 + p->logdet[bb];
-      for (size_t i = 0; i < n; i++)
-        out[i * K + k] = -0.5 * (base + q[i]);
+      for (size_t v = 0; v < CHUNK && i0 + v < n; v++)
+        out[(i0 + v) * K + k] = -0.5 * (base + q[v]);
     }
   }
-  g_free (y);
+  g_free (yt);
 }
 
 /* Axis-aligned covariances, all components at once by one matrix product: with y = x - c,
