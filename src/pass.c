@@ -41,7 +41,7 @@ mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *dat
   ps->fam_ss = fam_ss;
   ps->ss = k + 2 + fam_ss;
   ps->slots = g_new (double, ps->wave * ps->ss);
-  ps->scratch = g_new (double, (size_t) ps->threads * (2 * ps->block * k + ps->block));
+  ps->scratch = g_new (double, (size_t) ps->threads * (2 * ps->block * k + ps->block + k));
   ps->bad_row = g_new (size_t, ps->wave);
   if (strcmp (mixem_dataset_storage (data), "uint8") == 0)
     ps->xbuf = g_new (double, (size_t) ps->threads * ps->block * (ps->d > 0 ? ps->d : 1));
@@ -74,8 +74,47 @@ exp_nonpos_all (const double *a, double *e, size_t n)
     e[i] = mixem_exp_nonpos (a[i]);
 }
 
+/* The largest of A[0..K) that is not NaN (-inf if none), by four running maxima: the compiler
+ * may vectorise it, and a maximum does not depend on the order. */
+static inline double
+row_max (const double *a, size_t K)
+{
+  double m0 = -INFINITY, m1 = -INFINITY, m2 = -INFINITY, m3 = -INFINITY;
+  size_t k = 0;
+  for (; k + 4 <= K; k += 4) {
+    m0 = a[k] > m0 ? a[k] : m0;
+    m1 = a[k + 1] > m1 ? a[k + 1] : m1;
+    m2 = a[k + 2] > m2 ? a[k + 2] : m2;
+    m3 = a[k + 3] > m3 ? a[k + 3] : m3;
+  }
+  for (; k < K; k++)
+    m0 = a[k] > m0 ? a[k] : m0;
+  m0 = m1 > m0 ? m1 : m0;
+  m2 = m3 > m2 ? m3 : m2;
+  return m2 > m0 ? m2 : m0;
+}
+
+/* The sum of A[0..K) by four running sums in a fixed order, so that it pipelines (and
+ * vectorises) yet keeps its bits on every machine. */
+static inline double
+row_sum (const double *a, size_t K)
+{
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  size_t k = 0;
+  for (; k + 4 <= K; k += 4) {
+    s0 += a[k];
+    s1 += a[k + 1];
+    s2 += a[k + 2];
+    s3 += a[k + 3];
+  }
+  for (; k < K; k++)
+    s0 += a[k];
+  return (s0 + s1) + (s2 + s3);
+}
+
 /* One block: log joint, log-sum-exp, responsibilities (times the row weight), statistics.  BUF
- * holds the log joint (block*K), then the exps (block*K), then each row's maximum (block). */
+ * holds the log joint (block*K), then the exps (block*K), each row's maximum (block), and each
+ * component's share of the entropy (K). */
 VECTOR_CLONES static void
 estep_block (const mixem_pass *ps, const mixem_params *params, const double *logw,
              gboolean accumulate, size_t b, double *slot, double *buf, double *xbuf,
@@ -91,15 +130,15 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
   *bad = SIZE_MAX;
   ps->family->log_density (params, &blk, buf);
   double *nk = slot, *ll = slot + K, *e = buf + ps->block * K, *mrow = e + ps->block * K;
+  double *hk = mrow + ps->block;
+  memset (hk, 0, K * sizeof (double));
   /* The log joint about each row's maximum: t_k = a_k - m <= 0. */
   for (size_t i = 0; i < nb; i++) {
     double *a = buf + i * K;
-    double m = -INFINITY;
-    for (size_t k = 0; k < K; k++) {
+#pragma omp simd
+    for (size_t k = 0; k < K; k++)
       a[k] += logw[k];
-      if (a[k] > m)
-        m = a[k];
-    }
+    const double m = row_max (a, K);
     if (!isfinite (m)) {     /* -inf everywhere, +inf or NaN: no usable likelihood */
       if (*bad == SIZE_MAX)
         *bad = first + i;
@@ -109,6 +148,7 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
       continue;
     }
     mrow[i] = m;
+#pragma omp simd
     for (size_t k = 0; k < K; k++)
       a[k] -= m;
   }
@@ -121,9 +161,7 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
         a[k] = 0.0;
       continue;
     }
-    double s = 0.0;
-    for (size_t k = 0; k < K; k++)
-      s += ei[k];
+    const double s = row_sum (ei, K);
     size_t arg = 0;
     if (ps->hard || label) {
       double best = -INFINITY;
@@ -147,23 +185,21 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
       a[arg] = wi;
       nk[arg] += wi;
     } else {
-      /* Each component's entropy term into E (0 where q = 0, also when t = -inf), summed in
-       * order below, so that this loop vectorises and the sum keeps its bits. */
+      /* Entropy by component, -sum_i w_i q_ik log q_ik (0 where q = 0, also when t = -inf),
+       * summed over the components at the end of the block. */
 #pragma omp simd
       for (size_t k = 0; k < K; k++) {
         const double q = ei[k] * inv;
-        ei[k] = q > 0.0 ? q * (a[k] - ls) : 0.0;
+        hk[k] -= q > 0.0 ? wi * (q * (a[k] - ls)) : 0.0;
         a[k] = wi * q;
         nk[k] += a[k];
       }
-      double h = 0.0;
-      for (size_t k = 0; k < K; k++)
-        h -= ei[k];
-      ll[MIXEM_S_ENTROPY] += wi * h;
     }
     if (label)
       label[first + i] = arg;
   }
+  if (!ps->hard)
+    ll[MIXEM_S_ENTROPY] = row_sum (hk, K);
   if (accumulate && ps->fam_ss > 0)
     ps->family->accumulate (params, &blk, buf, slot + K + 2);
 }
@@ -174,7 +210,7 @@ mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw
                   GError **error)
 {
   const size_t nblocks = (ps->n + ps->block - 1) / ps->block;
-  const size_t per_thread = 2 * ps->block * ps->k + ps->block;
+  const size_t per_thread = 2 * ps->block * ps->k + ps->block + ps->k;
   memset (total, 0, ps->ss * sizeof (double));
   for (size_t w0 = 0; w0 < nblocks; w0 += ps->wave) {
     const size_t nw = MIN (ps->wave, nblocks - w0);
