@@ -234,9 +234,15 @@ mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw
         g_free (row);
         return FALSE;
       }
-      const double *s = ps->slots + j * ps->ss;
-      for (size_t i = 0; i < ps->ss; i++)
-        total[i] += s[i];
+    }
+    /* Each entry summed over the wave's slots in slot order, the entries shared among the
+     * threads: the same bits for any number of threads. */
+#pragma omp parallel for num_threads (ps->threads) schedule (static) if (ps->ss * nw >= 65536)
+    for (size_t i = 0; i < ps->ss; i++) {
+      double acc = total[i];
+      for (size_t j = 0; j < nw; j++)
+        acc += ps->slots[j * ps->ss + i];
+      total[i] = acc;
     }
   }
   return TRUE;
