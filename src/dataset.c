@@ -5,9 +5,9 @@
  * each and widened to doubles a block at a time by mixem_dataset_block; a float64 .npy file is
  * read through a memory map instead of being copied. */
 #include <config.h>
-#include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <mixem/dataset.h>
 #include <mixem/error.h>
@@ -358,21 +358,43 @@ is_skipped (const char *line)
   return *line == '\0' || *line == '#';
 }
 
+#ifdef __SIZEOF_INT128__
+typedef unsigned __int128 u128;
+
+static int
+bit_length (u128 m)
+{
+  int n = 0;
+  for (; m >> 64; m >>= 64)
+    n += 64;
+  return n + (m ? 64 - __builtin_clzll ((uint64_t) m) : 0);
+}
+
+/* M * 2^E2 (plus a nonzero fraction below M's last bit if STICKY), rounded to the nearest double,
+ * ties to even.  M has at most 127 bits; the result must be a normal number. */
+static double
+round_binary (u128 m, gboolean sticky, int e2)
+{
+  const int shift = bit_length (m) - 53;
+  if (shift <= 0)
+    return ldexp ((double) (uint64_t) m, e2);   /* exact: at most 53 bits, and no fraction */
+  uint64_t mant = (uint64_t) (m >> shift);
+  const u128 rem = m & (((u128) 1 << shift) - 1), half = (u128) 1 << (shift - 1);
+  if (rem > half || (rem == half && (sticky || (mant & 1))))
+    mant++;                                     /* 2^53 after a carry is still exact */
+  return ldexp ((double) mant, e2 + shift);
+}
+#endif
+
 /* A plain decimal [+-]digits[.digits][(e|E)[+-]digits] with at most 19 significant digits, as
- * w * 10^e with |e| <= 27, parsed without strtod (which dominated reading a CSV).  w and 10^e
- * are exact in x87 extended precision (64-bit significand), so w * 10^e or w / 10^-e has a single
- * rounding there; rounding that to double is then the correctly rounded value unless the 11 bits
- * it drops lie within one unit of the halfway point, and those rare cases, like anything else
- * this does not take (more digits, larger exponents, inf, nan, hex), return FALSE for strtod. */
+ * w * 10^s with |s| <= 27, parsed without strtod (which dominated reading a CSV), and rounded
+ * correctly by exact integer arithmetic: w * 5^s exactly in 128 bits when s >= 0; otherwise the
+ * quotient of w (shifted left to 127 bits) by 5^-s, with its remainder deciding the rounding.
+ * Anything else (more digits, larger exponents, inf, nan, hex) returns FALSE, for strtod. */
 static gboolean
 parse_decimal (const char *s, double *out)
 {
-#if LDBL_MANT_DIG == 64 && DBL_MANT_DIG == 53 && (defined(__x86_64__) || defined(__i386__))
-  static const long double pow10[28] = {
-    1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L, 1e10L, 1e11L, 1e12L, 1e13L,
-    1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L,
-    1e27L
-  };
+#ifdef __SIZEOF_INT128__
   const char *p = s;
   gboolean neg = *p == '-';
   if (*p == '-' || *p == '+')
@@ -418,18 +440,18 @@ parse_decimal (const char *s, double *out)
   }
   if (scale < -27 || scale > 27)
     return FALSE;
-  const long double v = scale >= 0 ? (long double) w * pow10[scale]
-                                   : (long double) w / pow10[-scale];
-  if (!(v >= (long double) DBL_MIN && v <= (long double) DBL_MAX))
-    return FALSE;                                /* subnormal or overflowing: leave to strtod */
-  /* The significand of v (the first 8 bytes of the x87 format): its low 11 bits are what
-   * rounding to 53 bits drops. */
-  uint64_t m;
-  memcpy (&m, &v, sizeof m);
-  const unsigned low = (unsigned) (m & 0x7ff);
-  if (low >= 0x3ff && low <= 0x401)
-    return FALSE;                                /* too near a tie to decide here */
-  *out = neg ? -(double) v : (double) v;
+  uint64_t pow5 = 1;                             /* 5^27 < 2^63 */
+  for (int i = 0; i < abs (scale); i++)
+    pow5 *= 5;
+  double v;
+  if (scale >= 0)
+    v = round_binary ((u128) w * pow5, FALSE, scale);
+  else {
+    const int sh = 127 - bit_length (w);
+    const u128 num = (u128) w << sh;
+    v = round_binary (num / pow5, num % pow5 != 0, scale - sh);
+  }
+  *out = neg ? -v : v;
   return TRUE;
 #else
   (void) s;
