@@ -214,7 +214,10 @@ mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw
   memset (total, 0, ps->ss * sizeof (double));
   for (size_t w0 = 0; w0 < nblocks; w0 += ps->wave) {
     const size_t nw = MIN (ps->wave, nblocks - w0);
-#pragma omp parallel for num_threads (MIN (ps->threads, (int) nw)) schedule (static)
+    /* Blocks go to whichever thread is free, so a thread held up by other work on the machine
+     * does not hold up the rest; each block's statistics land in its own slot, whoever
+     * computed them. */
+#pragma omp parallel for num_threads (MIN (ps->threads, (int) nw)) schedule (dynamic, 1)
     for (size_t j = 0; j < nw; j++) {
 #ifdef _OPENMP
       const size_t t = (size_t) omp_get_thread_num ();
