@@ -859,13 +859,9 @@ read_trace_csv (const char *path, GError **error)
 static GArray *
 read_select_csv (const char *path, size_t *best, GError **error)
 {
-  char *text = NULL;
-  GError *e = NULL;
-  if (!g_file_get_contents (path, &text, NULL, &e)) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: %s", path, e->message);
-    g_error_free (e);
+  char *text = mixem_read_file (path, NULL, error);
+  if (!text)
     return NULL;
-  }
   static const char *const want[] = { "k", "options", "loglik", "n_params", "bic", "aic", "icl",
                                       "heldout", "chosen" };
   int at[9];

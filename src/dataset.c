@@ -11,6 +11,7 @@
 #include <string.h>
 #include <mixem/dataset.h>
 #include <mixem/error.h>
+#include <mixem/modelfile.h>
 
 struct mixem_dataset {
   size_t n, d;
@@ -493,13 +494,9 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
   if (!opts)
     opts = &defaults;
   char delim = opts->delimiter ? opts->delimiter : ',';
-  char *text = NULL;
-  GError *ferr = NULL;
-  if (!g_file_get_contents (path, &text, NULL, &ferr)) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: %s", path, ferr->message);
-    g_error_free (ferr);
+  char *text = mixem_read_file (path, NULL, error);
+  if (!text)
     return NULL;
-  }
 
   mixem_dataset *ds = NULL;
   char **names = NULL;       /* all column names of the file */

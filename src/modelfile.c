@@ -1,11 +1,25 @@
-/* modelfile.c: models to and from JSON (json-glib), traces to CSV, and atomic file writes.
- * Component parameters travel as GVariant dictionaries: numbers become doubles, arrays of numbers
- * "ad", arrays of arrays "aad", so that a family's assign() sees the types its describe() made. */
+/* modelfile.c: models to and from JSON (json-glib), traces to CSV, whole-file reads and atomic
+ * writes.  Component parameters travel as GVariant dictionaries: numbers become doubles, arrays of
+ * numbers "ad", arrays of arrays "aad", so that a family's assign() sees the types its describe()
+ * made. */
 #include <config.h>
 #include <math.h>
 #include <string.h>
 #include <json-glib/json-glib.h>
 #include "engine.h"
+
+char *
+mixem_read_file (const char *path, gsize *len, GError **error)
+{
+  char *text = NULL;
+  GError *e = NULL;
+  if (!g_file_get_contents (path, &text, len, &e)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: %s", path, e->message);
+    g_error_free (e);
+    return NULL;
+  }
+  return text;
+}
 
 gboolean
 mixem_write_file_atomic (const char *path, const char *data, gssize len, GError **error)
@@ -562,13 +576,9 @@ out:
 mixem_model *
 mixem_model_load (mixem_registry *reg, const char *path, GError **error)
 {
-  char *text = NULL;
-  GError *e = NULL;
-  if (!g_file_get_contents (path, &text, NULL, &e)) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: %s", path, e->message);
-    g_error_free (e);
+  char *text = mixem_read_file (path, NULL, error);
+  if (!text)
     return NULL;
-  }
   mixem_model *m = mixem_model_from_json (reg, text, path, error);
   g_free (text);
   return m;

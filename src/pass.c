@@ -156,11 +156,8 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
   /* q_k = exp(t_k) / s, with s = sum_k exp(t_k) >= 1; log p(x) = m + log s. */
   for (size_t i = 0; i < nb; i++) {
     double *a = buf + i * K, *ei = e + i * K;
-    if (isnan (mrow[i])) {
-      for (size_t k = 0; k < K; k++)
-        a[k] = 0.0;
+    if (isnan (mrow[i]))     /* a bad row: its log joint was zeroed above */
       continue;
-    }
     const double s = row_sum (ei, K);
     size_t arg = 0;
     if (ps->hard || label) {

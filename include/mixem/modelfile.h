@@ -35,6 +35,10 @@ mixem_model *mixem_model_load (mixem_registry *reg, const char *path, GError **e
 char *mixem_trace_to_csv (const mixem_model *m);
 gboolean mixem_trace_save_csv (const mixem_model *m, const char *path, GError **error);
 
+/* The whole of PATH as a NUL-terminated string (LEN: its length, may be NULL; g_free it), or
+ * NULL with a MIXEM_ERROR_IO naming the file. */
+char *mixem_read_file (const char *path, gsize *len, GError **error);
+
 /* Atomic write of LEN bytes of DATA to PATH (temporary file, then rename). */
 gboolean mixem_write_file_atomic (const char *path, const char *data, gssize len,
                                   GError **error);
