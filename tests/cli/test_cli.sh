@@ -220,7 +220,7 @@ check "plot select not a table" 1 "no column 'k' \\(a table from 'mixem select -
 printf 'k,options,loglik,n_params,bic,aic,icl,heldout,chosen\n2,,-5,2,abc,1,1,,1\n' > "$T/badnum.csv"
 check "plot select bad number" 1 "badnum.csv:2: column 'bic': not a number \\('abc'\\)" -- \
   "$MIXEM" plot select "$T/badnum.csv" -o "$T/x.png"
-check "plot select missing" 1 "nosuch.csv: .*No such file" -- "$MIXEM" plot select "$T/nosuch.csv" -o "$T/x.png"
+check "plot select missing" 1 "nosuch.csv: " -- "$MIXEM" plot select "$T/nosuch.csv" -o "$T/x.png"
 printf 'iter,loglik\n1,-3\n' > "$T/badtrace.csv"
 check "plot trace csv without elbo" 1 "badtrace.csv: no column 'elbo'" -- \
   "$MIXEM" plot trace "$T/badtrace.csv" -o "$T/x.png"
