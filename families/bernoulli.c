@@ -34,10 +34,10 @@ struct mixem_params {
 
 static const mixem_option_info options[] = {
   { "alpha", "Beta(alpha, beta) prior: alpha - 1 pseudo-counts of ones (1: maximum likelihood)",
-    "1" },
-  { "beta", "Beta(alpha, beta) prior: beta - 1 pseudo-counts of zeros", "1" },
-  { "eps", "probabilities are clipped to [eps, 1 - eps]", "1e-10" },
-  { NULL, NULL, NULL }
+    "1", MIXEM_OPTION_TEXT, NULL, NULL },
+  { "beta", "Beta(alpha, beta) prior: beta - 1 pseudo-counts of zeros", "1", MIXEM_OPTION_TEXT, NULL, NULL },
+  { "eps", "probabilities are clipped to [eps, 1 - eps]", "1e-10", MIXEM_OPTION_TEXT, NULL, NULL },
+  { 0 }
 };
 
 static const char *const init_methods[] = { "kmeans", "kmeans++", "random", "random_resp", NULL };
@@ -258,6 +258,7 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
 
 G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .abi_version = MIXEM_FAMILY_ABI_VERSION,
+  .size = MIXEM_FAMILY_SIZE,
   .name = "bernoulli",
   .summary = "binary vectors, one probability per column and component",
   .options = options,

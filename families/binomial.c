@@ -35,10 +35,10 @@ struct mixem_params {
 };
 
 static const mixem_option_info options[] = {
-  { "trials", "number of trials: the name of a data column, or one number for every row", NULL },
+  { "trials", "number of trials: the name of a data column, or one number for every row", NULL, MIXEM_OPTION_TEXT, NULL, NULL },
   { "sample_trials", "trials per drawn sample when 'trials' is a column (default: each "
-                     "component's rounded mean number of trials in the fitted data)", NULL },
-  { NULL, NULL, NULL }
+                     "component's rounded mean number of trials in the fitted data)", NULL, MIXEM_OPTION_TEXT, NULL, NULL },
+  { 0 }
 };
 
 /* The engine's starts: random responsibilities, or random rows as centres (each row joins the
@@ -300,6 +300,7 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
 
 G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .abi_version = MIXEM_FAMILY_ABI_VERSION,
+  .size = MIXEM_FAMILY_SIZE,
   .name = "binomial",
   .summary = "successes out of trials, one success probability per component",
   .options = options,

@@ -68,9 +68,9 @@ struct mixem_params {
 
 static const mixem_option_info options[] = {
   { "covariance", "full, tied, diag, spherical or tied_spherical (mclust: VVV, EEE, VVI, VII, EII)",
-    "full" },
-  { "reg_covar", "added to the diagonal of every covariance, as in scikit-learn", "1e-6" },
-  { NULL, NULL, NULL }
+    "full", MIXEM_OPTION_TEXT, NULL, NULL },
+  { "reg_covar", "added to the diagonal of every covariance, as in scikit-learn", "1e-6", MIXEM_OPTION_TEXT, NULL, NULL },
+  { 0 }
 };
 
 static const char *const init_methods[] = { "kmeans", "kmeans++", "random", "random_resp", NULL };
@@ -791,6 +791,7 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
 
 G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .abi_version = MIXEM_FAMILY_ABI_VERSION,
+  .size = MIXEM_FAMILY_SIZE,
   .name = "gaussian",
   .summary = "multivariate normal: full, tied, diag, spherical or tied_spherical covariance",
   .options = options,

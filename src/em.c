@@ -151,7 +151,7 @@ mstep (fit_ctx *c, mixem_params *p, double *w, gboolean fix_weights, const gbool
  * expected_loglik: one more pass, computing both log-densities per block. */
 static double
 expected_by_pass (fit_ctx *c, const mixem_params *old_p, const double *old_logw,
-                  const mixem_params *new_p)
+                  const mixem_params *new_p, GError **error)
 {
   const size_t K = c->K, B = c->ps.block, n = c->ps.n, d = c->ps.d;
   const double *w = mixem_dataset_weights (c->data);
@@ -162,6 +162,8 @@ expected_by_pass (fit_ctx *c, const mixem_params *old_p, const double *old_logw,
                         c->data };
     c->f->log_density (old_p, &blk, a);
     c->f->log_density (new_p, &blk, b);
+    if (!mixem_family_take_error (c->f, new_p, error))
+      return NAN;
     for (size_t i = 0; i < blk.n; i++) {
       double m = -INFINITY, s = 0.0, part = 0.0;
       size_t arg = 0;
@@ -181,6 +183,36 @@ expected_by_pass (fit_ctx *c, const mixem_params *old_p, const double *old_logw,
     }
   }
   return sum;
+}
+
+/* How far two sums over the rows may differ by rounding alone: a millionth of a nat per unit of
+ * row weight, and a part in 10^9 of the value, far below what a wrong term gives. */
+static double
+identity_slack (const fit_ctx *c, double loglik)
+{
+  return 1e-6 * c->W + 1e-9 * fabs (loglik);
+}
+
+/* ELBO(q, theta) with q = p(z | x, theta) must equal log p(X | theta) = LOGLIK: C->total holds
+ * the statistics of that q. */
+static gboolean
+check_identity (const fit_ctx *c, const mixem_params *p, const double *w, double loglik,
+                GError **error)
+{
+  const size_t K = c->K;
+  double elbo = c->total[K + MIXEM_S_ENTROPY];
+  for (size_t k = 0; k < K; k++)
+    if (c->total[k] > 0.0)
+      elbo += c->total[k] * log (w[k]);
+  elbo += c->f->expected_loglik (p, c->total + K + 2);
+  if (fabs (elbo - loglik) <= identity_slack (c, loglik))
+    return TRUE;
+  g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
+               "family '%s' breaks log p(X) = ELBO + KL: at the start's own posterior the ELBO "
+               "is %.10g but the log-likelihood %.10g (KL would be %g, not 0): its "
+               "expected_loglik does not equal sum_ik r_ik log p(x_i | theta_k) (a bug in the "
+               "family)", c->f->name, elbo, loglik, loglik - elbo);
+  return FALSE;
 }
 
 /* A start from responsibilities, then one M-step: LABELS (hard, one per row) or, when NULL,
@@ -214,6 +246,8 @@ init_from_resp (fit_ctx *c, mixem_params *p, double *w, const size_t *labels, gs
         c->total[k] += r[i * K + k];
     }
     c->f->accumulate (p, &blk, r, c->total + K + 2);
+    if (!mixem_family_take_error (c->f, p, error))
+      return FALSE;
   }
   /* The start sets every component, and the weights unless the caller gave them. */
   return mstep (c, p, w, c->o->init_weights != NULL, NULL, error);
@@ -471,6 +505,14 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, gboolean resume, gbool
       old_p = c->f->params_copy (p);
       memcpy (old_logw, c->logw, K * sizeof (double));
     }
+    /* The family's expected_loglik checked where the answer is known: at theta_{t-1} with q its
+     * posterior, the ELBO is the log-likelihood itself.  Once per run, from the statistics
+     * already at hand; a family that drops a constant or a term fails here, not silently. */
+    if (t == first_t && !resume && !c->ps.hard && c->f->expected_loglik
+        && !check_identity (c, p, w, l_prev, error)) {
+      ok = FALSE;
+      break;
+    }
     mixem_params *before = o->reseed ? c->f->params_copy (p) : NULL;
     int reseeded = -1;
     if (!mstep (c, p, w, o->fix_weights, o->fix_components, error)) {
@@ -502,8 +544,16 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, gboolean resume, gbool
     for (size_t k = 0; k < K; k++)
       if (c->total[k] > 0.0)
         elbo += c->total[k] * log (w[k]);
-    elbo += c->f->expected_loglik ? c->f->expected_loglik (p, c->total + K + 2)
-                                  : expected_by_pass (c, old_p, old_logw, p);
+    if (c->f->expected_loglik)
+      elbo += c->f->expected_loglik (p, c->total + K + 2);
+    else {
+      elbo += expected_by_pass (c, old_p, old_logw, p, error);
+      if (error && *error) {
+        g_prefix_error (error, "iteration %d: ", t);
+        ok = FALSE;
+        break;
+      }
+    }
     set_logw (c, w);
     if (!mixem_pass_estep (&c->ps, p, c->logw, TRUE, c->total, NULL, NULL, NULL, error)) {
       g_prefix_error (error, "iteration %d: ", t);
@@ -522,6 +572,15 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, gboolean resume, gbool
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
                    "iteration %d: the log-likelihood (%g) or the ELBO (%g) is not finite", t,
                    it.loglik, it.elbo);
+      ok = FALSE;
+      break;
+    }
+    /* KL(q || p(z | x, theta)) >= 0 for every q: a negative one is the family's arithmetic. */
+    if (it.kl < -identity_slack (c, it.loglik)) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
+                   "iteration %d: family '%s' breaks log p(X) = ELBO + KL with KL = %g < 0 "
+                   "(log-likelihood %.10g, ELBO %.10g): its expected_loglik or log_density is "
+                   "wrong (a bug in the family)", t, c->f->name, it.kl, it.loglik, it.elbo);
       ok = FALSE;
       break;
     }
@@ -586,17 +645,23 @@ mixem_model *
 mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_options *o,
            GError **error)
 {
-  if (!check_fit_options (f, data, o, error) || !mixem_check_options (f, o->family_options, error))
+  if (!check_fit_options (f, data, o, error))
+    return NULL;
+  mixem_options *fopts = mixem_family_options (f, o->family_options, mixem_dataset_cols (data),
+                                               mixem_dataset_names (data), error);
+  if (!fopts)
     return NULL;
   fit_ctx c = { .f = f, .o = o, .data = data, .K = o->k };
   c.W = mixem_dataset_total_weight (data);
-  c.spec = (mixem_spec) { o->k, mixem_dataset_cols (data), mixem_dataset_names (data),
-                          o->family_options };
+  c.spec = (mixem_spec) { o->k, mixem_dataset_cols (data), mixem_dataset_names (data), fopts, f };
   mixem_params *proto = f->params_new (&c.spec, error);
-  if (!proto)
+  if (!proto) {
+    mixem_options_free (fopts);
     return NULL;
+  }
   if (!mixem_check_data (f, proto, c.spec.d, data, error)) {
     f->params_free (proto);
+    mixem_options_free (fopts);
     return NULL;
   }
   mixem_pass_init (&c.ps, f, data, c.K, f->stats_size (proto), o->block_size, o->threads);
@@ -663,5 +728,6 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   g_free (c.logw);
   mixem_pass_clear (&c.ps);
   f->params_free (proto);
+  mixem_options_free (fopts);
   return best;
 }

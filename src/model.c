@@ -37,8 +37,6 @@ mixem_model_new (const mixem_family *f, size_t k, size_t d, const char *const *n
                  const mixem_options *options, const double *weights, GVariant *components,
                  GError **error)
 {
-  if (!mixem_check_options (f, options, error))
-    return NULL;
   if (k < 1 || d < 1) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
                  "a model needs k >= 1 and d >= 1 (got k = %zu, d = %zu)", k, d);
@@ -65,8 +63,10 @@ mixem_model_new (const mixem_family *f, size_t k, size_t d, const char *const *n
   char **nm = g_new0 (char *, d + 1);
   for (size_t j = 0; j < d; j++)
     nm[j] = names ? g_strdup (names[j]) : g_strdup_printf ("%zu", j + 1);
-  mixem_spec spec = { k, d, (const char *const *) nm, options };
-  mixem_params *p = f->params_new (&spec, error);
+  mixem_options *full = mixem_family_options (f, options, d, (const char *const *) nm, error);
+  mixem_spec spec = { k, d, (const char *const *) nm, full, f };
+  mixem_params *p = full ? f->params_new (&spec, error) : NULL;
+  mixem_options_free (full);
   if (!p) {
     g_strfreev (nm);
     return NULL;

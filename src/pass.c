@@ -4,6 +4,7 @@
 #include <config.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -37,7 +38,8 @@ mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *dat
   ps->block = block > 0 ? block : 256;
   size_t nblocks = (ps->n + ps->block - 1) / ps->block;
   ps->wave = nblocks < WAVE_BLOCKS ? (nblocks > 0 ? nblocks : 1) : WAVE_BLOCKS;
-  ps->threads = thread_count (threads);
+  /* A serial family (a Lua one) runs on one thread: same blocks, same order, same bits. */
+  ps->threads = f->flags & MIXEM_FAMILY_SERIAL ? 1 : thread_count (threads);
   ps->fam_ss = fam_ss;
   ps->ss = k + 2 + fam_ss;
   ps->slots = g_new (double, ps->wave * ps->ss);
@@ -226,6 +228,9 @@ mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw
       estep_block (ps, params, logw, accumulate, w0 + j, ps->slots + j * ps->ss, buf, xbuf, resp,
                    lse, label, &ps->bad_row[j]);
     }
+    /* A callback's own failure first: it explains the rows it left without a likelihood. */
+    if (!mixem_family_take_error (ps->family, params, error))
+      return FALSE;
     for (size_t j = 0; j < nw; j++) {
       if (ps->bad_row[j] != SIZE_MAX) {
         char *row = mixem_dataset_cell_name (ps->data, ps->bad_row[j], SIZE_MAX);
@@ -248,15 +253,86 @@ mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw
   return TRUE;
 }
 
-gboolean
-mixem_check_options (const mixem_family *f, const mixem_options *opts, GError **error)
+/* Whether V lies in RANGE, an interval such as "[0, inf)" or "(0, 1]"; a malformed range (a
+ * family bug) accepts everything rather than refusing every value. */
+static gboolean
+in_range (double v, const char *range)
+{
+  char lo_b, hi_b;
+  char lo[32], hi[32];
+  if (!range || sscanf (range, " %c %31[^,], %31[^])] %c", &lo_b, lo, hi, &hi_b) != 4)
+    return TRUE;
+  const double a = g_ascii_strtod (lo, NULL), b = g_ascii_strtod (hi, NULL);
+  return (lo_b == '[' ? v >= a : v > a) && (hi_b == ']' ? v <= b : v < b);
+}
+
+/* Checks VALUE against O's type; FALSE with an error naming the family, option and value. */
+static gboolean
+check_typed (const mixem_family *f, const mixem_option_info *o, const char *value, size_t d,
+             const char *const *names, GError **error)
+{
+  const char *want = NULL;
+  char *end = NULL;
+  double v = 0;
+  gboolean b;
+  switch (o->type) {
+  case MIXEM_OPTION_NUMBER:
+  case MIXEM_OPTION_INTEGER:
+    v = g_ascii_strtod (value, &end);
+    if (end == value || *end || !isfinite (v) || (o->type == MIXEM_OPTION_INTEGER && v != floor (v))
+        || !in_range (v, o->range))
+      want = o->type == MIXEM_OPTION_INTEGER ? "a whole number" : "a finite number";
+    break;
+  case MIXEM_OPTION_CHOICE:
+    if (!o->choices || !g_strv_contains (o->choices, value))
+      want = "one of";
+    break;
+  case MIXEM_OPTION_COLUMN:
+    if (!names)
+      break;
+    want = "a data column";
+    for (size_t j = 0; j < d && names; j++)
+      if (strcmp (names[j], value) == 0)
+        want = NULL;
+    break;
+  case MIXEM_OPTION_BOOLEAN:
+    if (!mixem_parse_boolean (value, &b))
+      want = "true or false";
+    break;
+  default:
+    break;
+  }
+  if (!want)
+    return TRUE;
+  GString *msg = g_string_new (NULL);
+  g_string_printf (msg, "%s: option '%s' = '%s' is not %s", f->name, o->name, value, want);
+  if (o->type == MIXEM_OPTION_CHOICE)
+    for (const char *const *c = o->choices; c && *c; c++)
+      g_string_append_printf (msg, "%s%s", c == o->choices ? " " : ", ", *c);
+  if (o->range && (o->type == MIXEM_OPTION_NUMBER || o->type == MIXEM_OPTION_INTEGER))
+    g_string_append_printf (msg, " in %s", o->range);
+  if (o->type == MIXEM_OPTION_COLUMN && names) {
+    g_string_append (msg, " (the columns are");
+    for (size_t j = 0; j < d; j++)
+      g_string_append_printf (msg, "%s%s", j ? ", " : " ", names[j]);
+    g_string_append (msg, ")");
+  }
+  g_set_error_literal (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, msg->str);
+  g_string_free (msg, TRUE);
+  return FALSE;
+}
+
+mixem_options *
+mixem_family_options (const mixem_family *f, const mixem_options *opts, size_t d,
+                      const char *const *names, GError **error)
 {
   for (size_t i = 0; i < mixem_options_size (opts); i++) {
     const char *key = mixem_options_key (opts, i);
-    gboolean known = FALSE;
+    const mixem_option_info *found = NULL;
     for (const mixem_option_info *o = f->options; o && o->name; o++)
-      known = known || strcmp (o->name, key) == 0;
-    if (!known) {
+      if (strcmp (o->name, key) == 0)
+        found = o;
+    if (!found) {
       GString *list = g_string_new (NULL);
       for (const mixem_option_info *o = f->options; o && o->name; o++)
         g_string_append_printf (list, "%s%s", list->len ? ", " : "", o->name);
@@ -264,10 +340,35 @@ mixem_check_options (const mixem_family *f, const mixem_options *opts, GError **
                    "family '%s' has no option '%s' (it has: %s)", f->name, key,
                    list->len ? list->str : "none");
       g_string_free (list, TRUE);
-      return FALSE;
+      return NULL;
     }
+    if (!check_typed (f, found, mixem_options_get (opts, key), d, names, error))
+      return NULL;
   }
-  return TRUE;
+  mixem_options *full = mixem_options_copy (opts);
+  for (const mixem_option_info *o = f->options; o && o->name; o++)
+    if (o->default_value && o->type != MIXEM_OPTION_TEXT && !mixem_options_get (full, o->name))
+      mixem_options_set (full, o->name, o->default_value);
+  return full;
+}
+
+gboolean
+mixem_check_options (const mixem_family *f, const mixem_options *opts, GError **error)
+{
+  mixem_options *full = mixem_family_options (f, opts, 0, NULL, error);
+  mixem_options_free (full);
+  return full != NULL;
+}
+
+gboolean
+mixem_family_take_error (const mixem_family *f, const mixem_params *params, GError **error)
+{
+  if (!f->take_error || f->take_error (params, error))
+    return TRUE;
+  if (error && !*error)
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
+                 "family '%s': a callback failed without saying why", f->name);
+  return FALSE;
 }
 
 gboolean
@@ -296,6 +397,8 @@ mixem_check_data (const mixem_family *f, const mixem_params *params, size_t d,
     mixem_block blk = { nb, d, first, mixem_dataset_block (data, first, nb, buf), data };
     ok = f->check_data (params, &blk, error);
   }
+  if (ok)
+    ok = mixem_family_take_error (f, params, error);
   g_free (buf);
   return ok;
 }

@@ -1,20 +1,37 @@
-/* registry.c: families by name.  Built-in registrations and GModule plugins live in one list per
- * registry object; modules stay loaded until the registry is freed. */
+/* registry.c: families by name.  Built-in registrations, GModule plugins and families defined at
+ * run time (Lua) live in one list per registry object; modules stay loaded until the registry is
+ * freed.  Each family is kept as a copy in this library's layout of mixem_family: a module built
+ * against ABI 1, or against an ABI 2 header with fewer appended fields, reads as if the fields it
+ * lacks were NULL or 0, so the engine never looks past what a module defined. */
 #include <config.h>
+#include <stddef.h>
 #include <string.h>
 #include <gmodule.h>
 #include <mixem/registry.h>
 
 typedef struct {
-  const mixem_family *family;
-  char *origin;      /* module path or "built-in" */
-  GModule *module;   /* NULL for built-in */
+  mixem_family *family;      /* owned copy in the current layout */
+  const mixem_family *source;  /* what was registered */
+  mixem_option_info *options;  /* owned copy of an ABI 1 module's options, or NULL */
+  char *origin;              /* module path, "built-in", or the caller's word */
+  GModule *module;           /* NULL unless loaded from a module */
+  GDestroyNotify notify;     /* for DATA, when the registry owns it */
+  gpointer data;
 } entry;
 
 struct mixem_registry {
   GArray *entries;   /* of entry */
   char **path;       /* search directories */
+  GPtrArray *failures;   /* messages of modules that failed to load in mixem_registry_list */
 };
+
+/* The option entry of ABI 1, before type, range and choices were appended. */
+typedef struct {
+  const char *name, *help, *default_value;
+} option_info_v1;
+
+/* The engine's own starts: a family needs no init() for these. */
+static const char *const engine_starts[] = { "random_resp", "random", "kmeans", "kmeans++", NULL };
 
 mixem_registry *
 mixem_registry_new (void)
@@ -34,6 +51,7 @@ mixem_registry_new (void)
   g_ptr_array_add (dirs, g_strdup (MIXEM_BUILD_FAMILYDIR));
   g_ptr_array_add (dirs, NULL);
   reg->path = (char **) g_ptr_array_free (dirs, FALSE);
+  reg->failures = g_ptr_array_new_with_free_func (g_free);
   return reg;
 }
 
@@ -45,10 +63,15 @@ mixem_registry_free (mixem_registry *reg)
   for (guint i = 0; i < reg->entries->len; i++) {
     entry *e = &g_array_index (reg->entries, entry, i);
     g_free (e->origin);
+    g_free (e->family);
+    g_free (e->options);
+    if (e->notify)
+      e->notify (e->data);
     if (e->module)
       g_module_close (e->module);
   }
   g_array_free (reg->entries, TRUE);
+  g_ptr_array_unref (reg->failures);
   g_strfreev (reg->path);
   g_free (reg);
 }
@@ -70,16 +93,54 @@ find (const mixem_registry *reg, const char *name)
   return NULL;
 }
 
-/* The fields every family must fill; expected_loglik, check_data, init and sample may be NULL. */
+/* F in the current layout: the fields a module of an older layout lacks read as NULL or 0, and an
+ * ABI 1 module's options are widened (into *OPTIONS, which the entry owns). */
+static mixem_family *
+normalise (const mixem_family *f, const char *origin, mixem_option_info **options, GError **error)
+{
+  const size_t v1_size = offsetof (mixem_family, size);
+  size_t have;
+  *options = NULL;
+  if (f->abi_version == 1)
+    have = v1_size;
+  else if (f->abi_version == 2) {
+    have = f->size;
+    if (have < offsetof (mixem_family, flags)) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
+                   "%s: family of ABI version 2 with size %zu (set .size = MIXEM_FAMILY_SIZE)",
+                   origin, have);
+      return NULL;
+    }
+  } else {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
+                 "%s: family ABI version %u, but this mixem reads versions 1 to %u (rebuild the "
+                 "module, and check that it exports a const mixem_family, not a pointer)",
+                 origin, f->abi_version, MIXEM_FAMILY_ABI_VERSION);
+    return NULL;
+  }
+  mixem_family *c = g_new0 (mixem_family, 1);
+  memcpy (c, f, MIN (have, sizeof *c));
+  c->abi_version = MIXEM_FAMILY_ABI_VERSION;
+  c->size = sizeof *c;
+  if (f->abi_version == 1 && f->options) {
+    const option_info_v1 *o1 = (const option_info_v1 *) (const void *) f->options;
+    size_t n = 0;
+    while (o1[n].name)
+      n++;
+    *options = g_new0 (mixem_option_info, n + 1);
+    for (size_t i = 0; i < n; i++)
+      (*options)[i] = (mixem_option_info) { o1[i].name, o1[i].help, o1[i].default_value, 0,
+                                            NULL, NULL };
+    c->options = *options;
+  }
+  return c;
+}
+
+/* The fields every family must fill, and the promises between them; expected_loglik,
+ * check_data, init, sample and take_error may be NULL. */
 static gboolean
 validate (const mixem_family *f, const char *origin, GError **error)
 {
-  if (f->abi_version != MIXEM_FAMILY_ABI_VERSION) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
-                 "%s: family ABI version %u, but this mixem needs version %u (rebuild the module)",
-                 origin, f->abi_version, MIXEM_FAMILY_ABI_VERSION);
-    return FALSE;
-  }
   const char *missing = !f->name ? "name"
                         : !f->params_new ? "params_new"
                         : !f->params_copy ? "params_copy"
@@ -97,23 +158,53 @@ validate (const mixem_family *f, const char *origin, GError **error)
                  missing);
     return FALSE;
   }
+  for (const char *const *m = f->init_methods; m && *m; m++)
+    if (!f->init && !g_strv_contains (engine_starts, *m)) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
+                   "%s: family '%s' lists the start '%s' but has no init() to run it (the "
+                   "engine's own starts are random_resp, random, kmeans and kmeans++)", origin,
+                   f->name, *m);
+      return FALSE;
+    }
+  for (const mixem_option_info *o = f->options; o && o->name; o++)
+    if (o->type == MIXEM_OPTION_CHOICE && !o->choices) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
+                   "%s: family '%s': the choice option '%s' lists no choices", origin, f->name,
+                   o->name);
+      return FALSE;
+    }
+  if (f->params_new == mixem_store_new && (!f->param_info || f->params_size < sizeof (mixem_store))) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
+                 "%s: family '%s' uses the parameter store but has no param_info or a "
+                 "params_size below sizeof (mixem_store)", origin, f->name);
+    return FALSE;
+  }
   return TRUE;
 }
 
 static gboolean
 add_entry (mixem_registry *reg, const mixem_family *family, const char *origin, GModule *module,
-           GError **error)
+           GDestroyNotify notify, gpointer data, GError **error)
 {
-  if (!validate (family, origin, error))
+  mixem_option_info *options = NULL;
+  mixem_family *copy = normalise (family, origin, &options, error);
+  if (!copy)
     return FALSE;
-  entry *old = find (reg, family->name);
-  if (old) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
-                 "%s: a family called '%s' is already registered (from %s)", origin, family->name,
-                 old->origin);
+  if (!validate (copy, origin, error)) {
+    g_free (copy);
+    g_free (options);
     return FALSE;
   }
-  entry e = { family, g_strdup (origin), module };
+  entry *old = find (reg, copy->name);
+  if (old) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
+                 "%s: a family called '%s' is already registered (from %s)", origin, copy->name,
+                 old->origin);
+    g_free (copy);
+    g_free (options);
+    return FALSE;
+  }
+  entry e = { copy, family, options, g_strdup (origin), module, notify, data };
   g_array_append_val (reg->entries, e);
   return TRUE;
 }
@@ -121,18 +212,49 @@ add_entry (mixem_registry *reg, const mixem_family *family, const char *origin, 
 gboolean
 mixem_registry_add (mixem_registry *reg, const mixem_family *family, GError **error)
 {
-  return add_entry (reg, family, "built-in", NULL, error);
+  return add_entry (reg, family, "built-in", NULL, NULL, NULL, error);
 }
 
-const mixem_family *
-mixem_registry_load (mixem_registry *reg, const char *path, GError **error)
+gboolean
+mixem_registry_add_owned (mixem_registry *reg, const mixem_family *family, const char *origin,
+                          GDestroyNotify notify, gpointer data, GError **error)
+{
+  if (!add_entry (reg, family, origin, NULL, notify, data, error))
+    return FALSE;
+  return TRUE;
+}
+
+gboolean
+mixem_registry_remove (mixem_registry *reg, const char *name)
+{
+  for (guint i = 0; i < reg->entries->len; i++) {
+    entry *e = &g_array_index (reg->entries, entry, i);
+    if (strcmp (e->family->name, name) != 0)
+      continue;
+    g_free (e->origin);
+    g_free (e->family);
+    g_free (e->options);
+    if (e->notify)
+      e->notify (e->data);
+    if (e->module)
+      g_module_close (e->module);
+    g_array_remove_index (reg->entries, i);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+/* Opens PATH with every symbol bound now (an undefined one is a load error, not a crash at its
+ * first call) and registers its family, which must be called EXPECT unless EXPECT is NULL. */
+static const mixem_family *
+load_module (mixem_registry *reg, const char *path, const char *expect, GError **error)
 {
   for (guint i = 0; i < reg->entries->len; i++) {
     entry *e = &g_array_index (reg->entries, entry, i);
     if (strcmp (e->origin, path) == 0)
       return e->family;
   }
-  GModule *mod = g_module_open (path, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
+  GModule *mod = g_module_open (path, G_MODULE_BIND_LOCAL);
   if (!mod) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN, "%s: cannot load module: %s", path,
                  g_module_error ());
@@ -146,11 +268,25 @@ mixem_registry_load (mixem_registry *reg, const char *path, GError **error)
     return NULL;
   }
   const mixem_family *family = sym;
-  if (!add_entry (reg, family, path, mod, error)) {
+  if (expect && family->abi_version >= 1 && family->abi_version <= MIXEM_FAMILY_ABI_VERSION
+      && (!family->name || strcmp (family->name, expect) != 0)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
+                 "%s: the module holds family '%s', not '%s' (a module's file is named after "
+                 "its family)", path, family->name ? family->name : "(no name)", expect);
     g_module_close (mod);
     return NULL;
   }
-  return family;
+  if (!add_entry (reg, family, path, mod, NULL, NULL, error)) {
+    g_module_close (mod);
+    return NULL;
+  }
+  return find (reg, family->name)->family;
+}
+
+const mixem_family *
+mixem_registry_load (mixem_registry *reg, const char *path, GError **error)
+{
+  return load_module (reg, path, NULL, error);
 }
 
 static gboolean
@@ -177,12 +313,7 @@ mixem_registry_lookup (mixem_registry *reg, const char *name, GError **error)
   for (char **dir = reg->path; *dir; dir++) {
     char *file = g_strdup_printf ("%s/%s.%s", *dir, name, G_MODULE_SUFFIX);
     if (g_file_test (file, G_FILE_TEST_IS_REGULAR)) {
-      const mixem_family *f = mixem_registry_load (reg, file, error);
-      if (f && strcmp (f->name, name) != 0) {
-        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
-                     "%s: the module holds family '%s', not '%s'", file, f->name, name);
-        f = NULL;
-      }
+      const mixem_family *f = load_module (reg, file, name, error);
       g_free (file);
       return f;
     }
@@ -217,8 +348,13 @@ mixem_registry_list (mixem_registry *reg)
       if (!g_str_has_suffix (fn, suffix))
         continue;
       char *name = g_strndup (fn, strlen (fn) - strlen (suffix));
-      if (!find (reg, name))
-        mixem_registry_lookup (reg, name, NULL);   /* a broken module is skipped here */
+      GError *err = NULL;
+      if (!find (reg, name) && !mixem_registry_lookup (reg, name, &err)) {
+        /* Kept for the caller to show: a module that does not load is not silently absent. */
+        if (!g_ptr_array_find_with_equal_func (reg->failures, err->message, g_str_equal, NULL))
+          g_ptr_array_add (reg->failures, g_strdup (err->message));
+        g_error_free (err);
+      }
       g_free (name);
     }
     g_dir_close (d);
@@ -230,12 +366,18 @@ mixem_registry_list (mixem_registry *reg)
   return out;
 }
 
+const GPtrArray *
+mixem_registry_failures (const mixem_registry *reg)
+{
+  return reg->failures;
+}
+
 const char *
 mixem_registry_origin (const mixem_registry *reg, const mixem_family *family)
 {
   for (guint i = 0; i < reg->entries->len; i++) {
     entry *e = &g_array_index (reg->entries, entry, i);
-    if (e->family == family)
+    if (e->family == family || e->source == family)
       return e->origin;
   }
   return NULL;

@@ -1,9 +1,11 @@
 /* util.c: the error domain, family options as ordered text pairs, and small helpers that family
  * modules share (cell errors, reading numbers out of GVariant dictionaries). */
 #include <config.h>
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 #include <mixem/mixem.h>
+#include "engine.h"
 
 G_DEFINE_QUARK (mixem-error-quark, mixem_error)
 
@@ -127,4 +129,174 @@ mixem_dict_get_double (GVariant *dict, const char *family, const char *key, doub
   }
   g_variant_unref (v);
   return ok;
+}
+
+/* DICT[KEY] without its variant wrapper, or NULL. */
+static GVariant *
+dict_value (GVariant *dict, const char *key)
+{
+  GVariant *v = g_variant_lookup_value (dict, key, NULL);
+  if (v && g_variant_is_of_type (v, G_VARIANT_TYPE_VARIANT)) {
+    GVariant *inner = g_variant_get_variant (v);
+    g_variant_unref (v);
+    v = inner;
+  }
+  return v;
+}
+
+static gboolean
+absent (const char *family, const char *key, gboolean *found, GError **error)
+{
+  if (found)
+    *found = FALSE;
+  else
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: component has no '%s'", family,
+                 key);
+  return FALSE;
+}
+
+/* Reads V (a number, or an array of numbers) into OUT[0..LEN); FALSE if its shape differs. */
+static gboolean
+read_numbers (GVariant *v, size_t len, double *out)
+{
+  if (len == 1 && g_variant_is_of_type (v, G_VARIANT_TYPE_DOUBLE)) {
+    out[0] = g_variant_get_double (v);
+    return TRUE;
+  }
+  if (len == 1 && g_variant_is_of_type (v, G_VARIANT_TYPE_INT64)) {
+    out[0] = (double) g_variant_get_int64 (v);
+    return TRUE;
+  }
+  if (!g_variant_is_of_type (v, G_VARIANT_TYPE ("ad")))
+    return FALSE;
+  gsize n = 0;
+  const double *a = g_variant_get_fixed_array (v, &n, sizeof (double));
+  if (n != len)
+    return FALSE;
+  if (n)
+    memcpy (out, a, n * sizeof (double));
+  return TRUE;
+}
+
+gboolean
+mixem_dict_get_vector (GVariant *dict, const char *family, const char *key, size_t len,
+                       double *out, gboolean *found, GError **error)
+{
+  GVariant *v = dict_value (dict, key);
+  if (!v)
+    return absent (family, key, found, error);
+  if (found)
+    *found = TRUE;
+  gboolean ok = read_numbers (v, len, out);
+  for (size_t i = 0; ok && i < len; i++)
+    ok = isfinite (out[i]);
+  if (!ok)
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "%s: '%s' must be %zu finite number%s (got %s)", family, key, len,
+                 len == 1 ? "" : "s", g_variant_get_type_string (v));
+  g_variant_unref (v);
+  return ok;
+}
+
+gboolean
+mixem_dict_get_matrix (GVariant *dict, const char *family, const char *key, size_t len,
+                       double *out, gboolean *found, GError **error)
+{
+  GVariant *v = dict_value (dict, key);
+  if (!v)
+    return absent (family, key, found, error);
+  if (found)
+    *found = TRUE;
+  gboolean ok = g_variant_is_of_type (v, G_VARIANT_TYPE ("aad")) && g_variant_n_children (v) == len;
+  for (size_t i = 0; ok && i < len; i++) {
+    GVariant *row = g_variant_get_child_value (v, i);
+    ok = read_numbers (row, len, out + i * len);
+    for (size_t j = 0; ok && j < len; j++)
+      ok = isfinite (out[i * len + j]);
+    g_variant_unref (row);
+  }
+  if (!ok)
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "%s: '%s' must be a %zu by %zu matrix of finite numbers, as rows", family, key,
+                 len, len);
+  g_variant_unref (v);
+  return ok;
+}
+
+gboolean
+mixem_dict_check_keys (GVariant *dict, const char *family, const char *const *known,
+                       GError **error)
+{
+  GVariantIter it;
+  const char *key;
+  GVariant *val;
+  g_variant_iter_init (&it, dict);
+  while (g_variant_iter_next (&it, "{&sv}", &key, &val)) {
+    g_variant_unref (val);
+    if (g_strv_contains (known, key))
+      continue;
+    char *list = g_strjoinv (", ", (char **) known);
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "%s: a component has no parameter '%s' (it has: %s)", family, key, list);
+    g_free (list);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+GVariant *
+mixem_variant_vector (const double *x, size_t n)
+{
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_DOUBLE, x, n, sizeof (double));
+}
+
+GVariant *
+mixem_variant_matrix (const double *x, size_t d)
+{
+  GVariantBuilder rows;
+  g_variant_builder_init (&rows, G_VARIANT_TYPE ("aad"));
+  for (size_t i = 0; i < d; i++)
+    g_variant_builder_add_value (&rows, mixem_variant_vector (x + i * d, d));
+  return g_variant_builder_end (&rows);
+}
+
+double
+mixem_options_get_number (const mixem_options *opts, const char *key, double fallback)
+{
+  const char *v = opts ? mixem_options_get (opts, key) : NULL;
+  return v ? g_ascii_strtod (v, NULL) : fallback;
+}
+
+/* The spellings of a boolean option; the engine refuses any other. */
+gboolean
+mixem_parse_boolean (const char *text, gboolean *out)
+{
+  static const char *const yes[] = { "true", "yes", "1", "on", NULL };
+  static const char *const no[] = { "false", "no", "0", "off", NULL };
+  for (int i = 0; yes[i]; i++)
+    if (g_ascii_strcasecmp (text, yes[i]) == 0 || g_ascii_strcasecmp (text, no[i]) == 0) {
+      *out = g_ascii_strcasecmp (text, yes[i]) == 0;
+      return TRUE;
+    }
+  return FALSE;
+}
+
+gboolean
+mixem_options_get_boolean (const mixem_options *opts, const char *key, gboolean fallback)
+{
+  const char *v = opts ? mixem_options_get (opts, key) : NULL;
+  gboolean b = fallback;
+  if (v && !mixem_parse_boolean (v, &b))
+    b = fallback;
+  return b;
+}
+
+int
+mixem_spec_column (const mixem_spec *spec, const char *key)
+{
+  const char *v = mixem_options_get (spec->options, key);
+  for (size_t j = 0; v && j < spec->d; j++)
+    if (strcmp (spec->names[j], v) == 0)
+      return (int) j;
+  return -1;
 }

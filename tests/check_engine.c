@@ -585,8 +585,32 @@ START_TEST (test_plugins_found_missing_and_refused)
   ck_assert_ptr_nonnull (mods);
   char *bad = g_build_filename (mods, "bad_abi.so", NULL);
   ck_assert_ptr_null (mixem_registry_load (r, bad, &err));
-  ck_assert_error (err, MIXEM_ERROR_PLUGIN, "family ABI version 2, but this mixem needs version 1");
+  ck_assert_error (err, MIXEM_ERROR_PLUGIN,
+                   "family ABI version 3, but this mixem reads versions 1 to 2");
   g_free (bad);
+  /* A module of ABI 1 loads; the fields it lacks read as NULL, its options are widened. */
+  char *v1 = g_build_filename (mods, "v1_family.so", NULL);
+  const mixem_family *old = mixem_registry_load (r, v1, &err);
+  ck_assert_no_error (err);
+  ck_assert_str_eq (old->name, "v1_family");
+  ck_assert_uint_eq (old->abi_version, MIXEM_FAMILY_ABI_VERSION);
+  ck_assert (old->take_error == NULL && old->param_info == NULL && old->flags == 0);
+  ck_assert_str_eq (old->options[0].default_value, "2");
+  ck_assert_int_eq (old->options[0].type, MIXEM_OPTION_TEXT);
+  ck_assert_ptr_null (old->options[1].name);
+  g_free (v1);
+  /* A start with no init() to run it; an undefined symbol; the entry as a pointer. */
+  const struct { const char *file, *message; } refused[] = {
+    { "bad_start.so", "lists the start 'magic' but has no init()" },
+    { "undefined_symbol.so", "mixem_function_that_does_not_exist" },
+    { "pointer_entry.so", "not a pointer" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (refused); i++) {
+    char *path = g_build_filename (mods, refused[i].file, NULL);
+    ck_assert_ptr_null (mixem_registry_load (r, path, &err));
+    ck_assert_error (err, MIXEM_ERROR_PLUGIN, refused[i].message);
+    g_free (path);
+  }
   char *none = g_build_filename (mods, "no_entry.so", NULL);
   ck_assert_ptr_null (mixem_registry_load (r, none, &err));
   ck_assert_error (err, MIXEM_ERROR_PLUGIN, "not a mixem family module");
@@ -611,6 +635,26 @@ START_TEST (test_plugins_found_missing_and_refused)
     has_toy = has_toy || strcmp (g->name, "toy") == 0;
   }
   ck_assert (has_binomial && has_toy);
+  g_ptr_array_unref (all);
+  mixem_registry_free (r);
+
+  /* Listing a directory of broken modules keeps each reason; a misnamed module is refused by
+   * its file name and never registered under its own. */
+  g_setenv ("MIXEM_FAMILY_PATH", mods, TRUE);
+  r = mixem_registry_new ();
+  ck_assert_ptr_null (mixem_registry_lookup (r, "misnamed", &err));
+  ck_assert_error (err, MIXEM_ERROR_PLUGIN, "holds family 'other_name', not 'misnamed'");
+  ck_assert_ptr_null (mixem_registry_lookup (r, "other_name", &err));
+  ck_assert_error (err, MIXEM_ERROR_PLUGIN, "unknown family 'other_name'");
+  all = mixem_registry_list (r);
+  const GPtrArray *failures = mixem_registry_failures (r);
+  GString *joined = g_string_new (NULL);
+  for (guint i = 0; i < failures->len; i++)
+    g_string_append_printf (joined, "%s\n", (const char *) g_ptr_array_index (failures, i));
+  ck_assert_msg (strstr (joined->str, "bad_abi.so: family ABI version 3")
+                 && strstr (joined->str, "no_entry.so: not a mixem family module")
+                 && strstr (joined->str, "holds family 'other_name'"), "%s", joined->str);
+  g_string_free (joined, TRUE);
   g_ptr_array_unref (all);
   mixem_registry_free (r);
 }

@@ -242,7 +242,7 @@ make_params (const mixem_family *f, const family_ref *r, const char *components)
   mixem_options *o = options_of (r->opts);
   char *names[4] = { "1", "2", "3", NULL };
   mixem_spec spec = { 2, r->d, r->names ? (const char *const *) r->names
-                                        : (const char *const *) names, o };
+                                        : (const char *const *) names, o, f };
   mixem_params *p = f->params_new (&spec, &err);
   ck_assert_no_error (err);
   GVariant *cv = g_variant_ref_sink (g_variant_new_parsed (components));

@@ -116,6 +116,7 @@ static const char *const toy_inits[] = { "random", NULL };
 
 const mixem_family toy_family = {
   .abi_version = MIXEM_FAMILY_ABI_VERSION,
+  .size = MIXEM_FAMILY_SIZE,
   .name = "toy",
   .summary = "1-D unit-variance normal (tests only)",
   .init_methods = toy_inits,

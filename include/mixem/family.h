@@ -18,15 +18,18 @@
 
 G_BEGIN_DECLS
 
-/* Bumped whenever the layout or meaning of mixem_family changes.  A module built against another
- * version is refused at load time.  Fields may only be appended; abi_version says which exist. */
-#define MIXEM_FAMILY_ABI_VERSION 1u
+/* The layout of mixem_family.  Version 1 ended at assign; version 2 appended everything after it,
+ * starting with SIZE, so that later fields can be appended without another bump: the registry
+ * reads a module's SIZE and takes every field past it as NULL or 0.  The registry accepts
+ * versions 1 and 2; anything else is refused at load time. */
+#define MIXEM_FAMILY_ABI_VERSION 2u
 
 /* Family parameters for all K components, in a layout only the family knows. */
 typedef struct mixem_params mixem_params;
 
 /* A block of consecutive rows: X is n*d, row-major; FIRST is the index of its first row in DS
- * (so that errors can name the row).  DS may be NULL for rows that belong to no dataset. */
+ * (so that errors can name the row: the I given to mixem_set_cell_error is relative to the
+ * block, 0 for its first row).  DS may be NULL for rows that belong to no dataset. */
 typedef struct {
   size_t n, d, first;
   const double *x;
@@ -43,44 +46,102 @@ const char *mixem_options_get (const mixem_options *opts, const char *key);  /* 
 size_t mixem_options_size (const mixem_options *opts);
 const char *mixem_options_key (const mixem_options *opts, size_t i);  /* in insertion order */
 
+typedef struct mixem_family mixem_family;
+
 /* What the family needs to know to make its parameters. */
 typedef struct {
   size_t k;                      /* number of components */
   size_t d;                      /* number of data columns */
   const char *const *names;      /* the d column names */
-  const mixem_options *options;  /* family options, already checked against family->options */
+  const mixem_options *options;  /* family options: checked against family->options, typed
+                                    ones parsed and range-checked, defaults filled in */
+  const mixem_family *family;    /* (ABI 2) the family itself */
 } mixem_spec;
 
-/* One documented option: shown by `mixem families`, and any other key is refused. */
+/* How the engine checks an option's text before params_new sees it (ABI 2). */
+typedef enum {
+  MIXEM_OPTION_TEXT = 0,         /* anything: the family checks it */
+  MIXEM_OPTION_NUMBER,           /* a finite number, within RANGE if given */
+  MIXEM_OPTION_INTEGER,          /* a whole number, within RANGE if given */
+  MIXEM_OPTION_CHOICE,           /* one of CHOICES */
+  MIXEM_OPTION_COLUMN,           /* the name of a data column */
+  MIXEM_OPTION_BOOLEAN           /* true/false, yes/no, 1/0 */
+} mixem_option_type;
+
+/* One documented option: shown by `mixem families`, and any other key is refused.  An option with
+ * a default has it filled in before params_new, so the family reads it and never restates it. */
 typedef struct {
   const char *name;
   const char *help;
   const char *default_value;     /* NULL: no default (required, or family-chosen) */
+  /* ABI 2: */
+  mixem_option_type type;
+  const char *range;             /* NUMBER, INTEGER: an interval "[0, inf)", "(0, 1]"; NULL: any */
+  const char *const *choices;    /* CHOICE: NULL-terminated */
 } mixem_option_info;
 
-typedef struct mixem_family {
+/* The shapes and constraints of component parameters, for the parameter store (ABI 2). */
+typedef enum {
+  MIXEM_SHAPE_SCALAR = 0,        /* one number */
+  MIXEM_SHAPE_VECTOR,            /* d numbers, one per data column */
+  MIXEM_SHAPE_MATRIX             /* d by d numbers, row-major; a model file holds rows */
+} mixem_shape;
+
+typedef enum {
+  MIXEM_REAL = 0,                /* any finite number */
+  MIXEM_POSITIVE,                /* > 0 */
+  MIXEM_NONNEGATIVE,             /* >= 0 */
+  MIXEM_UNIT,                    /* in [0, 1] */
+  MIXEM_OPEN_UNIT                /* in (0, 1) */
+} mixem_constraint;
+
+/* One parameter of a component.  A family that lists its parameters this way gets its
+ * parameter storage, copies, describe, assign (with unknown keys and broken constraints refused)
+ * and the count of free parameters from the library: see mixem_store below. */
+typedef struct {
+  const char *name;              /* the key in describe(), model files and Lua tables */
+  mixem_shape shape;
+  mixem_constraint constraint;
+  const char *help;
+} mixem_param_info;
+
+/* mixem_family.flags (ABI 2). */
+enum {
+  /* log_density, accumulate and check_data must never run on two threads at once (the engine
+   * then runs every pass of this family on one thread; Lua families set it). */
+  MIXEM_FAMILY_SERIAL = 1u << 0
+};
+
+struct mixem_family {
   unsigned abi_version;          /* MIXEM_FAMILY_ABI_VERSION */
   const char *name;              /* the name users give: "binomial" */
   const char *summary;           /* one line */
   const mixem_option_info *options;    /* terminated by an entry with name NULL */
-  const char *const *init_methods;     /* family starts, NULL-terminated; the first is the default */
+  /* Starts, NULL-terminated; the first is the default.  The engine's own starts are random_resp,
+   * random, kmeans and kmeans++; any other name must be handled by init(), and the registry
+   * refuses a family that lists one without an init(). */
+  const char *const *init_methods;
 
   /* Parameters for spec->k components, not yet initialised. */
   mixem_params *(*params_new) (const mixem_spec *spec, GError **error);
   mixem_params *(*params_copy) (const mixem_params *p);
   void (*params_free) (mixem_params *p);
 
-  /* Refuses rows the family cannot model (binomial: s > n), naming row and column. */
+  /* Refuses rows the family cannot model (binomial: s > n), naming row and column.  May be NULL:
+   * every row of the right width is then accepted. */
   gboolean (*check_data) (const mixem_params *p, const mixem_block *b, GError **error);
 
-  /* out[i*K + k] = log p(x_i | theta_k) for the n rows of B. */
+  /* out[i*K + k] = log p(x_i | theta_k) for the n rows of B.  Runs on several threads at once
+   * (on different blocks, with the same P) unless flags has MIXEM_FAMILY_SERIAL: it must not
+   * write to P.  A failure it cannot return (a callback that raised) is kept for take_error. */
   void (*log_density) (const mixem_params *p, const mixem_block *b, double *out);
 
   /* Length of the statistics array. */
   size_t (*stats_size) (const mixem_params *p);
 
   /* stats += the statistics of B under weighted responsibilities R (n*K, row-major; each entry
-   * already multiplied by the row's weight).  Must be additive over disjoint blocks. */
+   * already multiplied by the row's weight).  Must be additive over disjoint blocks.  Threads as
+   * log_density does, each with its own STATS. */
   void (*accumulate) (const mixem_params *p, const mixem_block *b, const double *r, double *stats);
 
   /* Sets the parameters that maximise sum_i sum_k r_ik log p(x_i | theta_k) given STATS, except
@@ -102,7 +163,7 @@ typedef struct mixem_family {
   gboolean (*init) (mixem_params *p, const mixem_block *data, const char *method, gsl_rng *rng,
                     GError **error);
 
-  /* Draws one row (d values) from component K. */
+  /* Draws one row (d values) from component K.  May be NULL: sampling is then an error. */
   void (*sample) (const mixem_params *p, size_t k, gsl_rng *rng, double *x);
 
   /* Component K's parameters as a GVariant dictionary (a{sv}): {"p": <0.8>} or
@@ -114,9 +175,72 @@ typedef struct mixem_family {
    * the engine can estimate what a partial start leaves out. */
   gboolean (*assign) (mixem_params *p, size_t k, GVariant *dict, gboolean *complete,
                       GError **error);
-} mixem_family;
 
-/* Helpers for family code. */
+  /* ---- ABI 2: set SIZE to MIXEM_FAMILY_SIZE; everything below may be left NULL or 0. ---- */
+  size_t size;
+  unsigned flags;                /* MIXEM_FAMILY_SERIAL */
+
+  /* Reports (and clears) a failure that log_density or accumulate could not return; called by
+   * the engine after every pass.  May be NULL. */
+  gboolean (*take_error) (const mixem_params *p, GError **error);
+
+  /* The parameter store: a family whose struct mixem_params begins with a mixem_store may list
+   * its component parameters (terminated by a NULL name) and set PARAMS_SIZE to
+   * sizeof (struct mixem_params); MIXEM_STORE_FUNCTIONS then fills params_new, params_copy,
+   * params_free, describe, assign and n_free_params.  SETUP (may be NULL) reads the options into
+   * the rest of the struct, which must hold no pointers (it is copied byte for byte). */
+  const mixem_param_info *param_info;
+  size_t params_size;
+  gboolean (*setup) (mixem_params *p, const mixem_spec *spec, GError **error);
+};
+
+#define MIXEM_FAMILY_SIZE (sizeof (mixem_family))
+
+/* What every module exports, under this name: a const mixem_family (not a pointer to one). */
+extern const mixem_family mixem_family_entry;
+
+/* ---- the parameter store ---- */
+
+/* The head of a store-backed family's struct mixem_params: all K components' parameters in one
+ * array, component k at theta + k * stride, parameter j of param_info at offset[j]. */
+typedef struct {
+  size_t k, d;
+  size_t stride;                 /* doubles per component */
+  size_t n_params;
+  const mixem_family *family;
+  size_t *offset;                /* n_params */
+  double *theta;                 /* k * stride */
+} mixem_store;
+
+/* Component K's values (stride doubles), and parameter J's within them. */
+static inline double *
+mixem_store_component (const mixem_params *p, size_t k)
+{
+  const mixem_store *s = (const mixem_store *) (const void *) p;
+  return s->theta + k * s->stride;
+}
+
+static inline double *
+mixem_store_param (const mixem_params *p, size_t k, size_t j)
+{
+  const mixem_store *s = (const mixem_store *) (const void *) p;
+  return s->theta + k * s->stride + s->offset[j];
+}
+
+mixem_params *mixem_store_new (const mixem_spec *spec, GError **error);
+mixem_params *mixem_store_copy (const mixem_params *p);
+void mixem_store_free (mixem_params *p);
+GVariant *mixem_store_describe (const mixem_params *p, size_t k);
+gboolean mixem_store_assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete,
+                             GError **error);
+size_t mixem_store_n_free_params (const mixem_params *p);
+
+#define MIXEM_STORE_FUNCTIONS                                                                     \
+  .params_new = mixem_store_new, .params_copy = mixem_store_copy,                                 \
+  .params_free = mixem_store_free, .describe = mixem_store_describe,                              \
+  .assign = mixem_store_assign, .n_free_params = mixem_store_n_free_params
+
+/* ---- helpers for family code ---- */
 
 /* Sets ERROR to "CELL: MESSAGE" with CELL from mixem_dataset_cell_name(), code MIXEM_ERROR_DATA. */
 void mixem_set_cell_error (GError **error, const mixem_block *b, size_t i, size_t col,
@@ -126,6 +250,31 @@ void mixem_set_cell_error (GError **error, const mixem_block *b, size_t i, size_
  * missing key or another type is a MIXEM_ERROR_FORMAT error naming the family and key. */
 gboolean mixem_dict_get_double (GVariant *dict, const char *family, const char *key, double *out,
                                 GError **error);
+
+/* Reads a vector of exactly LEN doubles (a number is a vector of one), or a LEN by LEN matrix
+ * given as rows, row-major into OUT.  A missing key: FALSE with no error and *FOUND = FALSE, so
+ * optional keys need no second lookup (FOUND may be NULL: then a missing key is an error). */
+gboolean mixem_dict_get_vector (GVariant *dict, const char *family, const char *key, size_t len,
+                                double *out, gboolean *found, GError **error);
+gboolean mixem_dict_get_matrix (GVariant *dict, const char *family, const char *key, size_t len,
+                                double *out, gboolean *found, GError **error);
+
+/* Refuses a key of DICT that is not in KNOWN (NULL-terminated), naming it and the known ones,
+ * so that a typo such as {lambdaa = 2} is an error rather than a silent default. */
+gboolean mixem_dict_check_keys (GVariant *dict, const char *family, const char *const *known,
+                                GError **error);
+
+/* A vector, or a D by D matrix as an array of rows, as a floating GVariant for describe(). */
+GVariant *mixem_variant_vector (const double *x, size_t n);
+GVariant *mixem_variant_matrix (const double *x, size_t d);
+
+/* Typed options: the value of KEY as the engine parsed and checked it (its default if unset).
+ * Call them on spec->options for options whose type is NUMBER, INTEGER or BOOLEAN. */
+double mixem_options_get_number (const mixem_options *opts, const char *key, double fallback);
+gboolean mixem_options_get_boolean (const mixem_options *opts, const char *key,
+                                    gboolean fallback);
+/* The column index named by a COLUMN option, or -1 when unset or not a column of SPEC. */
+int mixem_spec_column (const mixem_spec *spec, const char *key);
 
 G_END_DECLS
 

@@ -14,11 +14,23 @@ typedef struct mixem_registry mixem_registry;
 mixem_registry *mixem_registry_new (void);
 void mixem_registry_free (mixem_registry *reg);     /* accepts NULL; unloads the modules */
 
-/* Adds FAMILY (static storage) under its own name.  A second family of the same name, or a wrong
- * ABI version, is an error. */
+/* Adds FAMILY under its own name; the registry keeps a copy (use mixem_registry_lookup's
+ * pointer from then on).  A second family of the same name, an unknown ABI version, a missing
+ * required function or a start with no init() to run it is an error. */
 gboolean mixem_registry_add (mixem_registry *reg, const mixem_family *family, GError **error);
 
-/* Loads the module file PATH and registers the family it exports. */
+/* Adds FAMILY, copied, under its own name, with ORIGIN as the word `mixem families` shows (for
+ * families made at run time, such as Lua's).  NOTIFY (may be NULL) frees DATA when the family
+ * leaves the registry. */
+gboolean mixem_registry_add_owned (mixem_registry *reg, const mixem_family *family,
+                                   const char *origin, GDestroyNotify notify, gpointer data,
+                                   GError **error);
+
+/* Removes the family called NAME (models of it must be gone); FALSE if there is none. */
+gboolean mixem_registry_remove (mixem_registry *reg, const char *name);
+
+/* Loads the module file PATH (every symbol bound at once) and registers the family it
+ * exports.  The registry keeps its own copy of the family: use the pointer returned. */
 const mixem_family *mixem_registry_load (mixem_registry *reg, const char *path, GError **error);
 
 /* The family called NAME: registered already, or loaded from the first search directory holding
@@ -26,9 +38,13 @@ const mixem_family *mixem_registry_load (mixem_registry *reg, const char *path, 
 const mixem_family *mixem_registry_lookup (mixem_registry *reg, const char *name,
                                            GError **error);
 
-/* Loads every module in the search path (errors in one module are skipped, not fatal) and
- * returns the families known, sorted by name.  Free the array with g_ptr_array_unref. */
+/* Loads every module in the search path (errors in one module are kept for
+ * mixem_registry_failures, not fatal) and returns the families known, sorted by name.  Free the
+ * array with g_ptr_array_unref. */
 GPtrArray *mixem_registry_list (mixem_registry *reg);
+
+/* The messages (char *) of the modules mixem_registry_list could not load.  Owned by REG. */
+const GPtrArray *mixem_registry_failures (const mixem_registry *reg);
 
 /* Where FAMILY came from: a module path, or "built-in" for one added from C. */
 const char *mixem_registry_origin (const mixem_registry *reg, const mixem_family *family);
