@@ -49,6 +49,30 @@ usage_error (const char *cmd, const char *fmt, ...)
   return EXIT_USAGE;
 }
 
+/* The family NAME; on failure *STATUS says whose fault: a name that no module carries is a usage
+ * error (2), a module that is there but does not load a runtime one (1). */
+static const mixem_family *
+lookup_family (const char *cmd, mixem_registry *reg, const char *name, int *status)
+{
+  GError *err = NULL;
+  const mixem_family *f = mixem_registry_lookup (reg, name, &err);
+  if (f)
+    return f;
+  gboolean exists = FALSE;
+  for (const char *const *dir = mixem_registry_path (reg); *dir && !exists; dir++) {
+    char *file = g_strdup_printf ("%s/%s.%s", *dir, name, G_MODULE_SUFFIX);
+    exists = g_file_test (file, G_FILE_TEST_EXISTS);
+    g_free (file);
+  }
+  if (exists)
+    *status = fail (cmd, err);
+  else {
+    *status = usage_error (cmd, "%s", err->message);
+    g_error_free (err);
+  }
+  return NULL;
+}
+
 /* Parses ARGV with ENTRIES; returns FALSE (after printing) on a usage error. */
 static gboolean
 parse_options (const char *cmd, GOptionEntry *entries, int *argc, char ***argv, int *status)
@@ -273,11 +297,9 @@ cmd_fit (int argc, char **argv)
     goto out;
   }
   reg = mixem_registry_new ();
-  const mixem_family *f = mixem_registry_lookup (reg, family, &err);
-  if (!f) {
-    status = usage_error ("fit", "%s", err->message);
+  const mixem_family *f = lookup_family ("fit", reg, family, &status);
+  if (!f)
     goto out;
-  }
   fo = mixem_options_new ();
   if (trials)
     mixem_options_set (fo, "trials", trials);
@@ -483,11 +505,9 @@ cmd_select (int argc, char **argv)
     goto out;
   }
   reg = mixem_registry_new ();
-  const mixem_family *f = mixem_registry_lookup (reg, family, &err);
-  if (!f) {
-    status = usage_error ("select", "%s", err->message);
+  const mixem_family *f = lookup_family ("select", reg, family, &status);
+  if (!f)
     goto out;
-  }
   /* The grid: the product of the values of every option. */
   g_ptr_array_add (sets, mixem_options_new ());
   GPtrArray *pairs = g_ptr_array_new_with_free_func (g_free);
@@ -814,18 +834,34 @@ cmd_families (int argc, char **argv)
     const mixem_family *f = g_ptr_array_index (all, i);
     printf ("\n%s: %s\n  from %s\n", f->name, f->summary ? f->summary : "",
             mixem_registry_origin (reg, f));
-    printf ("  starts: random_resp");
-    for (const char *const *m = f->init_methods; m && *m; m++)
-      if (strcmp (*m, "random_resp") != 0)
-        printf (", %s", *m);
-    printf ("\n");
+    /* In the family's order: the first is the default; random_resp always works. */
+    gboolean has_rr = FALSE;
+    printf ("  starts:");
+    for (const char *const *m = f->init_methods; m && *m; m++) {
+      printf ("%s %s%s", m == f->init_methods ? "" : ",", *m,
+              m == f->init_methods ? " (default)" : "");
+      has_rr = has_rr || strcmp (*m, "random_resp") == 0;
+    }
+    printf ("%s%s\n", has_rr ? "" : f->init_methods && *f->init_methods ? ", " : " ",
+            has_rr ? "" : "random_resp");
     for (const mixem_option_info *o = f->options; o && o->name; o++)
       printf ("  option %s: %s%s%s%s\n", o->name, o->help, o->default_value ? " (default " : "",
               o->default_value ? o->default_value : "", o->default_value ? ")" : "");
+    for (const mixem_param_info *q = f->param_info; q && q->name; q++)
+      printf ("  parameter %s (%s): %s\n", q->name,
+              q->shape == MIXEM_SHAPE_SCALAR ? "number" : q->shape == MIXEM_SHAPE_VECTOR
+                                                            ? "one per column" : "d by d",
+              q->help ? q->help : "");
   }
+  /* A module that does not load is shown with its reason, and the command fails. */
+  const GPtrArray *failures = mixem_registry_failures (reg);
+  for (guint i = 0; i < failures->len; i++)
+    fprintf (stderr, "mixem families: not loaded: %s\n",
+             (const char *) g_ptr_array_index (failures, i));
+  status = failures->len ? EXIT_RUNTIME : EXIT_OK;
   g_ptr_array_unref (all);
   mixem_registry_free (reg);
-  return EXIT_OK;
+  return status;
 }
 
 /* ---- plot ---- */
