@@ -11,6 +11,8 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_sf_psi.h>
 #include <mixem/mixem.h>
 #include "lmixem.h"
 
@@ -1646,10 +1648,28 @@ l_kmeans (lua_State *L)
   return 3;
 }
 
+/* mixem.family{...}: a family written in Lua (lfamily.c), registered in this state. */
+static int
+l_family (lua_State *L)
+{
+  mixem_registry *reg = push_registry (L);
+  lua_pop (L, 1);
+  return lmixem_family (L, reg);
+}
+
+/* Special functions a family written in Lua needs and Lua's math library lacks (GSL's). */
+static int l_lgamma (lua_State *L) { lua_pushnumber (L, gsl_sf_lngamma (luaL_checknumber (L, 1))); return 1; }
+static int l_digamma (lua_State *L) { lua_pushnumber (L, gsl_sf_psi (luaL_checknumber (L, 1))); return 1; }
+static int l_trigamma (lua_State *L) { lua_pushnumber (L, gsl_sf_psi_1 (luaL_checknumber (L, 1))); return 1; }
+static int l_log1p (lua_State *L) { lua_pushnumber (L, log1p (luaL_checknumber (L, 1))); return 1; }
+static int l_expm1 (lua_State *L) { lua_pushnumber (L, expm1 (luaL_checknumber (L, 1))); return 1; }
+
 static const luaL_Reg module_functions[] = {
   { "read_csv", l_read_csv }, { "read_npy", l_read_npy }, { "dataset", l_dataset }, { "fit", l_fit }, { "load", l_load },
   { "families", l_families }, { "adjusted_rand_index", l_ari }, { "kmeans", l_kmeans },
-  { "select", l_select }, { "model", l_model },
+  { "select", l_select }, { "model", l_model }, { "family", l_family },
+  { "lgamma", l_lgamma }, { "digamma", l_digamma }, { "trigamma", l_trigamma },
+  { "log1p", l_log1p }, { "expm1", l_expm1 },
   { NULL, NULL }
 };
 
@@ -1897,6 +1917,7 @@ int
 luaopen_mixem (lua_State *L)
 {
   gsl_set_error_handler_off ();   /* mixem checks its inputs; GSL must never abort the process */
+  lmixem_family_open (L);
   luaL_newmetatable (L, SCRATCH_MT);
   lua_pushcfunction (L, scratch_gc);
   lua_setfield (L, -2, "__gc");

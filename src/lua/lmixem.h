@@ -7,4 +7,9 @@
 
 int luaopen_mixem (lua_State *L);
 
+/* lfamily.c: mixem.family{...} against the state's registry REG, and its metatables. */
+struct mixem_registry;
+int lmixem_family (lua_State *L, struct mixem_registry *reg);
+void lmixem_family_open (lua_State *L);
+
 #endif
