@@ -65,7 +65,7 @@ check "no family" 2 '--family is required' -- "$MIXEM" fit "$COINS"
 check "k zero" 2 '-k must be >= 1' -- "$MIXEM" fit -f binomial --trials trials -k 0 "$COINS"
 check "k not a number" 2 'Cannot parse integer value .two.' -- "$MIXEM" fit -f binomial -k two "$COINS"
 check "tol negative" 2 '--tol must be >= 0' -- "$MIXEM" fit -f binomial --tol -1 "$COINS"
-check "unknown family" 2 "unknown family 'poisson'" -- "$MIXEM" fit -f poisson "$COINS"
+check "unknown family" 2 "unknown family 'negbin'" -- "$MIXEM" fit -f negbin "$COINS"
 check "family option typo" 2 "family 'binomial' has no option 'trails'" -- \
   "$MIXEM" fit -f binomial -o trails=3 "$COINS"
 check "bad trials" 2 "'trials' = 'nope' is neither a column" -- \
