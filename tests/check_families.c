@@ -100,6 +100,24 @@ bernoulli_direct (const double *x, GVariant *c)
   return s;
 }
 
+/* sum_d x log(lambda) - lambda - log(x!), with log(x!) as the sum of log(j) for j = 2..x. */
+static double
+poisson_direct (const double *x, GVariant *c)
+{
+  GVariant *lam = g_variant_lookup_value (c, "lambda", G_VARIANT_TYPE ("ad"));
+  gsize n;
+  const double *l = g_variant_get_fixed_array (lam, &n, sizeof (double));
+  double s = 0;
+  for (gsize j = 0; j < n; j++) {
+    double lf = 0;
+    for (double i = 2; i <= x[j]; i++)
+      lf += log (i);
+    s += x[j] * log (l[j]) - l[j] - lf;
+  }
+  g_variant_unref (lam);
+  return s;
+}
+
 static const char *const sn[] = { "s", "n", NULL };
 
 /* Rows that a 2-component Gaussian fits exactly, for every covariance type: means (0, 0) and
@@ -188,6 +206,22 @@ static const family_ref refs[] = {
       { { "alpha", "0.5", NULL }, NULL, 3, 1, { 1, 0, 1 }, "'alpha' = '0.5' must be a number in [1,",
         MIXEM_ERROR_OPTION, TRUE },
       { { "eps", "0", NULL }, NULL, 3, 1, { 1, 0, 1 }, "'eps' must be > 0", MIXEM_ERROR_OPTION, TRUE },
+    },
+  },
+  {
+    .name = "poisson", .d = 2,
+    .components = "[{'lambda': <[2.0, 7.5]>}, {'lambda': <[9.0, 0.5]>}]",
+    .n_free = 4, .direct = poisson_direct,
+    .exact_n = 7, .exact_x = { 1, 0, 3, 2, 2, 1, 5, 8, 7, 4, 6, 6, 6, 2 },
+    .exact_z = { 0, 0, 0, 1, 1, 1, 1 },
+    .exact_components = "[{'lambda': <[2.0, 1.0]>}, {'lambda': <[6.0, 5.0]>}]",
+    .bad = {
+      { { NULL }, NULL, 2, 2, { 1, 0, 3, -2 }, "row 2, column '2': poisson counts must be whole "
+        "numbers >= 0 (got -2)", MIXEM_ERROR_DATA, FALSE },
+      { { NULL }, NULL, 2, 1, { 2.5, 1 }, "row 1, column '1': poisson counts must be whole numbers",
+        MIXEM_ERROR_DATA, FALSE },
+      { { "eps", "0", NULL }, NULL, 2, 1, { 1, 1 }, "poisson: 'eps' = '0' must be a number in (0, 1]",
+        MIXEM_ERROR_OPTION, TRUE },
     },
   },
   {
@@ -577,6 +611,60 @@ START_TEST (test_threads_give_identical_bits)
 }
 END_TEST
 
+/* Poisson's own checks: assign refuses what is not d positive finite rates, naming the family and
+ * the key; sampling rates beyond 2^32 (where one gsl_ran_poisson draw would wrap) gives whole
+ * numbers near the rate. */
+START_TEST (test_poisson_assign_and_large_rates)
+{
+  GError *err = NULL;
+  mixem_params *p = NULL;
+  const mixem_family *f = NULL;
+  for (size_t ri = 0; ri < G_N_ELEMENTS (refs); ri++)
+    if (strcmp (refs[ri].name, "poisson") == 0) {
+      f = family_of (&refs[ri]);
+      p = make_params (f, &refs[ri], refs[ri].components);
+    }
+  ck_assert (f && p);
+  const char *bad[][2] = {
+    { "{'mean': <[1.0, 2.0]>}", "poisson: component has no 'lambda'" },
+    { "{'lambda': <[1.0, 2.0, 3.0]>}", "poisson: 'lambda' must be an array of 2 rates" },
+    { "{'lambda': <1.0>}", "poisson: 'lambda' must be an array of 2 rates" },
+    { "{'lambda': <[1.0, 0.0]>}", "poisson: 'lambda' must be finite and > 0 (got 0 in column 2)" },
+    { "{'lambda': <[-1.0, 2.0]>}", "poisson: 'lambda' must be finite and > 0 (got -1 in column 1)" },
+    { "{'lambda': <[inf, 2.0]>}", "poisson: 'lambda' must be finite and > 0" },
+    { "{'lambda': <[nan, 2.0]>}", "poisson: 'lambda' must be finite and > 0" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (bad); i++) {
+    GVariant *d = g_variant_ref_sink (g_variant_new_parsed (bad[i][0]));
+    ck_assert (!f->assign (p, 0, d, NULL, &err));
+    ck_assert_error (err, MIXEM_ERROR_FORMAT, bad[i][1]);
+    g_variant_unref (d);
+  }
+  const double rates[] = { 3e9, 5e9, 1e12, 1e14 };
+  gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
+  for (size_t i = 0; i < G_N_ELEMENTS (rates); i++) {
+    char *text = g_strdup_printf ("{'lambda': <[%.17g, 1.0]>}", rates[i]);
+    GVariant *d = g_variant_ref_sink (g_variant_new_parsed (text));
+    ck_assert (f->assign (p, 1, d, NULL, &err));
+    ck_assert_no_error (err);
+    double sum = 0, x[2];
+    for (int t = 0; t < 20; t++) {
+      f->sample (p, 1, rng, x);
+      ck_assert (x[0] == floor (x[0]) && x[0] >= 0);
+      ck_assert_msg (fabs (x[0] - rates[i]) < 8 * sqrt (rates[i]), "draw %.17g of rate %g", x[0],
+                     rates[i]);
+      sum += x[0];
+    }
+    ck_assert_msg (fabs (sum / 20 - rates[i]) < 4 * sqrt (rates[i] / 20), "mean %g of rate %g",
+                   sum / 20, rates[i]);
+    g_variant_unref (d);
+    g_free (text);
+  }
+  gsl_rng_free (rng);
+  f->params_free (p);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -592,6 +680,7 @@ main (void)
   tcase_add_test (tc, test_n_free_params_and_describe_round_trip);
   tcase_add_test (tc, test_documented_errors);
   tcase_add_test (tc, test_threads_give_identical_bits);
+  tcase_add_test (tc, test_poisson_assign_and_large_rates);
   suite_add_tcase (s, tc);
   return test_run (s);
 }

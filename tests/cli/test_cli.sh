@@ -65,7 +65,7 @@ check "no family" 2 '--family is required' -- "$MIXEM" fit "$COINS"
 check "k zero" 2 '-k must be >= 1' -- "$MIXEM" fit -f binomial --trials trials -k 0 "$COINS"
 check "k not a number" 2 'Cannot parse integer value .two.' -- "$MIXEM" fit -f binomial -k two "$COINS"
 check "tol negative" 2 '--tol must be >= 0' -- "$MIXEM" fit -f binomial --tol -1 "$COINS"
-check "unknown family" 2 "unknown family 'poisson'" -- "$MIXEM" fit -f poisson "$COINS"
+check "unknown family" 2 "unknown family 'negbin'" -- "$MIXEM" fit -f negbin "$COINS"
 check "family option typo" 2 "family 'binomial' has no option 'trails'" -- \
   "$MIXEM" fit -f binomial -o trails=3 "$COINS"
 check "bad trials" 2 "'trials' = 'nope' is neither a column" -- \
@@ -174,6 +174,18 @@ check "bernoulli bad value" 1 'row 2, column .y.: bernoulli data must be 0 or 1'
   "$MIXEM" fit -f bernoulli "$T/notbinary.csv"
 printf 'not npy' > "$T/bad.npy"
 check "bad npy" 1 'bad.npy: not a NumPy .npy file' -- "$MIXEM" fit -f bernoulli "$T/bad.npy"
+
+# Poisson on the seat-belt counts (two count columns): the optimum for K = 2 (-1423.1435, as
+# tests/lua/test_poisson.lua finds from every start), a model file, sampling, and bad counts.
+check "families poisson" 0 'poisson: counts in D independent columns' -- "$MIXEM" families
+check "poisson fit" 0 'family poisson, k = 2, 2 columns \(DriversKilled, VanKilled\).*log-likelihood -1423\.14[0-9]* after.*lambda = \[' -- \
+  "$MIXEM" fit -f poisson -k 2 "$SRC/data/seatbelts.csv" --out "$T/pois.json"
+check "poisson one column" 0 'family poisson, k = 2, 1 column \(VanKilled\)' -- \
+  "$MIXEM" fit -f poisson -k 2 --columns VanKilled --init random_resp --seed 3 "$SRC/data/seatbelts.csv"
+check "poisson sample" 0 '^DriversKilled,VanKilled,component' -- "$MIXEM" sample "$T/pois.json" -n 5 --seed 2
+printf 'a,b\n1,2\n3,-1\n' > "$T/negcount.csv"
+check "poisson bad count" 1 'row 2, column .b.: poisson counts must be whole numbers >= 0' -- \
+  "$MIXEM" fit -f poisson "$T/negcount.csv"
 
 # run: arguments, errors with a traceback, exit status.
 printf 'print(#arg, arg[0]:match("[^/]*$"), arg[1], arg[2], select("#", ...))\n' > "$T/args.lua"
