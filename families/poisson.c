@@ -57,8 +57,9 @@ struct mixem_params {
 };
 
 static const mixem_option_info options[] = {
-  { "eps", "rates are kept >= eps, so that log lambda stays finite", "1e-10" },
-  { NULL, NULL, NULL }
+  { "eps", "rates are kept >= eps, so that log lambda stays finite", "1e-10",
+    MIXEM_OPTION_NUMBER, "(0, 1]", NULL },
+  { 0 }
 };
 
 static const char *const init_methods[] = { "kmeans", "kmeans++", "random", "random_resp", NULL };
@@ -78,17 +79,8 @@ refresh (mixem_params *p, size_t k)
 static mixem_params *
 params_new (const mixem_spec *spec, GError **error)
 {
-  double eps = 1e-10;
-  const char *v = mixem_options_get (spec->options, "eps");
-  if (v) {
-    char *end = NULL;
-    eps = g_ascii_strtod (v, &end);
-    if (end == v || *end != '\0' || !(eps > 0.0 && eps <= 1.0)) {
-      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                   "poisson: 'eps' = '%s' must be a number in (0, 1]", v);
-      return NULL;
-    }
-  }
+  /* The engine has checked eps against its range and filled in its default. */
+  const double eps = mixem_options_get_number (spec->options, "eps", 1e-10);
   mixem_params *p = g_new0 (mixem_params, 1);
   p->k = spec->k;
   p->d = spec->d;
@@ -323,6 +315,7 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
 
 G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .abi_version = MIXEM_FAMILY_ABI_VERSION,
+  .size = MIXEM_FAMILY_SIZE,
   .name = "poisson",
   .summary = "counts in D independent columns, one rate per column and component",
   .options = options,

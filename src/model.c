@@ -232,15 +232,17 @@ mixem_model_sample (const mixem_model *m, size_t n, unsigned long seed, double *
   gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
   gsl_rng_set (rng, seed);
   gsl_ran_discrete_t *pick = gsl_ran_discrete_preproc (m->k, m->weights);
-  for (size_t i = 0; i < n; i++) {
+  gboolean ok = TRUE;
+  for (size_t i = 0; i < n && ok; i++) {
     size_t k = gsl_ran_discrete (rng, pick);
     m->family->sample (m->params, k, rng, out + i * m->d);
     if (labels)
       labels[i] = k;
+    ok = mixem_family_take_error (m->family, m->params, error);
   }
   gsl_ran_discrete_free (pick);
   gsl_rng_free (rng);
-  return TRUE;
+  return ok;
 }
 
 /* Appends V (a component value: number, array, nested array) compactly. */

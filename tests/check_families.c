@@ -220,7 +220,7 @@ static const family_ref refs[] = {
         "numbers >= 0 (got -2)", MIXEM_ERROR_DATA, FALSE },
       { { NULL }, NULL, 2, 1, { 2.5, 1 }, "row 1, column '1': poisson counts must be whole numbers",
         MIXEM_ERROR_DATA, FALSE },
-      { { "eps", "0", NULL }, NULL, 2, 1, { 1, 1 }, "poisson: 'eps' = '0' must be a number in (0, 1]",
+      { { "eps", "0", NULL }, NULL, 2, 1, { 1, 1 }, "poisson: option 'eps' = '0' is not a finite number in (0, 1]",
         MIXEM_ERROR_OPTION, TRUE },
     },
   },

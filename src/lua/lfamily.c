@@ -533,7 +533,10 @@ exp_log_density (const mixem_params *p, const mixem_block *b, double *out)
       lua_rawgeti (T, top + 3, (lua_Integer) k + 1);
       lua_pushvalue (T, top + 4);
       if (lua_pcall (T, 2, 1, top + 1) != LUA_OK) {
-        keep_error (lf, NULL, MIXEM_ERROR_PLUGIN, "log_density: %s", lua_tostring (T, -1));
+        char *row = row_name (b, i);
+        keep_error (lf, NULL, MIXEM_ERROR_PLUGIN, "log_density (%s, component %zu): %s", row,
+                    k + 1, lua_tostring (T, -1));
+        g_free (row);
         goto fail;
       }
       if (!take_log_density (lf, b, i, k, out + i * K + k))
@@ -595,7 +598,9 @@ exp_accumulate (const mixem_params *p, const mixem_block *b, const double *r, do
     lua_pushvalue (T, top + 2);
     lua_pushvalue (T, top + 3);
     if (lua_pcall (T, 1, 1, top + 1) != LUA_OK) {
-      keep_error (lf, NULL, MIXEM_ERROR_PLUGIN, "stats: %s", lua_tostring (T, -1));
+      char *row = row_name (b, i);
+      keep_error (lf, NULL, MIXEM_ERROR_PLUGIN, "stats (%s): %s", row, lua_tostring (T, -1));
+      g_free (row);
       break;
     }
     if (!take_stats (lf, b, i, S, t))

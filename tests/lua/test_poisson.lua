@@ -115,7 +115,7 @@ T.test("bad input", function()
   T.errors(start({lambda = {1 / 0, 10}}, {lambda = {100, 10}}),
            "poisson: 'lambda' must be finite and > 0")
   T.errors(function() mx.fit{data = X, family = "poisson", eps = "0"} end,
-           "poisson: 'eps' = '0' must be a number in (0, 1]")
+           "poisson: option 'eps' = '0' is not a finite number in (0, 1]")
 end)
 
 T.done()
