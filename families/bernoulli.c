@@ -229,6 +229,9 @@ describe (const mixem_params *p, size_t k)
 static gboolean
 assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **error)
 {
+  static const char *const known[] = { "mu", NULL };
+  if (!mixem_dict_check_keys (dict, "bernoulli", known, error))
+    return FALSE;
   GVariant *v = g_variant_lookup_value (dict, "mu", NULL);
   if (v && g_variant_is_of_type (v, G_VARIANT_TYPE_VARIANT)) {
     GVariant *inner = g_variant_get_variant (v);

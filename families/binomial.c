@@ -271,6 +271,9 @@ describe (const mixem_params *p, size_t k)
 static gboolean
 assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **error)
 {
+  static const char *const known[] = { "p", "trials", NULL };
+  if (!mixem_dict_check_keys (dict, "binomial", known, error))
+    return FALSE;
   double v;
   if (complete)
     *complete = TRUE;

@@ -730,6 +730,9 @@ get_matrix (GVariant *dict, const char *key, size_t d, double *out, gboolean *ba
 static gboolean
 assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **error)
 {
+  static const char *const known[] = { "mean", "cov", "precision", "var", NULL };
+  if (!mixem_dict_check_keys (dict, "gaussian", known, error))
+    return FALSE;
   const size_t d = p->d, len = block_len (p);
   double *m = g_new (double, d * d + d);
   gboolean bad = FALSE, has_mean, has_cov = FALSE, ok = TRUE;

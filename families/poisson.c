@@ -270,6 +270,9 @@ describe (const mixem_params *p, size_t k)
 static gboolean
 assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **error)
 {
+  static const char *const known[] = { "lambda", NULL };
+  if (!mixem_dict_check_keys (dict, "poisson", known, error))
+    return FALSE;
   if (complete)
     *complete = TRUE;
   GVariant *v = g_variant_lookup_value (dict, "lambda", NULL);

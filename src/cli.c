@@ -73,6 +73,23 @@ lookup_family (const char *cmd, mixem_registry *reg, const char *name, int *stat
   return NULL;
 }
 
+/* The --option KEY=VALUE pairs into FO. */
+static gboolean
+set_extra_options (const char *cmd, char **extra, mixem_options *fo, int *status)
+{
+  for (char **e = extra; e && *e; e++) {
+    char *eq = strchr (*e, '=');
+    if (!eq || eq == *e) {
+      *status = usage_error (cmd, "--option needs KEY=VALUE (got '%s')", *e);
+      return FALSE;
+    }
+    char *key = g_strndup (*e, eq - *e);
+    mixem_options_set (fo, key, eq + 1);
+    g_free (key);
+  }
+  return TRUE;
+}
+
 /* Parses ARGV with ENTRIES; returns FALSE (after printing) on a usage error. */
 static gboolean
 parse_options (const char *cmd, GOptionEntry *entries, int *argc, char ***argv, int *status)
@@ -231,7 +248,7 @@ cmd_fit (int argc, char **argv)
 {
   char *family = NULL, *columns = NULL, *trials = NULL, *weights = NULL, *init = NULL;
   char *fix = NULL, *out = NULL, *trace = NULL, *delimiter = NULL, **extra = NULL;
-  char *covariance = NULL, *reg_covar = NULL, *algorithm = NULL;
+  char *covariance = NULL, *reg_covar = NULL, *algorithm = NULL, *init_model = NULL;
   int k = 1, n_init = 1, max_iter = 100, threads = 0, interval = 1, n_refine = 5;
   gint64 seed = 0;
   double tol = 1e-3, refine_tol = 1e-6;
@@ -246,6 +263,7 @@ cmd_fit (int argc, char **argv)
     { "algorithm", 0, 0, G_OPTION_ARG_STRING, &algorithm, "em (default) or cem (classification EM)", "NAME" },
     { "weights", 'w', 0, G_OPTION_ARG_STRING, &weights, "Column of row weights", "COLUMN" },
     { "init", 0, 0, G_OPTION_ARG_STRING, &init, "Start: a family start or random_resp", "METHOD" },
+    { "init-model", 0, 0, G_OPTION_ARG_FILENAME, &init_model, "Start from this model's weights and parameters (any family, plugins too)", "MODEL.json" },
     { "n-init", 0, 0, G_OPTION_ARG_INT, &n_init, "Restarts; the best is kept (default 1)", "N" },
     { "max-iter", 0, 0, G_OPTION_ARG_INT, &max_iter, "Iterations at most (default 100)", "N" },
     { "tol", 0, 0, G_OPTION_ARG_DOUBLE, &tol, "Stop when the mean log-likelihood changes less (default 1e-3)", "X" },
@@ -269,7 +287,7 @@ cmd_fit (int argc, char **argv)
   mixem_registry *reg = NULL;
   mixem_dataset *data = NULL;
   mixem_options *fo = NULL;
-  mixem_model *m = NULL;
+  mixem_model *m = NULL, *start_model = NULL;
   gboolean *fixed = NULL;
   GError *err = NULL;
 
@@ -311,16 +329,8 @@ cmd_fit (int argc, char **argv)
     status = usage_error ("fit", "--algorithm must be em or cem (got '%s')", algorithm);
     goto out;
   }
-  for (char **e = extra; e && *e; e++) {
-    char *eq = strchr (*e, '=');
-    if (!eq || eq == *e) {
-      status = usage_error ("fit", "--option needs KEY=VALUE (got '%s')", *e);
-      goto out;
-    }
-    char *key = g_strndup (*e, eq - *e);
-    mixem_options_set (fo, key, eq + 1);
-    g_free (key);
-  }
+  if (!set_extra_options ("fit", extra, fo, &status))
+    goto out;
   fixed = g_new0 (gboolean, k);
   gboolean any_fixed = FALSE, fix_weights = FALSE;
   if (fix) {
@@ -369,6 +379,14 @@ cmd_fit (int argc, char **argv)
     status = usage_error ("fit", "--verbose-interval must be 1 or more (got %d)", interval);
     goto out;
   }
+  if (init_model) {
+    start_model = mixem_model_load (reg, init_model, &err);
+    if (!start_model) {
+      status = fail ("fit", err);
+      goto out;
+    }
+    o.warm_start = start_model;
+  }
   mixem_progress *prog = cli_progress (&o, quiet, verbose, &interval);
   m = mixem_fit (f, data, &o, &err);
   mixem_progress_free (prog);
@@ -387,6 +405,8 @@ cmd_fit (int argc, char **argv)
   }
 out:
   mixem_model_free (m);
+  mixem_model_free (start_model);
+  g_free (init_model);
   mixem_options_free (fo);
   mixem_dataset_free (data);
   mixem_registry_free (reg);
@@ -864,6 +884,77 @@ cmd_families (int argc, char **argv)
   return status;
 }
 
+/* ---- check-family ---- */
+
+/* The conformance suite (mixem/check.h) on a family and data: a line per property, then
+ * "N passed, N failed"; exit 1 when any property fails. */
+static int
+cmd_check_family (int argc, char **argv)
+{
+  char *columns = NULL, *delimiter = NULL, **extra = NULL;
+  int k = 2;
+  gint64 seed = 0;
+  GOptionEntry entries[] = {
+    { "components", 'k', 0, G_OPTION_ARG_INT, &k, "Number of components (default 2)", "K" },
+    { "columns", 'c', 0, G_OPTION_ARG_STRING, &columns, "Comma-separated columns to use (default: all)", "LIST" },
+    { "option", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &extra, "A family option (repeatable)", "KEY=VALUE" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 0)", "S" },
+    { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv (default ',')", "C" },
+    { NULL }
+  };
+  int status = EXIT_OK;
+  mixem_registry *reg = NULL;
+  mixem_dataset *data = NULL;
+  mixem_options *fo = mixem_options_new ();
+  GArray *res = NULL;
+  GError *err = NULL;
+  if (!parse_options ("check-family", entries, &argc, &argv, &status))
+    goto out;
+  if (argc != 3) {
+    status = usage_error ("check-family", "expected a family name and a data file");
+    goto out;
+  }
+  if (k < 1 || seed < 0) {
+    status = usage_error ("check-family", "-k must be >= 1 and --seed >= 0 (got %d, %" G_GINT64_FORMAT ")",
+                          k, seed);
+    goto out;
+  }
+  if (!check_delimiter ("check-family", delimiter, &status)
+      || !set_extra_options ("check-family", extra, fo, &status))
+    goto out;
+  reg = mixem_registry_new ();
+  const mixem_family *f = lookup_family ("check-family", reg, argv[1], &status);
+  if (!f)
+    goto out;
+  printf ("family %s from %s\n", f->name, mixem_registry_origin (reg, f));
+  data = read_data (argv[2], NULL, columns, NULL, delimiter, &err);
+  if (!data || !(res = mixem_family_check (f, data, (size_t) k, fo, (unsigned long) seed, reg,
+                                           &err))) {
+    status = fail ("check-family", err);
+    goto out;
+  }
+  int passed = 0, failed = 0, skipped = 0;
+  for (guint i = 0; i < res->len; i++) {
+    const mixem_check_result *r = &g_array_index (res, mixem_check_result, i);
+    printf ("%s %s%s%s\n", r->passed ? "PASS" : r->skipped ? "SKIP" : "FAIL", r->property,
+            r->message ? ": " : "", r->message ? r->message : "");
+    passed += r->passed;
+    skipped += r->skipped;
+    failed += !r->passed && !r->skipped;
+  }
+  printf ("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+  status = failed ? EXIT_RUNTIME : EXIT_OK;
+out:
+  mixem_check_results_free (res);
+  mixem_dataset_free (data);
+  mixem_options_free (fo);
+  mixem_registry_free (reg);
+  g_free (columns);
+  g_free (delimiter);
+  g_strfreev (extra);
+  return status;
+}
+
 /* ---- plot ---- */
 
 /* A trace CSV (as --trace writes it) into records. */
@@ -1149,6 +1240,7 @@ static const command commands[] = {
   { "sample", "MODEL.json", "Draw rows from a model (CSV).", cmd_sample },
   { "plot", "KIND INPUT... --out FILE", "Draw a picture: trace, clusters, prototypes, binomial or select.", cmd_plot },
   { "families", "", "List the families found, where from, and their options.", cmd_families },
+  { "check-family", "NAME DATA.csv", "Run the family conformance suite on a family (a plugin too).", cmd_check_family },
   { "help", "[COMMAND]", "Show help for a command.", cmd_help },
   { NULL, NULL, NULL, NULL }
 };

@@ -518,9 +518,13 @@ START_TEST (test_bad_options_are_errors)
   EXPECT_OPTION_ERROR (o.init_components = badp, MIXEM_ERROR_FORMAT,
                        "initial component 2: binomial: 'p' must lie in [0, 1] (got 1.5)");
   g_variant_unref (badp);
-  GVariant *nop = g_variant_ref_sink (g_variant_new_parsed ("[{'p': <0.3>}, {'q': <0.5>}]"));
+  GVariant *nop = g_variant_ref_sink (g_variant_new_parsed ("[{'p': <0.3>}, {'trials': <5.0>}]"));
   EXPECT_OPTION_ERROR (o.init_components = nop, MIXEM_ERROR_FORMAT, "component has no 'p'");
   g_variant_unref (nop);
+  GVariant *typo_key = g_variant_ref_sink (g_variant_new_parsed ("[{'p': <0.3>}, {'q': <0.5>}]"));
+  EXPECT_OPTION_ERROR (o.init_components = typo_key, MIXEM_ERROR_FORMAT,
+                       "binomial: a component has no parameter 'q' (it has: p, trials)");
+  g_variant_unref (typo_key);
   mixem_options *typo = mixem_options_new ();
   mixem_options_set (typo, "trails", "n");
   EXPECT_OPTION_ERROR (o.family_options = typo, MIXEM_ERROR_OPTION,

@@ -626,7 +626,8 @@ START_TEST (test_poisson_assign_and_large_rates)
     }
   ck_assert (f && p);
   const char *bad[][2] = {
-    { "{'mean': <[1.0, 2.0]>}", "poisson: component has no 'lambda'" },
+    { "@a{sv} {}", "poisson: component has no 'lambda'" },
+    { "{'mean': <[1.0, 2.0]>}", "poisson: a component has no parameter 'mean' (it has: lambda)" },
     { "{'lambda': <[1.0, 2.0, 3.0]>}", "poisson: 'lambda' must be an array of 2 rates" },
     { "{'lambda': <1.0>}", "poisson: 'lambda' must be an array of 2 rates" },
     { "{'lambda': <[1.0, 0.0]>}", "poisson: 'lambda' must be finite and > 0 (got 0 in column 2)" },

@@ -12,6 +12,7 @@
 #include <mixem/modelfile.h>
 #include <mixem/plot.h>
 #include <mixem/progress.h>
+#include <mixem/check.h>
 
 const char *mixem_version (void);
 

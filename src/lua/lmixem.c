@@ -1657,6 +1657,75 @@ l_family (lua_State *L)
   return lmixem_family (L, reg);
 }
 
+/* mixem.check_family{family = NAME, data = X, k = 2, seed = 0, <family options>}: the
+ * conformance suite (mixem/check.h); returns {passed = n, failed = n, skipped = n, results =
+ * {{property = ..., ok = true|false, skipped = true|nil, message = ...}, ...}}. */
+static int
+l_check_family (lua_State *L)
+{
+  static const char *const fn = "mixem.check_family";
+  static const char *const known[] = { "family", "data", "k", "seed", NULL };
+  luaL_checktype (L, 1, LUA_TTABLE);
+  lua_settop (L, 1);
+  mixem_registry *reg = push_registry (L);   /* 2 */
+  lscratch *s = scratch_new (L);             /* 3 */
+  const char *fname = opt_str (L, 1, fn, "family", s);
+  if (!fname)
+    luaL_error (L, "%s: 'family' is required", fn);
+  GError *err = NULL;
+  const mixem_family *f = mixem_registry_lookup (reg, fname, &err);
+  if (!f)
+    return raise_gerror (L, fn, err);
+  check_keys (L, 1, fn, known, f);
+  if (lua_getfield (L, 1, "data") == LUA_TNIL)
+    luaL_error (L, "%s: 'data' is required", fn);
+  const mixem_dataset *ds = check_dataset (L, -1)->ds;
+  lua_pop (L, 1);
+  const lua_Integer k = opt_int (L, 1, fn, "k", 2, 1, "an integer >= 1");
+  const lua_Integer seed = opt_int (L, 1, fn, "seed", 0, 0, "an integer >= 0");
+  mixem_options *fo = scratch_keep (s, mixem_options_new (), options_free0);
+  for (const mixem_option_info *oi = f->options; oi && oi->name; oi++) {
+    const char *v = opt_str (L, 1, fn, oi->name, s);
+    if (v)
+      mixem_options_set (fo, oi->name, v);
+  }
+  GArray *res = mixem_family_check (f, ds, (size_t) k, fo, (unsigned long) seed, reg, &err);
+  if (!res)
+    return raise_gerror (L, fn, err);
+  scratch_keep (s, res, (GDestroyNotify) mixem_check_results_free);
+  int passed = 0, failed = 0, skipped = 0;
+  lua_createtable (L, 0, 4);
+  lua_createtable (L, (int) res->len, 0);
+  for (guint i = 0; i < res->len; i++) {
+    const mixem_check_result *r = &g_array_index (res, mixem_check_result, i);
+    lua_createtable (L, 0, 4);
+    lua_pushstring (L, r->property);
+    lua_setfield (L, -2, "property");
+    lua_pushboolean (L, r->passed);
+    lua_setfield (L, -2, "ok");
+    if (r->skipped) {
+      lua_pushboolean (L, 1);
+      lua_setfield (L, -2, "skipped");
+    }
+    if (r->message) {
+      lua_pushstring (L, r->message);
+      lua_setfield (L, -2, "message");
+    }
+    lua_seti (L, -2, (lua_Integer) i + 1);
+    passed += r->passed;
+    skipped += r->skipped;
+    failed += !r->passed && !r->skipped;
+  }
+  lua_setfield (L, -2, "results");
+  lua_pushinteger (L, passed);
+  lua_setfield (L, -2, "passed");
+  lua_pushinteger (L, failed);
+  lua_setfield (L, -2, "failed");
+  lua_pushinteger (L, skipped);
+  lua_setfield (L, -2, "skipped");
+  return 1;
+}
+
 /* Special functions a family written in Lua needs and Lua's math library lacks (GSL's). */
 static int l_lgamma (lua_State *L) { lua_pushnumber (L, gsl_sf_lngamma (luaL_checknumber (L, 1))); return 1; }
 static int l_digamma (lua_State *L) { lua_pushnumber (L, gsl_sf_psi (luaL_checknumber (L, 1))); return 1; }
@@ -1668,6 +1737,7 @@ static const luaL_Reg module_functions[] = {
   { "read_csv", l_read_csv }, { "read_npy", l_read_npy }, { "dataset", l_dataset }, { "fit", l_fit }, { "load", l_load },
   { "families", l_families }, { "adjusted_rand_index", l_ari }, { "kmeans", l_kmeans },
   { "select", l_select }, { "model", l_model }, { "family", l_family },
+  { "check_family", l_check_family },
   { "lgamma", l_lgamma }, { "digamma", l_digamma }, { "trigamma", l_trigamma },
   { "log1p", l_log1p }, { "expm1", l_expm1 },
   { NULL, NULL }

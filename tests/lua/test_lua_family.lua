@@ -306,4 +306,30 @@ T.test("a family is redefined only when no model of it is alive", function()
   T.ok(fit("redef").loglik < 0, "the new definition fits")
 end)
 
+-- The conformance suite that the C families pass, over the Lua ones.
+T.test("the conformance suite passes over Lua families", function()
+  local function conforms(name, data, k)
+    local r = mx.check_family{family = name, data = data, k = k, seed = 3}
+    local lines = {}
+    for _, x in ipairs(r.results) do
+      if not x.ok and not x.skipped then lines[#lines + 1] = x.property .. ": " .. x.message end
+    end
+    T.ok(r.failed == 0, name .. ": " .. table.concat(lines, "; "))
+    T.ok(r.passed >= 10, name .. ": properties checked")
+  end
+  conforms("lpois", X, 2)
+  local truth = mx.model{family = "zip", weights = {0.6, 0.4}, columns = {"count"},
+                         components = {{pi = 0.3, lambda = 2.0}, {pi = 0.1, lambda = 9.0}}}
+  conforms("zip", truth:sample(500, 5), 2)
+  -- and it catches a family whose expected_loglik drops a constant
+  mx.family(with{name = "dropped", expected_loglik = function(theta, s, n)
+    local e = 0
+    for j = 1, #s do e = e + s[j] * log(theta.lambda[j]) - n * theta.lambda[j] end
+    return e   -- without the sum of log(x!)
+  end})
+  local r = mx.check_family{family = "dropped", data = X, k = 2}
+  T.ok(r.failed >= 1, "a dropped constant is caught")
+  T.ok(r.results[1].message:find("breaks log p(X) = ELBO + KL", 1, true), r.results[1].message)
+end)
+
 T.done()

@@ -105,7 +105,7 @@ T.test("bad input", function()
     end
   end
   T.errors(start({lambda = {100, 10}}, {mu = {100, 10}}),
-           "initial component 2: poisson: component has no 'lambda'")
+           "initial component 2: poisson: a component has no parameter 'mu' (it has: lambda)")
   T.errors(start({lambda = {100, 10, 1}}, {lambda = {100, 10}}),
            "poisson: 'lambda' must be an array of 2 rates")
   T.errors(start({lambda = {100, 0}}, {lambda = {100, 10}}),
