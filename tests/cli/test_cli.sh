@@ -251,5 +251,35 @@ check "verbose interval bad" 2 'verbose-interval must be 1 or more' -- \
 printf 'local mx = require "mixem"\nmx.fit{data = mx.read_csv(arg[1]), family = "gaussian", k = 2, verbose = 2, verbose_interval = 4, tol = 0, max_iter = 8}\n' > "$T/verbose.lua"
 check "lua verbose" 0 'restart 1/1.*iteration 4: log-likelihood.*iteration 8: ' -- "$MIXEM" run "$T/verbose.lua" "$IRIS"
 
+# Plugins: the conformance suite on every built-in family, modules that fail to load, a start
+# from a saved model.
+SEAT="$SRC/data/seatbelts.csv"
+check "check-family binomial" 0 '12 passed, 0 failed' -- "$MIXEM" check-family binomial "$COINS" -o trials=trials
+check "check-family gaussian" 0 '12 passed, 0 failed' -- "$MIXEM" check-family gaussian "$IRIS" -k 3
+check "check-family gaussian diag" 0 '12 passed, 0 failed' -- "$MIXEM" check-family gaussian "$IRIS" -k 3 -o covariance=diag
+check "check-family bernoulli" 0 '12 passed, 0 failed' -- "$MIXEM" check-family bernoulli "$SRC/tests/data/bernoulli3.csv" -k 3
+check "check-family poisson" 0 '12 passed, 0 failed' -- "$MIXEM" check-family poisson "$SEAT"
+check "check-family unknown" 2 "unknown family 'nosuch'" -- "$MIXEM" check-family nosuch "$SEAT"
+check "check-family bad option" 2 "poisson: option 'eps' = '2' is not a finite number in \(0, 1\]" -- \
+  "$MIXEM" check-family poisson "$SEAT" -o eps=2
+check "check-family usage" 2 'expected a family name and a data file' -- "$MIXEM" check-family poisson
+MODS=${MIXEM_TEST_MODULES:?}
+check "families shows a module of another ABI" 1 'not loaded: .*bad_abi.so: family ABI version 3' -- \
+  env MIXEM_FAMILY_PATH="$MODS" "$MIXEM" families
+check "families shows a misnamed module" 1 "not loaded: .*misnamed.so: the module holds family 'other_name'" -- \
+  env MIXEM_FAMILY_PATH="$MODS" "$MIXEM" families
+check "families still lists what loads" 1 'v1_family: a family built against ABI 1' -- \
+  env MIXEM_FAMILY_PATH="$MODS" "$MIXEM" families
+check "a module that does not load is a runtime error" 1 'undefined_symbol.so: cannot load module: .*mixem_function_that_does_not_exist' -- \
+  env MIXEM_FAMILY_PATH="$MODS" "$MIXEM" fit -f undefined_symbol "$COINS"
+check "a start without init is refused at load" 1 "lists the start 'magic' but has no init" -- \
+  env MIXEM_FAMILY_PATH="$MODS" "$MIXEM" fit -f bad_start "$COINS"
+"$MIXEM" fit -f poisson -k 2 "$SEAT" --max-iter 3 --tol 0 --out "$T/p3.json" -q
+check "init-model continues a fit" 0 'log-likelihood -1423.14' -- \
+  "$MIXEM" fit -f poisson -k 2 "$SEAT" --init-model "$T/p3.json" --tol 1e-9 --max-iter 500
+check "init-model of another family" 2 'the warm start is a poisson model' -- \
+  "$MIXEM" fit -f gaussian -k 2 "$SEAT" --init-model "$T/p3.json"
+check "init-model missing" 1 'nothere.json' -- "$MIXEM" fit -f poisson -k 2 "$SEAT" --init-model "$T/nothere.json"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
