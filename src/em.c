@@ -147,44 +147,6 @@ mstep (fit_ctx *c, mixem_params *p, double *w, gboolean fix_weights, const gbool
   return c->f->maximise (p, c->total + c->K + 2, fixed, error);
 }
 
-/* sum_ik r_ik log p(x_i | theta_k) for r from the previous parameters, for a family without
- * expected_loglik: one more pass, computing both log-densities per block. */
-static double
-expected_by_pass (fit_ctx *c, const mixem_params *old_p, const double *old_logw,
-                  const mixem_params *new_p, GError **error)
-{
-  const size_t K = c->K, B = c->ps.block, n = c->ps.n, d = c->ps.d;
-  const double *w = mixem_dataset_weights (c->data);
-  double *a = c->ps.scratch, *b = c->ps.scratch + B * K, sum = 0.0;
-  for (size_t first = 0; first < n; first += B) {
-    const size_t nb = MIN (B, n - first);
-    mixem_block blk = { nb, d, first, mixem_dataset_block (c->data, first, nb, c->ps.xbuf),
-                        c->data };
-    c->f->log_density (old_p, &blk, a);
-    c->f->log_density (new_p, &blk, b);
-    if (!mixem_family_take_error (c->f, new_p, error))
-      return NAN;
-    for (size_t i = 0; i < blk.n; i++) {
-      double m = -INFINITY, s = 0.0, part = 0.0;
-      size_t arg = 0;
-      for (size_t k = 0; k < K; k++)
-        if (a[i * K + k] + old_logw[k] > m) {
-          m = a[i * K + k] + old_logw[k];
-          arg = k;
-        }
-      for (size_t k = 0; k < K; k++)
-        s += exp (a[i * K + k] + old_logw[k] - m);
-      for (size_t k = 0; k < K; k++) {
-        double q = c->ps.hard ? (k == arg) : exp (a[i * K + k] + old_logw[k] - m - log (s));
-        if (q > 0.0)
-          part += q * b[i * K + k];
-      }
-      sum += (w ? w[first + i] : 1.0) * part;
-    }
-  }
-  return sum;
-}
-
 /* How far two sums over the rows may differ by rounding alone: a millionth of a nat per unit of
  * row weight, and a part in 10^9 of the value, far below what a wrong term gives. */
 static double
@@ -476,14 +438,14 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, gboolean resume, gbool
 {
   const mixem_fit_options *o = c->o;
   const size_t K = c->K;
-  mixem_params *p = m->params, *old_p = NULL;
-  double *w = m->weights, *old_logw = g_new (double, K);
+  mixem_params *p = m->params;
+  double *w = m->weights;
   gboolean ok = TRUE;
 
   set_logw (c, w);
+  c->ps.q_valid = FALSE;
   if (!mixem_pass_estep (&c->ps, p, c->logw, TRUE, c->total, NULL, NULL, NULL, error)) {
     g_prefix_error (error, "at the start: ");
-    g_free (old_logw);
     return FALSE;
   }
   m->loglik = c->total[K + MIXEM_S_LOGLIK];
@@ -499,12 +461,6 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, gboolean resume, gbool
   for (int t = first_t; t <= o->max_iter; t++) {
     gint64 t0 = g_get_monotonic_time ();
     const double l_prev = m->loglik, h = c->total[K + MIXEM_S_ENTROPY];
-    if (!c->f->expected_loglik) {
-      if (old_p)
-        c->f->params_free (old_p);
-      old_p = c->f->params_copy (p);
-      memcpy (old_logw, c->logw, K * sizeof (double));
-    }
     /* The family's expected_loglik checked where the answer is known: at theta_{t-1} with q its
      * posterior, the ELBO is the log-likelihood itself.  Once per run, from the statistics
      * already at hand; a family that drops a constant or a term fails here, not silently. */
@@ -546,20 +502,15 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, gboolean resume, gbool
         elbo += c->total[k] * log (w[k]);
     if (c->f->expected_loglik)
       elbo += c->f->expected_loglik (p, c->total + K + 2);
-    else {
-      elbo += expected_by_pass (c, old_p, old_logw, p, error);
-      if (error && *error) {
-        g_prefix_error (error, "iteration %d: ", t);
-        ok = FALSE;
-        break;
-      }
-    }
     set_logw (c, w);
     if (!mixem_pass_estep (&c->ps, p, c->logw, TRUE, c->total, NULL, NULL, NULL, error)) {
       g_prefix_error (error, "iteration %d: ", t);
       ok = FALSE;
       break;
     }
+    /* Without expected_loglik, the pass itself summed q_{t-1} against the new log-densities. */
+    if (!c->f->expected_loglik)
+      elbo += c->ps.cross;
     m->loglik = c->total[K + MIXEM_S_LOGLIK];
     m->n_iter = t;
     mixem_iteration it = {
@@ -597,9 +548,6 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, gboolean resume, gbool
     }
     prev_delta = it.delta;
   }
-  if (old_p)
-    c->f->params_free (old_p);
-  g_free (old_logw);
   return ok;
 }
 
@@ -666,6 +614,20 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   }
   mixem_pass_init (&c.ps, f, data, c.K, f->stats_size (proto), o->block_size, o->threads);
   c.ps.hard = o->algorithm == MIXEM_CEM;
+  if (!f->expected_loglik) {
+    /* The ELBO's expected term then needs the last responsibilities, row by row. */
+    c.ps.q = c.K <= G_MAXSIZE / sizeof (double) / MAX (c.ps.n, 1)
+               ? g_try_new (double, c.ps.n * c.K + 1) : NULL;
+    if (!c.ps.q) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   "family '%s' has no expected_loglik, so the fit keeps %zu by %zu "
+                   "responsibilities, which do not fit in memory", f->name, c.ps.n, c.K);
+      mixem_pass_clear (&c.ps);
+      f->params_free (proto);
+      mixem_options_free (fopts);
+      return NULL;
+    }
+  }
   c.total = g_new (double, c.ps.ss);
   c.logw = g_new (double, c.K);
   gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
@@ -726,6 +688,7 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   gsl_rng_free (rng);
   g_free (c.total);
   g_free (c.logw);
+  g_free (c.ps.q);
   mixem_pass_clear (&c.ps);
   f->params_free (proto);
   mixem_options_free (fopts);

@@ -35,6 +35,13 @@ typedef struct {
   double *scratch;           /* threads * 2 * block * k */
   double *xbuf;              /* threads * block * d: rows widened from bytes, or NULL */
   size_t *bad_row;           /* wave: first row with no finite log-likelihood, or SIZE_MAX */
+  /* For a family without expected_loglik: the responsibilities of the last pass (N*K, one-hot
+   * under CEM), so that the next pass also sums sum_i w_i sum_k q_ik log p(x_i | theta_new),
+   * the ELBO's expected term, with the log-densities it computes anyway.  Set by the fit. */
+  double *q;                 /* N*K or NULL */
+  gboolean q_valid;          /* q holds the last pass's responsibilities */
+  double *cross_slots;       /* wave */
+  double cross;              /* that sum, after a pass with q_valid */
 } mixem_pass;
 
 enum { MIXEM_S_LOGLIK = 0, MIXEM_S_ENTROPY = 1 };   /* offsets after the K values of N_k */

@@ -45,6 +45,7 @@ mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *dat
   ps->slots = g_new (double, ps->wave * ps->ss);
   ps->scratch = g_new (double, (size_t) ps->threads * (2 * ps->block * k + ps->block + k));
   ps->bad_row = g_new (size_t, ps->wave);
+  ps->cross_slots = g_new0 (double, ps->wave);
   if (strcmp (mixem_dataset_storage (data), "uint8") == 0)
     ps->xbuf = g_new (double, (size_t) ps->threads * ps->block * (ps->d > 0 ? ps->d : 1));
 }
@@ -56,6 +57,7 @@ mixem_pass_clear (mixem_pass *ps)
   g_free (ps->scratch);
   g_free (ps->bad_row);
   g_free (ps->xbuf);
+  g_free (ps->cross_slots);
   memset (ps, 0, sizeof *ps);
 }
 
@@ -120,7 +122,7 @@ row_sum (const double *a, size_t K)
 VECTOR_CLONES static void
 estep_block (const mixem_pass *ps, const mixem_params *params, const double *logw,
              gboolean accumulate, size_t b, double *slot, double *buf, double *xbuf,
-             double *resp, double *lse_out, size_t *label, size_t *bad)
+             double *resp, double *lse_out, size_t *label, size_t *bad, double *cross)
 {
   const size_t K = ps->k, first = b * ps->block;
   const size_t nb = MIN (ps->block, ps->n - first);
@@ -131,6 +133,17 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
   memset (slot, 0, ps->ss * sizeof (double));
   *bad = SIZE_MAX;
   ps->family->log_density (params, &blk, buf);
+  if (ps->q && ps->q_valid) {   /* sum_i w_i sum_k q_ik log p(x_i | theta), q of the last pass */
+    double c = 0.0;
+    for (size_t i = 0; i < nb; i++) {
+      const double *qi = ps->q + (first + i) * K, *li = buf + i * K;
+      double ci = 0.0;
+      for (size_t k = 0; k < K; k++)
+        ci += qi[k] > 0.0 ? qi[k] * li[k] : 0.0;
+      c += (w ? w[first + i] : 1.0) * ci;
+    }
+    *cross = c;
+  }
   double *nk = slot, *ll = slot + K, *e = buf + ps->block * K, *mrow = e + ps->block * K;
   double *hk = mrow + ps->block;
   memset (hk, 0, K * sizeof (double));
@@ -158,11 +171,14 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
   /* q_k = exp(t_k) / s, with s = sum_k exp(t_k) >= 1; log p(x) = m + log s. */
   for (size_t i = 0; i < nb; i++) {
     double *a = buf + i * K, *ei = e + i * K;
-    if (isnan (mrow[i]))     /* a bad row: its log joint was zeroed above */
+    if (isnan (mrow[i])) {   /* a bad row: its log joint was zeroed above */
+      if (ps->q)
+        memset (ps->q + (first + i) * K, 0, K * sizeof (double));
       continue;
+    }
     const double s = row_sum (ei, K);
     size_t arg = 0;
-    if (ps->hard || label) {
+    if (ps->hard || label || ps->q) {
       double best = -INFINITY;
       for (size_t k = 0; k < K; k++)
         if (a[k] > best) {
@@ -178,6 +194,11 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
     if (resp)
       for (size_t k = 0; k < K; k++)
         resp[(first + i) * K + k] = ei[k] * inv;
+    if (ps->q) {
+      double *qi = ps->q + (first + i) * K;
+      for (size_t k = 0; k < K; k++)
+        qi[k] = ps->hard ? (double) (k == arg) : ei[k] * inv;
+    }
     if (ps->hard) {
       for (size_t k = 0; k < K; k++)
         a[k] = 0.0;
@@ -210,6 +231,7 @@ mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw
 {
   const size_t nblocks = (ps->n + ps->block - 1) / ps->block;
   const size_t per_thread = 2 * ps->block * ps->k + ps->block + ps->k;
+  double cross = 0.0;
   memset (total, 0, ps->ss * sizeof (double));
   for (size_t w0 = 0; w0 < nblocks; w0 += ps->wave) {
     const size_t nw = MIN (ps->wave, nblocks - w0);
@@ -226,8 +248,10 @@ mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw
       double *buf = ps->scratch + t * per_thread;
       double *xbuf = ps->xbuf ? ps->xbuf + t * ps->block * ps->d : NULL;
       estep_block (ps, params, logw, accumulate, w0 + j, ps->slots + j * ps->ss, buf, xbuf, resp,
-                   lse, label, &ps->bad_row[j]);
+                   lse, label, &ps->bad_row[j], &ps->cross_slots[j]);
     }
+    for (size_t j = 0; j < nw && ps->q && ps->q_valid; j++)
+      cross += ps->cross_slots[j];
     /* A callback's own failure first: it explains the rows it left without a likelihood. */
     if (!mixem_family_take_error (ps->family, params, error))
       return FALSE;
@@ -250,6 +274,9 @@ mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw
       total[i] = acc;
     }
   }
+  ps->cross = cross;
+  if (ps->q)
+    ps->q_valid = TRUE;
   return TRUE;
 }
 

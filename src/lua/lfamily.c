@@ -39,11 +39,28 @@ typedef struct {
   mixem_constraint *decl_cons;
   GError *err;               /* first failure of an entry that cannot return one */
   int live;                  /* parameter sets alive */
+  gboolean natural;          /* exponential form with natural(theta) -> eta, A: log-densities
+                                and the ELBO computed in C */
+  GHashTable *cache;         /* first row -> block_stats: T(x) and base(x) of a block's rows */
+  size_t cached;             /* doubles held by the cache */
 } lfam;
+
+/* The statistics of a block's rows, kept while the rows are the same (checked by value, so a
+ * dataset freed and another allocated at the same place is never mistaken for it): stats() and
+ * base() are called once per row, not once per row and iteration. */
+typedef struct {
+  size_t n, d, S;
+  double *x;                 /* n*d: the rows, to recognise them */
+  double *t;                 /* n*S: T(x) */
+  double *h;                 /* n: base(x), 0 without base */
+} block_stats;
+
+#define CACHE_MAX ((size_t) 1 << 25)    /* doubles (256 MiB); past it, statistics are recomputed */
 
 struct mixem_params {
   lfam *lf;
-  size_t k, d, S;            /* S: statistics per component, after the weight */
+  size_t k, d, S;            /* S: statistics of a row */
+  size_t stride;             /* per component: the weight, S sums, and sum r base(x) (natural) */
   int ref;                   /* Lua array of the k theta tables */
 };
 
@@ -382,6 +399,7 @@ params_make (lfam *lf, const mixem_spec *spec, GError **error)
   p->k = spec->k;
   p->d = spec->d;
   p->S = S;
+  p->stride = 1 + S + (lf->natural ? 1 : 0);
   lua_createtable (lf->T, (int) spec->k, 0);
   for (size_t k = 1; k <= spec->k; k++) {
     lua_newtable (lf->T);
@@ -417,7 +435,7 @@ params_free (mixem_params *p)
 static size_t
 stats_size (const mixem_params *p)
 {
-  return p->k * (1 + p->S);
+  return p->k * p->stride;
 }
 
 static GVariant *
@@ -513,42 +531,68 @@ take_log_density (lfam *lf, const mixem_block *b, size_t i, size_t k, double *ou
   return FALSE;
 }
 
+/* What the block loop of exp_log_density runs under: one lua_pcall per block rather than one
+ * per row and component (a pcall's setjmp costs as much as a short callback). */
+typedef struct {
+  const mixem_params *p;
+  const mixem_block *b;
+  double *out;
+  size_t i, k;               /* where the loop is, to name it in an error */
+  gboolean bad;              /* a value that is no log-density (kept already) */
+} density_loop;
+
+static int
+density_loop_run (lua_State *T)
+{
+  density_loop *dl = lua_touserdata (T, 1);
+  const mixem_params *p = dl->p;
+  const mixem_block *b = dl->b;
+  const size_t K = p->k;
+  push_field (p->lf, "log_density");           /* 2 */
+  push_thetas (p);                             /* 3 */
+  lua_createtable (T, (int) b->d, 0);          /* 4: x, reused row to row */
+  for (size_t k = 0; k < K; k++)               /* 5..4+K: the thetas */
+    lua_rawgeti (T, 3, (lua_Integer) k + 1);
+  for (dl->i = 0; dl->i < b->n; dl->i++) {
+    fill_row (T, 4, b, dl->i);
+    for (dl->k = 0; dl->k < K; dl->k++) {
+      lua_pushvalue (T, 2);
+      lua_pushvalue (T, 5 + (int) dl->k);
+      lua_pushvalue (T, 4);
+      lua_call (T, 2, 1);
+      if (!take_log_density (p->lf, b, dl->i, dl->k, dl->out + dl->i * K + dl->k)) {
+        dl->bad = TRUE;
+        return 0;
+      }
+      lua_pop (T, 1);
+    }
+  }
+  return 0;
+}
+
 static void
 exp_log_density (const mixem_params *p, const mixem_block *b, double *out)
 {
   lfam *lf = p->lf;
   lua_State *T = lf->T;
-  const size_t K = p->k;
   const int top = lua_gettop (T);
-  if (lf->err)
-    goto fail;
-  lua_pushcfunction (T, traceback);            /* top + 1 */
-  push_field (lf, "log_density");              /* top + 2 */
-  push_thetas (p);                             /* top + 3 */
-  lua_createtable (T, (int) b->d, 0);          /* top + 4: x, reused row to row */
-  for (size_t i = 0; i < b->n; i++) {
-    fill_row (T, top + 4, b, i);
-    for (size_t k = 0; k < K; k++) {
-      lua_pushvalue (T, top + 2);
-      lua_rawgeti (T, top + 3, (lua_Integer) k + 1);
-      lua_pushvalue (T, top + 4);
-      if (lua_pcall (T, 2, 1, top + 1) != LUA_OK) {
-        char *row = row_name (b, i);
-        keep_error (lf, NULL, MIXEM_ERROR_PLUGIN, "log_density (%s, component %zu): %s", row,
-                    k + 1, lua_tostring (T, -1));
-        g_free (row);
-        goto fail;
-      }
-      if (!take_log_density (lf, b, i, k, out + i * K + k))
-        goto fail;
-      lua_pop (T, 1);
+  density_loop dl = { p, b, out, 0, 0, FALSE };
+  gboolean ok = !lf->err;
+  if (ok) {
+    lua_pushcfunction (T, traceback);
+    lua_pushcfunction (T, density_loop_run);
+    lua_pushlightuserdata (T, &dl);
+    if (lua_pcall (T, 1, 0, top + 1) != LUA_OK) {
+      char *row = row_name (b, dl.i);
+      keep_error (lf, NULL, MIXEM_ERROR_PLUGIN, "log_density (%s, component %zu): %s", row,
+                  dl.k + 1, lua_tostring (T, -1));
+      g_free (row);
+      ok = FALSE;
     }
+    ok = ok && !dl.bad;
   }
   lua_settop (T, top);
-  return;
-fail:
-  lua_settop (T, top);
-  for (size_t i = 0; i < b->n * K; i++)
+  for (size_t i = 0; !ok && i < b->n * p->k; i++)
     out[i] = NAN;
 }
 
@@ -581,41 +625,191 @@ take_stats (lfam *lf, const mixem_block *b, size_t i, size_t S, double *t)
 }
 
 static void
+block_stats_free (gpointer data)
+{
+  block_stats *bs = data;
+  g_free (bs->x);
+  g_free (bs->t);
+  g_free (bs->h);
+  g_free (bs);
+}
+
+/* T(x) (n*S) and base(x) (n) of B's rows: from the cache when the rows are those cached, else
+ * by calling stats (and base) once per row.  NULL with the error kept. */
+static const block_stats *
+stats_of_block (lfam *lf, const mixem_block *b, size_t S)
+{
+  const gpointer key = GSIZE_TO_POINTER (b->first + 1);
+  block_stats *bs = lf->cache ? g_hash_table_lookup (lf->cache, key) : NULL;
+  if (bs && bs->n == b->n && bs->d == b->d && bs->S == S
+      && memcmp (bs->x, b->x, b->n * b->d * sizeof (double)) == 0)
+    return bs;
+  lua_State *T = lf->T;
+  const int top = lua_gettop (T);
+  bs = g_new0 (block_stats, 1);
+  bs->n = b->n;
+  bs->d = b->d;
+  bs->S = S;
+  bs->x = g_memdup2 (b->x, b->n * b->d * sizeof (double) + 1);
+  bs->t = g_new (double, b->n * S + 1);
+  bs->h = g_new0 (double, b->n + 1);
+  lua_pushcfunction (T, traceback);            /* top + 1 */
+  push_field (lf, "stats");                    /* top + 2 */
+  const gboolean has_base = push_field (lf, "base") == LUA_TFUNCTION;   /* top + 3 */
+  lua_createtable (T, (int) b->d, 0);          /* top + 4 */
+  gboolean ok = TRUE;
+  for (size_t i = 0; i < b->n && ok; i++) {
+    fill_row (T, top + 4, b, i);
+    for (int pass = 0; pass < 1 + has_base && ok; pass++) {
+      lua_pushvalue (T, top + 2 + pass);
+      lua_pushvalue (T, top + 4);
+      if (lua_pcall (T, 1, 1, top + 1) != LUA_OK) {
+        char *row = row_name (b, i);
+        keep_error (lf, NULL, MIXEM_ERROR_PLUGIN, "%s (%s): %s", pass ? "base" : "stats", row,
+                    lua_tostring (T, -1));
+        g_free (row);
+        ok = FALSE;
+      } else if (pass == 0)
+        ok = take_stats (lf, b, i, S, bs->t + i * S);
+      else {
+        int isnum = 0;
+        bs->h[i] = lua_tonumberx (T, -1, &isnum);
+        if (!isnum || !isfinite (bs->h[i])) {
+          char *row = row_name (b, i);
+          keep_error (lf, NULL, MIXEM_ERROR_PLUGIN, "base must return a finite number (%s)",
+                      row);
+          g_free (row);
+          ok = FALSE;
+        }
+      }
+      lua_settop (T, top + 4);
+    }
+  }
+  lua_settop (T, top);
+  if (!ok) {
+    block_stats_free (bs);
+    return NULL;
+  }
+  const size_t size = b->n * (b->d + S + 1);
+  if (!lf->cache)
+    lf->cache = g_hash_table_new_full (NULL, NULL, NULL, block_stats_free);
+  block_stats *old = g_hash_table_lookup (lf->cache, key);
+  if (old)
+    lf->cached -= old->n * (old->d + old->S + 1);
+  if (lf->cached + size > CACHE_MAX) {   /* full: start again rather than grow */
+    g_hash_table_remove_all (lf->cache);
+    lf->cached = 0;
+  }
+  g_hash_table_replace (lf->cache, key, bs);
+  lf->cached += size;
+  return bs;
+}
+
+static void
 exp_accumulate (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
 {
   lfam *lf = p->lf;
-  lua_State *T = lf->T;
-  const size_t K = p->k, S = p->S, stride = 1 + S;
-  const int top = lua_gettop (T);
+  const size_t K = p->k, S = p->S, stride = p->stride;
   if (lf->err)
     return;
-  double *t = g_new (double, S);
-  lua_pushcfunction (T, traceback);            /* top + 1 */
-  push_field (lf, "stats");                    /* top + 2 */
-  lua_createtable (T, (int) b->d, 0);          /* top + 3 */
+  const block_stats *bs = stats_of_block (lf, b, S);
+  if (!bs)
+    return;
   for (size_t i = 0; i < b->n; i++) {
-    fill_row (T, top + 3, b, i);
-    lua_pushvalue (T, top + 2);
-    lua_pushvalue (T, top + 3);
-    if (lua_pcall (T, 1, 1, top + 1) != LUA_OK) {
-      char *row = row_name (b, i);
-      keep_error (lf, NULL, MIXEM_ERROR_PLUGIN, "stats (%s): %s", row, lua_tostring (T, -1));
-      g_free (row);
-      break;
-    }
-    if (!take_stats (lf, b, i, S, t))
-      break;
-    lua_pop (T, 1);
+    const double *t = bs->t + i * S;
     for (size_t k = 0; k < K; k++) {
       const double rik = r[i * K + k];
       double *st = stats + k * stride;
       st[0] += rik;
       for (size_t j = 0; j < S; j++)
         st[1 + j] += rik * t[j];
+      if (lf->natural)
+        st[1 + S] += rik * bs->h[i];
     }
   }
+}
+
+/* ETA (K*S) and A (K) of P's components from natural(theta); FALSE with the error kept. */
+static gboolean
+natural_parameters (const mixem_params *p, double *eta, double *A, GError **error)
+{
+  lfam *lf = p->lf;
+  lua_State *T = lf->T;
+  const size_t S = p->S;
+  const int top = lua_gettop (T);
+  push_thetas (p);                             /* top + 1 */
+  for (size_t k = 0; k < p->k; k++) {
+    push_field (lf, "natural");
+    lua_rawgeti (T, top + 1, (lua_Integer) k + 1);
+    if (!call (lf, "natural", 1, 2, error))
+      goto fail;
+    int isnum = 0;
+    A[k] = lua_tonumberx (T, -1, &isnum);
+    gboolean ok = isnum && isfinite (A[k]) && lua_type (T, -2) == LUA_TTABLE
+                  && lua_rawlen (T, -2) == S;
+    for (size_t j = 0; ok && j < S; j++) {
+      lua_rawgeti (T, -2, (lua_Integer) j + 1);
+      eta[k * S + j] = lua_tonumberx (T, -1, &isnum);
+      ok = isnum && isfinite (eta[k * S + j]);
+      lua_pop (T, 1);
+    }
+    if (!ok) {
+      keep_error (lf, error, MIXEM_ERROR_PLUGIN,
+                  "natural must return an array of %zu finite numbers (eta) and a finite number "
+                  "(A), component %zu", S, k + 1);
+      goto fail;
+    }
+    lua_settop (T, top + 1);
+  }
   lua_settop (T, top);
-  g_free (t);
+  return TRUE;
+fail:
+  lua_settop (T, top);
+  return FALSE;
+}
+
+/* log p(x | theta_k) = base(x) + eta_k . T(x) - A_k, in C from the cached T(x). */
+static void
+natural_log_density (const mixem_params *p, const mixem_block *b, double *out)
+{
+  lfam *lf = p->lf;
+  const size_t K = p->k, S = p->S;
+  double *eta = g_new (double, K * S + 1), *A = g_new (double, K);
+  const block_stats *bs = NULL;
+  if (!lf->err && natural_parameters (p, eta, A, NULL) && (bs = stats_of_block (lf, b, S)))
+    for (size_t i = 0; i < b->n; i++) {
+      const double *t = bs->t + i * S;
+      for (size_t k = 0; k < K; k++) {
+        double s = bs->h[i] - A[k];
+        for (size_t j = 0; j < S; j++)
+          s += eta[k * S + j] * t[j];
+        out[i * K + k] = s;
+      }
+    }
+  else
+    for (size_t i = 0; i < b->n * K; i++)
+      out[i] = NAN;
+  g_free (eta);
+  g_free (A);
+}
+
+/* sum_k eta_k . s_k - n_k A_k + sum_i r_ik base(x_i), from the statistics alone. */
+static double
+natural_expected_loglik (const mixem_params *p, const double *stats)
+{
+  const size_t K = p->k, S = p->S, stride = p->stride;
+  double *eta = g_new (double, K * S + 1), *A = g_new (double, K), e = 0.0;
+  if (!natural_parameters (p, eta, A, NULL))
+    e = NAN;
+  for (size_t k = 0; k < K && !isnan (e); k++) {
+    const double *st = stats + k * stride;
+    e += st[1 + S] - st[0] * A[k];
+    for (size_t j = 0; j < S; j++)
+      e += eta[k * S + j] * st[1 + j];
+  }
+  g_free (eta);
+  g_free (A);
+  return e;
 }
 
 /* The new thetas into P, from the array at the top of T (popped), leaving FIXED ones. */
@@ -649,7 +843,7 @@ exp_maximise (mixem_params *p, const double *stats, const gboolean *fixed, GErro
 {
   lfam *lf = p->lf;
   lua_State *T = lf->T;
-  const size_t K = p->k, S = p->S, stride = 1 + S;
+  const size_t K = p->k, S = p->S, stride = p->stride;
   const int top = lua_gettop (T);
   push_thetas (p);
   copy_thetas (T, -1, K);                      /* top + 2: the new thetas, built aside */
@@ -686,7 +880,7 @@ exp_expected_loglik (const mixem_params *p, const double *stats)
 {
   lfam *lf = p->lf;
   lua_State *T = lf->T;
-  const size_t K = p->k, S = p->S, stride = 1 + S;
+  const size_t K = p->k, S = p->S, stride = p->stride;
   const int top = lua_gettop (T);
   double e = 0.0;
   push_thetas (p);                             /* top + 1 */
@@ -1098,15 +1292,18 @@ lfam_free (gpointer data)
   g_strfreev (lf->decl_name);
   g_free (lf->decl_cons);
   g_clear_error (&lf->err);
+  if (lf->cache)
+    g_hash_table_destroy (lf->cache);
   g_free (lf);
 }
 
 static const char *const exp_keys[] = { "name", "summary", "form", "stats", "maximise",
-                                        "log_density", "expected_loglik", "sample", "n_params",
-                                        "n_stats", "params", "check", "starts", NULL };
+                                        "log_density", "natural", "base", "expected_loglik",
+                                        "sample", "n_params", "n_stats", "params", "check",
+                                        NULL };
 static const char *const block_keys[] = { "name", "summary", "form", "log_density", "accumulate",
                                           "maximise", "expected_loglik", "sample", "n_params",
-                                          "n_stats", "params", "check", "starts", NULL };
+                                          "n_stats", "params", "check", NULL };
 
 /* A function field: required or optional; a non-function is an error either way. */
 static gboolean
@@ -1158,10 +1355,15 @@ lmixem_family (lua_State *L, mixem_registry *reg)
       lua_error (L);
     }
   }
+  gboolean natural = FALSE;
   if (f == FORM_EXPONENTIAL) {
     has_function (L, "stats", TRUE, name);
     has_function (L, "maximise", TRUE, name);
-    has_function (L, "log_density", TRUE, name);
+    natural = has_function (L, "natural", FALSE, name);
+    /* With natural (and base), the log-density follows: log_density is then optional. */
+    has_function (L, "log_density", !natural, name);
+    if (has_function (L, "base", FALSE, name) && !natural)
+      luaL_error (L, "mixem.family: family '%s': 'base' goes with 'natural'", name);
   } else {
     has_function (L, "log_density", TRUE, name);
     has_function (L, "accumulate", TRUE, name);
@@ -1252,6 +1454,7 @@ lmixem_family (lua_State *L, mixem_registry *reg)
   lf->summary = g_strdup (lua_isstring (L, -1) ? lua_tostring (L, -1) : "a family written in Lua");
   lua_pop (L, 1);
   lf->form = f;
+  lf->natural = natural;
   lf->n_stats = n_stats;
   lf->n_params = n_params;
   lf->n_decl = n_decl;
@@ -1280,12 +1483,14 @@ lmixem_family (lua_State *L, mixem_registry *reg)
   fam->params_copy = params_copy;
   fam->params_free = params_free;
   fam->check_data = has_check ? check_data : NULL;
-  fam->log_density = f == FORM_BLOCK ? block_log_density : exp_log_density;
+  fam->log_density = f == FORM_BLOCK ? block_log_density
+                     : natural ? natural_log_density : exp_log_density;
   fam->stats_size = stats_size;
   fam->accumulate = f == FORM_BLOCK ? block_accumulate : exp_accumulate;
   fam->maximise = f == FORM_BLOCK ? block_maximise : exp_maximise;
-  fam->expected_loglik = !has_expected ? NULL
-                         : f == FORM_BLOCK ? block_expected_loglik : exp_expected_loglik;
+  fam->expected_loglik = f == FORM_BLOCK ? (has_expected ? block_expected_loglik : NULL)
+                         : has_expected ? exp_expected_loglik
+                         : natural ? natural_expected_loglik : NULL;
   fam->n_free_params = n_free_params;
   fam->sample = has_sample ? sample : NULL;
   fam->describe = describe;
