@@ -111,12 +111,8 @@ canvas_close (canvas *c, gboolean write, GError **error)
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: cairo: %s", c->path,
                  cairo_status_to_string (st));
     ok = FALSE;
-  } else if (write) {
-    GError *e = NULL;
-    ok = mixem_write_file_atomic (c->path, (const char *) c->bytes->data, c->bytes->len, &e);
-    if (!ok)
-      g_propagate_prefixed_error (error, e, "%s: ", c->path);
-  }
+  } else if (write)   /* its messages name the file */
+    ok = mixem_write_file_atomic (c->path, (const char *) c->bytes->data, c->bytes->len, error);
   if (c->bytes)
     g_byte_array_unref (c->bytes);
   return ok;
