@@ -3,7 +3,10 @@
  * Exit status: 0 success, 1 runtime or data error, 2 usage error; every failure prints one line
  * naming its cause.  Tabular output goes to stdout as CSV; files are written atomically. */
 #include <config.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1159,10 +1162,50 @@ cmd_help (int argc, char **argv)
 void openblas_set_num_threads (int n);
 #endif
 
+/* Standard output is checked at exit (GNU's close_stdout): a table or summary lost to a full disk
+ * or a closed stdout is an error, not a silent success.  A closed stdout is first given /dev/null
+ * opened read-only, so that no file the command opens takes its number and every write to it
+ * fails. */
+static gboolean stdout_closed;
+
+static int
+close_stdout (int status)
+{
+  stdout_closed = TRUE;
+  gboolean bad = fflush (stdout) != 0 || ferror (stdout);
+  int err = errno;
+  if (fclose (stdout) != 0 && !bad) {
+    bad = TRUE;
+    err = errno;
+  }
+  if (bad) {
+    fprintf (stderr, "mixem: write error on standard output: %s\n",
+             err ? g_strerror (err) : "unknown error");
+    return status == EXIT_OK ? EXIT_RUNTIME : status;
+  }
+  return status;
+}
+
+/* The same for a script's os.exit, which leaves without returning from main. */
+static void
+close_stdout_at_exit (void)
+{
+  if (!stdout_closed && close_stdout (EXIT_OK) != EXIT_OK)
+    _exit (EXIT_RUNTIME);
+}
+
 int
 main (int argc, char **argv)
 {
   gsl_set_error_handler_off ();
+  if (fcntl (STDOUT_FILENO, F_GETFD) < 0 && errno == EBADF) {
+    const int fd = open ("/dev/null", O_RDONLY);
+    if (fd >= 0 && fd != STDOUT_FILENO)
+      close (fd);
+  }
+  /* A file size limit (ulimit -f) makes the write fail with EFBIG, reported like any other. */
+  signal (SIGXFSZ, SIG_IGN);
+  atexit (close_stdout_at_exit);
 #ifdef HAVE_OPENBLAS_SET_NUM_THREADS
   /* mixem's threads are OpenMP threads over row blocks; a threaded BLAS inside each of them
    * would only oversubscribe the cores. */
@@ -1174,16 +1217,16 @@ main (int argc, char **argv)
   }
   if (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-V") == 0) {
     printf ("mixem %s\n", mixem_version ());
-    return EXIT_OK;
+    return close_stdout (EXIT_OK);
   }
   if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
     print_usage (stdout);
-    return EXIT_OK;
+    return close_stdout (EXIT_OK);
   }
   const command *c = find_command (argv[1]);
   if (!c) {
     fprintf (stderr, "mixem: unknown command '%s' (see 'mixem --help')\n", argv[1]);
     return EXIT_USAGE;
   }
-  return c->run (argc - 1, argv + 1);
+  return close_stdout (c->run (argc - 1, argv + 1));
 }

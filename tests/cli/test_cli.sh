@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_cli.sh: the mixem command: exit codes (0 success, 1 runtime or data error, 2 usage error),
 # outputs, bad options, missing files, malformed CSV, a model file cut off half-way, atomic
-# writes, and a CLI trace that matches m.trace from Lua.  Prints "N passed, N failed".
+# writes, write errors on stdout, and a CLI trace that matches m.trace from Lua.  Prints "N passed, N failed".
 set -u
 MIXEM=${MIXEM:?path of the mixem program}
 SRC=${MIXEM_TEST_SRCDIR:?}
@@ -113,6 +113,24 @@ head -c 300 "$T/m.json" > "$T/cut.json"
 check "model cut half-way" 1 'cut.json: not a valid model file' -- "$MIXEM" predict "$T/cut.json" "$COINS"
 printf 'x\n1\n' > "$T/other.csv"
 check "predict wrong columns" 1 "no column 'heads'" -- "$MIXEM" predict "$T/m.json" "$T/other.csv"
+
+# A write error on stdout (a full disk, a closed stdout) is an error, not a silent success.
+to_full () { "$@" > /dev/full; }
+to_closed () { "$@" >&-; }
+printf 'print("hello")\n' > "$T/hello.lua"
+printf 'print("hello")\nos.exit(0)\n' > "$T/hello_exit.lua"
+for cmd in "predict $T/m.json $COINS" "predict --proba $T/m.json $COINS" "score $T/m.json $COINS" \
+           "sample $T/m.json -n 5" "fit -f binomial --trials trials -k 2 $COINS" \
+           "select -f binomial --trials trials -k 1-2 $COINS" "families" "run $T/hello.lua" \
+           "run $T/hello_exit.lua" "--version"; do
+  # shellcheck disable=SC2086
+  check "stdout full: $cmd" 1 'mixem: write error on standard output: No space left' -- to_full "$MIXEM" $cmd
+  # shellcheck disable=SC2086
+  check "stdout closed: $cmd" 1 'mixem: write error on standard output' -- to_closed "$MIXEM" $cmd
+done
+check "stdout closed, nothing written" 0 '' -- \
+  to_closed "$MIXEM" fit -q -f binomial --trials trials -k 2 "$COINS" --out "$T/closed.json"
+assert "closed stdout does not reach the model file" grep -q '"format" : "mixem-model"' "$T/closed.json"
 
 # The CLI's trace equals m.trace of the same fit in Lua (seconds aside).
 cat > "$T/trace.lua" <<'LUA'
