@@ -176,6 +176,32 @@ cmd_run (int argc, char **argv)
   return status;
 }
 
+/* Writes the model to MODEL_PATH and TABLE (or else the trace) to TABLE_PATH, either may be
+ * NULL: all written before any replaces its file, so that a failure changes none of them. */
+static gboolean
+save_outputs (const mixem_model *m, const char *model_path, const char *table_path,
+              const GString *table, GError **error)
+{
+  const char *paths[2], *data[2];
+  char *json = NULL, *csv = NULL;
+  size_t n = 0;
+  if (model_path) {
+    char *text = mixem_model_to_json (m);
+    json = g_strconcat (text, "\n", NULL);   /* as mixem_model_save writes it */
+    g_free (text);
+    paths[n] = model_path;
+    data[n++] = json;
+  }
+  if (table_path) {
+    paths[n] = table_path;
+    data[n++] = table ? table->str : (csv = mixem_trace_to_csv (m));
+  }
+  gboolean ok = mixem_write_files_atomic (n, paths, data, NULL, error);
+  g_free (json);
+  g_free (csv);
+  return ok;
+}
+
 /* ---- fit ---- */
 
 /* --verbose: a line every *DATA iterations (and the first of each restart). */
@@ -357,7 +383,7 @@ cmd_fit (int argc, char **argv)
     status = fail ("fit", err);
     goto out;
   }
-  if ((out && !mixem_model_save (m, out, &err)) || (trace && !mixem_trace_save_csv (m, trace, &err))) {
+  if (!save_outputs (m, out, trace, NULL, &err)) {
     status = fail ("fit", err);
     goto out;
   }
@@ -572,8 +598,7 @@ cmd_select (int argc, char **argv)
               i == bi ? "  <- chosen" : "");
     g_string_free (os, TRUE);
   }
-  if ((out && !mixem_write_file_atomic (out, table->str, (gssize) table->len, &err))
-      || (model_out && !mixem_model_save (best, model_out, &err))) {
+  if (!save_outputs (best, model_out, out, table, &err)) {
     status = fail ("select", err);
     goto out;
   }

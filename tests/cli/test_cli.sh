@@ -95,6 +95,11 @@ check "failed fit keeps old model" 1 'successes out of' -- \
 assert "old model intact" cmp -s "$T/m.json" "$T/keep.json"
 check "unwritable out" 1 'nonexistent-dir' -- \
   "$MIXEM" fit -f binomial --trials trials --out "$T/nonexistent-dir/m.json" "$COINS"
+cp "$T/m.json" "$T/keep.json"
+check "failed trace write" 1 'nonexistent-dir/t.csv' -- \
+  "$MIXEM" fit -f binomial --trials trials -k 2 --seed 7 "$COINS" --out "$T/keep.json" \
+  --trace "$T/nonexistent-dir/t.csv"
+assert "a failed trace write leaves the model as it was" cmp -s "$T/m.json" "$T/keep.json"
 assert "no temporary files left" test -z "$(ls "$T" | grep -v -E '^(m|keep)\.json$|\.csv$')"
 
 # predict, score, sample.
@@ -178,6 +183,10 @@ check "select" 0 '<- chosen.*covariance=diag.*Chosen by bic' -- \
 assert "select table" test "$(head -n 1 "$T/sel.csv")" = "k,options,loglik,n_params,bic,aic,icl,heldout,chosen"
 assert "select rows" test "$(wc -l < "$T/sel.csv")" -eq 7
 assert "select one chosen" test "$(cut -d, -f9 "$T/sel.csv" | grep -c '^1$')" -eq 1
+cp "$T/sel.csv" "$T/sel_keep.csv"
+check "select failed model write" 1 'nonexistent-dir/best.json' -- \
+  "$MIXEM" select -f gaussian -k 1-2 "$IRIS" --out "$T/sel_keep.csv" --model-out "$T/nonexistent-dir/best.json"
+assert "a failed model write leaves the table as it was" cmp -s "$T/sel.csv" "$T/sel_keep.csv"
 check "selected model usable" 0 '^component' -- "$MIXEM" predict "$T/best.json" "$IRIS"
 check "select bad k" 2 '-k must list K values' -- "$MIXEM" select -f gaussian -k 3-1 "$IRIS"
 check "select bad criterion" 2 '--criterion must be bic' -- "$MIXEM" select -f gaussian --criterion x "$IRIS"
