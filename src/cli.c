@@ -5,6 +5,7 @@
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -870,9 +871,20 @@ read_trace_csv (const char *path, GError **error)
     return NULL;
   GArray *tr = g_array_new (FALSE, TRUE, sizeof (mixem_iteration));
   for (size_t i = 0; i < mixem_dataset_rows (ds); i++) {
+    const double t = mixem_dataset_value (ds, i, 0);
+    if (!(t >= 0 && t <= INT_MAX && t == floor (t))) {   /* an int, as the records hold it */
+      char *cell = mixem_dataset_cell_name (ds, i, 0);
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                   "%s: an iteration must be a whole number from 0 to %d (got %g)", cell, INT_MAX,
+                   t);
+      g_free (cell);
+      g_array_unref (tr);
+      mixem_dataset_free (ds);
+      return NULL;
+    }
     mixem_iteration it = { 0 };
     it.restart = 1;
-    it.iter = (int) mixem_dataset_value (ds, i, 0);
+    it.iter = (int) t;
     it.loglik = mixem_dataset_value (ds, i, 1);
     it.elbo = mixem_dataset_value (ds, i, 2);
     it.kl = mixem_dataset_value (ds, i, 3);

@@ -373,6 +373,13 @@ mixem_plot_trace (const char *path, const mixem_iteration *tr, size_t n, double 
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the trace has no iterations", path);
     return FALSE;
   }
+  for (size_t i = 0; i < n; i++)
+    if (tr[i].iter < 0) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                   "%s: record %zu of the trace: iteration %d is negative", path, i + 1,
+                   tr[i].iter);
+      return FALSE;
+    }
   canvas c;
   if (!canvas_open (&c, path, o, error))
     return FALSE;
@@ -429,7 +436,7 @@ mixem_plot_trace (const char *path, const mixem_iteration *tr, size_t n, double 
   cairo_set_line_width (cr, 1.8);
   for (size_t i = 0; i < n; i++) {
     const double prev = i > 0 ? tr[i - 1].loglik : loglik0;
-    const double x0 = i > 0 ? tr[i - 1].iter : tr[i].iter - 1;
+    const double x0 = i > 0 ? tr[i - 1].iter : tr[i].iter - 1.0;
     if (!isfinite (prev))
       cairo_move_to (cr, px (&a, tr[i].iter), py (&a, tr[i].elbo));
     else {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <cairo.h>
 #include <glib/gstdio.h>
+#include <limits.h>
 #include "testutil.h"
 
 static char *tmpdir;
@@ -311,6 +312,12 @@ START_TEST (test_bad_requests)
   ck_assert_error (err, MIXEM_ERROR_OPTION, "200 to 20000 units wide");
   ck_assert (!mixem_plot_trace (png, &it, 0, NAN, NULL, &err));
   ck_assert_error (err, MIXEM_ERROR_DATA, "no iterations");
+  ck_assert (!g_file_test (png, G_FILE_TEST_EXISTS));
+  /* A negative iteration (INT_MIN once overflowed 'iter - 1') is refused, not drawn. */
+  mixem_iteration bad[2] = { it, it };
+  bad[0].iter = INT_MIN;
+  ck_assert (!mixem_plot_trace (png, bad, 2, NAN, NULL, &err));
+  ck_assert_error (err, MIXEM_ERROR_DATA, "record 1 of the trace: iteration -2147483648 is negative");
   ck_assert (!g_file_test (png, G_FILE_TEST_EXISTS));
   char *nodir = g_build_filename (tmpdir, "no", "such", "dir.png", NULL);
   ck_assert (!mixem_plot_trace (nodir, &it, 1, NAN, NULL, &err));

@@ -251,6 +251,12 @@ check "plot select missing" 1 "nosuch.csv: " -- "$MIXEM" plot select "$T/nosuch.
 printf 'iter,loglik\n1,-3\n' > "$T/badtrace.csv"
 check "plot trace csv without elbo" 1 "badtrace.csv: no column 'elbo'" -- \
   "$MIXEM" plot trace "$T/badtrace.csv" -o "$T/x.png"
+printf 'iter,loglik,elbo,kl\n1,-10,-10.5,0.5\n1e300,-9,-9.2,0.2\n' > "$T/hugeiter.csv"
+check "plot trace csv huge iteration" 1 "hugeiter.csv:3: row 2, column 'iter': an iteration must be a whole number from 0 to 2147483647 \\(got 1e\\+300\\)" -- \
+  "$MIXEM" plot trace "$T/hugeiter.csv" -o "$T/x.png"
+printf 'iter,loglik,elbo,kl\n-2147483648,-10,-10.5,0.5\n' > "$T/negiter.csv"
+check "plot trace csv negative iteration" 1 "negiter.csv:2: row 1, column 'iter': an iteration must be" -- \
+  "$MIXEM" plot trace "$T/negiter.csv" -o "$T/x.png"
 assert "plot failures leave no file" test ! -e "$T/x.png"
 check "plot trace missing" 1 'none.json' -- "$MIXEM" plot trace "$T/none.json" -o "$T/x.png"
 
