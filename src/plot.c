@@ -12,6 +12,7 @@
 #include <mixem/plot.h>
 #include <mixem/modelfile.h>
 #include <mixem/error.h>
+#include "engine.h"
 
 /* Okabe and Ito (2008): blue, orange, bluish green, reddish purple, sky blue, vermillion,
  * yellow, black. */
@@ -797,6 +798,10 @@ mixem_plot_binomial (const char *path, const mixem_model *m, const mixem_dataset
     return FALSE;
   }
   if (!check_columns (path, m, data, error))
+    return FALSE;
+  /* The data as fit and predict take them: the family's own checks (whole counts, s <= n). */
+  if (!mixem_check_data (mixem_model_family (m), mixem_model_params (m), mixem_model_d (m), data,
+                         error))
     return FALSE;
   /* Which column holds the trials, as the family decides: the "trials" option names one. */
   const char *trials = mixem_options_get (mixem_model_options (m), "trials");

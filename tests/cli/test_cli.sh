@@ -238,6 +238,8 @@ check "plot no out" 2 'out FILE .* is required' -- "$MIXEM" plot trace "$T/c.jso
 check "plot bad ext" 2 'must end in .png, .svg or .pdf' -- "$MIXEM" plot trace "$T/c.json" -o "$T/x.gif"
 check "plot bad shape" 2 'needs --shape ROWSxCOLS' -- "$MIXEM" plot prototypes "$T/b.json" --shape 8by8 -o "$T/x.png"
 check "plot wrong shape" 2 'a 8 by 9 image needs 72 values' -- "$MIXEM" plot prototypes "$T/b.json" --shape 8x9 -o "$T/x.png"
+check "plot binomial s > n" 1 'over.csv:3: row 2, column .heads.: 12 successes out of 10 trials' -- \
+  "$MIXEM" plot binomial "$T/c.json" "$T/over.csv" -o "$T/x.png"
 check "plot binomial of gaussian" 2 'a binomial model is needed' -- "$MIXEM" plot binomial "$T/g.json" "$IRIS" -o "$T/x.png"
 check "plot clusters one axis" 2 'both --x and --y' -- "$MIXEM" plot clusters "$T/g.json" "$IRIS" --x 1 -o "$T/x.png"
 check "plot clusters bad column" 2 "no column 'nope'" -- "$MIXEM" plot clusters "$T/g.json" "$IRIS" --x nope --y 1 -o "$T/x.png"
