@@ -1,8 +1,10 @@
 /* fileio.c: atomic file writes.  Each regular file is written whole to an unnamed temporary file
- * in its folder (O_TMPFILE; where the file system has no O_TMPFILE, a named temporary PATH.XXXXXX)
- * and only then given its name: linkat() through /proc/self/fd, or a rename() over the old file.
- * A kill during the write leaves no name behind with O_TMPFILE (a named temporary is left by the
- * fallback).  Several files are committed together: all are written first, then all are named,
+ * in its folder (O_TMPFILE; where the file system has no O_TMPFILE, a named temporary
+ * PATH.mixem-XXXXXX) and only then given its name: linkat() through /proc/self/fd, straight to
+ * PATH when there is none, else to a temporary name renamed over the old file.  A kill during the
+ * write leaves no name behind with O_TMPFILE; one between the link and the rename, or during a
+ * write in the fallback, leaves a temporary, which the next write of PATH removes (see
+ * remove_stale).  Several files are committed together: all are written first, then all are named,
  * so a failure in any of them replaces none.
  *
  * What PATH is decides how it is written:
@@ -19,6 +21,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
@@ -29,7 +32,8 @@ typedef struct {
   char *target;           /* the regular file to replace (symbolic links followed) */
   gboolean through;       /* write PATH in place */
   gboolean append;        /* ... appending (a regular file reached through /proc) */
-  gboolean existed;       /* TARGET existed, non-empty */
+  gboolean present;       /* TARGET existed */
+  gboolean existed;       /* ... non-empty */
   gboolean linked;        /* TARGET was created by linkat (undone by unlinking it) */
   const char *data;
   size_t len;
@@ -109,6 +113,7 @@ resolve (staged *s, GError **error)
     p = next;
   }
   s->target = p;
+  s->present = exists;
   s->existed = exists && st.st_size > 0;
   return TRUE;
 }
@@ -142,10 +147,46 @@ use_o_tmpfile (void)
 #endif
 }
 
+/* Temporary names are TARGET.mixem-XXXXXX, and the file behind one is locked (flock) by its
+ * writer from before the name exists until it is renamed.  One that no process holds is left by a
+ * kill (between link and rename with O_TMPFILE, any time in the fallback): the next write of the
+ * same target removes it. */
+#define TMP_INFIX ".mixem-"
+
+static void
+remove_stale (const char *target)
+{
+  char *dir = g_path_get_dirname (target), *base = g_path_get_basename (target);
+  char *prefix = g_strconcat (base, TMP_INFIX, NULL);
+  const size_t plen = strlen (prefix);
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while (d && (name = g_dir_read_name (d))) {
+    if (strncmp (name, prefix, plen) != 0 || strlen (name) != plen + 6)
+      continue;
+    char *path = g_build_filename (dir, name, NULL);
+    const int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    struct stat a, b;
+    if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) == 0 && fstat (fd, &a) == 0
+        && lstat (path, &b) == 0 && S_ISREG (a.st_mode) && a.st_dev == b.st_dev
+        && a.st_ino == b.st_ino)
+      g_unlink (path);
+    if (fd >= 0)
+      close (fd);
+    g_free (path);
+  }
+  if (d)
+    g_dir_close (d);
+  g_free (prefix);
+  g_free (base);
+  g_free (dir);
+}
+
 /* Writes S's data to a new temporary file beside its target. */
 static gboolean
 stage (staged *s, GError **error)
 {
+  remove_stale (s->target);
   char *dir = g_path_get_dirname (s->target);
   s->fd = -1;
 #ifdef O_TMPFILE
@@ -159,14 +200,28 @@ stage (staged *s, GError **error)
   }
 #endif
   g_free (dir);
-  if (s->fd < 0) {
-    s->tmp = g_strconcat (s->target, ".XXXXXX", NULL);
+  if (s->fd >= 0)
+    flock (s->fd, LOCK_EX);   /* before it has a name: it is never taken for a stale one */
+  for (int tries = 0; s->fd < 0 && tries < 10; tries++) {
+    s->tmp = g_strconcat (s->target, TMP_INFIX "XXXXXX", NULL);
     s->fd = g_mkstemp_full (s->tmp, O_WRONLY | O_CLOEXEC, 0666);
     if (s->fd < 0) {
       set_io_error (error, s->path, "cannot create a file", errno);
       g_clear_pointer (&s->tmp, g_free);
       return FALSE;
     }
+    /* Another writer's remove_stale may have taken it between mkstemp and flock: then it has no
+     * name left, and another is made. */
+    struct stat st;
+    if (flock (s->fd, LOCK_EX) != 0 || fstat (s->fd, &st) != 0 || st.st_nlink == 0) {
+      close (s->fd);
+      s->fd = -1;
+      g_clear_pointer (&s->tmp, g_free);
+    }
+  }
+  if (s->fd < 0) {
+    set_io_error (error, s->path, "cannot create a file", EEXIST);
+    return FALSE;
   }
   if (!write_all (s->fd, s->data, s->len, s->path, error))
     return FALSE;
@@ -187,16 +242,18 @@ name_it (staged *s, GError **error)
     return TRUE;
   char proc[64];
   g_snprintf (proc, sizeof proc, "/proc/self/fd/%d", s->fd);
-  if (linkat (AT_FDCWD, proc, AT_FDCWD, s->target, AT_SYMLINK_FOLLOW) == 0) {
-    s->linked = TRUE;
-    return TRUE;
-  }
-  if (errno != EEXIST) {
-    set_io_error (error, s->path, "cannot create", errno);
-    return FALSE;
+  if (!s->present) {
+    if (linkat (AT_FDCWD, proc, AT_FDCWD, s->target, AT_SYMLINK_FOLLOW) == 0) {
+      s->linked = TRUE;
+      return TRUE;
+    }
+    if (errno != EEXIST) {
+      set_io_error (error, s->path, "cannot create", errno);
+      return FALSE;
+    }
   }
   for (int tries = 0; tries < 100; tries++) {
-    char *name = g_strdup_printf ("%s.%08x", s->target, g_random_int ());
+    char *name = g_strdup_printf ("%s" TMP_INFIX "%06x", s->target, g_random_int () & 0xffffff);
     if (linkat (AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0) {
       s->tmp = name;
       return TRUE;

@@ -40,9 +40,11 @@ gboolean mixem_trace_save_csv (const mixem_model *m, const char *path, GError **
 char *mixem_read_file (const char *path, gsize *len, GError **error);
 
 /* Atomic write of LEN bytes of DATA to PATH (LEN -1: DATA is a string).  The bytes go to a new
- * file in PATH's folder, unnamed (O_TMPFILE) where the file system allows, else PATH.XXXXXX, and
- * that file then takes PATH's name (a link, or a rename over the old file), so a failed or
- * killed write leaves the old file intact and no partial file under PATH.  What PATH is:
+ * file in PATH's folder, unnamed (O_TMPFILE) where the file system allows, else
+ * PATH.mixem-XXXXXX, and that file then takes PATH's name (a link, or a rename over the old
+ * file), so a failed or killed write leaves the old file intact and no partial file under PATH (a kill between the
+ * link and the rename, or any time in the fallback, leaves a temporary PATH.mixem-XXXXXX, which
+ * the next write of PATH removes).  What PATH is:
  *   - a regular file, or nothing: replaced as above.  The new file is a new inode: a hard link
  *     to the old file is broken (the other names keep the old contents), and the old file's
  *     permissions are not kept (a new file's are 0666 less the umask);
