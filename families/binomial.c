@@ -45,12 +45,16 @@ static const mixem_option_info options[] = {
  * nearest centre, then one M-step pools their trials). */
 static const char *const init_methods[] = { "random_resp", "random", NULL };
 
+/* The most trials a row, the option or a component may have: 2^53, up to which doubles hold
+ * every whole number and the sampler draws exactly (in distribution). */
+#define MAX_TRIALS 9007199254740992.0
+
 static gboolean
 parse_count (const char *text, double *out)
 {
   char *end = NULL;
   double v = g_ascii_strtod (text, &end);
-  if (end == text || *end != '\0' || !isfinite (v) || v < 0 || v != floor (v))
+  if (end == text || *end != '\0' || !isfinite (v) || v < 0 || v != floor (v) || v > MAX_TRIALS)
     return FALSE;
   *out = v;
   return TRUE;
@@ -88,7 +92,8 @@ params_new (const mixem_spec *spec, GError **error)
   } else {
     if (!parse_count (trials, &p->n_const)) {
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                   "binomial: 'trials' = '%s' is neither a column nor a whole number >= 0", trials);
+                   "binomial: 'trials' = '%s' is neither a column nor a whole number from 0 to "
+                   "2^53", trials);
       goto fail;
     }
     if (spec->d != 1) {
@@ -101,7 +106,7 @@ params_new (const mixem_spec *spec, GError **error)
   }
   if (st && !parse_count (st, &p->n_sample)) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "binomial: 'sample_trials' = '%s' is not a whole number >= 0", st);
+                 "binomial: 'sample_trials' = '%s' is not a whole number from 0 to 2^53", st);
     goto fail;
   }
   if (!st)
@@ -145,9 +150,9 @@ check_data (const mixem_params *p, const mixem_block *b, GError **error)
   for (size_t i = 0; i < b->n; i++) {
     const double *row = b->x + i * b->d;
     const double s = row[p->s_col], n = trials_of (p, row);
-    if (p->n_col >= 0 && (n < 0 || n != floor (n))) {
-      mixem_set_cell_error (error, b, i, p->n_col, "trials must be a whole number >= 0 (got %g)",
-                            n);
+    if (p->n_col >= 0 && (n < 0 || n != floor (n) || n > MAX_TRIALS)) {
+      mixem_set_cell_error (error, b, i, p->n_col,
+                            "trials must be a whole number from 0 to 2^53 (got %g)", n);
       return FALSE;
     }
     if (s < 0 || s != floor (s)) {
@@ -248,11 +253,41 @@ n_free_params (const mixem_params *p)
   return p->k;
 }
 
+/* A Binomial(N, P) draw for any whole N up to 2^53.  Below 2^31 it is GSL's draw, as it always
+ * was (gsl_ran_binomial takes an unsigned int).  Above, X, the A-th smallest of N uniforms, is a
+ * Beta(A, N + 1 - A) draw that splits the count exactly (Knuth, TAOCP vol. 2, 3.4.1; Devroye,
+ * Non-Uniform Random Variate Generation, X.4): if X >= P, the uniforms below P are among the
+ * A - 1 below X, uniform on [0, X), so Binomial(A - 1, P / X) of them; else all A count, and the
+ * N - A above X are uniform on (X, 1], so A + Binomial(N - A, (P - X) / (1 - X)).  A = N/2 + 1
+ * halves N at each step. */
+static double
+draw_binomial (gsl_rng *rng, double prob, double n)
+{
+  double count = 0;
+  while (n >= 2147483648.0) {
+    if (!(prob > 0))
+      return count;
+    if (!(prob < 1))
+      return count + n;
+    const double a = floor (n / 2) + 1;
+    const double x = gsl_ran_beta (rng, a, n + 1 - a);
+    if (x >= prob) {
+      n = a - 1;
+      prob = MIN (1.0, prob / x);
+    } else {
+      count += a;
+      n -= a;
+      prob = MAX (0.0, MIN (1.0, (prob - x) / (1 - x)));
+    }
+  }
+  return count + (double) gsl_ran_binomial (rng, prob, (unsigned int) n);
+}
+
 static void
 sample (const mixem_params *p, size_t k, gsl_rng *rng, double *x)
 {
   const double n = p->n_col < 0 ? p->n_const : p->n_sample >= 0 ? p->n_sample : MAX (p->m[k], 0.0);
-  x[p->s_col] = (double) gsl_ran_binomial (rng, p->p[k], (unsigned int) n);
+  x[p->s_col] = draw_binomial (rng, p->p[k], n);
   if (p->n_col >= 0)
     x[p->n_col] = n;
 }
@@ -291,9 +326,9 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
     g_variant_unref (tv);
     if (!mixem_dict_get_double (dict, "binomial", "trials", &m, error))
       return FALSE;
-    if (!(m >= 0) || m != floor (m)) {
+    if (!(m >= 0) || m != floor (m) || m > MAX_TRIALS) {
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
-                   "binomial: 'trials' must be a whole number >= 0 (got %g)", m);
+                   "binomial: 'trials' must be a whole number from 0 to 2^53 (got %g)", m);
       return FALSE;
     }
     p->m[k] = m;

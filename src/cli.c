@@ -3,7 +3,11 @@
  * Exit status: 0 success, 1 runtime or data error, 2 usage error; every failure prints one line
  * naming its cause.  Tabular output goes to stdout as CSV; files are written atomically. */
 #include <config.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +218,32 @@ cmd_run (int argc, char **argv)
   return status;
 }
 
+/* Writes the model to MODEL_PATH and TABLE (or else the trace) to TABLE_PATH, either may be
+ * NULL: all written before any replaces its file, so that a failure changes none of them. */
+static gboolean
+save_outputs (const mixem_model *m, const char *model_path, const char *table_path,
+              const GString *table, GError **error)
+{
+  const char *paths[2], *data[2];
+  char *json = NULL, *csv = NULL;
+  size_t n = 0;
+  if (model_path) {
+    char *text = mixem_model_to_json (m);
+    json = g_strconcat (text, "\n", NULL);   /* as mixem_model_save writes it */
+    g_free (text);
+    paths[n] = model_path;
+    data[n++] = json;
+  }
+  if (table_path) {
+    paths[n] = table_path;
+    data[n++] = table ? table->str : (csv = mixem_trace_to_csv (m));
+  }
+  gboolean ok = mixem_write_files_atomic (n, paths, data, NULL, error);
+  g_free (json);
+  g_free (csv);
+  return ok;
+}
+
 /* ---- fit ---- */
 
 /* --verbose: a line every *DATA iterations (and the first of each restart). */
@@ -394,7 +424,7 @@ cmd_fit (int argc, char **argv)
     status = fail ("fit", err);
     goto out;
   }
-  if ((out && !mixem_model_save (m, out, &err)) || (trace && !mixem_trace_save_csv (m, trace, &err))) {
+  if (!save_outputs (m, out, trace, NULL, &err)) {
     status = fail ("fit", err);
     goto out;
   }
@@ -609,8 +639,7 @@ cmd_select (int argc, char **argv)
               i == bi ? "  <- chosen" : "");
     g_string_free (os, TRUE);
   }
-  if ((out && !mixem_write_file_atomic (out, table->str, (gssize) table->len, &err))
-      || (model_out && !mixem_model_save (best, model_out, &err))) {
+  if (!save_outputs (best, model_out, out, table, &err)) {
     status = fail ("select", err);
     goto out;
   }
@@ -969,9 +998,20 @@ read_trace_csv (const char *path, GError **error)
     return NULL;
   GArray *tr = g_array_new (FALSE, TRUE, sizeof (mixem_iteration));
   for (size_t i = 0; i < mixem_dataset_rows (ds); i++) {
+    const double t = mixem_dataset_value (ds, i, 0);
+    if (!(t >= 0 && t <= INT_MAX && t == floor (t))) {   /* an int, as the records hold it */
+      char *cell = mixem_dataset_cell_name (ds, i, 0);
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                   "%s: an iteration must be a whole number from 0 to %d (got %g)", cell, INT_MAX,
+                   t);
+      g_free (cell);
+      g_array_unref (tr);
+      mixem_dataset_free (ds);
+      return NULL;
+    }
     mixem_iteration it = { 0 };
     it.restart = 1;
-    it.iter = (int) mixem_dataset_value (ds, i, 0);
+    it.iter = (int) t;
     it.loglik = mixem_dataset_value (ds, i, 1);
     it.elbo = mixem_dataset_value (ds, i, 2);
     it.kl = mixem_dataset_value (ds, i, 3);
@@ -1287,10 +1327,50 @@ cmd_help (int argc, char **argv)
 void openblas_set_num_threads (int n);
 #endif
 
+/* Standard output is checked at exit (GNU's close_stdout): a table or summary lost to a full disk
+ * or a closed stdout is an error, not a silent success.  A closed stdout is first given /dev/null
+ * opened read-only, so that no file the command opens takes its number and every write to it
+ * fails. */
+static gboolean stdout_closed;
+
+static int
+close_stdout (int status)
+{
+  stdout_closed = TRUE;
+  gboolean bad = fflush (stdout) != 0 || ferror (stdout);
+  int err = errno;
+  if (fclose (stdout) != 0 && !bad) {
+    bad = TRUE;
+    err = errno;
+  }
+  if (bad) {
+    fprintf (stderr, "mixem: write error on standard output: %s\n",
+             err ? g_strerror (err) : "unknown error");
+    return status == EXIT_OK ? EXIT_RUNTIME : status;
+  }
+  return status;
+}
+
+/* The same for a script's os.exit, which leaves without returning from main. */
+static void
+close_stdout_at_exit (void)
+{
+  if (!stdout_closed && close_stdout (EXIT_OK) != EXIT_OK)
+    _exit (EXIT_RUNTIME);
+}
+
 int
 main (int argc, char **argv)
 {
   gsl_set_error_handler_off ();
+  if (fcntl (STDOUT_FILENO, F_GETFD) < 0 && errno == EBADF) {
+    const int fd = open ("/dev/null", O_RDONLY);
+    if (fd >= 0 && fd != STDOUT_FILENO)
+      close (fd);
+  }
+  /* A file size limit (ulimit -f) makes the write fail with EFBIG, reported like any other. */
+  signal (SIGXFSZ, SIG_IGN);
+  atexit (close_stdout_at_exit);
 #ifdef HAVE_OPENBLAS_SET_NUM_THREADS
   /* mixem's threads are OpenMP threads over row blocks; a threaded BLAS inside each of them
    * would only oversubscribe the cores. */
@@ -1302,16 +1382,16 @@ main (int argc, char **argv)
   }
   if (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-V") == 0) {
     printf ("mixem %s\n", mixem_version ());
-    return EXIT_OK;
+    return close_stdout (EXIT_OK);
   }
   if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0) {
     print_usage (stdout);
-    return EXIT_OK;
+    return close_stdout (EXIT_OK);
   }
   const command *c = find_command (argv[1]);
   if (!c) {
     fprintf (stderr, "mixem: unknown command '%s' (see 'mixem --help')\n", argv[1]);
     return EXIT_USAGE;
   }
-  return c->run (argc - 1, argv + 1);
+  return close_stdout (c->run (argc - 1, argv + 1));
 }

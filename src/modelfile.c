@@ -1,5 +1,5 @@
-/* modelfile.c: models to and from JSON (json-glib), traces to CSV, whole-file reads and atomic
- * writes.  Component parameters travel as GVariant dictionaries: numbers become doubles, arrays of
+/* modelfile.c: models to and from JSON (json-glib), traces to CSV, whole-file reads (atomic
+ * writes are in fileio.c).  Component parameters travel as GVariant dictionaries: numbers become doubles, arrays of
  * numbers "ad", arrays of arrays "aad", so that a family's assign() sees the types its describe()
  * made. */
 #include <config.h>
@@ -19,19 +19,6 @@ mixem_read_file (const char *path, gsize *len, GError **error)
     return NULL;
   }
   return text;
-}
-
-gboolean
-mixem_write_file_atomic (const char *path, const char *data, gssize len, GError **error)
-{
-  GError *e = NULL;
-  /* g_file_set_contents writes a temporary file beside PATH and renames it into place. */
-  if (!g_file_set_contents (path, data, len, &e)) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s", e->message);
-    g_error_free (e);
-    return FALSE;
-  }
-  return TRUE;
 }
 
 /* ---- GVariant <-> JSON ---------------------------------------------------------------------- */

@@ -12,6 +12,7 @@
 #include <mixem/plot.h>
 #include <mixem/modelfile.h>
 #include <mixem/error.h>
+#include "engine.h"
 
 /* Okabe and Ito (2008): blue, orange, bluish green, reddish purple, sky blue, vermillion,
  * yellow, black. */
@@ -111,12 +112,8 @@ canvas_close (canvas *c, gboolean write, GError **error)
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: cairo: %s", c->path,
                  cairo_status_to_string (st));
     ok = FALSE;
-  } else if (write) {
-    GError *e = NULL;
-    ok = mixem_write_file_atomic (c->path, (const char *) c->bytes->data, c->bytes->len, &e);
-    if (!ok)
-      g_propagate_prefixed_error (error, e, "%s: ", c->path);
-  }
+  } else if (write)   /* its messages name the file */
+    ok = mixem_write_file_atomic (c->path, (const char *) c->bytes->data, c->bytes->len, error);
   if (c->bytes)
     g_byte_array_unref (c->bytes);
   return ok;
@@ -377,6 +374,13 @@ mixem_plot_trace (const char *path, const mixem_iteration *tr, size_t n, double 
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the trace has no iterations", path);
     return FALSE;
   }
+  for (size_t i = 0; i < n; i++)
+    if (tr[i].iter < 0) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                   "%s: record %zu of the trace: iteration %d is negative", path, i + 1,
+                   tr[i].iter);
+      return FALSE;
+    }
   canvas c;
   if (!canvas_open (&c, path, o, error))
     return FALSE;
@@ -433,7 +437,7 @@ mixem_plot_trace (const char *path, const mixem_iteration *tr, size_t n, double 
   cairo_set_line_width (cr, 1.8);
   for (size_t i = 0; i < n; i++) {
     const double prev = i > 0 ? tr[i - 1].loglik : loglik0;
-    const double x0 = i > 0 ? tr[i - 1].iter : tr[i].iter - 1;
+    const double x0 = i > 0 ? tr[i - 1].iter : tr[i].iter - 1.0;
     if (!isfinite (prev))
       cairo_move_to (cr, px (&a, tr[i].iter), py (&a, tr[i].elbo));
     else {
@@ -794,6 +798,10 @@ mixem_plot_binomial (const char *path, const mixem_model *m, const mixem_dataset
     return FALSE;
   }
   if (!check_columns (path, m, data, error))
+    return FALSE;
+  /* The data as fit and predict take them: the family's own checks (whole counts, s <= n). */
+  if (!mixem_check_data (mixem_model_family (m), mixem_model_params (m), mixem_model_d (m), data,
+                         error))
     return FALSE;
   /* Which column holds the trials, as the family decides: the "trials" option names one. */
   const char *trials = mixem_options_get (mixem_model_options (m), "trials");

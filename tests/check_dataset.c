@@ -1,8 +1,13 @@
 /* check_dataset.c: the CSV reader and the dataset type: what is read, and every rejected input
- * with the file, line, row and column its message must name. */
+ * with the file, line, row and column its message must name; atomic file writes. */
+#define _GNU_SOURCE 1   /* symlink, mknod, lstat */
 #include <locale.h>
 #include <math.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <glib/gstdio.h>
 #include "testutil.h"
 
@@ -272,6 +277,155 @@ START_TEST (test_bytes_storage_and_blocks)
 }
 END_TEST
 
+/* ---- atomic writes (src/fileio.c) ---- */
+
+static gint
+by_name (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* The names in the temporary folder, sorted, joined by spaces. */
+static char *
+listing (void)
+{
+  GDir *d = g_dir_open (tmpdir, 0, NULL);
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  const char *fn;
+  while ((fn = g_dir_read_name (d)))
+    g_ptr_array_add (names, g_strdup (fn));
+  g_dir_close (d);
+  g_ptr_array_sort (names, by_name);
+  g_ptr_array_add (names, NULL);
+  char *s = g_strjoinv (" ", (char **) names->pdata);
+  g_ptr_array_free (names, TRUE);
+  return s;
+}
+
+static void
+assert_contents (const char *path, const char *want)
+{
+  char *text = NULL;
+  ck_assert_msg (g_file_get_contents (path, &text, NULL, NULL), "%s unreadable", path);
+  ck_assert_str_eq (text, want);
+  g_free (text);
+}
+
+/* A regular file is replaced, with no temporary left, both with O_TMPFILE and with the named
+ * temporary of the fallback; a symbolic link stays a link to the replaced file; a hard link is
+ * broken, as documented. */
+START_TEST (test_atomic_write_files_and_links)
+{
+  GError *err = NULL;
+  if (_i == 1)
+    g_setenv ("MIXEM_TEST_NO_O_TMPFILE", "1", TRUE);
+  char *f = write_file ("f.txt", "old\n");
+  char *lnk = g_build_filename (tmpdir, "link.txt", NULL);
+  char *hard = g_build_filename (tmpdir, "hard.txt", NULL);
+  ck_assert_int_eq (symlink ("f.txt", lnk), 0);
+  ck_assert_int_eq (link (f, hard), 0);
+  ck_assert (mixem_write_file_atomic (lnk, "new\n", -1, &err));
+  ck_assert_no_error (err);
+  GStatBuf st;
+  ck_assert_int_eq (g_lstat (lnk, &st), 0);
+  ck_assert_msg (S_ISLNK (st.st_mode), "the symbolic link was replaced by a file");
+  assert_contents (f, "new\n");
+  assert_contents (hard, "old\n");     /* the replace makes a new file: the hard link keeps the old */
+  char *s = listing ();
+  ck_assert_str_eq (s, "f.txt hard.txt link.txt");
+  g_free (s);
+  /* A link to a file not there yet creates the file, and stays a link. */
+  char *dang = g_build_filename (tmpdir, "dangling.txt", NULL), *made = g_build_filename (tmpdir, "made.txt", NULL);
+  ck_assert_int_eq (symlink ("made.txt", dang), 0);
+  ck_assert (mixem_write_file_atomic (dang, "made\n", -1, &err));
+  ck_assert_no_error (err);
+  ck_assert_int_eq (g_lstat (dang, &st), 0);
+  ck_assert (S_ISLNK (st.st_mode));
+  assert_contents (made, "made\n");
+  /* A folder is refused, and a missing folder named. */
+  ck_assert (!mixem_write_file_atomic (tmpdir, "x", -1, &err));
+  ck_assert_error (err, MIXEM_ERROR_IO, "Is a directory");
+  char *nodir = g_build_filename (tmpdir, "nodir", "x.txt", NULL);
+  ck_assert (!mixem_write_file_atomic (nodir, "x", -1, &err));
+  ck_assert_error (err, MIXEM_ERROR_IO, "nodir");
+  s = listing ();
+  ck_assert_str_eq (s, "dangling.txt f.txt hard.txt link.txt made.txt");
+  g_free (s);
+  g_free (nodir);
+  g_free (dang);
+  g_free (made);
+  g_free (f);
+  g_free (lnk);
+  g_free (hard);
+}
+END_TEST
+
+/* A target that is not a regular file is written in place: a FIFO stays a FIFO and gets the
+ * bytes; copies of /dev/null and /dev/full (made with mknod, as root only) stay devices, and the
+ * full one's write error is reported. */
+START_TEST (test_atomic_write_through_fifos_and_devices)
+{
+  GError *err = NULL;
+  char *fifo = g_build_filename (tmpdir, "fifo", NULL);
+  ck_assert_int_eq (mkfifo (fifo, 0600), 0);
+  const int rd = open (fifo, O_RDWR | O_NONBLOCK);   /* a reader, so the writer's open goes on */
+  ck_assert_int_ge (rd, 0);
+  ck_assert (mixem_write_file_atomic (fifo, "through\n", -1, &err));
+  ck_assert_no_error (err);
+  char buf[32] = { 0 };
+  ck_assert_int_eq (read (rd, buf, sizeof buf - 1), 8);
+  ck_assert_str_eq (buf, "through\n");
+  close (rd);
+  GStatBuf st;
+  ck_assert_int_eq (g_lstat (fifo, &st), 0);
+  ck_assert (S_ISFIFO (st.st_mode));
+  char *null = g_build_filename (tmpdir, "null", NULL), *full = g_build_filename (tmpdir, "full", NULL);
+  if (mknod (null, S_IFCHR | 0666, makedev (1, 3)) == 0
+      && mknod (full, S_IFCHR | 0666, makedev (1, 7)) == 0) {
+    ck_assert (mixem_write_file_atomic (null, "gone\n", -1, &err));
+    ck_assert_no_error (err);
+    ck_assert (!mixem_write_file_atomic (full, "gone\n", -1, &err));
+    ck_assert_error (err, MIXEM_ERROR_IO, "full: cannot write: ");
+    ck_assert_int_eq (g_lstat (null, &st), 0);
+    ck_assert (S_ISCHR (st.st_mode));
+    ck_assert_int_eq (g_lstat (full, &st), 0);
+    ck_assert (S_ISCHR (st.st_mode));
+  }
+  char *s = listing ();
+  ck_assert_msg (g_str_has_prefix (s, "fifo") && !strchr (s, '.'), "left: %s", s);
+  g_free (s);
+  g_free (null);
+  g_free (full);
+  g_free (fifo);
+}
+END_TEST
+
+/* Files written together: a failure in any of them leaves all as they were. */
+START_TEST (test_atomic_write_files_together)
+{
+  GError *err = NULL;
+  char *a = write_file ("a.txt", "old a\n"), *b = g_build_filename (tmpdir, "b.txt", NULL);
+  char *c = g_build_filename (tmpdir, "nodir", "c.txt", NULL);
+  const char *paths[] = { a, b, c }, *data[] = { "new a\n", "new b\n", "c\n" };
+  ck_assert (!mixem_write_files_atomic (3, paths, data, NULL, &err));
+  ck_assert_error (err, MIXEM_ERROR_IO, "c.txt");
+  assert_contents (a, "old a\n");
+  char *s = listing ();
+  ck_assert_str_eq (s, "a.txt");
+  g_free (s);
+  ck_assert (mixem_write_files_atomic (2, paths, data, NULL, &err));
+  ck_assert_no_error (err);
+  assert_contents (a, "new a\n");
+  assert_contents (b, "new b\n");
+  s = listing ();
+  ck_assert_str_eq (s, "a.txt b.txt");
+  g_free (s);
+  g_free (a);
+  g_free (b);
+  g_free (c);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -287,6 +441,9 @@ main (void)
   tcase_add_test (tc, test_missing_file_is_an_io_error);
   tcase_add_test (tc, test_memory_dataset_and_subset);
   tcase_add_test (tc, test_bytes_storage_and_blocks);
+  tcase_add_loop_test (tc, test_atomic_write_files_and_links, 0, 2);
+  tcase_add_test (tc, test_atomic_write_through_fifos_and_devices);
+  tcase_add_test (tc, test_atomic_write_files_together);
   suite_add_tcase (s, tc);
   return test_run (s);
 }

@@ -678,6 +678,66 @@ START_TEST (test_sampling_repeats_with_the_seed)
 }
 END_TEST
 
+/* ROWS draws of the successes of a one-component binomial model with P and TRIALS (a number). */
+static double *
+binomial_draws (double p, const char *trials, size_t rows, unsigned long seed)
+{
+  GError *err = NULL;
+  mixem_options *fo = mixem_options_new ();
+  mixem_options_set (fo, "trials", trials);
+  char *comps = g_strdup_printf ("[{'p': <%.17g>}]", p);
+  GVariant *cv = g_variant_ref_sink (g_variant_new_parsed (comps));
+  const char *names[] = { "s" };
+  const double w[] = { 1 };
+  mixem_model *m = mixem_model_new (binomial, 1, 1, names, fo, w, cv, &err);
+  ck_assert_no_error (err);
+  double *x = g_new (double, rows);
+  ck_assert (mixem_model_sample (m, rows, seed, x, NULL, &err));
+  ck_assert_no_error (err);
+  mixem_model_free (m);
+  g_variant_unref (cv);
+  g_free (comps);
+  mixem_options_free (fo);
+  return x;
+}
+
+/* Binomial draws with 2^31 trials or more (gsl_ran_binomial takes an unsigned int, which wrapped
+ * 5e9 trials to 7e8) have the right mean and spread; draws with fewer are GSL's, bit for bit as
+ * before. */
+START_TEST (test_binomial_draws_beyond_2_31)
+{
+  static const struct { const char *trials; double p; } big[] = {
+    { "5000000000", 0.5 }, { "2147483648", 0.3 }, { "9007199254740992", 0.5 }, { "4294967296", 1e-9 },
+  };
+  const size_t rows = 4000;
+  for (size_t t = 0; t < G_N_ELEMENTS (big); t++) {
+    double *x = binomial_draws (big[t].p, big[t].trials, rows, 5);
+    const double n = g_ascii_strtod (big[t].trials, NULL), p = big[t].p;
+    const double mean = n * p, sd = sqrt (n * p * (1 - p));
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < rows; i++) {
+      ck_assert (x[i] >= 0 && x[i] <= n && x[i] == floor (x[i]));
+      s += x[i];
+    }
+    const double m = s / (double) rows;
+    for (size_t i = 0; i < rows; i++)
+      ss += (x[i] - m) * (x[i] - m);
+    const double sdev = sqrt (ss / (double) (rows - 1));
+    ck_assert_msg (fabs (m - mean) < 5 * sd / sqrt ((double) rows),
+                   "%s trials: mean %.17g, expected %.17g", big[t].trials, m, mean);
+    ck_assert_msg (fabs (sdev / sd - 1) < 0.1, "%s trials: sd %g, expected %g", big[t].trials,
+                   sdev, sd);
+    g_free (x);
+  }
+  /* Below 2^31: the draws of before (recorded from the earlier sampler). */
+  double *x = binomial_draws (0.3, "1000", 4, 3);
+  const double before[] = { 283, 309, 299, 321 };
+  for (int i = 0; i < 4; i++)
+    ck_assert_double_eq (x[i], before[i]);
+  g_free (x);
+}
+END_TEST
+
 /* The live line, drawn (with no delay) to a file, ends cleared; verbose lines come at the
  * interval and never with a carriage return; and the user's callback still runs. */
 static gboolean
@@ -760,6 +820,7 @@ main (void)
   tcase_add_test (tc, test_zero_likelihood_row_is_an_error);
   tcase_add_test (tc, test_plugins_found_missing_and_refused);
   tcase_add_test (tc, test_sampling_repeats_with_the_seed);
+  tcase_add_test (tc, test_binomial_draws_beyond_2_31);
   tcase_add_test (tc, test_progress_live_and_verbose);
   suite_add_tcase (s, tc);
   return test_run (s);

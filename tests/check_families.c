@@ -32,7 +32,7 @@ typedef struct {
   double exact_x[MAXN * 4];
   size_t exact_z[MAXN];
   const char *exact_components;
-  bad_case bad[8];
+  bad_case bad[10];
 } family_ref;
 
 static double
@@ -161,6 +161,13 @@ static const family_ref refs[] = {
         TRUE },
       { { "trials", "n", "sample_trials", "-2" }, sn, 2, 1, { 1, 4 },
         "'sample_trials' = '-2' is not a whole number", MIXEM_ERROR_OPTION, TRUE },
+      /* Above 2^53 doubles skip whole numbers, and the sampler stops: refused, not wrapped. */
+      { { "trials", "1e300", NULL }, NULL, 1, 1, { 4 },
+        "'trials' = '1e300' is neither a column nor a whole number from 0 to 2^53",
+        MIXEM_ERROR_OPTION, TRUE },
+      { { "trials", "n", NULL }, sn, 2, 1, { 1, 1e17 },
+        "row 1, column 'n': trials must be a whole number from 0 to 2^53", MIXEM_ERROR_DATA,
+        FALSE },
     },
   },
   {

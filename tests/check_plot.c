@@ -5,6 +5,7 @@
 #include <string.h>
 #include <cairo.h>
 #include <glib/gstdio.h>
+#include <limits.h>
 #include "testutil.h"
 
 static char *tmpdir;
@@ -245,6 +246,23 @@ START_TEST (test_binomial)
   check_png (png, cols, 3, 100);       /* the components and the bars of the data */
   const char *svgcols[] = { BLUE_SVG, ORANGE_SVG };
   check_svg (svg, svgcols, 2);
+  /* Data that fit and predict refuse are refused here too, by the family's own checks. */
+  const char *names[] = { "heads", "trials", NULL };
+  const double over[] = { 5, 10, 12, 10 }, half[] = { 5, 10, 2.5, 10 };
+  char *bad = out_path ("bad.png");
+  mixem_dataset *ds = mixem_dataset_new (2, 2, over, names, NULL, &err);
+  ck_assert_no_error (err);
+  ck_assert (!mixem_plot_binomial (bad, m, ds, &SIZE, &err));
+  ck_assert_error (err, MIXEM_ERROR_DATA, "row 2, column 'heads': 12 successes out of 10 trials");
+  ck_assert (!mixem_model_predict (m, ds, (size_t[2]) { 0 }, &err));
+  ck_assert_error (err, MIXEM_ERROR_DATA, "row 2, column 'heads': 12 successes out of 10 trials");
+  mixem_dataset_free (ds);
+  ds = mixem_dataset_new (2, 2, half, names, NULL, &err);
+  ck_assert (!mixem_plot_binomial (bad, m, ds, &SIZE, &err));
+  ck_assert_error (err, MIXEM_ERROR_DATA, "row 2, column 'heads': successes must be a whole number");
+  ck_assert (!g_file_test (bad, G_FILE_TEST_EXISTS));
+  mixem_dataset_free (ds);
+  g_free (bad);
   g_free (png);
   g_free (svg);
   mixem_model_free (m);
@@ -311,6 +329,12 @@ START_TEST (test_bad_requests)
   ck_assert_error (err, MIXEM_ERROR_OPTION, "200 to 20000 units wide");
   ck_assert (!mixem_plot_trace (png, &it, 0, NAN, NULL, &err));
   ck_assert_error (err, MIXEM_ERROR_DATA, "no iterations");
+  ck_assert (!g_file_test (png, G_FILE_TEST_EXISTS));
+  /* A negative iteration (INT_MIN once overflowed 'iter - 1') is refused, not drawn. */
+  mixem_iteration bad[2] = { it, it };
+  bad[0].iter = INT_MIN;
+  ck_assert (!mixem_plot_trace (png, bad, 2, NAN, NULL, &err));
+  ck_assert_error (err, MIXEM_ERROR_DATA, "record 1 of the trace: iteration -2147483648 is negative");
   ck_assert (!g_file_test (png, G_FILE_TEST_EXISTS));
   char *nodir = g_build_filename (tmpdir, "no", "such", "dir.png", NULL);
   ck_assert (!mixem_plot_trace (nodir, &it, 1, NAN, NULL, &err));

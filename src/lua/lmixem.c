@@ -1794,7 +1794,10 @@ p_trace (lua_State *L)
     for (size_t i = 0; i < n; i++) {
       if (lua_geti (L, 1, (lua_Integer) i + 1) != LUA_TTABLE)
         luaL_error (L, "%s: trace entry %d is not a table", fn, (int) i + 1);
-      t[i].iter = (int) opt_int (L, -1, fn, "iter", (lua_Integer) i + 1, 0, "an integer");
+      const lua_Integer iter = opt_int (L, -1, fn, "iter", (lua_Integer) i + 1, 0, "an integer");
+      if (iter > INT_MAX)
+        luaL_error (L, "%s: trace entry %d: 'iter' must be at most %d", fn, (int) i + 1, INT_MAX);
+      t[i].iter = (int) iter;
       t[i].loglik = opt_real (L, -1, fn, "loglik", NAN);
       t[i].elbo = opt_real (L, -1, fn, "elbo", NAN);
       t[i].kl = opt_real (L, -1, fn, "kl", t[i].loglik - t[i].elbo);

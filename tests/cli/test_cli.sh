@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_cli.sh: the mixem command: exit codes (0 success, 1 runtime or data error, 2 usage error),
 # outputs, bad options, missing files, malformed CSV, a model file cut off half-way, atomic
-# writes, and a CLI trace that matches m.trace from Lua.  Prints "N passed, N failed".
+# writes, write errors on stdout, and a CLI trace that matches m.trace from Lua.  Prints "N passed, N failed".
 set -u
 MIXEM=${MIXEM:?path of the mixem program}
 SRC=${MIXEM_TEST_SRCDIR:?}
@@ -95,6 +95,11 @@ check "failed fit keeps old model" 1 'successes out of' -- \
 assert "old model intact" cmp -s "$T/m.json" "$T/keep.json"
 check "unwritable out" 1 'nonexistent-dir' -- \
   "$MIXEM" fit -f binomial --trials trials --out "$T/nonexistent-dir/m.json" "$COINS"
+cp "$T/m.json" "$T/keep.json"
+check "failed trace write" 1 'nonexistent-dir/t.csv' -- \
+  "$MIXEM" fit -f binomial --trials trials -k 2 --seed 7 "$COINS" --out "$T/keep.json" \
+  --trace "$T/nonexistent-dir/t.csv"
+assert "a failed trace write leaves the model as it was" cmp -s "$T/m.json" "$T/keep.json"
 assert "no temporary files left" test -z "$(ls "$T" | grep -v -E '^(m|keep)\.json$|\.csv$')"
 
 # predict, score, sample.
@@ -113,6 +118,24 @@ head -c 300 "$T/m.json" > "$T/cut.json"
 check "model cut half-way" 1 'cut.json: not a valid model file' -- "$MIXEM" predict "$T/cut.json" "$COINS"
 printf 'x\n1\n' > "$T/other.csv"
 check "predict wrong columns" 1 "no column 'heads'" -- "$MIXEM" predict "$T/m.json" "$T/other.csv"
+
+# A write error on stdout (a full disk, a closed stdout) is an error, not a silent success.
+to_full () { "$@" > /dev/full; }
+to_closed () { "$@" >&-; }
+printf 'print("hello")\n' > "$T/hello.lua"
+printf 'print("hello")\nos.exit(0)\n' > "$T/hello_exit.lua"
+for cmd in "predict $T/m.json $COINS" "predict --proba $T/m.json $COINS" "score $T/m.json $COINS" \
+           "sample $T/m.json -n 5" "fit -f binomial --trials trials -k 2 $COINS" \
+           "select -f binomial --trials trials -k 1-2 $COINS" "families" "run $T/hello.lua" \
+           "run $T/hello_exit.lua" "--version"; do
+  # shellcheck disable=SC2086
+  check "stdout full: $cmd" 1 'mixem: write error on standard output: No space left' -- to_full "$MIXEM" $cmd
+  # shellcheck disable=SC2086
+  check "stdout closed: $cmd" 1 'mixem: write error on standard output' -- to_closed "$MIXEM" $cmd
+done
+check "stdout closed, nothing written" 0 '' -- \
+  to_closed "$MIXEM" fit -q -f binomial --trials trials -k 2 "$COINS" --out "$T/closed.json"
+assert "closed stdout does not reach the model file" grep -q '"format" : "mixem-model"' "$T/closed.json"
 
 # The CLI's trace equals m.trace of the same fit in Lua (seconds aside).
 cat > "$T/trace.lua" <<'LUA'
@@ -160,6 +183,10 @@ check "select" 0 '<- chosen.*covariance=diag.*Chosen by bic' -- \
 assert "select table" test "$(head -n 1 "$T/sel.csv")" = "k,options,loglik,n_params,bic,aic,icl,heldout,chosen"
 assert "select rows" test "$(wc -l < "$T/sel.csv")" -eq 7
 assert "select one chosen" test "$(cut -d, -f9 "$T/sel.csv" | grep -c '^1$')" -eq 1
+cp "$T/sel.csv" "$T/sel_keep.csv"
+check "select failed model write" 1 'nonexistent-dir/best.json' -- \
+  "$MIXEM" select -f gaussian -k 1-2 "$IRIS" --out "$T/sel_keep.csv" --model-out "$T/nonexistent-dir/best.json"
+assert "a failed model write leaves the table as it was" cmp -s "$T/sel.csv" "$T/sel_keep.csv"
 check "selected model usable" 0 '^component' -- "$MIXEM" predict "$T/best.json" "$IRIS"
 check "select bad k" 2 '-k must list K values' -- "$MIXEM" select -f gaussian -k 3-1 "$IRIS"
 check "select bad criterion" 2 '--criterion must be bic' -- "$MIXEM" select -f gaussian --criterion x "$IRIS"
@@ -223,6 +250,8 @@ check "plot no out" 2 'out FILE .* is required' -- "$MIXEM" plot trace "$T/c.jso
 check "plot bad ext" 2 'must end in .png, .svg or .pdf' -- "$MIXEM" plot trace "$T/c.json" -o "$T/x.gif"
 check "plot bad shape" 2 'needs --shape ROWSxCOLS' -- "$MIXEM" plot prototypes "$T/b.json" --shape 8by8 -o "$T/x.png"
 check "plot wrong shape" 2 'a 8 by 9 image needs 72 values' -- "$MIXEM" plot prototypes "$T/b.json" --shape 8x9 -o "$T/x.png"
+check "plot binomial s > n" 1 'over.csv:3: row 2, column .heads.: 12 successes out of 10 trials' -- \
+  "$MIXEM" plot binomial "$T/c.json" "$T/over.csv" -o "$T/x.png"
 check "plot binomial of gaussian" 2 'a binomial model is needed' -- "$MIXEM" plot binomial "$T/g.json" "$IRIS" -o "$T/x.png"
 check "plot clusters one axis" 2 'both --x and --y' -- "$MIXEM" plot clusters "$T/g.json" "$IRIS" --x 1 -o "$T/x.png"
 check "plot clusters bad column" 2 "no column 'nope'" -- "$MIXEM" plot clusters "$T/g.json" "$IRIS" --x nope --y 1 -o "$T/x.png"
@@ -236,6 +265,12 @@ check "plot select missing" 1 "nosuch.csv: " -- "$MIXEM" plot select "$T/nosuch.
 printf 'iter,loglik\n1,-3\n' > "$T/badtrace.csv"
 check "plot trace csv without elbo" 1 "badtrace.csv: no column 'elbo'" -- \
   "$MIXEM" plot trace "$T/badtrace.csv" -o "$T/x.png"
+printf 'iter,loglik,elbo,kl\n1,-10,-10.5,0.5\n1e300,-9,-9.2,0.2\n' > "$T/hugeiter.csv"
+check "plot trace csv huge iteration" 1 "hugeiter.csv:3: row 2, column 'iter': an iteration must be a whole number from 0 to 2147483647 \\(got 1e\\+300\\)" -- \
+  "$MIXEM" plot trace "$T/hugeiter.csv" -o "$T/x.png"
+printf 'iter,loglik,elbo,kl\n-2147483648,-10,-10.5,0.5\n' > "$T/negiter.csv"
+check "plot trace csv negative iteration" 1 "negiter.csv:2: row 1, column 'iter': an iteration must be" -- \
+  "$MIXEM" plot trace "$T/negiter.csv" -o "$T/x.png"
 assert "plot failures leave no file" test ! -e "$T/x.png"
 check "plot trace missing" 1 'none.json' -- "$MIXEM" plot trace "$T/none.json" -o "$T/x.png"
 

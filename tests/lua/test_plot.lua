@@ -61,6 +61,8 @@ T.test("bad arguments are errors, and leave no file", function()
   T.errors(function() mx.plot.trace(g, p, {width = 20}) end, "200 to 20000 units wide and 150 to 20000 high")
   T.errors(function() mx.plot.trace(g, p, {colour = "red"}) end, "unknown option 'colour'")
   T.errors(function() mx.plot.trace({{iter = 1}}, p) end, "needs numbers loglik and elbo")
+  T.errors(function() mx.plot.trace({{iter = 2^31, loglik = -1, elbo = -1}}, p) end,
+           "trace entry 1: 'iter' must be at most 2147483647")
   T.errors(function() mx.plot.clusters(g, iris, p, {x = 1}) end, "give both 'x' and 'y'")
   T.errors(function() mx.plot.clusters(g, iris, p, {x = "nope", y = 1}) end,
            "'x' must name one of the model's columns")
