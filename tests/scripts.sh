@@ -8,7 +8,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 passed=0 failed=0
 is_png () { [ "$(head -c 8 "$1" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ]; }
-for s in two_coins iris kmeans_vs_gmm bernoulli_digits select_k; do
+for s in two_coins iris kmeans_vs_gmm bernoulli_digits select_k lua_family; do
   if (cd "$T" && "$MIXEM" run "$SRC/scripts/$s.lua" > "$T/$s.out" 2>&1); then
     passed=$((passed + 1))
   else
