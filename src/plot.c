@@ -501,6 +501,39 @@ component_vector (const mixem_model *m, size_t k, const char *key, size_t *len)
   return out;
 }
 
+/* Component K's location, one value per column: "mean" (Gaussian), "mu" (Bernoulli), else the
+ * first parameter the family declares as one per column (a plugin's or the parameter store's),
+ * else the first array of d numbers among its parameters, by name, so that any family's
+ * components can be drawn. */
+static double *
+component_location (const mixem_model *m, size_t k, size_t *len)
+{
+  double *v = component_vector (m, k, "mean", len);
+  if (!v)
+    v = component_vector (m, k, "mu", len);
+  const mixem_family *f = mixem_model_family (m);
+  for (const mixem_param_info *q = f->param_info; !v && q && q->name; q++)
+    if (q->shape == MIXEM_SHAPE_VECTOR)
+      v = component_vector (m, k, q->name, len);
+  if (!v) {
+    GVariant *dict = g_variant_ref_sink (f->describe (mixem_model_params (m), k));
+    GVariantIter it;
+    const char *key, *best = NULL;
+    GVariant *val;
+    g_variant_iter_init (&it, dict);
+    while (g_variant_iter_next (&it, "{&sv}", &key, &val)) {
+      if (g_variant_is_of_type (val, G_VARIANT_TYPE ("ad"))
+          && g_variant_n_children (val) == mixem_model_d (m) && (!best || strcmp (key, best) < 0))
+        best = key;
+      g_variant_unref (val);
+    }
+    if (best)
+      v = component_vector (m, k, best, len);
+    g_variant_unref (dict);
+  }
+  return v;
+}
+
 /* Entry (I, J) of component K's "cov" (an array of rows); NAN if it has none. */
 static gboolean
 component_cov2 (const mixem_model *m, size_t k, size_t i, size_t j, double out[3])
@@ -556,9 +589,7 @@ scatter (canvas *c, panel *p, const mixem_model *m, const mixem_dataset *data, c
   }
   for (size_t k = 0; k < K; k++) {
     size_t len = 0;
-    double *mu = component_vector (m, k, "mean", &len);
-    if (!mu)
-      mu = component_vector (m, k, "mu", &len);
+    double *mu = component_location (m, k, &len);
     if (!mu || len <= MAX (xj, yj)) {
       g_free (mu);
       continue;
@@ -719,9 +750,7 @@ mixem_plot_prototypes (const char *path, const mixem_model *m, size_t rows, size
   double lo = INFINITY, hi = -INFINITY;
   for (size_t k = 0; k < K && ok; k++) {
     size_t len = 0;
-    mu[k] = component_vector (m, k, "mu", &len);
-    if (!mu[k])
-      mu[k] = component_vector (m, k, "mean", &len);
+    mu[k] = component_location (m, k, &len);
     if (!mu[k] || len != rows * cols) {
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                    "%s: a %zu by %zu image needs %zu values per component; the %s components "

@@ -664,6 +664,82 @@ START_TEST (test_plugins_found_missing_and_refused)
 }
 END_TEST
 
+/* A family written with the SDK (tests/modules/sdk_poisson.c: the parameter store, a typed
+ * option) fits as the built-in poisson does, and passes the conformance suite. */
+START_TEST (test_sdk_family_matches_and_conforms)
+{
+  GError *err = NULL;
+  char *path = g_build_filename (getenv ("MIXEM_TEST_MODULES"), "sdk_poisson.so", NULL);
+  char *csv = g_build_filename (getenv ("MIXEM_TEST_SRCDIR"), "data", "seatbelts.csv", NULL);
+  mixem_registry *r = mixem_registry_new ();
+  const mixem_family *sdk = mixem_registry_load (r, path, &err);
+  ck_assert_no_error (err);
+  const mixem_family *c = mixem_registry_lookup (r, "poisson", &err);
+  ck_assert_no_error (err);
+  mixem_dataset *ds = mixem_dataset_read_csv (csv, NULL, &err);
+  ck_assert_no_error (err);
+  GVariant *start = g_variant_ref_sink (g_variant_new_parsed (
+    "[{'lambda': <[100.0, 8.0]>}, {'lambda': <[150.0, 10.0]>}]"));
+  const double w0[] = { 0.5, 0.5 };
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  o.k = 2;
+  o.tol = 0;
+  o.max_iter = 50;
+  o.init_components = start;
+  o.init_weights = w0;
+  mixem_model *a = mixem_fit (sdk, ds, &o, &err);
+  ck_assert_no_error (err);
+  mixem_model *b = mixem_fit (c, ds, &o, &err);
+  ck_assert_no_error (err);
+  ck_assert_double_eq_tol (mixem_model_loglik (a), mixem_model_loglik (b),
+                           1e-12 * fabs (mixem_model_loglik (b)));
+  ck_assert_uint_eq (mixem_model_n_params (a), mixem_model_n_params (b));
+  /* The store refuses what poisson.c refuses by hand. */
+  mixem_options *bad = mixem_options_new ();
+  mixem_options_set (bad, "eps", "0");
+  o.family_options = bad;
+  ck_assert_ptr_null (mixem_fit (sdk, ds, &o, &err));
+  ck_assert_error (err, MIXEM_ERROR_OPTION, "sdk_poisson: option 'eps' = '0' is not a finite "
+                   "number in (0, 1]");
+  o.family_options = NULL;
+  GVariant *typo = g_variant_ref_sink (g_variant_new_parsed (
+    "[{'lambda': <[100.0, 8.0]>}, {'lamda': <[150.0, 10.0]>}]"));
+  o.init_components = typo;
+  ck_assert_ptr_null (mixem_fit (sdk, ds, &o, &err));
+  ck_assert_error (err, MIXEM_ERROR_FORMAT, "sdk_poisson: a component has no parameter 'lamda' "
+                   "(it has: lambda)");
+  GVariant *neg = g_variant_ref_sink (g_variant_new_parsed (
+    "[{'lambda': <[100.0, -8.0]>}, {'lambda': <[150.0, 10.0]>}]"));
+  o.init_components = neg;
+  ck_assert_ptr_null (mixem_fit (sdk, ds, &o, &err));
+  ck_assert_error (err, MIXEM_ERROR_FORMAT, "sdk_poisson: 'lambda' must be > 0 (got -8 at entry 2)");
+  /* The conformance suite, on both. */
+  const mixem_family *both[] = { sdk, c };
+  for (size_t f = 0; f < 2; f++) {
+    GArray *res = mixem_family_check (both[f], ds, 2, NULL, 1, r, &err);
+    ck_assert_no_error (err);
+    for (guint i = 0; i < res->len; i++) {
+      const mixem_check_result *x = &g_array_index (res, mixem_check_result, i);
+      ck_assert_msg (x->passed, "%s: %s: %s", both[f]->name, x->property,
+                     x->message ? x->message : "");
+    }
+    ck_assert_uint_eq (res->len, 12);
+    mixem_check_results_free (res);
+  }
+  g_variant_unref (start);
+  g_variant_unref (typo);
+  g_variant_unref (neg);
+  mixem_options_free (bad);
+  mixem_model_free (a);
+  mixem_model_free (b);
+  mixem_dataset_free (ds);
+  mixem_registry_free (r);
+  g_free (path);
+  g_free (csv);
+}
+END_TEST
+
 START_TEST (test_sampling_repeats_with_the_seed)
 {
   mixem_dataset *a = binomial_data (3, 50, 77), *b = binomial_data (3, 50, 77);
@@ -819,6 +895,7 @@ main (void)
   tcase_add_test (tc, test_bad_options_are_errors);
   tcase_add_test (tc, test_zero_likelihood_row_is_an_error);
   tcase_add_test (tc, test_plugins_found_missing_and_refused);
+  tcase_add_test (tc, test_sdk_family_matches_and_conforms);
   tcase_add_test (tc, test_sampling_repeats_with_the_seed);
   tcase_add_test (tc, test_binomial_draws_beyond_2_31);
   tcase_add_test (tc, test_progress_live_and_verbose);

@@ -314,6 +314,9 @@ check "init-model continues a fit" 0 'log-likelihood -1423.14' -- \
   "$MIXEM" fit -f poisson -k 2 "$SEAT" --init-model "$T/p3.json" --tol 1e-9 --max-iter 500
 check "init-model of another family" 2 'the warm start is a poisson model' -- \
   "$MIXEM" fit -f gaussian -k 2 "$SEAT" --init-model "$T/p3.json"
+check "plot clusters of a plugin's components" 0 '' -- \
+  "$MIXEM" plot clusters "$T/p3.json" "$SEAT" -o "$T/pclusters.png"
+assert "plot clusters wrote a picture" test -s "$T/pclusters.png"
 check "init-model missing" 1 'nothere.json' -- "$MIXEM" fit -f poisson -k 2 "$SEAT" --init-model "$T/nothere.json"
 
 echo "$passed passed, $failed failed"
