@@ -170,7 +170,9 @@ struct mixem_family {
    * {"mean": <[...]>, "cov": <[[...]]>}.  Floating reference. */
   GVariant *(*describe) (const mixem_params *p, size_t k);
 
-  /* Sets component K from a dictionary of the form describe() gives.  Keys left out keep their
+  /* Sets component K from a dictionary of the form describe() gives; from a model file or Lua,
+   * numbers arrive as doubles ("d"), arrays of numbers as "ad", matrices as "aad" (rows), and
+   * text as "s".  Unknown keys must be refused (mixem_dict_check_keys).  Keys left out keep their
    * current values; *COMPLETE (may be NULL) tells whether DICT set the whole component, so that
    * the engine can estimate what a partial start leaves out. */
   gboolean (*assign) (mixem_params *p, size_t k, GVariant *dict, gboolean *complete,
@@ -192,6 +194,10 @@ struct mixem_family {
   const mixem_param_info *param_info;
   size_t params_size;
   gboolean (*setup) (mixem_params *p, const mixem_spec *spec, GError **error);
+
+  /* For families made at run time (a Lua family): what params_new finds through
+   * spec->family->data.  The library never reads it. */
+  gpointer data;
 };
 
 #define MIXEM_FAMILY_SIZE (sizeof (mixem_family))

@@ -1434,7 +1434,7 @@ lmixem_family (lua_State *L, mixem_registry *reg)
       luaL_error (L, "mixem.family: '%s' is already a family (from %s): choose another name",
                   name, origin);
     }
-    const lfam *olf = (const lfam *) old->param_info;   /* see below: the back pointer */
+    const lfam *olf = old->data;
     if (olf->live > 0) {
       g_strfreev (decl_name);
       g_free (decl_cons);
@@ -1496,9 +1496,7 @@ lmixem_family (lua_State *L, mixem_registry *reg)
   fam->describe = describe;
   fam->assign = assign;
   fam->take_error = take_error;
-  /* The family finds its lfam from the spec: param_info is free for a family that keeps its own
-   * parameters, so it carries the back pointer (params_new reads it; nothing else does). */
-  fam->param_info = (const mixem_param_info *) (const void *) lf;
+  fam->data = lf;                   /* params_new finds the definition through the spec */
   if (!mixem_registry_add_owned (reg, fam, "lua", lfam_free, lf, &err)) {
     luaL_unref (L, LUA_REGISTRYINDEX, lf->ref_def);
     luaL_unref (L, LUA_REGISTRYINDEX, lf->ref_thread);
@@ -1514,7 +1512,7 @@ lmixem_family (lua_State *L, mixem_registry *reg)
 static mixem_params *
 exp_params_new (const mixem_spec *spec, GError **error)
 {
-  return params_make ((lfam *) (void *) spec->family->param_info, spec, error);
+  return params_make (spec->family->data, spec, error);
 }
 
 void
