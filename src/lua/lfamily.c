@@ -66,6 +66,9 @@ struct mixem_params {
 
 static const char *const engine_starts[] = { "kmeans", "kmeans++", "random", "random_resp",
                                              NULL };
+/* With init(X, k, rng): the family's own start first ("random" is then the family's to run,
+ * so it is left out). */
+static const char *const custom_starts[] = { "custom", "kmeans", "kmeans++", "random_resp", NULL };
 
 /* ---- errors ---- */
 
@@ -1268,6 +1271,50 @@ sample (const mixem_params *p, size_t k, gsl_rng *rng, double *x)
   lua_settop (T, top);
 }
 
+/* The start "custom": thetas = init(X, k, rng), X every row of the data. */
+static gboolean
+lua_init (mixem_params *p, const mixem_block *data, const char *method, gsl_rng *rng,
+          GError **error)
+{
+  lfam *lf = p->lf;
+  lua_State *T = lf->T;
+  const int top = lua_gettop (T);
+  if (strcmp (method, "custom") != 0) {
+    keep_error (lf, error, MIXEM_ERROR_OPTION, "no start '%s'", method);
+    return FALSE;
+  }
+  push_field (lf, "init");
+  push_block_rows (T, data);
+  lua_pushinteger (T, (lua_Integer) p->k);
+  lrng *u = lua_newuserdatauv (T, sizeof *u, 0);
+  u->rng = rng;
+  luaL_setmetatable (T, RNG_MT);
+  lua_pushvalue (T, -1);
+  lua_insert (T, top + 1);                     /* the rng, kept to invalidate it after */
+  gboolean ok = call (lf, "init", 3, 1, error);
+  if (ok && (lua_type (T, -1) != LUA_TTABLE || lua_rawlen (T, -1) != p->k)) {
+    keep_error (lf, error, MIXEM_ERROR_PLUGIN,
+                "init must return an array of k = %zu thetas (got a %s)", p->k,
+                luaL_typename (T, -1));
+    ok = FALSE;
+  }
+  for (size_t k = 0; ok && k < p->k; k++) {
+    char cb[64];
+    g_snprintf (cb, sizeof cb, "init (component %zu)", k + 1);
+    lua_rawgeti (T, -1, (lua_Integer) k + 1);
+    ok = check_theta (lf, -1, cb, TRUE, error);
+    lua_pop (T, 1);
+  }
+  if (ok) {
+    copy_thetas (T, -1, p->k);
+    lua_remove (T, -2);
+    commit_thetas (p, NULL);
+  }
+  ((lrng *) lua_touserdata (T, top + 1))->rng = NULL;
+  lua_settop (T, top);
+  return ok;
+}
+
 static gboolean
 take_error (const mixem_params *p, GError **error)
 {
@@ -1300,10 +1347,10 @@ lfam_free (gpointer data)
 static const char *const exp_keys[] = { "name", "summary", "form", "stats", "maximise",
                                         "log_density", "natural", "base", "expected_loglik",
                                         "sample", "n_params", "n_stats", "params", "check",
-                                        NULL };
+                                        "init", NULL };
 static const char *const block_keys[] = { "name", "summary", "form", "log_density", "accumulate",
                                           "maximise", "expected_loglik", "sample", "n_params",
-                                          "n_stats", "params", "check", NULL };
+                                          "n_stats", "params", "check", "init", NULL };
 
 /* A function field: required or optional; a non-function is an error either way. */
 static gboolean
@@ -1372,6 +1419,7 @@ lmixem_family (lua_State *L, mixem_registry *reg)
   const gboolean has_expected = has_function (L, "expected_loglik", FALSE, name);
   const gboolean has_sample = has_function (L, "sample", FALSE, name);
   const gboolean has_check = has_function (L, "check", FALSE, name);
+  const gboolean has_init = has_function (L, "init", FALSE, name);
   lua_Integer n_stats = 0, n_params = -1;
   if (lua_getfield (L, 1, "n_stats") != LUA_TNIL) {
     int ok = 0;
@@ -1478,7 +1526,8 @@ lmixem_family (lua_State *L, mixem_registry *reg)
   fam->flags = MIXEM_FAMILY_SERIAL;
   fam->name = lf->name;
   fam->summary = lf->summary;
-  fam->init_methods = engine_starts;
+  fam->init_methods = has_init ? custom_starts : engine_starts;
+  fam->init = has_init ? lua_init : NULL;
   fam->params_new = exp_params_new;
   fam->params_copy = params_copy;
   fam->params_free = params_free;

@@ -1264,6 +1264,14 @@ l_load (lua_State *L)
   mixem_registry *reg = push_registry (L);
   GError *err = NULL;
   mixem_model *m = mixem_model_load (reg, path, &err);
+  if (!m && err->domain == MIXEM_ERROR && err->code == MIXEM_ERROR_PLUGIN
+      && strstr (err->message, "unknown family")) {
+    GError *hint = g_error_new (MIXEM_ERROR, MIXEM_ERROR_PLUGIN, "%s; a family written in Lua "
+                                "must be defined with mixem.family before mixem.load",
+                                err->message);
+    g_error_free (err);
+    err = hint;
+  }
   if (!m)
     return raise_gerror (L, "mixem.load", err);
   push_model (L, m, -1);

@@ -280,6 +280,28 @@ T.test("bad callbacks stop the fit with the family, the callback and a traceback
                                       max_iter = 5}.loglik, 1e-10, "fits go on")
 end)
 
+T.test("a family's own start (init) is its default", function()
+  local calls = 0
+  mx.family(with{name = "with_init", init = function(X, k, rng)
+    calls = calls + 1
+    T.eq(#X, 192, "init sees every row")
+    T.ok(rng:uniform() < 1, "init gets the fit's generator")
+    local thetas = {}
+    for c = 1, k do thetas[c] = {lambda = {90 + 30 * c, 6 + 2 * c}} end
+    return thetas
+  end})
+  local a = mx.fit{data = X, family = "with_init", k = 2, tol = 0, max_iter = 30}
+  T.eq(calls, 1, "init called once")
+  local b = mx.fit{data = X, family = "poisson", k = 2, tol = 0, max_iter = 30,
+                   init = {components = {{lambda = {120, 8}}, {lambda = {150, 10}}}}}
+  T.near(a.loglik, b.loglik, 1e-10, "the same fit as from the same start")
+  local k = mx.fit{data = X, family = "with_init", k = 2, init = "kmeans"}
+  T.ok(k.loglik < 0, "the engine's starts remain")
+  mx.family(with{name = "bad_init", init = function() return {{lambda = {1, 2}}} end})
+  T.errors(function() mx.fit{data = X, family = "bad_init", k = 2} end,
+           "init must return an array of k = 2 thetas")
+end)
+
 T.test("starts and model files are checked against the declared parameters", function()
   T.errors(function()
     mx.fit{data = X, family = "lpois", k = 2,
@@ -295,6 +317,7 @@ T.test("starts and model files are checked against the declared parameters", fun
   local text = T.read(path)
   T.write(path, (text:gsub('"lpois"', '"never_defined"')))
   T.errors(function() mx.load(path) end, "unknown family 'never_defined'")
+  T.errors(function() mx.load(path) end, "must be defined with mixem.family before mixem.load")
   os.remove(path)
 end)
 
