@@ -96,13 +96,16 @@ set_extra_options (const char *cmd, char **extra, mixem_options *fo, int *status
 
 /* Parses ARGV with ENTRIES; returns FALSE (after printing) on a usage error. */
 static gboolean
-parse_options (const char *cmd, GOptionEntry *entries, int *argc, char ***argv, int *status)
+parse_options_more (const char *cmd, GOptionEntry *entries, const GOptionEntry *more, int *argc,
+                    char ***argv, int *status)
 {
   const command *c = find_command (cmd);
   GOptionContext *ctx = g_option_context_new (c->args);
   char *summary = g_strdup_printf ("%s", c->summary);
   g_option_context_set_summary (ctx, summary);
   g_option_context_add_main_entries (ctx, entries, NULL);
+  if (more)
+    g_option_context_add_main_entries (ctx, more, NULL);
   char *prg = g_strdup_printf ("mixem %s", cmd);
   g_set_prgname (prg);
   GError *err = NULL;
@@ -114,6 +117,82 @@ parse_options (const char *cmd, GOptionEntry *entries, int *argc, char ***argv, 
   g_free (summary);
   g_option_context_free (ctx);
   return ok;
+}
+
+static gboolean
+parse_options (const char *cmd, GOptionEntry *entries, int *argc, char ***argv, int *status)
+{
+  return parse_options_more (cmd, entries, NULL, argc, argv, status);
+}
+
+/* A family's options as flags of their own (--NAME, underscores as dashes), so that a plugin's
+ * options read as the built-in ones do.  The family comes from a look at ARGV for -f/--family
+ * before the real parse; an option the command already has a flag for is left to that flag. */
+typedef struct {
+  GOptionEntry *entries;     /* n + 1, the last zeroed */
+  char **keys, **values, **names, **helps;
+  size_t n;
+} family_flags;
+
+static void
+family_flags_init (family_flags *ff, int argc, char **argv, const GOptionEntry *have)
+{
+  memset (ff, 0, sizeof *ff);
+  const char *name = NULL;
+  for (int i = 1; i < argc && !name; i++) {
+    if ((strcmp (argv[i], "-f") == 0 || strcmp (argv[i], "--family") == 0) && i + 1 < argc)
+      name = argv[i + 1];
+    else if (g_str_has_prefix (argv[i], "--family="))
+      name = argv[i] + strlen ("--family=");
+    else if (g_str_has_prefix (argv[i], "-f") && argv[i][2] && argv[i][1] != '-')
+      name = argv[i] + 2;
+  }
+  ff->entries = g_new0 (GOptionEntry, 1);
+  if (!name)
+    return;
+  mixem_registry *reg = mixem_registry_new ();
+  const mixem_family *f = mixem_registry_lookup (reg, name, NULL);
+  size_t n = 0;
+  for (const mixem_option_info *o = f ? f->options : NULL; o && o->name; o++)
+    n++;
+  ff->entries = g_renew (GOptionEntry, ff->entries, n + 1);
+  ff->keys = g_new0 (char *, n + 1);
+  ff->values = g_new0 (char *, n + 1);
+  ff->names = g_new0 (char *, n + 1);
+  ff->helps = g_new0 (char *, n + 1);
+  for (const mixem_option_info *o = f ? f->options : NULL; o && o->name; o++) {
+    char *flag = g_strdelimit (g_strdup (o->name), "_", '-');
+    gboolean taken = strcmp (flag, "help") == 0;
+    for (const GOptionEntry *e = have; e->long_name && !taken; e++)
+      taken = strcmp (e->long_name, flag) == 0;
+    if (taken) {
+      g_free (flag);
+      continue;
+    }
+    ff->keys[ff->n] = g_strdup (o->name);
+    ff->names[ff->n] = flag;
+    ff->helps[ff->n] = g_strdup_printf ("%s: %s%s%s%s", f->name, o->help,
+                                        o->default_value ? " (default " : "",
+                                        o->default_value ? o->default_value : "",
+                                        o->default_value ? ")" : "");
+    ff->entries[ff->n] = (GOptionEntry) { flag, 0, 0, G_OPTION_ARG_STRING, &ff->values[ff->n],
+                                          ff->helps[ff->n], "VALUE" };
+    ff->n++;
+  }
+  memset (&ff->entries[ff->n], 0, sizeof (GOptionEntry));
+  mixem_registry_free (reg);
+}
+
+static void
+family_flags_clear (family_flags *ff)
+{
+  for (size_t i = 0; i < ff->n; i++)
+    g_free (ff->values[i]);
+  g_free (ff->values);
+  g_strfreev (ff->keys);
+  g_strfreev (ff->names);
+  g_strfreev (ff->helps);
+  g_free (ff->entries);
 }
 
 static char *
@@ -317,11 +396,13 @@ cmd_fit (int argc, char **argv)
   mixem_registry *reg = NULL;
   mixem_dataset *data = NULL;
   mixem_options *fo = NULL;
+  family_flags ff;
   mixem_model *m = NULL, *start_model = NULL;
   gboolean *fixed = NULL;
   GError *err = NULL;
 
-  if (!parse_options ("fit", entries, &argc, &argv, &status))
+  family_flags_init (&ff, argc, argv, entries);
+  if (!parse_options_more ("fit", entries, ff.entries, &argc, &argv, &status))
     goto out;
   if (argc != 2) {
     status = usage_error ("fit", argc < 2 ? "no data file given" : "one data file expected");
@@ -359,6 +440,9 @@ cmd_fit (int argc, char **argv)
     status = usage_error ("fit", "--algorithm must be em or cem (got '%s')", algorithm);
     goto out;
   }
+  for (size_t i = 0; i < ff.n; i++)
+    if (ff.values[i])
+      mixem_options_set (fo, ff.keys[i], ff.values[i]);
   if (!set_extra_options ("fit", extra, fo, &status))
     goto out;
   fixed = g_new0 (gboolean, k);
@@ -434,6 +518,7 @@ cmd_fit (int argc, char **argv)
     g_free (s);
   }
 out:
+  family_flags_clear (&ff);
   mixem_model_free (m);
   mixem_model_free (start_model);
   g_free (init_model);
@@ -490,6 +575,7 @@ cmd_select (int argc, char **argv)
   gint64 seed = 0;
   double tol = 1e-3, validation = 0, refine_tol = 1e-6;
   gboolean quiet = FALSE;
+  family_flags ff;
   GOptionEntry entries[] = {
     { "family", 'f', 0, G_OPTION_ARG_STRING, &family, "Distribution family", "NAME" },
     { "components", 'k', 0, G_OPTION_ARG_STRING, &kspec, "K values to try, e.g. 1-8 or 2,4,6 (default 1-8)", "LIST" },
@@ -524,7 +610,8 @@ cmd_select (int argc, char **argv)
   GString *table = NULL;
   GError *err = NULL;
 
-  if (!parse_options ("select", entries, &argc, &argv, &status))
+  family_flags_init (&ff, argc, argv, entries);
+  if (!parse_options_more ("select", entries, ff.entries, &argc, &argv, &status))
     goto out;
   if (argc != 2) {
     status = usage_error ("select", argc < 2 ? "no data file given" : "one data file expected");
@@ -565,6 +652,9 @@ cmd_select (int argc, char **argv)
     g_ptr_array_add (pairs, g_strdup_printf ("trials=%s", trials));
   if (covariance)
     g_ptr_array_add (pairs, g_strdup_printf ("covariance=%s", covariance));
+  for (size_t i = 0; i < ff.n; i++)
+    if (ff.values[i])
+      g_ptr_array_add (pairs, g_strdup_printf ("%s=%s", ff.keys[i], ff.values[i]));
   for (char **e = extra; e && *e; e++)
     g_ptr_array_add (pairs, g_strdup (*e));
   for (guint i = 0; i < pairs->len && status == EXIT_OK; i++) {
@@ -652,6 +742,7 @@ cmd_select (int argc, char **argv)
     g_free (sum);
   }
 out:
+  family_flags_clear (&ff);
   if (table)
     g_string_free (table, TRUE);
   mixem_candidates_free (cands);

@@ -317,6 +317,13 @@ check "init-model of another family" 2 'the warm start is a poisson model' -- \
 check "plot clusters of a plugin's components" 0 '' -- \
   "$MIXEM" plot clusters "$T/p3.json" "$SEAT" -o "$T/pclusters.png"
 assert "plot clusters wrote a picture" test -s "$T/pclusters.png"
+check "a family's options as flags" 0 'option eps = 0.5' -- "$MIXEM" fit -f poisson --eps 0.5 -k 2 "$SEAT"
+check "family flags are checked" 2 "poisson: option 'eps' = '2' is not a finite number" -- \
+  "$MIXEM" fit -f poisson --eps 2 -k 2 "$SEAT"
+check "family flags in help" 0 'eps=VALUE +poisson: rates are kept' -- "$MIXEM" fit -f poisson --help
+check "family flags in select" 0 'eps' -- "$MIXEM" select -f poisson --eps 1e-8,1e-6 -k 1-2 "$SEAT"
+check "plugin flags" 0 'option eps = 0.001' -- \
+  env MIXEM_FAMILY_PATH="$MODS" "$MIXEM" fit -f sdk_poisson --eps 0.001 -k 2 "$SEAT"
 check "init-model missing" 1 'nothere.json' -- "$MIXEM" fit -f poisson -k 2 "$SEAT" --init-model "$T/nothere.json"
 
 echo "$passed passed, $failed failed"
