@@ -34,31 +34,15 @@ struct mixem_params {
 
 static const mixem_option_info options[] = {
   { "alpha", "Beta(alpha, beta) prior: alpha - 1 pseudo-counts of ones (1: maximum likelihood)",
-    "1", MIXEM_OPTION_TEXT, NULL, NULL },
-  { "beta", "Beta(alpha, beta) prior: beta - 1 pseudo-counts of zeros", "1", MIXEM_OPTION_TEXT, NULL, NULL },
-  { "eps", "probabilities are clipped to [eps, 1 - eps]", "1e-10", MIXEM_OPTION_TEXT, NULL, NULL },
+    "1", MIXEM_OPTION_NUMBER, "[1, 1e9]", NULL },
+  { "beta", "Beta(alpha, beta) prior: beta - 1 pseudo-counts of zeros", "1",
+    MIXEM_OPTION_NUMBER, "[1, 1e9]", NULL },
+  { "eps", "probabilities are clipped to [eps, 1 - eps]", "1e-10", MIXEM_OPTION_NUMBER,
+    "(0, 0.25]", NULL },
   { 0 }
 };
 
 static const char *const init_methods[] = { "kmeans", "kmeans++", "random", "random_resp", NULL };
-
-static gboolean
-parse_option (const mixem_spec *spec, const char *key, double def, double lo, double hi,
-              double *out, GError **error)
-{
-  const char *v = mixem_options_get (spec->options, key);
-  *out = def;
-  if (!v)
-    return TRUE;
-  char *end = NULL;
-  *out = g_ascii_strtod (v, &end);
-  if (end == v || *end != '\0' || !(*out >= lo && *out <= hi)) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "bernoulli: '%s' = '%s' must be a number in [%g, %g]", key, v, lo, hi);
-    return FALSE;
-  }
-  return TRUE;
-}
 
 /* Recomputes the matrix W and the offsets c from mu. */
 static void
@@ -76,15 +60,10 @@ refresh (mixem_params *p, size_t k)
 static mixem_params *
 params_new (const mixem_spec *spec, GError **error)
 {
-  double a, b, eps;
-  if (!parse_option (spec, "alpha", 1.0, 1.0, 1e9, &a, error)
-      || !parse_option (spec, "beta", 1.0, 1.0, 1e9, &b, error)
-      || !parse_option (spec, "eps", 1e-10, 0.0, 0.25, &eps, error))
-    return NULL;
-  if (!(eps > 0)) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "bernoulli: 'eps' must be > 0");
-    return NULL;
-  }
+  /* Parsed, range-checked and defaulted by the engine (the options' types above). */
+  const double a = mixem_options_get_number (spec->options, "alpha", 1.0);
+  const double b = mixem_options_get_number (spec->options, "beta", 1.0);
+  const double eps = mixem_options_get_number (spec->options, "eps", 1e-10);
   mixem_params *p = g_new0 (mixem_params, 1);
   p->k = spec->k;
   p->d = spec->d;

@@ -69,7 +69,8 @@ struct mixem_params {
 static const mixem_option_info options[] = {
   { "covariance", "full, tied, diag, spherical or tied_spherical (mclust: VVV, EEE, VVI, VII, EII)",
     "full", MIXEM_OPTION_TEXT, NULL, NULL },
-  { "reg_covar", "added to the diagonal of every covariance, as in scikit-learn", "1e-6", MIXEM_OPTION_TEXT, NULL, NULL },
+  { "reg_covar", "added to the diagonal of every covariance, as in scikit-learn", "1e-6",
+    MIXEM_OPTION_NUMBER, "[0, inf)", NULL },
   { 0 }
 };
 
@@ -116,7 +117,6 @@ static mixem_params *
 params_new (const mixem_spec *spec, GError **error)
 {
   const char *cv = mixem_options_get (spec->options, "covariance");
-  const char *rg = mixem_options_get (spec->options, "reg_covar");
   cov_type type = FULL;
   gboolean found = !cv;
   for (size_t i = 0; cv && i < G_N_ELEMENTS (cov_names); i++)
@@ -130,16 +130,8 @@ params_new (const mixem_spec *spec, GError **error)
                  "tied_spherical", cv);
     return NULL;
   }
-  double reg = 1e-6;
-  if (rg) {
-    char *end = NULL;
-    reg = g_ascii_strtod (rg, &end);
-    if (end == rg || *end != '\0' || !isfinite (reg) || reg < 0) {
-      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                   "gaussian: 'reg_covar' = '%s' is not a number >= 0", rg);
-      return NULL;
-    }
-  }
+  /* Checked against its range, and defaulted, by the engine. */
+  const double reg = mixem_options_get_number (spec->options, "reg_covar", 1e-6);
   mixem_params *p = g_new0 (mixem_params, 1);
   p->k = spec->k;
   p->d = spec->d;

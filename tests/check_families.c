@@ -132,7 +132,7 @@ static const char *const sn[] = { "s", "n", NULL };
     { { "covariance", "fll", NULL }, NULL, 2, 1, { 1, 2 }, "'covariance' = 'fll' is not full",     \
       MIXEM_ERROR_OPTION, TRUE },                                                                  \
     { { "covariance", type, "reg_covar", "-1" }, NULL, 2, 1, { 1, 2 },                             \
-      "'reg_covar' = '-1' is not a number >= 0", MIXEM_ERROR_OPTION, TRUE },                       \
+      "option 'reg_covar' = '-1' is not a finite number in [0, inf)", MIXEM_ERROR_OPTION, TRUE },                       \
     { { "covariance", type, "reg_covar", "0" }, NULL, 2, 3, { 1, 1, 1, 1, 1, 1 },                  \
       "has collapsed", MIXEM_ERROR_NUMERIC, FALSE },                                     \
   }
@@ -210,9 +210,9 @@ static const family_ref refs[] = {
         MIXEM_ERROR_DATA, FALSE },
       { { NULL }, NULL, 3, 1, { 0.5, 0, 1 }, "row 1, column '1': bernoulli data must be 0 or 1",
         MIXEM_ERROR_DATA, FALSE },
-      { { "alpha", "0.5", NULL }, NULL, 3, 1, { 1, 0, 1 }, "'alpha' = '0.5' must be a number in [1,",
+      { { "alpha", "0.5", NULL }, NULL, 3, 1, { 1, 0, 1 }, "bernoulli: option 'alpha' = '0.5' is not a finite number in [1, 1e9]",
         MIXEM_ERROR_OPTION, TRUE },
-      { { "eps", "0", NULL }, NULL, 3, 1, { 1, 0, 1 }, "'eps' must be > 0", MIXEM_ERROR_OPTION, TRUE },
+      { { "eps", "0", NULL }, NULL, 3, 1, { 1, 0, 1 }, "bernoulli: option 'eps' = '0' is not a finite number in (0, 0.25]", MIXEM_ERROR_OPTION, TRUE },
     },
   },
   {

@@ -45,7 +45,7 @@ T.test("starts, sampling, threads, and bad input", function()
   T.errors(function() mx.fit{data = mx.dataset{{0, 1}, {1, 3}}, family = "bernoulli"} end,
            "row 2, column '2': bernoulli data must be 0 or 1 (got 3)")
   T.errors(function() mx.fit{data = X, family = "bernoulli", alpha = 0} end,
-           "'alpha' = '0' must be a number in [1,")
+           "bernoulli: option 'alpha' = '0' is not a finite number in [1, 1e9]")
 end)
 
 T.done()
