@@ -211,30 +211,22 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
   static const char *const known[] = { "mu", NULL };
   if (!mixem_dict_check_keys (dict, "bernoulli", known, error))
     return FALSE;
-  GVariant *v = g_variant_lookup_value (dict, "mu", NULL);
-  if (v && g_variant_is_of_type (v, G_VARIANT_TYPE_VARIANT)) {
-    GVariant *inner = g_variant_get_variant (v);
-    g_variant_unref (v);
-    v = inner;
-  }
-  if (complete)
-    *complete = v != NULL;
-  if (!v)
-    return TRUE;   /* left out: estimated by the start */
-  gsize len = 0;
-  const double *a = g_variant_is_of_type (v, G_VARIANT_TYPE ("ad"))
-                      ? g_variant_get_fixed_array (v, &len, sizeof (double)) : NULL;
-  gboolean ok = a && len == p->d;
-  for (size_t j = 0; ok && j < p->d; j++)
+  double *a = g_new (double, p->d);
+  gboolean found = FALSE;
+  gboolean ok = mixem_dict_get_vector (dict, "bernoulli", "mu", p->d, a, &found, NULL) || !found;
+  for (size_t j = 0; ok && found && j < p->d; j++)
     ok = a[j] >= 0.0 && a[j] <= 1.0;
-  if (ok) {
+  if (complete)
+    *complete = found;
+  if (!ok)
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "bernoulli: 'mu' must be an array of %zu probabilities in [0, 1]", p->d);
+  else if (found) {   /* left out: estimated by the start */
     for (size_t j = 0; j < p->d; j++)
       p->mu[k * p->d + j] = CLAMP (a[j], p->eps, 1.0 - p->eps);
     refresh (p, k);
-  } else
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
-                 "bernoulli: 'mu' must be an array of %zu probabilities in [0, 1]", p->d);
-  g_variant_unref (v);
+  }
+  g_free (a);
   return ok;
 }
 

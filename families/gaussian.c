@@ -665,58 +665,22 @@ describe (const mixem_params *p, size_t k)
 static gboolean
 get_vector (GVariant *dict, const char *key, size_t n, double *out, gboolean *bad)
 {
-  GVariant *v = g_variant_lookup_value (dict, key, NULL);
-  if (!v)
-    return FALSE;
-  if (g_variant_is_of_type (v, G_VARIANT_TYPE_VARIANT)) {
-    GVariant *inner = g_variant_get_variant (v);
-    g_variant_unref (v);
-    v = inner;
-  }
-  gsize len = 0;
-  if (g_variant_is_of_type (v, G_VARIANT_TYPE ("ad"))) {
-    const double *a = g_variant_get_fixed_array (v, &len, sizeof (double));
-    if (len == n)
-      memcpy (out, a, n * sizeof (double));
-  } else if (n == 1 && g_variant_is_of_type (v, G_VARIANT_TYPE_DOUBLE)) {
-    out[0] = g_variant_get_double (v);
-    len = 1;
-  }
-  *bad = len != n;
-  for (size_t i = 0; i < n && !*bad; i++)
-    *bad = !isfinite (out[i]);
-  g_variant_unref (v);
-  return TRUE;
+  gboolean found = FALSE;
+  *bad = !mixem_dict_get_vector (dict, "gaussian", key, n, out, &found, NULL) && found;
+  return found;
 }
 
-/* DICT[KEY] as a d*d matrix (an "aad"); FALSE if absent. */
+/* DICT[KEY] as a symmetric d*d matrix (rows); FALSE if absent. */
 static gboolean
 get_matrix (GVariant *dict, const char *key, size_t d, double *out, gboolean *bad)
 {
-  GVariant *v = g_variant_lookup_value (dict, key, NULL);
-  if (!v)
-    return FALSE;
-  if (g_variant_is_of_type (v, G_VARIANT_TYPE_VARIANT)) {
-    GVariant *inner = g_variant_get_variant (v);
-    g_variant_unref (v);
-    v = inner;
-  }
-  *bad = !g_variant_is_of_type (v, G_VARIANT_TYPE ("aad")) || g_variant_n_children (v) != d;
-  for (size_t i = 0; i < d && !*bad; i++) {
-    GVariant *row = g_variant_get_child_value (v, i);
-    gsize len;
-    const double *a = g_variant_get_fixed_array (row, &len, sizeof (double));
-    *bad = len != d;
-    for (size_t j = 0; j < d && !*bad; j++)
-      *bad = !isfinite (out[i * d + j] = a[j]);
-    g_variant_unref (row);
-  }
-  for (size_t i = 0; i < d && !*bad; i++)   /* symmetric, to rounding */
+  gboolean found = FALSE;
+  *bad = !mixem_dict_get_matrix (dict, "gaussian", key, d, out, &found, NULL) && found;
+  for (size_t i = 0; i < d && found && !*bad; i++)   /* symmetric, to rounding */
     for (size_t j = 0; j < i && !*bad; j++)
       *bad = fabs (out[i * d + j] - out[j * d + i])
              > 1e-10 * fmax (1.0, fabs (out[i * d + i]) + fabs (out[j * d + j]));
-  g_variant_unref (v);
-  return TRUE;
+  return found;
 }
 
 static gboolean
