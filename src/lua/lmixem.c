@@ -895,6 +895,23 @@ on_iter_arg (lua_State *L, int idx, const char *fn)
   return lua_gettop (L);   /* left on the stack for the fit */
 }
 
+/* The family named by the options table at 1 (its 'family'), whose keys must be in KNOWN or
+ * among the family's options. */
+static const mixem_family *
+family_arg (lua_State *L, const char *fn, const char *const *known, mixem_registry *reg,
+            lscratch *s)
+{
+  const char *fname = opt_str (L, 1, fn, "family", s);
+  if (!fname)
+    luaL_error (L, "%s: 'family' is required (see mixem.families())", fn);
+  GError *err = NULL;
+  const mixem_family *f = mixem_registry_lookup (reg, fname, &err);
+  if (!f)
+    raise_gerror (L, fn, err);
+  check_keys (L, 1, fn, known, f);
+  return f;
+}
+
 static int
 l_fit (lua_State *L)
 {
@@ -908,14 +925,7 @@ l_fit (lua_State *L)
   lua_settop (L, 1);
   mixem_registry *reg = push_registry (L);   /* index 2 */
   lscratch *s = scratch_new (L);             /* index 3 */
-  const char *fname = opt_str (L, 1, fn, "family", s);
-  if (!fname)
-    luaL_error (L, "%s: 'family' is required (see mixem.families())", fn);
-  GError *err = NULL;
-  const mixem_family *f = mixem_registry_lookup (reg, fname, &err);
-  if (!f)
-    return raise_gerror (L, fn, err);
-  check_keys (L, 1, fn, known, f);
+  const mixem_family *f = family_arg (L, fn, known, reg, s);
   if (lua_getfield (L, 1, "data") != LUA_TUSERDATA || !luaL_testudata (L, -1, DATASET_MT))
     luaL_error (L, "%s: 'data' must be a dataset (from mixem.read_csv or mixem.dataset)", fn);
   const mixem_dataset *data = select_data (L, check_dataset (L, -1)->ds, 1, fn, s);
@@ -1049,14 +1059,8 @@ l_select (lua_State *L)
   lua_settop (L, 1);
   mixem_registry *reg = push_registry (L);   /* 2 */
   lscratch *s = scratch_new (L);             /* 3 */
-  const char *fname = opt_str (L, 1, fn, "family", s);
-  if (!fname)
-    luaL_error (L, "%s: 'family' is required (see mixem.families())", fn);
+  const mixem_family *f = family_arg (L, fn, known, reg, s);
   GError *err = NULL;
-  const mixem_family *f = mixem_registry_lookup (reg, fname, &err);
-  if (!f)
-    return raise_gerror (L, fn, err);
-  check_keys (L, 1, fn, known, f);
   if (lua_getfield (L, 1, "data") != LUA_TUSERDATA || !luaL_testudata (L, -1, DATASET_MT))
     luaL_error (L, "%s: 'data' must be a dataset (from mixem.read_csv or mixem.dataset)", fn);
   const mixem_dataset *data = select_data (L, check_dataset (L, -1)->ds, 1, fn, s);
@@ -1200,14 +1204,8 @@ l_model (lua_State *L)
   lua_settop (L, 1);
   mixem_registry *reg = push_registry (L);   /* 2 */
   lscratch *s = scratch_new (L);
-  const char *fname = opt_str (L, 1, fn, "family", s);
-  if (!fname)
-    luaL_error (L, "%s: 'family' is required", fn);
+  const mixem_family *f = family_arg (L, fn, known, reg, s);
   GError *err = NULL;
-  const mixem_family *f = mixem_registry_lookup (reg, fname, &err);
-  if (!f)
-    return raise_gerror (L, fn, err);
-  check_keys (L, 1, fn, known, f);
   if (lua_getfield (L, 1, "components") != LUA_TTABLE || luaL_len (L, -1) < 1)
     luaL_error (L, "%s: 'components' must be a non-empty array of tables", fn);
   const size_t k = (size_t) luaL_len (L, -1);
@@ -1677,14 +1675,8 @@ l_check_family (lua_State *L)
   lua_settop (L, 1);
   mixem_registry *reg = push_registry (L);   /* 2 */
   lscratch *s = scratch_new (L);             /* 3 */
-  const char *fname = opt_str (L, 1, fn, "family", s);
-  if (!fname)
-    luaL_error (L, "%s: 'family' is required", fn);
+  const mixem_family *f = family_arg (L, fn, known, reg, s);
   GError *err = NULL;
-  const mixem_family *f = mixem_registry_lookup (reg, fname, &err);
-  if (!f)
-    return raise_gerror (L, fn, err);
-  check_keys (L, 1, fn, known, f);
   if (lua_getfield (L, 1, "data") == LUA_TNIL)
     luaL_error (L, "%s: 'data' is required", fn);
   const mixem_dataset *ds = check_dataset (L, -1)->ds;
