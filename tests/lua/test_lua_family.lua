@@ -179,6 +179,13 @@ T.test("a Lua family is a family like any other", function()
   os.remove(path)
 end)
 
+T.test("model selection over a Lua family agrees with the C family", function()
+  local a = mx.select{data = X, family = "lpois", k = {1, 2, 3}, n_init = 2, seed = 1}
+  local b = mx.select{data = X, family = "poisson", k = {1, 2, 3}, n_init = 2, seed = 1}
+  T.eq(a.model.k, b.model.k, "K by BIC")
+  for i = 1, 3 do T.near(a.candidates[i].bic, b.candidates[i].bic, 1e-9, "BIC") end
+end)
+
 T.test("the block form climbs and recovers a zero-inflated Poisson", function()
   local truth = mx.model{family = "zip", weights = {0.6, 0.4}, columns = {"count"},
                          components = {{pi = 0.3, lambda = 2.0}, {pi = 0.1, lambda = 9.0}}}
