@@ -653,7 +653,8 @@ stats_of_block (lfam *lf, const mixem_block *b, size_t S)
   bs->n = b->n;
   bs->d = b->d;
   bs->S = S;
-  bs->x = g_memdup2 (b->x, b->n * b->d * sizeof (double) + 1);
+  bs->x = g_new (double, b->n * b->d + 1);
+  memcpy (bs->x, b->x, b->n * b->d * sizeof (double));
   bs->t = g_new (double, b->n * S + 1);
   bs->h = g_new0 (double, b->n + 1);
   lua_pushcfunction (T, traceback);            /* top + 1 */
