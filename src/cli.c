@@ -397,6 +397,7 @@ cmd_fit (int argc, char **argv)
   mixem_dataset *data = NULL;
   mixem_options *fo = NULL;
   family_flags ff;
+  GVariant *start_components = NULL;
   mixem_model *m = NULL, *start_model = NULL;
   gboolean *fixed = NULL;
   GError *err = NULL;
@@ -494,12 +495,26 @@ cmd_fit (int argc, char **argv)
     goto out;
   }
   if (init_model) {
+    /* A fresh fit from the model's weights and components (not a warm start: that would take
+     * its log-likelihood as the last one, and stop at once when it is already converged). */
     start_model = mixem_model_load (reg, init_model, &err);
     if (!start_model) {
       status = fail ("fit", err);
       goto out;
     }
-    o.warm_start = start_model;
+    if (mixem_model_family (start_model) != f || mixem_model_k (start_model) != (size_t) k) {
+      status = usage_error ("fit", "--init-model: %s is a %s model with k = %zu; this fit is %s "
+                            "with k = %d", init_model, mixem_model_family (start_model)->name,
+                            mixem_model_k (start_model), f->name, k);
+      goto out;
+    }
+    GVariantBuilder b;
+    g_variant_builder_init (&b, G_VARIANT_TYPE ("aa{sv}"));
+    for (size_t j = 0; j < (size_t) k; j++)
+      g_variant_builder_add_value (&b, mixem_model_component (start_model, j));
+    start_components = g_variant_ref_sink (g_variant_builder_end (&b));
+    o.init_components = start_components;
+    o.init_weights = mixem_model_weights (start_model);
   }
   mixem_progress *prog = cli_progress (&o, quiet, verbose, &interval);
   m = mixem_fit (f, data, &o, &err);
@@ -516,11 +531,17 @@ cmd_fit (int argc, char **argv)
     char *s = mixem_model_summary (m, data);
     fputs (s, stdout);
     g_free (s);
+    size_t nw = 0;
+    const char *const *w = mixem_model_warnings (m, &nw);
+    for (size_t i = 0; i < nw; i++)
+      fprintf (stderr, "mixem fit: warning: %s\n", w[i]);
   }
 out:
   family_flags_clear (&ff);
   mixem_model_free (m);
   mixem_model_free (start_model);
+  if (start_components)
+    g_variant_unref (start_components);
   g_free (init_model);
   mixem_options_free (fo);
   mixem_dataset_free (data);

@@ -147,12 +147,15 @@ mstep (fit_ctx *c, mixem_params *p, double *w, gboolean fix_weights, const gbool
   return c->f->maximise (p, c->total + c->K + 2, fixed, error);
 }
 
-/* How far two sums over the rows may differ by rounding alone: a millionth of a nat per unit of
- * row weight, and a part in 10^9 of the value, far below what a wrong term gives. */
+/* How far two sums over the rows may differ before a family is called wrong: a hundredth of a
+ * nat per unit of row weight, and a part in 10^8 of the value.  Rounding alone stays far below
+ * that for a well-conditioned fit, but a nearly singular covariance (reg_covar = 0) amplifies
+ * it, up to about 1e-3 nats a row on iris; a dropped term of the density costs a row far more.
+ * (The conformance suite checks the identity to 1e-9 on a fitted model.) */
 static double
 identity_slack (const fit_ctx *c, double loglik)
 {
-  return 1e-6 * c->W + 1e-9 * fabs (loglik);
+  return 1e-2 * c->W + 1e-8 * fabs (loglik);
 }
 
 /* ELBO(q, theta) with q = p(z | x, theta) must equal log p(X | theta) = LOGLIK: C->total holds
@@ -448,16 +451,22 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, gboolean resume, gbool
     g_prefix_error (error, "at the start: ");
     return FALSE;
   }
+  const double carried = m->loglik;   /* a warm start's previous value, or NaN */
   m->loglik = c->total[K + MIXEM_S_LOGLIK];
   if (!resume) {
     m->loglik0 = m->loglik;
-    m->converged = FALSE;
     m->n_iter = 0;
     g_array_set_size (m->trace, 0);
   }
+  /* converged says that the rule of this run (tol, or refine_tol when refining) was met. */
+  m->converged = FALSE;
+  m->refined = resume;
 
   const int first_t = m->n_iter + 1;
-  double prev_delta = INFINITY;
+  /* A warm start measures its first change from the previous fit's value, as scikit-learn's
+   * warm_start does, so that refits of one iteration each can converge. */
+  const gboolean warm = !resume && isfinite (carried);
+  double prev_delta = warm ? (m->loglik - carried) / c->W : INFINITY;
   for (int t = first_t; t <= o->max_iter; t++) {
     gint64 t0 = g_get_monotonic_time ();
     const double l_prev = m->loglik, h = c->total[K + MIXEM_S_ENTROPY];
@@ -542,7 +551,7 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, gboolean resume, gbool
     }
     /* scikit-learn measures the change at the start of an iteration, before its M-step, so it
      * stops one M-step after the change falls below tol; so do we, with the same n_iter. */
-    if (t > first_t && fabs (prev_delta) < tol) {
+    if ((t > first_t || warm) && fabs (prev_delta) < tol) {
       m->converged = TRUE;
       break;
     }
@@ -564,6 +573,8 @@ model_alloc (const mixem_family *f, mixem_params *p, size_t k, const mixem_datas
   m->names = g_strdupv ((char **) mixem_dataset_names (data));
   m->options = mixem_options_copy (opts);
   m->trace = g_array_new (FALSE, FALSE, sizeof (mixem_iteration));
+  m->warnings = g_ptr_array_new_with_free_func (g_free);
+  m->loglik = NAN;
   return m;
 }
 
@@ -637,42 +648,68 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   const int n_top = MAX (1, MIN (o->n_refine, o->n_init));
   mixem_model **top = g_new0 (mixem_model *, n_top);
   gboolean stop = FALSE, ok = TRUE;
+  /* A restart that fails numerically (a degenerate component, a row no component explains) is
+   * recorded and skipped: the fit fails only when every restart does.  A family bug (PLUGIN) or
+   * a bad option still stops it at once. */
+  GPtrArray *failed = g_ptr_array_new_with_free_func (g_free);
   for (int r = 1; r <= o->n_init && !stop && ok; r++) {
     mixem_model *m;
+    GError *rerr = NULL;
+    gboolean rok = TRUE;
     if (o->warm_start) {
       m = model_alloc (f, f->params_copy (o->warm_start->params), c.K, data, o->family_options);
       memcpy (m->weights, o->init_weights ? o->init_weights : o->warm_start->weights,
               c.K * sizeof (double));
+      /* scikit-learn's warm_start: the change is measured from the previous fit's value. */
+      m->loglik = o->warm_start->loglik;
     } else {
       m = model_alloc (f, f->params_copy (proto), c.K, data, o->family_options);
-      ok = start (&c, m->params, m->weights, rng, error);
-      if (!ok)
-        g_prefix_error (error, "restart %d: ", r);
+      rok = start (&c, m->params, m->weights, rng, &rerr);
     }
+    const gboolean start_failed = !rok;
     m->weights_fixed = o->fix_weights;
     m->best_restart = r;
-    if (ok && !run (&c, r, m, o->tol, FALSE, &stop, error)) {
-      if (o->n_init > 1)
-        g_prefix_error (error, "restart %d: ", r);
-      ok = FALSE;
-    }
-    if (!ok)
-      mixem_model_free (m);
-    else
+    rok = rok && run (&c, r, m, o->tol, FALSE, &stop, &rerr);
+    if (rok)
       keep_top (top, n_top, m);
+    else {
+      mixem_model_free (m);
+      if (g_error_matches (rerr, MIXEM_ERROR, MIXEM_ERROR_NUMERIC) && o->n_init > 1)
+        g_ptr_array_add (failed, g_strdup_printf ("restart %d: %s", r, rerr->message));
+      else {
+        if (o->n_init > 1 || start_failed)
+          g_prefix_error (&rerr, "restart %d: ", r);
+        g_propagate_error (error, rerr);
+        rerr = NULL;
+        ok = FALSE;
+      }
+      g_clear_error (&rerr);
+    }
   }
   /* Refinement: the kept restarts that converged by tol climb on until refine_tol. */
-  for (int i = 0; i < MIN (o->n_refine, n_top) && ok && !stop && top[i]; i++) {
+  for (int i = 0; i < MIN (o->n_refine, n_top) && ok && !stop; i++) {
     mixem_model *m = top[i];
+    if (!m)
+      continue;
     const mixem_iteration *last = m->trace->len
                                   ? &g_array_index (m->trace, mixem_iteration, m->trace->len - 1)
                                   : NULL;
+    GError *rerr = NULL;
     if (m->converged && o->refine_tol < o->tol && m->n_iter < o->max_iter && last
         && fabs (last->delta) >= o->refine_tol
-        && !run (&c, m->best_restart, m, o->refine_tol, TRUE, &stop, error)) {
-      if (o->n_init > 1)
-        g_prefix_error (error, "restart %d, refining: ", m->best_restart);
-      ok = FALSE;
+        && !run (&c, m->best_restart, m, o->refine_tol, TRUE, &stop, &rerr)) {
+      if (g_error_matches (rerr, MIXEM_ERROR, MIXEM_ERROR_NUMERIC) && o->n_init > 1) {
+        g_ptr_array_add (failed, g_strdup_printf ("restart %d, refining: %s", m->best_restart,
+                                                  rerr->message));
+        mixem_model_free (m);
+        top[i] = NULL;
+        g_clear_error (&rerr);
+      } else {
+        if (o->n_init > 1)
+          g_prefix_error (&rerr, "restart %d, refining: ", m->best_restart);
+        g_propagate_error (error, rerr);
+        ok = FALSE;
+      }
     }
   }
   mixem_model *best = NULL;
@@ -683,6 +720,31 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     } else
       mixem_model_free (top[i]);
   }
+  if (ok && !best) {
+    GString *why = g_string_new (NULL);
+    for (guint i = 0; i < failed->len && i < 3; i++)
+      g_string_append_printf (why, "%s%s", i ? "; " : "", (char *) g_ptr_array_index (failed, i));
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC, "all %u restarts failed: %s%s",
+                 failed->len, why->str, failed->len > 3 ? "; ..." : "");
+    g_string_free (why, TRUE);
+  }
+  if (best) {
+    best->n_failed = (int) failed->len;
+    for (guint i = 0; i < failed->len; i++)
+      g_ptr_array_add (best->warnings, g_strdup (g_ptr_array_index (failed, i)));
+    /* Not when tol is 0: the caller asked for max_iter iterations. */
+    const double rule = best->refined ? o->refine_tol : o->tol;
+    if (!best->converged && !stop && best->n_iter >= o->max_iter && o->max_iter > 0
+        && rule > 0) {
+      const mixem_iteration *last = &g_array_index (best->trace, mixem_iteration,
+                                                    best->trace->len - 1);
+      g_ptr_array_add (best->warnings, g_strdup_printf (
+        "the fit did not converge: %d iterations (max_iter) ended with a change of %.3g per "
+        "row, above tol = %g%s; raise max_iter, or tol", best->n_iter, fabs (last->delta),
+        rule, best->refined ? " (refine_tol)" : ""));
+    }
+  }
+  g_ptr_array_unref (failed);
   g_free (top);
 
   gsl_rng_free (rng);

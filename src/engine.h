@@ -15,8 +15,11 @@ struct mixem_model {
   gboolean weights_fixed;
   double loglik, loglik0;
   int n_iter, best_restart;
-  gboolean converged;
+  gboolean converged;        /* the stopping rule of the last run (tol, or refine_tol) held */
+  gboolean refined;          /* the last run was a refinement */
+  int n_failed;              /* restarts that failed and were skipped */
   GArray *trace;             /* of mixem_iteration */
+  GPtrArray *warnings;       /* char *: failed restarts, no convergence */
 };
 
 /* What a pass adds up, per block and then in block order: [N_k (K) | loglik | entropy | family

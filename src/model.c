@@ -17,6 +17,8 @@ mixem_model_free (mixem_model *m)
   g_strfreev (m->names);
   mixem_options_free (m->options);
   g_array_free (m->trace, TRUE);
+  if (m->warnings)
+    g_ptr_array_unref (m->warnings);
   g_free (m);
 }
 
@@ -29,6 +31,9 @@ mixem_model_copy (const mixem_model *m)
   c->names = g_strdupv (m->names);
   c->options = mixem_options_copy (m->options);
   c->trace = g_array_copy (m->trace);
+  c->warnings = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; m->warnings && i < m->warnings->len; i++)
+    g_ptr_array_add (c->warnings, g_strdup (g_ptr_array_index (m->warnings, i)));
   return c;
 }
 
@@ -116,6 +121,14 @@ double mixem_model_initial_loglik (const mixem_model *m) { return m->loglik0; }
 int mixem_model_n_iter (const mixem_model *m) { return m->n_iter; }
 gboolean mixem_model_converged (const mixem_model *m) { return m->converged; }
 int mixem_model_best_restart (const mixem_model *m) { return m->best_restart; }
+int mixem_model_n_failed_restarts (const mixem_model *m) { return m->n_failed; }
+
+const char *const *
+mixem_model_warnings (const mixem_model *m, size_t *n)
+{
+  *n = m->warnings ? m->warnings->len : 0;
+  return *n ? (const char *const *) m->warnings->pdata : NULL;
+}
 
 GVariant *
 mixem_model_component (const mixem_model *m, size_t k)
@@ -288,6 +301,9 @@ mixem_model_summary (const mixem_model *m, const mixem_dataset *data)
     g_string_append_printf (s, "  log-likelihood %.10g after %d iteration%s (%s)\n", m->loglik,
                             m->n_iter, m->n_iter == 1 ? "" : "s",
                             m->converged ? "converged" : "not converged");
+  if (m->n_failed)
+    g_string_append_printf (s, "  %d restart%s failed and %s skipped\n", m->n_failed,
+                            m->n_failed == 1 ? "" : "s", m->n_failed == 1 ? "was" : "were");
   if (data) {
     GError *e = NULL;
     double bic = mixem_model_bic (m, data, &e);

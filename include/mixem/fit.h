@@ -118,6 +118,12 @@ double mixem_model_initial_loglik (const mixem_model *m);   /* l(theta_0) of the
 int mixem_model_n_iter (const mixem_model *m);
 gboolean mixem_model_converged (const mixem_model *m);
 int mixem_model_best_restart (const mixem_model *m);
+/* Restarts that failed numerically (a degenerate component, a row nothing explains) and were
+ * skipped; the fit fails only when all do. */
+int mixem_model_n_failed_restarts (const mixem_model *m);
+/* What the fit warns of (*N lines): each failed restart and why, and a fit that stopped at
+ * max_iter without meeting its rule (scikit-learn's ConvergenceWarning).  Owned by M. */
+const char *const *mixem_model_warnings (const mixem_model *m, size_t *n);
 /* The records of the kept restart, one per iteration. */
 const mixem_iteration *mixem_model_trace (const mixem_model *m, size_t *n);
 /* Free parameters: the family's plus K - 1 weights (none if the weights were fixed). */

@@ -879,6 +879,15 @@ run_fit (lua_State *L, const char *fn, const mixem_family *f, const mixem_datase
   }
   if (!m)
     raise_gerror (L, fn, err);
+  /* scikit-learn's ConvergenceWarning and skipped restarts: on stderr, unless quiet; always in
+   * m.warnings. */
+  lua_getfield (L, opts_idx, "quiet");
+  const gboolean quiet = lua_toboolean (L, -1);
+  lua_pop (L, 1);
+  size_t nw = 0;
+  const char *const *w = mixem_model_warnings (m, &nw);
+  for (size_t i = 0; i < nw && !quiet; i++)
+    fprintf (stderr, "%s: warning: %s\n", fn, w[i]);
   return m;
 }
 
@@ -1481,6 +1490,13 @@ m_index (lua_State *L)
     lua_pushboolean (L, mixem_model_converged (m));
   else if (strcmp (key, "best_restart") == 0)
     lua_pushinteger (L, mixem_model_best_restart (m));
+  else if (strcmp (key, "failed_restarts") == 0)
+    lua_pushinteger (L, mixem_model_n_failed_restarts (m));
+  else if (strcmp (key, "warnings") == 0) {
+    size_t nw = 0;
+    const char *const *w = mixem_model_warnings (m, &nw);
+    push_strings (L, w, nw);
+  }
   else if (strcmp (key, "n_params") == 0)
     lua_pushinteger (L, (lua_Integer) mixem_model_n_params (m));
   else if (strcmp (key, "columns") == 0)

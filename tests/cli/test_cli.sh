@@ -312,7 +312,7 @@ check "a start without init is refused at load" 1 "lists the start 'magic' but h
 "$MIXEM" fit -f poisson -k 2 "$SEAT" --max-iter 3 --tol 0 --out "$T/p3.json" -q
 check "init-model continues a fit" 0 'log-likelihood -1423.14' -- \
   "$MIXEM" fit -f poisson -k 2 "$SEAT" --init-model "$T/p3.json" --tol 1e-9 --max-iter 500
-check "init-model of another family" 2 'the warm start is a poisson model' -- \
+check "init-model of another family" 2 'p3.json is a poisson model with k = 2; this fit is gaussian' -- \
   "$MIXEM" fit -f gaussian -k 2 "$SEAT" --init-model "$T/p3.json"
 check "plot clusters of a plugin's components" 0 '' -- \
   "$MIXEM" plot clusters "$T/p3.json" "$SEAT" -o "$T/pclusters.png"
@@ -324,6 +324,14 @@ check "family flags in help" 0 'eps=VALUE +poisson: rates are kept' -- "$MIXEM" 
 check "family flags in select" 0 'eps' -- "$MIXEM" select -f poisson --eps 1e-8,1e-6 -k 1-2 "$SEAT"
 check "plugin flags" 0 'option eps = 0.001' -- \
   env MIXEM_FAMILY_PATH="$MODS" "$MIXEM" fit -f sdk_poisson --eps 0.001 -k 2 "$SEAT"
+check "a fit cut by max_iter warns, status 0" 0 'warning: the fit did not converge: 3 iterations' -- \
+  "$MIXEM" fit -f gaussian -k 3 --max-iter 3 "$IRIS"
+"$MIXEM" fit -f gaussian -k 3 --max-iter 3 -q "$IRIS" 2> "$T/quiet.err"
+assert "quiet silences the warning" test ! -s "$T/quiet.err"
+check "a failed restart is skipped" 0 'restarts? failed and (was|were) skipped' -- \
+  "$MIXEM" fit -f gaussian -k 5 --reg-covar 0 --n-init 20 "$IRIS"
+check "a failed restart is named" 0 'warning: restart [0-9]+: .*not positive definite' -- \
+  "$MIXEM" fit -f gaussian -k 5 --reg-covar 0 --n-init 20 "$IRIS"
 check "init-model missing" 1 'nothere.json' -- "$MIXEM" fit -f poisson -k 2 "$SEAT" --init-model "$T/nothere.json"
 
 echo "$passed passed, $failed failed"

@@ -180,4 +180,44 @@ T.test("fit argument errors name the function and the argument", function()
   T.eq(m.nosuch, nil)
 end)
 
+-- Issue 19: a bad restart is skipped, not fatal; a fit cut short by max_iter says so; converged
+-- means the rule of the last run (refinement included) was met.
+T.test("failed restarts are skipped and reported", function()
+  local iris = mx.read_csv(T.srcdir .. "/data/iris.csv")
+  -- with reg_covar = 0, some of 20 k-means starts collapse a component of K = 5 (mclust fits it)
+  local m = mx.fit{data = iris, family = "gaussian", k = 5, reg_covar = 0, n_init = 20, quiet = true}
+  T.ok(m.failed_restarts >= 1, "some restarts failed")
+  T.eq(#m.warnings, m.failed_restarts, "one warning per failed restart")
+  T.ok(m.warnings[1]:find("^restart %d+: .*gaussian: ") ~= nil, m.warnings[1])
+  T.ok(m.loglik > -150, "the best of the others is kept")
+  -- when every restart fails, the error gives the reasons
+  local flat = mx.dataset{{1, 1}, {1, 1}, {1, 1}, {2, 2}}
+  T.errors(function() mx.fit{data = flat, family = "gaussian", k = 2, reg_covar = 0, n_init = 3} end,
+           "all 3 restarts failed: restart 1: ")
+end)
+
+T.test("convergence warnings, and converged means the rule was met", function()
+  local iris = mx.read_csv(T.srcdir .. "/data/iris.csv")
+  local short = mx.fit{data = iris, family = "gaussian", k = 3, max_iter = 3, quiet = true}
+  T.eq(short.converged, false)
+  T.ok(short.warnings[1]:find("did not converge: 3 iterations (max_iter)", 1, true), short.warnings[1])
+  local by_tol = mx.fit{data = iris, family = "gaussian", k = 3, n_refine = 0, quiet = true}
+  T.eq(by_tol.converged, true)
+  T.eq(#by_tol.warnings, 0)
+  -- refinement cut by max_iter: not converged (it was reported converged before)
+  local cut = mx.fit{data = iris, family = "gaussian", k = 3, max_iter = by_tol.n_iter + 1,
+                     quiet = true}
+  T.eq(cut.n_iter, by_tol.n_iter + 1)
+  T.eq(cut.converged, false)
+  T.ok(cut.warnings[1]:find("refine_tol", 1, true), cut.warnings[1])
+  -- scikit-learn's warm start: refits of one iteration each detect convergence
+  local m = mx.fit{data = iris, family = "gaussian", k = 3, max_iter = 1, quiet = true}
+  local converged_at
+  for i = 1, 200 do
+    m = m:refit(iris, {max_iter = 1, quiet = true})
+    if m.converged then converged_at = i; break end
+  end
+  T.ok(converged_at ~= nil, "a warm refit converges")
+end)
+
 T.done()
