@@ -27,17 +27,26 @@ struct mixem_dataset {
   guint32 *lines;   /* file line of each row, or NULL */
 };
 
+/* A dataset of N rows and D columns; its N*D doubles only with DOUBLES (the .npy reader keeps
+ * bytes or a mapped file instead). */
 static mixem_dataset *
-dataset_alloc (size_t n, size_t d, const char *source)
+dataset_alloc_full (size_t n, size_t d, const char *source, gboolean doubles)
 {
   mixem_dataset *ds = g_new0 (mixem_dataset, 1);
   ds->n = n;
   ds->d = d;
-  ds->x = ds->x_owned = g_new (double, n * d > 0 ? n * d : 1);
+  if (doubles)
+    ds->x = ds->x_owned = g_new (double, n * d > 0 ? n * d : 1);
   ds->names = g_new0 (char *, d + 1);
   ds->source = g_strdup (source);
   ds->total_w = (double) n;
   return ds;
+}
+
+static mixem_dataset *
+dataset_alloc (size_t n, size_t d, const char *source)
+{
+  return dataset_alloc_full (n, d, source, TRUE);
 }
 
 void
@@ -693,7 +702,9 @@ mixem_dataset_read_npy (const char *path, GError **error)
     const char *descr = npy_field (header, "'descr'");
     const char *order = npy_field (header, "'fortran_order'");
     const char *shape = npy_field (header, "'shape'");
-    if (!descr || !order || !shape || *descr != '\'' || *shape != '(')
+    /* descr[1] and descr[2] are read below: the header may end right after the quote. */
+    if (!descr || !order || !shape || *descr != '\'' || !descr[1] || !descr[2]
+        || *shape != '(')
       why = "malformed .npy header";
     else {
       const char endian = descr[1];
@@ -730,29 +741,47 @@ mixem_dataset_read_npy (const char *path, GError **error)
   }
   if (!why && (n == 0 || d == 0))
     why = "the array is empty";
-  if (!why && start + hlen + n * d * width != len)
-    why = len < start + hlen + n * d * width ? "the file is shorter than its shape says (truncated?)"
-                                             : "the file is longer than its shape says";
+  /* Every size product is checked: a shape such as (2^63, 2) must not wrap around to the file's
+   * length (nor make the doubles array overflow). */
+  gsize cells = 0, bytes = 0, dbytes = 0;
+  if (!why && (!g_size_checked_mul (&cells, n, d) || !g_size_checked_mul (&bytes, cells, width)
+               || !g_size_checked_mul (&dbytes, cells, sizeof (double))
+               || bytes > len - start - hlen))
+    why = "the file is shorter than its shape says (truncated?)";
+  if (!why && start + hlen + bytes != len)
+    why = "the file is longer than its shape says";
   if (why) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: %s", path, why);
     goto done;
   }
-  ds = dataset_alloc (n, d, path);
+  const gboolean bytes_kept = (kind == 'u' || kind == 'b') && width == 1;
+  const gboolean mapped = kind == 'f' && width == 8 && !fortran
+                          && G_BYTE_ORDER == G_LITTLE_ENDIAN
+                          && (guintptr) (u + start + hlen) % sizeof (double) == 0;
+  ds = dataset_alloc_full (n, d, path, FALSE);
+  if (!bytes_kept && !mapped) {
+    /* At most 8 times the file's size (just checked), but perhaps more than this machine has. */
+    ds->x = ds->x_owned = g_try_malloc (dbytes);
+    if (!ds->x_owned) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: out of memory for %zu x %zu values "
+                   "(%.3g GB)", path, n, d, (double) dbytes / 1e9);
+      mixem_dataset_free (ds);
+      ds = NULL;
+      goto done;
+    }
+  }
   for (size_t j = 0; j < d; j++)
     ds->names[j] = g_strdup_printf ("%zu", j + 1);
   const guchar *data = u + start + hlen;
-  if ((kind == 'u' || kind == 'b') && width == 1) {
+  if (bytes_kept) {
     /* Bytes stay bytes: no copy of doubles is ever made. */
-    g_clear_pointer (&ds->x_owned, g_free);
-    ds->x = NULL;
     ds->x8 = g_new (guint8, n * d);
     for (size_t i = 0; i < n; i++)
       for (size_t j = 0; j < d; j++)
         ds->x8[i * d + j] = data[fortran ? j * n + i : i * d + j];
     goto done;
   }
-  if (kind == 'f' && width == 8 && !fortran && G_BYTE_ORDER == G_LITTLE_ENDIAN
-      && (guintptr) data % sizeof (double) == 0) {
+  if (mapped) {
     /* float64 in C order is used where it lies in the mapped file (larger than memory is fine);
      * one pass checks that every value is finite. */
     const double *x = (const double *) (const void *) data;
@@ -764,7 +793,6 @@ mixem_dataset_read_npy (const char *path, GError **error)
         ds = NULL;
         goto done;
       }
-    g_clear_pointer (&ds->x_owned, g_free);
     ds->x = x;
     ds->map = g_mapped_file_ref (map);
     dataset_compact (ds);
