@@ -905,8 +905,10 @@ read_select_csv (const char *path, size_t *best, GError **error)
       if (cell)
         v[j] = g_ascii_strtod (cell, &end);
       if (!cell || end == cell || *end) {
+        char *q = mixem_quote (cell ? cell : "", -1);
         g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s:%zu: column '%s': not a number "
-                     "('%s')", path, li + 1, want[j], cell ? cell : "");
+                     "('%s')", path, li + 1, want[j], q);
+        g_free (q);
         ok = FALSE;
       }
     }

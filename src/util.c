@@ -7,6 +7,43 @@
 
 G_DEFINE_QUARK (mixem-error-quark, mixem_error)
 
+char *
+mixem_quote (const char *text, gssize len)
+{
+  if (!text)
+    return g_strdup ("(null)");
+  const size_t n = len < 0 ? strlen (text) : (size_t) len;
+  GString *s = g_string_new (NULL);
+  size_t i = 0;
+  for (size_t chars = 0; i < n && chars < MIXEM_QUOTE_MAX; i++, chars++) {
+    const guchar c = (guchar) text[i];
+    if (c >= 0x80) {   /* printable UTF-8 stays as it is */
+      const gunichar u = g_utf8_get_char_validated (text + i, (gssize) (n - i));
+      if (u != (gunichar) -1 && u != (gunichar) -2 && g_unichar_isprint (u)) {
+        const size_t w = (size_t) (g_utf8_next_char (text + i) - (text + i));
+        g_string_append_len (s, text + i, (gssize) w);
+        i += w - 1;
+        continue;
+      }
+    }
+    if (c == '\n')
+      g_string_append (s, "\\n");
+    else if (c == '\t')
+      g_string_append (s, "\\t");
+    else if (c == '\r')
+      g_string_append (s, "\\r");
+    else if (c == '\\')
+      g_string_append (s, "\\\\");
+    else if (c < 0x20 || c >= 0x7f)
+      g_string_append_printf (s, "\\x%02x", c);
+    else
+      g_string_append_c (s, (char) c);
+  }
+  if (i < n)
+    g_string_append (s, "...");
+  return g_string_free (s, FALSE);
+}
+
 const char *
 mixem_version (void)
 {

@@ -19,6 +19,13 @@ typedef enum {
   MIXEM_ERROR_FORMAT    /* a malformed or inconsistent model file */
 } MixemErrorCode;
 
+/* Input text as a message may quote it (free with g_free): at most MIXEM_QUOTE_MAX characters of
+ * TEXT, then "...", with control bytes and bytes that are not printable UTF-8 escaped (\n, \t,
+ * \r, \\, \xNN), so that a huge cell or binary bytes never flood a terminal.  LEN < 0: TEXT is
+ * NUL-terminated. */
+#define MIXEM_QUOTE_MAX 60
+char *mixem_quote (const char *text, gssize len);
+
 G_END_DECLS
 
 #endif
