@@ -454,9 +454,44 @@ get_count (JsonObject *o, const char *key, const char *src, gint64 lo, gint64 *o
   return TRUE;
 }
 
+/* json-glib's parser recurses once per level of nesting, so 80 000 '[' overflow the stack.  A
+ * model file nests a few levels (model, components, a matrix, its rows); this scan of the bytes,
+ * blind to brackets inside strings, refuses more than MIXEM_MODEL_MAX_DEPTH before parsing. */
+#define MIXEM_MODEL_MAX_DEPTH 64
+
+static gboolean
+check_nesting (const char *text, const char *src, GError **error)
+{
+  int depth = 0;
+  size_t line = 1;
+  gboolean in_string = FALSE;
+  for (const char *p = text; *p; p++) {
+    if (*p == '\n')
+      line++;
+    if (in_string) {
+      if (*p == '\\' && p[1] && p[1] != '\n')
+        p++;
+      else if (*p == '"')
+        in_string = FALSE;
+    } else if (*p == '"')
+      in_string = TRUE;
+    else if (*p == '[' || *p == '{') {
+      if (++depth > MIXEM_MODEL_MAX_DEPTH) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s:%zu: not a model file (nested "
+                     "deeper than %d levels)", src, line, MIXEM_MODEL_MAX_DEPTH);
+        return FALSE;
+      }
+    } else if (*p == ']' || *p == '}')
+      depth--;
+  }
+  return TRUE;
+}
+
 mixem_model *
 mixem_model_from_json (mixem_registry *reg, const char *text, const char *src, GError **error)
 {
+  if (!check_nesting (text, src, error))
+    return NULL;
   JsonParser *parser = json_parser_new ();
   GError *e = NULL;
   mixem_model *m = NULL;

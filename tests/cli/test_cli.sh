@@ -121,6 +121,13 @@ assert "no escape byte reaches the terminal" test "$(tr -d -c '\033\001' < "$I/e
 printf '{"format": "mixem-model", "version": 1, "family": "\\u001b[2J%0200d", "k": 1, "d": 1}' 0 > "$I/esc.json"
 "$MIXEM" sample "$I/esc.json" -n 1 > /dev/null 2> "$I/esc.txt"
 assert "a model's family name is escaped and cut" grep -qE "unknown family '\\\\x1b\\[2J0{56}\\.\\.\\.'$" "$I/esc.txt"
+# Issue 18: deeply nested JSON overflowed json-glib's parser's stack (exit 139).
+head -c 80000 /dev/zero | tr '\0' '[' > "$I/deep.json"
+for c in "predict $I/deep.json $COINS" "score $I/deep.json $COINS" "sample $I/deep.json -n 1" \
+         "plot trace $I/deep.json -o $I/deep.png"; do
+  check "deep nesting: $c" 1 'deep.json:1: not a model file \(nested deeper than 64 levels\)' -- \
+    "$MIXEM" $c
+done
 
 # predict, score, sample.
 check "predict" 0 '^component' -- "$MIXEM" predict "$T/m.json" "$COINS"

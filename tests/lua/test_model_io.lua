@@ -74,6 +74,12 @@ T.test("malformed, truncated and inconsistent files are refused", function()
   refused((good:gsub('"p" : [%d.e-]+', '"p" : 1.5', 1)), "'p' must lie in [0, 1]")
   refused((good:gsub('"p" : [%d.e-]+', '"p" : "x"', 1)), "'p' must be a number")
   refused((good:gsub('"trials" : "trials"', '"trials" : 3', 1)), "option 'trials' is not a string")
+  -- Issue 18: 80 000 levels of '[' overflowed json-glib's parser's stack (exit 139).
+  refused(string.rep("[", 80000), ":1: not a model file (nested deeper than 64 levels)")
+  refused('{"format":\n"mixem-model", "x": ' .. string.rep("{\"a\": ", 70), ":2: not a model file")
+  -- Brackets inside strings, escaped quotes included, are not nesting.
+  refused((good:gsub('"family" : "binomial"', '"family" : "b\\\\\\"' .. string.rep("[", 100) .. '"')),
+          "unknown family")
   T.errors(function() mx.load("/nonexistent/m.json") end, "mixem.load: /nonexistent/m.json")
   T.errors(function() m:save("/nonexistent/dir/m.json") end, "model:save:")
   os.remove(p)
