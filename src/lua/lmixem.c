@@ -5,6 +5,7 @@
  * Safety under Lua errors (which longjmp): temporaries live in a "scratch" userdata whose __gc
  * frees them, and a model keeps its registry (which holds the family module) alive through its
  * user value.  Components are numbered from 1 in Lua, as everything else there. */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -291,6 +292,16 @@ opt_int (lua_State *L, int idx, const char *fn, const char *key, lua_Integer def
   }
   lua_pop (L, 1);
   return v;
+}
+
+/* opts[KEY] for a C int field: too large a value is refused, never truncated (2^32 + 2 was 2). */
+static int
+opt_cint (lua_State *L, int idx, const char *fn, const char *key, int def, int lo, const char *what)
+{
+  const lua_Integer v = opt_int (L, idx, fn, key, def, lo, what);
+  if (v > INT_MAX)
+    luaL_error (L, "%s: '%s' must be %s and at most %d (got %I)", fn, key, what, INT_MAX, v);
+  return (int) v;
 }
 
 static double
@@ -762,14 +773,14 @@ static void
 read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o, size_t k,
                      lscratch *s)
 {
-  o->max_iter = (int) opt_int (L, idx, fn, "max_iter", o->max_iter, 0, "an integer >= 0");
+  o->max_iter = opt_cint (L, idx, fn, "max_iter", o->max_iter, 0, "an integer >= 0");
   o->tol = opt_num (L, idx, fn, "tol", o->tol);
-  o->n_init = (int) opt_int (L, idx, fn, "n_init", o->n_init, 1, "a positive integer");
+  o->n_init = opt_cint (L, idx, fn, "n_init", o->n_init, 1, "a positive integer");
   o->refine_tol = opt_num (L, idx, fn, "refine_tol", o->refine_tol);
-  o->n_refine = (int) opt_int (L, idx, fn, "n_refine", o->n_refine, 0, "an integer >= 0");
+  o->n_refine = opt_cint (L, idx, fn, "n_refine", o->n_refine, 0, "an integer >= 0");
   o->seed = (unsigned long) opt_int (L, idx, fn, "seed", (lua_Integer) o->seed, 0,
                                      "an integer >= 0");
-  o->threads = (int) opt_int (L, idx, fn, "threads", o->threads, 0, "an integer >= 0");
+  o->threads = opt_cint (L, idx, fn, "threads", o->threads, 0, "an integer >= 0");
   o->block_size = (size_t) opt_int (L, idx, fn, "block_size", (lua_Integer) o->block_size, 1,
                                     "a positive integer");
   const char *alg = opt_str (L, idx, fn, "algorithm", s);
@@ -847,7 +858,7 @@ progress_from (lua_State *L, int idx, const char *fn, mixem_fit_options *o)
     verbose = (int) v;
   }
   lua_pop (L, 1);
-  const int interval = (int) opt_int (L, idx, fn, "verbose_interval", 10, 1, "an integer >= 1");
+  const int interval = opt_cint (L, idx, fn, "verbose_interval", 10, 1, "an integer >= 1");
   if (quiet)
     return NULL;
   mixem_progress *p = mixem_progress_new (stderr, isatty (fileno (stderr)), 1.0, verbose,
@@ -1126,7 +1137,7 @@ l_select (lua_State *L)
   o.init = opt_str (L, 1, fn, "init", s);
   mixem_select_options so = { (const size_t *) ks->data, ks->len,
                               (const mixem_options *const *) sets->pdata, sets->len, MIXEM_BIC,
-                              (int) opt_int (L, 1, fn, "folds", 0, 0, "an integer >= 0"),
+                              opt_cint (L, 1, fn, "folds", 0, 0, "an integer >= 0"),
                               opt_num (L, 1, fn, "validation", 0.0), &o };
   const char *crit = opt_str (L, 1, fn, "criterion", s);
   if (crit && !mixem_criterion_parse (crit, &so.criterion))
@@ -1620,14 +1631,14 @@ l_kmeans (lua_State *L)
   luaL_checktype (L, 3, LUA_TTABLE);
   check_keys (L, 3, fn, known, NULL);
   lua_Integer seed = opt_int (L, 3, fn, "seed", 0, 0, "an integer >= 0");
-  lua_Integer iters = opt_int (L, 3, fn, "max_iter", 300, 0, "an integer >= 0");
+  const int iters = opt_cint (L, 3, fn, "max_iter", 300, 0, "an integer >= 0");
   lscratch *s = scratch_new (L);
   size_t n = mixem_dataset_rows (ds), d = mixem_dataset_cols (ds);
   size_t *lab = scratch_keep (s, g_new (size_t, n), g_free);
   double *c = scratch_keep (s, g_new (double, (size_t) k * d), g_free);
   gsl_rng *rng = scratch_keep (s, gsl_rng_alloc (gsl_rng_mt19937), (GDestroyNotify) gsl_rng_free);
   gsl_rng_set (rng, (unsigned long) seed);
-  double inertia = mixem_kmeans (ds, (size_t) k, (int) iters, rng, c, lab);
+  double inertia = mixem_kmeans (ds, (size_t) k, iters, rng, c, lab);
   lua_createtable (L, (int) n, 0);
   for (size_t i = 0; i < n; i++) {
     lua_pushinteger (L, (lua_Integer) lab[i] + 1);
@@ -1675,8 +1686,8 @@ plot_options (lua_State *L, int idx, const char *fn, const char *const *extra,
       luaL_error (L, "%s: unknown option '%s'", fn, key ? key : luaL_typename (L, -2));
     lua_pop (L, 1);
   }
-  po->width = (int) opt_int (L, idx, fn, "width", 0, 0, "a size in pixels");
-  po->height = (int) opt_int (L, idx, fn, "height", 0, 0, "a size in pixels");
+  po->width = opt_cint (L, idx, fn, "width", 0, 0, "a size in pixels");
+  po->height = opt_cint (L, idx, fn, "height", 0, 0, "a size in pixels");
   po->title = opt_str (L, idx, fn, "title", s);
 }
 
@@ -1704,7 +1715,7 @@ p_trace (lua_State *L)
     for (size_t i = 0; i < n; i++) {
       if (lua_geti (L, 1, (lua_Integer) i + 1) != LUA_TTABLE)
         luaL_error (L, "%s: trace entry %d is not a table", fn, (int) i + 1);
-      t[i].iter = (int) opt_int (L, -1, fn, "iter", (lua_Integer) i + 1, 0, "an integer");
+      t[i].iter = opt_cint (L, -1, fn, "iter", (lua_Integer) i + 1, 0, "an integer");
       t[i].loglik = opt_real (L, -1, fn, "loglik", NAN);
       t[i].elbo = opt_real (L, -1, fn, "elbo", NAN);
       t[i].kl = opt_real (L, -1, fn, "kl", t[i].loglik - t[i].elbo);

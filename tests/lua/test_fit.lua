@@ -148,6 +148,15 @@ T.test("fit argument errors name the function and the argument", function()
   T.errors(with("n_refine", -1), "'n_refine' must be an integer >= 0 (got -1)")
   T.errors(with("seed", -5), "'seed' must be an integer >= 0 (got -5)")
   T.errors(with("threads", "x"), "'threads' must be an integer >= 0 (got x)")
+  -- Issue 18: integer options were truncated to C ints (2^32 + 2 iterations ran as 2).
+  for _, key in ipairs{"max_iter", "n_init", "n_refine", "threads", "verbose_interval"} do
+    T.errors(with(key, 2^32 + 2), "mixem.fit: '" .. key .. "' must be ")
+    T.errors(with(key, (1 << 32) + 1), "and at most 2147483647 (got 4294967297)")
+  end
+  T.errors(function() mx.select{data = X, family = "binomial", trials = "trials", k = {1, 2},
+                                criterion = "heldout", folds = 2^32 + 2} end,
+           "mixem.select: 'folds' must be an integer >= 0 and at most 2147483647")
+  T.errors(function() mx.kmeans(X, 2, {max_iter = 2^32 + 1}) end, "'max_iter' must be")
   T.errors(with("family", "nosuch"), "mixem.fit: unknown family 'nosuch'")
   T.errors(with("family", nil), "mixem.fit: 'family' is required")
   T.errors(with("data", 5), "mixem.fit: 'data' must be a dataset")
