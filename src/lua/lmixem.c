@@ -121,9 +121,48 @@ push_registry (lua_State *L)
 
 static gboolean is_array (lua_State *L, int idx);
 
+/* Parameters nest a few levels (components, a component, a matrix, a row); a table that
+ * contains itself recursed forever, and one nested 100 000 deep overflowed the C stack.  This walk
+ * refuses both before anything is built (so that no builder is left behind by the error). */
+#define LUA_VALUE_MAX_DEPTH 16
+
+static void
+check_value_nesting (lua_State *L, int idx, const char *fn, const char *what,
+                     const void **path, int depth)
+{
+  if (lua_type (L, idx) != LUA_TTABLE)
+    return;
+  idx = lua_absindex (L, idx);
+  const void *self = lua_topointer (L, idx);
+  for (int i = 0; i < depth; i++)
+    if (path[i] == self)
+      luaL_error (L, "%s: %s: a table contains itself", fn, what);
+  if (depth >= LUA_VALUE_MAX_DEPTH)
+    luaL_error (L, "%s: %s: tables nested deeper than %d levels", fn, what,
+                LUA_VALUE_MAX_DEPTH);
+  path[depth] = self;
+  luaL_checkstack (L, 3, fn);
+  lua_pushnil (L);
+  while (lua_next (L, idx)) {
+    check_value_nesting (L, -1, fn, what, path, depth + 1);
+    lua_pop (L, 1);
+  }
+}
+
+static GVariant *lua_to_variant_unchecked (lua_State *L, int idx, const char *fn,
+                                           const char *what);
+
 /* Lua value at IDX -> GVariant (floating): number d, array ad / aad, table a{sv}, string s. */
 static GVariant *
 lua_to_variant (lua_State *L, int idx, const char *fn, const char *what)
+{
+  const void *path[LUA_VALUE_MAX_DEPTH];
+  check_value_nesting (L, idx, fn, what, path, 0);
+  return lua_to_variant_unchecked (L, idx, fn, what);
+}
+
+static GVariant *
+lua_to_variant_unchecked (lua_State *L, int idx, const char *fn, const char *what)
 {
   idx = lua_absindex (L, idx);
   switch (lua_type (L, idx)) {
@@ -148,7 +187,7 @@ lua_to_variant (lua_State *L, int idx, const char *fn, const char *what)
             g_variant_builder_clear (&db);
             luaL_error (L, "%s: %s: element %d must be a table with keys", fn, what, (int) i);
           }
-          g_variant_builder_add_value (&db, lua_to_variant (L, -1, fn, what));
+          g_variant_builder_add_value (&db, lua_to_variant_unchecked (L, -1, fn, what));
           lua_pop (L, 1);
         }
         return g_variant_builder_end (&db);
@@ -158,7 +197,7 @@ lua_to_variant (lua_State *L, int idx, const char *fn, const char *what)
       for (lua_Integer i = 1; i <= n; i++) {
         int t = lua_geti (L, idx, i);
         if (nested && t == LUA_TTABLE) {
-          GVariant *c = lua_to_variant (L, -1, fn, what);
+          GVariant *c = lua_to_variant_unchecked (L, -1, fn, what);
           if (!g_variant_is_of_type (c, G_VARIANT_TYPE ("ad"))) {
             g_variant_unref (g_variant_ref_sink (c));
             g_variant_builder_clear (&b);
@@ -184,7 +223,7 @@ lua_to_variant (lua_State *L, int idx, const char *fn, const char *what)
           g_variant_dict_clear (&d);
           luaL_error (L, "%s: %s: keys must be strings", fn, what);
         }
-        GVariant *v = lua_to_variant (L, -1, fn, what);
+        GVariant *v = lua_to_variant_unchecked (L, -1, fn, what);
         g_variant_dict_insert_value (&d, lua_tostring (L, -2), v);
         lua_pop (L, 1);
       }
@@ -967,6 +1006,8 @@ l_fit (lua_State *L)
     if (lua_getfield (L, it, "components") != LUA_TNIL) {
       if (!lua_istable (L, -1) || luaL_len (L, -1) != (lua_Integer) o.k)
         luaL_error (L, "%s: init.components must be an array of k = %d tables", fn, (int) o.k);
+      const void *path[LUA_VALUE_MAX_DEPTH];   /* before the builder: the error would leak it */
+      check_value_nesting (L, -1, fn, "init.components", path, 0);
       GVariantBuilder b;
       g_variant_builder_init (&b, G_VARIANT_TYPE ("aa{sv}"));
       GVariant **parts = scratch_keep (s, g_new0 (GVariant *, o.k), g_free);

@@ -157,6 +157,30 @@ T.test("fit argument errors name the function and the argument", function()
                                 criterion = "heldout", folds = 2^32 + 2} end,
            "mixem.select: 'folds' must be an integer >= 0 and at most 2147483647")
   T.errors(function() mx.kmeans(X, 2, {max_iter = 2^32 + 1}) end, "'max_iter' must be")
+  -- Issue 18: a table that contains itself recursed forever; one nested 100 000 deep overflowed
+  -- the C stack.
+  local t = {}
+  t[1] = t
+  T.errors(function() mx.fit{data = X, family = "binomial", k = 1, trials = "trials",
+                             init = {components = t}} end,
+           "mixem.fit: init.components: a table contains itself")
+  T.errors(with("init", {components = {{p = t}, {p = 0.5}}}),
+           "mixem.fit: init.components: a table contains itself")
+  local c = {p = 0.5}
+  c.self = {c}
+  T.errors(with("init", {components = {c, {p = 0.5}}}), "a table contains itself")
+  local deep = {}
+  local at = deep
+  for _ = 1, 100000 do at[1] = {}; at = at[1] end
+  T.errors(with("init", {components = {{p = deep}, {p = 0.5}}}),
+           "mixem.fit: init.components: tables nested deeper than 16 levels")
+  T.errors(function() mx.model{family = "binomial", trials = 10, components = {{p = t}}} end,
+           "mixem.model: components: a table contains itself")
+  T.errors(function() mx.model{family = "binomial", trials = 10, components = {{p = deep}}} end,
+           "mixem.model: components: tables nested deeper than 16 levels")
+  local shared = {p = 0.5}      -- one table twice is not a cycle
+  T.eq(mx.model{family = "binomial", trials = 10, weights = {0.5, 0.5},
+                components = {shared, shared}}.k, 2)
   T.errors(with("family", "nosuch"), "mixem.fit: unknown family 'nosuch'")
   T.errors(with("family", nil), "mixem.fit: 'family' is required")
   T.errors(with("data", 5), "mixem.fit: 'data' must be a dataset")
