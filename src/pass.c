@@ -34,7 +34,11 @@ mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *dat
   ps->n = mixem_dataset_rows (data);
   ps->d = mixem_dataset_cols (data);
   ps->k = k;
+  /* More rows a block than the data has changes nothing (one block either way), and a block
+   * size from input (1 << 60) must not size the scratch buffers. */
   ps->block = block > 0 ? block : 256;
+  if (ps->block > ps->n)
+    ps->block = ps->n > 0 ? ps->n : 1;
   size_t nblocks = (ps->n + ps->block - 1) / ps->block;
   ps->wave = nblocks < WAVE_BLOCKS ? (nblocks > 0 ? nblocks : 1) : WAVE_BLOCKS;
   ps->threads = thread_count (threads);

@@ -3,6 +3,7 @@
 #include <config.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 #include <mixem/mixem.h>
 
 G_DEFINE_QUARK (mixem-error-quark, mixem_error)
@@ -42,6 +43,39 @@ mixem_quote (const char *text, gssize len)
   if (i < n)
     g_string_append (s, "...");
   return g_string_free (s, FALSE);
+}
+
+gboolean
+mixem_alloc_fits (double bytes)
+{
+  static double limit;   /* physical memory, once; a benign race writes the same value */
+  if (limit == 0.0) {
+    const long pages = sysconf (_SC_PHYS_PAGES), page = sysconf (_SC_PAGESIZE);
+    limit = pages > 0 && page > 0 ? (double) pages * (double) page : (double) (G_MAXSIZE / 2);
+  }
+  return bytes >= 0.0 && bytes <= limit && bytes < (double) (G_MAXSIZE / 2);
+}
+
+gpointer
+mixem_try_alloc0 (size_t count, size_t size, double *bytes)
+{
+  const double want = (double) count * (double) size;
+  if (bytes)
+    *bytes = want;
+  gsize n;
+  if (!g_size_checked_mul (&n, count, size) || !mixem_alloc_fits (want))
+    return NULL;
+  return g_try_malloc0 (n > 0 ? n : 1);
+}
+
+char *
+mixem_format_bytes (double bytes)
+{
+  static const char *const unit[] = { "bytes", "kB", "MB", "GB", "TB", "PB", "EB" };
+  int u = 0;
+  for (; u < 6 && bytes >= 1000.0; u++)
+    bytes /= 1000.0;
+  return u == 0 ? g_strdup_printf ("%.0f bytes", bytes) : g_strdup_printf ("%.1f %s", bytes, unit[u]);
 }
 
 const char *

@@ -837,7 +837,9 @@ read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o
     if (!lua_istable (L, -1) || !is_array (L, -1))
       luaL_error (L, "%s: 'fixed' must be an array of \"weights\", \"components\" or component "
                      "numbers", fn);
-    gboolean *fc = scratch_keep (s, g_new0 (gboolean, k), g_free);
+    gboolean *fc = scratch_keep (s, mixem_try_alloc0 (k, sizeof (gboolean), NULL), g_free);
+    if (!fc)   /* k comes from the caller: 1 << 62 must not abort in g_malloc */
+      luaL_error (L, "%s: 'k' = %I is too large", fn, (lua_Integer) k);
     gboolean any = FALSE;
     for (lua_Integer i = 1; i <= luaL_len (L, -1); i++) {
       int t = lua_geti (L, -1, i);
@@ -1460,8 +1462,20 @@ m_sample (lua_State *L)
   luaL_argcheck (L, seed >= 0, 3, "the seed must be >= 0");
   lscratch *s = scratch_new (L);
   size_t d = mixem_model_d (m);
-  double *x = scratch_keep (s, g_new (double, (size_t) n * d), g_free);
-  size_t *lab = scratch_keep (s, g_new (size_t, (size_t) n), g_free);
+  /* The rows, their copy in the dataset and the labels; checked, not aborted on (1 << 40). */
+  const double need = (double) n * (16.0 * (double) d + 24.0);
+  double *x = n <= INT_MAX && mixem_alloc_fits (need)
+                  ? scratch_keep (s, mixem_try_alloc0 ((size_t) n, d * sizeof (double), NULL), g_free)
+                  : NULL;
+  size_t *lab = x ? scratch_keep (s, mixem_try_alloc0 ((size_t) n, sizeof (size_t), NULL), g_free)
+                  : NULL;
+  if (!lab) {
+    char *size = mixem_format_bytes (need);
+    lua_pushfstring (L, "model:sample: %I rows of d = %d need %s (more than this machine has; "
+                     "mixem sample streams them)", n, (int) d, size);
+    g_free (size);
+    return lua_error (L);
+  }
   GError *err = NULL;
   if (!mixem_model_sample (m, (size_t) n, (unsigned long) seed, x, lab, &err))
     return raise_gerror (L, "model:sample", err);

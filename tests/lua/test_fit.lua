@@ -178,6 +178,14 @@ T.test("fit argument errors name the function and the argument", function()
            "mixem.model: components: a table contains itself")
   T.errors(function() mx.model{family = "binomial", trials = 10, components = {{p = deep}}} end,
            "mixem.model: components: tables nested deeper than 16 levels")
+  -- Issue 18: sizes from options aborted in g_malloc.
+  T.errors(function() mx.fit{data = X, family = "binomial", k = 1 << 62, trials = "trials",
+                             fixed = {"weights"}} end, "mixem.fit: 'k' = 4611686018427387904 is too large")
+  T.errors(function() two_coins():sample(1 << 40) end,
+           "model:sample: 1099511627776 rows of d = 2 need 61.6 TB (more than this machine has")
+  local big = mx.fit{data = X, family = "binomial", k = 2, trials = "trials", seed = 3,
+                     block_size = 1 << 60}
+  T.eq(big.loglik, mx.fit{data = X, family = "binomial", k = 2, trials = "trials", seed = 3}.loglik)
   local shared = {p = 0.5}      -- one table twice is not a cycle
   T.eq(mx.model{family = "binomial", trials = 10, weights = {0.5, 0.5},
                 components = {shared, shared}}.k, 2)

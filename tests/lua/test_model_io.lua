@@ -42,6 +42,34 @@ T.test("numbers written with an exponent and no point load back", function()
   os.remove(p)
 end)
 
+-- Issue 18: sizes from a model file (d = 400000 full covariances: 1.3 TB a matrix; a diagonal one
+-- of d = 10^6 asked for d^2 doubles) aborted in g_malloc; now they are errors.
+local function wide_model(d, cov, comp)
+  local cols = string.rep('"c",', d - 1) .. '"c"'
+  return string.format('{"format": "mixem-model", "version": 1, "family": "gaussian", "k": 1, ' ..
+                       '"d": %d, "columns": [%s], "options": {"covariance": "%s"}, ' ..
+                       '"weights": [1], "components": [%s]}', d, cols, cov, comp)
+end
+
+T.test("a model too large for memory is an error, not an abort", function()
+  local p = T.tmpname(".json")
+  T.write(p, wide_model(400000, "full", '{"mean": [0]}'))
+  T.errors(function() mx.load(p) end, "gaussian: the model needs 3.8 TB for k = 1, d = 400000 " ..
+           "full covariances (more than this machine has)")
+  T.write(p, wide_model(1000000, "diag", '{"mean": [0], "cov": [[1]]}'))
+  T.errors(function() mx.load(p) end, "gaussian: 'mean' must be an array of 1000000 finite numbers")
+  T.write(p, wide_model(1000000, "diag", '{"mean": [0], "var": [1]}'))
+  T.errors(function() mx.load(p) end, "gaussian: 'mean' must be an array of 1000000 finite numbers")
+  local b = wide_model(1000000, "diag", '{"p": [0.5]}'):gsub('"gaussian"', '"bernoulli"')
+  T.write(p, (b:gsub('"k": 1', '"k": 2000000'):gsub('"weights": %[1%]', '"weights": [' ..
+                     string.rep("0,", 1999999) .. '1]'):gsub('"components": %[{"p": %[0.5%]}%]',
+                     '"components": [' .. string.rep("{},", 1999999) .. '{}]'):gsub(
+                     '"options": {"covariance": "diag"}', '"options": {}')))
+  T.errors(function() mx.load(p) end, "bernoulli: the model needs 32.0 TB for k = 2000000, " ..
+           "d = 1000000")
+  os.remove(p)
+end)
+
 T.test("save_trace writes the trace as CSV", function()
   local p = T.tmpname(".csv")
   m:save_trace(p)
