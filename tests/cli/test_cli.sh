@@ -109,6 +109,8 @@ printf 'local mx = require "mixem"\nmx.read_csv(arg[1])\n' > "$I/readcsv.lua"
 check "NUL byte: mx.read_csv" 1 'nul.csv:5: a NUL byte' -- "$MIXEM" run "$I/readcsv.lua" "$I/nul.csv"
 check "a stream without newlines" 1 '/dev/zero:1: a line longer than 64 MiB' -- \
   timeout 60 "$MIXEM" fit -f gaussian /dev/zero
+check "a model from a stream without newlines" 1 '/dev/zero:1: a line longer than 64 MiB' -- \
+  timeout 60 "$MIXEM" sample /dev/zero -n 1
 check "data from a pipe" 0 'family binomial, k = 2' -- \
   bash -c 'cat "$1" | "$2" fit -f binomial --trials trials -k 2 /dev/stdin' _ "$COINS" "$MIXEM"
 printf 'a,b,a\n1,2,3\n' > "$I/dup.csv"
