@@ -53,8 +53,10 @@ parse_option (const mixem_spec *spec, const char *key, double def, double lo, do
   char *end = NULL;
   *out = g_ascii_strtod (v, &end);
   if (end == v || *end != '\0' || !(*out >= lo && *out <= hi)) {
+    char *q = mixem_quote (v, -1);
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "bernoulli: '%s' = '%s' must be a number in [%g, %g]", key, v, lo, hi);
+                 "bernoulli: '%s' = '%s' must be a number in [%g, %g]", key, q, lo, hi);
+    g_free (q);
     return FALSE;
   }
   return TRUE;

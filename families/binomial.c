@@ -87,8 +87,10 @@ params_new (const mixem_spec *spec, GError **error)
     p->s_col = p->n_col == 0 ? 1 : 0;
   } else {
     if (!parse_count (trials, &p->n_const)) {
+      char *q = mixem_quote (trials, -1);
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                   "binomial: 'trials' = '%s' is neither a column nor a whole number >= 0", trials);
+                   "binomial: 'trials' = '%s' is neither a column nor a whole number >= 0", q);
+      g_free (q);
       goto fail;
     }
     if (spec->d != 1) {
@@ -100,8 +102,10 @@ params_new (const mixem_spec *spec, GError **error)
     p->s_col = 0;
   }
   if (st && !parse_count (st, &p->n_sample)) {
+    char *q = mixem_quote (st, -1);
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "binomial: 'sample_trials' = '%s' is not a whole number >= 0", st);
+                 "binomial: 'sample_trials' = '%s' is not a whole number >= 0", q);
+    g_free (q);
     goto fail;
   }
   if (!st)

@@ -127,9 +127,11 @@ params_new (const mixem_spec *spec, GError **error)
       found = TRUE;
     }
   if (!found) {
+    char *q = mixem_quote (cv, -1);
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                  "gaussian: 'covariance' = '%s' is not full, tied, diag, spherical or "
-                 "tied_spherical", cv);
+                 "tied_spherical", q);
+    g_free (q);
     return NULL;
   }
   double reg = 1e-6;
@@ -137,8 +139,10 @@ params_new (const mixem_spec *spec, GError **error)
     char *end = NULL;
     reg = g_ascii_strtod (rg, &end);
     if (end == rg || *end != '\0' || !isfinite (reg) || reg < 0) {
+      char *q = mixem_quote (rg, -1);
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                   "gaussian: 'reg_covar' = '%s' is not a number >= 0", rg);
+                   "gaussian: 'reg_covar' = '%s' is not a number >= 0", q);
+      g_free (q);
       return NULL;
     }
   }

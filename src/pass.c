@@ -264,9 +264,11 @@ mixem_check_options (const mixem_family *f, const mixem_options *opts, GError **
       GString *list = g_string_new (NULL);
       for (const mixem_option_info *o = f->options; o && o->name; o++)
         g_string_append_printf (list, "%s%s", list->len ? ", " : "", o->name);
+      char *q = mixem_quote (key, -1);
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                   "family '%s' has no option '%s' (it has: %s)", f->name, key,
+                   "family '%s' has no option '%s' (it has: %s)", f->name, q,
                    list->len ? list->str : "none");
+      g_free (q);
       g_string_free (list, TRUE);
       return FALSE;
     }

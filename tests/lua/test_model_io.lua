@@ -102,6 +102,11 @@ T.test("malformed, truncated and inconsistent files are refused", function()
   refused((good:gsub('"p" : [%d.e-]+', '"p" : 1.5', 1)), "'p' must lie in [0, 1]")
   refused((good:gsub('"p" : [%d.e-]+', '"p" : "x"', 1)), "'p' must be a number")
   refused((good:gsub('"trials" : "trials"', '"trials" : 3', 1)), "option 'trials' is not a string")
+  -- Issue 18: text from the file is quoted cut to 60 characters, control bytes escaped.
+  refused((good:gsub('"trials" : "trials"', '"trials" : "\\u001b[2J' .. string.rep("x", 100) .. '"')),
+          "'trials' = '\\x1b[2J" .. string.rep("x", 56) .. "...' is neither")
+  refused((good:gsub('"trials" : "trials"', '"\\u0007bell" : "1", "trials" : "trials"')),
+          "family 'binomial' has no option '\\x07bell'")
   -- Issue 18: 80 000 levels of '[' overflowed json-glib's parser's stack (exit 139).
   refused(string.rep("[", 80000), ":1: not a model file (nested deeper than 64 levels)")
   refused('{"format":\n"mixem-model", "x": ' .. string.rep("{\"a\": ", 70), ":2: not a model file")
