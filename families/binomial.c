@@ -15,6 +15,7 @@
  * Expected complete log-likelihood:
  *   sum_k C_k + S_k log p_k + F_k log(1 - p_k),   with 0 log 0 = 0.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,7 @@ parse_count (const char *text, double *out)
 {
   char *end = NULL;
   double v = g_ascii_strtod (text, &end);
-  if (end == text || *end != '\0' || !isfinite (v) || v < 0 || v != floor (v))
+  if (end == text || *end != '\0' || !isfinite (v) || v < 0 || v != floor (v) || v > UINT_MAX)
     return FALSE;
   *out = v;
   return TRUE;
@@ -89,7 +90,8 @@ params_new (const mixem_spec *spec, GError **error)
     if (!parse_count (trials, &p->n_const)) {
       char *q = mixem_quote (trials, -1);
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                   "binomial: 'trials' = '%s' is neither a column nor a whole number >= 0", q);
+                   "binomial: 'trials' = '%s' is neither a column nor a whole number from 0 to %u",
+                   q, UINT_MAX);
       g_free (q);
       goto fail;
     }
@@ -104,7 +106,8 @@ params_new (const mixem_spec *spec, GError **error)
   if (st && !parse_count (st, &p->n_sample)) {
     char *q = mixem_quote (st, -1);
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "binomial: 'sample_trials' = '%s' is not a whole number >= 0", q);
+                 "binomial: 'sample_trials' = '%s' is not a whole number from 0 to %u", q,
+                 UINT_MAX);
     g_free (q);
     goto fail;
   }
@@ -256,7 +259,9 @@ static void
 sample (const mixem_params *p, size_t k, gsl_rng *rng, double *x)
 {
   const double n = p->n_col < 0 ? p->n_const : p->n_sample >= 0 ? p->n_sample : MAX (p->m[k], 0.0);
-  x[p->s_col] = (double) gsl_ran_binomial (rng, p->p[k], (unsigned int) n);
+  /* A fitted mean number of trials beyond UINT_MAX (the rest is checked on the way in) must not
+   * wrap in the cast. */
+  x[p->s_col] = (double) gsl_ran_binomial (rng, p->p[k], (unsigned int) MIN (n, (double) UINT_MAX));
   if (p->n_col >= 0)
     x[p->n_col] = n;
 }
@@ -292,9 +297,9 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
     g_variant_unref (tv);
     if (!mixem_dict_get_double (dict, "binomial", "trials", &m, error))
       return FALSE;
-    if (!(m >= 0) || m != floor (m)) {
+    if (!(m >= 0) || m != floor (m) || m > UINT_MAX) {   /* gsl_ran_binomial takes an unsigned */
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
-                   "binomial: 'trials' must be a whole number >= 0 (got %g)", m);
+                   "binomial: 'trials' must be a whole number from 0 to %u (got %g)", UINT_MAX, m);
       return FALSE;
     }
     p->m[k] = m;

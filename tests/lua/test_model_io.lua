@@ -102,6 +102,9 @@ T.test("malformed, truncated and inconsistent files are refused", function()
   refused((good:gsub('"p" : [%d.e-]+', '"p" : 1.5', 1)), "'p' must lie in [0, 1]")
   refused((good:gsub('"p" : [%d.e-]+', '"p" : "x"', 1)), "'p' must be a number")
   refused((good:gsub('"trials" : "trials"', '"trials" : 3', 1)), "option 'trials' is not a string")
+  -- Found by fuzzing (issue 18): trials beyond UINT_MAX wrapped in the sampler's cast (UBSan).
+  refused((good:gsub('"trials" : 10%.0', '"trials" : 7484063599', 1)),
+          "binomial: 'trials' must be a whole number from 0 to 4294967295 (got 7.48406e+09)")
   -- Issue 18: text from the file is quoted cut to 60 characters, control bytes escaped.
   refused((good:gsub('"trials" : "trials"', '"trials" : "\\u001b[2J' .. string.rep("x", 100) .. '"')),
           "'trials' = '\\x1b[2J" .. string.rep("x", 56) .. "...' is neither")
