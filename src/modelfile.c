@@ -455,8 +455,11 @@ get_count (JsonObject *o, const char *key, const char *src, gint64 lo, gint64 *o
 }
 
 /* json-glib's parser recurses once per level of nesting, so 80 000 '[' overflow the stack.  A
- * model file nests a few levels (model, components, a matrix, its rows); this scan of the bytes,
- * blind to brackets inside strings, refuses more than MIXEM_MODEL_MAX_DEPTH before parsing. */
+ * model file nests a few levels (model, components, a matrix, its rows); this scan of the bytes
+ * refuses more than MIXEM_MODEL_MAX_DEPTH before parsing.  It skips what json-glib 1.6's scanner
+ * skips: "strings" (with \ escapes), 'strings' (without) and comments; a bracket skipped here but
+ * seen by the parser would defeat the check, so anything else counts, and closers never take the
+ * depth below 0. */
 #define MIXEM_MODEL_MAX_DEPTH 64
 
 static gboolean
@@ -464,24 +467,32 @@ check_nesting (const char *text, const char *src, GError **error)
 {
   int depth = 0;
   size_t line = 1;
-  gboolean in_string = FALSE;
   for (const char *p = text; *p; p++) {
     if (*p == '\n')
       line++;
-    if (in_string) {
-      if (*p == '\\' && p[1] && p[1] != '\n')
-        p++;
-      else if (*p == '"')
-        in_string = FALSE;
-    } else if (*p == '"')
-      in_string = TRUE;
-    else if (*p == '[' || *p == '{') {
+    if (*p == '"' || *p == '\'') {
+      const char q = *p;
+      for (p++; *p && *p != q; p++) {
+        if (*p == '\n')
+          line++;
+        else if (q == '"' && *p == '\\' && p[1] && p[1] != '\n')
+          p++;
+      }
+      if (!*p)
+        break;
+    } else if (p[0] == '/' && p[1] == '*') {
+      for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+        line += *p == '\n';
+      if (!*p)
+        break;
+      p++;
+    } else if (*p == '[' || *p == '{') {
       if (++depth > MIXEM_MODEL_MAX_DEPTH) {
         g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s:%zu: not a model file (nested "
                      "deeper than %d levels)", src, line, MIXEM_MODEL_MAX_DEPTH);
         return FALSE;
       }
-    } else if (*p == ']' || *p == '}')
+    } else if ((*p == ']' || *p == '}') && depth > 0)
       depth--;
   }
   return TRUE;

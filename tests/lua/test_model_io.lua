@@ -113,6 +113,12 @@ T.test("malformed, truncated and inconsistent files are refused", function()
   -- Issue 18: 80 000 levels of '[' overflowed json-glib's parser's stack (exit 139).
   refused(string.rep("[", 80000), ":1: not a model file (nested deeper than 64 levels)")
   refused('{"format":\n"mixem-model", "x": ' .. string.rep("{\"a\": ", 70), ":2: not a model file")
+  -- json-glib 1.6 also skips /* comments */ and 'strings': a quote inside them must not hide
+  -- the brackets that follow from the scan (it did: exit 139).
+  refused('/* " */' .. string.rep("[", 80000), ":1: not a model file (nested deeper")
+  refused("{'a': '\"', 'b': " .. string.rep("[", 80000), ":1: not a model file (nested deeper")
+  refused("{'a\\': " .. string.rep("[", 80000), ":1: not a model file (nested deeper")
+  refused(string.rep("]", 100) .. string.rep("[", 80000), ":1: not a model file (nested deeper")
   -- Brackets inside strings, escaped quotes included, are not nesting.
   refused((good:gsub('"family" : "binomial"', '"family" : "b\\\\\\"' .. string.rep("[", 100) .. '"')),
           "unknown family")
