@@ -152,7 +152,7 @@ params_new (const mixem_spec *spec, GError **error)
   p->type = type;
   p->reg = reg;
   /* k and d come from input (a model file, a wide CSV): d = 100000 full covariances would ask
-   * g_malloc for 80 GB a matrix, which aborts.  The sizes, computed in double, are checked first. */
+   * g_malloc for 80 GB a matrix, which aborts.  The sizes (in double) are checked first. */
   const double kd = (double) p->k * (double) p->d, nb = (double) n_blocks (p);
   const double len = is_full (p) ? (double) p->d * (double) p->d : (double) block_len (p);
   const double need = 8.0 * (kd + nb * len * (is_full (p) ? 3.0 : 2.0) + nb);

@@ -75,7 +75,8 @@ mixem_format_bytes (double bytes)
   int u = 0;
   for (; u < 6 && bytes >= 1000.0; u++)
     bytes /= 1000.0;
-  return u == 0 ? g_strdup_printf ("%.0f bytes", bytes) : g_strdup_printf ("%.1f %s", bytes, unit[u]);
+  return u == 0 ? g_strdup_printf ("%.0f bytes", bytes)
+                : g_strdup_printf ("%.1f %s", bytes, unit[u]);
 }
 
 const char *

@@ -1465,8 +1465,8 @@ m_sample (lua_State *L)
   /* The rows, their copy in the dataset and the labels; checked, not aborted on (1 << 40). */
   const double need = (double) n * (16.0 * (double) d + 24.0);
   double *x = n <= INT_MAX && mixem_alloc_fits (need)
-                  ? scratch_keep (s, mixem_try_alloc0 ((size_t) n, d * sizeof (double), NULL), g_free)
-                  : NULL;
+                  ? mixem_try_alloc0 ((size_t) n, d * sizeof (double), NULL) : NULL;
+  scratch_keep (s, x, g_free);
   size_t *lab = x ? scratch_keep (s, mixem_try_alloc0 ((size_t) n, sizeof (size_t), NULL), g_free)
                   : NULL;
   if (!lab) {
