@@ -64,14 +64,26 @@ params_new (const mixem_spec *spec, GError **error)
   const double a = mixem_options_get_number (spec->options, "alpha", 1.0);
   const double b = mixem_options_get_number (spec->options, "beta", 1.0);
   const double eps = mixem_options_get_number (spec->options, "eps", 1e-10);
+  /* k and d come from input (a model file): k * d is checked before it is allocated. */
+  double need = 0.0;
+  double *mu = mixem_try_alloc0 (spec->k, spec->d * sizeof (double), &need);
+  double *w = mu ? mixem_try_alloc0 (spec->k * spec->d, sizeof (double), NULL) : NULL;
+  if (!w) {
+    char *size = mixem_format_bytes (2.0 * need);
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "bernoulli: the model needs %s for "
+                 "k = %zu, d = %zu (more than this machine has)", size, spec->k, spec->d);
+    g_free (size);
+    g_free (mu);
+    return NULL;
+  }
   mixem_params *p = g_new0 (mixem_params, 1);
   p->k = spec->k;
   p->d = spec->d;
   p->a = a;
   p->b = b;
   p->eps = eps;
-  p->mu = g_new (double, p->k * p->d);
-  p->w = g_new (double, p->k * p->d);
+  p->mu = mu;
+  p->w = w;
   p->c = g_new (double, p->k);
   for (size_t i = 0; i < p->k * p->d; i++)
     p->mu[i] = 0.5;

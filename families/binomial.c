@@ -15,6 +15,7 @@
  * Expected complete log-likelihood:
  *   sum_k C_k + S_k log p_k + F_k log(1 - p_k),   with 0 log 0 = 0.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,9 +92,11 @@ params_new (const mixem_spec *spec, GError **error)
     p->s_col = p->n_col == 0 ? 1 : 0;
   } else {
     if (!parse_count (trials, &p->n_const)) {
+      char *q = mixem_quote (trials, -1);
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                    "binomial: 'trials' = '%s' is neither a column nor a whole number from 0 to "
-                   "2^53", trials);
+                   "2^53", q);
+      g_free (q);
       goto fail;
     }
     if (spec->d != 1) {
@@ -105,8 +108,10 @@ params_new (const mixem_spec *spec, GError **error)
     p->s_col = 0;
   }
   if (st && !parse_count (st, &p->n_sample)) {
+    char *q = mixem_quote (st, -1);
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "binomial: 'sample_trials' = '%s' is not a whole number from 0 to 2^53", st);
+                 "binomial: 'sample_trials' = '%s' is not a whole number from 0 to 2^53", q);
+    g_free (q);
     goto fail;
   }
   if (!st)

@@ -113,6 +113,8 @@ stat_len (const mixem_params *p)
   return 1 + 2 * p->d + (is_full (p) ? p->d * p->d : p->d);
 }
 
+static void params_free (mixem_params *p);
+
 static mixem_params *
 params_new (const mixem_spec *spec, GError **error)
 {
@@ -125,9 +127,11 @@ params_new (const mixem_spec *spec, GError **error)
       found = TRUE;
     }
   if (!found) {
+    char *q = mixem_quote (cv, -1);
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                  "gaussian: 'covariance' = '%s' is not full, tied, diag, spherical or "
-                 "tied_spherical", cv);
+                 "tied_spherical", q);
+    g_free (q);
     return NULL;
   }
   /* Checked against its range, and defaulted, by the engine. */
@@ -137,11 +141,28 @@ params_new (const mixem_spec *spec, GError **error)
   p->d = spec->d;
   p->type = type;
   p->reg = reg;
-  p->mean = g_new0 (double, p->k * p->d);
-  p->cov = g_new0 (double, n_blocks (p) * block_len (p));
-  p->fac = g_new0 (double, n_blocks (p) * block_len (p));
-  p->logdet = g_new0 (double, n_blocks (p));
-  p->pw = is_full (p) ? g_new0 (double, n_blocks (p) * block_len (p)) : NULL;
+  /* k and d come from input (a model file, a wide CSV): d = 100000 full covariances would ask
+   * g_malloc for 80 GB a matrix, which aborts.  The sizes (in double) are checked first. */
+  const double kd = (double) p->k * (double) p->d, nb = (double) n_blocks (p);
+  const double len = is_full (p) ? (double) p->d * (double) p->d : (double) block_len (p);
+  const double need = 8.0 * (kd + nb * len * (is_full (p) ? 3.0 : 2.0) + nb);
+  if (mixem_alloc_fits (need)) {
+    p->mean = mixem_try_alloc0 (p->k * p->d, sizeof (double), NULL);
+    p->cov = mixem_try_alloc0 (n_blocks (p) * block_len (p), sizeof (double), NULL);
+    p->fac = mixem_try_alloc0 (n_blocks (p) * block_len (p), sizeof (double), NULL);
+    p->logdet = mixem_try_alloc0 (n_blocks (p), sizeof (double), NULL);
+    p->pw = is_full (p) ? mixem_try_alloc0 (n_blocks (p) * block_len (p), sizeof (double), NULL)
+                        : NULL;
+  }
+  if (!p->mean || !p->cov || !p->fac || !p->logdet || (is_full (p) && !p->pw)) {
+    char *size = mixem_format_bytes (need);
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "gaussian: the model needs %s for "
+                 "k = %zu, d = %zu %s covariances (more than this machine has)", size, p->k,
+                 p->d, cov_names[type].name);
+    g_free (size);
+    params_free (p);
+    return NULL;
+  }
   /* Identity covariances until a start or assign() says otherwise. */
   for (size_t b = 0; b < n_blocks (p); b++)
     for (size_t j = 0; j < (is_full (p) ? p->d : block_len (p)); j++) {
@@ -497,7 +518,8 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
 {
   const size_t d = p->d, K = p->k, len = block_len (p);
   const gboolean tied = is_tied (p);
-  double *sc = g_new (double, is_full (p) ? d * d : d), *pool = g_new0 (double, d * d);
+  double *sc = g_new (double, is_full (p) ? d * d : d);
+  double *pool = g_new0 (double, is_full (p) ? d * d : d);
   double total = 0.0;
   gboolean ok = TRUE, any = FALSE;
   for (size_t k = 0; k < K && ok; k++) {
@@ -670,17 +692,41 @@ get_vector (GVariant *dict, const char *key, size_t n, double *out, gboolean *ba
   return found;
 }
 
-/* DICT[KEY] as a symmetric d*d matrix (rows); FALSE if absent. */
+/* DICT[KEY] as a d*d matrix (an "aad") in *OUT (g_free it), allocated only once the value is seen
+ * to hold d rows of d numbers, so that its size is bounded by the input's; FALSE if absent. */
 static gboolean
-get_matrix (GVariant *dict, const char *key, size_t d, double *out, gboolean *bad)
+get_matrix (GVariant *dict, const char *key, size_t d, double **outp, gboolean *bad)
 {
-  gboolean found = FALSE;
-  *bad = !mixem_dict_get_matrix (dict, "gaussian", key, d, out, &found, NULL) && found;
-  for (size_t i = 0; i < d && found && !*bad; i++)   /* symmetric, to rounding */
+  GVariant *v = g_variant_lookup_value (dict, key, NULL);
+  if (!v)
+    return FALSE;
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_VARIANT)) {
+    GVariant *inner = g_variant_get_variant (v);
+    g_variant_unref (v);
+    v = inner;
+  }
+  *bad = !g_variant_is_of_type (v, G_VARIANT_TYPE ("aad")) || g_variant_n_children (v) != d;
+  for (size_t i = 0; i < d && !*bad; i++) {
+    GVariant *row = g_variant_get_child_value (v, i);
+    *bad = g_variant_n_children (row) != d;
+    g_variant_unref (row);
+  }
+  double *out = *outp = *bad ? NULL : g_new (double, d * d);
+  for (size_t i = 0; i < d && !*bad; i++) {
+    GVariant *row = g_variant_get_child_value (v, i);
+    gsize len;
+    const double *a = g_variant_get_fixed_array (row, &len, sizeof (double));
+    *bad = len != d;
+    for (size_t j = 0; j < d && !*bad; j++)
+      *bad = !isfinite (out[i * d + j] = a[j]);
+    g_variant_unref (row);
+  }
+  for (size_t i = 0; i < d && !*bad; i++)   /* symmetric, to rounding */
     for (size_t j = 0; j < i && !*bad; j++)
       *bad = fabs (out[i * d + j] - out[j * d + i])
              > 1e-10 * fmax (1.0, fabs (out[i * d + i]) + fabs (out[j * d + j]));
-  return found;
+  g_variant_unref (v);
+  return TRUE;
 }
 
 static gboolean
@@ -690,36 +736,36 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
   if (!mixem_dict_check_keys (dict, "gaussian", known, error))
     return FALSE;
   const size_t d = p->d, len = block_len (p);
-  double *m = g_new (double, d * d + d);
+  double *m = g_new (double, d), *mat = NULL;   /* a vector, and a d*d matrix when one is given */
   gboolean bad = FALSE, has_mean, has_cov = FALSE, ok = TRUE;
   const char *key = "mean";
   has_mean = get_vector (dict, "mean", d, m, &bad);
   if (has_mean && !bad)
     memcpy (p->mean + k * d, m, d * sizeof (double));
   double *cov = p->cov + blk (p, k) * len, *saved = g_memdup2 (cov, len * sizeof (double));
-  if (!bad && (key = "cov", has_cov = get_matrix (dict, "cov", d, m, &bad)) && !bad) {
+  if (!bad && (key = "cov", has_cov = get_matrix (dict, "cov", d, &mat, &bad)) && !bad) {
     if (is_full (p))
-      memcpy (cov, m, d * d * sizeof (double));
+      memcpy (cov, mat, d * d * sizeof (double));
     else   /* diag and spherical take a diagonal (and, spherical, constant) matrix */
       for (size_t i = 0; i < d && !bad; i++)
         for (size_t j = 0; j < d && !bad; j++) {
-          const double v = m[i * d + j], want = i != j ? 0.0 : m[0];
+          const double v = mat[i * d + j], want = i != j ? 0.0 : mat[0];
           bad = i != j ? v != 0.0 : (p->type != DIAG && v != want);
           if (i == j && !bad)
             cov[p->type == DIAG ? i : 0] = v;
         }
-  } else if (!bad && (key = "precision", has_cov = get_matrix (dict, "precision", d, m, &bad))
+  } else if (!bad && (key = "precision", has_cov = get_matrix (dict, "precision", d, &mat, &bad))
              && !bad) {
     /* The covariance from a precision: its Cholesky factor inverted, once, at the start. */
-    gsl_matrix_view pv = gsl_matrix_view_array (m, d, d);
+    gsl_matrix_view pv = gsl_matrix_view_array (mat, d, d);
     bad = gsl_linalg_cholesky_decomp1 (&pv.matrix) != GSL_SUCCESS
           || gsl_linalg_cholesky_invert (&pv.matrix) != GSL_SUCCESS;
     for (size_t i = 0; i < d && !bad; i++)
       for (size_t j = 0; j < d; j++) {
         if (is_full (p))
-          cov[i * d + j] = m[i * d + j];
+          cov[i * d + j] = mat[i * d + j];
         else if (i == j)
-          cov[p->type == DIAG ? i : 0] = m[i * d + i];
+          cov[p->type == DIAG ? i : 0] = mat[i * d + i];
       }
   } else if (!bad && !is_full (p)
              && (key = "var", has_cov = get_vector (dict, "var", p->type == DIAG ? d : 1, m, &bad))
@@ -745,6 +791,7 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
     *complete = has_mean && has_cov;
   g_free (saved);
   g_free (m);
+  g_free (mat);
   return ok;
 }
 

@@ -949,24 +949,38 @@ cmd_sample (int argc, char **argv)
     status = fail ("sample", err);
     goto out;
   }
+  /* Rows are drawn and written a block at a time: -n 10^12 must not be held in memory. */
   size_t d = mixem_model_d (m);
-  double *x = g_new (double, (size_t) n * d);
-  size_t *lab = g_new (size_t, (size_t) n);
-  if (mixem_model_sample (m, (size_t) n, (unsigned long) seed, x, lab, &err)) {
-    GString *s = g_string_new (NULL);
-    char buf[G_ASCII_DTOSTR_BUF_SIZE];
-    for (size_t j = 0; j < d; j++)
-      g_string_append_printf (s, "%s,", mixem_model_names (m)[j]);
-    g_string_append (s, "component\n");
-    for (gint64 i = 0; i < n; i++) {
+  mixem_sampler *smp = mixem_sampler_new (m, (unsigned long) seed, &err);
+  if (!smp) {
+    status = fail ("sample", err);
+    goto out;
+  }
+  const size_t block = MAX ((size_t) 1, ((size_t) 1 << 16) / d);
+  double *x = g_new (double, block * d);
+  size_t *lab = g_new (size_t, block);
+  GString *s = g_string_new (NULL);
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  for (size_t j = 0; j < d; j++)
+    g_string_append_printf (s, "%s,", mixem_model_names (m)[j]);
+  g_string_append (s, "component\n");
+  for (gint64 done = 0; done < n && !ferror (stdout);) {
+    const size_t b = (size_t) MIN ((gint64) block, n - done);
+    if (!mixem_sampler_draw (smp, b, x, lab, &err)) {
+      status = fail ("sample", err);
+      break;
+    }
+    for (size_t i = 0; i < b; i++) {
       for (size_t j = 0; j < d; j++)
         g_string_append_printf (s, "%s,", fmt_double (buf, x[i * d + j]));
       g_string_append_printf (s, "%zu\n", lab[i] + 1);
     }
-    fputs (s->str, stdout);
-    g_string_free (s, TRUE);
-  } else
-    status = fail ("sample", err);
+    fwrite (s->str, 1, s->len, stdout);
+    g_string_truncate (s, 0);
+    done += (gint64) b;
+  }
+  g_string_free (s, TRUE);
+  mixem_sampler_free (smp);
   g_free (x);
   g_free (lab);
 out:
@@ -1184,8 +1198,10 @@ read_select_csv (const char *path, size_t *best, GError **error)
       if (cell)
         v[j] = g_ascii_strtod (cell, &end);
       if (!cell || end == cell || *end) {
+        char *q = mixem_quote (cell ? cell : "", -1);
         g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s:%zu: column '%s': not a number "
-                     "('%s')", path, li + 1, want[j], cell ? cell : "");
+                     "('%s')", path, li + 1, want[j], q);
+        g_free (q);
         ok = FALSE;
       }
     }

@@ -27,17 +27,26 @@ struct mixem_dataset {
   guint32 *lines;   /* file line of each row, or NULL */
 };
 
+/* A dataset of N rows and D columns; its N*D doubles only with DOUBLES (the .npy reader keeps
+ * bytes or a mapped file instead). */
 static mixem_dataset *
-dataset_alloc (size_t n, size_t d, const char *source)
+dataset_alloc_full (size_t n, size_t d, const char *source, gboolean doubles)
 {
   mixem_dataset *ds = g_new0 (mixem_dataset, 1);
   ds->n = n;
   ds->d = d;
-  ds->x = ds->x_owned = g_new (double, n * d > 0 ? n * d : 1);
+  if (doubles)
+    ds->x = ds->x_owned = g_new (double, n * d > 0 ? n * d : 1);
   ds->names = g_new0 (char *, d + 1);
   ds->source = g_strdup (source);
   ds->total_w = (double) n;
   return ds;
+}
+
+static mixem_dataset *
+dataset_alloc (size_t n, size_t d, const char *source)
+{
+  return dataset_alloc_full (n, d, source, TRUE);
 }
 
 void
@@ -160,11 +169,14 @@ mixem_dataset_cell_name (const mixem_dataset *ds, size_t row, size_t col)
   if (col == SIZE_MAX)
     return ds->lines ? g_strdup_printf ("%s:%u: row %zu", ds->source, ds->lines[row], row + 1)
                      : g_strdup_printf ("%s: row %zu", ds->source, row + 1);
-  const char *cname = col < ds->d ? ds->names[col] : "?";
+  char *cname = mixem_quote (col < ds->d ? ds->names[col] : "?", -1), *s;
   if (ds->lines)
-    return g_strdup_printf ("%s:%u: row %zu, column '%s'", ds->source, ds->lines[row], row + 1,
-                            cname);
-  return g_strdup_printf ("%s: row %zu, column '%s'", ds->source, row + 1, cname);
+    s = g_strdup_printf ("%s:%u: row %zu, column '%s'", ds->source, ds->lines[row], row + 1,
+                         cname);
+  else
+    s = g_strdup_printf ("%s: row %zu, column '%s'", ds->source, row + 1, cname);
+  g_free (cname);
+  return s;
 }
 
 static gboolean
@@ -203,9 +215,10 @@ mixem_dataset_new (size_t n, size_t d, const double *x, const char *const *names
     ds->names[j] = names ? g_strdup (names[j]) : g_strdup_printf ("%zu", j + 1);
   for (size_t i = 0; i < n * d; i++) {
     if (!isfinite (x[i])) {
+      char *q = mixem_quote (ds->names[i % d], -1);
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
-                   "<memory>: row %zu, column '%s': value is not finite", i / d + 1,
-                   ds->names[i % d]);
+                   "<memory>: row %zu, column '%s': value is not finite", i / d + 1, q);
+      g_free (q);
       mixem_dataset_free (ds);
       return NULL;
     }
@@ -261,8 +274,9 @@ mixem_dataset_select (const mixem_dataset *ds, const char *const *columns, const
 {
   int wcol = -1;
   if (weights && (wcol = find_name (ds->names, ds->d, weights)) < 0) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no weight column '%s'", ds->source,
-                 weights);
+    char *q = mixem_quote (weights, -1);
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no weight column '%s'", ds->source, q);
+    g_free (q);
     return NULL;
   }
   size_t m = 0, cap = columns ? g_strv_length ((char **) columns) : ds->d;
@@ -270,8 +284,9 @@ mixem_dataset_select (const mixem_dataset *ds, const char *const *columns, const
   for (size_t c = 0; c < cap; c++) {
     int j = columns ? find_name (ds->names, ds->d, columns[c]) : (int) c;
     if (j < 0) {
-      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no column '%s'", ds->source,
-                   columns[c]);
+      char *q = mixem_quote (columns[c], -1);
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no column '%s'", ds->source, q);
+      g_free (q);
       g_free (sel);
       return NULL;
     }
@@ -480,8 +495,11 @@ parse_cell (const char *s, double *out, const char *path, size_t line, size_t ro
       why = "not a finite number";
   }
   if (why) {
+    char *qc = mixem_quote (col, -1), *qs = mixem_quote (s, -1);
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s:%zu: row %zu, column '%s': %s ('%s')",
-                 path, line, row, col, why, s);
+                 path, line, row, qc, why, qs);
+    g_free (qc);
+    g_free (qs);
     return FALSE;
   }
   return TRUE;
@@ -494,9 +512,21 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
   if (!opts)
     opts = &defaults;
   char delim = opts->delimiter ? opts->delimiter : ',';
-  char *text = mixem_read_file (path, NULL, error);
+  gsize text_len = 0;
+  char *text = mixem_read_file (path, &text_len, error);
   if (!text)
     return NULL;
+  /* A NUL byte would end the text early and silently drop every row after it. */
+  const char *nul = memchr (text, '\0', text_len);
+  if (nul) {
+    size_t line = 1;
+    for (const char *p = text; p < nul; p++)
+      line += *p == '\n';
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s:%zu: a NUL byte (not a text file?)",
+                 path, line);
+    g_free (text);
+    return NULL;
+  }
 
   mixem_dataset *ds = NULL;
   char **names = NULL;       /* all column names of the file */
@@ -541,11 +571,28 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
                          j + 1);
             goto done;
           }
+      /* Two columns of one name would make a name select whichever comes first. */
+      GHashTable *seen = g_hash_table_new (g_str_hash, g_str_equal);
+      for (size_t j = 0; !opts->no_header && j < ncols; j++) {
+        gpointer at;
+        if (g_hash_table_lookup_extended (seen, names[j], NULL, &at)) {
+          char *q = mixem_quote (names[j], -1);
+          g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                       "%s:%zu: columns %zu and %zu are both named '%s'", path, li + 1,
+                       (size_t) GPOINTER_TO_SIZE (at) + 1, j + 1, q);
+          g_free (q);
+          g_hash_table_destroy (seen);
+          goto done;
+        }
+        g_hash_table_insert (seen, names[j], GSIZE_TO_POINTER (j));
+      }
+      g_hash_table_destroy (seen);
       if (opts->weights) {
         wcol = find_name (names, ncols, opts->weights);
         if (wcol < 0) {
-          g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no weight column '%s'", path,
-                       opts->weights);
+          char *q = mixem_quote (opts->weights, -1);
+          g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no weight column '%s'", path, q);
+          g_free (q);
           goto done;
         }
       }
@@ -554,8 +601,9 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
         for (size_t c = 0; opts->columns[c]; c++) {
           int j = find_name (names, ncols, opts->columns[c]);
           if (j < 0) {
-            g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no column '%s'", path,
-                         opts->columns[c]);
+            char *q = mixem_quote (opts->columns[c], -1);
+            g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no column '%s'", path, q);
+            g_free (q);
             goto done;
           }
           sel[nsel++] = j;
@@ -594,9 +642,10 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
         goto done;
       }
       if (v < 0) {
+        char *q = mixem_quote (names[wcol], -1);
         g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
-                     "%s:%zu: row %zu, column '%s': negative weight (%g)", path, li + 1, row,
-                     names[wcol], v);
+                     "%s:%zu: row %zu, column '%s': negative weight (%g)", path, li + 1, row, q, v);
+        g_free (q);
         goto done;
       }
       g_array_append_val (w, v);
@@ -693,7 +742,9 @@ mixem_dataset_read_npy (const char *path, GError **error)
     const char *descr = npy_field (header, "'descr'");
     const char *order = npy_field (header, "'fortran_order'");
     const char *shape = npy_field (header, "'shape'");
-    if (!descr || !order || !shape || *descr != '\'' || *shape != '(')
+    /* descr[1] and descr[2] are read below: the header may end right after the quote. */
+    if (!descr || !order || !shape || *descr != '\'' || !descr[1] || !descr[2]
+        || *shape != '(')
       why = "malformed .npy header";
     else {
       const char endian = descr[1];
@@ -730,29 +781,47 @@ mixem_dataset_read_npy (const char *path, GError **error)
   }
   if (!why && (n == 0 || d == 0))
     why = "the array is empty";
-  if (!why && start + hlen + n * d * width != len)
-    why = len < start + hlen + n * d * width ? "the file is shorter than its shape says (truncated?)"
-                                             : "the file is longer than its shape says";
+  /* Every size product is checked: a shape such as (2^63, 2) must not wrap around to the file's
+   * length (nor make the doubles array overflow). */
+  gsize cells = 0, bytes = 0, dbytes = 0;
+  if (!why && (!g_size_checked_mul (&cells, n, d) || !g_size_checked_mul (&bytes, cells, width)
+               || !g_size_checked_mul (&dbytes, cells, sizeof (double))
+               || bytes > len - start - hlen))
+    why = "the file is shorter than its shape says (truncated?)";
+  if (!why && start + hlen + bytes != len)
+    why = "the file is longer than its shape says";
   if (why) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: %s", path, why);
     goto done;
   }
-  ds = dataset_alloc (n, d, path);
+  const gboolean bytes_kept = (kind == 'u' || kind == 'b') && width == 1;
+  const gboolean mapped = kind == 'f' && width == 8 && !fortran
+                          && G_BYTE_ORDER == G_LITTLE_ENDIAN
+                          && (guintptr) (u + start + hlen) % sizeof (double) == 0;
+  ds = dataset_alloc_full (n, d, path, FALSE);
+  if (!bytes_kept && !mapped) {
+    /* At most 8 times the file's size (just checked), but perhaps more than this machine has. */
+    ds->x = ds->x_owned = g_try_malloc (dbytes);
+    if (!ds->x_owned) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: out of memory for %zu x %zu values "
+                   "(%.3g GB)", path, n, d, (double) dbytes / 1e9);
+      mixem_dataset_free (ds);
+      ds = NULL;
+      goto done;
+    }
+  }
   for (size_t j = 0; j < d; j++)
     ds->names[j] = g_strdup_printf ("%zu", j + 1);
   const guchar *data = u + start + hlen;
-  if ((kind == 'u' || kind == 'b') && width == 1) {
+  if (bytes_kept) {
     /* Bytes stay bytes: no copy of doubles is ever made. */
-    g_clear_pointer (&ds->x_owned, g_free);
-    ds->x = NULL;
     ds->x8 = g_new (guint8, n * d);
     for (size_t i = 0; i < n; i++)
       for (size_t j = 0; j < d; j++)
         ds->x8[i * d + j] = data[fortran ? j * n + i : i * d + j];
     goto done;
   }
-  if (kind == 'f' && width == 8 && !fortran && G_BYTE_ORDER == G_LITTLE_ENDIAN
-      && (guintptr) data % sizeof (double) == 0) {
+  if (mapped) {
     /* float64 in C order is used where it lies in the mapped file (larger than memory is fine);
      * one pass checks that every value is finite. */
     const double *x = (const double *) (const void *) data;
@@ -764,7 +833,6 @@ mixem_dataset_read_npy (const char *path, GError **error)
         ds = NULL;
         goto done;
       }
-    g_clear_pointer (&ds->x_owned, g_free);
     ds->x = x;
     ds->map = g_mapped_file_ref (map);
     dataset_compact (ds);

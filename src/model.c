@@ -233,28 +233,61 @@ mixem_model_aic (const mixem_model *m, const mixem_dataset *data, GError **error
   return -2.0 * ll + 2.0 * (double) mixem_model_n_params (m);
 }
 
-gboolean
-mixem_model_sample (const mixem_model *m, size_t n, unsigned long seed, double *out,
-                    size_t *labels, GError **error)
+struct mixem_sampler {
+  const mixem_model *m;
+  gsl_rng *rng;
+  gsl_ran_discrete_t *pick;
+};
+
+mixem_sampler *
+mixem_sampler_new (const mixem_model *m, unsigned long seed, GError **error)
 {
   if (!m->family->sample) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "family '%s' cannot draw samples",
                  m->family->name);
-    return FALSE;
+    return NULL;
   }
-  gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
-  gsl_rng_set (rng, seed);
-  gsl_ran_discrete_t *pick = gsl_ran_discrete_preproc (m->k, m->weights);
+  mixem_sampler *s = g_new (mixem_sampler, 1);
+  s->m = m;
+  s->rng = gsl_rng_alloc (gsl_rng_mt19937);
+  gsl_rng_set (s->rng, seed);
+  s->pick = gsl_ran_discrete_preproc (m->k, m->weights);
+  return s;
+}
+
+gboolean
+mixem_sampler_draw (mixem_sampler *s, size_t n, double *out, size_t *labels, GError **error)
+{
   gboolean ok = TRUE;
   for (size_t i = 0; i < n && ok; i++) {
-    size_t k = gsl_ran_discrete (rng, pick);
-    m->family->sample (m->params, k, rng, out + i * m->d);
+    size_t k = gsl_ran_discrete (s->rng, s->pick);
+    s->m->family->sample (s->m->params, k, s->rng, out + i * s->m->d);
     if (labels)
       labels[i] = k;
-    ok = mixem_family_take_error (m->family, m->params, error);
+    ok = mixem_family_take_error (s->m->family, s->m->params, error);
   }
-  gsl_ran_discrete_free (pick);
-  gsl_rng_free (rng);
+  return ok;
+}
+
+void
+mixem_sampler_free (mixem_sampler *s)
+{
+  if (!s)
+    return;
+  gsl_ran_discrete_free (s->pick);
+  gsl_rng_free (s->rng);
+  g_free (s);
+}
+
+gboolean
+mixem_model_sample (const mixem_model *m, size_t n, unsigned long seed, double *out,
+                    size_t *labels, GError **error)
+{
+  mixem_sampler *s = mixem_sampler_new (m, seed, error);
+  if (!s)
+    return FALSE;
+  gboolean ok = mixem_sampler_draw (s, n, out, labels, error);
+  mixem_sampler_free (s);
   return ok;
 }
 

@@ -3,16 +3,76 @@
  * numbers "ad", arrays of arrays "aad", so that a family's assign() sees the types its describe()
  * made. */
 #include <config.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include "engine.h"
+
+/* A regular file is read whole (its size bounds it).  Anything else (a pipe, a device, stdin)
+ * is read in chunks until its end, but a line longer than MIXEM_MAX_LINE is an error: /dev/zero or
+ * a binary stream would otherwise fill the memory. */
+static char *
+read_stream (const char *path, int fd, gsize *len, GError **error)
+{
+  GByteArray *b = g_byte_array_new ();
+  gsize line_start = 0, lines = 1;
+  for (;;) {
+    const gsize at = b->len;
+    g_byte_array_set_size (b, at + 65536);
+    gssize got = read (fd, b->data + at, 65536);
+    if (got < 0 && errno == EINTR) {
+      g_byte_array_set_size (b, at);
+      continue;
+    }
+    if (got < 0) {
+      int saved = errno;
+      g_byte_array_free (b, TRUE);
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: %s", path, g_strerror (saved));
+      return NULL;
+    }
+    g_byte_array_set_size (b, at + (gsize) got);
+    if (got == 0)
+      break;
+    for (const guint8 *p = b->data + at, *end = b->data + b->len;
+         (p = memchr (p, '\n', (size_t) (end - p))); p++) {
+      line_start = (gsize) (p - b->data) + 1;
+      lines++;
+    }
+    if (b->len - line_start > MIXEM_MAX_LINE) {
+      g_byte_array_free (b, TRUE);
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s:%" G_GSIZE_FORMAT ": a line longer "
+                   "than %d MiB (not a text file?)", path, lines, MIXEM_MAX_LINE >> 20);
+      return NULL;
+    }
+  }
+  if (len)
+    *len = b->len;
+  g_byte_array_append (b, (const guint8 *) "", 1);
+  return (char *) g_byte_array_free (b, FALSE);
+}
 
 char *
 mixem_read_file (const char *path, gsize *len, GError **error)
 {
   char *text = NULL;
   GError *e = NULL;
+  GStatBuf st;
+  if (g_stat (path, &st) == 0 && !S_ISREG (st.st_mode) && !S_ISDIR (st.st_mode)) {
+    int fd = g_open (path, O_RDONLY, 0);
+    if (fd < 0) {
+      int saved = errno;
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: %s", path, g_strerror (saved));
+      return NULL;
+    }
+    text = read_stream (path, fd, len, error);
+    close (fd);
+    return text;
+  }
   if (!g_file_get_contents (path, &text, len, &e)) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: %s", path, e->message);
     g_error_free (e);
@@ -144,7 +204,9 @@ json_to_variant (JsonNode *n, const char *where, GError **error)
     JsonObject *o = json_node_get_object (n);
     GList *members = json_object_get_members (o);
     for (GList *l = members; l; l = l->next) {
-      char *w = g_strdup_printf ("%s.%s", where, (const char *) l->data);
+      char *key = mixem_quote (l->data, -1);
+      char *w = g_strdup_printf ("%s.%s", where, key);
+      g_free (key);
       GVariant *v = json_to_variant (json_object_get_member (o, l->data), w, error);
       g_free (w);
       if (!v) {
@@ -379,9 +441,55 @@ get_count (JsonObject *o, const char *key, const char *src, gint64 lo, gint64 *o
   return TRUE;
 }
 
+/* json-glib's parser recurses once per level of nesting, so 80 000 '[' overflow the stack.  A
+ * model file nests a few levels (model, components, a matrix, its rows); this scan of the bytes
+ * refuses more than MIXEM_MODEL_MAX_DEPTH before parsing.  It skips what json-glib 1.6's scanner
+ * skips: "strings" (with \ escapes), 'strings' (without) and comments; a bracket skipped here but
+ * seen by the parser would defeat the check, so anything else counts, and closers never take the
+ * depth below 0. */
+#define MIXEM_MODEL_MAX_DEPTH 64
+
+static gboolean
+check_nesting (const char *text, const char *src, GError **error)
+{
+  int depth = 0;
+  size_t line = 1;
+  for (const char *p = text; *p; p++) {
+    if (*p == '\n')
+      line++;
+    if (*p == '"' || *p == '\'') {
+      const char q = *p;
+      for (p++; *p && *p != q; p++) {
+        if (*p == '\n')
+          line++;
+        else if (q == '"' && *p == '\\' && p[1] && p[1] != '\n')
+          p++;
+      }
+      if (!*p)
+        break;
+    } else if (p[0] == '/' && p[1] == '*') {
+      for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+        line += *p == '\n';
+      if (!*p)
+        break;
+      p++;
+    } else if (*p == '[' || *p == '{') {
+      if (++depth > MIXEM_MODEL_MAX_DEPTH) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s:%zu: not a model file (nested "
+                     "deeper than %d levels)", src, line, MIXEM_MODEL_MAX_DEPTH);
+        return FALSE;
+      }
+    } else if ((*p == ']' || *p == '}') && depth > 0)
+      depth--;
+  }
+  return TRUE;
+}
+
 mixem_model *
 mixem_model_from_json (mixem_registry *reg, const char *text, const char *src, GError **error)
 {
+  if (!check_nesting (text, src, error))
+    return NULL;
   JsonParser *parser = json_parser_new ();
   GError *e = NULL;
   mixem_model *m = NULL;
@@ -425,6 +533,13 @@ mixem_model_from_json (mixem_registry *reg, const char *text, const char *src, G
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: 'family' must be a string", src);
     goto out;
   }
+  char *qname = mixem_quote (fname, -1);
+  const gboolean odd = strcmp (qname, fname) != 0;
+  if (odd)         /* the registry's message would echo the name as it is */
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN, "%s: unknown family '%s'", src, qname);
+  g_free (qname);
+  if (odd)
+    goto out;
   const mixem_family *f = mixem_registry_lookup (reg, fname, error);
   if (!f) {
     g_prefix_error (error, "%s: ", src);
@@ -478,8 +593,10 @@ mixem_model_from_json (mixem_registry *reg, const char *text, const char *src, G
     JsonNode *v = json_object_get_member (oo, l->data);
     const char *s = JSON_NODE_HOLDS_VALUE (v) ? json_node_get_string (v) : NULL;
     if (!s) {
+      char *q = mixem_quote (l->data, -1);
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: option '%s' is not a string", src,
-                   (const char *) l->data);
+                   q);
+      g_free (q);
       g_list_free (keys);
       goto out;
     }

@@ -35,7 +35,11 @@ mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *dat
   ps->n = mixem_dataset_rows (data);
   ps->d = mixem_dataset_cols (data);
   ps->k = k;
+  /* More rows a block than the data has changes nothing (one block either way), and a block
+   * size from input (1 << 60) must not size the scratch buffers. */
   ps->block = block > 0 ? block : 256;
+  if (ps->block > ps->n)
+    ps->block = ps->n > 0 ? ps->n : 1;
   size_t nblocks = (ps->n + ps->block - 1) / ps->block;
   ps->wave = nblocks < WAVE_BLOCKS ? (nblocks > 0 ? nblocks : 1) : WAVE_BLOCKS;
   /* A serial family (a Lua one) runs on one thread: same blocks, same order, same bits. */
@@ -332,7 +336,9 @@ check_typed (const mixem_family *f, const mixem_option_info *o, const char *valu
   if (!want)
     return TRUE;
   GString *msg = g_string_new (NULL);
-  g_string_printf (msg, "%s: option '%s' = '%s' is not %s", f->name, o->name, value, want);
+  char *q = mixem_quote (value, -1);
+  g_string_printf (msg, "%s: option '%s' = '%s' is not %s", f->name, o->name, q, want);
+  g_free (q);
   if (o->type == MIXEM_OPTION_CHOICE)
     for (const char *const *c = o->choices; c && *c; c++)
       g_string_append_printf (msg, "%s%s", c == o->choices ? " " : ", ", *c);
@@ -363,9 +369,11 @@ mixem_family_options (const mixem_family *f, const mixem_options *opts, size_t d
       GString *list = g_string_new (NULL);
       for (const mixem_option_info *o = f->options; o && o->name; o++)
         g_string_append_printf (list, "%s%s", list->len ? ", " : "", o->name);
+      char *q = mixem_quote (key, -1);
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                   "family '%s' has no option '%s' (it has: %s)", f->name, key,
+                   "family '%s' has no option '%s' (it has: %s)", f->name, q,
                    list->len ? list->str : "none");
+      g_free (q);
       g_string_free (list, TRUE);
       return NULL;
     }

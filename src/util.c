@@ -4,10 +4,82 @@
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 #include <mixem/mixem.h>
 #include "engine.h"
 
 G_DEFINE_QUARK (mixem-error-quark, mixem_error)
+
+char *
+mixem_quote (const char *text, gssize len)
+{
+  if (!text)
+    return g_strdup ("(null)");
+  const size_t n = len < 0 ? strlen (text) : (size_t) len;
+  GString *s = g_string_new (NULL);
+  size_t i = 0;
+  for (size_t chars = 0; i < n && chars < MIXEM_QUOTE_MAX; i++, chars++) {
+    const guchar c = (guchar) text[i];
+    if (c >= 0x80) {   /* printable UTF-8 stays as it is */
+      const gunichar u = g_utf8_get_char_validated (text + i, (gssize) (n - i));
+      if (u != (gunichar) -1 && u != (gunichar) -2 && g_unichar_isprint (u)) {
+        const size_t w = (size_t) (g_utf8_next_char (text + i) - (text + i));
+        g_string_append_len (s, text + i, (gssize) w);
+        i += w - 1;
+        continue;
+      }
+    }
+    if (c == '\n')
+      g_string_append (s, "\\n");
+    else if (c == '\t')
+      g_string_append (s, "\\t");
+    else if (c == '\r')
+      g_string_append (s, "\\r");
+    else if (c == '\\')
+      g_string_append (s, "\\\\");
+    else if (c < 0x20 || c >= 0x7f)
+      g_string_append_printf (s, "\\x%02x", c);
+    else
+      g_string_append_c (s, (char) c);
+  }
+  if (i < n)
+    g_string_append (s, "...");
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+mixem_alloc_fits (double bytes)
+{
+  static double limit;   /* physical memory, once; a benign race writes the same value */
+  if (limit == 0.0) {
+    const long pages = sysconf (_SC_PHYS_PAGES), page = sysconf (_SC_PAGESIZE);
+    limit = pages > 0 && page > 0 ? (double) pages * (double) page : (double) (G_MAXSIZE / 2);
+  }
+  return bytes >= 0.0 && bytes <= limit && bytes < (double) (G_MAXSIZE / 2);
+}
+
+gpointer
+mixem_try_alloc0 (size_t count, size_t size, double *bytes)
+{
+  const double want = (double) count * (double) size;
+  if (bytes)
+    *bytes = want;
+  gsize n;
+  if (!g_size_checked_mul (&n, count, size) || !mixem_alloc_fits (want))
+    return NULL;
+  return g_try_malloc0 (n > 0 ? n : 1);
+}
+
+char *
+mixem_format_bytes (double bytes)
+{
+  static const char *const unit[] = { "bytes", "kB", "MB", "GB", "TB", "PB", "EB" };
+  int u = 0;
+  for (; u < 6 && bytes >= 1000.0; u++)
+    bytes /= 1000.0;
+  return u == 0 ? g_strdup_printf ("%.0f bytes", bytes)
+                : g_strdup_printf ("%.1f %s", bytes, unit[u]);
+}
 
 const char *
 mixem_version (void)

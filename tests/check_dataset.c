@@ -179,6 +179,12 @@ static const struct {
   { "x,w\n1,0\n", "w", NULL, "the row weights sum to zero" },
   { "x,w\n1,2\n", "v", NULL, "t.csv: no weight column 'v'" },
   { "x,,y\n1,2,3\n", NULL, NULL, "t.csv:1: column 2 has an empty name" },
+  { "# c\nx,y,x\n1,2,3\n", NULL, NULL, "t.csv:2: columns 1 and 3 are both named 'x'" },
+  { "a,b,c,b\n1,2,3,4\n", NULL, "a", "t.csv:1: columns 2 and 4 are both named 'b'" },
+  /* Input quoted in a message: control bytes escaped, at most 60 characters and "...". */
+  { "\x1b[2Jx,y\n1,a\tb\n", NULL, NULL, "column 'y': not a number ('a\\tb')" },
+  { "\x1b[2Jx\x01,y\nzz,1\n", NULL, NULL, "column '\\x1b[2Jx\\x01': not a number ('zz')" },
+  { "x,y\n1,2\n", NULL, "\x7fq", "t.csv: no column '\\x7fq'" },
 };
 
 START_TEST (test_bad_input_names_file_row_and_column)
@@ -189,6 +195,47 @@ START_TEST (test_bad_input_names_file_row_and_column)
   mixem_dataset *ds = read_text (bad[_i].text, &o, &err);
   ck_assert_ptr_null (ds);
   ck_assert_error (err, MIXEM_ERROR_DATA, bad[_i].expect);
+}
+END_TEST
+
+/* Issue 18: a NUL byte ended the text early, and the rows after it were dropped silently. */
+START_TEST (test_nul_byte_is_an_error_naming_the_line)
+{
+  GError *err = NULL;
+  char *p = g_build_filename (tmpdir, "nul.csv", NULL);
+  static const char text[] = "x,y\n1,2\n3,4\n5,6\n\0\n7,8\n9,10\n";
+  ck_assert (g_file_set_contents (p, text, sizeof text - 1, NULL));
+  ck_assert_ptr_null (mixem_dataset_read_csv (p, NULL, &err));
+  ck_assert_error (err, MIXEM_ERROR_DATA, "nul.csv:5: a NUL byte");
+  static const char mid[] = "x,y\n1,2\0junk\n3,4\n";
+  ck_assert (g_file_set_contents (p, mid, sizeof mid - 1, NULL));
+  ck_assert_ptr_null (mixem_dataset_read_csv (p, NULL, &err));
+  ck_assert_error (err, MIXEM_ERROR_DATA, "nul.csv:2: a NUL byte");
+  g_free (p);
+}
+END_TEST
+
+/* Issue 18: a 10 MB cell made a 10 MB message. */
+START_TEST (test_long_cells_are_cut_in_messages)
+{
+  GError *err = NULL;
+  GString *t = g_string_new ("x,y\n1,2\n3,");
+  for (int i = 0; i < 1000000; i++)
+    g_string_append_c (t, 'a' + i % 26);
+  g_string_append (t, "\n");
+  ck_assert_ptr_null (read_text (t->str, NULL, &err));
+  ck_assert_msg (err && strlen (err->message) < 200, "message of %zu bytes",
+                 err ? strlen (err->message) : 0);
+  ck_assert_error (err, MIXEM_ERROR_DATA,
+                   "t.csv:3: row 2, column 'y': not a number ('abcdefghijklmnopqrstuvwxyzabcdefgh"
+                   "ijklmnopqrstuvwxyzabcdefgh...')");
+  g_string_free (t, TRUE);
+  char *q = mixem_quote ("caf\xc3\xa9 \xff\\", -1);
+  ck_assert_str_eq (q, "caf\xc3\xa9 \\xff\\\\");      /* printable UTF-8 is kept */
+  g_free (q);
+  q = mixem_quote ("\xc3\xa9\xc3\xa9", 3);
+  ck_assert_str_eq (q, "\xc3\xa9\\xc3");
+  g_free (q);
 }
 END_TEST
 
@@ -438,6 +485,8 @@ main (void)
   tcase_add_test (tc, test_numbers_ignore_the_locale);
   tcase_add_test (tc, test_numbers_are_correctly_rounded);
   tcase_add_loop_test (tc, test_bad_input_names_file_row_and_column, 0, G_N_ELEMENTS (bad));
+  tcase_add_test (tc, test_nul_byte_is_an_error_naming_the_line);
+  tcase_add_test (tc, test_long_cells_are_cut_in_messages);
   tcase_add_test (tc, test_missing_file_is_an_io_error);
   tcase_add_test (tc, test_memory_dataset_and_subset);
   tcase_add_test (tc, test_bytes_storage_and_blocks);

@@ -556,6 +556,40 @@ START_TEST (test_documented_errors)
 }
 END_TEST
 
+/* Issue 18: k and d come from input (a model file), and sizes beyond the machine's memory aborted
+ * in g_malloc; params_new must refuse them with an error. */
+START_TEST (test_huge_sizes_are_errors)
+{
+  static const struct {
+    const char *family, *cov;
+    size_t k, d;
+    const char *expect;
+  } cases[] = {
+    { "gaussian", "full", 1, 400000,
+      "gaussian: the model needs 3.8 TB for k = 1, d = 400000 full" },
+    { "gaussian", "tied", 3, 1000000,
+      "gaussian: the model needs 24.0 TB for k = 3, d = 1000000 tied" },
+    { "gaussian", "diag", (size_t) 1 << 40, 1 << 20,
+      "gaussian: the model needs 27.7 EB for k = 1099511627776" },
+    { "bernoulli", NULL, 1000000, 400000,
+      "bernoulli: the model needs 6.4 TB for k = 1000000, d = 400000" },
+    { "bernoulli", NULL, (size_t) 1 << 62, 1 << 20, "bernoulli: the model needs" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GError *err = NULL;
+    const mixem_family *f = mixem_registry_lookup (reg, cases[i].family, &err);
+    ck_assert_no_error (err);
+    mixem_options *o = mixem_options_new ();
+    if (cases[i].cov)
+      mixem_options_set (o, "covariance", cases[i].cov);
+    mixem_spec spec = { cases[i].k, cases[i].d, NULL, o, f };
+    ck_assert_ptr_null (f->params_new (&spec, &err));
+    ck_assert_error (err, MIXEM_ERROR_DATA, cases[i].expect);
+    mixem_options_free (o);
+  }
+}
+END_TEST
+
 /* 1, 2 and 3 threads give the same fit bit for bit, for every family and configuration: rows
  * drawn from the reference components, fitted from random responsibilities in blocks of 7. */
 START_TEST (test_threads_give_identical_bits)
@@ -687,6 +721,7 @@ main (void)
   tcase_add_test (tc, test_expected_loglik_equals_the_explicit_sum);
   tcase_add_test (tc, test_n_free_params_and_describe_round_trip);
   tcase_add_test (tc, test_documented_errors);
+  tcase_add_test (tc, test_huge_sizes_are_errors);
   tcase_add_test (tc, test_threads_give_identical_bits);
   tcase_add_test (tc, test_poisson_assign_and_large_rates);
   suite_add_tcase (s, tc);

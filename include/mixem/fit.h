@@ -190,6 +190,16 @@ gboolean mixem_criterion_parse (const char *name, mixem_criterion *out);
 gboolean mixem_model_sample (const mixem_model *m, size_t n, unsigned long seed, double *out,
                              size_t *labels, GError **error);
 
+/* The same draws in pieces, for callers that cannot hold N rows at once: the rows of successive
+ * mixem_sampler_draw calls are those of one mixem_model_sample call with the same seed, bit for
+ * bit.  NULL with an error for a family without a sampler.  The model must outlive the sampler. */
+typedef struct mixem_sampler mixem_sampler;
+mixem_sampler *mixem_sampler_new (const mixem_model *m, unsigned long seed, GError **error);
+/* FALSE with ERROR when the family's sample failed (a Lua callback that raised). */
+gboolean mixem_sampler_draw (mixem_sampler *s, size_t n, double *out, size_t *labels,
+                             GError **error);
+void mixem_sampler_free (mixem_sampler *s);
+
 G_END_DECLS
 
 #endif

@@ -36,7 +36,10 @@ char *mixem_trace_to_csv (const mixem_model *m);
 gboolean mixem_trace_save_csv (const mixem_model *m, const char *path, GError **error);
 
 /* The whole of PATH as a NUL-terminated string (LEN: its length, may be NULL; g_free it), or
- * NULL with a MIXEM_ERROR_IO naming the file. */
+ * NULL with a MIXEM_ERROR_IO naming the file.  PATH may be a pipe, a device or /dev/stdin, read
+ * until its end; there a line longer than MIXEM_MAX_LINE bytes (64 MiB) is a MIXEM_ERROR_DATA
+ * naming the file and line, so that an endless stream without newlines (/dev/zero) is refused. */
+#define MIXEM_MAX_LINE (64 << 20)
 char *mixem_read_file (const char *path, gsize *len, GError **error);
 
 /* Atomic write of LEN bytes of DATA to PATH (LEN -1: DATA is a string).  The bytes go to a new

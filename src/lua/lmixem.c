@@ -5,6 +5,7 @@
  * Safety under Lua errors (which longjmp): temporaries live in a "scratch" userdata whose __gc
  * frees them, and a model keeps its registry (which holds the family module) alive through its
  * user value.  Components are numbered from 1 in Lua, as everything else there. */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -122,9 +123,48 @@ push_registry (lua_State *L)
 
 static gboolean is_array (lua_State *L, int idx);
 
+/* Parameters nest a few levels (components, a component, a matrix, a row); a table that
+ * contains itself recursed forever, and one nested 100 000 deep overflowed the C stack.  This walk
+ * refuses both before anything is built (so that no builder is left behind by the error). */
+#define LUA_VALUE_MAX_DEPTH 16
+
+static void
+check_value_nesting (lua_State *L, int idx, const char *fn, const char *what,
+                     const void **path, int depth)
+{
+  if (lua_type (L, idx) != LUA_TTABLE)
+    return;
+  idx = lua_absindex (L, idx);
+  const void *self = lua_topointer (L, idx);
+  for (int i = 0; i < depth; i++)
+    if (path[i] == self)
+      luaL_error (L, "%s: %s: a table contains itself", fn, what);
+  if (depth >= LUA_VALUE_MAX_DEPTH)
+    luaL_error (L, "%s: %s: tables nested deeper than %d levels", fn, what,
+                LUA_VALUE_MAX_DEPTH);
+  path[depth] = self;
+  luaL_checkstack (L, 3, fn);
+  lua_pushnil (L);
+  while (lua_next (L, idx)) {
+    check_value_nesting (L, -1, fn, what, path, depth + 1);
+    lua_pop (L, 1);
+  }
+}
+
+static GVariant *lua_to_variant_unchecked (lua_State *L, int idx, const char *fn,
+                                           const char *what);
+
 /* Lua value at IDX -> GVariant (floating): number d, array ad / aad, table a{sv}, string s. */
 static GVariant *
 lua_to_variant (lua_State *L, int idx, const char *fn, const char *what)
+{
+  const void *path[LUA_VALUE_MAX_DEPTH];
+  check_value_nesting (L, idx, fn, what, path, 0);
+  return lua_to_variant_unchecked (L, idx, fn, what);
+}
+
+static GVariant *
+lua_to_variant_unchecked (lua_State *L, int idx, const char *fn, const char *what)
 {
   idx = lua_absindex (L, idx);
   switch (lua_type (L, idx)) {
@@ -149,7 +189,7 @@ lua_to_variant (lua_State *L, int idx, const char *fn, const char *what)
             g_variant_builder_clear (&db);
             luaL_error (L, "%s: %s: element %d must be a table with keys", fn, what, (int) i);
           }
-          g_variant_builder_add_value (&db, lua_to_variant (L, -1, fn, what));
+          g_variant_builder_add_value (&db, lua_to_variant_unchecked (L, -1, fn, what));
           lua_pop (L, 1);
         }
         return g_variant_builder_end (&db);
@@ -159,7 +199,7 @@ lua_to_variant (lua_State *L, int idx, const char *fn, const char *what)
       for (lua_Integer i = 1; i <= n; i++) {
         int t = lua_geti (L, idx, i);
         if (nested && t == LUA_TTABLE) {
-          GVariant *c = lua_to_variant (L, -1, fn, what);
+          GVariant *c = lua_to_variant_unchecked (L, -1, fn, what);
           if (!g_variant_is_of_type (c, G_VARIANT_TYPE ("ad"))) {
             g_variant_unref (g_variant_ref_sink (c));
             g_variant_builder_clear (&b);
@@ -185,7 +225,7 @@ lua_to_variant (lua_State *L, int idx, const char *fn, const char *what)
           g_variant_dict_clear (&d);
           luaL_error (L, "%s: %s: keys must be strings", fn, what);
         }
-        GVariant *v = lua_to_variant (L, -1, fn, what);
+        GVariant *v = lua_to_variant_unchecked (L, -1, fn, what);
         g_variant_dict_insert_value (&d, lua_tostring (L, -2), v);
         lua_pop (L, 1);
       }
@@ -293,6 +333,16 @@ opt_int (lua_State *L, int idx, const char *fn, const char *key, lua_Integer def
   }
   lua_pop (L, 1);
   return v;
+}
+
+/* opts[KEY] for a C int field: too large a value is refused, never truncated (2^32 + 2 was 2). */
+static int
+opt_cint (lua_State *L, int idx, const char *fn, const char *key, int def, int lo, const char *what)
+{
+  const lua_Integer v = opt_int (L, idx, fn, key, def, lo, what);
+  if (v > INT_MAX)
+    luaL_error (L, "%s: '%s' must be %s and at most %d (got %I)", fn, key, what, INT_MAX, v);
+  return (int) v;
 }
 
 static double
@@ -764,14 +814,14 @@ static void
 read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o, size_t k,
                      lscratch *s)
 {
-  o->max_iter = (int) opt_int (L, idx, fn, "max_iter", o->max_iter, 0, "an integer >= 0");
+  o->max_iter = opt_cint (L, idx, fn, "max_iter", o->max_iter, 0, "an integer >= 0");
   o->tol = opt_num (L, idx, fn, "tol", o->tol);
-  o->n_init = (int) opt_int (L, idx, fn, "n_init", o->n_init, 1, "a positive integer");
+  o->n_init = opt_cint (L, idx, fn, "n_init", o->n_init, 1, "a positive integer");
   o->refine_tol = opt_num (L, idx, fn, "refine_tol", o->refine_tol);
-  o->n_refine = (int) opt_int (L, idx, fn, "n_refine", o->n_refine, 0, "an integer >= 0");
+  o->n_refine = opt_cint (L, idx, fn, "n_refine", o->n_refine, 0, "an integer >= 0");
   o->seed = (unsigned long) opt_int (L, idx, fn, "seed", (lua_Integer) o->seed, 0,
                                      "an integer >= 0");
-  o->threads = (int) opt_int (L, idx, fn, "threads", o->threads, 0, "an integer >= 0");
+  o->threads = opt_cint (L, idx, fn, "threads", o->threads, 0, "an integer >= 0");
   o->block_size = (size_t) opt_int (L, idx, fn, "block_size", (lua_Integer) o->block_size, 1,
                                     "a positive integer");
   const char *alg = opt_str (L, idx, fn, "algorithm", s);
@@ -789,7 +839,9 @@ read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o
     if (!lua_istable (L, -1) || !is_array (L, -1))
       luaL_error (L, "%s: 'fixed' must be an array of \"weights\", \"components\" or component "
                      "numbers", fn);
-    gboolean *fc = scratch_keep (s, g_new0 (gboolean, k), g_free);
+    gboolean *fc = scratch_keep (s, mixem_try_alloc0 (k, sizeof (gboolean), NULL), g_free);
+    if (!fc)   /* k comes from the caller: 1 << 62 must not abort in g_malloc */
+      luaL_error (L, "%s: 'k' = %I is too large", fn, (lua_Integer) k);
     gboolean any = FALSE;
     for (lua_Integer i = 1; i <= luaL_len (L, -1); i++) {
       int t = lua_geti (L, -1, i);
@@ -849,7 +901,7 @@ progress_from (lua_State *L, int idx, const char *fn, mixem_fit_options *o)
     verbose = (int) v;
   }
   lua_pop (L, 1);
-  const int interval = (int) opt_int (L, idx, fn, "verbose_interval", 10, 1, "an integer >= 1");
+  const int interval = opt_cint (L, idx, fn, "verbose_interval", 10, 1, "an integer >= 1");
   if (quiet)
     return NULL;
   mixem_progress *p = mixem_progress_new (stderr, isatty (fileno (stderr)), 1.0, verbose,
@@ -977,6 +1029,8 @@ l_fit (lua_State *L)
     if (lua_getfield (L, it, "components") != LUA_TNIL) {
       if (!lua_istable (L, -1) || luaL_len (L, -1) != (lua_Integer) o.k)
         luaL_error (L, "%s: init.components must be an array of k = %d tables", fn, (int) o.k);
+      const void *path[LUA_VALUE_MAX_DEPTH];   /* before the builder: the error would leak it */
+      check_value_nesting (L, -1, fn, "init.components", path, 0);
       GVariantBuilder b;
       g_variant_builder_init (&b, G_VARIANT_TYPE ("aa{sv}"));
       GVariant **parts = scratch_keep (s, g_new0 (GVariant *, o.k), g_free);
@@ -1141,7 +1195,7 @@ l_select (lua_State *L)
   o.init = opt_str (L, 1, fn, "init", s);
   mixem_select_options so = { (const size_t *) ks->data, ks->len,
                               (const mixem_options *const *) sets->pdata, sets->len, MIXEM_BIC,
-                              (int) opt_int (L, 1, fn, "folds", 0, 0, "an integer >= 0"),
+                              opt_cint (L, 1, fn, "folds", 0, 0, "an integer >= 0"),
                               opt_num (L, 1, fn, "validation", 0.0), &o };
   const char *crit = opt_str (L, 1, fn, "criterion", s);
   if (crit && !mixem_criterion_parse (crit, &so.criterion))
@@ -1425,8 +1479,20 @@ m_sample (lua_State *L)
   luaL_argcheck (L, seed >= 0, 3, "the seed must be >= 0");
   lscratch *s = scratch_new (L);
   size_t d = mixem_model_d (m);
-  double *x = scratch_keep (s, g_new (double, (size_t) n * d), g_free);
-  size_t *lab = scratch_keep (s, g_new (size_t, (size_t) n), g_free);
+  /* The rows, their copy in the dataset and the labels; checked, not aborted on (1 << 40). */
+  const double need = (double) n * (16.0 * (double) d + 24.0);
+  double *x = n <= INT_MAX && mixem_alloc_fits (need)
+                  ? mixem_try_alloc0 ((size_t) n, d * sizeof (double), NULL) : NULL;
+  scratch_keep (s, x, g_free);
+  size_t *lab = x ? scratch_keep (s, mixem_try_alloc0 ((size_t) n, sizeof (size_t), NULL), g_free)
+                  : NULL;
+  if (!lab) {
+    char *size = mixem_format_bytes (need);
+    lua_pushfstring (L, "model:sample: %I rows of d = %d need %s (more than this machine has; "
+                     "mixem sample streams them)", n, (int) d, size);
+    g_free (size);
+    return lua_error (L);
+  }
   GError *err = NULL;
   if (!mixem_model_sample (m, (size_t) n, (unsigned long) seed, x, lab, &err))
     return raise_gerror (L, "model:sample", err);
@@ -1644,14 +1710,14 @@ l_kmeans (lua_State *L)
   luaL_checktype (L, 3, LUA_TTABLE);
   check_keys (L, 3, fn, known, NULL);
   lua_Integer seed = opt_int (L, 3, fn, "seed", 0, 0, "an integer >= 0");
-  lua_Integer iters = opt_int (L, 3, fn, "max_iter", 300, 0, "an integer >= 0");
+  const int iters = opt_cint (L, 3, fn, "max_iter", 300, 0, "an integer >= 0");
   lscratch *s = scratch_new (L);
   size_t n = mixem_dataset_rows (ds), d = mixem_dataset_cols (ds);
   size_t *lab = scratch_keep (s, g_new (size_t, n), g_free);
   double *c = scratch_keep (s, g_new (double, (size_t) k * d), g_free);
   gsl_rng *rng = scratch_keep (s, gsl_rng_alloc (gsl_rng_mt19937), (GDestroyNotify) gsl_rng_free);
   gsl_rng_set (rng, (unsigned long) seed);
-  double inertia = mixem_kmeans (ds, (size_t) k, (int) iters, rng, c, lab);
+  double inertia = mixem_kmeans (ds, (size_t) k, iters, rng, c, lab);
   lua_createtable (L, (int) n, 0);
   for (size_t i = 0; i < n; i++) {
     lua_pushinteger (L, (lua_Integer) lab[i] + 1);
@@ -1781,8 +1847,8 @@ plot_options (lua_State *L, int idx, const char *fn, const char *const *extra,
       luaL_error (L, "%s: unknown option '%s'", fn, key ? key : luaL_typename (L, -2));
     lua_pop (L, 1);
   }
-  po->width = (int) opt_int (L, idx, fn, "width", 0, 0, "a size in pixels");
-  po->height = (int) opt_int (L, idx, fn, "height", 0, 0, "a size in pixels");
+  po->width = opt_cint (L, idx, fn, "width", 0, 0, "a size in pixels");
+  po->height = opt_cint (L, idx, fn, "height", 0, 0, "a size in pixels");
   po->title = opt_str (L, idx, fn, "title", s);
 }
 
@@ -1810,10 +1876,7 @@ p_trace (lua_State *L)
     for (size_t i = 0; i < n; i++) {
       if (lua_geti (L, 1, (lua_Integer) i + 1) != LUA_TTABLE)
         luaL_error (L, "%s: trace entry %d is not a table", fn, (int) i + 1);
-      const lua_Integer iter = opt_int (L, -1, fn, "iter", (lua_Integer) i + 1, 0, "an integer");
-      if (iter > INT_MAX)
-        luaL_error (L, "%s: trace entry %d: 'iter' must be at most %d", fn, (int) i + 1, INT_MAX);
-      t[i].iter = (int) iter;
+      t[i].iter = opt_cint (L, -1, fn, "iter", (lua_Integer) i + 1, 0, "an integer");
       t[i].loglik = opt_real (L, -1, fn, "loglik", NAN);
       t[i].elbo = opt_real (L, -1, fn, "elbo", NAN);
       t[i].kl = opt_real (L, -1, fn, "kl", t[i].loglik - t[i].elbo);

@@ -102,6 +102,51 @@ check "failed trace write" 1 'nonexistent-dir/t.csv' -- \
 assert "a failed trace write leaves the model as it was" cmp -s "$T/m.json" "$T/keep.json"
 assert "no temporary files left" test -z "$(ls "$T" | grep -v -E '^(m|keep)\.json$|\.csv$')"
 
+# Issue 18: a NUL byte used to end the data silently (the rows after it were dropped); a stream
+# without newlines was read without limit; duplicated names and binary bytes in a name.
+I=$T/issue18
+mkdir -p "$I"
+printf 'x,y\n1,2\n3,4\n2,5\n\0\n' > "$I/nul.csv"
+for i in 1 2 3 4 5 6 7 8 9 10; do printf '%d,%d\n' $i $((i * 3 % 7)) >> "$I/nul.csv"; done
+check "NUL byte: fit" 1 'nul.csv:5: a NUL byte' -- "$MIXEM" fit -f gaussian -k 2 "$I/nul.csv"
+check "NUL byte: select" 1 'nul.csv:5: a NUL byte' -- "$MIXEM" select -f gaussian -k 1-2 "$I/nul.csv"
+printf 'local mx = require "mixem"\nmx.read_csv(arg[1])\n' > "$I/readcsv.lua"
+check "NUL byte: mx.read_csv" 1 'nul.csv:5: a NUL byte' -- "$MIXEM" run "$I/readcsv.lua" "$I/nul.csv"
+check "a stream without newlines" 1 '/dev/zero:1: a line longer than 64 MiB' -- \
+  timeout 60 "$MIXEM" fit -f gaussian /dev/zero
+check "a model from a stream without newlines" 1 '/dev/zero:1: a line longer than 64 MiB' -- \
+  timeout 60 "$MIXEM" sample /dev/zero -n 1
+check "data from a pipe" 0 'family binomial, k = 2' -- \
+  bash -c 'cat "$1" | "$2" fit -f binomial --trials trials -k 2 /dev/stdin' _ "$COINS" "$MIXEM"
+printf 'a,b,a\n1,2,3\n' > "$I/dup.csv"
+check "duplicated column names" 1 'dup.csv:1: columns 1 and 3 are both named .a.' -- \
+  "$MIXEM" fit -f gaussian "$I/dup.csv"
+printf '\033[31mx\001,y\nred,1\n' > "$I/esc.csv"
+"$MIXEM" fit -f gaussian "$I/esc.csv" > /dev/null 2> "$I/esc.txt"
+assert "binary bytes in a name are escaped" grep -qF "column '\\x1b[31mx\\x01': not a number ('red')" "$I/esc.txt"
+assert "no escape byte reaches the terminal" test "$(tr -d -c '\033\001' < "$I/esc.txt" | wc -c)" -eq 0
+printf '{"format": "mixem-model", "version": 1, "family": "\\u001b[2J%0200d", "k": 1, "d": 1}' 0 > "$I/esc.json"
+"$MIXEM" sample "$I/esc.json" -n 1 > /dev/null 2> "$I/esc.txt"
+assert "a model's family name is escaped and cut" grep -qE "unknown family '\\\\x1b\\[2J0{56}\\.\\.\\.'$" "$I/esc.txt"
+# Issue 18: deeply nested JSON overflowed json-glib's parser's stack (exit 139).
+head -c 80000 /dev/zero | tr '\0' '[' > "$I/deep.json"
+for c in "predict $I/deep.json $COINS" "score $I/deep.json $COINS" "sample $I/deep.json -n 1" \
+         "plot trace $I/deep.json -o $I/deep.png"; do
+  check "deep nesting: $c" 1 'deep.json:1: not a model file \(nested deeper than 64 levels\)' -- \
+    "$MIXEM" $c
+done
+# Issue 18: sizes from input aborted in g_malloc.  sample streams its rows (10^12 of them here,
+# cut by head), and the first rows do not depend on how many follow.
+bash -c '"$1" sample "$2" -n 1000000000000 --seed 4 | head -n 3' _ "$MIXEM" "$T/m.json" > "$I/s0.csv"
+assert "sample streams its rows" test "$(grep -c -E '^[0-9]+,10,[12]$' "$I/s0.csv")" -eq 2
+"$MIXEM" sample "$T/m.json" -n 100000 --seed 4 | head -n 6 > "$I/s1.csv"
+"$MIXEM" sample "$T/m.json" -n 5 --seed 4 > "$I/s2.csv"
+assert "streamed rows are the same rows" cmp -s "$I/s1.csv" "$I/s2.csv"
+cols=$(printf '"c",%.0s' $(seq 399999))
+printf '{"format": "mixem-model", "version": 1, "family": "gaussian", "k": 1, "d": 400000, "columns": [%s"c"], "options": {}, "weights": [1], "components": [{}]}' "$cols" > "$I/wide.json"
+check "a model too large for memory" 1 'wide.json: gaussian: the model needs 3.8 TB for k = 1, d = 400000 full covariances' -- \
+  "$MIXEM" sample "$I/wide.json" -n 1
+
 # predict, score, sample.
 check "predict" 0 '^component' -- "$MIXEM" predict "$T/m.json" "$COINS"
 assert "fit quiet prints nothing" test -z "$("$MIXEM" fit -q -f binomial --trials trials -k 2 "$COINS")"

@@ -148,6 +148,47 @@ T.test("fit argument errors name the function and the argument", function()
   T.errors(with("n_refine", -1), "'n_refine' must be an integer >= 0 (got -1)")
   T.errors(with("seed", -5), "'seed' must be an integer >= 0 (got -5)")
   T.errors(with("threads", "x"), "'threads' must be an integer >= 0 (got x)")
+  -- Issue 18: integer options were truncated to C ints (2^32 + 2 iterations ran as 2).
+  for _, key in ipairs{"max_iter", "n_init", "n_refine", "threads", "verbose_interval"} do
+    T.errors(with(key, 2^32 + 2), "mixem.fit: '" .. key .. "' must be ")
+    T.errors(with(key, (1 << 32) + 1), "and at most 2147483647 (got 4294967297)")
+  end
+  T.errors(function() mx.select{data = X, family = "binomial", trials = "trials", k = {1, 2},
+                                criterion = "heldout", folds = 2^32 + 2} end,
+           "mixem.select: 'folds' must be an integer >= 0 and at most 2147483647")
+  T.errors(function() mx.kmeans(X, 2, {max_iter = 2^32 + 1}) end, "'max_iter' must be")
+  -- Issue 18: a table that contains itself recursed forever; one nested 100 000 deep overflowed
+  -- the C stack.
+  local t = {}
+  t[1] = t
+  T.errors(function() mx.fit{data = X, family = "binomial", k = 1, trials = "trials",
+                             init = {components = t}} end,
+           "mixem.fit: init.components: a table contains itself")
+  T.errors(with("init", {components = {{p = t}, {p = 0.5}}}),
+           "mixem.fit: init.components: a table contains itself")
+  local c = {p = 0.5}
+  c.self = {c}
+  T.errors(with("init", {components = {c, {p = 0.5}}}), "a table contains itself")
+  local deep = {}
+  local at = deep
+  for _ = 1, 100000 do at[1] = {}; at = at[1] end
+  T.errors(with("init", {components = {{p = deep}, {p = 0.5}}}),
+           "mixem.fit: init.components: tables nested deeper than 16 levels")
+  T.errors(function() mx.model{family = "binomial", trials = 10, components = {{p = t}}} end,
+           "mixem.model: components: a table contains itself")
+  T.errors(function() mx.model{family = "binomial", trials = 10, components = {{p = deep}}} end,
+           "mixem.model: components: tables nested deeper than 16 levels")
+  -- Issue 18: sizes from options aborted in g_malloc.
+  T.errors(function() mx.fit{data = X, family = "binomial", k = 1 << 62, trials = "trials",
+                             fixed = {"weights"}} end, "mixem.fit: 'k' = 4611686018427387904 is too large")
+  T.errors(function() two_coins():sample(1 << 40) end,
+           "model:sample: 1099511627776 rows of d = 2 need 61.6 TB (more than this machine has")
+  local big = mx.fit{data = X, family = "binomial", k = 2, trials = "trials", seed = 3,
+                     block_size = 1 << 60}
+  T.eq(big.loglik, mx.fit{data = X, family = "binomial", k = 2, trials = "trials", seed = 3}.loglik)
+  local shared = {p = 0.5}      -- one table twice is not a cycle
+  T.eq(mx.model{family = "binomial", trials = 10, weights = {0.5, 0.5},
+                components = {shared, shared}}.k, 2)
   T.errors(with("family", "nosuch"), "mixem.fit: unknown family 'nosuch'")
   T.errors(with("family", nil), "mixem.fit: 'family' is required")
   T.errors(with("data", 5), "mixem.fit: 'data' must be a dataset")

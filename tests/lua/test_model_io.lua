@@ -42,6 +42,27 @@ T.test("numbers written with an exponent and no point load back", function()
   os.remove(p)
 end)
 
+-- Issue 18: sizes from a model file (d = 400000 full covariances: 1.3 TB a matrix; a diagonal one
+-- of d = 10^6 asked for d^2 doubles) aborted in g_malloc; now they are errors.
+local function wide_model(d, cov, comp)
+  local cols = string.rep('"c",', d - 1) .. '"c"'
+  return string.format('{"format": "mixem-model", "version": 1, "family": "gaussian", "k": 1, ' ..
+                       '"d": %d, "columns": [%s], "options": {"covariance": "%s"}, ' ..
+                       '"weights": [1], "components": [%s]}', d, cols, cov, comp)
+end
+
+T.test("a model too large for memory is an error, not an abort", function()
+  local p = T.tmpname(".json")
+  T.write(p, wide_model(400000, "full", '{"mean": [0]}'))
+  T.errors(function() mx.load(p) end, "gaussian: the model needs 3.8 TB for k = 1, d = 400000 " ..
+           "full covariances (more than this machine has)")
+  T.write(p, wide_model(1000000, "diag", '{"mean": [0], "cov": [[1]]}'))
+  T.errors(function() mx.load(p) end, "gaussian: 'mean' must be an array of 1000000 finite numbers")
+  T.write(p, wide_model(1000000, "diag", '{"mean": [0], "var": [1]}'))
+  T.errors(function() mx.load(p) end, "gaussian: 'mean' must be an array of 1000000 finite numbers")
+  os.remove(p)
+end)
+
 T.test("save_trace writes the trace as CSV", function()
   local p = T.tmpname(".csv")
   m:save_trace(p)
@@ -74,6 +95,27 @@ T.test("malformed, truncated and inconsistent files are refused", function()
   refused((good:gsub('"p" : [%d.e-]+', '"p" : 1.5', 1)), "'p' must lie in [0, 1]")
   refused((good:gsub('"p" : [%d.e-]+', '"p" : "x"', 1)), "'p' must be a number")
   refused((good:gsub('"trials" : "trials"', '"trials" : 3', 1)), "option 'trials' is not a string")
+  -- Found by fuzzing (issue 18): trials beyond UINT_MAX wrapped in the sampler's cast (UBSan).
+  -- trials past 2^32 (found by fuzzing, when the sampler wrapped) are drawn exactly up to 2^53
+  refused((good:gsub('"trials" : 10%.0', '"trials" : 1e17', 1)),
+          "binomial: 'trials' must be a whole number from 0 to 2^53 (got 1e+17)")
+  -- Issue 18: text from the file is quoted cut to 60 characters, control bytes escaped.
+  refused((good:gsub('"trials" : "trials"', '"trials" : "\\u001b[2J' .. string.rep("x", 100) .. '"')),
+          "'trials' = '\\x1b[2J" .. string.rep("x", 56) .. "...' is neither")
+  refused((good:gsub('"trials" : "trials"', '"\\u0007bell" : "1", "trials" : "trials"')),
+          "family 'binomial' has no option '\\x07bell'")
+  -- Issue 18: 80 000 levels of '[' overflowed json-glib's parser's stack (exit 139).
+  refused(string.rep("[", 80000), ":1: not a model file (nested deeper than 64 levels)")
+  refused('{"format":\n"mixem-model", "x": ' .. string.rep("{\"a\": ", 70), ":2: not a model file")
+  -- json-glib 1.6 also skips /* comments */ and 'strings': a quote inside them must not hide
+  -- the brackets that follow from the scan (it did: exit 139).
+  refused('/* " */' .. string.rep("[", 80000), ":1: not a model file (nested deeper")
+  refused("{'a': '\"', 'b': " .. string.rep("[", 80000), ":1: not a model file (nested deeper")
+  refused("{'a\\': " .. string.rep("[", 80000), ":1: not a model file (nested deeper")
+  refused(string.rep("]", 100) .. string.rep("[", 80000), ":1: not a model file (nested deeper")
+  -- Brackets inside strings, escaped quotes included, are not nesting.
+  refused((good:gsub('"family" : "binomial"', '"family" : "b\\\\\\"' .. string.rep("[", 100) .. '"')),
+          "unknown family")
   T.errors(function() mx.load("/nonexistent/m.json") end, "mixem.load: /nonexistent/m.json")
   T.errors(function() m:save("/nonexistent/dir/m.json") end, "model:save:")
   os.remove(p)

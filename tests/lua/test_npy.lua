@@ -90,4 +90,22 @@ T.test("malformed .npy files are refused with the file named", function()
   os.remove(p)
 end)
 
+T.test("a header that ends inside 'descr' and shapes whose size overflows are refused", function()
+  local p = T.tmpname(".npy")
+  -- The header ends right after the quote that opens descr's value (issue 18: a read past it).
+  local h = "{'fortran_order': False, 'shape': (2, 2), 'descr': '"
+  T.write(p, "\x93NUMPY\1\0" .. string.pack("<I2", #h) .. h)
+  T.errors(function() mx.read_npy(p) end, "malformed .npy header")
+  -- rows x cols x itemsize wraps around to 0 (the length of the body): 2^63 x 2 x 8 = 2^68, and
+  -- 2^32 x 2^32 = 2^64; both used to pass the size check.
+  for _, shape in ipairs{"(9223372036854775808, 2)", "(4294967296, 4294967296)",
+                         "(2305843009213693952, 1)", "(18446744073709551615,)"} do
+    for _, descr in ipairs{"<f8", "|u1", "<f4"} do
+      npy(p, descr, shape, false, "")
+      T.errors(function() mx.read_npy(p) end, "shorter than its shape says")
+    end
+  end
+  os.remove(p)
+end)
+
 T.done()

@@ -62,7 +62,7 @@ T.test("bad arguments are errors, and leave no file", function()
   T.errors(function() mx.plot.trace(g, p, {colour = "red"}) end, "unknown option 'colour'")
   T.errors(function() mx.plot.trace({{iter = 1}}, p) end, "needs numbers loglik and elbo")
   T.errors(function() mx.plot.trace({{iter = 2^31, loglik = -1, elbo = -1}}, p) end,
-           "trace entry 1: 'iter' must be at most 2147483647")
+           "'iter' must be an integer and at most 2147483647 (got 2147483648)")
   T.errors(function() mx.plot.clusters(g, iris, p, {x = 1}) end, "give both 'x' and 'y'")
   T.errors(function() mx.plot.clusters(g, iris, p, {x = "nope", y = 1}) end,
            "'x' must name one of the model's columns")

@@ -1,0 +1,41 @@
+#!/bin/bash
+# fuzz.sh SRCDIR OUTDIR [build|run]: builds the libFuzzer targets (clang, -fsanitize=fuzzer,
+# address,undefined) from the library and family sources, then (run, the default) fuzzes each for
+# FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/NAME, copied to OUTDIR/corpus-NAME, which
+# keeps what libFuzzer finds) with its dictionary.  Crashes are left as OUTDIR/crash-*; add the
+# input to tests/fuzz/corpus/NAME, and make check replays it from then on.
+# Called by `make fuzz`, which passes FUZZ_CC, FUZZ_CPPFLAGS, FUZZ_DEP_CFLAGS and FUZZ_DEP_LIBS.
+set -eu
+src=$1 out=$2 what=${3:-run}
+cc=${FUZZ_CC:-clang}
+seconds=${FUZZ_SECONDS:-60}
+flags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fopenmp -Wno-pass-failed"
+# No module directories: the families are linked into the targets.
+defs=(-DMIXEM_FAMILYDIR='"/nonexistent"' -DMIXEM_BUILD_FAMILYDIR='"/nonexistent"')
+mkdir -p "$out/obj"
+objs=()
+for f in util dataset registry pass em model modelfile kmeans select plot progress; do
+  $cc $flags "${defs[@]}" ${FUZZ_CPPFLAGS:-} ${FUZZ_DEP_CFLAGS:-} -c "$src/src/$f.c" -o "$out/obj/$f.o"
+  objs+=("$out/obj/$f.o")
+done
+for f in binomial gaussian bernoulli; do   # linked in, each under a name of its own
+  $cc $flags ${FUZZ_CPPFLAGS:-} ${FUZZ_DEP_CFLAGS:-} -Dmixem_family_entry=mixem_family_$f \
+    -c "$src/families/$f.c" -o "$out/obj/family_$f.o"
+  objs+=("$out/obj/family_$f.o")
+done
+for t in csv npy model; do
+  $cc $flags -fsanitize=fuzzer -DMIXEM_FUZZ_STATIC_FAMILIES ${FUZZ_CPPFLAGS:-} ${FUZZ_DEP_CFLAGS:-} \
+    "$src/tests/fuzz/fuzz_$t.c" "${objs[@]}" ${FUZZ_DEP_LIBS:-} -o "$out/fuzz_$t"
+done
+[ "$what" = build ] && exit 0
+# The families come from the binary: no module of the build tree is loaded.
+export MIXEM_FAMILY_PATH=/nonexistent
+status=0
+for t in csv npy model; do
+  mkdir -p "$out/corpus-$t"
+  cp -n "$src/tests/fuzz/corpus/$t/"* "$out/corpus-$t/" 2>/dev/null || true
+  echo "fuzz_$t: ${seconds}s"
+  (cd "$out" && ./fuzz_$t -max_total_time="$seconds" -max_len=200000 -rss_limit_mb=4096 \
+     -dict="$src/tests/fuzz/$t.dict" -print_final_stats=1 "corpus-$t") || status=1
+done
+exit $status
