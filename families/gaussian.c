@@ -798,6 +798,7 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
 G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .abi_version = MIXEM_FAMILY_ABI_VERSION,
   .size = MIXEM_FAMILY_SIZE,
+  .flags = MIXEM_FAMILY_SCALED_STARTS,
   .name = "gaussian",
   .summary = "multivariate normal: full, tied, diag, spherical or tied_spherical covariance",
   .options = options,

@@ -358,9 +358,13 @@ cmd_fit (int argc, char **argv)
   char *family = NULL, *columns = NULL, *trials = NULL, *weights = NULL, *init = NULL;
   char *fix = NULL, *out = NULL, *trace = NULL, *delimiter = NULL, **extra = NULL;
   char *covariance = NULL, *reg_covar = NULL, *algorithm = NULL, *init_model = NULL;
-  int k = 1, n_init = 1, max_iter = 100, threads = 0, interval = 1, n_refine = 5;
+  /* The engine's defaults, not restated here. */
+  mixem_fit_options defaults;
+  mixem_fit_options_init (&defaults);
+  int k = 1, n_init = defaults.n_init, max_iter = defaults.max_iter, threads = 0, interval = 1;
+  int n_refine = defaults.n_refine, refine_max_iter = defaults.refine_max_iter;
   gint64 seed = 0;
-  double tol = 1e-3, refine_tol = 1e-6;
+  double tol = defaults.tol, refine_tol = defaults.refine_tol;
   gboolean quiet = FALSE, verbose = FALSE, reseed_opt = FALSE;
   GOptionEntry entries[] = {
     { "family", 'f', 0, G_OPTION_ARG_STRING, &family, "Distribution family (see 'mixem families')", "NAME" },
@@ -373,11 +377,12 @@ cmd_fit (int argc, char **argv)
     { "weights", 'w', 0, G_OPTION_ARG_STRING, &weights, "Column of row weights", "COLUMN" },
     { "init", 0, 0, G_OPTION_ARG_STRING, &init, "Start: a family start or random_resp", "METHOD" },
     { "init-model", 0, 0, G_OPTION_ARG_FILENAME, &init_model, "Start from this model's weights and parameters (any family, plugins too)", "MODEL.json" },
-    { "n-init", 0, 0, G_OPTION_ARG_INT, &n_init, "Restarts; the best is kept (default 1)", "N" },
+    { "n-init", 0, 0, G_OPTION_ARG_INT, &n_init, "Restarts, the family's starts in turn; the best is kept (default 10)", "N" },
     { "max-iter", 0, 0, G_OPTION_ARG_INT, &max_iter, "Iterations at most (default 100)", "N" },
     { "tol", 0, 0, G_OPTION_ARG_DOUBLE, &tol, "Stop when the mean log-likelihood changes less (default 1e-3)", "X" },
     { "refine-tol", 0, 0, G_OPTION_ARG_DOUBLE, &refine_tol, "Then refine the best restarts down to this change (default 1e-6)", "X" },
     { "n-refine", 0, 0, G_OPTION_ARG_INT, &n_refine, "How many of the best distinct restarts to refine (default 5; 0: none)", "N" },
+    { "refine-max-iter", 0, 0, G_OPTION_ARG_INT, &refine_max_iter, "Iterations refinement may add past max-iter (default 1000)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 0)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all); results do not depend on it", "N" },
     { "fix", 0, 0, G_OPTION_ARG_STRING, &fix, "Keep at their start: weights, components, or component numbers", "LIST" },
@@ -419,7 +424,8 @@ cmd_fit (int argc, char **argv)
                     : max_iter < 0 ? "--max-iter must be >= 0" : threads < 0 ? "--threads must be >= 0"
                     : seed < 0 ? "--seed must be >= 0" : !(tol >= 0) ? "--tol must be >= 0"
                     : !(refine_tol >= 0) ? "--refine-tol must be >= 0"
-                    : n_refine < 0 ? "--n-refine must be >= 0" : NULL;
+                    : n_refine < 0 ? "--n-refine must be >= 0"
+                    : refine_max_iter < 0 ? "--refine-max-iter must be >= 0" : NULL;
   if (bad) {
     status = usage_error ("fit", "%s (got -k %d, --n-init %d, --max-iter %d, --threads %d, --seed %"
                           G_GINT64_FORMAT ", --tol %g, --refine-tol %g, --n-refine %d)", bad, k,
@@ -482,6 +488,7 @@ cmd_fit (int argc, char **argv)
   o.tol = tol;
   o.refine_tol = refine_tol;
   o.n_refine = n_refine;
+  o.refine_max_iter = refine_max_iter;
   o.seed = (unsigned long) seed;
   o.threads = threads;
   o.init = init;
@@ -592,9 +599,12 @@ cmd_select (int argc, char **argv)
   char *family = NULL, *kspec = NULL, *columns = NULL, *weights = NULL, *delimiter = NULL;
   char *criterion = NULL, *init = NULL, *out = NULL, *model_out = NULL, *covariance = NULL;
   char *trials = NULL, **extra = NULL;
-  int n_init = 1, max_iter = 100, threads = 0, folds = 0, n_refine = 5;
+  mixem_fit_options defaults;
+  mixem_fit_options_init (&defaults);
+  int n_init = defaults.n_init, max_iter = defaults.max_iter, threads = 0, folds = 0;
+  int n_refine = defaults.n_refine, refine_max_iter = defaults.refine_max_iter;
   gint64 seed = 0;
-  double tol = 1e-3, validation = 0, refine_tol = 1e-6;
+  double tol = defaults.tol, validation = 0, refine_tol = defaults.refine_tol;
   gboolean quiet = FALSE;
   family_flags ff;
   GOptionEntry entries[] = {
@@ -609,11 +619,12 @@ cmd_select (int argc, char **argv)
     { "columns", 'c', 0, G_OPTION_ARG_STRING, &columns, "Data columns (default: all)", "A,B,..." },
     { "weights", 'w', 0, G_OPTION_ARG_STRING, &weights, "Column of row weights", "COLUMN" },
     { "init", 0, 0, G_OPTION_ARG_STRING, &init, "Start method", "METHOD" },
-    { "n-init", 0, 0, G_OPTION_ARG_INT, &n_init, "Restarts per candidate (default 1)", "N" },
+    { "n-init", 0, 0, G_OPTION_ARG_INT, &n_init, "Restarts per candidate, as for fit (default 10)", "N" },
     { "max-iter", 0, 0, G_OPTION_ARG_INT, &max_iter, "Iterations at most (default 100)", "N" },
     { "tol", 0, 0, G_OPTION_ARG_DOUBLE, &tol, "Convergence tolerance (default 1e-3)", "X" },
     { "refine-tol", 0, 0, G_OPTION_ARG_DOUBLE, &refine_tol, "Refinement tolerance (default 1e-6)", "X" },
     { "n-refine", 0, 0, G_OPTION_ARG_INT, &n_refine, "Best distinct restarts refined (default 5)", "N" },
+    { "refine-max-iter", 0, 0, G_OPTION_ARG_INT, &refine_max_iter, "Iterations refinement may add past max-iter (default 1000)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed, also of the folds (default 0)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all)", "N" },
     { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv", "C" },
@@ -710,6 +721,7 @@ cmd_select (int argc, char **argv)
   o.max_iter = max_iter;
   o.tol = tol;
   o.refine_tol = refine_tol;
+  o.refine_max_iter = refine_max_iter;
   o.n_refine = n_refine;
   o.seed = (unsigned long) seed;
   o.threads = threads;

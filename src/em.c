@@ -14,9 +14,10 @@ mixem_fit_options_init (mixem_fit_options *o)
   o->k = 1;
   o->max_iter = 100;
   o->tol = 1e-3;
-  o->n_init = 1;
+  o->n_init = 10;
   o->refine_tol = 1e-6;
   o->n_refine = 5;
+  o->refine_max_iter = 1000;
   o->block_size = 256;
 }
 
@@ -94,7 +95,8 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
       return FALSE;
     }
   }
-  if (o->init && !o->warm_start && strcmp (o->init, "random_resp") != 0) {
+  if (o->init && !o->warm_start && strcmp (o->init, "random_resp") != 0
+      && strcmp (o->init, "auto") != 0) {
     gboolean known = FALSE;
     for (const char *const *m = f->init_methods; m && *m; m++)
       known = known || strcmp (*m, o->init) == 0;
@@ -218,6 +220,36 @@ init_from_resp (fit_ctx *c, mixem_params *p, double *w, const size_t *labels, gs
   return mstep (c, p, w, c->o->init_weights != NULL, NULL, error);
 }
 
+/* 1 / the weighted variance of each column (1 for a constant one), so that the centre-based
+ * starts measure distances in standard units, as mclust's start works on scaled data: on
+ * faithful (minutes beside tens of minutes) and banknote, raw distances let one column pick the
+ * clusters and the fit ends below mclust's (tests/reference/r_fixtures.lua).  One pass, about
+ * the column means (Welford), so data far from the origin lose nothing.  BUF holds D doubles. */
+static double *
+column_weights (const mixem_dataset *data, double *buf)
+{
+  const size_t n = mixem_dataset_rows (data), d = mixem_dataset_cols (data);
+  const double *w = mixem_dataset_weights (data);
+  double *mean = g_new0 (double, d), *m2 = g_new0 (double, d), W = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    const double wi = w ? w[i] : 1.0, *x = mixem_dataset_block (data, i, 1, buf);
+    if (!(wi > 0))
+      continue;
+    W += wi;
+    for (size_t j = 0; j < d; j++) {
+      const double delta = x[j] - mean[j];
+      mean[j] += wi / W * delta;
+      m2[j] += wi * delta * (x[j] - mean[j]);
+    }
+  }
+  for (size_t j = 0; j < d; j++) {
+    const double var = W > 0 ? m2[j] / W : 0.0;
+    m2[j] = var > 0 && isfinite (var) ? 1.0 / var : 1.0;
+  }
+  g_free (mean);
+  return m2;
+}
+
 /* The engine's starts by centres: "kmeans" (Lloyd from k-means++ seeds, scikit-learn's default),
  * "kmeans++" (the seeds alone), "random" (K distinct random rows).  Every row then joins its
  * nearest centre and one M-step estimates all parameters, weights included.  (scikit-learn's
@@ -230,11 +262,12 @@ init_from_centres (fit_ctx *c, mixem_params *p, double *w, const char *method, g
   const size_t K = c->K, n = c->ps.n, d = c->ps.d;
   double *centres = g_new (double, K * d), *row = g_new (double, d);
   size_t *labels = g_new (size_t, n);
+  double *iw = c->f->flags & MIXEM_FAMILY_SCALED_STARTS ? column_weights (c->data, row) : NULL;
   if (strcmp (method, "kmeans") == 0)
-    mixem_kmeans (c->data, K, 300, rng, centres, labels);
+    mixem_kmeans_scaled (c->data, K, 300, rng, iw, centres, labels);
   else {
     if (strcmp (method, "kmeans++") == 0)
-      mixem_kmeanspp (c->data, K, rng, centres);
+      mixem_kmeanspp_scaled (c->data, K, rng, iw, centres);
     else {
       /* K random rows with distinct values: duplicates would leave a component empty. */
       size_t *order = g_new (size_t, n), found = 0;
@@ -257,12 +290,14 @@ init_from_centres (fit_ctx *c, mixem_params *p, double *w, const char *method, g
         g_free (centres);
         g_free (labels);
         g_free (row);
+        g_free (iw);
         return FALSE;
       }
     }
-    mixem_nearest_centres (c->data, K, centres, labels, NULL);
+    mixem_nearest_centres_scaled (c->data, K, centres, iw, labels, NULL);
   }
   gboolean ok = init_from_resp (c, p, w, labels, NULL, error);
+  g_free (iw);
   g_free (centres);
   g_free (labels);
   g_free (row);
@@ -299,14 +334,36 @@ run_start (fit_ctx *c, mixem_params *p, double *w, const char *method, gsl_rng *
   return ok;
 }
 
+/* The start of restart R (1-based).  INIT NULL or "auto" (the default) takes the family's starts
+ * in turn, its default first (kmeans, kmeans++, random, random_resp for most), so that the
+ * restarts do not all fall into the basins one kind of start finds: on the real data sets of
+ * tests/reference/r_fixtures.lua no single start reaches R's optimum everywhere, while the four
+ * in turn do (bench/r_cells.lua). */
+static const char *
+auto_start (const mixem_family *f, const char *init, int restart)
+{
+  if (init && strcmp (init, "auto") != 0)
+    return init;
+  size_t n = 0;
+  gboolean has_rr = FALSE;
+  for (const char *const *m = f->init_methods; m && *m; m++) {
+    has_rr = has_rr || strcmp (*m, "random_resp") == 0;
+    n++;
+  }
+  const size_t cycle = n + !has_rr;
+  const size_t i = (size_t) (restart - 1) % cycle;
+  return i < n ? f->init_methods[i] : "random_resp";
+}
+
 /* theta_0 for one restart.  Given components are set over the start; a start runs first only if
  * some component is left partly unspecified, as scikit-learn estimates what its *_init leave out.
  * Weights not given: uniform when every component was given, else from the start. */
 static gboolean
-start (fit_ctx *c, mixem_params *p, double *w, gsl_rng *rng, GError **error)
+start (fit_ctx *c, int restart, mixem_params *p, double *w, gsl_rng *rng, gboolean *random,
+       GError **error)
 {
   const mixem_fit_options *o = c->o;
-  const char *method = o->init ? o->init : (c->f->init_methods ? c->f->init_methods[0] : NULL);
+  const char *method = auto_start (c->f, o->init, restart);
   for (size_t k = 0; k < c->K; k++)
     w[k] = 1.0 / (double) c->K;
   gboolean need_start = !o->init_components;
@@ -326,6 +383,7 @@ start (fit_ctx *c, mixem_params *p, double *w, gsl_rng *rng, GError **error)
     }
     c->f->params_free (probe);
   }
+  *random = need_start;
   if (need_start && !run_start (c, p, w, method, rng, error))
     return FALSE;
   if (o->init_weights)
@@ -436,7 +494,8 @@ reseed (fit_ctx *c, mixem_params *p, const mixem_params *before, double *w, GErr
  * stop.  Fills M (params, weights, trace, loglik).  With RESUME, M's climb goes on from where it
  * stopped (its trace and n_iter kept).  *STOP is set when the callback asked to stop. */
 static gboolean
-run (fit_ctx *c, int restart, mixem_model *m, double tol, gboolean resume, gboolean *stop,
+run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean resume,
+     gboolean *stop,
      GError **error)
 {
   const mixem_fit_options *o = c->o;
@@ -467,7 +526,7 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, gboolean resume, gbool
    * warm_start does, so that refits of one iteration each can converge. */
   const gboolean warm = !resume && isfinite (carried);
   double prev_delta = warm ? (m->loglik - carried) / c->W : INFINITY;
-  for (int t = first_t; t <= o->max_iter; t++) {
+  for (int t = first_t; t <= max_iter; t++) {
     gint64 t0 = g_get_monotonic_time ();
     const double l_prev = m->loglik, h = c->total[K + MIXEM_S_ENTROPY];
     /* The family's expected_loglik checked where the answer is known: at theta_{t-1} with q its
@@ -652,8 +711,12 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
    * recorded and skipped: the fit fails only when every restart does.  A family bug (PLUGIN) or
    * a bad option still stops it at once. */
   GPtrArray *failed = g_ptr_array_new_with_free_func (g_free);
-  for (int r = 1; r <= o->n_init && !stop && ok; r++) {
+  /* A start given whole (every component, or a warm start) draws nothing: its restarts would
+   * all be the same fit, so one is run. */
+  gboolean random = TRUE;
+  for (int r = 1; r <= o->n_init && !stop && ok && random; r++) {
     mixem_model *m;
+    random = !o->warm_start;
     GError *rerr = NULL;
     gboolean rok = TRUE;
     if (o->warm_start) {
@@ -664,12 +727,12 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
       m->loglik = o->warm_start->loglik;
     } else {
       m = model_alloc (f, f->params_copy (proto), c.K, data, o->family_options);
-      rok = start (&c, m->params, m->weights, rng, &rerr);
+      rok = start (&c, r, m->params, m->weights, rng, &random, &rerr);
     }
     const gboolean start_failed = !rok;
     m->weights_fixed = o->fix_weights;
     m->best_restart = r;
-    rok = rok && run (&c, r, m, o->tol, FALSE, &stop, &rerr);
+    rok = rok && run (&c, r, m, o->tol, o->max_iter, FALSE, &stop, &rerr);
     if (rok)
       keep_top (top, n_top, m);
     else {
@@ -695,9 +758,13 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
                                   ? &g_array_index (m->trace, mixem_iteration, m->trace->len - 1)
                                   : NULL;
     GError *rerr = NULL;
-    if (m->converged && o->refine_tol < o->tol && m->n_iter < o->max_iter && last
+    /* Refinement has its own budget, refine_max_iter iterations past where tol stopped, so
+     * that max_iter (scikit-learn's, for the tol phase) does not cut it short. */
+    if (m->converged && o->refine_tol < o->tol && o->refine_max_iter > 0 && last
         && fabs (last->delta) >= o->refine_tol
-        && !run (&c, m->best_restart, m, o->refine_tol, TRUE, &stop, &rerr)) {
+        && !run (&c, m->best_restart, m, o->refine_tol,
+                 m->n_iter + MIN (o->refine_max_iter, G_MAXINT - m->n_iter), TRUE, &stop,
+                 &rerr)) {
       if (g_error_matches (rerr, MIXEM_ERROR, MIXEM_ERROR_NUMERIC) && o->n_init > 1) {
         g_ptr_array_add (failed, g_strdup_printf ("restart %d, refining: %s", m->best_restart,
                                                   rerr->message));
@@ -734,14 +801,15 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
       g_ptr_array_add (best->warnings, g_strdup (g_ptr_array_index (failed, i)));
     /* Not when tol is 0: the caller asked for max_iter iterations. */
     const double rule = best->refined ? o->refine_tol : o->tol;
-    if (!best->converged && !stop && best->n_iter >= o->max_iter && o->max_iter > 0
-        && rule > 0) {
+    if (!best->converged && !stop && o->max_iter > 0 && rule > 0) {
       const mixem_iteration *last = &g_array_index (best->trace, mixem_iteration,
                                                     best->trace->len - 1);
       g_ptr_array_add (best->warnings, g_strdup_printf (
-        "the fit did not converge: %d iterations (max_iter) ended with a change of %.3g per "
-        "row, above tol = %g%s; raise max_iter, or tol", best->n_iter, fabs (last->delta),
-        rule, best->refined ? " (refine_tol)" : ""));
+        "the fit did not converge: %d iterations (%s) ended with a change of %.3g per row, "
+        "above %s = %g; raise %s, or %s", best->n_iter,
+        best->refined ? "max_iter + refine_max_iter" : "max_iter", fabs (last->delta),
+        best->refined ? "refine_tol" : "tol", rule,
+        best->refined ? "refine_max_iter" : "max_iter", best->refined ? "refine_tol" : "tol"));
     }
   }
   g_ptr_array_unref (failed);

@@ -65,6 +65,14 @@ gboolean mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const dou
 gboolean mixem_check_data (const mixem_family *f, const mixem_params *params, size_t d,
                            const mixem_dataset *data, GError **error);
 
+/* k-means with each column weighted by IW[j] (NULL: unweighted), as the starts use it. */
+void mixem_kmeanspp_scaled (const mixem_dataset *data, size_t k, gsl_rng *rng, const double *iw,
+                            double *centres);
+double mixem_kmeans_scaled (const mixem_dataset *data, size_t k, int max_iter, gsl_rng *rng,
+                            const double *iw, double *centres, size_t *labels);
+double mixem_nearest_centres_scaled (const mixem_dataset *data, size_t k, const double *centres,
+                                     const double *iw, size_t *labels, double *dmin);
+
 /* Each row's nearest of K centres (squared Euclidean, ties to the lower index). */
 double mixem_nearest_centres (const mixem_dataset *data, size_t k, const double *centres,
                               size_t *labels, double *dmin);

