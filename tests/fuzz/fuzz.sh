@@ -14,11 +14,11 @@ flags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefine
 defs=(-DMIXEM_FAMILYDIR='"/nonexistent"' -DMIXEM_BUILD_FAMILYDIR='"/nonexistent"')
 mkdir -p "$out/obj"
 objs=()
-for f in util dataset registry pass em model modelfile kmeans select plot progress; do
+for f in util store dataset registry pass em model modelfile check kmeans select plot progress fileio; do
   $cc $flags "${defs[@]}" ${FUZZ_CPPFLAGS:-} ${FUZZ_DEP_CFLAGS:-} -c "$src/src/$f.c" -o "$out/obj/$f.o"
   objs+=("$out/obj/$f.o")
 done
-for f in binomial gaussian bernoulli; do   # linked in, each under a name of its own
+for f in binomial gaussian bernoulli poisson; do   # linked in, each under a name of its own
   $cc $flags ${FUZZ_CPPFLAGS:-} ${FUZZ_DEP_CFLAGS:-} -Dmixem_family_entry=mixem_family_$f \
     -c "$src/families/$f.c" -o "$out/obj/family_$f.o"
   objs+=("$out/obj/family_$f.o")

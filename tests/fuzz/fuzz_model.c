@@ -6,7 +6,8 @@
 #include "fuzz_util.h"
 
 #ifdef MIXEM_FUZZ_STATIC_FAMILIES
-extern const mixem_family mixem_family_binomial, mixem_family_gaussian, mixem_family_bernoulli;
+extern const mixem_family mixem_family_binomial, mixem_family_gaussian, mixem_family_bernoulli,
+  mixem_family_poisson;
 #endif
 
 int
@@ -19,7 +20,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 #ifdef MIXEM_FUZZ_STATIC_FAMILIES
     if (!mixem_registry_add (reg, &mixem_family_binomial, NULL)
         || !mixem_registry_add (reg, &mixem_family_gaussian, NULL)
-        || !mixem_registry_add (reg, &mixem_family_bernoulli, NULL))
+        || !mixem_registry_add (reg, &mixem_family_bernoulli, NULL)
+        || !mixem_registry_add (reg, &mixem_family_poisson, NULL))
       abort ();
 #endif
   }
