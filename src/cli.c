@@ -1124,41 +1124,6 @@ out:
 
 /* ---- plot ---- */
 
-/* A trace CSV (as --trace writes it) into records. */
-static GArray *
-read_trace_csv (const char *path, GError **error)
-{
-  const char *const cols[] = { "iter", "loglik", "elbo", "kl", NULL };
-  mixem_csv_options o = { 0 };
-  o.columns = cols;
-  mixem_dataset *ds = mixem_dataset_read_csv (path, &o, error);
-  if (!ds)
-    return NULL;
-  GArray *tr = g_array_new (FALSE, TRUE, sizeof (mixem_iteration));
-  for (size_t i = 0; i < mixem_dataset_rows (ds); i++) {
-    const double t = mixem_dataset_value (ds, i, 0);
-    if (!(t >= 0 && t <= INT_MAX && t == floor (t))) {   /* an int, as the records hold it */
-      char *cell = mixem_dataset_cell_name (ds, i, 0);
-      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
-                   "%s: an iteration must be a whole number from 0 to %d (got %g)", cell, INT_MAX,
-                   t);
-      g_free (cell);
-      g_array_unref (tr);
-      mixem_dataset_free (ds);
-      return NULL;
-    }
-    mixem_iteration it = { 0 };
-    it.restart = 1;
-    it.iter = (int) t;
-    it.loglik = mixem_dataset_value (ds, i, 1);
-    it.elbo = mixem_dataset_value (ds, i, 2);
-    it.kl = mixem_dataset_value (ds, i, 3);
-    g_array_append_val (tr, it);
-  }
-  mixem_dataset_free (ds);
-  return tr;
-}
-
 /* A selection table (as 'mixem select --out' writes it) into candidates (free with
  * mixem_candidates_free); *BEST the chosen row. */
 static GArray *
@@ -1336,7 +1301,7 @@ cmd_plot (int argc, char **argv)
   gboolean ok = FALSE;
   if (strcmp (kind, "trace") == 0) {
     if (g_str_has_suffix (argv[2], ".csv")) {
-      if ((arr = read_trace_csv (argv[2], &err)))
+      if ((arr = mixem_trace_read_csv (argv[2], &err)))
         ok = mixem_plot_trace (out, (mixem_iteration *) (void *) arr->data, arr->len, NAN, &po,
                                &err);
     } else {

@@ -5,6 +5,7 @@
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -686,4 +687,38 @@ mixem_model_load (mixem_registry *reg, const char *path, GError **error)
   mixem_model *m = mixem_model_from_json (reg, text, path, error);
   g_free (text);
   return m;
+}
+
+GArray *
+mixem_trace_read_csv (const char *path, GError **error)
+{
+  const char *const cols[] = { "iter", "loglik", "elbo", "kl", NULL };
+  mixem_csv_options o = { 0 };
+  o.columns = cols;
+  mixem_dataset *ds = mixem_dataset_read_csv (path, &o, error);
+  if (!ds)
+    return NULL;
+  GArray *tr = g_array_new (FALSE, TRUE, sizeof (mixem_iteration));
+  for (size_t i = 0; i < mixem_dataset_rows (ds); i++) {
+    const double t = mixem_dataset_value (ds, i, 0);
+    if (!(t >= 0 && t <= INT_MAX && t == floor (t))) {   /* an int, as the records hold it */
+      char *cell = mixem_dataset_cell_name (ds, i, 0);
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                   "%s: an iteration must be a whole number from 0 to %d (got %g)", cell, INT_MAX,
+                   t);
+      g_free (cell);
+      g_array_unref (tr);
+      mixem_dataset_free (ds);
+      return NULL;
+    }
+    mixem_iteration it = { 0 };
+    it.restart = 1;
+    it.iter = (int) t;
+    it.loglik = mixem_dataset_value (ds, i, 1);
+    it.elbo = mixem_dataset_value (ds, i, 2);
+    it.kl = mixem_dataset_value (ds, i, 3);
+    g_array_append_val (tr, it);
+  }
+  mixem_dataset_free (ds);
+  return tr;
 }

@@ -34,6 +34,10 @@ mixem_model *mixem_model_load (mixem_registry *reg, const char *path, GError **e
  * written atomically). */
 char *mixem_trace_to_csv (const mixem_model *m);
 gboolean mixem_trace_save_csv (const mixem_model *m, const char *path, GError **error);
+/* A trace CSV (as mixem_trace_save_csv writes it: columns iter, loglik, elbo, kl) read back into
+ * records (mixem_iteration, restart 1), for pictures of a fit made elsewhere.  An iteration that
+ * is not a whole number in 0..INT_MAX is an error naming its cell. */
+GArray *mixem_trace_read_csv (const char *path, GError **error);
 
 /* The whole of PATH as a NUL-terminated string (LEN: its length, may be NULL; g_free it), or
  * NULL with a MIXEM_ERROR_IO naming the file.  PATH may be a pipe, a device or /dev/stdin, read

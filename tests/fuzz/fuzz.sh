@@ -23,7 +23,7 @@ for f in binomial gaussian bernoulli poisson; do   # linked in, each under a nam
     -c "$src/families/$f.c" -o "$out/obj/family_$f.o"
   objs+=("$out/obj/family_$f.o")
 done
-for t in csv npy model; do
+for t in csv npy model trace; do
   $cc $flags -fsanitize=fuzzer -DMIXEM_FUZZ_STATIC_FAMILIES ${FUZZ_CPPFLAGS:-} ${FUZZ_DEP_CFLAGS:-} \
     "$src/tests/fuzz/fuzz_$t.c" "${objs[@]}" ${FUZZ_DEP_LIBS:-} -o "$out/fuzz_$t"
 done
@@ -31,7 +31,7 @@ done
 # The families come from the binary: no module of the build tree is loaded.
 export MIXEM_FAMILY_PATH=/nonexistent
 status=0
-for t in csv npy model; do
+for t in csv npy model trace; do
   mkdir -p "$out/corpus-$t"
   cp -n "$src/tests/fuzz/corpus/$t/"* "$out/corpus-$t/" 2>/dev/null || true
   echo "fuzz_$t: ${seconds}s"
