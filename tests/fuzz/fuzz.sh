@@ -23,9 +23,14 @@ for f in binomial gaussian bernoulli poisson; do   # linked in, each under a nam
     -c "$src/families/$f.c" -o "$out/obj/family_$f.o"
   objs+=("$out/obj/family_$f.o")
 done
-for t in csv npy model trace; do
+for f in lmixem lfamily; do   # the Lua module, for the option-table target
+  $cc $flags ${FUZZ_CPPFLAGS:-} ${FUZZ_DEP_CFLAGS:-} -c "$src/src/lua/$f.c" -o "$out/obj/lua_$f.o"
+done
+for t in csv npy model trace lua; do
+  extra=()
+  [ "$t" = lua ] && extra=("$out/obj/lua_lmixem.o" "$out/obj/lua_lfamily.o")
   $cc $flags -fsanitize=fuzzer -DMIXEM_FUZZ_STATIC_FAMILIES ${FUZZ_CPPFLAGS:-} ${FUZZ_DEP_CFLAGS:-} \
-    "$src/tests/fuzz/fuzz_$t.c" "${objs[@]}" ${FUZZ_DEP_LIBS:-} -o "$out/fuzz_$t"
+    "$src/tests/fuzz/fuzz_$t.c" "${extra[@]}" "${objs[@]}" ${FUZZ_DEP_LIBS:-} -o "$out/fuzz_$t"
 done
 [ "$what" = build ] && exit 0
 # The families come from the binary: no module of the build tree is loaded.
@@ -33,11 +38,14 @@ export MIXEM_FAMILY_PATH=/nonexistent
 # fontconfig keeps its font caches to the end (the trace target draws text): not ours.
 export LSAN_OPTIONS="suppressions=$src/tests/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 status=0
-for t in csv npy model trace; do
+for t in csv npy model trace lua; do
   mkdir -p "$out/corpus-$t"
   cp -n "$src/tests/fuzz/corpus/$t/"* "$out/corpus-$t/" 2>/dev/null || true
   echo "fuzz_$t: ${seconds}s"
-  (cd "$out" && ./fuzz_$t -max_total_time="$seconds" -max_len=200000 -rss_limit_mb=4096 \
+  # The Lua target finds its families as the mixem command does: the build tree's modules.
+  fp=/nonexistent
+  [ "$t" = lua ] && fp="$out/../../families/.libs"
+  (cd "$out" && MIXEM_FAMILY_PATH="$fp" ./fuzz_$t -max_total_time="$seconds" -max_len=200000 -rss_limit_mb=4096 \
      -dict="$src/tests/fuzz/$t.dict" -print_final_stats=1 "corpus-$t") || status=1
 done
 exit $status
