@@ -18,11 +18,11 @@ local bern = mx.model{family = "bernoulli", weights = {0.4, 0.35, 0.25}, compone
 for _, case in ipairs{{"gaussian", gauss}, {"bernoulli", bern}} do
   T.test(case[1] .. ": BIC and held-out both pick the true K = 3", function()
     local X = case[2]:sample(600, 1)
-    local by_bic = mx.select{data = X, family = case[1], k = {1, 2, 3, 4, 5, 6}, n_init = 3, seed = 1}
+    local by_bic = mx.select{data = X, family = case[1], k = {1, 2, 3, 4, 5, 6}, n_init = 3, seed = 1, refine_max_iter = 50}
     T.eq(by_bic.model.k, 3, "K by BIC"); T.eq(by_bic.criterion, "bic")
     T.eq(#by_bic.candidates, 6); T.eq(by_bic.candidates[by_bic.best].k, 3)
     T.eq(by_bic.candidates[1].heldout, nil)
-    local by_ho = mx.select{data = X, family = case[1], k = {1, 2, 3, 4, 5, 6}, n_init = 3, seed = 1,
+    local by_ho = mx.select{data = X, family = case[1], k = {1, 2, 3, 4, 5, 6}, n_init = 3, seed = 1, refine_max_iter = 50,
                             criterion = "heldout", folds = 5}
     T.eq(by_ho.model.k, 3, "K by held-out")
     for _, c in ipairs(by_ho.candidates) do
