@@ -737,7 +737,7 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
     return FALSE;
   const size_t d = p->d, len = block_len (p);
   double *m = g_new (double, d), *mat = NULL;   /* a vector, and a d*d matrix when one is given */
-  gboolean bad = FALSE, has_mean, has_cov = FALSE, ok = TRUE;
+  gboolean bad = FALSE, has_mean, has_cov = FALSE, ok = TRUE, pd_fail = FALSE;
   const char *key = "mean";
   has_mean = get_vector (dict, "mean", d, m, &bad);
   if (has_mean && !bad)
@@ -758,8 +758,8 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
              && !bad) {
     /* The covariance from a precision: its Cholesky factor inverted, once, at the start. */
     gsl_matrix_view pv = gsl_matrix_view_array (mat, d, d);
-    bad = gsl_linalg_cholesky_decomp1 (&pv.matrix) != GSL_SUCCESS
-          || gsl_linalg_cholesky_invert (&pv.matrix) != GSL_SUCCESS;
+    bad = pd_fail = gsl_linalg_cholesky_decomp1 (&pv.matrix) != GSL_SUCCESS
+                    || gsl_linalg_cholesky_invert (&pv.matrix) != GSL_SUCCESS;
     for (size_t i = 0; i < d && !bad; i++)
       for (size_t j = 0; j < d; j++) {
         if (is_full (p))
@@ -771,17 +771,31 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
              && (key = "var", has_cov = get_vector (dict, "var", p->type == DIAG ? d : 1, m, &bad))
              && !bad)
     memcpy (cov, m, (p->type == DIAG ? d : 1) * sizeof (double));
-  if (bad) {
+  const gboolean vector_key = strcmp (key, "mean") == 0 || strcmp (key, "var") == 0;
+  if (bad && pd_fail) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
-                 "gaussian: '%s' must be %s of %zu finite numbers%s", key,
-                 strcmp (key, "mean") == 0 || strcmp (key, "var") == 0 ? "an array" : "a symmetric matrix",
-                 strcmp (key, "mean") == 0 || strcmp (key, "var") == 0 ? (key[0] == 'v' && p->type != DIAG ? 1 : d) : d,
-                 strcmp (key, "cov") == 0 && !is_full (p) ? " (diagonal, for this covariance type)" : "");
+                 "gaussian: the given 'precision' is not positive definite");
+    ok = FALSE;
+  } else if (bad && vector_key) {
+    const size_t n = key[0] == 'v' && p->type != DIAG ? 1 : d;
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "gaussian: '%s' must be %s%zu finite number%s", key, n == 1 ? "" : "an array of ",
+                 n, n == 1 ? "" : "s");
+    ok = FALSE;
+  } else if (bad) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "gaussian: '%s' must be a symmetric %zu by %zu matrix of finite numbers%s", key, d,
+                 d, strcmp (key, "cov") == 0 && !is_full (p) ? " (diagonal, for this covariance type)"
+                                                         : "");
     ok = FALSE;
   } else if (has_cov) {
-    char *what = g_strdup_printf ("component %zu", k + 1);
-    ok = factor (p, blk (p, k), what, error);
-    g_free (what);
+    /* A covariance the caller gave: if it cannot be factored, it is not positive definite as
+     * given (no component has collapsed, and reg_covar has no part in it). */
+    ok = factor (p, blk (p, k), "", NULL);
+    if (!ok)
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                   "gaussian: the given '%s' is not positive definite%s", key,
+                   strcmp (key, "var") == 0 ? " (every variance must be > 0)" : "");
   }
   if (!ok) {
     memcpy (cov, saved, len * sizeof (double));

@@ -171,7 +171,17 @@ T.test("bad input: constant column, duplicated rows, N < K, collapse", function(
            "'mean' must be an array of 4 finite numbers")
   T.errors(function() mx.fit{data = X, family = "gaussian", k = 1, init = {components = {{mean = {1, 2, 3, 4},
            cov = {{1, 0, 0, 0}, {0, -1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}}}}}} end,
-           "not positive definite")
+           "gaussian: the given 'cov' is not positive definite")
+  -- issue 19: a start the user gives is described as given, not as a collapse
+  T.errors(function() mx.fit{data = X, family = "gaussian", k = 1, init = {components = {{mean = {1, 2, 3, 4},
+           precision = {{1, 2, 0, 0}, {2, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}}}}}} end,
+           "gaussian: the given 'precision' is not positive definite")
+  T.errors(function() mx.fit{data = X, family = "gaussian", k = 1, init = {components = {{mean = {1, 2, 3, 4},
+           cov = {{1, 0}, {0, 1}}}}}} end,
+           "gaussian: 'cov' must be a symmetric 4 by 4 matrix of finite numbers")
+  T.errors(function() mx.fit{data = X, family = "gaussian", covariance = "diag", k = 1,
+           init = {components = {{mean = {1, 2, 3, 4}, var = {1, -2, 1, 1}}}}} end,
+           "the given 'var' is not positive definite (every variance must be > 0)")
 end)
 
 T.test("a collapsing component: an error naming it and the iteration, or re-seeding", function()
