@@ -43,9 +43,13 @@ for t in csv npy model trace lua; do
   cp -n "$src/tests/fuzz/corpus/$t/"* "$out/corpus-$t/" 2>/dev/null || true
   echo "fuzz_$t: ${seconds}s"
   # The Lua target finds its families as the mixem command does: the build tree's modules.
-  fp=/nonexistent
-  [ "$t" = lua ] && fp="$out/../../families/.libs"
-  (cd "$out" && MIXEM_FAMILY_PATH="$fp" ./fuzz_$t -max_total_time="$seconds" -max_len=200000 -rss_limit_mb=4096 \
+  fp=/nonexistent leaks=1
+  # The Lua target loads the build tree's family modules and closes them with the Lua state;
+  # LeakSanitizer then cannot follow what their code allocated (it reports 8 bytes of an
+  # "<unknown module>" that valgrind, on the same input through make check-valgrind's replay,
+  # does not find lost).  Leaks there are valgrind's to find.
+  [ "$t" = lua ] && fp="$out/../../families/.libs" leaks=0
+  (cd "$out" && MIXEM_FAMILY_PATH="$fp" ./fuzz_$t -detect_leaks=$leaks -max_total_time="$seconds" -max_len=200000 -rss_limit_mb=4096 \
      -dict="$src/tests/fuzz/$t.dict" -print_final_stats=1 "corpus-$t") || status=1
 done
 exit $status
