@@ -539,6 +539,12 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
     if (!(R > 0))
       continue;
     scatter (p, stats, k, p->mean + k * d, sc);
+    /* A variance below zero is rounding (the second moment about the shift, less the squared
+     * move of the mean): it is 0, not a collapse (scikit-learn #18216 saw -2.8e-22). */
+    for (size_t j = 0; j < d; j++) {
+      double *v = &sc[is_full (p) ? j * d + j : j];
+      *v = MAX (*v, 0.0);
+    }
     if (tied) {   /* pooled over components, weighted by R_k */
       total += R;
       for (size_t j = 0; j < (is_full (p) ? d * d : d); j++)

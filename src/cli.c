@@ -365,7 +365,7 @@ cmd_fit (int argc, char **argv)
   int n_refine = defaults.n_refine, refine_max_iter = defaults.refine_max_iter;
   gint64 seed = 0;
   double tol = defaults.tol, refine_tol = defaults.refine_tol;
-  gboolean quiet = FALSE, verbose = FALSE, reseed_opt = FALSE;
+  gboolean quiet = FALSE, verbose = FALSE, reseed_opt = FALSE, strict_empty = FALSE;
   GOptionEntry entries[] = {
     { "family", 'f', 0, G_OPTION_ARG_STRING, &family, "Distribution family (see 'mixem families')", "NAME" },
     { "components", 'k', 0, G_OPTION_ARG_INT, &k, "Number of components (default 1)", "K" },
@@ -391,6 +391,7 @@ cmd_fit (int argc, char **argv)
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Write the model as JSON", "MODEL.json" },
     { "trace", 0, 0, G_OPTION_ARG_FILENAME, &trace, "Write one CSV row per iteration", "TRACE.csv" },
     { "reseed", 0, 0, G_OPTION_ARG_NONE, &reseed_opt, "Re-seed a degenerate component from the worst-explained rows instead of failing", NULL },
+    { "strict-empty", 0, 0, G_OPTION_ARG_NONE, &strict_empty, "An empty component is an error (default: kept at weight 0, with a warning)", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing on success", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print iterations on stderr", NULL },
     { "verbose-interval", 0, 0, G_OPTION_ARG_INT, &interval,
@@ -496,6 +497,7 @@ cmd_fit (int argc, char **argv)
   o.family_options = fo;
   o.fix_weights = fix_weights;
   o.reseed = reseed_opt;
+  o.strict_empty = strict_empty;
   o.fix_components = any_fixed ? fixed : NULL;
   if (interval < 1) {
     status = usage_error ("fit", "--verbose-interval must be 1 or more (got %d)", interval);

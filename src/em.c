@@ -139,14 +139,28 @@ mstep (fit_ctx *c, mixem_params *p, double *w, gboolean fix_weights, const gbool
   if (!fix_weights)
     for (size_t k = 0; k < c->K; k++)
       w[k] = nk[k] / c->W;
-  if (fixed) {
-    gboolean all = TRUE;
-    for (size_t k = 0; k < c->K; k++)
-      all = all && fixed[k];
-    if (all)
-      return TRUE;
-  }
-  return c->f->maximise (p, c->total + c->K + 2, fixed, error);
+  /* A component with no weight (K above the distinct rows, or one EM emptied) keeps its
+   * parameters at weight 0, as scikit-learn's fit carries on, and the fit warns; reseed wants
+   * the family's error, to re-seed it, and strict_empty keeps the error. */
+  gboolean *keep = NULL;
+  for (size_t k = 0; k < c->K && !c->o->reseed && !c->o->strict_empty; k++)
+    if (!(nk[k] > 0.0) && !(fixed && fixed[k])) {
+      if (!keep) {
+        keep = g_new0 (gboolean, c->K);
+        if (fixed)
+          memcpy (keep, fixed, c->K * sizeof (gboolean));
+      }
+      keep[k] = TRUE;
+    }
+  if (keep)
+    fixed = keep;
+  gboolean all = fixed != NULL, ok = TRUE;
+  for (size_t k = 0; k < c->K && all; k++)
+    all = fixed[k];
+  if (!all)
+    ok = c->f->maximise (p, c->total + c->K + 2, fixed, error);
+  g_free (keep);
+  return ok;
 }
 
 /* How far two sums over the rows may differ before a family is called wrong: a hundredth of a
@@ -283,7 +297,9 @@ init_from_centres (fit_ctx *c, mixem_params *p, double *w, const char *method, g
           memcpy (centres + found++ * d, x, d * sizeof (double));
       }
       g_free (order);
-      if (found < K) {
+      /* Fewer distinct rows than components: the centres repeat, and the repeats, which take
+       * no rows, are kept at weight 0 (see mstep), unless strict_empty asks for the error. */
+      if (found < K && (c->o->strict_empty || found == 0)) {
         g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
                      "%s: only %zu distinct rows for k = %zu components",
                      mixem_dataset_source (c->data), found, K);
@@ -293,6 +309,8 @@ init_from_centres (fit_ctx *c, mixem_params *p, double *w, const char *method, g
         g_free (iw);
         return FALSE;
       }
+      for (size_t k = found; k < K; k++)
+        memcpy (centres + k * d, centres + (k % found) * d, d * sizeof (double));
     }
     mixem_nearest_centres_scaled (c->data, K, centres, iw, labels, NULL);
   }
@@ -801,6 +819,12 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
       g_ptr_array_add (best->warnings, g_strdup (g_ptr_array_index (failed, i)));
     /* Not when tol is 0: the caller asked for max_iter iterations. */
     const double rule = best->refined ? o->refine_tol : o->tol;
+    for (size_t k = 0; k < best->k; k++)
+      if (!(best->weights[k] > 0.0) && !o->fix_weights)
+        g_ptr_array_add (best->warnings, g_strdup_printf (
+          "component %zu has no weight: no row belongs to it, and it is kept at its last "
+          "parameters (K may exceed what the data support; reseed re-seeds such a component, "
+          "strict_empty makes it an error)", k + 1));
     if (!best->converged && !stop && o->max_iter > 0 && rule > 0) {
       const mixem_iteration *last = &g_array_index (best->trace, mixem_iteration,
                                                     best->trace->len - 1);

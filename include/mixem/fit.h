@@ -77,6 +77,8 @@ typedef struct {
   mixem_iter_func callback;    /* or NULL */
   void *user_data;
   int refine_max_iter;         /* iterations refinement may add past where tol stopped: 1000 */
+  gboolean strict_empty;       /* an empty component is an error (FALSE: it is kept at weight
+                                  0 and the model warns, as scikit-learn carries on) */
 } mixem_fit_options;
 
 void mixem_fit_options_init (mixem_fit_options *opts);

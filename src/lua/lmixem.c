@@ -821,6 +821,9 @@ read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o
   o->n_refine = opt_cint (L, idx, fn, "n_refine", o->n_refine, 0, "an integer >= 0");
   o->refine_max_iter = opt_cint (L, idx, fn, "refine_max_iter", o->refine_max_iter, 0,
                                  "an integer >= 0");
+  lua_getfield (L, idx, "strict_empty");
+  o->strict_empty = lua_toboolean (L, -1);
+  lua_pop (L, 1);
   o->seed = (unsigned long) opt_int (L, idx, fn, "seed", (lua_Integer) o->seed, 0,
                                      "an integer >= 0");
   o->threads = opt_cint (L, idx, fn, "threads", o->threads, 0, "an integer >= 0");
@@ -981,7 +984,7 @@ l_fit (lua_State *L)
   static const char *const fn = "mixem.fit";
   static const char *const known[] = {
     "data", "family", "k", "init", "fixed", "max_iter", "tol", "n_init", "seed", "threads",
-    "refine_tol", "n_refine", "refine_max_iter", "weights", "on_iter", "columns", "block_size", "algorithm", "reseed", "verbose",
+    "refine_tol", "n_refine", "refine_max_iter", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "reseed", "verbose",
     "verbose_interval", "quiet", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
@@ -1117,7 +1120,7 @@ l_select (lua_State *L)
   static const char *const fn = "mixem.select";
   static const char *const known[] = {
     "data", "family", "k", "criterion", "folds", "validation", "init", "max_iter", "tol",
-    "n_init", "seed", "threads", "refine_tol", "n_refine", "refine_max_iter", "weights", "columns", "block_size", "algorithm", "reseed",
+    "n_init", "seed", "threads", "refine_tol", "n_refine", "refine_max_iter", "strict_empty", "weights", "columns", "block_size", "algorithm", "reseed",
     "fixed", "verbose", "verbose_interval", "quiet", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
@@ -1231,7 +1234,7 @@ m_refit (lua_State *L)
 {
   static const char *const fn = "model:refit";
   static const char *const known[] = { "max_iter", "tol", "n_init", "seed", "threads", "fixed",
-                                       "refine_tol", "n_refine", "refine_max_iter",
+                                       "refine_tol", "n_refine", "refine_max_iter", "strict_empty",
                                        "on_iter", "weights", "columns", "block_size", "algorithm",
                                        "reseed", "verbose", "verbose_interval", "quiet", NULL };
   lmodel *lm = check_model (L, 1);

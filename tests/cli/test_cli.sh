@@ -377,6 +377,11 @@ check "a failed restart is skipped" 0 'restarts? failed and (was|were) skipped' 
   "$MIXEM" fit -f gaussian -k 5 --reg-covar 0 --n-init 20 "$IRIS"
 check "a failed restart is named" 0 'warning: restart [0-9]+: .*not positive definite' -- \
   "$MIXEM" fit -f gaussian -k 5 --reg-covar 0 --n-init 20 "$IRIS"
+printf 'x,y\n' > "$T/two.csv"; for i in 1 2 3 4 5 6 7 8 9 10; do printf '0,0\n1,1\n' >> "$T/two.csv"; done
+check "k above the distinct rows fits" 0 'warning: component [0-9]+ has no weight' -- \
+  "$MIXEM" fit -f gaussian -k 10 --init kmeans --n-init 1 "$T/two.csv"
+check "strict-empty keeps the error" 1 'is empty|only 2 distinct rows' -- \
+  "$MIXEM" fit -f gaussian -k 10 --n-init 1 --init kmeans --strict-empty "$T/two.csv"
 check "init-model missing" 1 'nothere.json' -- "$MIXEM" fit -f poisson -k 2 "$SEAT" --init-model "$T/nothere.json"
 
 echo "$passed passed, $failed failed"

@@ -237,6 +237,28 @@ T.test("failed restarts are skipped and reported", function()
            "all 3 restarts failed: restart 1: ")
 end)
 
+-- scikit-learn's test_regularisation: K = 10 on two distinct points fits; the components that
+-- take no row are kept at weight 0, with a warning; strict_empty keeps the old error.
+T.test("more components than distinct rows", function()
+  local rows = {}
+  for i = 1, 20 do rows[i] = {i % 2, i % 2} end
+  local X = mx.dataset(rows)
+  for _, init in ipairs{"kmeans", "kmeans++", "random", "random_resp", "auto"} do
+    local m = mx.fit{data = X, family = "gaussian", k = 10, init = init, quiet = true}
+    T.eq(m.k, 10)
+    local total = 0
+    for k = 1, 10 do total = total + m.weights[k] end
+    T.near(total, 1, 1e-12, init .. ": weights")
+    T.near(m.loglik, 225.6897262, 1e-8, init .. ": log-likelihood of two points at reg_covar")
+  end
+  local m = mx.fit{data = X, family = "gaussian", k = 10, init = "kmeans", n_init = 1, quiet = true}
+  T.ok(m.warnings[1] and m.warnings[1]:find("has no weight", 1, true), "a warning names it")
+  T.errors(function() mx.fit{data = X, family = "gaussian", k = 10, init = "kmeans", n_init = 1,
+                             strict_empty = true} end, "is empty")
+  T.errors(function() mx.fit{data = X, family = "gaussian", k = 10, init = "random", n_init = 1,
+                             strict_empty = true} end, "only 2 distinct rows for k = 10")
+end)
+
 T.test("convergence warnings, and converged means the rule was met", function()
   local iris = mx.read_csv(T.srcdir .. "/data/iris.csv")
   local short = mx.fit{data = iris, family = "gaussian", k = 3, max_iter = 3, n_init = 1, quiet = true}
