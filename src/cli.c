@@ -363,6 +363,7 @@ cmd_fit (int argc, char **argv)
   mixem_fit_options_init (&defaults);
   int k = 1, n_init = defaults.n_init, max_iter = defaults.max_iter, threads = 0, interval = 1;
   int n_refine = defaults.n_refine, refine_max_iter = defaults.refine_max_iter;
+  int short_starts = defaults.short_starts, short_iter = defaults.short_iter;
   gint64 seed = 0;
   double tol = defaults.tol, refine_tol = defaults.refine_tol;
   gboolean quiet = FALSE, verbose = FALSE, reseed_opt = FALSE, strict_empty = FALSE;
@@ -383,6 +384,8 @@ cmd_fit (int argc, char **argv)
     { "refine-tol", 0, 0, G_OPTION_ARG_DOUBLE, &refine_tol, "Then refine the best restarts down to this change (default 1e-6)", "X" },
     { "n-refine", 0, 0, G_OPTION_ARG_INT, &n_refine, "How many of the best distinct restarts to refine (default 5; 0: none)", "N" },
     { "refine-max-iter", 0, 0, G_OPTION_ARG_INT, &refine_max_iter, "Iterations refinement may add past max-iter (default 1000)", "N" },
+    { "short-starts", 0, 0, G_OPTION_ARG_INT, &short_starts, "small-EM: starts drawn per restart, the best after --short-iter iterations goes on (default 12; 1: off)", "N" },
+    { "short-iter", 0, 0, G_OPTION_ARG_INT, &short_iter, "small-EM: iterations of each short run (default 20)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 0)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all); results do not depend on it", "N" },
     { "fix", 0, 0, G_OPTION_ARG_STRING, &fix, "Keep at their start: weights, components, or component numbers", "LIST" },
@@ -490,6 +493,8 @@ cmd_fit (int argc, char **argv)
   o.refine_tol = refine_tol;
   o.n_refine = n_refine;
   o.refine_max_iter = refine_max_iter;
+  o.short_starts = short_starts;
+  o.short_iter = short_iter;
   o.seed = (unsigned long) seed;
   o.threads = threads;
   o.init = init;
@@ -605,6 +610,7 @@ cmd_select (int argc, char **argv)
   mixem_fit_options_init (&defaults);
   int n_init = defaults.n_init, max_iter = defaults.max_iter, threads = 0, folds = 0;
   int n_refine = defaults.n_refine, refine_max_iter = defaults.refine_max_iter;
+  int short_starts = defaults.short_starts, short_iter = defaults.short_iter;
   gint64 seed = 0;
   double tol = defaults.tol, validation = 0, refine_tol = defaults.refine_tol;
   gboolean quiet = FALSE;
@@ -627,6 +633,8 @@ cmd_select (int argc, char **argv)
     { "refine-tol", 0, 0, G_OPTION_ARG_DOUBLE, &refine_tol, "Refinement tolerance (default 1e-6)", "X" },
     { "n-refine", 0, 0, G_OPTION_ARG_INT, &n_refine, "Best distinct restarts refined (default 5)", "N" },
     { "refine-max-iter", 0, 0, G_OPTION_ARG_INT, &refine_max_iter, "Iterations refinement may add past max-iter (default 1000)", "N" },
+    { "short-starts", 0, 0, G_OPTION_ARG_INT, &short_starts, "small-EM: starts drawn per restart, the best after --short-iter iterations goes on (default 12; 1: off)", "N" },
+    { "short-iter", 0, 0, G_OPTION_ARG_INT, &short_iter, "small-EM: iterations of each short run (default 20)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed, also of the folds (default 0)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all)", "N" },
     { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv", "C" },
@@ -724,6 +732,8 @@ cmd_select (int argc, char **argv)
   o.tol = tol;
   o.refine_tol = refine_tol;
   o.refine_max_iter = refine_max_iter;
+  o.short_starts = short_starts;
+  o.short_iter = short_iter;
   o.n_refine = n_refine;
   o.seed = (unsigned long) seed;
   o.threads = threads;

@@ -766,6 +766,8 @@ push_iteration (lua_State *L, const mixem_iteration *it)
   lua_setfield (L, -2, "iter");
   lua_pushinteger (L, it->reseeded);
   lua_setfield (L, -2, "reseeded");
+  lua_pushinteger (L, it->short_run);
+  lua_setfield (L, -2, "short_run");
   const struct { const char *k; double v; } f[] = {
     { "loglik", it->loglik }, { "elbo", it->elbo }, { "kl", it->kl },
     { "entropy", it->entropy }, { "delta", it->delta }, { "seconds", it->seconds },
@@ -821,6 +823,8 @@ read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o
   o->n_refine = opt_cint (L, idx, fn, "n_refine", o->n_refine, 0, "an integer >= 0");
   o->refine_max_iter = opt_cint (L, idx, fn, "refine_max_iter", o->refine_max_iter, 0,
                                  "an integer >= 0");
+  o->short_starts = opt_cint (L, idx, fn, "short_starts", o->short_starts, 1, "an integer >= 1");
+  o->short_iter = opt_cint (L, idx, fn, "short_iter", o->short_iter, 1, "an integer >= 1");
   lua_getfield (L, idx, "strict_empty");
   o->strict_empty = lua_toboolean (L, -1);
   lua_pop (L, 1);
@@ -984,7 +988,7 @@ l_fit (lua_State *L)
   static const char *const fn = "mixem.fit";
   static const char *const known[] = {
     "data", "family", "k", "init", "fixed", "max_iter", "tol", "n_init", "seed", "threads",
-    "refine_tol", "n_refine", "refine_max_iter", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "reseed", "verbose",
+    "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "reseed", "verbose",
     "verbose_interval", "quiet", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
@@ -1125,7 +1129,7 @@ l_select (lua_State *L)
   static const char *const fn = "mixem.select";
   static const char *const known[] = {
     "data", "family", "k", "criterion", "folds", "validation", "init", "max_iter", "tol",
-    "n_init", "seed", "threads", "refine_tol", "n_refine", "refine_max_iter", "strict_empty", "weights", "columns", "block_size", "algorithm", "reseed",
+    "n_init", "seed", "threads", "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty", "weights", "columns", "block_size", "algorithm", "reseed",
     "fixed", "verbose", "verbose_interval", "quiet", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
@@ -1246,7 +1250,7 @@ m_refit (lua_State *L)
 {
   static const char *const fn = "model:refit";
   static const char *const known[] = { "max_iter", "tol", "n_init", "seed", "threads", "fixed",
-                                       "refine_tol", "n_refine", "refine_max_iter", "strict_empty",
+                                       "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty",
                                        "on_iter", "weights", "columns", "block_size", "algorithm",
                                        "reseed", "verbose", "verbose_interval", "quiet", NULL };
   lmodel *lm = check_model (L, 1);
