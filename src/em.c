@@ -359,20 +359,16 @@ run_start (fit_ctx *c, mixem_params *p, double *w, const char *method, gsl_rng *
   return ok;
 }
 
-/* The start method.  INIT NULL or "auto" (the default) is "random" (K distinct rows as centres)
- * where the family offers it, else the family's first start, screened by small-EM
- * (short_starts of them per restart, the default): on the real data sets of
- * tests/reference/r_fixtures.lua, random starts screened so reached R's optimum in all 139 cells
- * for seeds 0 to 3, where the family's starts in turn (kmeans, kmeans++, random, random_resp)
- * lost 1 to 4 cells each time (bench/r_cells.lua; README, short_starts). */
+/* The start method.  INIT NULL or "auto" (the default) is the family's first start, its
+ * default chosen by measurement (random rows for the Gaussian, Bernoulli and binomial families:
+ * screened by small-EM, short_starts per restart, they reached R's optimum in all 139 cells of
+ * tests/reference/r_fixtures.lua for seeds 0 to 3, where the family's four starts in turn lost 1
+ * to 4 cells per seed; bench/r_cells.lua, README's short_starts). */
 static const char *
 auto_start (const mixem_family *f, const char *init)
 {
   if (init && strcmp (init, "auto") != 0)
     return init;
-  for (const char *const *m = f->init_methods; m && *m; m++)
-    if (strcmp (*m, "random") == 0)
-      return *m;
   return f->init_methods && f->init_methods[0] ? f->init_methods[0] : "random_resp";
 }
 
