@@ -533,8 +533,8 @@ START_TEST (test_bad_options_are_errors)
   EXPECT_OPTION_ERROR (o.max_iter = -1, MIXEM_ERROR_OPTION, "'max_iter' must be >= 0");
   EXPECT_OPTION_ERROR (o.n_init = 0, MIXEM_ERROR_OPTION, "'n_init' must be >= 1");
   EXPECT_OPTION_ERROR (o.init = "kmeans", MIXEM_ERROR_OPTION,
-                       "unknown start 'kmeans' for family 'binomial' (known: random_resp, "
-                       "random)");
+                       "unknown start 'kmeans' for family 'binomial' (known: random, "
+                       "random_resp)");
   const double w[2] = { 0.5, 0.6 };
   EXPECT_OPTION_ERROR (o.init_weights = w, MIXEM_ERROR_OPTION, "the initial weights sum to");
   GVariant *one = g_variant_ref_sink (g_variant_new_parsed ("[{'p': <0.3>}]"));
