@@ -544,6 +544,14 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
    * warm_start does, so that refits of one iteration each can converge. */
   const gboolean warm = !resume && isfinite (carried);
   double prev_delta = warm ? (m->loglik - carried) / c->W : INFINITY;
+  /* On the same data the start's value is the carried one itself (the same parameters), so the
+   * change above is 0 and every refit would stop after one M-step.  scikit-learn's lower_bound_
+   * is the value before the previous fit's last M-step: its first change is that fit's last
+   * one.  A previous fit of no iteration has none (scikit-learn: -inf, so no convergence). */
+  if (warm && m->loglik == carried && o->warm_start) {
+    const GArray *tr = o->warm_start->trace;
+    prev_delta = tr->len ? g_array_index (tr, mixem_iteration, tr->len - 1).delta : INFINITY;
+  }
   for (int t = first_t; t <= max_iter; t++) {
     gint64 t0 = g_get_monotonic_time ();
     const double l_prev = m->loglik, h = c->total[K + MIXEM_S_ENTROPY];
