@@ -762,10 +762,15 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
         }
   } else if (!bad && (key = "precision", has_cov = get_matrix (dict, "precision", d, &mat, &bad))
              && !bad) {
+    /* diag and spherical take a precision of their form, as a covariance: diagonal (and,
+     * spherical, constant); any other would be silently read as another matrix. */
+    for (size_t i = 0; i < d && !bad && !is_full (p); i++)
+      for (size_t j = 0; j < d && !bad; j++)
+        bad = i != j ? mat[i * d + j] != 0.0 : (p->type != DIAG && mat[i * d + j] != mat[0]);
     /* The covariance from a precision: its Cholesky factor inverted, once, at the start. */
     gsl_matrix_view pv = gsl_matrix_view_array (mat, d, d);
-    bad = pd_fail = gsl_linalg_cholesky_decomp1 (&pv.matrix) != GSL_SUCCESS
-                    || gsl_linalg_cholesky_invert (&pv.matrix) != GSL_SUCCESS;
+    bad = bad || (pd_fail = gsl_linalg_cholesky_decomp1 (&pv.matrix) != GSL_SUCCESS
+                            || gsl_linalg_cholesky_invert (&pv.matrix) != GSL_SUCCESS);
     for (size_t i = 0; i < d && !bad; i++)
       for (size_t j = 0; j < d; j++) {
         if (is_full (p))
@@ -791,8 +796,10 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
   } else if (bad) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
                  "gaussian: '%s' must be a symmetric %zu by %zu matrix of finite numbers%s", key, d,
-                 d, strcmp (key, "cov") == 0 && !is_full (p) ? " (diagonal, for this covariance type)"
-                                                         : "");
+                 d, strcmp (key, "mean") != 0 && !is_full (p)
+                      ? p->type == DIAG ? " (diagonal, for this covariance type)"
+                                        : " (a multiple of the identity, for this covariance type)"
+                      : "");
     ok = FALSE;
   } else if (has_cov) {
     /* A covariance the caller gave: if it cannot be factored, it is not positive definite as
