@@ -114,7 +114,8 @@ check("test_gaussian_mixture_attributes", function()
   T.errors(function() fit{data = X, covariance = "bad_covariance_type"} end,
            "'covariance' = 'bad_covariance_type' is not")
   T.errors(function() fit{data = X, tol = -1} end, "'tol' must be a finite number >= 0")
-  T.errors(function() fit{data = X, reg_covar = -1} end, "reg_covar")
+  T.errors(function() fit{data = X, reg_covar = -1} end,
+           "option 'reg_covar' = '-1' is not a finite number in [0, inf)")
   T.errors(function() fit{data = X, max_iter = -1} end, "'max_iter' must be an integer >= 0")
   T.errors(function() fit{data = X, n_init = 0} end, "'n_init' must be a positive integer")
   T.errors(function() fit{data = X, init = "bad_method"} end,
