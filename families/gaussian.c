@@ -65,6 +65,7 @@ struct mixem_params {
   double *pw;       /* full, tied: the precision factors W_b = L_b^-T side by side, d by d*blocks
                      * (row-major), so that L_b^-1 (x - mu) is (x - mu)' W_b */
   double *logdet;   /* per covariance block */
+  size_t tied_by;   /* tied: the 1-based component whose assign() gave the shared covariance */
 };
 
 static const mixem_option_info options[] = {
@@ -527,6 +528,7 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
 {
   const size_t d = p->d, K = p->k, len = block_len (p);
   const gboolean tied = is_tied (p);
+  p->tied_by = 0;   /* a fitted shared covariance is nobody's given one */
   double *sc = g_new (double, is_full (p) ? d * d : d);
   double *pool = g_new0 (double, is_full (p) ? d * d : d);
   double total = 0.0;
@@ -771,10 +773,15 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
         }
   } else if (!bad && (key = "precision", has_cov = get_matrix (dict, "precision", d, &mat, &bad))
              && !bad) {
+    /* diag and spherical take a precision of their form, as a covariance: diagonal (and,
+     * spherical, constant); any other would be silently read as another matrix. */
+    for (size_t i = 0; i < d && !bad && !is_full (p); i++)
+      for (size_t j = 0; j < d && !bad; j++)
+        bad = i != j ? mat[i * d + j] != 0.0 : (p->type != DIAG && mat[i * d + j] != mat[0]);
     /* The covariance from a precision: its Cholesky factor inverted, once, at the start. */
     gsl_matrix_view pv = gsl_matrix_view_array (mat, d, d);
-    bad = pd_fail = gsl_linalg_cholesky_decomp1 (&pv.matrix) != GSL_SUCCESS
-                    || gsl_linalg_cholesky_invert (&pv.matrix) != GSL_SUCCESS;
+    bad = bad || (pd_fail = gsl_linalg_cholesky_decomp1 (&pv.matrix) != GSL_SUCCESS
+                            || gsl_linalg_cholesky_invert (&pv.matrix) != GSL_SUCCESS);
     for (size_t i = 0; i < d && !bad; i++)
       for (size_t j = 0; j < d; j++) {
         if (is_full (p))
@@ -800,13 +807,25 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
   } else if (bad) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
                  "gaussian: '%s' must be a symmetric %zu by %zu matrix of finite numbers%s", key, d,
-                 d, strcmp (key, "cov") == 0 && !is_full (p) ? " (diagonal, for this covariance type)"
-                                                         : "");
+                 d, strcmp (key, "mean") != 0 && !is_full (p)
+                      ? p->type == DIAG ? " (diagonal, for this covariance type)"
+                                        : " (a multiple of the identity, for this covariance type)"
+                      : "");
+    ok = FALSE;
+  } else if (has_cov && is_tied (p) && p->tied_by && p->tied_by != k + 1
+             && memcmp (cov, saved, len * sizeof (double)) != 0) {
+    /* One shared matrix (scikit-learn's tied precisions_init is one): components that give
+     * different ones are an error, not the last one silently winning. */
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "gaussian: a tied covariance is one matrix shared by every component, but "
+                 "components %zu and %zu give different '%s' values", p->tied_by, k + 1, key);
     ok = FALSE;
   } else if (has_cov) {
     /* A covariance the caller gave: if it cannot be factored, it is not positive definite as
      * given (no component has collapsed, and reg_covar has no part in it). */
     ok = factor (p, blk (p, k), "", NULL);
+    if (ok && is_tied (p) && !p->tied_by)
+      p->tied_by = k + 1;
     if (!ok)
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
                    "gaussian: the given '%s' is not positive definite%s", key,

@@ -548,6 +548,14 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
                                 ? &g_array_index (m->trace, mixem_iteration, m->trace->len - 1)
                                 : NULL;
   double prev_delta = warm ? (m->loglik - carried) / c->W : done ? done->delta : INFINITY;
+  /* On the same data the start's value is the carried one itself (the same parameters), so the
+   * change above is 0 and every refit would stop after one M-step.  scikit-learn's lower_bound_
+   * is the value before the previous fit's last M-step: its first change is that fit's last
+   * one.  A previous fit of no iteration has none (scikit-learn: -inf, so no convergence). */
+  if (warm && m->loglik == carried && o->warm_start) {
+    const GArray *tr = o->warm_start->trace;
+    prev_delta = tr->len ? g_array_index (tr, mixem_iteration, tr->len - 1).delta : INFINITY;
+  }
   for (int t = first_t; t <= max_iter; t++) {
     gint64 t0 = g_get_monotonic_time ();
     const double l_prev = m->loglik, h = c->total[K + MIXEM_S_ENTROPY];
@@ -842,7 +850,9 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     GError *rerr = NULL;
     /* Refinement has its own budget, refine_max_iter iterations past where tol stopped, so
      * that max_iter (scikit-learn's, for the tol phase) does not cut it short. */
+    /* Not a warm start: refits stepped by hand keep n_iter <= max_iter, as scikit-learn's. */
     if (m->converged && o->refine_tol < o->tol && o->refine_max_iter > 0 && last
+        && !o->warm_start
         && fabs (last->delta) >= o->refine_tol
         && !run (&c, m->best_restart, m, o->refine_tol,
                  m->n_iter + MIN (o->refine_max_iter, G_MAXINT - m->n_iter), TRUE, &stop,
