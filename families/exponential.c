@@ -46,6 +46,18 @@ static const mixem_option_info options[] = {
 
 static const char *const init_methods[] = { "kmeans", "kmeans++", "random", "random_resp", NULL };
 
+/* Rates of 1 until a start sets them: a component that no start reaches (K above the distinct
+ * rows) keeps finite parameters at weight 0. */
+static gboolean
+setup (mixem_params *p, const mixem_spec *spec, GError **error)
+{
+  (void) error;
+  for (size_t k = 0; k < spec->k; k++)
+    for (size_t j = 0; j < spec->d; j++)
+      mixem_store_param (p, k, 0)[j] = 1.0;
+  return TRUE;
+}
+
 static gboolean
 check_data (const mixem_params *p, const mixem_block *b, GError **error)
 {
@@ -174,6 +186,7 @@ G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   MIXEM_STORE_FUNCTIONS,
   .param_info = param_info,
   .params_size = sizeof (struct mixem_params),
+  .setup = setup,
   .flags = MIXEM_FAMILY_SCALED_STARTS,
   .check_data = check_data,
   .log_density = log_density,

@@ -75,6 +75,11 @@ setup (mixem_params *p, const mixem_spec *spec, GError **error)
 {
   (void) error;
   p->max_shape = mixem_options_get_number (spec->options, "max_shape", 1e6);
+  /* Shape and rate 1 until a start sets them: a component that no start reaches (K above the
+   * distinct rows) keeps finite parameters at weight 0. */
+  for (size_t k = 0; k < spec->k; k++)
+    for (size_t j = 0; j < spec->d; j++)
+      mixem_store_param (p, k, SHAPE)[j] = mixem_store_param (p, k, RATE)[j] = 1.0;
   return TRUE;
 }
 
