@@ -501,16 +501,23 @@ component_vector (const mixem_model *m, size_t k, const char *key, size_t *len)
   return out;
 }
 
-/* Component K's location, one value per column: "mean" (Gaussian), "mu" (Bernoulli), else the
- * first parameter the family declares as one per column (a plugin's or the parameter store's),
- * else the first array of d numbers among its parameters, by name, so that any family's
- * components can be drawn. */
+/* Component K's location, one value per column: "mean" (Gaussian), "mu" (Bernoulli), the mean
+ * shape / rate of a "rate" (exponential; gamma, with its "shape"), else the first parameter the
+ * family declares as one per column (a plugin's or the parameter store's), else the first array
+ * of d numbers among its parameters, by name, so that any family's components can be drawn. */
 static double *
 component_location (const mixem_model *m, size_t k, size_t *len)
 {
   double *v = component_vector (m, k, "mean", len);
   if (!v)
     v = component_vector (m, k, "mu", len);
+  if (!v && (v = component_vector (m, k, "rate", len))) {
+    size_t ns = 0;
+    double *shape = component_vector (m, k, "shape", &ns);
+    for (size_t j = 0; j < *len; j++)
+      v[j] = (shape && ns == *len ? shape[j] : 1.0) / v[j];
+    g_free (shape);
+  }
   const mixem_family *f = mixem_model_family (m);
   for (const mixem_param_info *q = f->param_info; !v && q && q->name; q++)
     if (q->shape == MIXEM_SHAPE_VECTOR)
