@@ -4,7 +4,8 @@
 -- 1889-1891): a mixture of exponentials should find the two rates without being told the dates.
 -- Selects K = 1..4 by BIC (mx.select), with the gamma family (K = 1..3) beside, prints each
 -- component's rate and mean interval, which components the intervals before and after 1890 fall
--- in, and a text histogram with the counts the fit expects.  Draws coal_select.png.
+-- in, and a text histogram with the counts the fit expects.  Draws coal_select.png and
+-- coal_density.png (the fitted densities over the histogram).
 -- Usage: mixem run scripts/exponential_coal.lua [N_INIT]
 local mx = require "mixem"
 
@@ -76,4 +77,5 @@ for bin = 0, 11 do
 end
 
 mx.plot.select(r, "coal_select.png")
-print("\nPicture: coal_select.png")
+mx.plot.density(m, X, "coal_density.png")
+print("\nPictures: coal_select.png, coal_density.png")

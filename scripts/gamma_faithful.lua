@@ -3,7 +3,9 @@
 -- beside Gaussian mixtures with diagonal covariances (the same independence within a component),
 -- prints the chosen gamma fit as a table (shape, rate, mean and standard deviation of each
 -- column and component), and a text histogram of the waiting times with the counts the fitted
--- mixture expects per bin.  Draws faithful_gamma_clusters.png and faithful_gamma_select.png.
+-- mixture expects per bin; then the waiting times alone, K by BIC again, drawn as fitted densities
+-- over their histogram.  Draws faithful_gamma_clusters.png, faithful_gamma_select.png and
+-- faithful_gamma_waiting.png.
 -- Usage: mixem run scripts/gamma_faithful.lua [N_INIT]
 local mx = require "mixem"
 
@@ -64,6 +66,18 @@ for bin = 0, 11 do
                       string.rep("#", count[bin] or 0)))
 end
 
+-- The waiting times alone: a one-column gamma mixture, whose densities can be drawn.
+local W = mx.read_csv(here .. "/../data/faithful.csv", {columns = {"waiting"}})
+local rw = mx.select{data = W, family = "gamma", k = {1, 2, 3, 4}, n_init = n_init, seed = 0}
+local mw = rw.model
+print(string.format("\nWaiting times alone: lowest BIC at K = %d (%.3f)", mw.k, rw.candidates[rw.best].bic))
+for k = 1, mw.k do
+  local a, b = mw.components[k].shape[1], mw.components[k].rate[1]
+  print(string.format("  component %d: weight %.4f, shape %.3f, rate %.4f, mean %.2f, sd %.2f", k,
+                      mw.weights[k], a, b, a / b, math.sqrt(a) / b))
+end
+
 mx.plot.clusters(m, X, "faithful_gamma_clusters.png")
 mx.plot.select(r, "faithful_gamma_select.png")
-print("\nPictures: faithful_gamma_clusters.png, faithful_gamma_select.png")
+mx.plot.density(mw, W, "faithful_gamma_waiting.png")
+print("\nPictures: faithful_gamma_clusters.png, faithful_gamma_select.png, faithful_gamma_waiting.png")

@@ -17,7 +17,8 @@ for s in two_coins iris kmeans_vs_gmm bernoulli_digits select_k lua_family gamma
   fi
 done
 for p in two_coins_trace two_coins_rates iris_clusters iris_petals iris_select digits_prototypes \
-    faithful_gamma_clusters faithful_gamma_select coal_select licenses_words licenses_select; do
+    faithful_gamma_clusters faithful_gamma_select faithful_gamma_waiting coal_select coal_density \
+    licenses_words licenses_select; do
   if is_png "$T/$p.png"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $p.png" >&2; fi
 done
 echo "$passed passed, $failed failed"

@@ -276,6 +276,9 @@ check "gamma plot clusters" 0 '' -- "$MIXEM" plot clusters "$T/gam.json" "$FAITH
 check "multinomial fit" 0 'family multinomial, k = 3, 100 columns.*size = [0-9]+, prob = \[' -- \
   "$MIXEM" fit -f multinomial -k 3 --seed 1 "$BOW" --out "$T/mult.json"
 check "multinomial plot prototypes" 0 '' -- "$MIXEM" plot prototypes "$T/mult.json" --shape 10x10 -o "$T/mult.png"
+check "exponential plot density" 0 '' -- "$MIXEM" plot density "$T/expo.json" "$COAL" -o "$T/expo.png"
+check "plot density of two columns" 1 'a density plot needs a model of one column \(this gamma model has 2\)' -- \
+  "$MIXEM" plot density "$T/gam.json" "$FAITH" -o "$T/gam2.png"
 check "check-family exponential" 0 '12 passed, 0 failed' -- "$MIXEM" check-family exponential "$COAL"
 check "check-family gamma" 0 '12 passed, 0 failed' -- "$MIXEM" check-family gamma "$FAITH"
 check "check-family multinomial" 0 '12 passed, 0 failed' -- "$MIXEM" check-family multinomial "$BOW" -k 3

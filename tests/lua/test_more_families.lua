@@ -240,6 +240,29 @@ T.test("multinomial: sample_size", function()
   end
 end)
 
+-- ---- the density plot ------------------------------------------------------------------
+
+T.test("plot.density: fitted densities over a histogram", function()
+  local m = mx.fit{data = COAL, family = "exponential", k = 2, seed = 1}
+  for _, ext in ipairs{".png", ".svg"} do
+    local path = T.tmpname(ext)
+    mx.plot.density(m, COAL, path, {title = "coal"})
+    local head = T.read(path):sub(1, 8)
+    os.remove(path)
+    T.ok(ext == ".png" and head == "\137PNG\r\n\26\n" or ext == ".svg" and head:find("<?xml", 1, true),
+         "a picture: " .. ext)
+  end
+  -- a model of one column of any family: gaussian too; the family's refusals are left out
+  local W = mx.read_csv(T.srcdir .. "/data/faithful.csv", {columns = {"waiting"}})
+  local g = mx.fit{data = W, family = "gaussian", k = 2, seed = 1}
+  local path = T.tmpname(".png")
+  mx.plot.density(g, W, path)
+  os.remove(path)
+  T.errors(function() mx.plot.density(mx.fit{data = FAITHFUL, family = "gamma", k = 2}, FAITHFUL,
+                                      T.tmpname(".png")) end,
+           "a density plot needs a model of one column (this gamma model has 2)")
+end)
+
 -- ---- bad input ---------------------------------------------------------------------------
 
 T.test("bad input", function()
