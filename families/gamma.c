@@ -218,13 +218,21 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
     }
     for (size_t j = 0; j < d && ok; j++) {
       const double m = st[1 + j] / st[0];
+      /* An overflowed mean is refused before the solve, which would see s = inf. */
+      if (!(isfinite (m) && m > 0.0)) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                     "gamma: component %zu, column %zu: the weighted mean %g = %g / %g is not "
+                     "finite and > 0 (the weighted sum of the column overflows)", k + 1, j + 1, m,
+                     st[1 + j], st[0]);
+        ok = FALSE;
+        break;
+      }
       na[j] = solve_shape (log (m) - st[1 + d + j] / st[0], p->max_shape);
       nb[j] = na[j] / m;
-      if (!(isfinite (nb[j]) && nb[j] > 0.0 && isfinite (na[j]) && na[j] > 0.0)) {
+      if (!(isfinite (nb[j]) && nb[j] > 0.0)) {
         g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
-                     "gamma: component %zu, column %zu: shape %g and rate %g are not finite and "
-                     "> 0 (weighted mean %g: the weighted sum of the column overflows)", k + 1,
-                     j + 1, na[j], nb[j], m);
+                     "gamma: component %zu, column %zu: the rate %g = %g / %g is not finite and "
+                     "> 0", k + 1, j + 1, nb[j], na[j], m);
         ok = FALSE;
       }
     }

@@ -138,6 +138,11 @@ T.test("gamma: the shape on identical values is capped at max_shape", function()
            T.ok(it.loglik >= prev - 1e-12 * math.abs(prev), "monotone")
            prev = it.loglik
          end}
+  -- the rate is shape / mean, the mean within the column's range: only an overflow of the
+  -- weighted sum stops it, as an error naming component and column
+  T.errors(function()
+    mx.fit{data = mx.dataset{{1e308}, {1.5e308}}, family = "gamma", k = 1}
+  end, "gamma: component 1, column 1: the weighted mean inf = inf / 2 is not finite and > 0")
   T.errors(function() mx.fit{data = X, family = "gamma", max_shape = 0.5} end,
            "gamma: option 'max_shape' = '0.5' is not a finite number in [1, 1e12]")
 end)
