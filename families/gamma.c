@@ -36,7 +36,12 @@
  * weight 0 with a warning (or, with strict_empty, fails).  Zero and negative values are refused
  * as data (the log-density has log x, and is infinite at 0 for a < 1).
  *
- * Starts: the engine's k-means in standard units (MIXEM_FAMILY_SCALED_STARTS), then one M-step.
+ * Starts: the engine's, in this order when init is "auto" (one per restart): "random_resp"
+ * (random responsibilities, then one M-step), "kmeans", "kmeans++" (in standard units,
+ * MIXEM_FAMILY_SCALED_STARTS), "random".  Measured on data/faithful.csv, one start each for
+ * seeds 1..20: at K = 2 every start reached -1146.454; at K = 3 the median was -1126.105 from
+ * random_resp and -1126.874 from the other three, the worst -1126.874 from random_resp and
+ * kmeans, -1127.607 from kmeans++ and -1130.274 from random.
  * The parameter store holds the shapes and rates; lgamma and logs of the parameters are taken
  * once per block in log_density.
  */
@@ -68,7 +73,7 @@ static const mixem_option_info options[] = {
   { 0 }
 };
 
-static const char *const init_methods[] = { "kmeans", "kmeans++", "random", "random_resp", NULL };
+static const char *const init_methods[] = { "random_resp", "kmeans", "kmeans++", "random", NULL };
 
 static gboolean
 setup (mixem_params *p, const mixem_spec *spec, GError **error)

@@ -39,7 +39,10 @@
  *
  * Starts: "random_resp" by default (random responsibilities, then one M-step).  The engine's
  * k-means starts measure Euclidean distances between count vectors, which group documents by
- * length more than by content; they remain available.
+ * length more than by content; they remain available.  Measured on data/licenses_bow.csv with
+ * K = 4, one start each for seeds 1..20: the median log-likelihood reached was -6548.1 from
+ * random_resp, -6702.6 from kmeans, -6710.1 from random and -6732.6 from kmeans++, and the worst
+ * -6728.5, -6832.5, -7016.6 and -6948.8 (the best, -6440.9, came from random: restarts matter).
  */
 #include <float.h>
 #include <math.h>
