@@ -1321,15 +1321,17 @@ cmd_plot (int argc, char **argv)
       || !check_delimiter ("plot", delimiter, &status))
     goto out;
   if (argc < 2) {
-    status = usage_error ("plot", "no KIND given (trace, clusters, prototypes, binomial, select)");
+    status = usage_error ("plot", "no KIND given (trace, clusters, prototypes, binomial, select, "
+                          "density)");
     goto out;
   }
   const char *kind = argv[1];
-  const int want = strcmp (kind, "clusters") == 0 || strcmp (kind, "binomial") == 0 ? 4 : 3;
+  const int want = strcmp (kind, "clusters") == 0 || strcmp (kind, "binomial") == 0
+                   || strcmp (kind, "density") == 0 ? 4 : 3;
   if (strcmp (kind, "trace") && strcmp (kind, "clusters") && strcmp (kind, "prototypes")
-      && strcmp (kind, "binomial") && strcmp (kind, "select")) {
-    status = usage_error ("plot", "unknown KIND '%s' (trace, clusters, prototypes, binomial or "
-                          "select)", kind);
+      && strcmp (kind, "binomial") && strcmp (kind, "select") && strcmp (kind, "density")) {
+    status = usage_error ("plot", "unknown KIND '%s' (trace, clusters, prototypes, binomial, "
+                          "select or density)", kind);
     goto out;
   }
   if (argc != want) {
@@ -1385,6 +1387,8 @@ cmd_plot (int argc, char **argv)
       goto out;
     if (strcmp (kind, "binomial") == 0)
       ok = mixem_plot_binomial (out, l.m, l.data, &po, &err);
+    else if (strcmp (kind, "density") == 0)
+      ok = mixem_plot_density (out, l.m, l.data, &po, &err);
     else {
       int xc = -1, yc = -1;
       if ((xs != NULL) != (ys != NULL)) {
@@ -1430,7 +1434,7 @@ static const command commands[] = {
   { "predict", "MODEL.json DATA.csv", "Print each row's most likely component (CSV).", cmd_predict },
   { "score", "MODEL.json DATA.csv", "Print the log-likelihood of the data under a model (CSV).", cmd_score },
   { "sample", "MODEL.json", "Draw rows from a model (CSV).", cmd_sample },
-  { "plot", "KIND INPUT... --out FILE", "Draw a picture: trace, clusters, prototypes, binomial or select.", cmd_plot },
+  { "plot", "KIND INPUT... --out FILE", "Draw a picture: trace, clusters, prototypes, binomial, select or density.", cmd_plot },
   { "families", "", "List the families found, where from, and their options.", cmd_families },
   { "check-family", "NAME DATA.csv", "Run the family conformance suite on a family (a plugin too).", cmd_check_family },
   { "help", "[COMMAND]", "Show help for a command.", cmd_help },

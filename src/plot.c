@@ -501,16 +501,23 @@ component_vector (const mixem_model *m, size_t k, const char *key, size_t *len)
   return out;
 }
 
-/* Component K's location, one value per column: "mean" (Gaussian), "mu" (Bernoulli), else the
- * first parameter the family declares as one per column (a plugin's or the parameter store's),
- * else the first array of d numbers among its parameters, by name, so that any family's
- * components can be drawn. */
+/* Component K's location, one value per column: "mean" (Gaussian), "mu" (Bernoulli), the mean
+ * shape / rate of a "rate" (exponential; gamma, with its "shape"), else the first parameter the
+ * family declares as one per column (a plugin's or the parameter store's), else the first array
+ * of d numbers among its parameters, by name, so that any family's components can be drawn. */
 static double *
 component_location (const mixem_model *m, size_t k, size_t *len)
 {
   double *v = component_vector (m, k, "mean", len);
   if (!v)
     v = component_vector (m, k, "mu", len);
+  if (!v && (v = component_vector (m, k, "rate", len))) {
+    size_t ns = 0;
+    double *shape = component_vector (m, k, "shape", &ns);
+    for (size_t j = 0; j < *len; j++)
+      v[j] = (shape && ns == *len ? shape[j] : 1.0) / v[j];
+    g_free (shape);
+  }
   const mixem_family *f = mixem_model_family (m);
   for (const mixem_param_info *q = f->param_info; !v && q && q->name; q++)
     if (q->shape == MIXEM_SHAPE_VECTOR)
@@ -939,6 +946,145 @@ mixem_plot_binomial (const char *path, const mixem_model *m, const mixem_dataset
   g_free (obs);
   g_free (pred);
   g_free (p);
+  return ok;
+}
+
+/* ---- density ------------------------------------------------------------------------------ */
+
+gboolean
+mixem_plot_density (const char *path, const mixem_model *m, const mixem_dataset *data,
+                    const mixem_plot_options *o, GError **error)
+{
+  const mixem_family *f = mixem_model_family (m);
+  const mixem_params *params = mixem_model_params (m);
+  if (mixem_model_d (m) != 1) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: a density plot needs a model of one "
+                 "column (this %s model has %zu)", path, f->name, mixem_model_d (m));
+    return FALSE;
+  }
+  if (!check_columns (path, m, data, error) || !mixem_check_data (f, params, 1, data, error))
+    return FALSE;
+  const size_t n = mixem_dataset_rows (data), K = mixem_model_k (m);
+  if (n == 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no rows to draw", path);
+    return FALSE;
+  }
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    lo = MIN (lo, mixem_dataset_value (data, i, 0));
+    hi = MAX (hi, mixem_dataset_value (data, i, 0));
+  }
+  if (!(hi > lo)) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  /* About sqrt(N) bins, the histogram scaled to a density so that the curves lie on it. */
+  const size_t B = CLAMP ((size_t) llround (sqrt ((double) n)), (size_t) 5, (size_t) 60);
+  const double bw = (hi - lo) / (double) B;
+  double *hist = g_new0 (double, B);
+  for (size_t i = 0; i < n; i++) {
+    const double v = mixem_dataset_value (data, i, 0);
+    hist[MIN (B - 1, (size_t) ((v - lo) / bw))] += 1.0 / ((double) n * bw);
+  }
+  /* w_k p(x | k) on a grid, from the family's own log_density; points the family refuses (zero
+   * for the gamma family, fractions for counts) are left out of the curves. */
+  enum { G = 400 };
+  double *gx = g_new (double, G), *dens = g_new (double, G * K), *curve = g_new (double, G * (K + 1));
+  gboolean *use = g_new0 (gboolean, G);
+  size_t ng = 0;
+  for (size_t g = 0; g < G; g++) {
+    const double x = lo + (hi - lo) * (double) g / (G - 1);
+    const mixem_block one = { 1, 1, 0, &x, NULL };
+    use[g] = !f->check_data || f->check_data (params, &one, NULL);
+    if (use[g])
+      gx[ng++] = x;
+  }
+  if (ng > 0) {
+    const mixem_block b = { ng, 1, 0, gx, NULL };
+    f->log_density (params, &b, dens);
+  }
+  if (f->take_error)
+    f->take_error (params, NULL);
+  const double *w = mixem_model_weights (m);
+  double top = 0, cmax = 0;
+  for (size_t b = 0; b < B; b++)
+    top = MAX (top, hist[b]);
+  for (size_t g = 0, u = 0; g < G; g++) {
+    double sum = 0;
+    for (size_t k = 0; k < K; k++) {
+      const double v = use[g] ? w[k] * exp (dens[u * K + k]) : NAN;
+      curve[k * G + g] = v;
+      sum += v;
+    }
+    curve[K * G + g] = sum;
+    if (use[g]) {
+      cmax = MAX (cmax, isfinite (sum) ? sum : 0);
+      u++;
+    }
+  }
+  canvas c;
+  gboolean ok = canvas_open (&c, path, o, error);
+  if (ok) {
+    char *t = g_strdup_printf ("%s mixture, k = %zu: histogram and fitted densities", f->name, K);
+    title (&c, o && o->title ? o->title : t);
+    g_free (t);
+    panel a = { c.font * 7, c.font * 3.2, c.w - c.font * 1.5, c.h - c.font * 3.6, lo, hi, 0, 0,
+                FALSE };
+    pad_range (&a.xmin, &a.xmax, 0.03);
+    /* A density that is unbounded (a gamma shape below 1 at 0) would flatten the rest. */
+    a.ymax = 1.1 * MAX (top, MIN (cmax, 3 * top));
+    if (!(a.ymax > 0))
+      a.ymax = 1;
+    draw_axes (&c, &a, mixem_model_names (m)[0], "density", FALSE);
+    clip_to (c.cr, &a);
+    for (size_t b = 0; b < B; b++) {      /* the data: grey bars */
+      const double x0 = lo + (double) b * bw;
+      cairo_rectangle (c.cr, px (&a, x0), py (&a, hist[b]), px (&a, x0 + bw) - px (&a, x0),
+                       py (&a, 0) - py (&a, hist[b]));
+    }
+    cairo_set_source_rgb (c.cr, 0.78, 0.78, 0.78);
+    cairo_fill_preserve (c.cr);
+    cairo_set_source_rgb (c.cr, 1, 1, 1);
+    cairo_set_line_width (c.cr, 0.8);
+    cairo_stroke (c.cr);
+    for (size_t k = 0; k <= K; k++) {     /* components, then the mixture in black */
+      gboolean pen = FALSE;
+      for (size_t g = 0; g < G; g++) {
+        const double v = curve[k * G + g], x = lo + (hi - lo) * (double) g / (G - 1);
+        if (!isfinite (v)) {
+          pen = FALSE;
+          continue;
+        }
+        const double y = py (&a, MIN (v, a.ymax * 2));
+        if (pen)
+          cairo_line_to (c.cr, px (&a, x), y);
+        else
+          cairo_move_to (c.cr, px (&a, x), y);
+        pen = TRUE;
+      }
+      set_colour (c.cr, k == K ? 7 : k, 1);
+      cairo_set_line_width (c.cr, k == K ? 2.5 : 2);
+      cairo_stroke (c.cr);
+    }
+    cairo_restore (c.cr);
+    char **labels = g_new0 (char *, K + 2);
+    int *cols = g_new (int, K + 1);
+    for (size_t k = 0; k < K; k++) {
+      labels[k] = g_strdup_printf ("component %zu: weight %.3f", k + 1, w[k]);
+      cols[k] = (int) k;
+    }
+    labels[K] = g_strdup ("mixture");
+    cols[K] = 7;
+    legend (&c, &a, labels, cols, NULL, K + 1, TOP_RIGHT);
+    g_strfreev (labels);
+    g_free (cols);
+    ok = canvas_close (&c, TRUE, error);
+  }
+  g_free (hist);
+  g_free (gx);
+  g_free (dens);
+  g_free (curve);
+  g_free (use);
   return ok;
 }
 

@@ -118,6 +118,53 @@ poisson_direct (const double *x, GVariant *c)
   return s;
 }
 
+/* The densities of the exponential, gamma and multinomial families from GSL's own pdfs (a
+ * different code from the families' sums of logs). */
+static const double *
+vector_of (GVariant *c, const char *key, GVariant **keep)
+{
+  gsize n;
+  *keep = g_variant_lookup_value (c, key, G_VARIANT_TYPE ("ad"));
+  ck_assert (*keep != NULL);
+  return g_variant_get_fixed_array (*keep, &n, sizeof (double));
+}
+
+static double
+exponential_direct (const double *x, GVariant *c)
+{
+  GVariant *v;
+  const double *rate = vector_of (c, "rate", &v);
+  double s = 0;
+  for (int j = 0; j < 2; j++)
+    s += log (gsl_ran_exponential_pdf (x[j], 1.0 / rate[j]));
+  g_variant_unref (v);
+  return s;
+}
+
+static double
+gamma_direct (const double *x, GVariant *c)
+{
+  GVariant *v, *w;
+  const double *shape = vector_of (c, "shape", &v), *rate = vector_of (c, "rate", &w);
+  double s = 0;
+  for (int j = 0; j < 2; j++)
+    s += log (gsl_ran_gamma_pdf (x[j], shape[j], 1.0 / rate[j]));
+  g_variant_unref (v);
+  g_variant_unref (w);
+  return s;
+}
+
+static double
+multinomial_direct (const double *x, GVariant *c)
+{
+  GVariant *v;
+  const double *p = vector_of (c, "prob", &v);
+  const unsigned int n[3] = { (unsigned int) x[0], (unsigned int) x[1], (unsigned int) x[2] };
+  const double s = gsl_ran_multinomial_lnpdf (3, p, n);
+  g_variant_unref (v);
+  return s;
+}
+
 static const char *const sn[] = { "s", "n", NULL };
 
 /* Rows that a 2-component Gaussian fits exactly, for every covariance type: means (0, 0) and
@@ -229,6 +276,59 @@ static const family_ref refs[] = {
         MIXEM_ERROR_DATA, FALSE },
       { { "eps", "0", NULL }, NULL, 2, 1, { 1, 1 }, "poisson: option 'eps' = '0' is not a finite number in (0, 1]",
         MIXEM_ERROR_OPTION, TRUE },
+    },
+  },
+  {
+    .name = "exponential", .d = 2,
+    .components = "[{'rate': <[0.5, 0.1]>}, {'rate': <[2.0, 0.05]>}]",
+    .n_free = 4, .direct = exponential_direct,
+    .exact_n = 4, .exact_x = { 1, 2, 3, 2, 0.5, 4, 1.5, 6 }, .exact_z = { 0, 0, 1, 1 },
+    .exact_components = "[{'rate': <[0.5, 0.5]>}, {'rate': <[1.0, 0.2]>}]",
+    .bad = {
+      { { NULL }, NULL, 2, 2, { 1, 2, 3, -1 }, "row 2, column '2': exponential values must be "
+        "finite and > 0 (got -1)", MIXEM_ERROR_DATA, FALSE },
+      { { NULL }, NULL, 2, 1, { 0, 1 }, "row 1, column '1': exponential values must be finite "
+        "and > 0 (got 0)", MIXEM_ERROR_DATA, FALSE },
+    },
+  },
+  {
+    /* The rows fitted exactly are constant within each component: the shape is then the cap
+     * (max_shape, 1e6 by default) and the rate the cap over the mean (families/gamma.c). */
+    .name = "gamma", .d = 2,
+    .components = "[{'shape': <[2.0, 5.0]>, 'rate': <[1.0, 0.5]>},"
+                  " {'shape': <[1.5, 10.0]>, 'rate': <[0.5, 1.0]>}]",
+    .n_free = 8, .direct = gamma_direct,
+    .exact_n = 4, .exact_x = { 2, 4, 2, 4, 1, 8, 1, 8 }, .exact_z = { 0, 0, 1, 1 },
+    .exact_components = "[{'shape': <[1e6, 1e6]>, 'rate': <[5e5, 2.5e5]>},"
+                        " {'shape': <[1e6, 1e6]>, 'rate': <[1e6, 1.25e5]>}]",
+    .bad = {
+      { { NULL }, NULL, 2, 2, { 1, 2, 3, -1 }, "row 2, column '2': gamma values must be finite "
+        "and > 0 (got -1)", MIXEM_ERROR_DATA, FALSE },
+      { { NULL }, NULL, 2, 1, { 0, 1 }, "row 1, column '1': gamma values must be finite and > 0 "
+        "(got 0)", MIXEM_ERROR_DATA, FALSE },
+      { { "max_shape", "0.5", NULL }, NULL, 2, 1, { 1, 1 }, "gamma: option 'max_shape' = '0.5' is "
+        "not a finite number in [1, 1e12]", MIXEM_ERROR_OPTION, TRUE },
+    },
+  },
+  {
+    .name = "multinomial", .d = 3,
+    .components = "[{'prob': <[0.2, 0.3, 0.5]>, 'size': <6.0>},"
+                  " {'prob': <[0.6, 0.1, 0.3]>, 'size': <9.0>}]",
+    .n_free = 4, .direct = multinomial_direct,
+    .exact_n = 4, .exact_x = { 1, 0, 1, 1, 2, 3, 3, 1, 0, 3, 0, 1 }, .exact_z = { 0, 0, 1, 1 },
+    .exact_components = "[{'prob': <[0.25, 0.25, 0.5]>, 'size': <4.0>},"
+                        " {'prob': <[0.75, 0.125, 0.125]>, 'size': <4.0>}]",
+    .bad = {
+      { { NULL }, NULL, 3, 2, { 1, 0, 1, 3, -1, 0 }, "row 2, column '2': multinomial counts must be "
+        "whole numbers >= 0 (got -1)", MIXEM_ERROR_DATA, FALSE },
+      { { NULL }, NULL, 3, 1, { 1.5, 0, 1 }, "row 1, column '1': multinomial counts must be whole "
+        "numbers >= 0 (got 1.5)", MIXEM_ERROR_DATA, FALSE },
+      { { NULL }, NULL, 3, 2, { 1, 0, 1, 0, 0, 0 }, "row 2, column '1': a row of zeros",
+        MIXEM_ERROR_DATA, FALSE },
+      { { NULL }, NULL, 1, 2, { 1, 2 }, "multinomial: the data need at least 2 columns "
+        "(categories), not 1", MIXEM_ERROR_DATA, TRUE },
+      { { "eps", "0.5", NULL }, NULL, 3, 1, { 1, 0, 1 }, "multinomial: option 'eps' = '0.5' is not "
+        "a finite number in (0, 0.01]", MIXEM_ERROR_OPTION, TRUE },
     },
   },
   {
@@ -712,6 +812,9 @@ main (void)
 {
   Suite *s = suite_create ("families");
   TCase *tc = tcase_create ("conformance");
+  /* Check's default of 4 s: the thread test fits every family three times, over 4 s on a busy
+   * two-core machine once exponential, gamma and multinomial joined. */
+  tcase_set_timeout (tc, 60);
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_every_family_has_a_reference);
   tcase_add_test (tc, test_log_density_matches_the_direct_formula);

@@ -40,6 +40,12 @@ gboolean mixem_plot_prototypes (const char *path, const mixem_model *m, size_t r
 gboolean mixem_plot_binomial (const char *path, const mixem_model *m, const mixem_dataset *data,
                               const mixem_plot_options *opts, GError **error);
 
+/* A histogram of DATA (a density: counts over N times the bin width) under each component's
+ * weighted density w_k p(x | k) and the mixture's, for a model of one column of any family; the
+ * densities come from the family's log_density, at the points its check_data accepts. */
+gboolean mixem_plot_density (const char *path, const mixem_model *m, const mixem_dataset *data,
+                             const mixem_plot_options *opts, GError **error);
+
 /* CRITERION against K for N candidates, one line per set of family options, BEST marked. */
 gboolean mixem_plot_select (const char *path, const mixem_candidate *cands, size_t n, size_t best,
                             mixem_criterion criterion, const mixem_plot_options *opts,

@@ -273,6 +273,43 @@ printf 'a,b\n1,2\n3,-1\n' > "$T/negcount.csv"
 check "poisson bad count" 1 'row 2, column .b.: poisson counts must be whole numbers >= 0' -- \
   "$MIXEM" fit -f poisson "$T/negcount.csv"
 
+# Exponential on the coal-mining disaster intervals, gamma on Old Faithful, multinomial on the
+# licence bag of words (issue 12): listed, fitted (the optima tests/lua/test_more_families.lua
+# reaches), checked by the conformance suite, drawn, and each refusing bad values by row and column.
+COAL="$SRC/data/coal_intervals.csv" FAITH="$SRC/data/faithful.csv" BOW="$SRC/data/licenses_bow.csv"
+check "families exponential" 0 'exponential: positive values in D independent columns' -- "$MIXEM" families
+check "families gamma" 0 'gamma: positive values .*option max_shape' -- "$MIXEM" families
+check "families multinomial" 0 'multinomial: counts over L categories.*option pseudo_count' -- "$MIXEM" families
+check "exponential fit" 0 'family exponential, k = 2, 1 column \(days\).*log-likelihood -1191\.202[0-9]* after.*rate = \[' -- \
+  "$MIXEM" fit -f exponential -k 2 "$COAL" --out "$T/expo.json"
+check "exponential sample" 0 '^days,component' -- "$MIXEM" sample "$T/expo.json" -n 5 --seed 2
+check "gamma fit" 0 'family gamma, k = 2, 2 columns \(eruptions, waiting\).*log-likelihood -1146\.45[0-9]* after.*shape = \[.*rate = \[' -- \
+  "$MIXEM" fit -f gamma -k 2 "$FAITH" --out "$T/gam.json"
+check "gamma max-shape" 0 'option max_shape = 10.*shape = \[[0-9.]+, 10\]' -- "$MIXEM" fit -f gamma --max-shape 10 -k 1 "$FAITH"
+check "gamma plot clusters" 0 '' -- "$MIXEM" plot clusters "$T/gam.json" "$FAITH" -o "$T/gam.png"
+check "multinomial fit" 0 'family multinomial, k = 3, 100 columns.*size = [0-9]+, prob = \[' -- \
+  "$MIXEM" fit -f multinomial -k 3 --seed 1 "$BOW" --out "$T/mult.json"
+check "multinomial plot prototypes" 0 '' -- "$MIXEM" plot prototypes "$T/mult.json" --shape 10x10 -o "$T/mult.png"
+check "exponential plot density" 0 '' -- "$MIXEM" plot density "$T/expo.json" "$COAL" -o "$T/expo.png"
+check "plot density of two columns" 1 'a density plot needs a model of one column \(this gamma model has 2\)' -- \
+  "$MIXEM" plot density "$T/gam.json" "$FAITH" -o "$T/gam2.png"
+check "check-family exponential" 0 '12 passed, 0 failed' -- "$MIXEM" check-family exponential "$COAL"
+check "check-family gamma" 0 '12 passed, 0 failed' -- "$MIXEM" check-family gamma "$FAITH"
+check "check-family multinomial" 0 '12 passed, 0 failed' -- "$MIXEM" check-family multinomial "$BOW" -k 3
+printf 'a,b\n1,2\n0,1\n' > "$T/zeroval.csv"
+printf 'a,b\n1,2\n0,0\n' > "$T/zerorow.csv"
+printf 'a,b\n1,2\n0.5,1\n' > "$T/fraccount.csv"
+check "exponential bad value" 1 'negcount.csv:3: row 2, column .b.: exponential values must be finite and > 0 \(got -1\)' -- \
+  "$MIXEM" fit -f exponential "$T/negcount.csv"
+check "gamma bad value" 1 'zeroval.csv:3: row 2, column .a.: gamma values must be finite and > 0 \(got 0\)' -- \
+  "$MIXEM" fit -f gamma "$T/zeroval.csv"
+check "multinomial bad count" 1 'fraccount.csv:3: row 2, column .a.: multinomial counts must be whole numbers >= 0 \(got 0.5\)' -- \
+  "$MIXEM" fit -f multinomial "$T/fraccount.csv"
+check "multinomial negative count" 1 'negcount.csv:3: row 2, column .b.: multinomial counts must be whole numbers >= 0 \(got -1\)' -- \
+  "$MIXEM" fit -f multinomial "$T/negcount.csv"
+check "multinomial row of zeros" 1 'zerorow.csv:3: row 2, column .a.: a row of zeros' -- \
+  "$MIXEM" fit -f multinomial "$T/zerorow.csv"
+
 # run: arguments, errors with a traceback, exit status.
 printf 'print(#arg, arg[0]:match("[^/]*$"), arg[1], arg[2], select("#", ...))\n' > "$T/args.lua"
 check "run args" 0 '^2	args.lua	a	--b	2$' -- "$MIXEM" run "$T/args.lua" a --b
