@@ -128,7 +128,10 @@ static double
 log_i_scaled (double nu, double x)
 {
   gsl_sf_result r;
-  if (gsl_sf_bessel_Inu_scaled_e (nu, x, &r) == GSL_SUCCESS && r.val > 0.0 && isfinite (r.val)
+  /* Order 0 (D = 2) by GSL's own I0: its Inu_scaled returns NaN there for x >= 1000 (GSL 2.7). */
+  const int status = nu == 0.0 ? gsl_sf_bessel_I0_scaled_e (x, &r)
+                               : gsl_sf_bessel_Inu_scaled_e (nu, x, &r);
+  if (status == GSL_SUCCESS && r.val > 0.0 && isfinite (r.val)
       && r.val > 1e-290)
     return log (r.val);
   return x * x < 10.0 * (nu + 1.0) ? log_i_series (nu, x) : log_i_debye (nu, x);
@@ -300,9 +303,9 @@ check_data (const mixem_params *p, const mixem_block *b, GError **error)
       return FALSE;
     }
     if (!p->normalise && fabs (len - 1.0) > UNIT_TOL) {
-      mixem_set_cell_error (error, b, i, 0, "von_mises_fisher: the row (from this column on) "
-                            "has length %.10g, not 1 (rows must be unit vectors; option "
-                            "normalise = true scales them)", len);
+      mixem_set_cell_error (error, b, i, 0, "von_mises_fisher: the row's length is %.10g, not "
+                            "1 (rows must be unit vectors; option normalise = true scales "
+                            "them)", len);
       return FALSE;
     }
   }
