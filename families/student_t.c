@@ -32,7 +32,9 @@
  * the t tends to the normal N(mu, S).  nu is kept at or below df_max (option, default 200, as
  * teigen caps its df updates), where the t's log-density differs from the normal's by O(D^2/nu)
  * per row: tests/lua/test_student_t.lua checks that on Gaussian data every component reaches
- * df_max and the fit agrees with the gaussian family's.  nu is kept at or above DF_MIN = 0.01.
+ * df_max and the fit agrees with the gaussian family's.  nu is kept at or above DF_MIN = 0.01:
+ * a component that holds a few scattered gross outliers and little else drives nu down to it
+ * (scripts/heavy_tails.lua shows one on iris), a background component rather than a cluster.
  *
  * The expected complete-data log-likelihood in the sense the engine's ELBO needs,
  * sum_ik r_ik log p(x_i | theta_k) at the new parameters, is not a function of statistics
@@ -151,7 +153,6 @@ params_new (const mixem_spec *spec, GError **error)
     }
     p->df[c] = p->df_start;
   }
-  (void) error;
   return p;
 }
 
