@@ -20,7 +20,7 @@ typedef struct {
 
 typedef struct {
   const char *name;
-  const char *opts[6];        /* key, value, ... NULL */
+  const char *opts[8];        /* key, value, ... NULL */
   size_t d;
   const char *const *names;
   const char *components;     /* K = 2 components, GVariant text */
@@ -165,6 +165,47 @@ multinomial_direct (const double *x, GVariant *c)
   return s;
 }
 
+/* The 2-D Student t density (issue 12) with an explicit 2x2 inverse and determinant:
+ * lgamma((nu + 2)/2) - lgamma(nu/2) - log(nu pi) - log det / 2 - (nu + 2)/2 log(1 + q/nu). */
+static double
+student_t2_direct (const double *x, GVariant *c)
+{
+  GVariant *mean = g_variant_lookup_value (c, "mean", G_VARIANT_TYPE ("ad"));
+  GVariant *scale = g_variant_lookup_value (c, "scale", G_VARIANT_TYPE ("aad"));
+  ck_assert (mean && scale);
+  gsize n;
+  const double *mu = g_variant_get_fixed_array (mean, &n, sizeof (double)), nu = lookup (c, "df");
+  double s[2][2];
+  for (int i = 0; i < 2; i++) {
+    GVariant *row = g_variant_get_child_value (scale, i);
+    const double *r = g_variant_get_fixed_array (row, &n, sizeof (double));
+    s[i][0] = r[0];
+    s[i][1] = r[1];
+    g_variant_unref (row);
+  }
+  const double det = s[0][0] * s[1][1] - s[0][1] * s[1][0];
+  const double a = x[0] - mu[0], b = x[1] - mu[1];
+  const double q = (s[1][1] * a * a - 2 * s[0][1] * a * b + s[0][0] * b * b) / det;
+  g_variant_unref (mean);
+  g_variant_unref (scale);
+  return lgamma ((nu + 2) / 2) - lgamma (nu / 2) - log (nu * G_PI) - 0.5 * log (det)
+         - (nu + 2) / 2 * log1p (q / nu);
+}
+
+/* The von Mises-Fisher density on the sphere in 3 dimensions (issue 12), whose constant is
+ * elementary: kappa / (4 pi sinh kappa) exp(kappa mu'x). */
+static double
+vmf3_direct (const double *x, GVariant *c)
+{
+  GVariant *mu = g_variant_lookup_value (c, "mu", G_VARIANT_TYPE ("ad"));
+  gsize n;
+  const double *m = g_variant_get_fixed_array (mu, &n, sizeof (double)), k = lookup (c, "kappa");
+  const double dot = m[0] * x[0] + m[1] * x[1] + m[2] * x[2];
+  g_variant_unref (mu);
+  /* log sinh k = k + log((1 - e^-2k) / 2) */
+  return log (k) - log (4 * G_PI) - (k + log (-expm1 (-2 * k) / 2)) + k * dot;
+}
+
 static const char *const sn[] = { "s", "n", NULL };
 
 /* Rows that a 2-component Gaussian fits exactly, for every covariance type: means (0, 0) and
@@ -276,6 +317,68 @@ static const family_ref refs[] = {
         MIXEM_ERROR_DATA, FALSE },
       { { "eps", "0", NULL }, NULL, 2, 1, { 1, 1 }, "poisson: option 'eps' = '0' is not a finite number in (0, 1]",
         MIXEM_ERROR_OPTION, TRUE },
+    },
+  },
+  /* Issue 12.  student_t's statistics depend on the parameters (the E-step's weights u), so the
+   * exact rows are at Mahalanobis distance D from their component's mean, where u = 1, and the
+   * degrees of freedom are fixed: the reference components are then the exact ones. */
+  {
+    .name = "student_t", .opts = { "df", "3", "reg_covar", "0", NULL }, .d = 2,
+    .components = "[{'mean': <[0.0, 0.0]>, 'scale': <[[0.5, 0.0], [0.0, 0.5]]>, 'df': <3.0>},"
+                  " {'mean': <[4.0, 1.0]>, 'scale': <[[0.5, 0.0], [0.0, 0.5]]>, 'df': <3.0>}]",
+    .n_free = 10, .direct = student_t2_direct,
+    .exact_n = 8, .exact_x = { -1, 0, 1, 0, 0, 1, 0, -1, 3, 1, 5, 1, 4, 2, 4, 0 },
+    .exact_z = { 0, 0, 0, 0, 1, 1, 1, 1 },
+    .exact_components = "[{'mean': <[0.0, 0.0]>, 'scale': <[[0.5, 0.0], [0.0, 0.5]]>, 'df': <3.0>},"
+                        " {'mean': <[4.0, 1.0]>, 'scale': <[[0.5, 0.0], [0.0, 0.5]]>, 'df': <3.0>}]",
+    .bad = {
+      { { "df", "many", NULL }, NULL, 2, 1, { 1, 2 },
+        "student_t: option 'df' = 'many' is neither 'estimate' nor a finite number > 0",
+        MIXEM_ERROR_OPTION, TRUE },
+      { { "covariance", "tied", NULL }, NULL, 2, 1, { 1, 2 }, "option 'covariance' = 'tied'",
+        MIXEM_ERROR_OPTION, TRUE },
+      { { "reg_covar", "0", NULL }, NULL, 2, 3, { 1, 1, 1, 1, 1, 1 }, "has collapsed",
+        MIXEM_ERROR_NUMERIC, FALSE },
+    },
+  },
+  {
+    .name = "student_t", .opts = { "covariance", "diag", "df", "5", "reg_covar", "0" }, .d = 2,
+    .components = "[{'mean': <[0.0, 0.0]>, 'scale': <[[0.5, 0.0], [0.0, 0.5]]>, 'df': <5.0>},"
+                  " {'mean': <[4.0, 1.0]>, 'scale': <[[0.5, 0.0], [0.0, 0.5]]>, 'df': <5.0>}]",
+    .n_free = 8, .direct = student_t2_direct,
+    .exact_n = 8, .exact_x = { -1, 0, 1, 0, 0, 1, 0, -1, 3, 1, 5, 1, 4, 2, 4, 0 },
+    .exact_z = { 0, 0, 0, 0, 1, 1, 1, 1 },
+    .exact_components = "[{'mean': <[0.0, 0.0]>, 'scale': <[[0.5, 0.0], [0.0, 0.5]]>, 'df': <5.0>},"
+                        " {'mean': <[4.0, 1.0]>, 'scale': <[[0.5, 0.0], [0.0, 0.5]]>, 'df': <5.0>}]",
+  },
+  /* Two rows at angle acos(rbar) either side of each mean direction, rbar = A_3(kappa) =
+   * coth(kappa) - 1/kappa for kappa = 2 and 10 (to the last digit, by Python's math). */
+  {
+    .name = "von_mises_fisher", .d = 3,
+    .components = "[{'mu': <[0.6, 0.8, 0.0]>, 'kappa': <3.0>},"
+                  " {'mu': <[0.0, 0.6, -0.8]>, 'kappa': <20.0>}]",
+    .n_free = 6, .direct = vmf3_direct,
+    .exact_n = 4,
+    .exact_x = { 0.5373147207275482, 0.8433818179742061, 0, 0.5373147207275482,
+                 -0.8433818179742061, 0, 0.43588988584256766, 0, 0.9000000041223074,
+                 -0.43588988584256766, 0, 0.9000000041223074 },
+    .exact_z = { 0, 0, 1, 1 },
+    .exact_components = "[{'mu': <[1.0, 0.0, 0.0]>, 'kappa': <2.0>},"
+                        " {'mu': <[0.0, 0.0, 1.0]>, 'kappa': <10.0>}]",
+    .bad = {
+      { { NULL }, NULL, 3, 2, { 1, 0, 0, 0.6, 0.7, 0 },
+        "row 2, column '1': von_mises_fisher: the row's length is 0.9219544457, not 1",
+        MIXEM_ERROR_DATA, FALSE },
+      { { "normalise", "true", NULL }, NULL, 3, 2, { 1, 0, 0, 0, 0, 0 },
+        "row 2, column '1': von_mises_fisher: a row of zeros has no direction", MIXEM_ERROR_DATA,
+        FALSE },
+      { { NULL }, NULL, 1, 1, { 0.5 }, "von_mises_fisher: rows are unit vectors in D >= 2",
+        MIXEM_ERROR_OPTION, TRUE },
+      { { "angles", "degrees", NULL }, NULL, 3, 1, { 1, 0, 0 },
+        "von_mises_fisher: angles = degrees reads one column of angles, but the data have 3",
+        MIXEM_ERROR_OPTION, TRUE },
+      { { "kappa_max", "0", NULL }, NULL, 3, 1, { 1, 0, 0 },
+        "option 'kappa_max' = '0' is not a finite number in (0, inf)", MIXEM_ERROR_OPTION, TRUE },
     },
   },
   {

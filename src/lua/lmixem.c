@@ -398,6 +398,20 @@ opt_str (lua_State *L, int idx, const char *fn, const char *key, lscratch *s)
   return v;
 }
 
+/* A family option opts[KEY] as text: as opt_str, and a boolean as "true" or "false" (for the
+ * options of type MIXEM_OPTION_BOOLEAN, as normalise = true). */
+static const char *
+family_opt_str (lua_State *L, int idx, const char *fn, const char *key, lscratch *s)
+{
+  if (lua_getfield (L, idx, key) == LUA_TBOOLEAN) {
+    const char *v = lua_toboolean (L, -1) ? "true" : "false";
+    lua_pop (L, 1);
+    return v;
+  }
+  lua_pop (L, 1);
+  return opt_str (L, idx, fn, key, s);
+}
+
 /* A column list: array of names or 1-based indices -> NULL-terminated strv kept in S. */
 static char **
 column_list (lua_State *L, int idx, const char *fn, const char *key, lscratch *s)
@@ -1007,7 +1021,7 @@ l_fit (lua_State *L)
   read_engine_options (L, 1, fn, &o, o.k, s);
   mixem_options *fo = scratch_keep (s, mixem_options_new (), options_free0);
   for (const mixem_option_info *oi = f->options; oi && oi->name; oi++) {
-    const char *v = opt_str (L, 1, fn, oi->name, s);
+    const char *v = family_opt_str (L, 1, fn, oi->name, s);
     if (v)
       mixem_options_set (fo, oi->name, v);
   }
@@ -1086,6 +1100,8 @@ option_text (lua_State *L, const char *fn, const char *key, lscratch *s)
   }
   if (lua_type (L, -1) == LUA_TSTRING)
     return scratch_keep (s, g_strdup (lua_tostring (L, -1)), g_free);
+  if (lua_type (L, -1) == LUA_TBOOLEAN)   /* a MIXEM_OPTION_BOOLEAN family option */
+    return lua_toboolean (L, -1) ? "true" : "false";
   luaL_error (L, "%s: '%s' must be a string or a number (got %s)", fn, key, luaL_typename (L, -1));
   return NULL;
 }
@@ -1328,7 +1344,7 @@ l_model (lua_State *L)
   }
   mixem_options *fo = scratch_keep (s, mixem_options_new (), options_free0);
   for (const mixem_option_info *oi = f->options; oi && oi->name; oi++) {
-    const char *v = opt_str (L, 1, fn, oi->name, s);
+    const char *v = family_opt_str (L, 1, fn, oi->name, s);
     if (v)
       mixem_options_set (fo, oi->name, v);
   }
@@ -1788,7 +1804,7 @@ l_check_family (lua_State *L)
   const lua_Integer seed = opt_int (L, 1, fn, "seed", 0, 0, "an integer >= 0");
   mixem_options *fo = scratch_keep (s, mixem_options_new (), options_free0);
   for (const mixem_option_info *oi = f->options; oi && oi->name; oi++) {
-    const char *v = opt_str (L, 1, fn, oi->name, s);
+    const char *v = family_opt_str (L, 1, fn, oi->name, s);
     if (v)
       mixem_options_set (fo, oi->name, v);
   }
