@@ -89,7 +89,11 @@ static const mixem_option_info options[] = {
   { 0 }
 };
 
-static const char *const init_methods[] = { "kmeans", "kmeans++", "random", "random_resp", NULL };
+/* "random" first, the default of init "auto", as gaussian's: on two clusters with six gross
+ * outliers (tests/lua/test_student_t.lua), random rows screened by small-EM reached the robust
+ * optimum (-1287.6, ARI 0.98) while every k-means start stopped at -1524.1, the outliers a
+ * component of their own. */
+static const char *const init_methods[] = { "random", "kmeans", "kmeans++", "random_resp", NULL };
 
 static size_t
 scale_len (const mixem_params *p)
