@@ -447,7 +447,8 @@ push_dataset (lua_State *L, mixem_dataset *ds)
 static int
 l_read_csv (lua_State *L)
 {
-  static const char *const known[] = { "columns", "header", "delimiter", "weights", NULL };
+  static const char *const known[] = { "columns", "header", "delimiter", "weights",
+                                        "categorical", NULL };
   const char *path = luaL_checkstring (L, 1);
   mixem_csv_options o = { 0 };
   lua_settop (L, 2);
@@ -467,6 +468,15 @@ l_read_csv (lua_State *L)
       luaL_error (L, "mixem.read_csv: 'delimiter' must be one character (got '%s')", delim);
     o.delimiter = delim ? delim[0] : 0;
     o.weights = opt_str (L, 2, "mixem.read_csv", "weights", s);
+    /* categorical = true: every column with text is read as level names; an array: these. */
+    if (lua_getfield (L, 2, "categorical") == LUA_TBOOLEAN) {
+      o.text_levels = lua_toboolean (L, -1);
+      lua_pop (L, 1);
+    } else {
+      lua_pop (L, 1);
+      o.categorical = (const char *const *) column_list (L, 2, "mixem.read_csv", "categorical",
+                                                         s);
+    }
   }
   GError *err = NULL;
   mixem_dataset *ds = mixem_dataset_read_csv (path, &o, &err);
@@ -637,6 +647,26 @@ ds_column (lua_State *L)
   for (size_t i = 0; i < n; i++) {
     lua_pushnumber (L, mixem_dataset_value (ds, i, (size_t) j));
     lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+  return 1;
+}
+
+/* ds:levels(col): the level names of a categorical column, in code order (code 0 first), or
+ * nil for a numeric column. */
+static int
+ds_levels (lua_State *L)
+{
+  const mixem_dataset *ds = check_dataset (L, 1)->ds;
+  int j = column_arg (L, ds, 2, "dataset:levels");
+  const char *const *lev = mixem_dataset_levels (ds, (size_t) j);
+  if (!lev) {
+    lua_pushnil (L);
+    return 1;
+  }
+  lua_newtable (L);
+  for (size_t l = 0; lev[l]; l++) {
+    lua_pushstring (L, lev[l]);
+    lua_seti (L, -2, (lua_Integer) l + 1);
   }
   return 1;
 }
@@ -2067,7 +2097,7 @@ static const luaL_Reg plot_functions[] = {
 static const luaL_Reg dataset_methods[] = {
   { "rows", ds_rows }, { "cols", ds_cols }, { "names", ds_names }, { "column", ds_column },
   { "row", ds_row }, { "weights", ds_weights }, { "subset", ds_subset },
-  { "storage", ds_storage }, { NULL, NULL }
+  { "storage", ds_storage }, { "levels", ds_levels }, { NULL, NULL }
 };
 
 int
