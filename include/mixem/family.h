@@ -220,6 +220,11 @@ struct mixem_family {
   /* For families made at run time (a Lua family): what params_new finds through
    * spec->family->data.  The library never reads it. */
   gpointer data;
+
+  /* Set by the registry on its own copy of the family (a module leaves it NULL): the registry
+   * that holds it, so that a family made of others (product) finds its parts by name with
+   * mixem_registry_lookup in the same registry, Lua families included. */
+  struct mixem_registry *registry;
 };
 
 #define MIXEM_FAMILY_SIZE (sizeof (mixem_family))
@@ -301,6 +306,13 @@ gboolean mixem_dict_check_keys (GVariant *dict, const char *family, const char *
 /* A vector, or a D by D matrix as an array of rows, as a floating GVariant for describe(). */
 GVariant *mixem_variant_vector (const double *x, size_t n);
 GVariant *mixem_variant_matrix (const double *x, size_t d);
+
+/* Checks family options against F->options (names, and the types, ranges, choices and columns
+ * declared there); the checked copy with the declared defaults filled in, or NULL.  NAMES (D
+ * column names) may be NULL when no data are at hand: column options then go unchecked.  (For
+ * a family made of others, which makes its parts' parameters itself.) */
+mixem_options *mixem_family_options (const mixem_family *f, const mixem_options *opts, size_t d,
+                                     const char *const *names, GError **error);
 
 /* Typed options: the value of KEY as the engine parsed and checked it (its default if unset).
  * Call them on spec->options for options whose type is NUMBER, INTEGER or BOOLEAN. */
