@@ -118,6 +118,44 @@ poisson_direct (const double *x, GVariant *c)
   return s;
 }
 
+/* sum_j log prob_j[x_j], the probabilities read from the component's "prob" rows. */
+static double
+categorical_direct (const double *x, GVariant *c)
+{
+  GVariant *prob = g_variant_lookup_value (c, "prob", G_VARIANT_TYPE ("aad"));
+  double s = 0;
+  for (gsize j = 0; j < g_variant_n_children (prob); j++) {
+    GVariant *row = g_variant_get_child_value (prob, j);
+    gsize n;
+    const double *pr = g_variant_get_fixed_array (row, &n, sizeof (double));
+    s += log (pr[(size_t) x[j]]);
+    g_variant_unref (row);
+  }
+  g_variant_unref (prob);
+  return s;
+}
+
+/* A poisson part on column 1 and a categorical part (3 levels) on column 2: the sum of the two
+ * log-densities, each written out here. */
+static double
+product_direct (const double *x, GVariant *c)
+{
+  GVariant *lam = g_variant_lookup_value (c, "1.lambda", G_VARIANT_TYPE ("ad"));
+  GVariant *prob = g_variant_lookup_value (c, "2.prob", G_VARIANT_TYPE ("aad"));
+  gsize n;
+  const double l = ((const double *) g_variant_get_fixed_array (lam, &n, sizeof (double)))[0];
+  GVariant *row = g_variant_get_child_value (prob, 0);
+  const double *pr = g_variant_get_fixed_array (row, &n, sizeof (double));
+  double lf = 0;
+  for (double i = 2; i <= x[0]; i++)
+    lf += log (i);
+  const double s = x[0] * log (l) - l - lf + log (pr[(size_t) x[1]]);
+  g_variant_unref (row);
+  g_variant_unref (prob);
+  g_variant_unref (lam);
+  return s;
+}
+
 static const char *const sn[] = { "s", "n", NULL };
 
 /* Rows that a 2-component Gaussian fits exactly, for every covariance type: means (0, 0) and
@@ -228,6 +266,52 @@ static const family_ref refs[] = {
       { { NULL }, NULL, 2, 1, { 2.5, 1 }, "row 1, column '1': poisson counts must be whole numbers",
         MIXEM_ERROR_DATA, FALSE },
       { { "eps", "0", NULL }, NULL, 2, 1, { 1, 1 }, "poisson: option 'eps' = '0' is not a finite number in (0, 1]",
+        MIXEM_ERROR_OPTION, TRUE },
+    },
+  },
+  {
+    .name = "categorical", .opts = { "levels", "3,2", NULL }, .d = 2,
+    .components = "[{'prob': <[[0.2, 0.3, 0.5], [0.6, 0.4]]>},"
+                  " {'prob': <[[0.7, 0.2, 0.1], [0.1, 0.9]]>}]",
+    .n_free = 6, .direct = categorical_direct,
+    .exact_n = 8, .exact_x = { 0, 0, 1, 0, 2, 1, 2, 0, 0, 1, 1, 1, 2, 0, 0, 1 },
+    .exact_z = { 0, 0, 0, 0, 1, 1, 1, 1 },
+    .exact_components = "[{'prob': <[[0.25, 0.25, 0.5], [0.75, 0.25]]>},"
+                        " {'prob': <[[0.5, 0.25, 0.25], [0.25, 0.75]]>}]",
+    .bad = {
+      { { "levels", "3,2", NULL }, NULL, 2, 2, { 0, 0, 3, 1 }, "row 2, column '1': categorical "
+        "codes must be whole numbers from 0 to 2 (got 3)", MIXEM_ERROR_DATA, FALSE },
+      { { "levels", "3,2", NULL }, NULL, 2, 1, { 0, 0.5 }, "row 1, column '2': categorical "
+        "codes must be whole numbers from 0 to 1 (got 0.5)", MIXEM_ERROR_DATA, FALSE },
+      { { "levels", "3,x", NULL }, NULL, 2, 1, { 0, 0 }, "categorical: option levels must be",
+        MIXEM_ERROR_OPTION, TRUE },
+      { { "eps", "0", NULL }, NULL, 2, 1, { 0, 0 }, "categorical: option 'eps' = '0' is not a "
+        "finite number in (0, 0.01]", MIXEM_ERROR_OPTION, TRUE },
+    },
+  },
+  {
+    .name = "product", .opts = { "parts", "poisson:1;categorical(levels=3):2", NULL }, .d = 2,
+    .components = "[{'1.lambda': <[2.0]>, '2.prob': <[[0.2, 0.3, 0.5]]>},"
+                  " {'1.lambda': <[9.0]>, '2.prob': <[[0.6, 0.3, 0.1]]>}]",
+    .n_free = 6, .direct = product_direct,
+    .exact_n = 8, .exact_x = { 1, 0, 3, 1, 2, 2, 2, 2, 5, 0, 7, 0, 6, 1, 6, 2 },
+    .exact_z = { 0, 0, 0, 0, 1, 1, 1, 1 },
+    .exact_components = "[{'1.lambda': <[2.0]>, '2.prob': <[[0.25, 0.25, 0.5]]>},"
+                        " {'1.lambda': <[6.0]>, '2.prob': <[[0.5, 0.25, 0.25]]>}]",
+    .bad = {
+      { { "parts", "poisson:1;categorical(levels=3):2", NULL }, NULL, 2, 1, { -1, 0 },
+        "row 1, column '1': poisson counts must be whole numbers >= 0 (got -1)",
+        MIXEM_ERROR_DATA, FALSE },
+      { { "parts", "poisson:1;categorical(levels=3):2", NULL }, NULL, 2, 1, { 1, 3 },
+        "row 1, column '2': categorical codes must be whole numbers from 0 to 2 (got 3)",
+        MIXEM_ERROR_DATA, FALSE },
+      { { "parts", "poisson:1;poisson:1,2", NULL }, NULL, 2, 1, { 1, 1 },
+        "product: column '1' is in part 1 and in part 2 (poisson)", MIXEM_ERROR_OPTION, TRUE },
+      { { "parts", "poisson:1", NULL }, NULL, 2, 1, { 1, 1 }, "product: column '2' is in no part",
+        MIXEM_ERROR_OPTION, TRUE },
+      { { "parts", "poisson:1;categorical:3", NULL }, NULL, 2, 1, { 1, 1 },
+        "product: part 2 (categorical): no column '3' in the data", MIXEM_ERROR_OPTION, TRUE },
+      { { NULL }, NULL, 2, 1, { 1, 1 }, "product: the option parts is required",
         MIXEM_ERROR_OPTION, TRUE },
     },
   },
