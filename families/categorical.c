@@ -23,7 +23,8 @@
  * the fit is an error naming file, row, column and level (check_data): its probability is not
  * estimated, and a silent floor would put the row wherever eps puts it.  A column of whole
  * numbers is its own codes 0 .. L_j - 1, L_j being the option `levels` (one number for all
- * columns, or one per column separated by commas) or else the largest code in the data plus 1;
+ * columns, or one per column separated by commas; a column of names has as many levels as names
+ * whatever the option says) or else the largest code in the data plus 1;
  * a code out of range, negative or not whole is an error naming the cell.  Without data
  * (a model read from a file, or made from its parameters) the sizes come from the option or
  * from the first component assigned.
