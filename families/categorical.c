@@ -51,6 +51,7 @@ struct mixem_params {
   double *prob;        /* k * T */
   double *logp;        /* k * T: log prob */
   char ***names;       /* d level-name vectors (NULL: a column of codes) */
+  char **colnames;     /* d + 1 column names: the keys of describe()'s "levels" */
   GHashTable **index;  /* d: name -> code + 1, for the columns with names */
 };
 
@@ -115,6 +116,7 @@ params_free (mixem_params *p)
   }
   g_free (p->names);
   g_free (p->index);
+  g_strfreev (p->colnames);
   g_free (p->L);
   g_free (p->off);
   g_free (p->prob);
@@ -157,6 +159,9 @@ params_new (const mixem_spec *spec, GError **error)
   p->off = g_new0 (size_t, p->d + 1);
   p->names = g_new0 (char **, p->d);
   p->index = g_new0 (GHashTable *, p->d);
+  p->colnames = g_new0 (char *, p->d + 1);
+  for (size_t j = 0; j < p->d; j++)
+    p->colnames[j] = spec->names ? g_strdup (spec->names[j]) : g_strdup_printf ("%zu", j + 1);
   size_t *L = g_new0 (size_t, p->d);
   const char *given = mixem_options_get (spec->options, "levels");
   if (given && !parse_levels (given, p->d, L, error)) {
@@ -202,14 +207,16 @@ params_copy (const mixem_params *p)
   c->logp = p->logp ? g_memdup2 (p->logp, (p->k * p->T + 1) * sizeof (double)) : NULL;
   c->names = g_new0 (char **, p->d);
   c->index = g_new0 (GHashTable *, p->d);
+  c->colnames = g_strdupv (p->colnames);
   for (size_t j = 0; j < p->d; j++)
     set_names (c, j, (const char *const *) p->names[j]);
   return c;
 }
 
-/* For a block whose column j has level names in its dataset and in P: MAP[j][c] is the fitted
- * code of the dataset's code c (SIZE_MAX: a level unseen in the fit).  MAP[j] is NULL where
- * codes are taken as they are.  Free with free_maps. */
+/* For a block whose column j has level names in its dataset and in P: MAP[j][1 + c] is the
+ * fitted code of the dataset's code c (SIZE_MAX: a level unseen in the fit), MAP[j][0] the
+ * number of the dataset's levels.  MAP[j] is NULL where codes are taken as they are.  Free with
+ * free_maps. */
 static size_t **
 block_maps (const mixem_params *p, const mixem_block *b)
 {
@@ -222,9 +229,10 @@ block_maps (const mixem_params *p, const mixem_block *b)
       map = g_new0 (size_t *, p->d);
     const size_t n = g_strv_length ((char **) dn);
     map[j] = g_new (size_t, n + 1);
+    map[j][0] = n;
     for (size_t c = 0; c < n; c++) {
       const size_t at = GPOINTER_TO_SIZE (g_hash_table_lookup (p->index[j], dn[c]));
-      map[j][c] = at ? at - 1 : SIZE_MAX;
+      map[j][1 + c] = at ? at - 1 : SIZE_MAX;
     }
   }
   return map;
@@ -247,8 +255,7 @@ code_of (const mixem_params *p, const mixem_block *b, size_t **map, size_t i, si
     return SIZE_MAX;
   const size_t c = (size_t) v;
   if (map && map[j])
-    return c < g_strv_length ((char **) mixem_dataset_levels (b->ds, mixem_block_column (b, j)))
-             ? map[j][c] : SIZE_MAX;
+    return c < map[j][0] ? map[j][1 + c] : SIZE_MAX;
   return c < p->L[j] ? c : SIZE_MAX;
 }
 
@@ -440,16 +447,18 @@ describe (const mixem_params *p, size_t k)
   for (size_t j = 0; j < p->d; j++)
     any = any || p->names[j];
   if (any) {
-    GVariantBuilder lv;
-    g_variant_builder_init (&lv, G_VARIANT_TYPE ("aa{sv}"));
+    GVariantDict lv;
+    g_variant_dict_init (&lv, NULL);
     for (size_t j = 0; j < p->d; j++) {
+      if (!p->names[j])
+        continue;
       GVariantDict c;
       g_variant_dict_init (&c, NULL);
-      for (size_t l = 0; p->names[j] && p->names[j][l]; l++)
+      for (size_t l = 0; p->names[j][l]; l++)
         g_variant_dict_insert_value (&c, p->names[j][l], g_variant_new_double ((double) l));
-      g_variant_builder_add_value (&lv, g_variant_dict_end (&c));
+      g_variant_dict_insert_value (&lv, p->colnames[j], g_variant_dict_end (&c));
     }
-    g_variant_dict_insert_value (&d, "levels", g_variant_builder_end (&lv));
+    g_variant_dict_insert_value (&d, "levels", g_variant_dict_end (&lv));
   }
   return g_variant_dict_end (&d);
 }
@@ -466,43 +475,59 @@ lookup_unboxed (GVariant *dict, const char *key)
   return v;
 }
 
-/* Reads DICT["levels"] (one object per column, name -> code) into NAMES (d vectors, NULL for a
- * column without names), checking that the codes are 0 .. L_j - 1 once each. */
+/* Reads DICT["levels"] (an object keyed by column name, for the columns with names, each
+ * mapping a level's name to its code) into NAMES (d vectors, NULL for a column without names),
+ * checking that the codes are 0 .. L_j - 1 once each. */
 static gboolean
-read_names (GVariant *lv, size_t d, const size_t *L, char ***names, GError **error)
+read_names (const mixem_params *p, GVariant *lv, const size_t *L, char ***names, GError **error)
 {
-  if (!g_variant_is_of_type (lv, G_VARIANT_TYPE ("aa{sv}")) || g_variant_n_children (lv) != d) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "categorical: 'levels' must be %zu "
-                 "objects, one per column, each mapping a level's name to its code", d);
+  if (!g_variant_is_of_type (lv, G_VARIANT_TYPE_VARDICT)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "categorical: 'levels' must be an "
+                 "object keyed by column name, each mapping a level's name to its code");
     return FALSE;
   }
-  for (size_t j = 0; j < d; j++) {
-    GVariant *c = g_variant_get_child_value (lv, j);
-    const size_t n = g_variant_n_children (c);
-    if (n == 0) {
+  GVariantIter cols;
+  const char *col;
+  GVariant *c;
+  g_variant_iter_init (&cols, lv);
+  while (g_variant_iter_next (&cols, "{&sv}", &col, &c)) {
+    size_t j = 0;
+    while (j < p->d && strcmp (p->colnames[j], col) != 0)
+      j++;
+    if (g_variant_is_of_type (c, G_VARIANT_TYPE_VARIANT)) {
+      GVariant *inner = g_variant_get_variant (c);
       g_variant_unref (c);
-      continue;
+      c = inner;
     }
-    names[j] = g_new0 (char *, n + 1);
-    GVariantIter it;
-    const char *key;
-    GVariant *val;
-    gboolean ok = n == L[j];
-    g_variant_iter_init (&it, c);
-    while (ok && g_variant_iter_next (&it, "{&sv}", &key, &val)) {
-      double code = -1.0;
-      if (g_variant_is_of_type (val, G_VARIANT_TYPE_DOUBLE))
-        code = g_variant_get_double (val);
-      ok = code >= 0.0 && code < (double) n && code == floor (code) && !names[j][(size_t) code];
-      if (ok)
-        names[j][(size_t) code] = g_strdup (key);
-      g_variant_unref (val);
+    const size_t n = g_variant_is_of_type (c, G_VARIANT_TYPE_VARDICT) ? g_variant_n_children (c)
+                                                                       : 0;
+    gboolean ok = j < p->d && !names[j] && n > 0 && n == L[j];
+    if (ok) {
+      names[j] = g_new0 (char *, n + 1);
+      GVariantIter it;
+      const char *key;
+      GVariant *val;
+      g_variant_iter_init (&it, c);
+      while (ok && g_variant_iter_next (&it, "{&sv}", &key, &val)) {
+        double code = -1.0;
+        if (g_variant_is_of_type (val, G_VARIANT_TYPE_DOUBLE))
+          code = g_variant_get_double (val);
+        ok = code >= 0.0 && code < (double) n && code == floor (code)
+             && !names[j][(size_t) code];
+        if (ok)
+          names[j][(size_t) code] = g_strdup (key);
+        g_variant_unref (val);
+      }
     }
     g_variant_unref (c);
     if (!ok) {
-      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "categorical: 'levels' of column "
-                   "%zu must map %zu names to the codes 0 to %zu, once each", j + 1, L[j],
-                   L[j] - 1);
+      if (j < p->d)
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "categorical: 'levels' of column "
+                     "'%s' must map %zu names to the codes 0 to %zu, once each", col, L[j],
+                     L[j] - 1);
+      else
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "categorical: 'levels' names no "
+                     "column of the model ('%s')", col);
       return FALSE;
     }
   }
@@ -560,7 +585,7 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
     g_variant_unref (row);
   }
   if (ok && lv)
-    ok = read_names (lv, p->d, L, names, error);
+    ok = read_names (p, lv, L, names, error);
   for (size_t j = 0; ok && lv && j < p->d; j++)
     if (p->L[0] && p->names[j]
         && (!names[j] || !g_strv_equal ((const char *const *) names[j],

@@ -44,7 +44,7 @@ end
 T.test("level names in models, predict by name, unseen levels", function()
   local m = mx.fit{data = X, family = "categorical", k = 3, n_init = 3, seed = 2}
   T.eq(m.n_params, 3 * ((4 - 1) + (4 - 1) + (2 - 1)) + 2)
-  T.eq(m.components[1].levels[2].Hazel, 3)
+  T.eq(m.components[1].levels.Eye.Hazel, 3)
   local file = T.tmpname(".json")
   m:save(file)
   local c = mx.load(file)
