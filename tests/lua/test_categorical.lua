@@ -99,6 +99,31 @@ T.test("integer codes, degenerate cases", function()
   end, "categorical: component 2 is empty")
 end)
 
+T.test("names and codes side by side; a model's components as a start", function()
+  local file = T.tmpname(".csv")
+  T.write(file, "colour,n\nred,0\nblue,2\nred,1\ngreen,0\nblue,2\nred,1\n")
+  local D = mx.read_csv(file, {categorical = true})
+  T.eq(D:levels("n"), nil)
+  local m = mx.fit{data = D, family = "categorical", k = 2, seed = 3}
+  T.eq(m.components[1].levels.colour.red, 2)
+  T.eq(m.components[1].levels.n, nil)
+  local again = mx.fit{data = D, family = "categorical", k = 2, max_iter = 0,
+                       init = {weights = m.weights, components = m.components}}
+  T.eq(again.loglik, m.loglik)
+  T.errors(function()
+    mx.fit{data = D, family = "categorical", k = 1, init = {components = {
+      {prob = {{0.2, 0.3, 0.5}, {0.5, 0.25, 0.25}}, levels = {shape = {round = 0}}}}}}
+  end, "categorical: 'levels' names no column of the model ('shape')")
+  -- names in the data against a model fitted on codes: refused, the codes would not match
+  local C = mx.read_csv(file, {categorical = {"colour", "n"}})
+  local codes = mx.fit{data = mx.dataset{{0, 1}, {1, 0}, {2, 1}, names = {"colour", "n"}},
+                       family = "categorical", k = 1}
+  T.errors(function() codes:predict(C) end,
+           "row 1, column 'colour': the column holds level names, but the model was fitted on "
+           .. "whole-number codes")
+  os.remove(file)
+end)
+
 T.test("starts, sampling, threads, bad input", function()
   local a = mx.fit{data = X, family = "categorical", k = 3, n_init = 2, threads = 1, block_size = 17}
   local b = mx.fit{data = X, family = "categorical", k = 3, n_init = 2, threads = 3, block_size = 17}
