@@ -16,6 +16,15 @@ T.test("the data: text read as sorted level names", function()
   T.eq(table.concat(X:levels("Sex"), ","), "Female,Male")
   T.eq(X:row(1)[1], 0)   -- Black
   T.errors(function() mx.read_csv(path) end, "row 1, column 'Hair': not a number ('Black')")
+  T.eq(table.concat(X:subset{1, 592}:levels("Eye"), ","), "Blue,Brown,Green,Hazel", "subset")
+  local file = T.tmpname(".csv")
+  T.write(file, "a,b\nx,1\n,2\n")
+  T.errors(function() mx.read_csv(file, {categorical = true}) end,
+           "row 2, column 'a': empty cell")
+  T.write(file, "a,b\nx,1\ny,2\n")
+  local B = mx.read_csv(file, {categorical = {"b"}, columns = {"b"}})
+  T.eq(table.concat(B:levels("b"), ","), "1,2", "numbers as names")
+  os.remove(file)
   T.errors(function() mx.fit{data = X, family = "poisson"} end,
            "column 'Hair': not a number ('Black'): the column holds level names, which family "
            .. "'poisson' does not model")
