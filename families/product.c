@@ -253,7 +253,8 @@ params_new (const mixem_spec *spec, GError **error)
     if (spec->data) {
       char **sel = g_new0 (char *, q->d + 1);
       for (size_t c = 0; c < q->d; c++)
-        sel[c] = g_strdup_printf ("%zu", q->cols[c] + 1);
+        sel[c] = spec->names ? g_strdup (spec->names[q->cols[c]])
+                             : g_strdup_printf ("%zu", q->cols[c] + 1);
       sub = mixem_dataset_select (spec->data, (const char *const *) sel, NULL, error);
       g_strfreev (sel);
       if (!sub) {
