@@ -161,12 +161,15 @@ typedef enum { MIXEM_BIC, MIXEM_AIC, MIXEM_ICL, MIXEM_HELDOUT } mixem_criterion;
 
 /* One candidate of a selection: its K and family options, and its scores.  bic, aic and icl
  * (lower is better) and loglik are of the fit to all the data; heldout (higher is better) is the
- * mean log-likelihood per row of rows left out of the fit (NAN when no folds were asked for). */
+ * mean log-likelihood per row of rows left out of the fit (NAN when no folds were asked for).
+ * A candidate whose fit failed (every restart failed, or its held-out fits did) keeps its K and
+ * options, has NAN scores and says why in FAILURE (NULL for one that worked). */
 typedef struct {
   size_t k;
   mixem_options *options;
   double loglik, bic, aic, icl, heldout;
   size_t n_params;
+  char *failure;
 } mixem_candidate;
 
 typedef struct {
@@ -182,7 +185,10 @@ typedef struct {
 } mixem_select_options;
 
 /* Fits every K and option set, scores them, and returns the candidates (free with
- * mixem_candidates_free) and, in *BEST, the chosen model (fit to all the data). */
+ * mixem_candidates_free) and, in *BEST, the chosen model (fit to all the data).  A candidate
+ * whose fit fails on its data (MIXEM_ERROR_NUMERIC, MIXEM_ERROR_DATA) is kept with its reason
+ * and the others go on; the selection fails when every candidate fails (with each reason), or at
+ * once on a bad option or an I/O or plugin error, which no other candidate would escape. */
 GArray *mixem_select (const mixem_family *family, const mixem_dataset *data,
                       const mixem_select_options *opts, mixem_model **best, size_t *best_index,
                       GError **error);

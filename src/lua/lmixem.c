@@ -1210,6 +1210,11 @@ push_candidate (lua_State *L, const mixem_candidate *c)
     lua_pushnumber (L, f[i].v);
     lua_setfield (L, -2, f[i].k);
   }
+  if (c->failure) {
+    lua_pushstring (L, c->failure);   /* no scores: the fit failed, and this says why */
+    lua_setfield (L, -2, "failure");
+    return;
+  }
   lua_pushinteger (L, (lua_Integer) c->n_params);
   lua_setfield (L, -2, "n_params");
 }
@@ -1315,10 +1320,17 @@ l_select (lua_State *L)
   if (!cands)
     return raise_gerror (L, fn, err);
   scratch_keep (s, cands, (GDestroyNotify) mixem_candidates_free);
+  lua_getfield (L, 1, "quiet");
+  const gboolean quiet = lua_toboolean (L, -1);
+  lua_pop (L, 1);
   lua_createtable (L, 0, 4);
   lua_createtable (L, (int) cands->len, 0);
   for (guint i = 0; i < cands->len; i++) {
-    push_candidate (L, &g_array_index (cands, mixem_candidate, i));
+    const mixem_candidate *c = &g_array_index (cands, mixem_candidate, i);
+    if (c->failure && !quiet)   /* as a fit's warnings: kept in the table, said on stderr */
+      fprintf (stderr, "%s: warning: candidate k = %zu failed and is left out: %s\n", fn, c->k,
+               c->failure);
+    push_candidate (L, c);
     lua_seti (L, -2, (lua_Integer) i + 1);
   }
   lua_setfield (L, -2, "candidates");
@@ -2131,6 +2143,8 @@ p_select (lua_State *L)
     c.aic = opt_real (L, t, fn, "aic", NAN);
     c.icl = opt_real (L, t, fn, "icl", NAN);
     c.heldout = opt_real (L, t, fn, "heldout", NAN);
+    const char *why = opt_str (L, t, fn, "failure", s);
+    c.failure = why ? g_strdup (why) : NULL;
     g_array_append_val (cands, c);
     /* Options, sorted by key so that the legend does not depend on table order. */
     if (lua_getfield (L, t, "options") == LUA_TTABLE) {

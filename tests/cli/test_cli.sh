@@ -225,7 +225,7 @@ check "reseed cannot fix a singular start" 1 'restart 1: gaussian: component [0-
 check "select" 0 '<- chosen.*covariance=diag.*Chosen by bic' -- \
   "$MIXEM" select -f gaussian -k 1-3 --covariance full,diag --folds 3 "$IRIS" --out "$T/sel.csv" \
   --model-out "$T/best.json"
-assert "select table" test "$(head -n 1 "$T/sel.csv")" = "k,options,loglik,n_params,bic,aic,icl,heldout,chosen"
+assert "select table" test "$(head -n 1 "$T/sel.csv")" = "k,options,loglik,n_params,bic,aic,icl,heldout,chosen,failure"
 assert "select rows" test "$(wc -l < "$T/sel.csv")" -eq 7
 assert "select one chosen" test "$(cut -d, -f9 "$T/sel.csv" | grep -c '^1$')" -eq 1
 cp "$T/sel.csv" "$T/sel_keep.csv"
@@ -233,6 +233,17 @@ check "select failed model write" 1 'nonexistent-dir/best.json' -- \
   "$MIXEM" select -f gaussian -k 1-2 "$IRIS" --out "$T/sel_keep.csv" --model-out "$T/nonexistent-dir/best.json"
 assert "a failed model write leaves the table as it was" cmp -s "$T/sel.csv" "$T/sel_keep.csv"
 check "selected model usable" 0 '^component' -- "$MIXEM" predict "$T/best.json" "$IRIS"
+# Issue 19: candidates whose every restart fails are kept in the table with their reason.
+printf 'x,y\n0,0\n1,0.5\n0.2,1\n5,5\n6,5.2\n5.5,6.1\n10,0\n11,0.3\n10.4,1.2\n' > "$T/nine.csv"
+check "select keeps failed candidates" 0 '4  reg_covar=0 +failed: all 2 restarts failed: restart 1: gaussian' -- \
+  "$MIXEM" select -f gaussian -k 1-5 -o reg_covar=0 --n-init 2 "$T/nine.csv" --out "$T/self.csv"
+assert "select failed rows" test "$(grep -c ',0,"all 2 restarts failed' "$T/self.csv")" -eq 2
+assert "select chosen among the rest" test "$(grep -c '^3,.*,1,$' "$T/self.csv")" -eq 1
+check "select warns of failed candidates" 0 'warning: 2 of 5 candidates failed' -- \
+  "$MIXEM" select -f gaussian -k 1-5 -o reg_covar=0 --n-init 2 "$T/nine.csv"
+check "plot select with failed candidates" 0 '' -- "$MIXEM" plot select "$T/self.csv" -o "$T/self.png"
+check "select every candidate failed" 1 'every candidate failed: k = 4: restart 1: gaussian: .*; k = 5: restart 1' -- \
+  "$MIXEM" select -f gaussian -k 4-5 -o reg_covar=0 --n-init 1 "$T/nine.csv"
 check "select bad k" 2 '-k must list K values' -- "$MIXEM" select -f gaussian -k 3-1 "$IRIS"
 check "select bad criterion" 2 '--criterion must be bic' -- "$MIXEM" select -f gaussian --criterion x "$IRIS"
 check "select heldout needs folds" 2 'held-out scores need' -- \
