@@ -99,8 +99,13 @@ T.test("integer codes, degenerate cases", function()
   local mc = mx.fit{data = C, family = "categorical", k = 1}
   T.eq(mc.components[1].prob[1][1], 1)
   T.eq(mc.n_params, 1)
-  -- an empty component: K above the distinct rows keeps it at weight 0 with a warning, and
-  -- strict_empty makes it the family's error
+  -- an empty component: kept at weight 0 with a warning (the engine's policy, from the
+  -- family's error), and strict_empty makes it the family's error
+  local e = mx.fit{data = C, family = "categorical", k = 2,
+                   init = {weights = {1, 0}, components = {{prob = {{1}, {0.5, 0.5}}},
+                                                           {prob = {{1}, {0.5, 0.5}}}}}}
+  T.eq(e.weights[2], 0)
+  T.ok(e.warnings[1]:find("component 2 has no weight", 1, true), "a warning")
   T.errors(function()
     mx.fit{data = C, family = "categorical", k = 2, strict_empty = true,
            init = {weights = {1, 0}, components = {{prob = {{1}, {0.5, 0.5}}},
