@@ -201,10 +201,12 @@ fmt_double (char *buf, double v)
   return g_ascii_formatd (buf, G_ASCII_DTOSTR_BUF_SIZE, "%.17g", v);
 }
 
-/* Reads DATA (CSV, or NumPy .npy by its extension), keeping the model's columns when M is given. */
+/* Reads DATA (CSV, or NumPy .npy by its extension), keeping the model's columns when M is given.
+ * For a family that models level names (MIXEM_FAMILY_LEVELS: categorical, product), a CSV
+ * column with text is read as level names; for any other, such a cell stays an error. */
 static mixem_dataset *
 read_data (const char *path, const mixem_model *m, const char *columns, const char *weights,
-           const char *delimiter, GError **error)
+           const char *delimiter, const mixem_family *f, GError **error)
 {
   char **cols = columns ? g_strsplit (columns, ",", -1) : NULL;
   const char *const *want = m ? mixem_model_names (m) : (const char *const *) cols;
@@ -219,6 +221,9 @@ read_data (const char *path, const mixem_model *m, const char *columns, const ch
     o.columns = want;
     o.weights = weights;
     o.delimiter = delimiter ? delimiter[0] : 0;
+    if (m)
+      f = mixem_model_family (m);
+    o.text_levels = f && (f->flags & MIXEM_FAMILY_LEVELS);
     ds = mixem_dataset_read_csv (path, &o, error);
   }
   g_strfreev (cols);
@@ -479,7 +484,7 @@ cmd_fit (int argc, char **argv)
     }
     g_strfreev (parts);
   }
-  data = read_data (argv[1], NULL, columns, weights, delimiter, &err);
+  data = read_data (argv[1], NULL, columns, weights, delimiter, f, &err);
   if (!data) {
     status = fail ("fit", err);
     goto out;
@@ -721,7 +726,7 @@ cmd_select (int argc, char **argv)
   g_ptr_array_unref (pairs);
   if (status != EXIT_OK)
     goto out;
-  if (!(data = read_data (argv[1], NULL, columns, weights, delimiter, &err))) {
+  if (!(data = read_data (argv[1], NULL, columns, weights, delimiter, f, &err))) {
     status = fail ("select", err);
     goto out;
   }
@@ -847,7 +852,7 @@ load_model_and_data (const char *cmd, int argc, char **argv, const char *weights
   l->reg = mixem_registry_new ();
   if (!(l->m = mixem_model_load (l->reg, argv[1], &err)))
     return fail (cmd, err);
-  if (!(l->data = read_data (argv[2], l->m, NULL, weights, delimiter, &err)))
+  if (!(l->data = read_data (argv[2], l->m, NULL, weights, delimiter, NULL, &err)))
     return fail (cmd, err);
   return EXIT_OK;
 }
@@ -1124,7 +1129,7 @@ cmd_check_family (int argc, char **argv)
   if (!f)
     goto out;
   printf ("family %s from %s\n", f->name, mixem_registry_origin (reg, f));
-  data = read_data (argv[2], NULL, columns, NULL, delimiter, &err);
+  data = read_data (argv[2], NULL, columns, NULL, delimiter, f, &err);
   if (!data || !(res = mixem_family_check (f, data, (size_t) k, fo, (unsigned long) seed, reg,
                                            &err))) {
     status = fail ("check-family", err);

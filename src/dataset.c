@@ -25,6 +25,7 @@ struct mixem_dataset {
   char **names;     /* d + 1, NULL-terminated */
   char *source;     /* file name or "<memory>" */
   guint32 *lines;   /* file line of each row, or NULL */
+  char ***levels;   /* d level-name vectors (NULL for a numeric column), or NULL if none */
 };
 
 /* A dataset of N rows and D columns; its N*D doubles only with DOUBLES (the .npy reader keeps
@@ -63,7 +64,35 @@ mixem_dataset_free (mixem_dataset *ds)
   g_strfreev (ds->names);
   g_free (ds->source);
   g_free (ds->lines);
+  for (size_t j = 0; ds->levels && j < ds->d; j++)
+    g_strfreev (ds->levels[j]);
+  g_free (ds->levels);
   g_free (ds);
+}
+
+const char *const *
+mixem_dataset_levels (const mixem_dataset *ds, size_t col)
+{
+  g_return_val_if_fail (col < ds->d, NULL);
+  return ds->levels ? (const char *const *) ds->levels[col] : NULL;
+}
+
+size_t
+mixem_dataset_n_levels (const mixem_dataset *ds, size_t col)
+{
+  const char *const *l = mixem_dataset_levels (ds, col);
+  return l ? g_strv_length ((char **) l) : 0;
+}
+
+/* OUT's column C gets the level names of DS's column SEL[C] (SEL NULL: the same column). */
+static void
+copy_levels (mixem_dataset *out, const mixem_dataset *ds, const int *sel)
+{
+  if (!ds->levels)
+    return;
+  out->levels = g_new0 (char **, out->d);
+  for (size_t c = 0; c < out->d; c++)
+    out->levels[c] = g_strdupv (ds->levels[sel ? (size_t) sel[c] : c]);
 }
 
 size_t mixem_dataset_rows (const mixem_dataset *ds) { return ds->n; }
@@ -265,6 +294,7 @@ mixem_dataset_subset (const mixem_dataset *ds, const size_t *rows, size_t m, GEr
       out->lines[r] = ds->lines[rows[r]];
     out->total_w += ds->w ? ds->w[rows[r]] : 1.0;
   }
+  copy_levels (out, ds, NULL);
   return out;
 }
 
@@ -316,6 +346,7 @@ mixem_dataset_select (const mixem_dataset *ds, const char *const *columns, const
   }
   if (ds->lines)
     out->lines = g_memdup2 (ds->lines, ds->n * sizeof (guint32));
+  copy_levels (out, ds, sel);
   g_free (sel);
   if (wcol >= 0) {
     double *w = g_new (double, ds->n > 0 ? ds->n : 1);
@@ -505,6 +536,37 @@ parse_cell (const char *s, double *out, const char *path, size_t line, size_t ro
   return TRUE;
 }
 
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Column C of DS (whose N rows' texts are CELLS[r * d + c]) becomes codes 0 .. L-1 of its
+ * distinct texts in sorted order, the texts kept as its level names. */
+static void
+code_levels (mixem_dataset *ds, size_t c, const char **cells)
+{
+  GHashTable *code = g_hash_table_new (g_str_hash, g_str_equal);
+  GPtrArray *names = g_ptr_array_new ();
+  for (size_t r = 0; r < ds->n; r++)
+    if (!g_hash_table_contains (code, cells[r * ds->d + c])) {
+      g_hash_table_add (code, (gpointer) cells[r * ds->d + c]);
+      g_ptr_array_add (names, (gpointer) cells[r * ds->d + c]);
+    }
+  g_ptr_array_sort (names, compare_strings);
+  ds->levels[c] = g_new0 (char *, names->len + 1);
+  for (guint l = 0; l < names->len; l++) {
+    ds->levels[c][l] = g_strdup (g_ptr_array_index (names, l));
+    g_hash_table_insert (code, g_ptr_array_index (names, l), GUINT_TO_POINTER (l));
+  }
+  for (size_t r = 0; r < ds->n; r++)
+    ds->x_owned[r * ds->d + c]
+      = (double) GPOINTER_TO_UINT (g_hash_table_lookup (code, cells[r * ds->d + c]));
+  g_ptr_array_free (names, TRUE);
+  g_hash_table_destroy (code);
+}
+
 mixem_dataset *
 mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError **error)
 {
@@ -538,6 +600,10 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
   GArray *lno = g_array_new (FALSE, FALSE, sizeof (guint32));
   GPtrArray *f = g_ptr_array_new ();
   size_t row = 0;
+  /* Categorical columns: their cells' text (pointers into TEXT), coded once all are read. */
+  const gboolean want_text = opts->categorical || opts->text_levels;
+  gboolean *is_cat = NULL;
+  GPtrArray *cells = want_text ? g_ptr_array_new () : NULL;
 
   /* Lines are cut in place: fields point into TEXT, which lives until the end. */
   char *next = text;
@@ -617,6 +683,19 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
         g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no data columns selected", path);
         goto done;
       }
+      is_cat = g_new0 (gboolean, nsel);
+      for (size_t c = 0; opts->categorical && opts->categorical[c]; c++) {
+        int j = find_name (names, ncols, opts->categorical[c]);
+        if (j < 0) {
+          char *q = mixem_quote (opts->categorical[c], -1);
+          g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no categorical column '%s'",
+                       path, q);
+          g_free (q);
+          goto done;
+        }
+        for (size_t s = 0; s < nsel; s++)
+          is_cat[s] = is_cat[s] || sel[s] == j;
+      }
       if (!opts->no_header)
         continue;
     }
@@ -629,10 +708,20 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
       goto done;
     }
     for (size_t c = 0; c < nsel; c++) {
-      double v;
-      if (!parse_cell (g_ptr_array_index (f, sel[c]), &v, path, li + 1, row, names[sel[c]],
-                       error)) {
-        goto done;
+      double v = 0.0;
+      const char *cell = g_ptr_array_index (f, sel[c]);
+      if (cells)
+        g_ptr_array_add (cells, (gpointer) cell);
+      GError *cerr = NULL;
+      /* A categorical column takes any text but the empty cell, which is refused as before. */
+      if ((!is_cat[c] || *cell == '\0')
+          && !parse_cell (cell, &v, path, li + 1, row, names[sel[c]], &cerr)) {
+        if (!opts->text_levels || *cell == '\0') {
+          g_propagate_error (error, cerr);
+          goto done;
+        }
+        g_clear_error (&cerr);
+        is_cat[c] = TRUE;
       }
       g_array_append_val (x, v);
     }
@@ -666,6 +755,12 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
 
   ds = dataset_alloc (row, nsel, path);
   memcpy (ds->x_owned, x->data, row * nsel * sizeof (double));
+  for (size_t c = 0; cells && c < nsel; c++)
+    if (is_cat[c]) {
+      if (!ds->levels)
+        ds->levels = g_new0 (char **, nsel);
+      code_levels (ds, c, (const char **) cells->pdata);
+    }
   for (size_t c = 0; c < nsel; c++)
     ds->names[c] = g_strdup (names[sel[c]]);
   ds->lines = (guint32 *) g_array_steal (lno, NULL);
@@ -684,6 +779,9 @@ done:
   g_array_free (w, TRUE);
   g_array_free (lno, TRUE);
   g_ptr_array_free (f, TRUE);
+  if (cells)
+    g_ptr_array_free (cells, TRUE);
+  g_free (is_cat);
   return ds;
 }
 

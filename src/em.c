@@ -217,7 +217,7 @@ init_from_resp (fit_ctx *c, mixem_params *p, double *w, const size_t *labels, gs
   for (size_t first = 0; first < n; first += B) {
     const size_t nb = MIN (B, n - first);
     mixem_block blk = { nb, d, first, mixem_dataset_block (c->data, first, nb, c->ps.xbuf),
-                        c->data };
+                        c->data, NULL };
     for (size_t i = 0; i < blk.n; i++) {
       const double wi = rw ? rw[first + i] : 1.0;
       if (labels) {
@@ -353,7 +353,7 @@ run_start (fit_ctx *c, mixem_params *p, double *w, const char *method, gsl_rng *
   /* A family's own start sees all rows as one block (widened for this call if held as bytes). */
   double *wide = c->ps.xbuf ? g_new (double, c->ps.n * c->ps.d) : NULL;
   mixem_block all = { c->ps.n, c->ps.d, 0, mixem_dataset_block (c->data, 0, c->ps.n, wide),
-                      c->data };
+                      c->data, NULL };
   gboolean ok = c->f->init (p, &all, method, rng, error);
   g_free (wide);
   return ok;
@@ -752,7 +752,8 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     return NULL;
   fit_ctx c = { .f = f, .o = o, .data = data, .K = o->k };
   c.W = mixem_dataset_total_weight (data);
-  c.spec = (mixem_spec) { o->k, mixem_dataset_cols (data), mixem_dataset_names (data), fopts, f };
+  c.spec = (mixem_spec) { o->k, mixem_dataset_cols (data), mixem_dataset_names (data), fopts, f,
+                          data };
   mixem_params *proto = f->params_new (&c.spec, error);
   if (!proto) {
     mixem_options_free (fopts);

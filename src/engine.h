@@ -77,11 +77,7 @@ double mixem_nearest_centres_scaled (const mixem_dataset *data, size_t k, const 
 double mixem_nearest_centres (const mixem_dataset *data, size_t k, const double *centres,
                               size_t *labels, double *dmin);
 
-/* Checks family options against family->options (names, and the types, ranges, choices and
- * columns declared there); the checked copy with the declared defaults filled in, or NULL.
- * NAMES (D column names) may be NULL, when no data are at hand: column options go unchecked. */
-mixem_options *mixem_family_options (const mixem_family *f, const mixem_options *opts, size_t d,
-                                     const char *const *names, GError **error);
+/* mixem_family_options: in mixem/family.h. */
 gboolean mixem_check_options (const mixem_family *f, const mixem_options *opts, GError **error);
 
 /* After a pass: a failure the family kept (take_error), as ERROR. */

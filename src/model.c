@@ -69,7 +69,7 @@ mixem_model_new (const mixem_family *f, size_t k, size_t d, const char *const *n
   for (size_t j = 0; j < d; j++)
     nm[j] = names ? g_strdup (names[j]) : g_strdup_printf ("%zu", j + 1);
   mixem_options *full = mixem_family_options (f, options, d, (const char *const *) nm, error);
-  mixem_spec spec = { k, d, (const char *const *) nm, full, f };
+  mixem_spec spec = { k, d, (const char *const *) nm, full, f, NULL };
   mixem_params *p = full ? f->params_new (&spec, error) : NULL;
   mixem_options_free (full);
   if (!p) {

@@ -132,7 +132,7 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
   const size_t nb = MIN (ps->block, ps->n - first);
   const double *w = mixem_dataset_weights (ps->data);
   mixem_block blk = { nb, ps->d, first, mixem_dataset_block (ps->data, first, nb, xbuf),
-                      ps->data };
+                      ps->data, NULL };
 
   memset (slot, 0, ps->ss * sizeof (double));
   *bad = SIZE_MAX;
@@ -407,6 +407,38 @@ mixem_family_take_error (const mixem_family *f, const mixem_params *params, GErr
 }
 
 gboolean
+mixem_refuse_levels (const mixem_dataset *data, const size_t *cols, size_t d, const char *family,
+                     GError **error)
+{
+  for (size_t j = 0; j < d; j++) {
+    const size_t c = cols ? cols[j] : j;
+    const char *const *lev = mixem_dataset_levels (data, c);
+    if (!lev)
+      continue;
+    /* The first row whose text is no number, as the reader would have named it. */
+    size_t row = 0;
+    const char *text = lev[(size_t) mixem_dataset_value (data, 0, c)];
+    for (size_t i = 0; i < mixem_dataset_rows (data); i++) {
+      const char *t = lev[(size_t) mixem_dataset_value (data, i, c)];
+      char *end = NULL;
+      g_ascii_strtod (t, &end);
+      if (end == t || *end) {
+        row = i;
+        text = t;
+        break;
+      }
+    }
+    char *cell = mixem_dataset_cell_name (data, row, c), *q = mixem_quote (text, -1);
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: not a number ('%s'): the column "
+                 "holds level names, which family '%s' does not model", cell, q, family);
+    g_free (cell);
+    g_free (q);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
 mixem_check_data (const mixem_family *f, const mixem_params *params, size_t d,
                   const mixem_dataset *data, GError **error)
 {
@@ -421,6 +453,8 @@ mixem_check_data (const mixem_family *f, const mixem_params *params, size_t d,
                  mixem_dataset_source (data));
     return FALSE;
   }
+  if (!(f->flags & MIXEM_FAMILY_LEVELS) && !mixem_refuse_levels (data, NULL, d, f->name, error))
+    return FALSE;
   if (!f->check_data)
     return TRUE;
   /* A block at a time, so that data held as bytes are never widened whole. */
@@ -429,7 +463,8 @@ mixem_check_data (const mixem_family *f, const mixem_params *params, size_t d,
   gboolean ok = TRUE;
   for (size_t first = 0; first < n && ok; first += B) {
     const size_t nb = MIN (B, n - first);
-    mixem_block blk = { nb, d, first, mixem_dataset_block (data, first, nb, buf), data };
+    mixem_block blk = { nb, d, first, mixem_dataset_block (data, first, nb, buf), data,
+                        NULL };
     ok = f->check_data (params, &blk, error);
   }
   if (ok)

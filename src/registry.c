@@ -190,6 +190,7 @@ add_entry (mixem_registry *reg, const mixem_family *family, const char *origin, 
   mixem_family *copy = normalise (family, origin, &options, error);
   if (!copy)
     return FALSE;
+  copy->registry = reg;
   if (!validate (copy, origin, error)) {
     g_free (copy);
     g_free (options);

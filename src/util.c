@@ -163,8 +163,10 @@ mixem_set_cell_error (GError **error, const mixem_block *b, size_t i, size_t col
   va_start (ap, format);
   char *msg = g_strdup_vprintf (format, ap);
   va_end (ap);
-  char *cell = b->ds ? mixem_dataset_cell_name (b->ds, b->first + i, col)
-                     : g_strdup_printf ("row %zu, column %zu", b->first + i + 1, col + 1);
+  char *cell = b->ds ? mixem_dataset_cell_name (b->ds, b->first + i,
+                                                mixem_block_column (b, col))
+                     : g_strdup_printf ("row %zu, column %zu", b->first + i + 1,
+                                        mixem_block_column (b, col) + 1);
   g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: %s", cell, msg);
   g_free (cell);
   g_free (msg);

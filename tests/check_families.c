@@ -206,6 +206,44 @@ vmf3_direct (const double *x, GVariant *c)
   return log (k) - log (4 * G_PI) - (k + log (-expm1 (-2 * k) / 2)) + k * dot;
 }
 
+/* sum_j log prob_j[x_j], the probabilities read from the component's "prob" rows. */
+static double
+categorical_direct (const double *x, GVariant *c)
+{
+  GVariant *prob = g_variant_lookup_value (c, "prob", G_VARIANT_TYPE ("aad"));
+  double s = 0;
+  for (gsize j = 0; j < g_variant_n_children (prob); j++) {
+    GVariant *row = g_variant_get_child_value (prob, j);
+    gsize n;
+    const double *pr = g_variant_get_fixed_array (row, &n, sizeof (double));
+    s += log (pr[(size_t) x[j]]);
+    g_variant_unref (row);
+  }
+  g_variant_unref (prob);
+  return s;
+}
+
+/* A poisson part on column 1 and a categorical part (3 levels) on column 2: the sum of the two
+ * log-densities, each written out here. */
+static double
+product_direct (const double *x, GVariant *c)
+{
+  GVariant *lam = g_variant_lookup_value (c, "1.lambda", G_VARIANT_TYPE ("ad"));
+  GVariant *prob = g_variant_lookup_value (c, "2.prob", G_VARIANT_TYPE ("aad"));
+  gsize n;
+  const double l = ((const double *) g_variant_get_fixed_array (lam, &n, sizeof (double)))[0];
+  GVariant *row = g_variant_get_child_value (prob, 0);
+  const double *pr = g_variant_get_fixed_array (row, &n, sizeof (double));
+  double lf = 0;
+  for (double i = 2; i <= x[0]; i++)
+    lf += log (i);
+  const double s = x[0] * log (l) - l - lf + log (pr[(size_t) x[1]]);
+  g_variant_unref (row);
+  g_variant_unref (prob);
+  g_variant_unref (lam);
+  return s;
+}
+
 static const char *const sn[] = { "s", "n", NULL };
 
 /* Rows that a 2-component Gaussian fits exactly, for every covariance type: means (0, 0) and
@@ -435,6 +473,52 @@ static const family_ref refs[] = {
     },
   },
   {
+    .name = "categorical", .opts = { "levels", "3,2", NULL }, .d = 2,
+    .components = "[{'prob': <[[0.2, 0.3, 0.5], [0.6, 0.4]]>},"
+                  " {'prob': <[[0.7, 0.2, 0.1], [0.1, 0.9]]>}]",
+    .n_free = 6, .direct = categorical_direct,
+    .exact_n = 8, .exact_x = { 0, 0, 1, 0, 2, 1, 2, 0, 0, 1, 1, 1, 2, 0, 0, 1 },
+    .exact_z = { 0, 0, 0, 0, 1, 1, 1, 1 },
+    .exact_components = "[{'prob': <[[0.25, 0.25, 0.5], [0.75, 0.25]]>},"
+                        " {'prob': <[[0.5, 0.25, 0.25], [0.25, 0.75]]>}]",
+    .bad = {
+      { { "levels", "3,2", NULL }, NULL, 2, 2, { 0, 0, 3, 1 }, "row 2, column '1': categorical "
+        "codes must be whole numbers from 0 to 2 (got 3)", MIXEM_ERROR_DATA, FALSE },
+      { { "levels", "3,2", NULL }, NULL, 2, 1, { 0, 0.5 }, "row 1, column '2': categorical "
+        "codes must be whole numbers from 0 to 1 (got 0.5)", MIXEM_ERROR_DATA, FALSE },
+      { { "levels", "3,x", NULL }, NULL, 2, 1, { 0, 0 }, "categorical: option levels must be",
+        MIXEM_ERROR_OPTION, TRUE },
+      { { "eps", "0", NULL }, NULL, 2, 1, { 0, 0 }, "categorical: option 'eps' = '0' is not a "
+        "finite number in (0, 0.01]", MIXEM_ERROR_OPTION, TRUE },
+    },
+  },
+  {
+    .name = "product", .opts = { "parts", "poisson:1;categorical(levels=3):2", NULL }, .d = 2,
+    .components = "[{'1.lambda': <[2.0]>, '2.prob': <[[0.2, 0.3, 0.5]]>},"
+                  " {'1.lambda': <[9.0]>, '2.prob': <[[0.6, 0.3, 0.1]]>}]",
+    .n_free = 6, .direct = product_direct,
+    .exact_n = 8, .exact_x = { 1, 0, 3, 1, 2, 2, 2, 2, 5, 0, 7, 0, 6, 1, 6, 2 },
+    .exact_z = { 0, 0, 0, 0, 1, 1, 1, 1 },
+    .exact_components = "[{'1.lambda': <[2.0]>, '2.prob': <[[0.25, 0.25, 0.5]]>},"
+                        " {'1.lambda': <[6.0]>, '2.prob': <[[0.5, 0.25, 0.25]]>}]",
+    .bad = {
+      { { "parts", "poisson:1;categorical(levels=3):2", NULL }, NULL, 2, 1, { -1, 0 },
+        "row 1, column '1': poisson counts must be whole numbers >= 0 (got -1)",
+        MIXEM_ERROR_DATA, FALSE },
+      { { "parts", "poisson:1;categorical(levels=3):2", NULL }, NULL, 2, 1, { 1, 3 },
+        "row 1, column '2': categorical codes must be whole numbers from 0 to 2 (got 3)",
+        MIXEM_ERROR_DATA, FALSE },
+      { { "parts", "poisson:1;poisson:1,2", NULL }, NULL, 2, 1, { 1, 1 },
+        "product: column '1' is in part 1 and in part 2 (poisson)", MIXEM_ERROR_OPTION, TRUE },
+      { { "parts", "poisson:1", NULL }, NULL, 2, 1, { 1, 1 }, "product: column '2' is in no part",
+        MIXEM_ERROR_OPTION, TRUE },
+      { { "parts", "poisson:1;categorical:3", NULL }, NULL, 2, 1, { 1, 1 },
+        "product: part 2 (categorical): no column '3' in the data", MIXEM_ERROR_OPTION, TRUE },
+      { { NULL }, NULL, 2, 1, { 1, 1 }, "product: the option parts is required",
+        MIXEM_ERROR_OPTION, TRUE },
+    },
+  },
+  {
     .name = "toy", .d = 1, .components = "[{'mean': <-1.0>}, {'mean': <2.5>}]", .n_free = 2,
     .direct = toy_direct, .exact_n = 4, .exact_x = { -2, 0, 2, 3 }, .exact_z = { 0, 0, 1, 1 },
     .exact_components = "[{'mean': <-1.0>}, {'mean': <2.5>}]",
@@ -486,7 +570,7 @@ make_params (const mixem_family *f, const family_ref *r, const char *components)
   mixem_options *o = options_of (r->opts);
   char *names[4] = { "1", "2", "3", NULL };
   mixem_spec spec = { 2, r->d, r->names ? (const char *const *) r->names
-                                        : (const char *const *) names, o, f };
+                                        : (const char *const *) names, o, f, NULL };
   mixem_params *p = f->params_new (&spec, &err);
   ck_assert_no_error (err);
   GVariant *cv = g_variant_ref_sink (g_variant_new_parsed (components));
@@ -591,7 +675,7 @@ START_TEST (test_log_density_matches_the_direct_formula)
   FOR_EACH_FAMILY ({
     size_t z[40];
     double *x = draw (f, p, r->d, 40, z), out[80];
-    mixem_block b = { 40, r->d, 0, x, NULL };
+    mixem_block b = { 40, r->d, 0, x, NULL, NULL };
     f->log_density (p, &b, out);
     /* The parameters as the family describes them (mean and full cov for every Gaussian type). */
     for (size_t i = 0; i < 40; i++)
@@ -615,8 +699,9 @@ START_TEST (test_accumulate_is_additive)
       resp[i] = gsl_rng_uniform (rng) * 3;   /* weighted responsibilities need not sum to 1 */
     gsl_rng_free (rng);
     double *all = g_new0 (double, ss), *parts = g_new0 (double, ss);
-    mixem_block whole = { 60, r->d, 0, x, NULL };
-    mixem_block a = { 23, r->d, 0, x, NULL }, b = { 37, r->d, 23, x + 23 * r->d, NULL };
+    mixem_block whole = { 60, r->d, 0, x, NULL, NULL };
+    mixem_block a = { 23, r->d, 0, x, NULL, NULL };
+    mixem_block b = { 37, r->d, 23, x + 23 * r->d, NULL, NULL };
     f->accumulate (p, &whole, resp, all);
     f->accumulate (p, &a, resp, parts);
     f->accumulate (p, &b, resp + 46, parts);
@@ -637,7 +722,7 @@ hard_stats (const mixem_family *f, const mixem_params *p, const double *x, const
   double *resp = g_new0 (double, 2 * n), *st = g_new0 (double, f->stats_size (p));
   for (size_t i = 0; i < n; i++)
     resp[i * 2 + z[i]] = 1.0;
-  mixem_block b = { n, d, 0, x, NULL };
+  mixem_block b = { n, d, 0, x, NULL, NULL };
   f->accumulate (p, &b, resp, st);
   g_free (resp);
   return st;
@@ -695,7 +780,7 @@ START_TEST (test_expected_loglik_equals_the_explicit_sum)
       resp[2 * i] = 0.25 + 0.5 * (i % 3) / 2.0;
       resp[2 * i + 1] = 1.0 - resp[2 * i];
     }
-    mixem_block b = { 50, r->d, 0, x, NULL };
+    mixem_block b = { 50, r->d, 0, x, NULL, NULL };
     double *st = g_new0 (double, ss), explicit_sum = 0;
     f->accumulate (p, &b, resp, st);
     f->log_density (p, &b, dens);
@@ -785,7 +870,7 @@ START_TEST (test_huge_sizes_are_errors)
     mixem_options *o = mixem_options_new ();
     if (cases[i].cov)
       mixem_options_set (o, "covariance", cases[i].cov);
-    mixem_spec spec = { cases[i].k, cases[i].d, NULL, o, f };
+    mixem_spec spec = { cases[i].k, cases[i].d, NULL, o, f, NULL };
     ck_assert_ptr_null (f->params_new (&spec, &err));
     ck_assert_error (err, MIXEM_ERROR_DATA, cases[i].expect);
     mixem_options_free (o);

@@ -19,10 +19,23 @@ typedef struct {
   gboolean no_header;          /* TRUE: the first line is data; columns are named "1", "2", ... */
   const char *const *columns;  /* NULL-terminated names or 1-based indices ("3"); NULL: all */
   const char *weights;         /* name or 1-based index of a row-weight column; NULL: none */
+  /* Categorical columns (see mixem_dataset_levels).  Both NULL/FALSE: every cell must be a
+   * number, as before. */
+  const char *const *categorical;  /* NULL-terminated names or 1-based indices of columns read
+                                      as level names, whatever their text ("1" is a name too) */
+  gboolean text_levels;        /* TRUE: a column with a cell that is not a number is read as
+                                  level names as well */
 } mixem_csv_options;
 
+/* Categorical columns.  A column read as level names holds codes 0 .. L-1, the codes of its L
+ * distinct names in sorted order (byte order, strcmp: the same in every locale, and the same
+ * whatever the order of the rows); the names are kept with the dataset, carried by
+ * mixem_dataset_subset and mixem_dataset_select.  An empty cell in such a column is an error
+ * naming file, row and column (a missing value is not a level). */
+
 /* Reads PATH.  Lines whose first non-blank character is '#' and blank lines are skipped.
- * Numbers are parsed the same way in every locale.  Empty, non-numeric, NaN or infinite cells,
+ * Numbers are parsed the same way in every locale.  Empty, non-numeric (outside the categorical
+ * columns that OPTS allows), NaN or infinite cells,
  * ragged rows, unknown columns, negative weights, an empty or missing file: a MIXEM_ERROR
  * naming the file, line, row and column. */
 mixem_dataset *mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts,
@@ -69,6 +82,12 @@ double mixem_dataset_total_weight (const mixem_dataset *ds);    /* sum of weight
 const char *mixem_dataset_name (const mixem_dataset *ds, size_t col);  /* column name */
 const char *const *mixem_dataset_names (const mixem_dataset *ds);   /* D names, NULL-terminated */
 const char *mixem_dataset_source (const mixem_dataset *ds);    /* file name, or "<memory>" */
+
+/* The level names of column COL (0-based), NULL-terminated, in code order; NULL for a numeric
+ * column. */
+const char *const *mixem_dataset_levels (const mixem_dataset *ds, size_t col);
+/* The number of levels of column COL; 0 for a numeric column. */
+size_t mixem_dataset_n_levels (const mixem_dataset *ds, size_t col);
 
 /* Index of the column called NAME, or of the 1-based index NAME ("2"); -1 if none. */
 int mixem_dataset_find_column (const mixem_dataset *ds, const char *name);

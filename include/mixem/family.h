@@ -34,7 +34,18 @@ typedef struct {
   size_t n, d, first;
   const double *x;
   const mixem_dataset *ds;
+  /* (ABI 2, appended) The column of DS that each of the block's d columns is, when the block
+   * holds some of DS's columns only (a part of the product family); NULL: column j is DS's j.
+   * Read it through mixem_block_column. */
+  const size_t *cols;
 } mixem_block;
+
+/* The column of B's dataset that B's column COL is. */
+static inline size_t
+mixem_block_column (const mixem_block *b, size_t col)
+{
+  return b->cols ? b->cols[col] : col;
+}
 
 /* Family options, as text ("trials" = "10"), as they come from the CLI, Lua or a model file. */
 typedef struct mixem_options mixem_options;
@@ -56,6 +67,11 @@ typedef struct {
   const mixem_options *options;  /* family options: checked against family->options, typed
                                     ones parsed and range-checked, defaults filled in */
   const mixem_family *family;    /* (ABI 2) the family itself */
+  /* (ABI 2, appended) The rows the parameters are made for (a fit, check-family), with the d
+   * columns above; NULL when there are none (a model read from a file or made from its
+   * parameters).  Valid during params_new only: a family that needs something of it (the
+   * categorical family: its level names and counts) copies it. */
+  const mixem_dataset *data;
 } mixem_spec;
 
 /* How the engine checks an option's text before params_new sees it (ABI 2). */
@@ -112,7 +128,10 @@ enum {
   MIXEM_FAMILY_SERIAL = 1u << 0,
   /* The engine's centre-based starts (kmeans, kmeans++, random) measure distances with each
    * column in standard units: for continuous columns in mixed units (the Gaussian family). */
-  MIXEM_FAMILY_SCALED_STARTS = 1u << 1
+  MIXEM_FAMILY_SCALED_STARTS = 1u << 1,
+  /* The family models columns of level names (mixem_dataset_levels: codes 0 .. L-1 read from
+   * text); for any other family such a column is refused, naming the file, row and column. */
+  MIXEM_FAMILY_LEVELS = 1u << 2
 };
 
 struct mixem_family {
@@ -201,6 +220,11 @@ struct mixem_family {
   /* For families made at run time (a Lua family): what params_new finds through
    * spec->family->data.  The library never reads it. */
   gpointer data;
+
+  /* Set by the registry on its own copy of the family (a module leaves it NULL): the registry
+   * that holds it, so that a family made of others (product) finds its parts by name with
+   * mixem_registry_lookup in the same registry, Lua families included. */
+  struct mixem_registry *registry;
 };
 
 #define MIXEM_FAMILY_SIZE (sizeof (mixem_family))
@@ -255,6 +279,12 @@ size_t mixem_store_n_free_params (const mixem_params *p);
 void mixem_set_cell_error (GError **error, const mixem_block *b, size_t i, size_t col,
                            const char *format, ...) G_GNUC_PRINTF (5, 6);
 
+/* Refuses a column of level names among DATA's columns COLS[0..d-1] (COLS NULL: 0..d-1) for a
+ * family without MIXEM_FAMILY_LEVELS: a MIXEM_ERROR_DATA naming FAMILY and the file, row and
+ * column of the first cell whose text is no number.  TRUE when there is none. */
+gboolean mixem_refuse_levels (const mixem_dataset *data, const size_t *cols, size_t d,
+                              const char *family, GError **error);
+
 /* Reads a double from DICT[KEY]: a double, an integer or a one-element array are accepted.  A
  * missing key or another type is a MIXEM_ERROR_FORMAT error naming the family and key. */
 gboolean mixem_dict_get_double (GVariant *dict, const char *family, const char *key, double *out,
@@ -276,6 +306,13 @@ gboolean mixem_dict_check_keys (GVariant *dict, const char *family, const char *
 /* A vector, or a D by D matrix as an array of rows, as a floating GVariant for describe(). */
 GVariant *mixem_variant_vector (const double *x, size_t n);
 GVariant *mixem_variant_matrix (const double *x, size_t d);
+
+/* Checks family options against F->options (names, and the types, ranges, choices and columns
+ * declared there); the checked copy with the declared defaults filled in, or NULL.  NAMES (D
+ * column names) may be NULL when no data are at hand: column options then go unchecked.  (For
+ * a family made of others, which makes its parts' parameters itself.) */
+mixem_options *mixem_family_options (const mixem_family *f, const mixem_options *opts, size_t d,
+                                     const char *const *names, GError **error);
 
 /* Typed options: the value of KEY as the engine parsed and checked it (its default if unset).
  * Call them on spec->options for options whose type is NUMBER, INTEGER or BOOLEAN. */

@@ -379,6 +379,76 @@ opt_real (lua_State *L, int idx, const char *fn, const char *key, double def)
 }
 
 /* opts[KEY] as a string (a number is turned into text), copied into S; or NULL. */
+/* A word of the parts text: no separator of that syntax in it. */
+static void
+parts_word (lua_State *L, GString *out, const char *fn, const char *key, const char *w)
+{
+  if (!*w || strpbrk (w, ",;:()="))
+    luaL_error (L, "%s: '%s': '%s' cannot be written in the parts text (empty, or one of "
+                ", ; : ( ) =)", fn, key, w);
+  g_string_append (out, w);
+}
+
+/* An array of parts at the top of the stack, {{family = F, columns = {...}, KEY = VALUE}, ...},
+ * as the product family's text FAMILY(KEY=VALUE,...):COL,...;...  (a new string). */
+static int compare_str (gconstpointer a, gconstpointer b);
+
+static void
+gstring_free (gpointer g)
+{
+  g_string_free (g, TRUE);
+}
+
+static char *
+parts_text (lua_State *L, const char *fn, const char *key, lscratch *s)
+{
+  /* Kept in S, so that an error (a longjmp) frees them. */
+  GString *out = scratch_keep (s, g_string_new (NULL), gstring_free);
+  const lua_Integer n = luaL_len (L, -1);
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (lua_geti (L, -1, i) != LUA_TTABLE || lua_getfield (L, -1, "family") != LUA_TSTRING
+        || lua_getfield (L, -2, "columns") != LUA_TTABLE)
+      luaL_error (L, "%s: '%s'[%d] must be a table {family = NAME, columns = {...}, ...}", fn,
+                  key, (int) i);
+    if (i > 1)
+      g_string_append_c (out, ';');
+    parts_word (L, out, fn, key, lua_tostring (L, -2));
+    /* Other keys are the part's options, sorted so that the text does not depend on order. */
+    GPtrArray *keys = scratch_keep (s, g_ptr_array_new_with_free_func (g_free),
+                                    (GDestroyNotify) g_ptr_array_unref);
+    lua_pushnil (L);
+    while (lua_next (L, -4)) {
+      if (lua_type (L, -2) == LUA_TSTRING && strcmp (lua_tostring (L, -2), "family") != 0
+          && strcmp (lua_tostring (L, -2), "columns") != 0)
+        g_ptr_array_add (keys, g_strdup (lua_tostring (L, -2)));
+      lua_pop (L, 1);
+    }
+    g_ptr_array_sort (keys, compare_str);
+    for (guint j = 0; j < keys->len; j++) {
+      g_string_append_c (out, j ? ',' : '(');
+      parts_word (L, out, fn, key, g_ptr_array_index (keys, j));
+      g_string_append_c (out, '=');
+      lua_getfield (L, -3, g_ptr_array_index (keys, j));
+      parts_word (L, out, fn, key, luaL_tolstring (L, -1, NULL));
+      lua_pop (L, 2);
+    }
+    if (keys->len)
+      g_string_append_c (out, ')');
+    g_ptr_array_set_size (keys, 0);
+    g_string_append_c (out, ':');
+    const lua_Integer nc = luaL_len (L, -1);
+    for (lua_Integer c = 1; c <= nc; c++) {
+      lua_geti (L, -1, c);
+      if (c > 1)
+        g_string_append_c (out, ',');
+      parts_word (L, out, fn, key, luaL_tolstring (L, -1, NULL));
+      lua_pop (L, 2);
+    }
+    lua_pop (L, 3);
+  }
+  return g_strdup (out->str);
+}
+
 static const char *
 opt_str (lua_State *L, int idx, const char *fn, const char *key, lscratch *s)
 {
@@ -392,6 +462,8 @@ opt_str (lua_State *L, int idx, const char *fn, const char *key, lscratch *s)
                       g_free);
   } else if (t == LUA_TSTRING)
     v = scratch_keep (s, g_strdup (lua_tostring (L, -1)), g_free);
+  else if (t == LUA_TTABLE && is_array (L, -1))
+    v = scratch_keep (s, parts_text (L, fn, key, s), g_free);
   else if (t != LUA_TNIL)
     luaL_error (L, "%s: '%s' must be a string (got %s)", fn, key, luaL_typename (L, -1));
   lua_pop (L, 1);
@@ -461,7 +533,8 @@ push_dataset (lua_State *L, mixem_dataset *ds)
 static int
 l_read_csv (lua_State *L)
 {
-  static const char *const known[] = { "columns", "header", "delimiter", "weights", NULL };
+  static const char *const known[] = { "columns", "header", "delimiter", "weights",
+                                        "categorical", NULL };
   const char *path = luaL_checkstring (L, 1);
   mixem_csv_options o = { 0 };
   lua_settop (L, 2);
@@ -481,6 +554,15 @@ l_read_csv (lua_State *L)
       luaL_error (L, "mixem.read_csv: 'delimiter' must be one character (got '%s')", delim);
     o.delimiter = delim ? delim[0] : 0;
     o.weights = opt_str (L, 2, "mixem.read_csv", "weights", s);
+    /* categorical = true: every column with text is read as level names; an array: these. */
+    if (lua_getfield (L, 2, "categorical") == LUA_TBOOLEAN) {
+      o.text_levels = lua_toboolean (L, -1);
+      lua_pop (L, 1);
+    } else {
+      lua_pop (L, 1);
+      o.categorical = (const char *const *) column_list (L, 2, "mixem.read_csv", "categorical",
+                                                         s);
+    }
   }
   GError *err = NULL;
   mixem_dataset *ds = mixem_dataset_read_csv (path, &o, &err);
@@ -651,6 +733,26 @@ ds_column (lua_State *L)
   for (size_t i = 0; i < n; i++) {
     lua_pushnumber (L, mixem_dataset_value (ds, i, (size_t) j));
     lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+  return 1;
+}
+
+/* ds:levels(col): the level names of a categorical column, in code order (code 0 first), or
+ * nil for a numeric column. */
+static int
+ds_levels (lua_State *L)
+{
+  const mixem_dataset *ds = check_dataset (L, 1)->ds;
+  int j = column_arg (L, ds, 2, "dataset:levels");
+  const char *const *lev = mixem_dataset_levels (ds, (size_t) j);
+  if (!lev) {
+    lua_pushnil (L);
+    return 1;
+  }
+  lua_newtable (L);
+  for (size_t l = 0; lev[l]; l++) {
+    lua_pushstring (L, lev[l]);
+    lua_seti (L, -2, (lua_Integer) l + 1);
   }
   return 1;
 }
@@ -2119,7 +2221,7 @@ static const luaL_Reg plot_functions[] = {
 static const luaL_Reg dataset_methods[] = {
   { "rows", ds_rows }, { "cols", ds_cols }, { "names", ds_names }, { "column", ds_column },
   { "row", ds_row }, { "weights", ds_weights }, { "subset", ds_subset },
-  { "storage", ds_storage }, { NULL, NULL }
+  { "storage", ds_storage }, { "levels", ds_levels }, { NULL, NULL }
 };
 
 int

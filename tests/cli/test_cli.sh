@@ -390,6 +390,26 @@ check "check-family gaussian" 0 '12 passed, 0 failed' -- "$MIXEM" check-family g
 check "check-family gaussian diag" 0 '12 passed, 0 failed' -- "$MIXEM" check-family gaussian "$IRIS" -k 3 -o covariance=diag
 check "check-family bernoulli" 0 '12 passed, 0 failed' -- "$MIXEM" check-family bernoulli "$SRC/tests/data/bernoulli3.csv" -k 3
 check "check-family poisson" 0 '12 passed, 0 failed' -- "$MIXEM" check-family poisson "$SEAT"
+# categorical and product: text columns read as level names for these families only.
+HEC="$SRC/data/haireyecolor.csv"
+MIXED="$SRC/tests/data/product_mixed.csv"
+PARTS='parts=gaussian(covariance=diag):x,y;categorical:colour;poisson:visits'
+check "check-family categorical" 0 '12 passed, 0 failed' -- "$MIXEM" check-family categorical "$HEC" -k 3
+check "check-family product" 0 '12 passed, 0 failed' -- "$MIXEM" check-family product "$MIXED" -o "$PARTS"
+check "text refused for poisson" 1 "row 1, column 'Hair': not a number \('Black'\)" -- \
+  "$MIXEM" fit -f poisson "$HEC"
+check "fit categorical" 0 "levels = .*'Hazel'" -- "$MIXEM" fit -f categorical -k 2 --seed 1 "$HEC" --out "$T/lca.json"
+printf 'Hair,Eye,Sex\nRed,Hazel,Male\nBlack,Blue,Female\n' > "$T/hec_new.csv"
+check "predict categorical by name" 0 '^component' -- "$MIXEM" predict "$T/lca.json" "$T/hec_new.csv"
+printf 'Hair,Eye,Sex\nRed,Hazel,Male\nGrey,Blue,Female\n' > "$T/hec_grey.csv"
+check "predict unseen level" 1 "row 2, column 'Hair': level 'Grey' was not seen in the fit" -- \
+  "$MIXEM" predict "$T/lca.json" "$T/hec_grey.csv"
+check "fit product" 0 '2\.prob' -- "$MIXEM" fit -f product -k 2 --seed 1 -o "$PARTS" "$MIXED" --out "$T/prod.json"
+check "predict product" 0 '^component' -- "$MIXEM" predict "$T/prod.json" "$MIXED"
+check "product overlap" 2 "product: column 'y' is in part 1 and in part 2 \(poisson\)" -- \
+  "$MIXEM" fit -f product -o 'parts=gaussian:x,y;poisson:y,visits;categorical:colour' "$MIXED"
+check "product missing column" 2 "product: part 2 \(poisson\): no column 'hits' in the data" -- \
+  "$MIXEM" fit -f product -o 'parts=gaussian:x,y;poisson:hits;categorical:colour' "$MIXED"
 check "check-family unknown" 2 "unknown family 'nosuch'" -- "$MIXEM" check-family nosuch "$SEAT"
 check "check-family bad option" 2 "poisson: option 'eps' = '2' is not a finite number in \(0, 1\]" -- \
   "$MIXEM" check-family poisson "$SEAT" -o eps=2
