@@ -66,15 +66,26 @@ struct mixem_params {
   double *logdet;   /* per covariance block */
 };
 
+static const char *const hc_models[] = { "VVV", "EII", "V", "E", NULL };
+static const char *const hc_uses[] = { "SVD", "VARS", NULL };
+
 static const mixem_option_info options[] = {
   { "covariance", "full, tied, diag, spherical or tied_spherical (mclust: VVV, EEE, VVI, VII, EII)",
     "full", MIXEM_OPTION_TEXT, NULL, NULL },
   { "reg_covar", "added to the diagonal of every covariance, as in scikit-learn", "1e-6",
     MIXEM_OPTION_NUMBER, "[0, inf)", NULL },
+  { "hc_model", "the start hc's model (mclust's hc): VVV, EII, or V, E for one column "
+    "(default VVV, V for one column)", NULL, MIXEM_OPTION_CHOICE, NULL, hc_models },
+  { "hc_use", "the start hc's data transformation: SVD (mclust >= 5.4) or VARS (raw columns)",
+    "SVD", MIXEM_OPTION_CHOICE, NULL, hc_uses },
+  { "hc_subset", "the start hc clusters this many evenly spaced rows (mclust's subset; 0: all)",
+    "2000", MIXEM_OPTION_INTEGER, "[0, inf)", NULL },
   { 0 }
 };
 
-static const char *const init_methods[] = { "kmeans", "kmeans++", "random", "random_resp", NULL };
+/* "hc" (the engine's, src/hc.c) is asked for by name; init = "auto" does not cycle through it. */
+static const char *const init_methods[] = { "kmeans", "kmeans++", "random", "random_resp", "hc",
+                                            NULL };
 
 static size_t
 n_blocks (const mixem_params *p)

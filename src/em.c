@@ -322,11 +322,35 @@ init_from_centres (fit_ctx *c, mixem_params *p, double *w, const char *method, g
   return ok;
 }
 
+/* "hc": mclust's start, model-based agglomerative hierarchical clustering (src/hc.c) cut at K,
+ * then one M-step from that partition, the weights its cluster shares, as mclust's
+ * mstep(z = unmap(hclass(...))).  Deterministic: no RNG.  A family that lists it declares the
+ * options hc_model (VVV, EII, or V, E for one column; default VVV, V for one column), hc_use
+ * (SVD, VARS; default SVD, as mclust >= 5.4) and hc_subset (rows clustered, 0 for all; default
+ * 2000, as mclust.options("subset")); rows outside the subset take no part in the M-step. */
+static gboolean
+init_from_hc (fit_ctx *c, mixem_params *p, double *w, GError **error)
+{
+  const mixem_options *fo = c->o->family_options;
+  const char *model = mixem_options_get (fo, "hc_model");
+  const char *use = mixem_options_get (fo, "hc_use");
+  const double sub = mixem_options_get_number (fo, "hc_subset", 2000);
+  if (!model)
+    model = c->ps.d == 1 ? "V" : "VVV";
+  size_t *labels = g_new (size_t, c->ps.n);
+  gboolean ok = mixem_hc (c->data, model, use ? use : "SVD", (size_t) sub, 1, &c->K, labels,
+                          error)
+                && init_from_resp (c, p, w, labels, NULL, error);
+  g_free (labels);
+  return ok;
+}
+
 static gboolean
 is_engine_start (const char *method)
 {
   return strcmp (method, "random_resp") == 0 || strcmp (method, "kmeans") == 0
-         || strcmp (method, "kmeans++") == 0 || strcmp (method, "random") == 0;
+         || strcmp (method, "kmeans++") == 0 || strcmp (method, "random") == 0
+         || strcmp (method, "hc") == 0;
 }
 
 /* The start METHOD, by the engine or the family. */
@@ -341,6 +365,8 @@ run_start (fit_ctx *c, mixem_params *p, double *w, const char *method, gsl_rng *
   }
   if (strcmp (method, "random_resp") == 0)
     return init_from_resp (c, p, w, NULL, rng, error);
+  if (strcmp (method, "hc") == 0)
+    return init_from_hc (c, p, w, error);
   if (is_engine_start (method) && (!c->f->init || strcmp (method, "random") != 0))
     return init_from_centres (c, p, w, method, rng, error);
   /* A family's own start sees all rows as one block (widened for this call if held as bytes). */
@@ -362,15 +388,19 @@ auto_start (const mixem_family *f, const char *init, int restart)
 {
   if (init && strcmp (init, "auto") != 0)
     return init;
+  /* "hc" is deterministic and not (yet) in the cycle: it is asked for by name. */
+  const char *cyc[16];
   size_t n = 0;
   gboolean has_rr = FALSE;
-  for (const char *const *m = f->init_methods; m && *m; m++) {
+  for (const char *const *m = f->init_methods; m && *m && n < G_N_ELEMENTS (cyc); m++) {
+    if (strcmp (*m, "hc") == 0)
+      continue;
     has_rr = has_rr || strcmp (*m, "random_resp") == 0;
-    n++;
+    cyc[n++] = *m;
   }
   const size_t cycle = n + !has_rr;
   const size_t i = (size_t) (restart - 1) % cycle;
-  return i < n ? f->init_methods[i] : "random_resp";
+  return i < n ? cyc[i] : "random_resp";
 }
 
 /* theta_0 for one restart.  Given components are set over the start; a start runs first only if
