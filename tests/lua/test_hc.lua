@@ -17,14 +17,13 @@ local function data(file, columns)
   return cache[key]
 end
 
--- Where mclust's Fortran and ours part (see the report in src/hc.c's header): on the raw
--- variables (use = VARS) VVV meets exact ties of duplicated rows, where mclust's hcvvv gives a
--- merge of a duplicated pair a criterion that a fresh hcVVV from the same partition does not
--- (faithful at K = 65: -4.17 against -1.91), and E (one column of integers) is all ties.
+-- Where mclust's Fortran and ours part (see src/hc.c's header): VVV on the raw variables
+-- (use = VARS) of faithful (K = 5), diabetes and thyroid, where mclust's hcvvv merges pairs whose
+-- criterion is not the least (on diabetes at 41 clusters, 17.966 where 16.300 is available, and
+-- it reports 17.741 for its merge).
 local known = {
   ["faithful.csv VVV VARS 5"] = true,
   ["diabetes.csv VVV VARS"] = true, ["thyroid.csv VVV VARS"] = true,
-  ["faithful.csv E VARS"] = true, ["faithful.csv E SVD"] = true,
 }
 
 T.test("hc partitions equal mclust's hclass(hc(...)) at K = 2..5", function()
@@ -39,7 +38,7 @@ T.test("hc partitions equal mclust's hclass(hc(...)) at K = 2..5", function()
       same = same + 1
     end
   end
-  T.ok(same >= 60, "at least 60 partitions compared (" .. same .. ")")
+  T.ok(same >= 71, "at least 71 partitions compared (" .. same .. ")")
 end)
 
 T.test("EM from the hc start reaches Mclust's log-likelihood", function()
