@@ -112,7 +112,12 @@ add_row (double *r, size_t ld, size_t m, size_t k, double *v)
     const double a = ri[i], b = v[i];
     if (b == 0.0)
       continue;
-    const double h = hypot (a, b), c = a / h, sn = b / h;
+    /* sqrt of the sum of squares is a quarter of the time of hypot; hypot where it over- or
+     * underflows. */
+    double h = sqrt (a * a + b * b);
+    if (!(h > 0.0) || !isfinite (h))
+      h = hypot (a, b);
+    const double c = a / h, sn = b / h;
     ri[i] = h;
     v[i] = 0.0;
     for (size_t j = i + 1; j < m; j++) {
