@@ -431,7 +431,8 @@ start (fit_ctx *c, int restart, mixem_params *p, double *w, gsl_rng *rng, gboole
     }
     c->f->params_free (probe);
   }
-  *random = need_start;
+  /* A start that draws nothing (hc asked for by name) makes every restart the same fit. */
+  *random = need_start && !(o->init && strcmp (o->init, "hc") == 0);
   if (need_start && !run_start (c, p, w, method, rng, error))
     return FALSE;
   if (o->init_weights)
@@ -759,8 +760,8 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
    * recorded and skipped: the fit fails only when every restart does.  A family bug (PLUGIN) or
    * a bad option still stops it at once. */
   GPtrArray *failed = g_ptr_array_new_with_free_func (g_free);
-  /* A start given whole (every component, or a warm start) draws nothing: its restarts would
-   * all be the same fit, so one is run. */
+  /* A start given whole (every component, or a warm start), or init = "hc", draws nothing: its
+   * restarts would all be the same fit, so one is run. */
   gboolean random = TRUE;
   for (int r = 1; r <= o->n_init && !stop && ok && random; r++) {
     mixem_model *m;

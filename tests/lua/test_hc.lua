@@ -56,11 +56,12 @@ T.test("EM from the hc start reaches Mclust's log-likelihood", function()
   end
 end)
 
-T.test("hc is deterministic: the seed does not matter", function()
+T.test("hc is deterministic: neither the seed nor n_init changes the fit", function()
   local X = data("banknote.csv")
   local a = mx.fit{data = X, family = "gaussian", k = 3, init = "hc", n_init = 1, seed = 1}
-  local b = mx.fit{data = X, family = "gaussian", k = 3, init = "hc", n_init = 1, seed = 99}
+  local b = mx.fit{data = X, family = "gaussian", k = 3, init = "hc", n_init = 10, seed = 99}
   T.eq(a.loglik, b.loglik)
+  T.eq(a.n_iter, b.n_iter)
 end)
 
 T.test("hc_subset clusters evenly spaced rows; the rest have no label", function()
