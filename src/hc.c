@@ -33,15 +33,19 @@
  *
  * Parity with mclust 6.0.0 (tests/lua/test_hc.lua, tests/reference/hc_mclust.R): the partitions
  * at K = 2..5 are mclust's on faithful, diabetes, banknote and thyroid for VVV and EII with
- * use = SVD (what Mclust's start uses) and EII with VARS, and for V and E on one column.  VVV
- * with VARS parts from mclust on faithful (K = 5), diabetes and thyroid, and there mclust's
- * hcvvv does not follow its own criterion: on diabetes, at 41 clusters, the merge of least
- * criterion (checked by an independent NumPy computation of the terms above) costs 16.300; ours
- * takes it, while hcvvv merges a pair whose criterion is 17.966 and reports 17.741 for it; on
- * faithful at 65 clusters it reports -4.17 for a merge whose criterion is +0.376 (hcVVV
- * restarted from that same 65-cluster partition makes our merge, at -1.909).  Its factors
- * of merged clusters are kept in the rows of X in a way that seems not to preserve them; we do
- * not copy that.
+ * use = SVD (what Mclust's start uses; on diabetes, thyroid and banknote every level from N - 1
+ * clusters down is mclust's) and EII with VARS, and for V and E on one column.  VVV with VARS
+ * parts from mclust on faithful (K = 5), diabetes and thyroid because of a slip in mclust's
+ * hcvvv (6.0.0, still in 6.1.3's src/mclust.f): when it stores a merged cluster's factor in the
+ * rows of X, it copies the factor's first row into every row (dcopy(p, r(1,1), p, x(l,1), n)
+ * in a loop over the rows, where r(k,k) is meant), so that a later merge with that cluster
+ * (n >= 3 when p >= 2) uses a wrong scatter.  On diabetes at 41 clusters it merges
+ * {2,19,44} with {10,13,22} (1-based rows) for 17.741, which is exactly that pair's criterion
+ * with the second cluster's factor rows replaced by copies of its first (checked in NumPy), while
+ * its true criterion is 17.966 and another pair's is 16.300; we merge that one.  On data in large
+ * units the determinant dominates the criterion and the slip shows; on the SVD-scaled data the
+ * trace term (alpha) dominates while clusters are small, and it did not change a merge on the
+ * sets above.  We follow the criterion and do not copy the slip.
  *
  * Data transformation (mclust.options("hcUse")): "SVD" (mclust >= 5.4's default): columns
  * centred and scaled to unit standard deviation (n - 1), then projected on the right singular
