@@ -26,7 +26,8 @@
  * tied-spherical the mean diagonal of that.  Expected complete log-likelihood:
  *   sum_k -1/2 [ R_k (D log 2 pi + log det S_k) + tr(S_k^-1 Q_k(mu_k)) ].
  * A covariance that is not positive definite (a component collapsed onto a subspace, possible
- * with reg_covar = 0) and a component with no weight left are errors naming the component.
+ * with reg_covar = 0), or one so near it that a column keeps less than 1e-10 of its variance
+ * given the others, and a component with no weight left are errors naming the component.
  */
 #include <math.h>
 #include <string.h>
@@ -225,8 +226,13 @@ factor (mixem_params *p, size_t b, const char *what, GError **error)
     int status = gsl_linalg_cholesky_decomp1 (&m.matrix);
     gboolean ok = status == GSL_SUCCESS;
     double ld = 0.0;
+    /* L_jj^2 / S_jj is the share of column j's variance that the columns before it leave
+     * unexplained; below 1e-10 the component lies on a subspace to ten digits, and Cholesky's
+     * success there is rounding luck: its log-densities lose the digits that the ELBO identity
+     * and the climb need.  The test is scale-free, as a bound on the condition number is not. */
     for (size_t j = 0; ok && j < d; j++) {
-      ok = f[j * d + j] > 0 && isfinite (f[j * d + j]);
+      ok = f[j * d + j] > 0 && isfinite (f[j * d + j])
+           && f[j * d + j] * f[j * d + j] >= 1e-10 * cov[j * d + j];
       ld += 2.0 * log (f[j * d + j]);
     }
     if (!ok) {

@@ -363,6 +363,7 @@ cmd_fit (int argc, char **argv)
   mixem_fit_options_init (&defaults);
   int k = 1, n_init = defaults.n_init, max_iter = defaults.max_iter, threads = 0, interval = 1;
   int n_refine = defaults.n_refine, refine_max_iter = defaults.refine_max_iter;
+  int short_starts = defaults.short_starts, short_iter = defaults.short_iter;
   gint64 seed = 0;
   double tol = defaults.tol, refine_tol = defaults.refine_tol;
   gboolean quiet = FALSE, verbose = FALSE, reseed_opt = FALSE, strict_empty = FALSE;
@@ -383,6 +384,8 @@ cmd_fit (int argc, char **argv)
     { "refine-tol", 0, 0, G_OPTION_ARG_DOUBLE, &refine_tol, "Then refine the best restarts down to this change (default 1e-6)", "X" },
     { "n-refine", 0, 0, G_OPTION_ARG_INT, &n_refine, "How many of the best distinct restarts to refine (default 5; 0: none)", "N" },
     { "refine-max-iter", 0, 0, G_OPTION_ARG_INT, &refine_max_iter, "Iterations refinement may add past max-iter (default 1000)", "N" },
+    { "short-starts", 0, 0, G_OPTION_ARG_INT, &short_starts, "small-EM: starts drawn per restart, the best after --short-iter iterations goes on (default 12; 1: off)", "N" },
+    { "short-iter", 0, 0, G_OPTION_ARG_INT, &short_iter, "small-EM: iterations of each short run (default 20)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 0)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all); results do not depend on it", "N" },
     { "fix", 0, 0, G_OPTION_ARG_STRING, &fix, "Keep at their start: weights, components, or component numbers", "LIST" },
@@ -490,6 +493,8 @@ cmd_fit (int argc, char **argv)
   o.refine_tol = refine_tol;
   o.n_refine = n_refine;
   o.refine_max_iter = refine_max_iter;
+  o.short_starts = short_starts;
+  o.short_iter = short_iter;
   o.seed = (unsigned long) seed;
   o.threads = threads;
   o.init = init;
@@ -605,6 +610,7 @@ cmd_select (int argc, char **argv)
   mixem_fit_options_init (&defaults);
   int n_init = defaults.n_init, max_iter = defaults.max_iter, threads = 0, folds = 0;
   int n_refine = defaults.n_refine, refine_max_iter = defaults.refine_max_iter;
+  int short_starts = defaults.short_starts, short_iter = defaults.short_iter;
   gint64 seed = 0;
   double tol = defaults.tol, validation = 0, refine_tol = defaults.refine_tol;
   gboolean quiet = FALSE;
@@ -627,6 +633,8 @@ cmd_select (int argc, char **argv)
     { "refine-tol", 0, 0, G_OPTION_ARG_DOUBLE, &refine_tol, "Refinement tolerance (default 1e-6)", "X" },
     { "n-refine", 0, 0, G_OPTION_ARG_INT, &n_refine, "Best distinct restarts refined (default 5)", "N" },
     { "refine-max-iter", 0, 0, G_OPTION_ARG_INT, &refine_max_iter, "Iterations refinement may add past max-iter (default 1000)", "N" },
+    { "short-starts", 0, 0, G_OPTION_ARG_INT, &short_starts, "small-EM: starts drawn per restart, the best after --short-iter iterations goes on (default 12; 1: off)", "N" },
+    { "short-iter", 0, 0, G_OPTION_ARG_INT, &short_iter, "small-EM: iterations of each short run (default 20)", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed, also of the folds (default 0)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all)", "N" },
     { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv", "C" },
@@ -724,6 +732,8 @@ cmd_select (int argc, char **argv)
   o.tol = tol;
   o.refine_tol = refine_tol;
   o.refine_max_iter = refine_max_iter;
+  o.short_starts = short_starts;
+  o.short_iter = short_iter;
   o.n_refine = n_refine;
   o.seed = (unsigned long) seed;
   o.threads = threads;
@@ -741,11 +751,12 @@ cmd_select (int argc, char **argv)
     goto out;
   }
   /* The table: CSV for --out, aligned text on stdout. */
-  table = g_string_new ("k,options,loglik,n_params,bic,aic,icl,heldout,chosen\n");
+  table = g_string_new ("k,options,loglik,n_params,bic,aic,icl,heldout,chosen,failure\n");
   char b[5][G_ASCII_DTOSTR_BUF_SIZE];
   if (!quiet)
     printf ("%4s  %-24s %14s %8s %14s %14s %14s %10s\n", "k", "options", "loglik", "params", "bic",
             "aic", "icl", "heldout");
+  guint n_failed = 0;
   for (guint i = 0; i < cands->len; i++) {
     const mixem_candidate *c = &g_array_index (cands, mixem_candidate, i);
     GString *os = g_string_new (NULL);
@@ -753,7 +764,20 @@ cmd_select (int argc, char **argv)
       const char *key = mixem_options_key (c->options, j);
       g_string_append_printf (os, "%s%s=%s", j ? ";" : "", key, mixem_options_get (c->options, key));
     }
-    g_string_append_printf (table, "%zu,%s,%s,%zu,%s,%s,%s,%s,%d\n", c->k, os->str,
+    if (c->failure) {
+      /* A failed candidate: no scores, and the reason quoted as CSV quotes a field. */
+      char **parts = g_strsplit (c->failure, "\"", -1);
+      char *q = g_strjoinv ("\"\"", parts);
+      g_strfreev (parts);
+      g_string_append_printf (table, "%zu,%s,,,,,,,0,\"%s\"\n", c->k, os->str, q);
+      g_free (q);
+      if (!quiet)
+        printf ("%4zu  %-24s failed: %s\n", c->k, os->str, c->failure);
+      n_failed++;
+      g_string_free (os, TRUE);
+      continue;
+    }
+    g_string_append_printf (table, "%zu,%s,%s,%zu,%s,%s,%s,%s,%d,\n", c->k, os->str,
                             fmt_double (b[0], c->loglik), c->n_params, fmt_double (b[1], c->bic),
                             fmt_double (b[2], c->aic), fmt_double (b[3], c->icl),
                             isnan (c->heldout) ? "" : fmt_double (b[4], c->heldout), i == bi);
@@ -764,6 +788,10 @@ cmd_select (int argc, char **argv)
               i == bi ? "  <- chosen" : "");
     g_string_free (os, TRUE);
   }
+  /* As the fit's warnings: one line on stderr unless quiet, the exit status still 0. */
+  if (n_failed && !quiet)
+    fprintf (stderr, "mixem select: warning: %u of %u candidates failed and were left out of the "
+             "choice (see the table)\n", n_failed, cands->len);
   if (!save_outputs (best, model_out, out, table, &err)) {
     status = fail ("select", err);
     goto out;
@@ -1136,12 +1164,16 @@ read_select_csv (const char *path, size_t *best, GError **error)
     return NULL;
   static const char *const want[] = { "k", "options", "loglik", "n_params", "bic", "aic", "icl",
                                       "heldout", "chosen" };
-  int at[9];
+  int at[9], fail_at = -1, ncols = 0;
   char **lines = g_strsplit (text, "\n", -1);
   GArray *cands = g_array_new (FALSE, TRUE, sizeof (mixem_candidate));
   gboolean ok = lines[0] != NULL, chosen = FALSE;
   if (ok) {
     char **h = g_strsplit (g_strstrip (lines[0]), ",", -1);
+    ncols = (int) g_strv_length (h);
+    /* 'failure' (tables since issue 19) is last, so that its quoted reason may hold commas. */
+    if (ncols > 0 && strcmp (h[ncols - 1], "failure") == 0)
+      fail_at = ncols - 1;
     for (int c = 0; c < 9 && ok; c++) {
       at[c] = -1;
       for (int j = 0; h[j]; j++)
@@ -1161,17 +1193,29 @@ read_select_csv (const char *path, size_t *best, GError **error)
     char *line = g_strstrip (lines[li]);
     if (!*line || *line == '#')
       continue;
-    char **f = g_strsplit (line, ",", -1);
+    char **f = g_strsplit (line, ",", fail_at >= 0 ? ncols : -1);
     mixem_candidate c = { 0 };
     c.options = mixem_options_new ();
+    if (fail_at >= 0 && (guint) fail_at < g_strv_length (f) && *f[fail_at]) {
+      /* The reason, unquoted ("" inside stands for "). */
+      char *r = f[fail_at];
+      const size_t len = strlen (r);
+      if (len >= 2 && r[0] == '"' && r[len - 1] == '"') {
+        r[len - 1] = '\0';
+        r++;
+      }
+      char **parts = g_strsplit (r, "\"\"", -1);
+      c.failure = g_strjoinv ("\"", parts);
+      g_strfreev (parts);
+    }
     double v[9] = { 0 };
     for (int j = 0; j < 9 && ok; j++) {
       if (j == 1)
         continue;
       const char *cell = (guint) at[j] < g_strv_length (f) ? f[at[j]] : NULL;
       char *end = NULL;
-      if (cell && *cell == '\0' && j == 7) {
-        v[j] = NAN;      /* no held-out score */
+      if (cell && *cell == '\0' && (j == 7 || (c.failure && j != 0 && j != 8))) {
+        v[j] = NAN;      /* no held-out score, or a failed candidate's */
         continue;
       }
       if (cell)
@@ -1201,11 +1245,12 @@ read_select_csv (const char *path, size_t *best, GError **error)
                      li + 1);
       ok = FALSE;
       mixem_options_free (c.options);
+      g_free (c.failure);
       break;
     }
     c.k = (size_t) v[0];
     c.loglik = v[2];
-    c.n_params = (size_t) v[3];
+    c.n_params = isnan (v[3]) ? 0 : (size_t) v[3];
     c.bic = v[4];
     c.aic = v[5];
     c.icl = v[6];

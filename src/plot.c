@@ -974,6 +974,11 @@ mixem_plot_select (const char *path, const mixem_candidate *cands, size_t n, siz
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no candidates to draw", path);
     return FALSE;
   }
+  if (cands[best].failure) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the chosen candidate (k = %zu) is one "
+                 "whose fit failed", path, cands[best].k);
+    return FALSE;
+  }
   /* Lines: one per distinct option set, in order of first appearance. */
   GPtrArray *sets = g_ptr_array_new_with_free_func (g_free);
   size_t *line = g_new (size_t, n);
@@ -1042,6 +1047,25 @@ mixem_plot_select (const char *path, const mixem_candidate *cands, size_t n, siz
           marker (c.cr, px (&a, (double) cands[i].k), py (&a, v), 3.5);
       }
       cairo_fill (c.cr);
+      /* A failed candidate: a cross in its line's colour along the foot of the panel. */
+      for (size_t i = 0; i < n; i++)
+        if (line[i] == s && cands[i].failure) {
+          const double x = px (&a, (double) cands[i].k), y = a.y1 - c.font * (0.8 + 0.9 * s);
+          cairo_move_to (c.cr, x - 4, y - 4);
+          cairo_line_to (c.cr, x + 4, y + 4);
+          cairo_move_to (c.cr, x - 4, y + 4);
+          cairo_line_to (c.cr, x + 4, y - 4);
+          cairo_stroke (c.cr);
+        }
+    }
+    size_t n_failed = 0;
+    for (size_t i = 0; i < n; i++)
+      n_failed += cands[i].failure != NULL;
+    if (n_failed) {
+      cairo_set_source_rgb (c.cr, 0.3, 0.3, 0.3);
+      char note[64];
+      g_snprintf (note, sizeof note, "\xc3\x97 fit failed (%zu)", n_failed);
+      text_at (c.cr, a.x0 + c.font * 0.5, a.y1 - c.font * 0.4, note, 0, 1, 0);
     }
     /* The chosen candidate: a ring and its K. */
     const double bx = px (&a, (double) cands[best].k);

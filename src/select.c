@@ -30,8 +30,10 @@ mixem_candidates_free (GArray *candidates)
 {
   if (!candidates)
     return;
-  for (guint i = 0; i < candidates->len; i++)
+  for (guint i = 0; i < candidates->len; i++) {
     mixem_options_free (g_array_index (candidates, mixem_candidate, i).options);
+    g_free (g_array_index (candidates, mixem_candidate, i).failure);
+  }
   g_array_free (candidates, TRUE);
 }
 
@@ -127,32 +129,50 @@ mixem_select (const mixem_family *f, const mixem_dataset *data, const mixem_sele
       o.family_options = so->option_sets ? so->option_sets[s] : NULL;
       o.warm_start = NULL;
       mixem_candidate c = { .k = o.k, .options = mixem_options_copy (o.family_options),
-                            .heldout = NAN };
-      mixem_model *m = mixem_fit (f, data, &o, error);
-      ok = m != NULL;
-      if (ok) {
+                            .loglik = NAN, .bic = NAN, .aic = NAN, .icl = NAN, .heldout = NAN };
+      GError *err = NULL;
+      mixem_model *m = mixem_fit (f, data, &o, &err);
+      gboolean good = m != NULL;
+      if (good) {
         c.loglik = mixem_model_loglik (m);
         c.n_params = mixem_model_n_params (m);
-        c.bic = mixem_model_bic (m, data, error);
-        c.aic = mixem_model_aic (m, data, error);
-        c.icl = mixem_model_icl (m, data, error);
-        ok = isfinite (c.icl);
+        c.bic = mixem_model_bic (m, data, &err);
+        c.aic = mixem_model_aic (m, data, &err);
+        c.icl = mixem_model_icl (m, data, &err);
+        good = isfinite (c.icl);
       }
-      if (ok && fold) {
-        c.heldout = heldout (f, data, &o, fold, parts, split, error);
-        ok = isfinite (c.heldout);
+      if (good && fold) {
+        c.heldout = heldout (f, data, &o, fold, parts, split, &err);
+        good = isfinite (c.heldout);
       }
-      if (!ok) {
-        char *what = g_strdup_printf ("select: k = %zu: ", c.k);
-        g_prefix_error (error, "%s", what);
-        g_free (what);
-        mixem_options_free (c.options);
+      if (!good) {
+        /* A fit that fails on these data stays in the table with its reason; an error that
+         * every candidate would meet (an option, a file, a module) stops the selection. */
+        const gboolean fatal = !err || (err->code != MIXEM_ERROR_NUMERIC
+                                        && err->code != MIXEM_ERROR_DATA);
         mixem_model_free (m);
-        break;
+        if (fatal) {
+          char *what = g_strdup_printf ("select: k = %zu: ", c.k);
+          if (err)
+            g_prefix_error (&err, "%s", what);
+          else
+            err = g_error_new (MIXEM_ERROR, MIXEM_ERROR_NUMERIC, "%sthe fit failed", what);
+          g_propagate_error (error, err);
+          g_free (what);
+          mixem_options_free (c.options);
+          ok = FALSE;
+          break;
+        }
+        c.failure = g_strdup (err->message);
+        c.loglik = c.bic = c.aic = c.icl = c.heldout = NAN;
+        c.n_params = 0;
+        g_clear_error (&err);
+        g_array_append_val (cands, c);
+        continue;
       }
       g_array_append_val (cands, c);
       const double sc = score_of (&c, so->criterion);
-      if (sc < chosen_score) {
+      if (sc < chosen_score || !chosen) {
         chosen_score = sc;
         mixem_model_free (chosen);
         chosen = m;
@@ -161,6 +181,17 @@ mixem_select (const mixem_family *f, const mixem_dataset *data, const mixem_sele
       } else
         mixem_model_free (m);
     }
+  if (ok && !chosen) {
+    /* Every candidate failed: the reasons, one per candidate. */
+    GString *why = g_string_new ("select: every candidate failed");
+    for (guint i = 0; i < cands->len; i++) {
+      const mixem_candidate *c = &g_array_index (cands, mixem_candidate, i);
+      g_string_append_printf (why, "%sk = %zu: %s", i ? "; " : ": ", c->k, c->failure);
+    }
+    g_set_error_literal (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC, why->str);
+    g_string_free (why, TRUE);
+    ok = FALSE;
+  }
   g_free (fold);
   if (!ok) {
     mixem_candidates_free (cands);

@@ -29,6 +29,9 @@ typedef struct {
   double loglik, elbo, kl, entropy, delta;
   double seconds;     /* wall time of this iteration */
   int reseeded;       /* 1-based component re-seeded in this iteration (opts->reseed), or 0 */
+  int short_run;      /* small-EM: the 1-based short run of this restart that the iteration
+                       * belongs to (each starts afresh; the best one's climb goes on as the
+                       * restart's, from short_run 0), or 0 */
 } mixem_iteration;
 
 /* Called after each iteration with the record and the new parameters; return FALSE to stop. */
@@ -61,8 +64,8 @@ typedef struct {
   unsigned long seed;          /* GSL mt19937 seed: 0 */
   int threads;                 /* 0: OpenMP's default; results do not depend on it */
   size_t block_size;           /* rows per block: 256; results do not depend on threads */
-  const char *init;            /* a family start, "random_resp", or "auto" (NULL): the family's
-                                  starts in turn, one per restart, its default first */
+  const char *init;            /* a family start, "random_resp", or "auto" (NULL): "random"
+                                  where the family has it, else its first start */
   const mixem_options *family_options;   /* NULL: none */
   const double *init_weights;  /* K weights to start from, or NULL: uniform (random_resp: fitted) */
   GVariant *init_components;   /* array of K a{sv} (as family->describe), or NULL */
@@ -79,6 +82,13 @@ typedef struct {
   int refine_max_iter;         /* iterations refinement may add past where tol stopped: 1000 */
   gboolean strict_empty;       /* an empty component is an error (FALSE: it is kept at weight
                                   0 and the model warns, as scikit-learn carries on) */
+  /* small-EM (Biernacki, Celeux and Govaert, 2003) within each restart: SHORT_STARTS starts are
+   * drawn, each runs SHORT_ITER
+   * EM iterations, and the restart goes on from the one with the highest log-likelihood; the
+   * short iterations count in n_iter and max_iter.  1: off (each restart is one start).  The
+   * defaults were chosen on tests/reference/r_fixtures.lua (README, short_starts). */
+  int short_starts;            /* 12 */
+  int short_iter;              /* 20 */
 } mixem_fit_options;
 
 void mixem_fit_options_init (mixem_fit_options *opts);
@@ -172,12 +182,15 @@ typedef enum { MIXEM_BIC, MIXEM_AIC, MIXEM_ICL, MIXEM_HELDOUT } mixem_criterion;
 
 /* One candidate of a selection: its K and family options, and its scores.  bic, aic and icl
  * (lower is better) and loglik are of the fit to all the data; heldout (higher is better) is the
- * mean log-likelihood per row of rows left out of the fit (NAN when no folds were asked for). */
+ * mean log-likelihood per row of rows left out of the fit (NAN when no folds were asked for).
+ * A candidate whose fit failed (every restart failed, or its held-out fits did) keeps its K and
+ * options, has NAN scores and says why in FAILURE (NULL for one that worked). */
 typedef struct {
   size_t k;
   mixem_options *options;
   double loglik, bic, aic, icl, heldout;
   size_t n_params;
+  char *failure;
 } mixem_candidate;
 
 typedef struct {
@@ -193,7 +206,10 @@ typedef struct {
 } mixem_select_options;
 
 /* Fits every K and option set, scores them, and returns the candidates (free with
- * mixem_candidates_free) and, in *BEST, the chosen model (fit to all the data). */
+ * mixem_candidates_free) and, in *BEST, the chosen model (fit to all the data).  A candidate
+ * whose fit fails on its data (MIXEM_ERROR_NUMERIC, MIXEM_ERROR_DATA) is kept with its reason
+ * and the others go on; the selection fails when every candidate fails (with each reason), or at
+ * once on a bad option or an I/O or plugin error, which no other candidate would escape. */
 GArray *mixem_select (const mixem_family *family, const mixem_dataset *data,
                       const mixem_select_options *opts, mixem_model **best, size_t *best_index,
                       GError **error);

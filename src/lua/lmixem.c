@@ -766,6 +766,8 @@ push_iteration (lua_State *L, const mixem_iteration *it)
   lua_setfield (L, -2, "iter");
   lua_pushinteger (L, it->reseeded);
   lua_setfield (L, -2, "reseeded");
+  lua_pushinteger (L, it->short_run);
+  lua_setfield (L, -2, "short_run");
   const struct { const char *k; double v; } f[] = {
     { "loglik", it->loglik }, { "elbo", it->elbo }, { "kl", it->kl },
     { "entropy", it->entropy }, { "delta", it->delta }, { "seconds", it->seconds },
@@ -821,6 +823,8 @@ read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o
   o->n_refine = opt_cint (L, idx, fn, "n_refine", o->n_refine, 0, "an integer >= 0");
   o->refine_max_iter = opt_cint (L, idx, fn, "refine_max_iter", o->refine_max_iter, 0,
                                  "an integer >= 0");
+  o->short_starts = opt_cint (L, idx, fn, "short_starts", o->short_starts, 1, "an integer >= 1");
+  o->short_iter = opt_cint (L, idx, fn, "short_iter", o->short_iter, 1, "an integer >= 1");
   lua_getfield (L, idx, "strict_empty");
   o->strict_empty = lua_toboolean (L, -1);
   lua_pop (L, 1);
@@ -984,7 +988,7 @@ l_fit (lua_State *L)
   static const char *const fn = "mixem.fit";
   static const char *const known[] = {
     "data", "family", "k", "init", "fixed", "max_iter", "tol", "n_init", "seed", "threads",
-    "refine_tol", "n_refine", "refine_max_iter", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "reseed", "verbose",
+    "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "reseed", "verbose",
     "verbose_interval", "quiet", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
@@ -1108,6 +1112,11 @@ push_candidate (lua_State *L, const mixem_candidate *c)
     lua_pushnumber (L, f[i].v);
     lua_setfield (L, -2, f[i].k);
   }
+  if (c->failure) {
+    lua_pushstring (L, c->failure);   /* no scores: the fit failed, and this says why */
+    lua_setfield (L, -2, "failure");
+    return;
+  }
   lua_pushinteger (L, (lua_Integer) c->n_params);
   lua_setfield (L, -2, "n_params");
 }
@@ -1120,7 +1129,7 @@ l_select (lua_State *L)
   static const char *const fn = "mixem.select";
   static const char *const known[] = {
     "data", "family", "k", "criterion", "folds", "validation", "init", "max_iter", "tol",
-    "n_init", "seed", "threads", "refine_tol", "n_refine", "refine_max_iter", "strict_empty", "weights", "columns", "block_size", "algorithm", "reseed",
+    "n_init", "seed", "threads", "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty", "weights", "columns", "block_size", "algorithm", "reseed",
     "fixed", "verbose", "verbose_interval", "quiet", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
@@ -1213,10 +1222,17 @@ l_select (lua_State *L)
   if (!cands)
     return raise_gerror (L, fn, err);
   scratch_keep (s, cands, (GDestroyNotify) mixem_candidates_free);
+  lua_getfield (L, 1, "quiet");
+  const gboolean quiet = lua_toboolean (L, -1);
+  lua_pop (L, 1);
   lua_createtable (L, 0, 4);
   lua_createtable (L, (int) cands->len, 0);
   for (guint i = 0; i < cands->len; i++) {
-    push_candidate (L, &g_array_index (cands, mixem_candidate, i));
+    const mixem_candidate *c = &g_array_index (cands, mixem_candidate, i);
+    if (c->failure && !quiet)   /* as a fit's warnings: kept in the table, said on stderr */
+      fprintf (stderr, "%s: warning: candidate k = %zu failed and is left out: %s\n", fn, c->k,
+               c->failure);
+    push_candidate (L, c);
     lua_seti (L, -2, (lua_Integer) i + 1);
   }
   lua_setfield (L, -2, "candidates");
@@ -1234,7 +1250,7 @@ m_refit (lua_State *L)
 {
   static const char *const fn = "model:refit";
   static const char *const known[] = { "max_iter", "tol", "n_init", "seed", "threads", "fixed",
-                                       "refine_tol", "n_refine", "refine_max_iter", "strict_empty",
+                                       "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty",
                                        "on_iter", "weights", "columns", "block_size", "algorithm",
                                        "reseed", "verbose", "verbose_interval", "quiet", NULL };
   lmodel *lm = check_model (L, 1);
@@ -2087,6 +2103,8 @@ p_select (lua_State *L)
     c.aic = opt_real (L, t, fn, "aic", NAN);
     c.icl = opt_real (L, t, fn, "icl", NAN);
     c.heldout = opt_real (L, t, fn, "heldout", NAN);
+    const char *why = opt_str (L, t, fn, "failure", s);
+    c.failure = why ? g_strdup (why) : NULL;
     g_array_append_val (cands, c);
     /* Options, sorted by key so that the legend does not depend on table order. */
     if (lua_getfield (L, t, "options") == LUA_TTABLE) {

@@ -210,7 +210,10 @@ check "bad algorithm" 2 '--algorithm must be em or cem' -- "$MIXEM" fit -f gauss
 check "refined" 0 'log-likelihood -223\.04[0-9]* after [0-9]+ iterations \(converged\)' -- \
   "$MIXEM" fit -f gaussian --covariance tied -k 4 --n-init 10 "$IRIS"
 check "not refined" 0 'log-likelihood -236\.[0-9]* after [0-9]+ iterations \(converged\)' -- \
-  "$MIXEM" fit -f gaussian --covariance tied -k 4 --n-init 10 --init kmeans --n-refine 0 "$IRIS"
+  "$MIXEM" fit -f gaussian --covariance tied -k 4 --n-init 10 --init kmeans --n-refine 0 --short-starts 1 "$IRIS"
+check "bad short-starts" 2 "'short_starts' must be >= 1" -- "$MIXEM" fit -f gaussian --short-starts 0 "$IRIS"
+check "small-EM off" 0 'log-likelihood -180\.19576[0-9]* after 14 iterations' -- \
+  "$MIXEM" fit -f gaussian -k 3 --init kmeans --n-init 1 --short-starts 1 --n-refine 0 "$IRIS"
 check "bad n-refine" 2 '--n-refine must be >= 0' -- "$MIXEM" fit -f gaussian --n-refine -1 "$IRIS"
 check "bad refine-tol" 2 '--refine-tol must be >= 0' -- "$MIXEM" fit -f gaussian --refine-tol -1 "$IRIS"
 check "bad covariance" 2 "'covariance' = 'round' is not full" -- \
@@ -218,14 +221,14 @@ check "bad covariance" 2 "'covariance' = 'round' is not full" -- \
 check "collapse" 1 'covariance is not positive definite' -- \
   "$MIXEM" fit -f gaussian --reg-covar 0 -k 3 --columns 1,1 "$IRIS"
 
-check "reseed cannot fix a singular start" 1 'restart 1: gaussian: component [0-9]: the covariance' -- \
+check "reseed cannot fix a singular start" 1 'restart 1: all 12 short runs \(small-EM\) failed; the last: gaussian: component [0-9]: the covariance' -- \
   "$MIXEM" fit -f gaussian --reg-covar 0 -k 3 --columns 1,1 --reseed "$IRIS"
 
 # select: the table, its CSV, the chosen model.
 check "select" 0 '<- chosen.*covariance=diag.*Chosen by bic' -- \
   "$MIXEM" select -f gaussian -k 1-3 --covariance full,diag --folds 3 "$IRIS" --out "$T/sel.csv" \
   --model-out "$T/best.json"
-assert "select table" test "$(head -n 1 "$T/sel.csv")" = "k,options,loglik,n_params,bic,aic,icl,heldout,chosen"
+assert "select table" test "$(head -n 1 "$T/sel.csv")" = "k,options,loglik,n_params,bic,aic,icl,heldout,chosen,failure"
 assert "select rows" test "$(wc -l < "$T/sel.csv")" -eq 7
 assert "select one chosen" test "$(cut -d, -f9 "$T/sel.csv" | grep -c '^1$')" -eq 1
 cp "$T/sel.csv" "$T/sel_keep.csv"
@@ -233,6 +236,17 @@ check "select failed model write" 1 'nonexistent-dir/best.json' -- \
   "$MIXEM" select -f gaussian -k 1-2 "$IRIS" --out "$T/sel_keep.csv" --model-out "$T/nonexistent-dir/best.json"
 assert "a failed model write leaves the table as it was" cmp -s "$T/sel.csv" "$T/sel_keep.csv"
 check "selected model usable" 0 '^component' -- "$MIXEM" predict "$T/best.json" "$IRIS"
+# Issue 19: candidates whose every restart fails are kept in the table with their reason.
+printf 'x,y\n0,0\n1,0.5\n0.2,1\n5,5\n6,5.2\n5.5,6.1\n10,0\n11,0.3\n10.4,1.2\n' > "$T/nine.csv"
+check "select keeps failed candidates" 0 '4  reg_covar=0 +failed: all 2 restarts failed: restart 1: all 12 short runs \(small-EM\) failed; the last: gaussian' -- \
+  "$MIXEM" select -f gaussian -k 1-5 -o reg_covar=0 --n-init 2 "$T/nine.csv" --out "$T/self.csv"
+assert "select failed rows" test "$(grep -c ',0,"all 2 restarts failed' "$T/self.csv")" -eq 2
+assert "select chosen among the rest" test "$(grep -c '^3,.*,1,$' "$T/self.csv")" -eq 1
+check "select warns of failed candidates" 0 'warning: 2 of 5 candidates failed' -- \
+  "$MIXEM" select -f gaussian -k 1-5 -o reg_covar=0 --n-init 2 "$T/nine.csv"
+check "plot select with failed candidates" 0 '' -- "$MIXEM" plot select "$T/self.csv" -o "$T/self.png"
+check "select every candidate failed" 1 'every candidate failed: k = 4: restart 1: all 12 short runs \(small-EM\) failed; the last: gaussian: .*; k = 5: restart 1' -- \
+  "$MIXEM" select -f gaussian -k 4-5 -o reg_covar=0 --n-init 1 "$T/nine.csv"
 check "select bad k" 2 '-k must list K values' -- "$MIXEM" select -f gaussian -k 3-1 "$IRIS"
 check "select bad criterion" 2 '--criterion must be bic' -- "$MIXEM" select -f gaussian --criterion x "$IRIS"
 check "select heldout needs folds" 2 'held-out scores need' -- \
@@ -324,7 +338,7 @@ check "plot trace missing" 1 'none.json' -- "$MIXEM" plot trace "$T/none.json" -
 assert "no live line without a terminal" test ! -s "$T/progress.txt"
 check "verbose interval" 0 'iter    1 .*iter    5 .*iter   10 ' -- \
   "$MIXEM" fit -f gaussian -k 3 "$IRIS" --verbose --verbose-interval 5 --tol 0 --max-iter 10
-"$MIXEM" fit -f gaussian -k 3 "$IRIS" --verbose --verbose-interval 5 --tol 0 --max-iter 10 --n-init 1 2>&1 >/dev/null | grep -c iter > "$T/nlines"
+"$MIXEM" fit -f gaussian -k 3 "$IRIS" --verbose --verbose-interval 5 --tol 0 --max-iter 10 --n-init 1 --short-starts 1 2>&1 >/dev/null | grep -c iter > "$T/nlines"
 assert "verbose prints only at the interval" grep -qx 3 "$T/nlines"
 check "verbose interval bad" 2 'verbose-interval must be 1 or more' -- \
   "$MIXEM" fit -f gaussian "$IRIS" --verbose-interval 0

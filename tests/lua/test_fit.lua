@@ -264,18 +264,20 @@ T.test("convergence warnings, and converged means the rule was met", function()
   local short = mx.fit{data = iris, family = "gaussian", k = 3, max_iter = 3, n_init = 1, quiet = true}
   T.eq(short.converged, false)
   T.ok(short.warnings[1]:find("did not converge: 3 iterations (max_iter)", 1, true), short.warnings[1])
-  local by_tol = mx.fit{data = iris, family = "gaussian", k = 3, n_refine = 0, n_init = 1, quiet = true}
+  -- one start per restart (no small-EM), whose tol phase stops short of refine_tol
+  local by_tol = mx.fit{data = iris, family = "gaussian", k = 3, n_refine = 0, n_init = 1, short_starts = 1,
+                        quiet = true}
   T.eq(by_tol.converged, true)
   T.eq(#by_tol.warnings, 0)
   -- refinement cut by max_iter: not converged (it was reported converged before)
   local cut = mx.fit{data = iris, family = "gaussian", k = 3, max_iter = by_tol.n_iter,
-                     refine_max_iter = 1, n_init = 1, quiet = true}
+                     refine_max_iter = 1, n_init = 1, short_starts = 1, quiet = true}
   T.eq(cut.n_iter, by_tol.n_iter + 1)
   T.eq(cut.converged, false)
   T.ok(cut.warnings[1]:find("refine_max_iter", 1, true), cut.warnings[1])
   -- the refinement's own budget: max_iter no longer cuts it
   local full = mx.fit{data = iris, family = "gaussian", k = 3, max_iter = by_tol.n_iter, n_init = 1,
-                      quiet = true}
+                      short_starts = 1, quiet = true}
   T.eq(full.converged, true)
   T.ok(full.n_iter > by_tol.n_iter, "refined past max_iter")
   -- scikit-learn's warm start: refits of one iteration each detect convergence

@@ -54,4 +54,33 @@ T.test("option grids, a validation split, and errors", function()
            "'weights' must be an array of 1 numbers")
 end)
 
+-- Issue 19: a candidate whose every restart fails stays in the table with its reason, the others
+-- are chosen from, and the picture marks it; every candidate failing is an error with each reason.
+T.test("a failed candidate is kept and marked, not fatal", function()
+  local X = mx.dataset{{0, 0}, {1, 0.5}, {0.2, 1}, {5, 5}, {6, 5.2}, {5.5, 6.1}, {10, 0}, {11, 0.3},
+                       {10.4, 1.2}, names = {"x", "y"}}
+  local r = mx.select{data = X, family = "gaussian", k = {1, 2, 3, 4, 5}, reg_covar = 0, n_init = 2, quiet = true}
+  T.eq(#r.candidates, 5)
+  T.eq(r.candidates[r.best].k, 3, "K by BIC among the fits that worked")
+  T.eq(r.model.k, 3)
+  for k = 1, 3 do T.eq(r.candidates[k].failure, nil); T.ok(r.candidates[k].bic ~= nil) end
+  for k = 4, 5 do
+    local c = r.candidates[k]
+    T.ok(c.failure and c.failure:find("all 2 restarts failed: restart 1: all 12 short runs %(small%-EM%) failed; the last: gaussian: component %d+: the covariance is not positive definite"),
+         "the reason: " .. tostring(c.failure))
+    T.eq(c.bic, nil); T.eq(c.loglik, nil); T.eq(c.k, k)
+  end
+  local png = T.tmpname(".png")
+  mx.plot.select(r, png)
+  T.ok(io.open(png) ~= nil, "the picture of a selection with failed candidates")
+  local chosen = r.best
+  r.best = 4
+  T.errors(function() mx.plot.select(r, png) end, "the chosen candidate (k = 4) is one whose fit failed")
+  r.best = chosen
+  T.errors(function() mx.select{data = X, family = "gaussian", k = {4, 5}, reg_covar = 0, n_init = 1, quiet = true} end,
+           "select: every candidate failed: k = 4: restart 1: all 12 short runs (small-EM) failed; the last: gaussian: component 1: the covariance is not positive definite")
+  -- A bad option is not a failed fit: it stops the selection at once.
+  T.errors(function() mx.select{data = X, family = "gaussian", k = {1, 2}, covariance = "nope"} end, "covariance")
+end)
+
 T.done()
