@@ -68,18 +68,29 @@ struct mixem_params {
   size_t tied_by;   /* tied: the 1-based component whose assign() gave the shared covariance */
 };
 
+static const char *const hc_models[] = { "VVV", "EII", "V", "E", NULL };
+static const char *const hc_uses[] = { "SVD", "VARS", NULL };
+
 static const mixem_option_info options[] = {
   { "covariance", "full, tied, diag, spherical or tied_spherical (mclust: VVV, EEE, VVI, VII, EII)",
     "full", MIXEM_OPTION_TEXT, NULL, NULL },
   { "reg_covar", "added to the diagonal of every covariance, as in scikit-learn", "1e-6",
     MIXEM_OPTION_NUMBER, "[0, inf)", NULL },
+  { "hc_model", "the start hc's model (mclust's hc): VVV, EII, or V, E for one column "
+    "(default VVV, V for one column)", NULL, MIXEM_OPTION_CHOICE, NULL, hc_models },
+  { "hc_use", "the start hc's data transformation: SVD (mclust >= 5.4) or VARS (raw columns)",
+    "SVD", MIXEM_OPTION_CHOICE, NULL, hc_uses },
+  { "hc_subset", "the start hc clusters this many evenly spaced rows (mclust's subset; 0: all)",
+    "2000", MIXEM_OPTION_INTEGER, "[0, inf)", NULL },
   { 0 }
 };
 
 /* "random" first, the default of init "auto": K distinct rows screened by small-EM reached
  * mclust's optimum in every Gaussian cell of tests/reference/r_fixtures.lua (bench/r_cells.lua,
- * seeds 0 to 3), where k-means starts kept landing in the same few basins. */
-static const char *const init_methods[] = { "random", "kmeans", "kmeans++", "random_resp", NULL };
+ * seeds 0 to 3), where k-means starts kept landing in the same few basins.  "hc" (the engine's,
+ * src/hc.c: mclust's default) is asked for by name. */
+static const char *const init_methods[] = { "random", "kmeans", "kmeans++", "random_resp", "hc",
+                                            NULL };
 
 static size_t
 n_blocks (const mixem_params *p)

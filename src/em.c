@@ -329,11 +329,35 @@ init_from_centres (fit_ctx *c, mixem_params *p, double *w, const char *method, g
   return ok;
 }
 
+/* "hc": mclust's start, model-based agglomerative hierarchical clustering (src/hc.c) cut at K,
+ * then one M-step from that partition, the weights its cluster shares, as mclust's
+ * mstep(z = unmap(hclass(...))).  Deterministic: no RNG.  A family that lists it declares the
+ * options hc_model (VVV, EII, or V, E for one column; default VVV, V for one column), hc_use
+ * (SVD, VARS; default SVD, as mclust >= 5.4) and hc_subset (rows clustered, 0 for all; default
+ * 2000, as mclust.options("subset")); rows outside the subset take no part in the M-step. */
+static gboolean
+init_from_hc (fit_ctx *c, mixem_params *p, double *w, GError **error)
+{
+  const mixem_options *fo = c->o->family_options;
+  const char *model = mixem_options_get (fo, "hc_model");
+  const char *use = mixem_options_get (fo, "hc_use");
+  const double sub = mixem_options_get_number (fo, "hc_subset", 2000);
+  if (!model)
+    model = c->ps.d == 1 ? "V" : "VVV";
+  size_t *labels = g_new (size_t, c->ps.n);
+  gboolean ok = mixem_hc (c->data, model, use ? use : "SVD", (size_t) sub, 1, &c->K, labels,
+                          error)
+                && init_from_resp (c, p, w, labels, NULL, error);
+  g_free (labels);
+  return ok;
+}
+
 static gboolean
 is_engine_start (const char *method)
 {
   return strcmp (method, "random_resp") == 0 || strcmp (method, "kmeans") == 0
-         || strcmp (method, "kmeans++") == 0 || strcmp (method, "random") == 0;
+         || strcmp (method, "kmeans++") == 0 || strcmp (method, "random") == 0
+         || strcmp (method, "hc") == 0;
 }
 
 /* The start METHOD, by the engine or the family. */
@@ -348,6 +372,8 @@ run_start (fit_ctx *c, mixem_params *p, double *w, const char *method, gsl_rng *
   }
   if (strcmp (method, "random_resp") == 0)
     return init_from_resp (c, p, w, NULL, rng, error);
+  if (strcmp (method, "hc") == 0)
+    return init_from_hc (c, p, w, error);
   if (is_engine_start (method) && (!c->f->init || strcmp (method, "random") != 0))
     return init_from_centres (c, p, w, method, rng, error);
   /* A family's own start sees all rows as one block (widened for this call if held as bytes). */
@@ -400,7 +426,8 @@ start (fit_ctx *c, mixem_params *p, double *w, gsl_rng *rng, gboolean *random,
     }
     c->f->params_free (probe);
   }
-  *random = need_start;
+  /* A start that draws nothing (hc asked for by name) makes every restart the same fit. */
+  *random = need_start && !(o->init && strcmp (o->init, "hc") == 0);
   if (need_start && !run_start (c, p, w, method, rng, error))
     return FALSE;
   if (o->init_weights)
@@ -793,8 +820,8 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
    * recorded and skipped: the fit fails only when every restart does.  A family bug (PLUGIN) or
    * a bad option still stops it at once. */
   GPtrArray *failed = g_ptr_array_new_with_free_func (g_free);
-  /* A start given whole (every component, or a warm start) draws nothing: its restarts would
-   * all be the same fit, so one is run. */
+  /* A start given whole (every component, or a warm start), or init = "hc", draws nothing: its
+   * restarts would all be the same fit, so one is run. */
   gboolean random = TRUE;
   for (int r = 1; r <= o->n_init && !stop && ok && random; r++) {
     mixem_model *m;

@@ -31,7 +31,8 @@ typedef struct {
 } option_info_v1;
 
 /* The engine's own starts: a family needs no init() for these. */
-static const char *const engine_starts[] = { "random_resp", "random", "kmeans", "kmeans++", NULL };
+static const char *const engine_starts[] = { "random_resp", "random", "kmeans", "kmeans++", "hc",
+                                             NULL };
 
 mixem_registry *
 mixem_registry_new (void)
@@ -162,7 +163,7 @@ validate (const mixem_family *f, const char *origin, GError **error)
     if (!f->init && !g_strv_contains (engine_starts, *m)) {
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
                    "%s: family '%s' lists the start '%s' but has no init() to run it (the "
-                   "engine's own starts are random_resp, random, kmeans and kmeans++)", origin,
+                   "engine's own starts are random_resp, random, kmeans, kmeans++ and hc)", origin,
                    f->name, *m);
       return FALSE;
     }

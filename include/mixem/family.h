@@ -140,8 +140,10 @@ struct mixem_family {
   const char *summary;           /* one line */
   const mixem_option_info *options;    /* terminated by an entry with name NULL */
   /* Starts, NULL-terminated; the first is the default.  The engine's own starts are random_resp,
-   * random, kmeans and kmeans++; any other name must be handled by init(), and the registry
-   * refuses a family that lists one without an init(). */
+   * random, kmeans, kmeans++ and hc (mclust's model-based hierarchical start, for continuous
+   * columns; it reads the family options hc_model, hc_use and hc_subset, which a family that
+   * lists it declares, and init = "auto" leaves it out); any other name must be handled by
+   * init(), and the registry refuses a family that lists one without an init(). */
   const char *const *init_methods;
 
   /* Parameters for spec->k components, not yet initialised. */

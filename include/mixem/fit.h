@@ -103,6 +103,17 @@ void mixem_kmeanspp (const mixem_dataset *data, size_t k, gsl_rng *rng, double *
 double mixem_kmeans (const mixem_dataset *data, size_t k, int max_iter, gsl_rng *rng,
                      double *centres, size_t *labels);
 
+/* Model-based agglomerative hierarchical clustering (mclust's hc(); see src/hc.c for the
+ * criteria and the order of merges): MODEL "VVV" (NULL), "EII", or "V", "E" for one column; USE
+ * "SVD" (NULL) or "VARS", mclust's transformation of the data; MAX_ROWS > 0 clusters that many
+ * evenly spaced rows only.  Deterministic.  LABELS (N_K * N) receives, for each of the N_K
+ * numbers of clusters KS, the partition of the rows (0-based, numbered by first appearance as
+ * mclust's hclass), MIXEM_HC_NONE for rows outside the subset.  Row weights are not used.  Every
+ * K must be in 1..(rows clustered), else an error. */
+#define MIXEM_HC_NONE ((size_t) -1)
+gboolean mixem_hc (const mixem_dataset *data, const char *model, const char *use, size_t max_rows,
+                   size_t n_k, const size_t *ks, size_t *labels, GError **error);
+
 /* The adjusted Rand index of two labelings of N items (labels 0, 1, ...): 1 for the same
  * partition, about 0 for independent ones (Hubert and Arabie 1985, as scikit-learn's). */
 double mixem_adjusted_rand_index (const size_t *a, const size_t *b, size_t n);

@@ -1875,6 +1875,63 @@ l_kmeans (lua_State *L)
   return 3;
 }
 
+/* mx.hc(X, ks, {model = "VVV", use = "SVD", subset = 0}) -> for each K of KS (a number or a
+ * list), the labels (1-based, numbered by first appearance as mclust's hclass; 0 for rows outside
+ * the subset) of mclust's model-based hierarchical clustering cut at K (src/hc.c).  Unlike the
+ * start hc, subset defaults to 0 here: every row. */
+static int
+l_hc (lua_State *L)
+{
+  static const char *const fn = "mixem.hc";
+  static const char *const known[] = { "model", "use", "subset", NULL };
+  const mixem_dataset *ds = check_dataset (L, 1)->ds;
+  lua_settop (L, 3);
+  lscratch *s = scratch_new (L);
+  size_t nk = lua_isinteger (L, 2) ? 1 : (luaL_checktype (L, 2, LUA_TTABLE), luaL_len (L, 2));
+  if (nk == 0)
+    luaL_error (L, "%s: 'ks' must be a number of clusters or a list of them", fn);
+  size_t *ks = scratch_keep (s, g_new (size_t, nk), g_free);
+  for (size_t t = 0; t < nk; t++) {
+    if (lua_istable (L, 2))
+      lua_geti (L, 2, (lua_Integer) t + 1);
+    else
+      lua_pushvalue (L, 2);
+    int isnum = 0;
+    lua_Integer k = lua_tointegerx (L, -1, &isnum);
+    if (!isnum || k < 1)
+      luaL_error (L, "%s: each number of clusters must be an integer >= 1", fn);
+    ks[t] = (size_t) k;
+    lua_pop (L, 1);
+  }
+  if (lua_isnil (L, 3)) {
+    lua_newtable (L);
+    lua_replace (L, 3);
+  }
+  luaL_checktype (L, 3, LUA_TTABLE);
+  check_keys (L, 3, fn, known, NULL);
+  const char *model = opt_str (L, 3, fn, "model", s);
+  const char *use = opt_str (L, 3, fn, "use", s);
+  const lua_Integer sub = opt_int (L, 3, fn, "subset", 0, 0, "an integer >= 0");
+  const size_t n = mixem_dataset_rows (ds);
+  if (!model)
+    model = mixem_dataset_cols (ds) == 1 ? "V" : "VVV";
+  size_t *lab = scratch_keep (s, g_new (size_t, nk * n), g_free);
+  GError *err = NULL;
+  if (!mixem_hc (ds, model, use ? use : "SVD", (size_t) sub, nk, ks, lab, &err))
+    return raise_gerror (L, fn, err);
+  lua_createtable (L, (int) nk, 0);
+  for (size_t t = 0; t < nk; t++) {
+    lua_createtable (L, (int) n, 0);
+    for (size_t i = 0; i < n; i++) {
+      const size_t l = lab[t * n + i];
+      lua_pushinteger (L, l == MIXEM_HC_NONE ? 0 : (lua_Integer) l + 1);
+      lua_seti (L, -2, (lua_Integer) i + 1);
+    }
+    lua_seti (L, -2, (lua_Integer) t + 1);
+  }
+  return 1;
+}
+
 /* mixem.family{...}: a family written in Lua (lfamily.c), registered in this state. */
 static int
 l_family (lua_State *L)
@@ -1957,6 +2014,7 @@ static int l_expm1 (lua_State *L) { lua_pushnumber (L, expm1 (luaL_checknumber (
 static const luaL_Reg module_functions[] = {
   { "read_csv", l_read_csv }, { "read_npy", l_read_npy }, { "dataset", l_dataset }, { "fit", l_fit }, { "load", l_load },
   { "families", l_families }, { "adjusted_rand_index", l_ari }, { "kmeans", l_kmeans },
+  { "hc", l_hc },
   { "select", l_select }, { "model", l_model }, { "family", l_family },
   { "check_family", l_check_family },
   { "lgamma", l_lgamma }, { "digamma", l_digamma }, { "trigamma", l_trigamma },

@@ -454,6 +454,12 @@ check "k above the distinct rows fits" 0 'warning: component [0-9]+ has no weigh
 check "strict-empty keeps the error" 1 'is empty|only 2 distinct rows' -- \
   "$MIXEM" fit -f gaussian -k 10 --n-init 1 --init kmeans --strict-empty "$T/two.csv"
 check "init-model missing" 1 'nothere.json' -- "$MIXEM" fit -f poisson -k 2 "$SEAT" --init-model "$T/nothere.json"
+# mclust's hierarchical start: Mclust(banknote, G = 4, "VVI") from it ends at -784.1539
+# (tests/reference/hc_fixtures.lua); mixem's default tol and reg_covar stop at -784.1541
+check "init hc" 0 'log-likelihood -784\.154[0-9]* after' -- \
+  "$MIXEM" fit -f gaussian -k 4 --covariance diag --init hc "$SRC/data/banknote.csv"
+check "init hc on too few rows" 1 'hc cannot make k = 4 clusters of 3 rows' -- \
+  "$MIXEM" fit -f gaussian -k 4 --init hc -o hc_subset=3 "$SRC/data/banknote.csv"
 
 # student_t and von_mises_fisher (issue 12): listed, a fit, the conformance suite, sampling, bad
 # input.  student_t has no expected_loglik (the engine makes the pass), hence one skip.
