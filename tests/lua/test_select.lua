@@ -1,6 +1,8 @@
 -- test_select.lua: model selection for every family: on data drawn from known, well separated
 -- 3-component mixtures, BIC picks K = 3 for the Gaussian and the Bernoulli family and held-out
--- selection agrees; ICL, AIC, the option grid, the validation split, mx.model, and errors.
+-- selection agrees; ICL, AIC, the option grid, the validation split, mx.model, and errors.  The
+-- selections run one start per restart (short_starts = 1): the criteria are under test, not the
+-- search, which test_r_cells.lua covers.
 local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
 local mx = require "mixem"
 
@@ -18,11 +20,11 @@ local bern = mx.model{family = "bernoulli", weights = {0.4, 0.35, 0.25}, compone
 for _, case in ipairs{{"gaussian", gauss}, {"bernoulli", bern}} do
   T.test(case[1] .. ": BIC and held-out both pick the true K = 3", function()
     local X = case[2]:sample(600, 1)
-    local by_bic = mx.select{data = X, family = case[1], k = {1, 2, 3, 4, 5, 6}, n_init = 3, seed = 1, refine_max_iter = 50}
+    local by_bic = mx.select{data = X, family = case[1], k = {1, 2, 3, 4, 5, 6}, n_init = 3, short_starts = 1, seed = 1, refine_max_iter = 50}
     T.eq(by_bic.model.k, 3, "K by BIC"); T.eq(by_bic.criterion, "bic")
     T.eq(#by_bic.candidates, 6); T.eq(by_bic.candidates[by_bic.best].k, 3)
     T.eq(by_bic.candidates[1].heldout, nil)
-    local by_ho = mx.select{data = X, family = case[1], k = {1, 2, 3, 4, 5, 6}, n_init = 3, seed = 1, refine_max_iter = 50,
+    local by_ho = mx.select{data = X, family = case[1], k = {1, 2, 3, 4, 5, 6}, n_init = 3, short_starts = 1, seed = 1, refine_max_iter = 50,
                             criterion = "heldout", folds = 5}
     T.eq(by_ho.model.k, 3, "K by held-out")
     for _, c in ipairs(by_ho.candidates) do
@@ -38,7 +40,7 @@ end
 T.test("option grids, a validation split, and errors", function()
   local X = gauss:sample(300, 2)
   local r = mx.select{data = X, family = "gaussian", k = {2, 3}, covariance = {"full", "diag", "spherical"},
-                      validation = 0.25, seed = 3}
+                      validation = 0.25, seed = 3, short_starts = 1}
   T.eq(#r.candidates, 6)
   T.eq(r.candidates[1].options.covariance, "full"); T.eq(r.candidates[6].options.covariance, "spherical")
   T.ok(r.candidates[1].heldout < 0, "held-out score on the validation rows")
