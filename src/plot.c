@@ -541,12 +541,20 @@ component_location (const mixem_model *m, size_t k, size_t *len)
   return v;
 }
 
-/* Entry (I, J) of component K's "cov" (an array of rows); NAN if it has none. */
+/* Entries (I, I), (I, J) and (J, J) of component K's "cov" (an array of rows), or of its
+ * "scale" (the student_t family's, with "df"); FALSE if it has neither.
+ * A t's covariance is scale df / (df - 2) for df > 2 and infinite otherwise.  We draw the scale:
+ * it exists for every df, its ellipses are the t density's own contours (delta = 1 and 4, as
+ * the Gaussian's are with its covariance), and the robust fit it comes from is the point of the
+ * family: scaled by df / (df - 2) a component with heavy tails (df near 2) would draw huge
+ * rings around what is a tight cluster.  As df grows the two agree (the t tends to the normal). */
 static gboolean
 component_cov2 (const mixem_model *m, size_t k, size_t i, size_t j, double out[3])
 {
   GVariant *dict = mixem_model_family (m)->describe (mixem_model_params (m), k);
   GVariant *v = g_variant_lookup_value (dict, "cov", G_VARIANT_TYPE ("aad"));
+  if (!v)
+    v = g_variant_lookup_value (dict, "scale", G_VARIANT_TYPE ("aad"));
   gboolean ok = FALSE;
   if (v) {
     const size_t idx[3][2] = { { i, i }, { i, j }, { j, j } };

@@ -24,9 +24,9 @@ gboolean mixem_plot_trace (const char *path, const mixem_iteration *trace, size_
                            double loglik0, const mixem_plot_options *opts, GError **error);
 
 /* A scatter of columns XCOL and YCOL (0-based) of DATA, each row coloured by its most likely
- * component, with each Gaussian component's 1- and 2-sigma ellipses (its marginal in the two
- * columns) and mean, and a legend of the weights.  XCOL < 0: a scatter-plot matrix of the first
- * (up to 6) columns. */
+ * component, with each component's 1- and 2-sigma ellipses (its marginal in the two columns: a
+ * Gaussian's "cov", a Student t's "scale") and mean, and a legend of the weights.  XCOL < 0: a
+ * scatter-plot matrix of the first (up to 6) columns. */
 gboolean mixem_plot_clusters (const char *path, const mixem_model *m, const mixem_dataset *data,
                               int xcol, int ycol, const mixem_plot_options *opts, GError **error);
 

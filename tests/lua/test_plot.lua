@@ -54,6 +54,41 @@ T.test("every kind writes a PNG and an SVG of the requested size", function()
   end
 end)
 
+local function read_all(path)
+  local f = assert(io.open(path, "rb"))
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- The student_t family's ellipses come from its "scale" (plot.c says why not the covariance
+-- scale df / (df - 2)): its picture is the one of a gaussian with cov = scale, drawn under the
+-- same title; a gaussian with the t's covariance, or none drawn at all, would differ.
+T.test("clusters draws a student_t component's ellipses from its scale", function()
+  local S = {{{1.0, 0.6}, {0.6, 2.0}}, {{0.5, -0.2}, {-0.2, 0.4}}}
+  local mu, df = {{0, 0}, {6, 5}}, {3, 8}
+  local X = mx.dataset{{0, 0.5}, {0.3, -0.4}, {-0.5, 0.2}, {6, 5.2}, {6.3, 4.8}, {5.8, 5.1},
+                       names = {"x", "y"}}
+  local function picture(family, key, factor)
+    local comps = {}
+    for k = 1, 2 do
+      local f = factor and df[k] / (df[k] - 2) or 1
+      local M = {{S[k][1][1] * f, S[k][1][2] * f}, {S[k][2][1] * f, S[k][2][2] * f}}
+      comps[k] = {mean = mu[k], [key] = M, df = family == "student_t" and df[k] or nil}
+    end
+    local m = mx.model{family = family, weights = {0.5, 0.5}, components = comps}
+    local p = T.tmpname(".png")
+    mx.plot.clusters(m, X, p, {width = 500, height = 400, title = "t or normal"})
+    local bytes = read_all(p)
+    os.remove(p)
+    return bytes
+  end
+  local t, g_scale, g_cov = picture("student_t", "scale"), picture("gaussian", "cov"),
+                            picture("gaussian", "cov", true)
+  T.ok(t == g_scale, "the t's picture is the gaussian's with cov = scale")
+  T.ok(t ~= g_cov, "and not the gaussian's with cov = scale df / (df - 2)")
+end)
+
 T.test("bad arguments are errors, and leave no file", function()
   local p = T.tmpname(".png")
   os.remove(p)
