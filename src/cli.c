@@ -383,7 +383,7 @@ cmd_fit (int argc, char **argv)
     { "weights", 'w', 0, G_OPTION_ARG_STRING, &weights, "Column of row weights", "COLUMN" },
     { "init", 0, 0, G_OPTION_ARG_STRING, &init, "Start: a family start or random_resp", "METHOD" },
     { "init-model", 0, 0, G_OPTION_ARG_FILENAME, &init_model, "Start from this model's weights and parameters (any family, plugins too)", "MODEL.json" },
-    { "n-init", 0, 0, G_OPTION_ARG_INT, &n_init, "Restarts, the family's starts in turn; the best is kept (default 10)", "N" },
+    { "n-init", 0, 0, G_OPTION_ARG_INT, &n_init, "Restarts, each screening --short-starts starts (small-EM); the best is kept (default 10)", "N" },
     { "max-iter", 0, 0, G_OPTION_ARG_INT, &max_iter, "Iterations at most (default 100)", "N" },
     { "tol", 0, 0, G_OPTION_ARG_DOUBLE, &tol, "Stop when the mean log-likelihood changes less (default 1e-3)", "X" },
     { "refine-tol", 0, 0, G_OPTION_ARG_DOUBLE, &refine_tol, "Then refine the best restarts down to this change (default 1e-6)", "X" },

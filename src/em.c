@@ -388,7 +388,7 @@ run_start (fit_ctx *c, mixem_params *p, double *w, const char *method, gsl_rng *
 /* The start method.  INIT NULL or "auto" (the default) is the family's first start, its
  * default chosen by measurement (random rows for the Gaussian, Bernoulli and binomial families:
  * screened by small-EM, short_starts per restart, they reached R's optimum in all 139 cells of
- * tests/reference/r_fixtures.lua for seeds 0 to 3, where the family's four starts in turn lost 1
+ * tests/reference/r_fixtures.lua for seeds 0 to 3, where the family's four starts in turn lost 2
  * to 4 cells per seed; bench/r_cells.lua, README's short_starts). */
 static const char *
 auto_start (const mixem_family *f, const char *init)

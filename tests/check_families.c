@@ -909,6 +909,8 @@ START_TEST (test_threads_give_identical_bits)
       fo.tol = 0;
       fo.seed = 3;
       fo.init = "random_resp";
+      fo.n_init = 2;        /* restarts and small-EM's short runs, each over the threads */
+      fo.short_starts = 2;
       fo.threads = t + 1;
       fo.block_size = 7;
       fo.family_options = o;
