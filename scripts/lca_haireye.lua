@@ -36,10 +36,8 @@ print(head)
 local weights = string.format("%-8s %-8s", "", "weight")
 for _, k in ipairs(order) do weights = weights .. string.format("  %7.3f", m.weights[k]) end
 print(weights)
-local L = {}
 for j = 1, #names do
   local levels = X:levels(j)
-  L[j] = #levels
   for l, name in ipairs(levels) do
     local line = string.format("%-8s %-8s", l == 1 and names[j] or "", name)
     for _, k in ipairs(order) do
@@ -69,24 +67,8 @@ for _, k in ipairs(order) do
 end
 print()
 
--- The heat map: the plot layer draws a component's mean vector as a grey image (darker is
--- larger), so the probabilities go into a Bernoulli model of the same classes, one row per
--- variable and one column per level (cells past a variable's levels are white).
-local width = 0
-for j = 1, #L do width = math.max(width, L[j]) end
-local comps, w = {}, {}
-for i, k in ipairs(order) do
-  local mu = {}
-  for j = 1, #L do
-    for l = 1, width do
-      mu[#mu + 1] = l <= L[j] and m.components[k].prob[j][l] or 1e-9
-    end
-  end
-  comps[i] = {mu = mu}
-  w[i] = m.weights[k]
-end
-local heat = mx.model{family = "bernoulli", weights = w, components = comps}
-mx.plot.prototypes(heat, "lca_haireye.png", {shape = {#L, width},
-  title = "Level probabilities by class (rows Hair, Eye, Sex)"})
-print("Picture: lca_haireye.png (rows: Hair, Eye, Sex; columns: levels in the order above; darker")
-print("is more probable; classes in order of weight)")
+-- The heat map: a block per variable, a row per class (numbered and weighted as in the table),
+-- a cell per level, labelled with the level names the model keeps.
+mx.plot.levels(m, "lca_haireye.png", {title = "Level probabilities by class"})
+print("Picture: lca_haireye.png (blocks: Hair, Eye, Sex; columns: levels in the order above; darker")
+print("is more probable; a row per class, numbered as in the table)")

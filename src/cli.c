@@ -1326,17 +1326,18 @@ cmd_plot (int argc, char **argv)
       || !check_delimiter ("plot", delimiter, &status))
     goto out;
   if (argc < 2) {
-    status = usage_error ("plot", "no KIND given (trace, clusters, prototypes, binomial, select, "
-                          "density)");
+    status = usage_error ("plot", "no KIND given (trace, clusters, prototypes, levels, binomial, "
+                          "select, density)");
     goto out;
   }
   const char *kind = argv[1];
   const int want = strcmp (kind, "clusters") == 0 || strcmp (kind, "binomial") == 0
                    || strcmp (kind, "density") == 0 ? 4 : 3;
   if (strcmp (kind, "trace") && strcmp (kind, "clusters") && strcmp (kind, "prototypes")
-      && strcmp (kind, "binomial") && strcmp (kind, "select") && strcmp (kind, "density")) {
-    status = usage_error ("plot", "unknown KIND '%s' (trace, clusters, prototypes, binomial, "
-                          "select or density)", kind);
+      && strcmp (kind, "levels") && strcmp (kind, "binomial") && strcmp (kind, "select")
+      && strcmp (kind, "density")) {
+    status = usage_error ("plot", "unknown KIND '%s' (trace, clusters, prototypes, levels, "
+                          "binomial, select or density)", kind);
     goto out;
   }
   if (argc != want) {
@@ -1387,6 +1388,10 @@ cmd_plot (int argc, char **argv)
     l.reg = mixem_registry_new ();
     if ((l.m = mixem_model_load (l.reg, argv[2], &err)))
       ok = mixem_plot_prototypes (out, l.m, rows, cols, &po, &err);
+  } else if (strcmp (kind, "levels") == 0) {
+    l.reg = mixem_registry_new ();
+    if ((l.m = mixem_model_load (l.reg, argv[2], &err)))
+      ok = mixem_plot_levels (out, l.m, &po, &err);
   } else {
     if ((status = load_model_and_data ("plot", argc - 1, argv + 1, NULL, delimiter, &l)))
       goto out;
@@ -1439,7 +1444,7 @@ static const command commands[] = {
   { "predict", "MODEL.json DATA.csv", "Print each row's most likely component (CSV).", cmd_predict },
   { "score", "MODEL.json DATA.csv", "Print the log-likelihood of the data under a model (CSV).", cmd_score },
   { "sample", "MODEL.json", "Draw rows from a model (CSV).", cmd_sample },
-  { "plot", "KIND INPUT... --out FILE", "Draw a picture: trace, clusters, prototypes, binomial, select or density.", cmd_plot },
+  { "plot", "KIND INPUT... --out FILE", "Draw a picture: trace, clusters, prototypes, levels, binomial, select or density.", cmd_plot },
   { "families", "", "List the families found, where from, and their options.", cmd_families },
   { "check-family", "NAME DATA.csv", "Run the family conformance suite on a family (a plugin too).", cmd_check_family },
   { "help", "[COMMAND]", "Show help for a command.", cmd_help },

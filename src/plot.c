@@ -541,12 +541,20 @@ component_location (const mixem_model *m, size_t k, size_t *len)
   return v;
 }
 
-/* Entry (I, J) of component K's "cov" (an array of rows); NAN if it has none. */
+/* Entries (I, I), (I, J) and (J, J) of component K's "cov" (an array of rows), or of its
+ * "scale" (the student_t family's, with "df"); FALSE if it has neither.
+ * A t's covariance is scale df / (df - 2) for df > 2 and infinite otherwise.  We draw the scale:
+ * it exists for every df, its ellipses are the t density's own contours (delta = 1 and 4, as
+ * the Gaussian's are with its covariance), and the robust fit it comes from is the point of the
+ * family: scaled by df / (df - 2) a component with heavy tails (df near 2) would draw huge
+ * rings around what is a tight cluster.  As df grows the two agree (the t tends to the normal). */
 static gboolean
 component_cov2 (const mixem_model *m, size_t k, size_t i, size_t j, double out[3])
 {
   GVariant *dict = mixem_model_family (m)->describe (mixem_model_params (m), k);
   GVariant *v = g_variant_lookup_value (dict, "cov", G_VARIANT_TYPE ("aad"));
+  if (!v)
+    v = g_variant_lookup_value (dict, "scale", G_VARIANT_TYPE ("aad"));
   gboolean ok = FALSE;
   if (v) {
     const size_t idx[3][2] = { { i, i }, { i, j }, { j, j } };
@@ -820,6 +828,377 @@ mixem_plot_prototypes (const char *path, const mixem_model *m, size_t rows, size
     g_free (mu[k]);
   g_free (mu);
   return ok;
+}
+
+/* ---- levels ------------------------------------------------------------------------------- */
+
+/* One categorical column: its name, its L level names and the K by L probabilities. */
+typedef struct {
+  char *name;
+  size_t L;
+  char **levels;       /* L + 1 */
+  double *prob;        /* K * L, a component's L values together */
+  double labw, band;   /* the widest level name, and the height its names take */
+} level_block;
+
+static void
+level_block_free (gpointer data)
+{
+  level_block *b = data;
+  g_free (b->name);
+  g_strfreev (b->levels);
+  g_free (b->prob);
+  g_free (b);
+}
+
+/* A value of an a{sv} dictionary, without the variant box a model file's may add. */
+static GVariant *
+lookup_unboxed (GVariant *dict, const char *key)
+{
+  GVariant *v = g_variant_lookup_value (dict, key, NULL);
+  if (v && g_variant_is_of_type (v, G_VARIANT_TYPE_VARIANT)) {
+    GVariant *inner = g_variant_get_variant (v);
+    g_variant_unref (v);
+    v = inner;
+  }
+  return v;
+}
+
+/* Appends to OUT a block for each of the NC columns COLS of the model, from the categorical
+ * family's PREFIX"prob" (one array of level probabilities per column) and PREFIX"levels" (per
+ * column name, each level's name to its code; columns without names show their codes). */
+static gboolean
+add_level_blocks (const char *path, const mixem_model *m, const char *prefix, const size_t *cols,
+                  size_t nc, GPtrArray *out, GError **error)
+{
+  const mixem_family *f = mixem_model_family (m);
+  const size_t K = mixem_model_k (m);
+  const char *const *names = mixem_model_names (m);
+  char *pkey = g_strconcat (prefix, "prob", NULL), *lkey = g_strconcat (prefix, "levels", NULL);
+  const guint first = out->len;
+  gboolean ok = TRUE;
+  for (size_t k = 0; k < K && ok; k++) {
+    GVariant *dict = g_variant_ref_sink (f->describe (mixem_model_params (m), k));
+    GVariant *pv = lookup_unboxed (dict, pkey);
+    ok = pv && g_variant_is_of_type (pv, G_VARIANT_TYPE ("aad")) && g_variant_n_children (pv) == nc;
+    GVariant *lv = ok && k == 0 ? lookup_unboxed (dict, lkey) : NULL;
+    for (size_t c = 0; ok && c < nc; c++) {
+      GVariant *row = g_variant_get_child_value (pv, c);
+      gsize L = 0;
+      const double *x = g_variant_get_fixed_array (row, &L, sizeof (double));
+      if (k == 0 && L > 0) {
+        level_block *b = g_new0 (level_block, 1);
+        b->name = g_strdup (names[cols[c]]);
+        b->L = L;
+        b->prob = g_new (double, K * L);
+        b->levels = g_new0 (char *, L + 1);
+        GVariant *named = lv && g_variant_is_of_type (lv, G_VARIANT_TYPE_VARDICT)
+                            ? lookup_unboxed (lv, b->name) : NULL;
+        if (named && g_variant_is_of_type (named, G_VARIANT_TYPE_VARDICT)) {
+          GVariantIter it;
+          const char *key;
+          GVariant *val;
+          g_variant_iter_init (&it, named);
+          while (g_variant_iter_next (&it, "{&sv}", &key, &val)) {
+            const double code = g_variant_is_of_type (val, G_VARIANT_TYPE_DOUBLE)
+                                  ? g_variant_get_double (val) : -1;
+            if (code >= 0 && code < (double) L && !b->levels[(size_t) code])
+              b->levels[(size_t) code] = g_strdup (key);
+            g_variant_unref (val);
+          }
+        }
+        if (named)
+          g_variant_unref (named);
+        for (size_t l = 0; l < L; l++)      /* no name: the code the data use */
+          if (!b->levels[l])
+            b->levels[l] = g_strdup_printf ("%zu", l);
+        g_ptr_array_add (out, b);
+      }
+      ok = first + c < out->len && ((level_block *) out->pdata[first + c])->L == L;
+      if (ok)
+        memcpy (((level_block *) out->pdata[first + c])->prob + k * L, x, L * sizeof (double));
+      g_variant_unref (row);
+    }
+    if (!ok)
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: component %zu of the %s model has "
+                   "no level probabilities '%s' for %zu columns", path, k + 1, f->name, pkey, nc);
+    if (lv)
+      g_variant_unref (lv);
+    if (pv)
+      g_variant_unref (pv);
+    g_variant_unref (dict);
+  }
+  g_free (pkey);
+  g_free (lkey);
+  return ok;
+}
+
+/* The blocks of a categorical model, or of a product's categorical parts (found from its option
+ * parts, FAMILY[(...)]:COLUMN,...;..., and the parameters PART.prob and PART.levels). */
+static gboolean
+level_blocks (const char *path, const mixem_model *m, GPtrArray *out, GError **error)
+{
+  const char *fam = mixem_model_family (m)->name;
+  const size_t d = mixem_model_d (m);
+  if (strcmp (fam, "categorical") == 0) {
+    size_t *cols = g_new (size_t, d + 1);
+    for (size_t j = 0; j < d; j++)
+      cols[j] = j;
+    gboolean ok = add_level_blocks (path, m, "", cols, d, out, error);
+    g_free (cols);
+    return ok;
+  }
+  const char *parts = strcmp (fam, "product") == 0
+                        ? mixem_options_get (mixem_model_options (m), "parts") : NULL;
+  char **texts = g_strsplit (parts ? parts : "", ";", -1);
+  const char *const *names = mixem_model_names (m);
+  gboolean ok = TRUE;
+  size_t part = 0;
+  for (size_t i = 0; ok && texts[i]; i++) {
+    const char *t = g_strstrip (texts[i]), *colon = strrchr (t, ':');
+    if (!*t)
+      continue;
+    part++;
+    if (!colon)
+      continue;
+    char *head = g_strndup (t, (size_t) (colon - t)), *paren = strchr (head, '(');
+    if (paren)
+      *paren = '\0';
+    if (strcmp (g_strstrip (head), "categorical") == 0) {
+      char **cn = g_strsplit (colon + 1, ",", -1);
+      const size_t nc = g_strv_length (cn);
+      size_t *cols = g_new (size_t, nc + 1);
+      for (size_t c = 0; ok && c < nc; c++) {   /* by name, else by 1-based number */
+        const char *name = g_strstrip (cn[c]);
+        size_t j = 0;
+        while (j < d && strcmp (names[j], name) != 0)
+          j++;
+        if (j == d && *name && strspn (name, "0123456789") == strlen (name)) {
+          const guint64 v = g_ascii_strtoull (name, NULL, 10);
+          j = v >= 1 && v <= d ? (size_t) v - 1 : d;
+        }
+        cols[c] = j;
+        if (j == d) {
+          g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: part %zu of the product "
+                       "names no column '%s' of the model", path, part, name);
+          ok = FALSE;
+        }
+      }
+      char *prefix = g_strdup_printf ("%zu.", part);
+      ok = ok && add_level_blocks (path, m, prefix, cols, nc, out, error);
+      g_free (prefix);
+      g_free (cols);
+      g_strfreev (cn);
+    }
+    g_free (head);
+  }
+  g_strfreev (texts);
+  if (ok && out->len == 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: a levels plot needs a categorical "
+                 "model, or a product with a categorical part (this model's family is %s%s)",
+                 path, fam, strcmp (fam, "product") == 0 ? ", with no categorical part" : "");
+    ok = FALSE;
+  }
+  return ok;
+}
+
+/* Probability P as a colour from near white (0) to dark blue (1) (ColorBrewer's Blues): the
+ * lightness falls steadily, so that the order reads in grey and to any colour vision. */
+static void
+heat_stops (double stops[5][3])
+{
+  static const int blues[5][3] = { { 247, 251, 255 }, { 198, 219, 239 }, { 107, 174, 214 },
+                                   { 33, 113, 181 }, { 8, 48, 107 } };
+  for (int s = 0; s < 5; s++)
+    for (int i = 0; i < 3; i++)
+      stops[s][i] = blues[s][i] / 255.0;
+}
+
+static void
+heat_colour (cairo_t *cr, double p)
+{
+  double stops[5][3];
+  heat_stops (stops);
+  const double x = CLAMP (isfinite (p) ? p : 0, 0, 1) * 4;
+  const int s = MIN (3, (int) x);
+  const double t = x - s;
+  cairo_set_source_rgb (cr, stops[s][0] + t * (stops[s + 1][0] - stops[s][0]),
+                        stops[s][1] + t * (stops[s + 1][1] - stops[s][1]),
+                        stops[s][2] + t * (stops[s + 1][2] - stops[s][2]));
+}
+
+gboolean
+mixem_plot_levels (const char *path, const mixem_model *m, const mixem_plot_options *o,
+                   GError **error)
+{
+  GPtrArray *blocks = g_ptr_array_new_with_free_func (level_block_free);
+  gboolean ok = level_blocks (path, m, blocks, error);
+  canvas c;
+  if (ok)
+    ok = canvas_open (&c, path, o, error);
+  if (!ok) {
+    g_ptr_array_unref (blocks);
+    return FALSE;
+  }
+  cairo_t *cr = c.cr;
+  const size_t K = mixem_model_k (m), D = blocks->len;
+  const char *fam = mixem_model_family (m)->name;
+  char *t = g_strdup_printf ("%s mixture, k = %zu: level probabilities%s", fam, K,
+                             strcmp (fam, "categorical") ? " of its categorical parts" : "");
+  title (&c, o && o->title ? o->title : t);
+  g_free (t);
+  /* Across: component labels, the cells (as wide as the column with most levels needs), the
+   * colour bar.  Down: for each column its name, its level names and a row per component. */
+  const double *w = mixem_model_weights (m);
+  const double small = c.font * 0.85, pad = c.font * 0.5;
+  char **rowlab = g_new0 (char *, K + 1);
+  double lw = 0;
+  size_t Lmax = 1;
+  cairo_set_font_size (cr, small);
+  for (size_t k = 0; k < K; k++) {
+    cairo_text_extents_t e;
+    rowlab[k] = g_strdup_printf ("%zu: weight %.3f", k + 1, w[k]);
+    cairo_text_extents (cr, rowlab[k], &e);
+    lw = MAX (lw, e.x_advance);
+  }
+  for (size_t b = 0; b < D; b++) {
+    level_block *bl = blocks->pdata[b];
+    Lmax = MAX (Lmax, bl->L);
+    for (size_t l = 0; l < bl->L; l++) {
+      cairo_text_extents_t e;
+      cairo_text_extents (cr, bl->levels[l], &e);
+      bl->labw = MAX (bl->labw, e.x_advance);
+    }
+  }
+  /* The colour bar with its ticks and label takes 6.5 font sizes on the right; capped cells
+   * leave room, and the whole is then centred across. */
+  const double cw = MIN ((c.w - c.font * 6.5 - pad * 2 - lw) / (double) Lmax, c.font * 8);
+  const double left = pad * 2 + lw
+                      + MAX (0.0, (c.w - c.font * 6.5 - pad * 2 - lw - cw * (double) Lmax) / 2);
+  /* A column's level names across when they fit, else turned a quarter (cut at 8 font sizes),
+   * else (cells narrower than a line) none. */
+  const double head = c.font * 1.4, gap = c.font * 0.8, top = c.font * 3.2;
+  const double room = c.h - c.font * 1.2 - top;
+  double fixed = (double) (D - 1) * gap;
+  for (size_t b = 0; b < D; b++) {
+    level_block *bl = blocks->pdata[b];
+    bl->band = bl->labw <= cw - pad * 0.5 ? c.font * 1.3
+               : cw >= small * 1.2 ? MIN (bl->labw, c.font * 8) + pad : 0;
+    fixed += head + bl->band;
+  }
+  double ch = (room - fixed) / (double) (D * K);
+  if (ch < 2 || cw < 2) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: %zu columns (up to %zu levels) of "
+                 "%zu components do not fit in %g by %g; give a larger picture", path, D, Lmax,
+                 K, c.w, c.h);
+    g_strfreev (rowlab);
+    g_ptr_array_unref (blocks);
+    canvas_close (&c, FALSE, NULL);
+    return FALSE;
+  }
+  ch = MIN (ch, c.font * 3);
+  const double used = fixed + ch * (double) (D * K);
+  double y = top + (room - used) / 2;            /* centred below the title */
+  double gtop = INFINITY, gbot = 0;
+  cairo_font_extents_t fe;
+  for (size_t b = 0; b < D; b++) {
+    const level_block *bl = blocks->pdata[b];
+    cairo_set_source_rgb (cr, 0, 0, 0);
+    cairo_save (cr);
+    cairo_set_font_size (cr, c.font);
+    cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+    text_at (cr, left, y + head / 2, bl->name, 0, 0.5, 0);
+    cairo_restore (cr);
+    y += head;
+    cairo_set_font_size (cr, small);
+    if (bl->band > 0) {
+      const gboolean turn = bl->labw > cw - pad * 0.5;
+      cairo_save (cr);
+      cairo_rectangle (cr, left, y, cw * (double) bl->L, bl->band);
+      cairo_clip (cr);
+      for (size_t l = 0; l < bl->L; l++) {
+        const double x = left + cw * ((double) l + 0.5);
+        if (turn)
+          text_at (cr, x, y + bl->band - pad * 0.5, bl->levels[l], 0, 0.5, -G_PI / 2);
+        else
+          text_at (cr, x, y + bl->band / 2, bl->levels[l], 0.5, 0.5, 0);
+      }
+      cairo_restore (cr);
+      y += bl->band;
+    }
+    gtop = MIN (gtop, y);
+    /* The value in each cell where it fits, white on the darker cells. */
+    cairo_text_extents_t e;
+    cairo_set_font_size (cr, small * 0.95);
+    cairo_text_extents (cr, "0.00", &e);
+    cairo_font_extents (cr, &fe);
+    const gboolean values = e.x_advance < cw - pad * 0.5 && fe.ascent + fe.descent < ch;
+    for (size_t k = 0; k < K; k++) {
+      const double y0 = y + ch * (double) k;
+      for (size_t l = 0; l < bl->L; l++) {
+        const double p = bl->prob[k * bl->L + l], x0 = left + cw * (double) l;
+        heat_colour (cr, p);
+        cairo_rectangle (cr, x0, y0, cw, ch);
+        cairo_fill_preserve (cr);
+        cairo_set_source_rgb (cr, 1, 1, 1);
+        cairo_set_line_width (cr, MIN (1.0, cw / 8));
+        cairo_stroke (cr);
+        if (values) {
+          char buf[16];
+          g_snprintf (buf, sizeof buf, "%.2f", p);
+          if (p > 0.6)
+            cairo_set_source_rgb (cr, 1, 1, 1);
+          else
+            cairo_set_source_rgb (cr, 0, 0, 0);
+          text_at (cr, x0 + cw / 2, y0 + ch / 2, buf, 0.5, 0.5, 0);
+        }
+      }
+      cairo_set_source_rgb (cr, 0, 0, 0);
+      cairo_set_font_size (cr, MIN (small, ch * 0.85));   /* rows lower than a line */
+      text_at (cr, left - pad, y0 + ch / 2, rowlab[k], 1, 0.5, 0);
+      cairo_set_font_size (cr, small * 0.95);
+    }
+    cairo_set_source_rgb (cr, 0.4, 0.4, 0.4);
+    cairo_set_line_width (cr, 1);
+    cairo_rectangle (cr, left, y, cw * (double) bl->L, ch * (double) K);
+    cairo_stroke (cr);
+    y += ch * (double) K + gap;
+    gbot = y - gap;
+  }
+  /* The colour bar, 0 at the foot and 1 at the head, beside the cells. */
+  if (gbot - gtop < c.font * 8) {
+    const double mid = (gtop + gbot) / 2;
+    gtop = MAX (top, mid - c.font * 4);
+    gbot = MIN (c.h - c.font, mid + c.font * 4);
+  }
+  const double bx = left + cw * (double) Lmax + c.font * 1.2, bw = c.font * 1.1;
+  double stops[5][3];
+  heat_stops (stops);
+  cairo_pattern_t *grad = cairo_pattern_create_linear (0, gbot, 0, gtop);
+  for (int s = 0; s < 5; s++)
+    cairo_pattern_add_color_stop_rgb (grad, s / 4.0, stops[s][0], stops[s][1], stops[s][2]);
+  cairo_rectangle (cr, bx, gtop, bw, gbot - gtop);
+  cairo_set_source (cr, grad);
+  cairo_fill_preserve (cr);
+  cairo_pattern_destroy (grad);
+  cairo_set_source_rgb (cr, 0.4, 0.4, 0.4);
+  cairo_set_line_width (cr, 1);
+  cairo_stroke (cr);
+  cairo_set_source_rgb (cr, 0, 0, 0);
+  cairo_set_font_size (cr, small);
+  for (int i = 0; i <= 4; i++) {
+    const double v = i / 4.0, yy = gbot - v * (gbot - gtop);
+    char buf[16];
+    g_snprintf (buf, sizeof buf, "%.2g", v);
+    cairo_move_to (cr, bx + bw, yy);
+    cairo_line_to (cr, bx + bw + pad * 0.6, yy);
+    cairo_stroke (cr);
+    text_at (cr, bx + bw + pad, yy, buf, 0, 0.5, 0);
+  }
+  text_at (cr, bx + c.font * 5.2, (gtop + gbot) / 2, "probability", 0.5, 1, -G_PI / 2);
+  g_strfreev (rowlab);
+  g_ptr_array_unref (blocks);
+  return canvas_close (&c, TRUE, error);
 }
 
 /* ---- binomial ----------------------------------------------------------------------------- */

@@ -317,6 +317,68 @@ START_TEST (test_select)
 }
 END_TEST
 
+/* Pixels of IMG that are blue rather than grey (b above r by 40 or more): the heat map's cells
+ * and colour bar. */
+static size_t
+count_bluish (cairo_surface_t *img)
+{
+  const int w = cairo_image_surface_get_width (img), h = cairo_image_surface_get_height (img);
+  const int stride = cairo_image_surface_get_stride (img);
+  const unsigned char *px = cairo_image_surface_get_data (img);
+  size_t n = 0;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      guint32 v;
+      memcpy (&v, px + y * stride + x * 4, 4);
+      n += (int) (v & 255) - (int) ((v >> 16) & 255) >= 40;
+    }
+  return n;
+}
+
+START_TEST (test_levels)
+{
+  GError *err = NULL;
+  char *path = test_path ("data/haireyecolor.csv");
+  const mixem_csv_options csv = { .text_levels = TRUE };
+  mixem_dataset *data = mixem_dataset_read_csv (path, &csv, &err);
+  g_free (path);
+  ck_assert_no_error (err);
+  const mixem_family *f = mixem_registry_lookup (reg, "categorical", &err);
+  ck_assert_no_error (err);
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  o.k = 2;
+  o.seed = 1;
+  mixem_model *m = mixem_fit (f, data, &o, &err);
+  ck_assert_no_error (err);
+  char *png = out_path ("l.png"), *svg = out_path ("l.svg");
+  ck_assert (mixem_plot_levels (png, m, &SIZE, &err));
+  ck_assert (mixem_plot_levels (svg, m, &SIZE, &err));
+  ck_assert_no_error (err);
+  check_png (png, NULL, 0, 0);
+  check_svg (svg, NULL, 0);
+  /* 3 columns of 2 to 4 levels, 2 components: 20 cells, and the colour bar. */
+  cairo_surface_t *img = cairo_image_surface_create_from_png (png);
+  const size_t blue = count_bluish (img);
+  ck_assert_msg (blue > 640 * 480 / 20, "%s: only %zu blue pixels", png, blue);
+  cairo_surface_destroy (img);
+  /* Another family is an error naming it, and leaves no file. */
+  mixem_dataset *iris;
+  mixem_model *g = fit ("gaussian", "data/iris.csv", 2, NULL, NULL, &iris);
+  char *bad = out_path ("bad.png");
+  ck_assert (!mixem_plot_levels (bad, g, &SIZE, &err));
+  ck_assert_error (err, MIXEM_ERROR_OPTION, "this model's family is gaussian");
+  ck_assert (!g_file_test (bad, G_FILE_TEST_EXISTS));
+  g_free (bad);
+  g_free (png);
+  g_free (svg);
+  mixem_model_free (g);
+  mixem_dataset_free (iris);
+  mixem_model_free (m);
+  mixem_dataset_free (data);
+}
+END_TEST
+
 START_TEST (test_bad_requests)
 {
   mixem_iteration it = { 1, 1, -10, -11, 1, 0, 0, 0, 0, 0 };
@@ -357,6 +419,7 @@ main (void)
   tcase_add_test (tc, test_prototypes);
   tcase_add_test (tc, test_binomial);
   tcase_add_test (tc, test_select);
+  tcase_add_test (tc, test_levels);
   tcase_add_test (tc, test_bad_requests);
   suite_add_tcase (s, tc);
   return test_run (s);

@@ -24,9 +24,9 @@ gboolean mixem_plot_trace (const char *path, const mixem_iteration *trace, size_
                            double loglik0, const mixem_plot_options *opts, GError **error);
 
 /* A scatter of columns XCOL and YCOL (0-based) of DATA, each row coloured by its most likely
- * component, with each Gaussian component's 1- and 2-sigma ellipses (its marginal in the two
- * columns) and mean, and a legend of the weights.  XCOL < 0: a scatter-plot matrix of the first
- * (up to 6) columns. */
+ * component, with each component's 1- and 2-sigma ellipses (its marginal in the two columns: a
+ * Gaussian's "cov", a Student t's "scale") and mean, and a legend of the weights.  XCOL < 0: a
+ * scatter-plot matrix of the first (up to 6) columns. */
 gboolean mixem_plot_clusters (const char *path, const mixem_model *m, const mixem_dataset *data,
                               int xcol, int ycol, const mixem_plot_options *opts, GError **error);
 
@@ -34,6 +34,14 @@ gboolean mixem_plot_clusters (const char *path, const mixem_model *m, const mixe
  * ROWS by COLS grey image (darker is larger), titled with its weight. */
 gboolean mixem_plot_prototypes (const char *path, const mixem_model *m, size_t rows, size_t cols,
                                 const mixem_plot_options *opts, GError **error);
+
+/* A categorical model's level probabilities as a heat map: a block per column (its name, then
+ * its level names over the cells: the names the model keeps, else the codes 0, 1, ...), a row
+ * per component within each block, labelled with its weight, each cell coloured from near white
+ * (0) to dark blue (1) beside a colour bar and holding its value where it fits.  A product
+ * model: the blocks of its categorical parts.  A model of another family is an error naming it. */
+gboolean mixem_plot_levels (const char *path, const mixem_model *m, const mixem_plot_options *opts,
+                            GError **error);
 
 /* A histogram of success rates s/n of DATA, with the counts each binomial component (times its
  * weight) and the mixture predict for each bin overlaid. */

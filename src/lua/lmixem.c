@@ -2161,6 +2161,23 @@ p_prototypes (lua_State *L)
   return 0;
 }
 
+/* mx.plot.levels(model, path [, opts]): a categorical model's level probabilities */
+static int
+p_levels (lua_State *L)
+{
+  static const char *const fn = "mixem.plot.levels";
+  lua_settop (L, 3);   /* the scratch goes above the arguments */
+  const mixem_model *m = check_model (L, 1)->m;
+  const char *path = luaL_checkstring (L, 2);
+  lscratch *s = scratch_new (L);
+  mixem_plot_options po;
+  plot_options (L, 3, fn, NULL, &po, s);
+  GError *err = NULL;
+  if (!mixem_plot_levels (path, m, &po, &err))
+    return raise_gerror (L, fn, err);
+  return 0;
+}
+
 /* mx.plot.binomial(model, X, path [, opts]) */
 static int
 p_binomial (lua_State *L)
@@ -2273,7 +2290,8 @@ p_select (lua_State *L)
 
 static const luaL_Reg plot_functions[] = {
   { "trace", p_trace }, { "clusters", p_clusters }, { "prototypes", p_prototypes },
-  { "binomial", p_binomial }, { "select", p_select }, { "density", p_density }, { NULL, NULL }
+  { "binomial", p_binomial }, { "select", p_select }, { "density", p_density },
+  { "levels", p_levels }, { NULL, NULL }
 };
 
 static const luaL_Reg dataset_methods[] = {

@@ -406,6 +406,16 @@ check "predict unseen level" 1 "row 2, column 'Hair': level 'Grey' was not seen 
   "$MIXEM" predict "$T/lca.json" "$T/hec_grey.csv"
 check "fit product" 0 '2\.prob' -- "$MIXEM" fit -f product -k 2 --seed 1 -o "$PARTS" "$MIXED" --out "$T/prod.json"
 check "predict product" 0 '^component' -- "$MIXEM" predict "$T/prod.json" "$MIXED"
+check "plot levels categorical" 0 '' -- "$MIXEM" plot levels "$T/lca.json" -o "$T/lca.png"
+assert "plot levels is a PNG" png_ok "$T/lca.png"
+check "plot levels product" 0 '' -- "$MIXEM" plot levels "$T/prod.json" -o "$T/prod.svg" -W 400 -H 300
+assert "plot levels svg size" grep -q 'width="400pt" height="300pt"' "$T/prod.svg"
+check "plot levels of gaussian" 2 "a levels plot needs a categorical model, or a product with a categorical part \(this model's family is gaussian\)" -- \
+  "$MIXEM" plot levels "$T/g.json" -o "$T/x.png"
+check "plot levels with data" 2 'levels takes MODEL.json' -- "$MIXEM" plot levels "$T/lca.json" "$HEC" -o "$T/x.png"
+check "plot levels too small" 2 'do not fit in 200 by 150; give a larger picture' -- \
+  "$MIXEM" plot levels "$T/lca.json" -W 200 -H 150 -t tiny -o "$T/x.png"
+assert "plot levels leaves no file after a failure" test ! -e "$T/x.png"
 check "product overlap" 2 "product: column 'y' is in part 1 and in part 2 \(poisson\)" -- \
   "$MIXEM" fit -f product -o 'parts=gaussian:x,y;poisson:y,visits;categorical:colour' "$MIXED"
 check "product missing column" 2 "product: part 2 \(poisson\): no column 'hits' in the data" -- \

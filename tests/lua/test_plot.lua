@@ -27,6 +27,9 @@ local digits = mx.read_csv(T.srcdir .. "/data/digits_binary.csv")
 local d = mx.fit{data = digits, family = "bernoulli", k = 4, alpha = 2, beta = 2, seed = 1}
 local sel = mx.select{data = iris, family = "gaussian", k = {1, 2, 3}, covariance = {"full", "diag"}}
 
+local hec = mx.read_csv(T.srcdir .. "/data/haireyecolor.csv", {categorical = true})
+local lca = mx.fit{data = hec, family = "categorical", k = 2, seed = 1}
+
 local size = {width = 500, height = 400}
 local draws = {
   trace = function(p) mx.plot.trace(g, p, size) end,
@@ -38,6 +41,7 @@ local draws = {
   prototypes = function(p) mx.plot.prototypes(d, p, {shape = {8, 8}, width = 500, height = 400}) end,
   binomial = function(p) mx.plot.binomial(b, coins, p, size) end,
   select = function(p) mx.plot.select(sel, p, size) end,
+  levels = function(p) mx.plot.levels(lca, p, size) end,
   select_aic = function(p) mx.plot.select(sel, p, {criterion = "aic", width = 500, height = 400}) end,
 }
 
@@ -52,6 +56,83 @@ T.test("every kind writes a PNG and an SVG of the requested size", function()
     T.eq(sw, "500", name .. " SVG width"); T.eq(sh, "400", name .. " SVG height")
     os.remove(png); os.remove(svg)
   end
+end)
+
+local function read_all(path)
+  local f = assert(io.open(path, "rb"))
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+-- The student_t family's ellipses come from its "scale" (plot.c says why not the covariance
+-- scale df / (df - 2)): its picture is the one of a gaussian with cov = scale, drawn under the
+-- same title; a gaussian with the t's covariance, or none drawn at all, would differ.
+T.test("clusters draws a student_t component's ellipses from its scale", function()
+  local S = {{{1.0, 0.6}, {0.6, 2.0}}, {{0.5, -0.2}, {-0.2, 0.4}}}
+  local mu, df = {{0, 0}, {6, 5}}, {3, 8}
+  local X = mx.dataset{{0, 0.5}, {0.3, -0.4}, {-0.5, 0.2}, {6, 5.2}, {6.3, 4.8}, {5.8, 5.1},
+                       names = {"x", "y"}}
+  local function picture(family, key, factor)
+    local comps = {}
+    for k = 1, 2 do
+      local f = factor and df[k] / (df[k] - 2) or 1
+      local M = {{S[k][1][1] * f, S[k][1][2] * f}, {S[k][2][1] * f, S[k][2][2] * f}}
+      comps[k] = {mean = mu[k], [key] = M, df = family == "student_t" and df[k] or nil}
+    end
+    local m = mx.model{family = family, weights = {0.5, 0.5}, components = comps}
+    local p = T.tmpname(".png")
+    mx.plot.clusters(m, X, p, {width = 500, height = 400, title = "t or normal"})
+    local bytes = read_all(p)
+    os.remove(p)
+    return bytes
+  end
+  local t, g_scale, g_cov = picture("student_t", "scale"), picture("gaussian", "cov"),
+                            picture("gaussian", "cov", true)
+  T.ok(t == g_scale, "the t's picture is the gaussian's with cov = scale")
+  T.ok(t ~= g_cov, "and not the gaussian's with cov = scale df / (df - 2)")
+end)
+
+T.test("levels: a categorical model's level probabilities, or a product's categorical parts", function()
+  local mixed = mx.read_csv(T.srcdir .. "/tests/data/product_mixed.csv", {categorical = true})
+  local prod = mx.fit{data = mixed, family = "product", k = 2, seed = 1,
+                      parts = {{family = "gaussian", columns = {"x", "y"}, covariance = "diag"},
+                               {family = "categorical", columns = {"colour"}},
+                               {family = "poisson", columns = {"visits"}}}}
+  local p = T.tmpname(".svg")
+  mx.plot.levels(prod, p, {width = 640, height = 480})
+  local text = read_all(p)
+  os.remove(p)
+  T.eq(text:match('<svg[^>]- width="(%d+)pt"'), "640")
+  -- the level names are drawn (cairo's SVG holds glyphs, not text, so compare pictures): the
+  -- same model without its level names is labelled with the codes 0, 1, ... instead
+  local coded = mx.model{family = "categorical", weights = lca.weights,
+                         components = {{prob = lca.components[1].prob},
+                                       {prob = lca.components[2].prob}}}
+  local a, b = T.tmpname(".png"), T.tmpname(".png")
+  mx.plot.levels(lca, a, size)
+  mx.plot.levels(coded, b, size)
+  T.ok(read_all(a) ~= read_all(b), "level names or codes")
+  os.remove(a); os.remove(b)
+  local poisson_only = mx.fit{data = mixed, columns = {"visits"}, family = "product", k = 2,
+                              seed = 1, parts = {{family = "poisson", columns = {"visits"}}}}
+  local q = T.tmpname(".png")
+  os.remove(q)
+  T.errors(function() mx.plot.levels(g, q) end,
+           "a levels plot needs a categorical model, or a product with a categorical part " ..
+           "(this model's family is gaussian)")
+  T.errors(function() mx.plot.levels(poisson_only, q) end,
+           "this model's family is product, with no categorical part")
+  T.errors(function() mx.plot.levels(lca, q, {shape = {2, 2}}) end, "unknown option 'shape'")
+  local wide = {}
+  for j = 1, 12 do wide[j] = {0.5, 0.5} end
+  local twelve = mx.model{family = "categorical", components = {{prob = wide}, {prob = wide}}}
+  T.errors(function() mx.plot.levels(twelve, q, {width = 200, height = 150}) end,
+           "12 columns (up to 2 levels) of 2 components do not fit in 200 by 150; give a larger picture")
+  mx.plot.levels(twelve, q, {width = 300, height = 600})
+  T.eq(select(2, png_size(q)), 600, "twelve columns fit in a higher picture")
+  os.remove(q)
+  T.ok(not io.open(q), "no picture after a failure")
 end)
 
 T.test("bad arguments are errors, and leave no file", function()
