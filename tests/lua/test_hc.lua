@@ -26,19 +26,34 @@ local known = {
   ["diabetes.csv VVV VARS"] = true, ["thyroid.csv VVV VARS"] = true,
 }
 
+-- One column of whole numbers (faithful's waiting times, in minutes) makes merges of exactly
+-- equal cost common, and which of two equal merges comes first then rests on the last bit of
+-- libm's log: under valgrind (whose CPU makes glibc pick other variants) three of 272 rows moved
+-- at K = 4.  There the partitions must agree to an adjusted Rand index of 0.95, not bit for bit.
+local tied = { ["faithful.csv E"] = true, ["faithful.csv V"] = true }
+
 T.test("hc partitions equal mclust's hclass(hc(...)) at K = 2..5", function()
-  local same, skipped = 0, 0
+  local same, close, skipped = 0, 0, 0
   for _, f in ipairs(fixtures.partitions) do
     local key = f.data .. " " .. f.model .. " " .. f.use
     if known[key] or known[key .. " " .. f.k] then
       skipped = skipped + 1
     else
       local lab = mx.hc(data(f.data, f.columns), {f.k}, {model = f.model, use = f.use})[1]
-      T.eq(table.concat(lab), f.labels, key .. " K=" .. f.k)
-      same = same + 1
+      if tied[f.data .. " " .. f.model] then
+        local want = {}
+        for i = 1, #f.labels do want[i] = tonumber(f.labels:sub(i, i)) end
+        local ari = mx.adjusted_rand_index(lab, want)
+        T.ok(ari >= 0.95, string.format("%s K=%d: adjusted Rand index %.4f", key, f.k, ari))
+        close = close + 1
+      else
+        T.eq(table.concat(lab), f.labels, key .. " K=" .. f.k)
+        same = same + 1
+      end
     end
   end
-  T.ok(same >= 71, "at least 71 partitions compared (" .. same .. ")")
+  T.ok(same >= 55, "at least 55 partitions compared bit for bit (" .. same .. ")")
+  T.eq(close, 16, "the tied one-column cases")
 end)
 
 T.test("EM from the hc start reaches Mclust's log-likelihood", function()
