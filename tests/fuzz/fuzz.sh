@@ -14,7 +14,10 @@ flags="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefine
 defs=(-DMIXEM_FAMILYDIR='"/nonexistent"' -DMIXEM_BUILD_FAMILYDIR='"/nonexistent"')
 mkdir -p "$out/obj"
 objs=()
-for f in util store dataset registry pass em model modelfile check kmeans select plot progress fileio; do
+# Every library source (src/*.c but the command's cli.c), so that a new one is not left out.
+for p in "$src"/src/*.c; do
+  f=$(basename "$p" .c)
+  [ "$f" = cli ] && continue
   $cc $flags "${defs[@]}" ${FUZZ_CPPFLAGS:-} ${FUZZ_DEP_CFLAGS:-} -c "$src/src/$f.c" -o "$out/obj/$f.o"
   objs+=("$out/obj/$f.o")
 done
