@@ -381,7 +381,7 @@ cmd_fit (int argc, char **argv)
     { "covariance", 0, 0, G_OPTION_ARG_STRING, &covariance, "gaussian: full, tied, diag, spherical or tied_spherical", "TYPE" },
     { "reg-covar", 0, 0, G_OPTION_ARG_STRING, &reg_covar, "gaussian: added to covariance diagonals (default 1e-6)", "X" },
     { "algorithm", 0, 0, G_OPTION_ARG_STRING, &algorithm, "em (default), cem (classification EM), squarem (accelerated EM), sem (stochastic EM) or annealed (deterministic annealing EM)", "NAME" },
-    { "anneal-t0", 0, 0, G_OPTION_ARG_STRING, &anneal_t0, "annealed: the first temperature, >= 1 (default 4)", "T" },
+    { "anneal-t0", 0, 0, G_OPTION_ARG_STRING, &anneal_t0, "annealed: the first temperature, >= 1 (default 2)", "T" },
     { "anneal-steps", 0, 0, G_OPTION_ARG_STRING, &anneal_steps, "annealed: temperatures above 1, falling geometrically (default 5)", "N" },
     { "weights", 'w', 0, G_OPTION_ARG_STRING, &weights, "Column of row weights", "COLUMN" },
     { "init", 0, 0, G_OPTION_ARG_STRING, &init, "Start: a family start or random_resp", "METHOD" },

@@ -1071,7 +1071,7 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   c.ps.hard = o->algorithm == MIXEM_CEM || o->algorithm == MIXEM_SEM;
   c.ps.draw = o->algorithm == MIXEM_SEM;
   c.steps = o->algorithm != MIXEM_ANNEALED ? 0 : o->anneal_steps > 0 ? o->anneal_steps : 5;
-  c.t0 = o->anneal_t0 > 0.0 ? o->anneal_t0 : 4.0;
+  c.t0 = o->anneal_t0 > 0.0 ? o->anneal_t0 : 2.0;
   c.level = c.steps;
   if (!f->expected_loglik) {
     /* The ELBO's expected term then needs the last responsibilities, row by row. */

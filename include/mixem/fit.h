@@ -111,7 +111,7 @@ typedef struct {
    * other than 0).  Temperatures T_j = anneal_t0^((S - j) / S), j = 0 .. S - 1 (S =
    * anneal_steps), each held until |delta| < tol or for max(1, max_iter / (2 S)) iterations,
    * then T = 1 (plain EM) to convergence; small-EM's short runs are plain EM. */
-  double anneal_t0;            /* 0: the default, 4; else must be >= 1 */
+  double anneal_t0;            /* 0: the default, 2; else must be >= 1 */
   int anneal_steps;            /* 0: the default, 5; else must be >= 1 */
 } mixem_fit_options;
 
