@@ -363,6 +363,7 @@ cmd_fit (int argc, char **argv)
   char *family = NULL, *columns = NULL, *trials = NULL, *weights = NULL, *init = NULL;
   char *fix = NULL, *out = NULL, *trace = NULL, *delimiter = NULL, **extra = NULL;
   char *covariance = NULL, *reg_covar = NULL, *algorithm = NULL, *init_model = NULL;
+  char *anneal_t0 = NULL, *anneal_steps = NULL;
   /* The engine's defaults, not restated here. */
   mixem_fit_options defaults;
   mixem_fit_options_init (&defaults);
@@ -379,7 +380,9 @@ cmd_fit (int argc, char **argv)
     { "trials", 0, 0, G_OPTION_ARG_STRING, &trials, "binomial: trials, a column name or one number", "COLUMN|N" },
     { "covariance", 0, 0, G_OPTION_ARG_STRING, &covariance, "gaussian: full, tied, diag, spherical or tied_spherical", "TYPE" },
     { "reg-covar", 0, 0, G_OPTION_ARG_STRING, &reg_covar, "gaussian: added to covariance diagonals (default 1e-6)", "X" },
-    { "algorithm", 0, 0, G_OPTION_ARG_STRING, &algorithm, "em (default) or cem (classification EM)", "NAME" },
+    { "algorithm", 0, 0, G_OPTION_ARG_STRING, &algorithm, "em (default), cem (classification EM), squarem (accelerated EM), sem (stochastic EM) or annealed (deterministic annealing EM)", "NAME" },
+    { "anneal-t0", 0, 0, G_OPTION_ARG_STRING, &anneal_t0, "annealed: the first temperature, >= 1 (default 2)", "T" },
+    { "anneal-steps", 0, 0, G_OPTION_ARG_STRING, &anneal_steps, "annealed: temperatures above 1, falling geometrically (default 5)", "N" },
     { "weights", 'w', 0, G_OPTION_ARG_STRING, &weights, "Column of row weights", "COLUMN" },
     { "init", 0, 0, G_OPTION_ARG_STRING, &init, "Start: a family start or random_resp", "METHOD" },
     { "init-model", 0, 0, G_OPTION_ARG_FILENAME, &init_model, "Start from this model's weights and parameters (any family, plugins too)", "MODEL.json" },
@@ -452,8 +455,32 @@ cmd_fit (int argc, char **argv)
     mixem_options_set (fo, "covariance", covariance);
   if (reg_covar)
     mixem_options_set (fo, "reg_covar", reg_covar);
-  if (algorithm && strcmp (algorithm, "em") != 0 && strcmp (algorithm, "cem") != 0) {
-    status = usage_error ("fit", "--algorithm must be em or cem (got '%s')", algorithm);
+  mixem_algorithm alg = MIXEM_EM;
+  if (algorithm && !mixem_algorithm_parse (algorithm, &alg, &err)) {
+    status = usage_error ("fit", "--algorithm: %s", err->message);
+    g_clear_error (&err);
+    goto out;
+  }
+  double t0_value = 0.0;
+  gint64 steps_value = 0;
+  if ((anneal_t0 || anneal_steps) && alg != MIXEM_ANNEALED) {
+    status = usage_error ("fit", "--%s is an option of --algorithm annealed only (got %s)",
+                          anneal_t0 ? "anneal-t0" : "anneal-steps", mixem_algorithm_name (alg));
+    goto out;
+  }
+  if (anneal_t0) {
+    char *end = NULL;
+    t0_value = g_ascii_strtod (anneal_t0, &end);
+    if (end == anneal_t0 || *end || !(t0_value >= 1.0) || !isfinite (t0_value)) {
+      status = usage_error ("fit", "--anneal-t0 must be a finite temperature >= 1 (got '%s')",
+                            anneal_t0);
+      goto out;
+    }
+  }
+  if (anneal_steps && (!g_ascii_string_to_signed (anneal_steps, 10, 1, G_MAXINT, &steps_value,
+                                                   NULL))) {
+    status = usage_error ("fit", "--anneal-steps must be a whole number >= 1 (got '%s')",
+                          anneal_steps);
     goto out;
   }
   for (size_t i = 0; i < ff.n; i++)
@@ -503,7 +530,9 @@ cmd_fit (int argc, char **argv)
   o.seed = (unsigned long) seed;
   o.threads = threads;
   o.init = init;
-  o.algorithm = algorithm && strcmp (algorithm, "cem") == 0 ? MIXEM_CEM : MIXEM_EM;
+  o.algorithm = alg;
+  o.anneal_t0 = t0_value;
+  o.anneal_steps = (int) steps_value;
   o.family_options = fo;
   o.fix_weights = fix_weights;
   o.reseed = reseed_opt;
@@ -572,6 +601,8 @@ out:
   g_free (covariance);
   g_free (reg_covar);
   g_free (algorithm);
+  g_free (anneal_t0);
+  g_free (anneal_steps);
   g_free (weights);
   g_free (init);
   g_free (fix);

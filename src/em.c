@@ -35,7 +35,35 @@ typedef struct {
   double *total;             /* ps.ss */
   double *logw;              /* K */
   int short_run;             /* the small-EM short run under way (1-based), or 0 */
+  /* Annealing: the schedule's level (0 .. steps; steps is T = 1), its steps and T0. */
+  int level, steps;
+  double t0;
+  double *sq_s0, *sq_s1, *sq_s2, *w2;   /* squarem: s0, s1, s2 (ps.ss each), weights (K) */
+  double sq_max;             /* squarem: the bound on |alpha|, 1 at the start of each run */
 } fit_ctx;
+
+static const char *const algorithm_names[] = { "em", "cem", "squarem", "sem", "annealed" };
+
+const char *
+mixem_algorithm_name (mixem_algorithm a)
+{
+  return (unsigned) a < G_N_ELEMENTS (algorithm_names) ? algorithm_names[a] : NULL;
+}
+
+gboolean
+mixem_algorithm_parse (const char *name, mixem_algorithm *out, GError **error)
+{
+  for (size_t i = 0; name && i < G_N_ELEMENTS (algorithm_names); i++)
+    if (strcmp (name, algorithm_names[i]) == 0) {
+      *out = (mixem_algorithm) i;
+      return TRUE;
+    }
+  char *q = mixem_quote (name ? name : "", -1);
+  g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+               "unknown algorithm '%s' (known: em, cem, squarem, sem, annealed)", q);
+  g_free (q);
+  return FALSE;
+}
 
 static gboolean
 check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem_fit_options *o,
@@ -62,6 +90,30 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
     bad = "'short_iter' must be >= 1";
   else if (o->threads < 0)
     bad = "'threads' must be >= 0";
+  if (!bad && !mixem_algorithm_name (o->algorithm)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "unknown algorithm %d (known: em, cem, squarem, sem, annealed)",
+                 (int) o->algorithm);
+    return FALSE;
+  }
+  if (!bad && o->algorithm != MIXEM_ANNEALED && (o->anneal_t0 != 0.0 || o->anneal_steps != 0)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "'%s' is an option of algorithm 'annealed' only; this fit's algorithm is '%s'",
+                 o->anneal_t0 != 0.0 ? "anneal_t0" : "anneal_steps",
+                 mixem_algorithm_name (o->algorithm));
+    return FALSE;
+  }
+  if (!bad && o->anneal_t0 != 0.0 && !(o->anneal_t0 >= 1.0 && isfinite (o->anneal_t0))) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "'anneal_t0' must be a finite temperature >= 1 (got %g): the schedule falls "
+                 "from it to 1", o->anneal_t0);
+    return FALSE;
+  }
+  if (!bad && o->anneal_steps < 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "'anneal_steps' must be >= 1 (got %d; 0 is the default, 5)", o->anneal_steps);
+    return FALSE;
+  }
   if (bad) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                  "%s (k = %zu, max_iter = %d, tol = %g, n_init = %d, threads = %d, rows = %zu)",
@@ -534,9 +586,207 @@ reseed (fit_ctx *c, mixem_params *p, const mixem_params *before, double *w, GErr
   return ok ? bad : -1;
 }
 
+/* One EM iteration T from the statistics in c->total (those of q_{t-1}): the M-step, the E-step
+ * at theta_t (which also computes l(theta_t)), and its record in IT, not yet appended.  M's
+ * parameters may be replaced (reseed).  CHECK_FIRST checks the family's expected_loglik where
+ * the answer is known (see run). */
+static gboolean
+em_step (fit_ctx *c, mixem_model *m, int restart, int t, gboolean check_first,
+         mixem_iteration *it, GError **error)
+{
+  const mixem_fit_options *o = c->o;
+  const size_t K = c->K;
+  const gint64 t0 = g_get_monotonic_time ();
+  mixem_params *p = m->params;
+  double *w = m->weights;
+  const double l_prev = m->loglik, h = c->total[K + MIXEM_S_ENTROPY];
+  /* The family's expected_loglik checked where the answer is known: at theta_{t-1} with q its
+   * posterior, the ELBO is the log-likelihood itself.  Once per run, from the statistics
+   * already at hand; a family that drops a constant or a term fails here, not silently.  (Not
+   * under CEM, SEM or annealing, whose q is not the posterior.) */
+  if (check_first && !c->ps.hard && c->ps.beta == 1.0 && c->f->expected_loglik
+      && !check_identity (c, p, w, l_prev, error))
+    return FALSE;
+  mixem_params *before = o->reseed ? c->f->params_copy (p) : NULL;
+  int reseeded = -1;
+  if (!mstep (c, p, w, o->fix_weights, o->fix_components, error)) {
+    if (before && (*error)->domain == MIXEM_ERROR && (*error)->code == MIXEM_ERROR_NUMERIC) {
+      /* maximise() may have moved some components before failing: start again from before. */
+      GError *first = *error;
+      *error = NULL;
+      c->f->params_free (p);
+      p = m->params = c->f->params_copy (before);
+      for (size_t k = 0; k < K; k++)
+        w[k] = exp (c->logw[k]);
+      reseeded = reseed (c, p, before, w, error);
+      if (reseeded < 0 && !*error)
+        *error = first;   /* no single component to blame: report the M-step's own error */
+      else
+        g_error_free (first);
+    }
+    if (reseeded < 0) {
+      if (before)
+        c->f->params_free (before);
+      g_prefix_error (error, "iteration %d: ", t);
+      return FALSE;
+    }
+  }
+  if (before)
+    c->f->params_free (before);
+  /* ELBO(q_{t-1}, theta_t) from the statistics of q_{t-1}. */
+  double elbo = h;
+  for (size_t k = 0; k < K; k++)
+    if (c->total[k] > 0.0)
+      elbo += c->total[k] * log (w[k]);
+  if (c->f->expected_loglik)
+    elbo += c->f->expected_loglik (p, c->total + K + 2);
+  set_logw (c, w);
+  if (!mixem_pass_estep (&c->ps, p, c->logw, TRUE, c->total, NULL, NULL, NULL, error)) {
+    g_prefix_error (error, "iteration %d: ", t);
+    return FALSE;
+  }
+  /* Without expected_loglik, the pass itself summed q_{t-1} against the new log-densities. */
+  if (!c->f->expected_loglik)
+    elbo += c->ps.cross;
+  m->loglik = c->total[K + MIXEM_S_LOGLIK];
+  m->n_iter = t;
+  *it = (mixem_iteration) {
+    .restart = restart, .iter = t, .loglik = m->loglik, .elbo = elbo,
+    .kl = m->loglik - elbo, .entropy = h, .delta = (m->loglik - l_prev) / c->W,
+    .seconds = (double) (g_get_monotonic_time () - t0) * 1e-6,
+    .reseeded = reseeded + 1, .short_run = c->short_run, .extrapolated = 0,
+  };
+  if (!isfinite (it->loglik) || !isfinite (it->elbo)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                 "iteration %d: the log-likelihood (%g) or the ELBO (%g) is not finite", t,
+                 it->loglik, it->elbo);
+    return FALSE;
+  }
+  /* KL(q || p(z | x, theta)) >= 0 for every q: a negative one is the family's arithmetic. */
+  if (it->kl < -identity_slack (c, it->loglik)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
+                 "iteration %d: family '%s' breaks log p(X) = ELBO + KL with KL = %g < 0 "
+                 "(log-likelihood %.10g, ELBO %.10g): its expected_loglik or log_density is "
+                 "wrong (a bug in the family)", t, c->f->name, it->kl, it->loglik, it->elbo);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Appends IT to M's trace and calls the callback with P and W; FALSE (and *STOP) when it asks
+ * to stop. */
+static gboolean
+emit (fit_ctx *c, mixem_model *m, const mixem_iteration *it, const mixem_params *p,
+      const double *w, gboolean *stop)
+{
+  g_array_append_val (m->trace, *it);
+  if (c->o->callback && !c->o->callback (it, p, w, c->o->user_data)) {
+    *stop = TRUE;
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* SQUAREM's extrapolation (Varadhan and Roland 2008, scheme SqS3) on the flat statistics, the
+ * N_k and the family's (not the log-likelihood and entropy entries): with S0, S1 and
+ * s2 = c->total the statistics of theta_0, theta_1 = M(s0) and theta_2 = M(s1), r = s1 - s0,
+ * v = s2 - 2 s1 + s0, alpha = -|r| / |v| clamped to <= -1, s' = s0 - 2 alpha r + alpha^2 v;
+ * theta' = M(s') and the stabilising E-step at theta'.  Accepted when the M-step took s' (no
+ * error, no negative N_k) and the E-step gave a finite l(theta') >= l(theta_2): then M holds
+ * theta', c->total its posterior's statistics, and *P2 and c->w2 hold theta_2 and its weights
+ * (the caller frees *P2).  Otherwise M and c->total are as before (the plain step; FALSE).
+ * A failure of the restoring pass itself is an error (ERROR set). */
+static gboolean
+squarem_try (fit_ctx *c, mixem_model *m, const double *s0, const double *s1,
+             mixem_params **p2, GError **error)
+{
+  const mixem_fit_options *o = c->o;
+  const size_t K = c->K, ss = c->ps.ss;
+  double *s2 = c->sq_s2, rr = 0.0, vv = 0.0;
+  *p2 = NULL;
+  memcpy (s2, c->total, ss * sizeof (double));
+  for (size_t i = 0; i < ss; i++) {
+    if (i == K + MIXEM_S_LOGLIK || i == K + MIXEM_S_ENTROPY)
+      continue;
+    const double r = s1[i] - s0[i], v = s2[i] - 2.0 * s1[i] + s0[i];
+    rr += r * r;
+    vv += v * v;
+  }
+  if (!(vv > 0.0) || !isfinite (vv) || !isfinite (rr))
+    return FALSE;   /* a fixed point already (or nothing finite to extrapolate): the plain step */
+  /* |alpha| within [1, sq_max]: the bound grows fourfold after an accepted step that reached
+   * it and shrinks fourfold (to 1 at least) after a rejected one, the step-length control of
+   * Varadhan and Roland's paper; a free |alpha| overshoots by orders of magnitude on slow
+   * plateaus and is rejected cycle after cycle. */
+  const double a = MIN (MAX (sqrt (rr / vv), 1.0), c->sq_max), alpha = -a;
+  gboolean good = TRUE;
+  for (size_t i = 0; i < ss; i++) {
+    if (i == K + MIXEM_S_LOGLIK || i == K + MIXEM_S_ENTROPY)
+      continue;
+    const double r = s1[i] - s0[i], v = s2[i] - 2.0 * s1[i] + s0[i];
+    c->total[i] = s0[i] - 2.0 * alpha * r + alpha * alpha * v;
+    good = good && isfinite (c->total[i]);
+  }
+  for (size_t k = 0; k < K && good; k++)
+    good = c->total[k] >= 0.0;   /* a weight below 0 is no mixture */
+  const double l2 = m->loglik;
+  *p2 = c->f->params_copy (m->params);
+  memcpy (c->w2, m->weights, K * sizeof (double));
+  GError *err = NULL;
+  good = good && mstep (c, m->params, m->weights, o->fix_weights, o->fix_components, &err);
+  g_clear_error (&err);
+  for (size_t k = 0; k < K && good; k++)
+    good = isfinite (m->weights[k]) && m->weights[k] >= 0.0;
+  if (good) {
+    set_logw (c, m->weights);
+    good = mixem_pass_estep (&c->ps, m->params, c->logw, TRUE, c->total, NULL, NULL, NULL, &err)
+           && isfinite (c->total[K + MIXEM_S_LOGLIK]) && c->total[K + MIXEM_S_LOGLIK] >= l2;
+    g_clear_error (&err);
+  }
+  if (a == c->sq_max)
+    c->sq_max = good ? 4.0 * c->sq_max : MAX (1.0, c->sq_max / 4.0);
+  if (good) {
+    m->loglik = c->total[K + MIXEM_S_LOGLIK];
+    return TRUE;
+  }
+  /* The fall back: theta_2 and s2 again (the responsibilities too, when the pass keeps them). */
+  c->f->params_free (m->params);
+  m->params = *p2;
+  *p2 = NULL;
+  memcpy (m->weights, c->w2, K * sizeof (double));
+  set_logw (c, m->weights);
+  memcpy (c->total, s2, ss * sizeof (double));
+  if (c->ps.q) {
+    if (!mixem_pass_estep (&c->ps, m->params, c->logw, TRUE, c->total, NULL, NULL, NULL, error))
+      return FALSE;
+  }
+  m->loglik = l2;
+  return FALSE;
+}
+
+/* Stochastic EM's key for the draws of the pass after iteration T (0: at the start). */
+static guint64
+draw_key (const fit_ctx *c, int restart, int t)
+{
+  guint64 x = mixem_mix64 ((guint64) c->o->seed);
+  x = mixem_mix64 (x ^ (guint64) (unsigned) restart);
+  x = mixem_mix64 (x ^ ((guint64) (unsigned) c->short_run << 32 | (guint64) (unsigned) t));
+  return x;
+}
+
+/* The temperature of annealing level J (0 .. steps; 1 at steps). */
+static double
+anneal_temperature (const fit_ctx *c, int j)
+{
+  return j >= c->steps ? 1.0 : pow (c->t0, (double) (c->steps - j) / (double) c->steps);
+}
+
 /* One restart: EM from theta_0 until the change falls below TOL, max_iter or the callback says
  * stop.  Fills M (params, weights, trace, loglik).  With RESUME, M's climb goes on from where it
- * stopped (its trace and n_iter kept).  *STOP is set when the callback asked to stop. */
+ * stopped (its trace and n_iter kept).  *STOP is set when the callback asked to stop.  The
+ * algorithm's variants (README, "Algorithms"): SQUAREM's cycles of two plain steps and an
+ * extrapolation, SEM's drawn labels (ps.draw) and best iteration kept, annealing's temperatures
+ * (from c->level); small-EM's short runs are plain EM for squarem and annealed. */
 static gboolean
 run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean resume,
      gboolean *stop,
@@ -544,13 +794,21 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
 {
   const mixem_fit_options *o = c->o;
   const size_t K = c->K;
-  mixem_params *p = m->params;
-  double *w = m->weights;
   gboolean ok = TRUE;
+  const gboolean squarem = o->algorithm == MIXEM_SQUAREM && c->short_run == 0;
+  const gboolean sem = c->ps.draw;
+  const gboolean anneal = o->algorithm == MIXEM_ANNEALED && c->short_run == 0;
+  const int cap = MAX (1, o->max_iter / (2 * MAX (c->steps, 1)));
+  int at_level = 1, since_cool = 2;
+  if (!anneal)
+    c->level = c->steps;
+  c->ps.beta = 1.0 / anneal_temperature (c, c->level);
 
-  set_logw (c, w);
+  set_logw (c, m->weights);
   c->ps.q_valid = FALSE;
-  if (!mixem_pass_estep (&c->ps, p, c->logw, TRUE, c->total, NULL, NULL, NULL, error)) {
+  if (sem)
+    c->ps.draw_key = draw_key (c, restart, m->n_iter);
+  if (!mixem_pass_estep (&c->ps, m->params, c->logw, TRUE, c->total, NULL, NULL, NULL, error)) {
     g_prefix_error (error, "at the start: ");
     return FALSE;
   }
@@ -583,96 +841,114 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
     const GArray *tr = o->warm_start->trace;
     prev_delta = tr->len ? g_array_index (tr, mixem_iteration, tr->len - 1).delta : INFINITY;
   }
+  if (anneal && c->level < c->steps)
+    since_cool = 0;
+  /* SEM keeps the parameters with the highest l(theta) seen (the start's included). */
+  mixem_params *best_p = sem ? c->f->params_copy (m->params) : NULL;
+  double *best_w = sem ? g_memdup2 (m->weights, K * sizeof (double)) : NULL;
+  double best_l = m->loglik;
+  c->sq_max = 1.0;
+  int phase = 0;   /* squarem: the next step is a cycle's first (0) or second (1) */
   for (int t = first_t; t <= max_iter; t++) {
-    gint64 t0 = g_get_monotonic_time ();
-    const double l_prev = m->loglik, h = c->total[K + MIXEM_S_ENTROPY];
-    /* The family's expected_loglik checked where the answer is known: at theta_{t-1} with q its
-     * posterior, the ELBO is the log-likelihood itself.  Once per run, from the statistics
-     * already at hand; a family that drops a constant or a term fails here, not silently. */
-    if (t == first_t && !resume && !c->ps.hard && c->f->expected_loglik
-        && !check_identity (c, p, w, l_prev, error)) {
-      ok = FALSE;
-      break;
-    }
-    mixem_params *before = o->reseed ? c->f->params_copy (p) : NULL;
-    int reseeded = -1;
-    if (!mstep (c, p, w, o->fix_weights, o->fix_components, error)) {
-      if (before && (*error)->domain == MIXEM_ERROR && (*error)->code == MIXEM_ERROR_NUMERIC) {
-        /* maximise() may have moved some components before failing: start again from before. */
-        GError *first = *error;
-        *error = NULL;
-        c->f->params_free (p);
-        p = m->params = c->f->params_copy (before);
-        for (size_t k = 0; k < K; k++)
-          w[k] = exp (c->logw[k]);
-        reseeded = reseed (c, p, before, w, error);
-        if (reseeded < 0 && !*error)
-          *error = first;   /* no single component to blame: report the M-step's own error */
-        else
-          g_error_free (first);
+    const gint64 t0 = g_get_monotonic_time ();
+    if (anneal && c->level < c->steps) {
+      /* The next level when this one's change fell below tol (after two steps at least) or its
+       * iterations ran out; the E-step of this iteration is the first at the new temperature. */
+      if (at_level >= cap || (at_level >= 2 && fabs (prev_delta) < tol)) {
+        c->level++;
+        at_level = 0;
+        c->ps.beta = 1.0 / anneal_temperature (c, c->level);
       }
-      if (reseeded < 0) {
-        c->f->params_free (before);
-        g_prefix_error (error, "iteration %d: ", t);
-        ok = FALSE;
-        break;
-      }
+      at_level++;
     }
-    if (before)
-      c->f->params_free (before);
-    /* ELBO(q_{t-1}, theta_t) from the statistics of q_{t-1}. */
-    double elbo = h;
-    for (size_t k = 0; k < K; k++)
-      if (c->total[k] > 0.0)
-        elbo += c->total[k] * log (w[k]);
-    if (c->f->expected_loglik)
-      elbo += c->f->expected_loglik (p, c->total + K + 2);
-    set_logw (c, w);
-    if (!mixem_pass_estep (&c->ps, p, c->logw, TRUE, c->total, NULL, NULL, NULL, error)) {
-      g_prefix_error (error, "iteration %d: ", t);
+    if (sem)
+      c->ps.draw_key = draw_key (c, restart, t);
+    if (squarem && phase == 0)
+      memcpy (c->sq_s0, c->total, c->ps.ss * sizeof (double));
+    mixem_iteration it;
+    if (!em_step (c, m, restart, t, t == first_t && !resume, &it, error)) {
       ok = FALSE;
-      break;
-    }
-    /* Without expected_loglik, the pass itself summed q_{t-1} against the new log-densities. */
-    if (!c->f->expected_loglik)
-      elbo += c->ps.cross;
-    m->loglik = c->total[K + MIXEM_S_LOGLIK];
-    m->n_iter = t;
-    mixem_iteration it = {
-      .restart = restart, .iter = t, .loglik = m->loglik, .elbo = elbo,
-      .kl = m->loglik - elbo, .entropy = h, .delta = (m->loglik - l_prev) / c->W,
-      .seconds = (double) (g_get_monotonic_time () - t0) * 1e-6,
-      .reseeded = reseeded + 1, .short_run = c->short_run,
-    };
-    if (!isfinite (it.loglik) || !isfinite (it.elbo)) {
-      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
-                   "iteration %d: the log-likelihood (%g) or the ELBO (%g) is not finite", t,
-                   it.loglik, it.elbo);
-      ok = FALSE;
-      break;
-    }
-    /* KL(q || p(z | x, theta)) >= 0 for every q: a negative one is the family's arithmetic. */
-    if (it.kl < -identity_slack (c, it.loglik)) {
-      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
-                   "iteration %d: family '%s' breaks log p(X) = ELBO + KL with KL = %g < 0 "
-                   "(log-likelihood %.10g, ELBO %.10g): its expected_loglik or log_density is "
-                   "wrong (a bug in the family)", t, c->f->name, it.kl, it.loglik, it.elbo);
-      ok = FALSE;
-      break;
-    }
-    g_array_append_val (m->trace, it);
-    if (o->callback && !o->callback (&it, p, w, o->user_data)) {
-      *stop = TRUE;
       break;
     }
     /* scikit-learn measures the change at the start of an iteration, before its M-step, so it
-     * stops one M-step after the change falls below tol; so do we, with the same n_iter. */
-    if ((t > first_t || warm || done) && fabs (prev_delta) < tol) {
+     * stops one M-step after the change falls below tol; so do we, with the same n_iter.  SEM
+     * runs all max_iter iterations; annealing stops only at T = 1, after two plain steps. */
+    const gboolean may_stop = !sem && since_cool >= 2;
+    const gboolean conv = may_stop && (t > first_t || warm || done) && fabs (prev_delta) < tol;
+    if (squarem && phase == 0) {
+      memcpy (c->sq_s1, c->total, c->ps.ss * sizeof (double));
+      phase = 1;
+    } else if (squarem) {
+      phase = 0;
+      mixem_params *p2 = NULL;
+      if (!conv && t < max_iter) {
+        const gint64 t1 = g_get_monotonic_time ();
+        const double l2 = m->loglik;
+        GError *err = NULL;
+        if (squarem_try (c, m, c->sq_s0, c->sq_s1, &p2, &err)) {
+          /* Record t is theta_2's, record t + 1 the extrapolation's: at theta' with q its
+           * posterior after the stabilising E-step, so ELBO = l(theta') and KL = 0. */
+          it.seconds = (double) (t1 - t0) * 1e-6;
+          if (!emit (c, m, &it, p2, c->w2, stop)) {
+            c->f->params_free (p2);
+            break;
+          }
+          c->f->params_free (p2);
+          prev_delta = it.delta;
+          t++;
+          m->n_iter = t;
+          it = (mixem_iteration) {
+            .restart = restart, .iter = t, .loglik = m->loglik, .elbo = m->loglik, .kl = 0.0,
+            .entropy = c->total[K + MIXEM_S_ENTROPY], .delta = (m->loglik - l2) / c->W,
+            .seconds = (double) (g_get_monotonic_time () - t1) * 1e-6,
+            .short_run = c->short_run, .extrapolated = 1,
+          };
+          if (!emit (c, m, &it, m->params, m->weights, stop))
+            break;
+          if ((t > first_t || warm || done) && fabs (prev_delta) < tol) {
+            m->converged = TRUE;
+            break;
+          }
+          prev_delta = it.delta;
+          continue;
+        }
+        if (err) {
+          g_propagate_prefixed_error (error, err, "iteration %d, squarem: ", t);
+          ok = FALSE;
+          break;
+        }
+        it.extrapolated = -1;
+      }
+    }
+    it.seconds = (double) (g_get_monotonic_time () - t0) * 1e-6;
+    if (!emit (c, m, &it, m->params, m->weights, stop))
+      break;
+    if (sem && m->loglik > best_l) {
+      best_l = m->loglik;
+      c->f->params_free (best_p);
+      best_p = c->f->params_copy (m->params);
+      memcpy (best_w, m->weights, K * sizeof (double));
+    }
+    if (conv) {
       m->converged = TRUE;
       break;
     }
     prev_delta = it.delta;
+    if (anneal && c->level == c->steps && since_cool < 2)
+      since_cool++;
   }
+  if (sem && ok && best_l > m->loglik) {
+    /* The result is the best iteration's, its trace and n_iter those of the whole run. */
+    c->f->params_free (m->params);
+    m->params = best_p;
+    best_p = NULL;
+    memcpy (m->weights, best_w, K * sizeof (double));
+    m->loglik = best_l;
+  }
+  if (best_p)
+    c->f->params_free (best_p);
+  g_free (best_w);
+  c->ps.beta = 1.0;
   return ok;
 }
 
@@ -792,7 +1068,11 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     return NULL;
   }
   mixem_pass_init (&c.ps, f, data, c.K, f->stats_size (proto), o->block_size, o->threads);
-  c.ps.hard = o->algorithm == MIXEM_CEM;
+  c.ps.hard = o->algorithm == MIXEM_CEM || o->algorithm == MIXEM_SEM;
+  c.ps.draw = o->algorithm == MIXEM_SEM;
+  c.steps = o->algorithm != MIXEM_ANNEALED ? 0 : o->anneal_steps > 0 ? o->anneal_steps : 5;
+  c.t0 = o->anneal_t0 > 0.0 ? o->anneal_t0 : 2.0;
+  c.level = c.steps;
   if (!f->expected_loglik) {
     /* The ELBO's expected term then needs the last responsibilities, row by row. */
     c.ps.q = c.K <= G_MAXSIZE / sizeof (double) / MAX (c.ps.n, 1)
@@ -809,6 +1089,12 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   }
   c.total = g_new (double, c.ps.ss);
   c.logw = g_new (double, c.K);
+  if (o->algorithm == MIXEM_SQUAREM) {
+    c.sq_s0 = g_new (double, c.ps.ss);
+    c.sq_s1 = g_new (double, c.ps.ss);
+    c.sq_s2 = g_new (double, c.ps.ss);
+    c.w2 = g_new (double, c.K);
+  }
   gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
   gsl_rng_set (rng, o->seed);
 
@@ -848,6 +1134,7 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     m->best_restart = r;
     if (!stop) {
       /* After small-EM the climb goes on from its short run (trace and n_iter kept). */
+      c.level = 0;   /* annealing starts afresh (the short runs were plain EM) */
       rok = rok && run (&c, r, m, o->tol, o->max_iter, m->n_iter > 0, &stop, &rerr);
       m->refined = FALSE;
     }
@@ -876,6 +1163,7 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
                                   ? &g_array_index (m->trace, mixem_iteration, m->trace->len - 1)
                                   : NULL;
     GError *rerr = NULL;
+    c.level = c.steps;   /* annealing refines at T = 1 */
     /* Refinement has its own budget, refine_max_iter iterations past where tol stopped, so
      * that max_iter (scikit-learn's, for the tol phase) does not cut it short. */
     /* Not a warm start: refits stepped by hand keep n_iter <= max_iter, as scikit-learn's. */
@@ -927,7 +1215,9 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
           "component %zu has no weight: no row belongs to it, and it is kept at its last "
           "parameters (K may exceed what the data support; reseed re-seeds such a component, "
           "strict_empty makes it an error)", k + 1));
-    if (!best->converged && !stop && o->max_iter > 0 && rule > 0) {
+    best->algorithm = o->algorithm;
+    /* SEM does not converge: it runs max_iter iterations by design. */
+    if (!best->converged && !stop && o->max_iter > 0 && rule > 0 && o->algorithm != MIXEM_SEM) {
       const mixem_iteration *last = &g_array_index (best->trace, mixem_iteration,
                                                     best->trace->len - 1);
       g_ptr_array_add (best->warnings, g_strdup_printf (
@@ -944,6 +1234,10 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   gsl_rng_free (rng);
   g_free (c.total);
   g_free (c.logw);
+  g_free (c.sq_s0);
+  g_free (c.sq_s1);
+  g_free (c.sq_s2);
+  g_free (c.w2);
   g_free (c.ps.q);
   mixem_pass_clear (&c.ps);
   f->params_free (proto);

@@ -15,6 +15,7 @@ struct mixem_model {
   gboolean weights_fixed;
   double loglik, loglik0;
   int n_iter, best_restart;
+  mixem_algorithm algorithm; /* the algorithm that fit it (MIXEM_EM for a model given whole) */
   gboolean converged;        /* the stopping rule of the last run (tol, or refine_tol) held */
   gboolean refined;          /* the last run was a refinement */
   int n_failed;              /* restarts that failed and were skipped */
@@ -33,6 +34,14 @@ typedef struct {
   size_t wave;               /* blocks per wave */
   int threads;
   gboolean hard;             /* classification EM: one-hot responsibilities */
+  /* Stochastic EM (with hard): each row's one-hot component drawn from its responsibilities by
+   * a uniform that is a hash of DRAW_KEY and the row's index, so that the draws depend on
+   * neither the thread count nor the block order. */
+  gboolean draw;
+  guint64 draw_key;
+  /* Deterministic annealing: responsibilities proportional to (pi_k p_k(x))^beta, beta = 1/T
+   * (1: plain EM).  The log-likelihood summed is always the plain one. */
+  double beta;
   size_t fam_ss, ss;         /* family stats size, and the whole slot size */
   double *slots;             /* wave * ss */
   double *scratch;           /* threads * 2 * block * k */
@@ -47,7 +56,10 @@ typedef struct {
   double cross;              /* that sum, after a pass with q_valid */
 } mixem_pass;
 
-enum { MIXEM_S_LOGLIK = 0, MIXEM_S_ENTROPY = 1 };   /* offsets after the K values of N_k */
+enum { MIXEM_S_LOGLIK = 0, MIXEM_S_ENTROPY = 1 };
+
+/* A 64-bit mix (splitmix64's finaliser) of X, for stochastic EM's draw keys and uniforms. */
+guint64 mixem_mix64 (guint64 x);   /* offsets after the K values of N_k */
 
 /* FAMILY_SS = 0 makes a pass that only scores (no statistics). */
 void mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *data, size_t k,

@@ -119,6 +119,7 @@ const char *const *mixem_model_names (const mixem_model *m)
 double mixem_model_loglik (const mixem_model *m) { return m->loglik; }
 double mixem_model_initial_loglik (const mixem_model *m) { return m->loglik0; }
 int mixem_model_n_iter (const mixem_model *m) { return m->n_iter; }
+mixem_algorithm mixem_model_algorithm (const mixem_model *m) { return m->algorithm; }
 gboolean mixem_model_converged (const mixem_model *m) { return m->converged; }
 int mixem_model_best_restart (const mixem_model *m) { return m->best_restart; }
 int mixem_model_n_failed_restarts (const mixem_model *m) { return m->n_failed; }

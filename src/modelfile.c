@@ -323,6 +323,8 @@ mixem_model_to_json (const mixem_model *m)
   json_builder_add_boolean_value (b, m->converged);
   json_builder_set_member_name (b, "best_restart");
   json_builder_add_int_value (b, m->best_restart);
+  json_builder_set_member_name (b, "algorithm");
+  json_builder_add_string_value (b, mixem_algorithm_name (m->algorithm));
   json_builder_set_member_name (b, "trace");
   json_builder_begin_array (b);
   for (guint i = 0; i < m->trace->len; i++) {
@@ -338,6 +340,10 @@ mixem_model_to_json (const mixem_model *m)
     add_double (b, "entropy", it->entropy);
     add_double (b, "delta", it->delta);
     add_double (b, "seconds", it->seconds);
+    if (it->extrapolated) {
+      json_builder_set_member_name (b, "extrapolated");
+      json_builder_add_int_value (b, it->extrapolated);
+    }
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -622,6 +628,20 @@ mixem_model_from_json (mixem_registry *reg, const char *text, const char *src, G
   }
   JsonNode *wf = json_object_get_member (o, "weights_fixed");
   m->weights_fixed = wf && JSON_NODE_HOLDS_VALUE (wf) && json_node_get_boolean (wf);
+  /* Which algorithm made it; files written before it was recorded say nothing: em. */
+  JsonNode *an = json_object_get_member (o, "algorithm");
+  if (an) {
+    const char *name = JSON_NODE_HOLDS_VALUE (an) && json_node_get_value_type (an) == G_TYPE_STRING
+                       ? json_node_get_string (an) : NULL;
+    if (!mixem_algorithm_parse (name, &m->algorithm, error)) {
+      g_prefix_error (error, "%s: 'algorithm': ", src);
+      if (error && *error)
+        (*error)->code = MIXEM_ERROR_FORMAT;
+      mixem_model_free (m);
+      m = NULL;
+      goto out;
+    }
+  }
   JsonNode *cv = json_object_get_member (o, "converged");
   m->converged = cv && JSON_NODE_HOLDS_VALUE (cv) && json_node_get_boolean (cv);
   if (json_object_has_member (o, "loglik")
@@ -642,7 +662,7 @@ mixem_model_from_json (mixem_registry *reg, const char *text, const char *src, G
     JsonArray *ta = json_node_get_array (tn);
     for (guint i = 0; i < json_array_get_length (ta); i++) {
       JsonNode *te = json_array_get_element (ta, i);
-      mixem_iteration it;
+      mixem_iteration it = { 0 };
       gint64 r, t;
       char *where = g_strdup_printf ("%s: trace entry %u", src, i + 1);
       gboolean ok = JSON_NODE_HOLDS_OBJECT (te);
@@ -665,6 +685,8 @@ mixem_model_from_json (mixem_registry *reg, const char *text, const char *src, G
       }
       it.restart = (int) r;
       it.iter = (int) t;
+      if (json_object_has_member (to, "extrapolated"))
+        it.extrapolated = (int) json_object_get_int_member (to, "extrapolated");
       g_array_append_val (m->trace, it);
     }
   }

@@ -35,6 +35,7 @@ mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *dat
   ps->n = mixem_dataset_rows (data);
   ps->d = mixem_dataset_cols (data);
   ps->k = k;
+  ps->beta = 1.0;
   /* More rows a block than the data has changes nothing (one block either way), and a block
    * size from input (1 << 60) must not size the scratch buffers. */
   ps->block = block > 0 ? block : 256;
@@ -63,6 +64,15 @@ mixem_pass_clear (mixem_pass *ps)
   g_free (ps->xbuf);
   g_free (ps->cross_slots);
   memset (ps, 0, sizeof *ps);
+}
+
+guint64
+mixem_mix64 (guint64 x)
+{
+  x += G_GUINT64_CONSTANT (0x9e3779b97f4a7c15);
+  x = (x ^ (x >> 30)) * G_GUINT64_CONSTANT (0xbf58476d1ce4e5b9);
+  x = (x ^ (x >> 27)) * G_GUINT64_CONSTANT (0x94d049bb133111eb);
+  return x ^ (x >> 31);
 }
 
 /* Loops the compiler vectorises (#pragma omp simd) get, on x86-64, a clone for AVX2 chosen at
@@ -180,7 +190,7 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
         memset (ps->q + (first + i) * K, 0, K * sizeof (double));
       continue;
     }
-    const double s = row_sum (ei, K);
+    double s = row_sum (ei, K);
     size_t arg = 0;
     if (ps->hard || label || ps->q) {
       double best = -INFINITY;
@@ -190,7 +200,31 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
           arg = k;
         }
     }
-    const double ls = log (s), lse = mrow[i] + ls, inv = 1.0 / s;
+    const double lse = mrow[i] + log (s);
+    if (ps->beta != 1.0) {
+      /* Annealed: t_k beta <= 0 with a maximum of 0, so the tempered sum is >= 1 as well. */
+      for (size_t k = 0; k < K; k++)
+        ei[k] = mixem_exp_nonpos (a[k] *= ps->beta);
+      s = row_sum (ei, K);
+    }
+    const double ls = log (s), inv = 1.0 / s;
+    if (ps->draw) {
+      /* The row's component drawn from its responsibilities by the uniform u of its own hash
+       * (53 bits), the first k whose running sum of exp(t_k) passes u s. */
+      const guint64 h = mixem_mix64 (ps->draw_key ^ mixem_mix64 ((guint64) (first + i)));
+      const double u = (double) (h >> 11) * 0x1.0p-53 * s;
+      double run = 0.0;
+      arg = K - 1;
+      for (size_t k = 0; k < K; k++) {
+        run += ei[k];
+        if (u < run && ei[k] > 0.0) {
+          arg = k;
+          break;
+        }
+      }
+      while (!(ei[arg] > 0.0) && arg > 0)   /* rounding past the end: the last one possible */
+        arg--;
+    }
     const double wi = w ? w[first + i] : 1.0;
     ll[MIXEM_S_LOGLIK] += wi * lse;
     if (lse_out)

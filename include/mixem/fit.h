@@ -32,6 +32,10 @@ typedef struct {
   int short_run;      /* small-EM: the 1-based short run of this restart that the iteration
                        * belongs to (each starts afresh; the best one's climb goes on as the
                        * restart's, from short_run 0), or 0 */
+  int extrapolated;   /* squarem: 1 for the record of an accepted extrapolation (its ELBO is
+                       * that of the posterior after the stabilising E-step, so KL = 0), -1 for
+                       * a plain EM step whose extrapolation was rejected (the fit fell back to
+                       * it), 0 for any other plain step and under every other algorithm */
 } mixem_iteration;
 
 /* Called after each iteration with the record and the new parameters; return FALSE to stop. */
@@ -42,9 +46,23 @@ typedef struct mixem_model mixem_model;
 
 typedef enum {
   MIXEM_EM = 0,   /* soft responsibilities */
-  MIXEM_CEM       /* classification EM: each row wholly to its most probable component; the
+  MIXEM_CEM,      /* classification EM: each row wholly to its most probable component; the
                    * ELBO is then the classification log-likelihood and H(q) = 0 */
+  /* Appended values (never reorder).  README, "Algorithms", has the maths. */
+  MIXEM_SQUAREM,  /* EM accelerated by SQUAREM (Varadhan and Roland 2008, SqS3) on the flat
+                   * sufficient statistics; falls back to the plain step when the extrapolation
+                   * fails or lowers the log-likelihood (mixem_iteration.extrapolated) */
+  MIXEM_SEM,      /* stochastic EM (Celeux and Diebolt 1985): each row's component drawn from
+                   * its responsibilities, the M-step on those labels; runs max_iter iterations
+                   * (tol does not stop it) and keeps the iteration with the best l(theta) */
+  MIXEM_ANNEALED  /* deterministic annealing EM (Ueda and Nakano 1998): q ~ (pi_k p_k)^(1/T),
+                   * T from anneal_t0 down to 1 in anneal_steps geometric steps, then plain EM */
 } mixem_algorithm;
+
+/* "em", "cem", "squarem", "sem", "annealed"; NULL for a value out of range. */
+const char *mixem_algorithm_name (mixem_algorithm a);
+/* FALSE with an error listing every name for an unknown NAME. */
+gboolean mixem_algorithm_parse (const char *name, mixem_algorithm *out, GError **error);
 
 /* Fit options.  Start from mixem_fit_options_init(), which sets the defaults noted here. */
 typedef struct {
@@ -89,6 +107,12 @@ typedef struct {
    * defaults were chosen on tests/reference/r_fixtures.lua (README, short_starts). */
   int short_starts;            /* 12 */
   int short_iter;              /* 20 */
+  /* Deterministic annealing (algorithm MIXEM_ANNEALED only; any other algorithm refuses a value
+   * other than 0).  Temperatures T_j = anneal_t0^((S - j) / S), j = 0 .. S - 1 (S =
+   * anneal_steps), each held until |delta| < tol or for max(1, max_iter / (2 S)) iterations,
+   * then T = 1 (plain EM) to convergence; small-EM's short runs are plain EM. */
+  double anneal_t0;            /* 0: the default, 2; else must be >= 1 */
+  int anneal_steps;            /* 0: the default, 5; else must be >= 1 */
 } mixem_fit_options;
 
 void mixem_fit_options_init (mixem_fit_options *opts);
@@ -142,6 +166,7 @@ GVariant *mixem_model_component (const mixem_model *m, size_t k);   /* floating 
 double mixem_model_loglik (const mixem_model *m);   /* l(theta) on the fitted data (weighted) */
 double mixem_model_initial_loglik (const mixem_model *m);   /* l(theta_0) of the kept restart */
 int mixem_model_n_iter (const mixem_model *m);
+mixem_algorithm mixem_model_algorithm (const mixem_model *m);   /* the algorithm that fit it */
 gboolean mixem_model_converged (const mixem_model *m);
 int mixem_model_best_restart (const mixem_model *m);
 /* Restarts that failed numerically (a degenerate component, a row nothing explains) and were

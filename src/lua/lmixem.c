@@ -884,6 +884,8 @@ push_iteration (lua_State *L, const mixem_iteration *it)
   lua_setfield (L, -2, "reseeded");
   lua_pushinteger (L, it->short_run);
   lua_setfield (L, -2, "short_run");
+  lua_pushinteger (L, it->extrapolated);
+  lua_setfield (L, -2, "extrapolated");
   const struct { const char *k; double v; } f[] = {
     { "loglik", it->loglik }, { "elbo", it->elbo }, { "kl", it->kl },
     { "entropy", it->entropy }, { "delta", it->delta }, { "seconds", it->seconds },
@@ -950,10 +952,35 @@ read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o
   o->block_size = (size_t) opt_int (L, idx, fn, "block_size", (lua_Integer) o->block_size, 1,
                                     "a positive integer");
   const char *alg = opt_str (L, idx, fn, "algorithm", s);
-  if (alg && strcmp (alg, "em") != 0 && strcmp (alg, "cem") != 0)
-    luaL_error (L, "%s: 'algorithm' must be \"em\" or \"cem\" (got %s)", fn, alg);
-  if (alg)
-    o->algorithm = strcmp (alg, "cem") == 0 ? MIXEM_CEM : MIXEM_EM;
+  if (alg) {
+    GError *aerr = NULL;
+    if (!mixem_algorithm_parse (alg, &o->algorithm, &aerr)) {
+      lua_pushfstring (L, "%s: 'algorithm': %s", fn, aerr->message);
+      g_error_free (aerr);
+      lua_error (L);
+    }
+  }
+  /* Options of one algorithm: given to another, an error naming them. */
+  static const char *const anneal_opts[] = { "anneal_t0", "anneal_steps" };
+  for (size_t i = 0; i < G_N_ELEMENTS (anneal_opts); i++) {
+    const int ty = lua_getfield (L, idx, anneal_opts[i]);
+    lua_pop (L, 1);
+    if (ty != LUA_TNIL && o->algorithm != MIXEM_ANNEALED)
+      luaL_error (L, "%s: '%s' is an option of algorithm \"annealed\" only (algorithm is "
+                     "\"%s\")", fn, anneal_opts[i], mixem_algorithm_name (o->algorithm));
+  }
+  if (o->algorithm == MIXEM_ANNEALED) {
+    if (lua_getfield (L, idx, "anneal_t0") != LUA_TNIL) {
+      if (!lua_isnumber (L, -1) || !(lua_tonumber (L, -1) >= 1.0)
+          || !isfinite (lua_tonumber (L, -1)))
+        luaL_error (L, "%s: 'anneal_t0' must be a finite temperature >= 1 (got %s)", fn,
+                    luaL_tolstring (L, -1, NULL));
+      o->anneal_t0 = lua_tonumber (L, -1);
+    }
+    lua_pop (L, 1);
+    o->anneal_steps = opt_cint (L, idx, fn, "anneal_steps", o->anneal_steps, 1,
+                                "an integer >= 1");
+  }
   if (lua_getfield (L, idx, "reseed") != LUA_TNIL) {
     if (!lua_isboolean (L, -1))
       luaL_error (L, "%s: 'reseed' must be a boolean (got %s)", fn, luaL_typename (L, -1));
@@ -1104,7 +1131,7 @@ l_fit (lua_State *L)
   static const char *const fn = "mixem.fit";
   static const char *const known[] = {
     "data", "family", "k", "init", "fixed", "max_iter", "tol", "n_init", "seed", "threads",
-    "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "reseed", "verbose",
+    "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "reseed", "verbose",
     "verbose_interval", "quiet", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
@@ -1247,7 +1274,7 @@ l_select (lua_State *L)
   static const char *const fn = "mixem.select";
   static const char *const known[] = {
     "data", "family", "k", "criterion", "folds", "validation", "init", "max_iter", "tol",
-    "n_init", "seed", "threads", "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty", "weights", "columns", "block_size", "algorithm", "reseed",
+    "n_init", "seed", "threads", "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty", "weights", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "reseed",
     "fixed", "verbose", "verbose_interval", "quiet", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
@@ -1369,7 +1396,7 @@ m_refit (lua_State *L)
   static const char *const fn = "model:refit";
   static const char *const known[] = { "max_iter", "tol", "n_init", "seed", "threads", "fixed",
                                        "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty",
-                                       "on_iter", "weights", "columns", "block_size", "algorithm",
+                                       "on_iter", "weights", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps",
                                        "reseed", "verbose", "verbose_interval", "quiet", NULL };
   lmodel *lm = check_model (L, 1);
   check_dataset (L, 2);
@@ -1691,6 +1718,8 @@ m_index (lua_State *L)
     lua_pushnumber (L, mixem_model_initial_loglik (m));
   else if (strcmp (key, "n_iter") == 0)
     lua_pushinteger (L, mixem_model_n_iter (m));
+  else if (strcmp (key, "algorithm") == 0)
+    lua_pushstring (L, mixem_algorithm_name (mixem_model_algorithm (m)));
   else if (strcmp (key, "converged") == 0)
     lua_pushboolean (L, mixem_model_converged (m));
   else if (strcmp (key, "best_restart") == 0)

@@ -1,0 +1,174 @@
+-- test_variants.lua: the EM variants (issue 14): squarem reaches EM's fixed point in fewer
+-- iterations and never lowers the log-likelihood, for every built-in family; sem and annealed
+-- reach EM's optimum on well-separated data; sem is the same bit for bit on any thread count;
+-- option errors.
+local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
+local mx = require "mixem"
+
+-- Small generated data, the same on every machine (Lua 5.4's seeded xoshiro256**).
+local function gauss() local u, v = math.random(), math.random()
+  return math.sqrt(-2 * math.log(1 - u)) * math.cos(2 * math.pi * v) end
+local function gen(n, row) local t = {} for i = 1, n do t[i] = row(i) end return mx.dataset(t) end
+
+-- Two heavily overlapping Gaussians (EM is slow) and two overlapping Bernoulli profiles.
+math.randomseed(42)
+local G = gen(600, function(i) local c = i % 2
+  return {gauss() + 1.5 * c, gauss() * (1 + 0.3 * c)} end)
+math.randomseed(7)
+local B = gen(500, function(i) local c = i % 2; local r = {}
+  for j = 1, 6 do r[j] = math.random() < (c == 1 and 0.3 + 0.06 * j or 0.6 - 0.03 * j) and 1 or 0 end
+  return r end)
+
+local function plain(extra)
+  local o = {seed = 1, n_init = 1, short_starts = 1, n_refine = 0, max_iter = 5000, threads = 1}
+  for key, v in pairs(extra) do o[key] = v end
+  return mx.fit(o)
+end
+
+local function counts(m)
+  local acc, rej = 0, 0
+  for _, it in ipairs(m.trace) do
+    if it.extrapolated == 1 then acc = acc + 1 elseif it.extrapolated == -1 then rej = rej + 1 end
+  end
+  return acc, rej
+end
+
+-- The log-likelihood of every record at least the one before (rounding aside).
+local function monotone(m, what)
+  for i = 2, #m.trace do
+    local a, b = m.trace[i - 1].loglik, m.trace[i].loglik
+    if b < a - 1e-12 * math.abs(a) then
+      error(string.format("%s: log-likelihood falls at record %d: %.17g -> %.17g", what, i, a, b), 2)
+    end
+  end
+end
+
+T.test("squarem reaches EM's fixed point in fewer iterations (gaussian, bernoulli)", function()
+  for _, case in ipairs{{"gaussian", G, 600}, {"bernoulli", B, 500}} do
+    local fam, X, n = case[1], case[2], case[3]
+    local em = plain{data = X, family = fam, k = 2, tol = 1e-12}
+    local sq = plain{data = X, family = fam, k = 2, tol = 1e-12, algorithm = "squarem"}
+    T.eq(em.algorithm, "em"); T.eq(sq.algorithm, "squarem")
+    T.ok(em.converged and sq.converged, fam .. ": both converge")
+    T.ok(math.abs(em.loglik - sq.loglik) / n <= 1e-8,
+         string.format("%s: squarem %.12f vs em %.12f per row", fam, sq.loglik / n, em.loglik / n))
+    local acc = counts(sq)
+    T.ok(acc > 0, fam .. ": some extrapolation accepted")
+    T.ok(sq.n_iter < em.n_iter,
+         string.format("%s: squarem %d iterations, em %d", fam, sq.n_iter, em.n_iter))
+    io.stderr:write(string.format("# %s: em %d iterations, squarem %d (%d extrapolations kept)\n",
+                                  fam, em.n_iter, sq.n_iter, acc))
+    monotone(sq, fam)
+    for _, it in ipairs(sq.trace) do
+      if it.extrapolated == 1 then T.eq(it.kl, 0.0, "KL of an extrapolation's record") end
+      T.near(it.elbo + it.kl, it.loglik, 1e-12, "ELBO + KL")
+    end
+  end
+end)
+
+-- Every built-in family: its data, and its options.
+local families = {
+  {"gaussian", function() return {gauss(), gauss()} end, {}},
+  {"bernoulli", function() return {math.random(0, 1), math.random(0, 1), math.random(0, 1)} end, {}},
+  {"binomial", function() return {math.random(0, 10)} end, {trials = 10}},
+  {"poisson", function() return {math.random(0, 8), math.random(0, 3)} end, {}},
+  {"categorical", function() return {math.random(0, 2), math.random(0, 3)} end, {}},
+  {"multinomial", function() return {math.random(1, 5), math.random(0, 5), math.random(0, 5)} end, {}},
+  {"exponential", function() return {-math.log(1 - math.random()), -3 * math.log(1 - math.random())} end, {}},
+  {"gamma", function() return {-math.log((1 - math.random()) * (1 - math.random())), 0.1 + math.random()} end, {}},
+  {"student_t", function() return {gauss(), gauss() / math.sqrt(0.5 + math.random())} end, {}},
+  {"von_mises_fisher", function() local x, y, z = gauss(), gauss(), gauss() + 1
+    local r = math.sqrt(x * x + y * y + z * z); return {x / r, y / r, z / r} end, {}},
+}
+
+T.test("squarem never lowers the log-likelihood, for every built-in family", function()
+  for _, f in ipairs(families) do
+    math.randomseed(3)
+    local X = gen(150, f[2])
+    local o = {data = X, family = f[1], k = 2, algorithm = "squarem", tol = 1e-10, max_iter = 300}
+    for key, v in pairs(f[3]) do o[key] = v end
+    local m = plain(o)
+    T.eq(m.algorithm, "squarem", f[1])
+    monotone(m, f[1])
+  end
+end)
+
+-- Three well-separated Gaussian clusters.
+math.randomseed(11)
+local S = gen(450, function(i) local c = i % 3
+  return {gauss() + 8 * c, gauss() - 6 * (c == 1 and 1 or 0)} end)
+
+T.test("sem and annealed reach EM's optimum on well-separated data", function()
+  local em = mx.fit{data = S, family = "gaussian", k = 3, seed = 2, n_init = 3, threads = 1}
+  local sem = mx.fit{data = S, family = "gaussian", k = 3, seed = 2, n_init = 3, algorithm = "sem", threads = 1,
+                     max_iter = 50}
+  local an = mx.fit{data = S, family = "gaussian", k = 3, seed = 2, n_init = 3, threads = 1,
+                    algorithm = "annealed", anneal_t0 = 3, anneal_steps = 4}
+  T.eq(sem.algorithm, "sem"); T.eq(an.algorithm, "annealed")
+  for _, m in ipairs{sem, an} do
+    T.ok(math.abs(m.loglik - em.loglik) / 450 <= 1e-3,
+         string.format("%s: %.8f vs em %.8f per row", m.algorithm, m.loglik / 450, em.loglik / 450))
+  end
+  -- SEM ran its max_iter iterations and kept the best of them.
+  T.eq(sem.n_iter, 50)
+  local best = -math.huge
+  for _, it in ipairs(sem.trace) do best = math.max(best, it.loglik) end
+  T.ok(sem.loglik >= best, "sem keeps its best iteration")
+  -- Annealing's plain log-likelihood is traced throughout; KL >= 0 at every temperature.
+  for _, it in ipairs(an.trace) do T.ok(it.kl >= -1e-9 * math.abs(it.loglik), "annealed KL >= 0") end
+end)
+
+T.test("annealed with its default schedule reaches EM's optimum on faithful", function()
+  -- T0 = 4 merged the two components here and stopped near the saddle (-1289.80).
+  local F = mx.read_csv(T.srcdir .. "/data/faithful.csv")
+  local o = {data = F, family = "gaussian", k = 2, seed = 1, n_init = 1, short_starts = 1, threads = 1}
+  local em = mx.fit(o)
+  o.algorithm = "annealed"
+  local an = mx.fit(o)
+  T.ok(math.abs(an.loglik - em.loglik) / 272 <= 1e-3,
+       string.format("annealed %.6f vs em %.6f", an.loglik, em.loglik))
+end)
+
+T.test("sem is the same bit for bit on 1 and 2 threads", function()
+  local function fit(threads)
+    return mx.fit{data = G, family = "gaussian", k = 2, seed = 5, n_init = 2, algorithm = "sem",
+                  max_iter = 20, threads = threads, block_size = 16, short_starts = 2}
+  end
+  local a, b = fit(1), fit(2)
+  T.eq(a.loglik, b.loglik, "loglik")
+  for i = 1, #a.trace do T.eq(a.trace[i].loglik, b.trace[i].loglik, "trace " .. i) end
+  for k = 1, 2 do
+    T.eq(a.weights[k], b.weights[k], "weight " .. k)
+    for j = 1, 2 do T.eq(a.components[k].mean[j], b.components[k].mean[j], "mean") end
+  end
+  -- Another seed draws otherwise.
+  local c = mx.fit{data = G, family = "gaussian", k = 2, seed = 6, n_init = 2, algorithm = "sem",
+                   max_iter = 20, block_size = 16, short_starts = 2, threads = 1}
+  local same = true
+  for i = 1, math.min(#a.trace, #c.trace) do same = same and a.trace[i].loglik == c.trace[i].loglik end
+  T.ok(not same, "another seed, other draws")
+end)
+
+T.test("the model file keeps the algorithm", function()
+  local p = T.tmpdir .. "/mixem_test_variants.json"
+  local m = plain{data = G, family = "gaussian", k = 2, algorithm = "squarem", tol = 1e-6}
+  m:save(p)
+  local l = mx.load(p)
+  T.eq(l.algorithm, "squarem")
+  os.remove(p)
+end)
+
+T.test("bad algorithm options are errors naming them", function()
+  T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, algorithm = "fast"} end,
+           "unknown algorithm 'fast' (known: em, cem, squarem, sem, annealed)")
+  T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, anneal_t0 = 3} end,
+           "'anneal_t0' is an option of algorithm \"annealed\" only")
+  T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, algorithm = "squarem",
+                             anneal_steps = 3} end, "'anneal_steps' is an option")
+  T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, algorithm = "annealed",
+                             anneal_t0 = 0.5} end, "'anneal_t0' must be a finite temperature >= 1")
+  T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, algorithm = "annealed",
+                             anneal_steps = 0} end, "'anneal_steps'")
+end)
+
+T.done()
