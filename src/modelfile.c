@@ -376,15 +376,15 @@ mixem_model_save (const mixem_model *m, const char *path, GError **error)
 char *
 mixem_trace_to_csv (const mixem_model *m)
 {
-  GString *s = g_string_new ("iter,loglik,elbo,kl,entropy,delta,seconds\n");
+  GString *s = g_string_new ("iter,loglik,elbo,kl,entropy,delta,seconds,extrapolated\n");
   char buf[7][G_ASCII_DTOSTR_BUF_SIZE];
   for (guint i = 0; i < m->trace->len; i++) {
     const mixem_iteration *it = &g_array_index (m->trace, mixem_iteration, i);
     const double v[6] = { it->loglik, it->elbo, it->kl, it->entropy, it->delta, it->seconds };
     for (int j = 0; j < 6; j++)
       g_ascii_formatd (buf[j], sizeof buf[j], "%.17g", v[j]);
-    g_string_append_printf (s, "%d,%s,%s,%s,%s,%s,%s\n", it->iter, buf[0], buf[1], buf[2], buf[3],
-                            buf[4], buf[5]);
+    g_string_append_printf (s, "%d,%s,%s,%s,%s,%s,%s,%d\n", it->iter, buf[0], buf[1], buf[2],
+                            buf[3], buf[4], buf[5], it->extrapolated);
   }
   return g_string_free (s, FALSE);
 }

@@ -49,7 +49,7 @@ check "fit two coins" 0 'family binomial, k = 2.*' -- \
   --max-iter 10 --tol 0 --fix weights --seed 1 --n-init 1
 assert "model written" test -s "$T/m.json"
 assert "trace has 11 lines" test "$(wc -l < "$T/trace.csv")" -eq 11
-assert "trace header" test "$(head -n 1 "$T/trace.csv")" = "iter,loglik,elbo,kl,entropy,delta,seconds"
+assert "trace header" test "$(head -n 1 "$T/trace.csv")" = "iter,loglik,elbo,kl,entropy,delta,seconds,extrapolated"
 check "fit quiet" 0 '' -- "$MIXEM" fit -q -f binomial --trials trials -k 2 "$COINS"
 check "fit verbose" 0 'restart 1  iter    1  loglik' -- \
   "$MIXEM" fit -v -f binomial --trials trials -k 2 "$COINS"

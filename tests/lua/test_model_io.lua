@@ -68,7 +68,7 @@ T.test("save_trace writes the trace as CSV", function()
   m:save_trace(p)
   local tr = mx.read_csv(p)
   T.eq(#tr, #m.trace)
-  T.eq(table.concat(tr:names(), ","), "iter,loglik,elbo,kl,entropy,delta,seconds")
+  T.eq(table.concat(tr:names(), ","), "iter,loglik,elbo,kl,entropy,delta,seconds,extrapolated")
   for i, it in ipairs(m.trace) do
     T.eq(tr:row(i)[2], it.loglik); T.eq(tr:row(i)[4], it.kl)
   end
