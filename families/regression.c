@@ -524,13 +524,27 @@ factor (const mixem_params *p, size_t k, const double *A, gsl_matrix *m, GError 
   int status = gsl_linalg_cholesky_decomp1 (m);
   gsl_set_error_handler (old);
   size_t bad = P;
-  for (size_t j = 0; j < P && bad == P; j++) {
-    const double pivot = status ? 0.0 : gsl_matrix_get (m, j, j);
+  for (size_t j = 0; j < P && bad == P && !status; j++) {
+    const double pivot = gsl_matrix_get (m, j, j);
     if (!(A[j * P + j] > 0) || !(pivot * pivot > PIVOT_TOL * A[j * P + j]))
       bad = j;
   }
-  if (status && bad == P)
-    bad = P - 1;
+  /* A failed factorisation: the first leading block that fails names the covariate. */
+  for (size_t j = 1; status && j <= P && bad == P; j++) {
+    gsl_matrix_view sub = gsl_matrix_submatrix (m, 0, 0, j, j);
+    for (size_t a = 0; a < j; a++)
+      for (size_t l = a; l < j; l++) {
+        gsl_matrix_set (&sub.matrix, a, l, A[a * P + l]);
+        gsl_matrix_set (&sub.matrix, l, a, A[a * P + l]);
+      }
+    old = gsl_set_error_handler_off ();
+    const int st = gsl_linalg_cholesky_decomp1 (&sub.matrix);
+    gsl_set_error_handler (old);
+    const double pivot = st ? 0.0 : gsl_matrix_get (m, j - 1, j - 1);
+    if (!(A[(j - 1) * P + j - 1] > 0)
+        || !(pivot * pivot > PIVOT_TOL * A[(j - 1) * P + j - 1]))
+      bad = j - 1;
+  }
   if (bad < P) {
     GString *before = g_string_new (NULL);
     for (size_t j = 0; j < bad; j++)
