@@ -2,12 +2,12 @@
  * response y_i and covariates; component k has coefficients b_k (p of them: the intercept first
  * unless intercept = false, then the covariates in the order of the option "covariates") and
  * eta_ik = o_i + x_i'b_k, with x_i the row's design (1 first for the intercept) and o_i the
- * offset (option "offset", Poisson only; else 0).  The option "model" says which response:
+ * offset (option "offset", Poisson only; else 0).  Built three times (REG_MODEL), one family each:
  *
- *   gaussian:  log p(y | x, k) = -1/2 log(2 pi s_k^2) - (y - eta)^2 / (2 s_k^2)
+ *   linreg:    log p(y | x, k) = -1/2 log(2 pi s_k^2) - (y - eta)^2 / (2 s_k^2)
  *              (variance = "shared": one s for every component)
- *   poisson:   log p(y | x, k) = y eta - exp(eta) - log(y!)                      (log link)
- *   binomial:  log p(y | x, k) = log C(n, y) + y eta - n log(1 + exp(eta))       (logit link)
+ *   poisreg:   log p(y | x, k) = y eta - exp(eta) - log(y!)                      (log link)
+ *   logitreg:  log p(y | x, k) = log C(n, y) + y eta - n log(1 + exp(eta))       (logit link)
  *              n the row's trials (option "trials": a column or one number, default 1)
  *
  * The constants log(y!) and log C(n, y) are included, as R's dpois and dbinom (and so flexmix's
