@@ -9,7 +9,7 @@
 #define MAXN 8
 
 typedef struct {
-  const char *opts[6];        /* key, value, ... NULL */
+  const char *opts[8];        /* key, value, ... NULL */
   const char *const *names;   /* column names, or NULL */
   size_t d, n;
   double x[MAXN * 4];
@@ -33,6 +33,9 @@ typedef struct {
   size_t exact_z[MAXN];
   const char *exact_components;
   bad_case bad[10];
+  /* For a family without sample() (the regression families, whose rows need covariates): N rows
+   * from component Z[i] of the reference components, made here. */
+  void (*gen) (size_t n, const size_t *z, double *x);
 } family_ref;
 
 static double
@@ -263,7 +266,143 @@ static const char *const sn[] = { "s", "n", NULL };
       "has collapsed", MIXEM_ERROR_NUMERIC, FALSE },                                     \
   }
 
+/* The regression families: column 1 is x, column 2 the response y. */
+static const char *const xy[] = { "x", "y", NULL };
+
+static double
+eta_of (const double *x, GVariant *c)
+{
+  GVariant *b = g_variant_lookup_value (c, "beta", G_VARIANT_TYPE ("ad"));
+  gsize n = 0;
+  const double *beta = g_variant_get_fixed_array (b, &n, sizeof (double));
+  ck_assert_uint_eq (n, 2);
+  const double eta = beta[0] + beta[1] * x[0];
+  g_variant_unref (b);
+  return eta;
+}
+
+static double
+linreg_direct (const double *x, GVariant *c)
+{
+  const double s = lookup (c, "sigma"), e = (x[1] - eta_of (x, c)) / s;
+  return -0.5 * log (2 * G_PI) - log (s) - 0.5 * e * e;
+}
+
+static double
+poisreg_direct (const double *x, GVariant *c)
+{
+  const double eta = eta_of (x, c);
+  double lf = 0;
+  for (double m = 2; m <= x[1]; m++)
+    lf += log (m);
+  return x[1] * eta - exp (eta) - lf;
+}
+
+/* Four trials per row. */
+static double
+logitreg_direct (const double *x, GVariant *c)
+{
+  static const double choose4[] = { 1, 4, 6, 4, 1 };
+  const double eta = eta_of (x, c);
+  return log (choose4[(int) x[1]]) + x[1] * eta - 4 * log1p (exp (eta));
+}
+
+/* Rows of the reference components of each regression family (as in refs[] below). */
+static void
+gen_regression (int model, size_t n, const size_t *z, double *x)
+{
+  static const double beta[3][2][2] = {
+    { { 1, 2 }, { -1, 0.5 } },
+    { { 0.69314718055994529, 0.69314718055994529 }, { 1.3862943611198906, -1.3862943611198906 } },
+    { { -1.0986122886681098, 2.1972245773362196 }, { 1.0986122886681098, -1.0986122886681098 } },
+  };
+  static const double sigma[2] = { 0.5, 1.0 };
+  gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
+  for (size_t i = 0; i < n; i++) {
+    const double *b = beta[model][z[i]];
+    const double xi = gsl_rng_uniform (rng) * 2, eta = b[0] + b[1] * xi;
+    x[2 * i] = xi;
+    x[2 * i + 1] = model == 0 ? eta + sigma[z[i]] * gsl_ran_gaussian (rng, 1.0)
+                   : model == 1 ? gsl_ran_poisson (rng, exp (eta))
+                   : gsl_ran_binomial (rng, 1 / (1 + exp (-eta)), 4);
+  }
+  gsl_rng_free (rng);
+}
+
+static void
+gen_linreg (size_t n, const size_t *z, double *x)
+{
+  gen_regression (0, n, z, x);
+}
+
+static void
+gen_poisreg (size_t n, const size_t *z, double *x)
+{
+  gen_regression (1, n, z, x);
+}
+
+static void
+gen_logitreg (size_t n, const size_t *z, double *x)
+{
+  gen_regression (2, n, z, x);
+}
+
+#define POISREG_COMPONENTS                                                                         \
+  "[{'beta': <[0.69314718055994529, 0.69314718055994529]>},"                                      \
+  " {'beta': <[1.3862943611198906, -1.3862943611198906]>}]"
+#define LOGITREG_COMPONENTS                                                                        \
+  "[{'beta': <[-1.0986122886681098, 2.1972245773362196]>},"                                       \
+  " {'beta': <[1.0986122886681098, -1.0986122886681098]>}]"
+
 static const family_ref refs[] = {
+  {
+    /* Residuals (+e, -e, -e, +e) at x = 0..3 are orthogonal to 1 and x: the least-squares line
+     * is the true one, and sigma = e. */
+    .name = "linreg", .opts = { "response", "y", "covariates", "x", NULL }, .d = 2, .names = xy,
+    .components = "[{'beta': <[1.0, 2.0]>, 'sigma': <0.5>}, {'beta': <[-1.0, 0.5]>, 'sigma': <1.0>}]",
+    .n_free = 6, .direct = linreg_direct, .gen = gen_linreg,
+    .exact_n = 8, .exact_x = { 0, 1.5, 1, 2.5, 2, 4.5, 3, 7.5, 0, 0, 1, -1.5, 2, -1, 3, 1.5 },
+    .exact_z = { 0, 0, 0, 0, 1, 1, 1, 1 },
+    .exact_components = "[{'beta': <[1.0, 2.0]>, 'sigma': <0.5>}, "
+                        "{'beta': <[-1.0, 0.5]>, 'sigma': <1.0>}]",
+    .bad = {
+      { { NULL }, xy, 2, 2, { 1, 2, 2, 3 }, "linreg: the option 'response'", MIXEM_ERROR_OPTION,
+        TRUE },
+      { { "response", "y", "covariates", "z", NULL }, xy, 2, 2, { 1, 2, 2, 3 },
+        "linreg: the covariate 'z' is not a column", MIXEM_ERROR_OPTION, TRUE },
+      { { "response", "y", "covariates", "x", NULL }, xy, 2, 3, { 1, 2, 1, 3, 1, 5 },
+        "linreg: covariate 'x' is 1 in every row", MIXEM_ERROR_DATA, TRUE },
+    },
+  },
+  {
+    /* x = 0 or 1: the fitted rates are the means of y at each, here 2 and 4, then 4 and 1. */
+    .name = "poisreg", .opts = { "response", "y", "covariates", "x", NULL }, .d = 2, .names = xy,
+    .components = POISREG_COMPONENTS, .n_free = 4, .direct = poisreg_direct, .gen = gen_poisreg,
+    .exact_n = 8, .exact_x = { 0, 1, 0, 3, 1, 4, 1, 4, 0, 3, 0, 5, 1, 1, 1, 1 },
+    .exact_z = { 0, 0, 0, 0, 1, 1, 1, 1 }, .exact_components = POISREG_COMPONENTS,
+    .bad = {
+      { { "response", "y", "covariates", "x", NULL }, xy, 2, 2, { 1, 2, 2, -3 },
+        "row 2, column 'y': a poisson response must be a whole number >= 0", MIXEM_ERROR_DATA,
+        FALSE },
+      { { "response", "y", "covariates", "x", NULL }, xy, 2, 2, { 1, 2.5, 2, 3 },
+        "row 1, column 'y': a poisson response must be a whole number", MIXEM_ERROR_DATA, FALSE },
+    },
+  },
+  {
+    /* Four trials, x = 0 or 1: success rates 1/4 and 3/4, then 3/4 and 1/2. */
+    .name = "logitreg", .opts = { "response", "y", "covariates", "x", "trials", "4", NULL },
+    .d = 2, .names = xy, .components = LOGITREG_COMPONENTS, .n_free = 4,
+    .direct = logitreg_direct, .gen = gen_logitreg,
+    .exact_n = 8, .exact_x = { 0, 1, 0, 1, 1, 3, 1, 3, 0, 3, 0, 3, 1, 2, 1, 2 },
+    .exact_z = { 0, 0, 0, 0, 1, 1, 1, 1 }, .exact_components = LOGITREG_COMPONENTS,
+    .bad = {
+      { { "response", "y", "covariates", "x", "trials", "4", NULL }, xy, 2, 2, { 1, 2, 2, 5 },
+        "row 2, column 'y': 5 successes out of 4 trials", MIXEM_ERROR_DATA, FALSE },
+      { { "response", "y", "covariates", "x", "trials", "0.5", NULL }, xy, 2, 2, { 1, 0, 2, 1 },
+        "logitreg: 'trials' = '0.5' is neither a column nor a whole number", MIXEM_ERROR_OPTION,
+        TRUE },
+    },
+  },
   {
     .name = "binomial", .opts = { "trials", "n", NULL }, .d = 2, .names = sn,
     .components = "[{'p': <0.3>}, {'p': <0.85>}]", .n_free = 2, .direct = binomial_direct,
@@ -630,9 +769,12 @@ draw (const mixem_family *f, const mixem_params *p, size_t d, size_t n, size_t *
   double *x = g_new (double, n * d);
   for (size_t i = 0; i < n; i++) {
     z[i] = i % 2;
-    f->sample (p, z[i], rng, x + i * d);
+    if (f->sample)
+      f->sample (p, z[i], rng, x + i * d);
   }
   gsl_rng_free (rng);
+  if (!f->sample)
+    ref_of (f)->gen (n, z, x);
   return x;
 }
 
@@ -896,7 +1038,15 @@ START_TEST (test_threads_give_identical_bits)
     ck_assert_no_error (err);
     const size_t n = 300;
     double *x = g_new (double, n * r->d);
-    ck_assert (mixem_model_sample (truth, n, 5, x, NULL, &err));
+    if (f->sample)
+      ck_assert (mixem_model_sample (truth, n, 5, x, NULL, &err));
+    else {
+      size_t *z = g_new (size_t, n);
+      for (size_t i = 0; i < n; i++)
+        z[i] = i % 5 < 2 ? 0 : 1;
+      r->gen (n, z, x);
+      g_free (z);
+    }
     mixem_dataset *ds = mixem_dataset_new (n, r->d, x, (const char *const *) r->names, NULL,
                                            &err);
     ck_assert_no_error (err);

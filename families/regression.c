@@ -1,0 +1,780 @@
+/* regression.c: mixtures of regressions (flexmix's FLXMRglm, mixtools' regmixEM).  Row i holds a
+ * response y_i and covariates; component k has coefficients b_k (p of them: the intercept first
+ * unless intercept = false, then the covariates in the order of the option "covariates") and
+ * eta_ik = o_i + x_i'b_k, with x_i the row's design (1 first for the intercept) and o_i the
+ * offset (option "offset", Poisson only; else 0).  Built three times (REG_MODEL), one family each:
+ *
+ *   linreg:    log p(y | x, k) = -1/2 log(2 pi s_k^2) - (y - eta)^2 / (2 s_k^2)
+ *              (variance = "shared": one s for every component)
+ *   poisreg:   log p(y | x, k) = y eta - exp(eta) - log(y!)                      (log link)
+ *   logitreg:  log p(y | x, k) = log C(n, y) + y eta - n log(1 + exp(eta))       (logit link)
+ *              n the row's trials (option "trials": a column or one number, default 1)
+ *
+ * The constants log(y!) and log C(n, y) are included, as R's dpois and dbinom (and so flexmix's
+ * logLik) include them.
+ *
+ * Gaussian statistics of component k (2 + p + p^2 doubles), in centred coordinates: the design
+ * and response are taken about the unweighted means of the rows the parameters were made for
+ * (x~ = x - m with the intercept's 1 left alone, y~ = y - ybar; with intercept = false, or no
+ * rows at hand, m = 0 and ybar = 0), a reparametrisation that leaves the fit unchanged but makes
+ * the sums of squares small where the data sit far from 0:
+ *   W_k = sum_i r_ik,  Y_k = sum_i r_ik y~_i^2,  c_k = sum_i r_ik x~_i y~_i,  A_k = sum_i r_ik x~_i x~_i'
+ * (the upper triangle of A_k only).  M-step: weighted least squares by the Cholesky factor
+ * A_k = L L' (gsl_linalg_cholesky_decomp1, no inverse): z = L^-1 c, b~ = L'^-1 z, and the residual
+ * sum of squares at b~ is Y - z'z, a difference of two non-negative numbers that the centring
+ * keeps of the size of the data's spread about their means rather than of their squared means.
+ * s_k^2 = (Y_k - z'z) / W_k (shared: sum_k (Y_k - z_k'z_k) / sum_k W_k).  b~ is turned back into
+ * b: the slopes are the same, b_0 = b~_0 + ybar - sum_j m_j b_j.
+ * Expected complete log-likelihood, exact: with b~ from b,
+ *   sum_k -W_k/2 log(2 pi s_k^2) - (Y_k - 2 b~'c_k + b~'A_k b~) / (2 s_k^2).
+ *
+ * Poisson and binomial: no finite set of sums over rows gives sum_i r_ik log p(y_i | x_i, b) for
+ * every b, so a full IRLS M-step would need passes over the rows that maximise() does not get.
+ * The M-step is a generalised-EM step instead: the statistics, taken at the current b_k,
+ *   W_k = sum_i r_ik,  g_k = sum_i r_ik (y_i - mu_i) x_i,  F_k = sum_i r_ik v_i x_i x_i'
+ * (mu = exp(eta), v = mu for Poisson; mu = n sigma(eta), v = n sigma(eta) (1 - sigma(eta)) for
+ * the binomial), are the gradient and the Fisher information (= minus the Hessian: canonical
+ * links) of Q_k(b) = sum_i r_ik log p(y_i | x_i, b) at b_k, and the step is a damped Newton step
+ * b_k + s F^-1 g, with s chosen so that Q_k rises for certain (so the ELBO rises, and with it
+ * the log-likelihood, GEM).  The bound: with u_i = x_i' delta and |u_i| <= U for every row, the
+ * curvature of the cumulant (exp for Poisson, n log(1 + exp) for the binomial) at eta + t, |t| <=
+ * U, is at most e^U times that at eta (for the logistic: sigma'(eta + t) / sigma'(eta) <= e^|t|),
+ * so by Taylor's theorem
+ *   Q(b + delta) >= Q(b) + g'delta - e^U / 2 delta'F delta.
+ * For delta = s d, d = F^-1 g and q = g'd >= 0 this is Q(b) + s q (1 - s e^(sU_d) / 2), U_d =
+ * sum_j M_j |d_j| with M_j = max_i |x_ij| over the rows at hand (1 for the intercept).  s starts
+ * at 1 and is halved until s e^(s U_d) < 2: a full Newton step once the steps are small (near a
+ * fixed point), a shorter one far from it.  The fixed points are those of exact EM (g = 0 is the
+ * maximiser of the concave Q_k), so a converged fit is the one flexmix's full IRLS gives; the
+ * path there differs.  Without rows at hand (parameters made from a model file) M is unknown and
+ * the step is the full Newton step.  expected_loglik is NULL for these two: the engine sums
+ * r_ik log p(y_i | x_i, b_k) in its next pass, so the ELBO and KL are exact.
+ *
+ * A component whose design is rank-deficient (fewer rows than coefficients, a covariate that is
+ * a combination of the others within it) has a Cholesky pivot L_jj^2 <= 1e-10 A_jj: an error
+ * (MIXEM_ERROR_NUMERIC, so that the engine can re-seed it) naming the component and the covariate
+ * that the ones before it explain.  No ridge is added.
+ *
+ * Starts: the engine's random_resp (the default: random responsibilities, one M-step) and kmeans
+ * (clusters of whole rows).  Sampling is not supported (sample() is given no covariates), so
+ * `sample` is NULL and mixem's sample is an error for this family.
+ */
+#include <math.h>
+#include <string.h>
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_sf_gamma.h>
+#include <mixem/family.h>
+
+enum { GAUSSIAN, POISSON, BINOMIAL };
+
+#define PIVOT_TOL 1e-10
+#define MAX_TRIALS 9007199254740992.0
+
+struct mixem_params {
+  size_t k, d, p;
+  int model;
+  gboolean intercept, shared;
+  size_t ycol;
+  size_t *xcol;        /* p: the data column of coefficient j (unused for the intercept) */
+  char **coef;         /* p names, "(Intercept)" first if any */
+  int ocol, ncol;      /* offset and trials columns, or -1 */
+  double nconst;       /* trials when ncol < 0 */
+  double *ctr;         /* p: centre of each design column (0 for the intercept) */
+  double ybar;
+  double *xmax;        /* p: max_i |x_ij| over the rows at hand, or NULL */
+  double *beta;        /* k * p, in the data's coordinates */
+  double *sigma;       /* k (gaussian) */
+};
+
+#ifndef REG_MODEL
+#error "build with -DREG_MODEL=0 (linreg), 1 (poisreg) or 2 (logitreg)"
+#endif
+#if REG_MODEL == 0
+#define REG_NAME "linreg"
+static const char *const variance_choices[] = { "component", "shared", NULL };
+#elif REG_MODEL == 1
+#define REG_NAME "poisreg"
+#else
+#define REG_NAME "logitreg"
+#endif
+
+static const mixem_option_info options[] = {
+  { "response", "the column of the response", NULL, MIXEM_OPTION_COLUMN, NULL, NULL },
+  { "covariates", "the covariate columns, separated by commas (\"x,x2\"); none: intercept only",
+    "", MIXEM_OPTION_TEXT, NULL, NULL },
+  { "intercept", "an intercept in every component", "true", MIXEM_OPTION_BOOLEAN, NULL, NULL },
+#if REG_MODEL == 0
+  { "variance", "a variance per component, or one shared by all", "component",
+    MIXEM_OPTION_CHOICE, NULL, variance_choices },
+#elif REG_MODEL == 1
+  { "offset", "a column added to the linear predictor (log exposure)", NULL,
+    MIXEM_OPTION_COLUMN, NULL, NULL },
+#else
+  { "trials", "the number of trials, a column or one whole number", "1",
+    MIXEM_OPTION_TEXT, NULL, NULL },
+#endif
+  { 0 }
+};
+
+static const char *const init_methods[] = { "random_resp", "kmeans", NULL };
+
+static void
+params_free (mixem_params *p)
+{
+  if (!p)
+    return;
+  g_free (p->xcol);
+  g_strfreev (p->coef);
+  g_free (p->ctr);
+  g_free (p->xmax);
+  g_free (p->beta);
+  g_free (p->sigma);
+  g_free (p);
+}
+
+static mixem_params *
+params_copy (const mixem_params *p)
+{
+  mixem_params *c = g_memdup2 (p, sizeof *p);
+  c->xcol = g_memdup2 (p->xcol, p->p * sizeof (size_t));
+  c->coef = g_strdupv (p->coef);
+  c->ctr = g_memdup2 (p->ctr, p->p * sizeof (double));
+  c->xmax = p->xmax ? g_memdup2 (p->xmax, p->p * sizeof (double)) : NULL;
+  c->beta = g_memdup2 (p->beta, p->k * p->p * sizeof (double));
+  c->sigma = g_memdup2 (p->sigma, p->k * sizeof (double));
+  return c;
+}
+
+static int
+column_of (const mixem_spec *spec, const char *name)
+{
+  for (size_t j = 0; j < spec->d; j++)
+    if (spec->names && spec->names[j] && strcmp (spec->names[j], name) == 0)
+      return (int) j;
+  return -1;
+}
+
+/* The design of row ROW into X (p values). */
+static void
+design (const mixem_params *p, const double *row, double *x)
+{
+  size_t j = 0;
+  if (p->intercept)
+    x[j++] = 1.0;
+  for (; j < p->p; j++)
+    x[j] = row[p->xcol[j]];
+}
+
+static double
+trials_of (const mixem_params *p, const double *row)
+{
+  return p->ncol >= 0 ? row[p->ncol] : p->nconst;
+}
+
+/* Reads what the rows at hand say: centres, bounds, a starting intercept, constant covariates. */
+static gboolean
+look_at_data (mixem_params *p, const mixem_dataset *ds, GError **error)
+{
+  const size_t n = mixem_dataset_rows (ds);
+  size_t cols[64], nc = 0;
+  cols[nc++] = p->ycol;
+  for (size_t j = p->intercept ? 1 : 0; j < p->p && nc < 62; j++)
+    cols[nc++] = p->xcol[j];
+  if (p->ocol >= 0)
+    cols[nc++] = (size_t) p->ocol;
+  if (p->ncol >= 0)
+    cols[nc++] = (size_t) p->ncol;
+  if (!mixem_refuse_levels (ds, cols, nc, REG_NAME, error))
+    return FALSE;
+  if (n == 0)
+    return TRUE;
+  p->xmax = g_new0 (double, p->p);
+  double *lo = g_new (double, p->p), *hi = g_new (double, p->p), *row = g_new (double, p->d);
+  double *x = g_new (double, p->p), ysum = 0, nsum = 0;
+  for (size_t j = 0; j < p->p; j++) {
+    lo[j] = INFINITY;
+    hi[j] = -INFINITY;
+    p->ctr[j] = 0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    for (size_t j = 0; j < p->d; j++)
+      row[j] = mixem_dataset_value (ds, i, j);
+    design (p, row, x);
+    for (size_t j = 0; j < p->p; j++) {
+      p->xmax[j] = fmax (p->xmax[j], fabs (x[j]));
+      lo[j] = fmin (lo[j], x[j]);
+      hi[j] = fmax (hi[j], x[j]);
+      p->ctr[j] += x[j];
+    }
+    ysum += row[p->ycol];
+    nsum += p->model == BINOMIAL ? trials_of (p, row)
+            : p->model == POISSON && p->ocol >= 0 ? exp (row[p->ocol]) : 1.0;
+  }
+  gboolean ok = TRUE;
+  for (size_t j = p->intercept ? 1 : 0; j < p->p && ok; j++)
+    if (p->intercept && lo[j] == hi[j] && n > 1) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                   REG_NAME ": covariate '%s' is %g in every row, which the intercept already "
+                   "models (drop it, or set intercept = false)", p->coef[j], lo[j]);
+      ok = FALSE;
+    }
+  /* Centring (gaussian with an intercept only: it is a reparametrisation then). */
+  for (size_t j = 0; j < p->p; j++)
+    p->ctr[j] = p->model == GAUSSIAN && p->intercept && j > 0 ? p->ctr[j] / (double) n : 0.0;
+  p->ybar = p->model == GAUSSIAN && p->intercept ? ysum / (double) n : 0.0;
+  /* A start of the right size: the intercept at the link of the mean response. */
+  if (p->intercept && isfinite (ysum) && isfinite (nsum) && nsum > 0) {
+    double b0 = ysum / nsum;
+    if (p->model == POISSON)
+      b0 = log (fmax (b0, 1e-8));
+    else if (p->model == BINOMIAL) {
+      b0 = fmin (fmax (b0, 1e-8), 1 - 1e-8);
+      b0 = log (b0 / (1 - b0));
+    }
+    if (isfinite (b0))
+      for (size_t k = 0; k < p->k; k++)
+        p->beta[k * p->p] = b0;
+  }
+  g_free (lo);
+  g_free (hi);
+  g_free (row);
+  g_free (x);
+  return ok;
+}
+
+static mixem_params *
+params_new (const mixem_spec *spec, GError **error)
+{
+  const char *response = mixem_options_get (spec->options, "response");
+  const char *covs = mixem_options_get (spec->options, "covariates");
+  const char *variance = mixem_options_get (spec->options, "variance");
+  const char *trials = mixem_options_get (spec->options, "trials");
+  const char *offset = mixem_options_get (spec->options, "offset");
+  mixem_params *p = g_new0 (mixem_params, 1);
+  p->k = spec->k;
+  p->d = spec->d;
+  p->model = REG_MODEL;
+  p->intercept = mixem_options_get_boolean (spec->options, "intercept", TRUE);
+  p->shared = variance && strcmp (variance, "shared") == 0;
+  p->ocol = p->ncol = -1;
+  p->nconst = 1;
+  if (!response) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 REG_NAME ": the option 'response' (the column of the response) is required");
+    goto fail;
+  }
+  int yc = column_of (spec, response);
+  if (yc < 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 REG_NAME ": the response '%s' is not a column of the data", response);
+    goto fail;
+  }
+  p->ycol = (size_t) yc;
+  gchar **parts = g_strsplit (covs ? covs : "", ",", -1);
+  GPtrArray *names = g_ptr_array_new ();
+  GArray *cols = g_array_new (FALSE, FALSE, sizeof (size_t));
+  if (p->intercept) {
+    g_ptr_array_add (names, g_strdup ("(Intercept)"));
+    size_t zero = 0;
+    g_array_append_val (cols, zero);
+  }
+  gboolean ok = TRUE;
+  for (size_t i = 0; parts[i] && ok; i++) {
+    char *name = g_strstrip (parts[i]);
+    if (!*name)
+      continue;
+    int c = column_of (spec, name);
+    if (c < 0) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   REG_NAME ": the covariate '%s' is not a column of the data", name);
+      ok = FALSE;
+    } else if ((size_t) c == p->ycol) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   REG_NAME ": '%s' is both the response and a covariate", name);
+      ok = FALSE;
+    }
+    for (guint j = p->intercept ? 1 : 0; ok && j < names->len; j++)
+      if (strcmp (g_ptr_array_index (names, j), name) == 0) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                     REG_NAME ": the covariate '%s' is listed twice", name);
+        ok = FALSE;
+      }
+    if (ok) {
+      size_t col = (size_t) c;
+      g_ptr_array_add (names, g_strdup (name));
+      g_array_append_val (cols, col);
+    }
+  }
+  g_strfreev (parts);
+  g_ptr_array_add (names, NULL);
+  p->coef = (char **) g_ptr_array_free (names, FALSE);
+  p->p = cols->len;
+  p->xcol = (size_t *) (void *) g_array_free (cols, FALSE);
+  if (!ok)
+    goto fail;
+  if (p->p == 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 REG_NAME ": no coefficients (no covariates and intercept = false)");
+    goto fail;
+  }
+  if (p->p > 60) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 REG_NAME ": %zu coefficients, more than the 60 supported", p->p);
+    goto fail;
+  }
+  if (offset)
+    p->ocol = column_of (spec, offset);
+  if (p->model == BINOMIAL && trials) {
+    p->ncol = column_of (spec, trials);
+    if (p->ncol < 0) {
+      char *end = NULL;
+      double v = g_ascii_strtod (trials, &end);
+      if (end == trials || *end || !isfinite (v) || v < 1 || v != floor (v) || v > MAX_TRIALS) {
+        char *q = mixem_quote (trials, -1);
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                     REG_NAME ": 'trials' = '%s' is neither a column nor a whole number from 1 "
+                     "to 2^53", q);
+        g_free (q);
+        goto fail;
+      }
+      p->nconst = v;
+    }
+  }
+  p->ctr = g_new0 (double, p->p);
+  p->beta = g_new0 (double, p->k * p->p);
+  p->sigma = g_new (double, p->k);
+  for (size_t k = 0; k < p->k; k++)
+    p->sigma[k] = 1.0;
+  if (spec->data && !look_at_data (p, spec->data, error))
+    goto fail;
+  return p;
+fail:
+  params_free (p);
+  return NULL;
+}
+
+static gboolean
+check_data (const mixem_params *p, const mixem_block *b, GError **error)
+{
+  for (size_t i = 0; i < b->n; i++) {
+    const double *row = b->x + i * b->d;
+    const double y = row[p->ycol];
+    for (size_t j = p->intercept ? 1 : 0; j < p->p; j++)
+      if (!isfinite (row[p->xcol[j]])) {
+        mixem_set_cell_error (error, b, i, p->xcol[j], "covariate is not a finite number (%g)",
+                              row[p->xcol[j]]);
+        return FALSE;
+      }
+    if (p->ocol >= 0 && !isfinite (row[p->ocol])) {
+      mixem_set_cell_error (error, b, i, (size_t) p->ocol, "offset is not a finite number (%g)",
+                            row[p->ocol]);
+      return FALSE;
+    }
+    if (!isfinite (y)) {
+      mixem_set_cell_error (error, b, i, p->ycol, "response is not a finite number (%g)", y);
+      return FALSE;
+    }
+    if (p->model == POISSON && (y < 0 || y != floor (y))) {
+      mixem_set_cell_error (error, b, i, p->ycol,
+                            "a poisson response must be a whole number >= 0 (got %g)", y);
+      return FALSE;
+    }
+    if (p->model == BINOMIAL) {
+      const double n = trials_of (p, row);
+      if (p->ncol >= 0 && (!(n >= 0) || n != floor (n) || n > MAX_TRIALS)) {
+        mixem_set_cell_error (error, b, i, (size_t) p->ncol,
+                              "trials must be a whole number from 0 to 2^53 (got %g)", n);
+        return FALSE;
+      }
+      if (y < 0 || y != floor (y)) {
+        mixem_set_cell_error (error, b, i, p->ycol,
+                              "a binomial response must be a whole number >= 0 (got %g)", y);
+        return FALSE;
+      }
+      if (y > n) {
+        mixem_set_cell_error (error, b, i, p->ycol, "%g successes out of %g trials", y, n);
+        return FALSE;
+      }
+    }
+  }
+  return TRUE;
+}
+
+/* log(1 + e^x) without overflow. */
+static double
+log1pexp (double x)
+{
+  return x > 0 ? x + log1p (exp (-x)) : log1p (exp (x));
+}
+
+/* The part of log p(y | x, k) that does not depend on the parameters. */
+static double
+base_of (const mixem_params *p, const double *row)
+{
+  const double y = row[p->ycol];
+  if (p->model == POISSON)
+    return -gsl_sf_lngamma (y + 1.0);
+  if (p->model == BINOMIAL) {
+    const double n = trials_of (p, row);
+    return gsl_sf_lngamma (n + 1.0) - gsl_sf_lngamma (y + 1.0) - gsl_sf_lngamma (n - y + 1.0);
+  }
+  return 0.0;
+}
+
+static void
+log_density (const mixem_params *p, const mixem_block *b, double *out)
+{
+  double x[64];
+  for (size_t i = 0; i < b->n; i++) {
+    const double *row = b->x + i * b->d;
+    const double y = row[p->ycol], base = base_of (p, row);
+    const double off = p->ocol >= 0 ? row[p->ocol] : 0.0;
+    design (p, row, x);
+    for (size_t k = 0; k < p->k; k++) {
+      const double *bk = p->beta + k * p->p;
+      double eta = off;
+      for (size_t j = 0; j < p->p; j++)
+        eta += x[j] * bk[j];
+      double l;
+      if (p->model == GAUSSIAN) {
+        const double s = p->sigma[k], e = (y - eta) / s;
+        l = -0.5 * log (2 * M_PI) - log (s) - 0.5 * e * e;
+      } else if (p->model == POISSON)
+        l = y * eta - exp (eta);
+      else
+        l = y * eta - trials_of (p, row) * log1pexp (eta);
+      out[i * p->k + k] = base + l;
+    }
+  }
+}
+
+/* Doubles per component: gaussian W, Y, c (p), A (p*p); the others W, g (p), F (p*p). */
+static size_t
+per_component (const mixem_params *p)
+{
+  return 2 + p->p + p->p * p->p;
+}
+
+static size_t
+stats_size (const mixem_params *p)
+{
+  return p->k * per_component (p);
+}
+
+static void
+accumulate (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
+{
+  const size_t P = p->p, S = per_component (p);
+  double x[64];
+  for (size_t i = 0; i < b->n; i++) {
+    const double *row = b->x + i * b->d;
+    const double y = row[p->ycol], off = p->ocol >= 0 ? row[p->ocol] : 0.0;
+    design (p, row, x);
+    if (p->model == GAUSSIAN)
+      for (size_t j = 0; j < P; j++)
+        x[j] -= p->ctr[j];
+    for (size_t k = 0; k < p->k; k++) {
+      const double rk = r[i * p->k + k];
+      if (rk == 0.0)
+        continue;
+      double *s = stats + k * S, *c = s + 2, *A = s + 2 + P, res, v;
+      if (p->model == GAUSSIAN) {
+        res = y - p->ybar;
+        v = 1.0;
+        s[1] += rk * res * res;
+      } else {
+        const double *bk = p->beta + k * P;
+        double eta = off;
+        for (size_t j = 0; j < P; j++)
+          eta += x[j] * bk[j];
+        if (p->model == POISSON) {
+          const double mu = exp (eta);
+          res = y - mu;
+          v = mu;
+        } else {
+          const double n = trials_of (p, row), pr = 1.0 / (1.0 + exp (-eta));
+          res = y - n * pr;
+          v = n * pr * (1.0 - pr);
+        }
+      }
+      s[0] += rk;
+      for (size_t j = 0; j < P; j++) {
+        c[j] += rk * res * x[j];
+        const double w = rk * v * x[j];
+        for (size_t l = j; l < P; l++)
+          A[j * P + l] += w * x[l];
+      }
+    }
+  }
+}
+
+/* The Cholesky factor of component K's A (upper triangle in S) into M; an error naming the
+ * covariate whose pivot vanishes. */
+static gboolean
+factor (const mixem_params *p, size_t k, const double *A, gsl_matrix *m, GError **error)
+{
+  const size_t P = p->p;
+  for (size_t j = 0; j < P; j++)
+    for (size_t l = j; l < P; l++) {
+      gsl_matrix_set (m, j, l, A[j * P + l]);
+      gsl_matrix_set (m, l, j, A[j * P + l]);
+    }
+  gsl_error_handler_t *old = gsl_set_error_handler_off ();
+  int status = gsl_linalg_cholesky_decomp1 (m);
+  gsl_set_error_handler (old);
+  size_t bad = P;
+  for (size_t j = 0; j < P && bad == P && !status; j++) {
+    const double pivot = gsl_matrix_get (m, j, j);
+    if (!(A[j * P + j] > 0) || !(pivot * pivot > PIVOT_TOL * A[j * P + j]))
+      bad = j;
+  }
+  /* A failed factorisation: the first leading block that fails names the covariate. */
+  for (size_t j = 1; status && j <= P && bad == P; j++) {
+    gsl_matrix_view sub = gsl_matrix_submatrix (m, 0, 0, j, j);
+    for (size_t a = 0; a < j; a++)
+      for (size_t l = a; l < j; l++) {
+        gsl_matrix_set (&sub.matrix, a, l, A[a * P + l]);
+        gsl_matrix_set (&sub.matrix, l, a, A[a * P + l]);
+      }
+    old = gsl_set_error_handler_off ();
+    const int st = gsl_linalg_cholesky_decomp1 (&sub.matrix);
+    gsl_set_error_handler (old);
+    const double pivot = st ? 0.0 : gsl_matrix_get (m, j - 1, j - 1);
+    if (!(A[(j - 1) * P + j - 1] > 0)
+        || !(pivot * pivot > PIVOT_TOL * A[(j - 1) * P + j - 1]))
+      bad = j - 1;
+  }
+  if (bad < P) {
+    GString *before = g_string_new (NULL);
+    for (size_t j = 0; j < bad; j++)
+      g_string_append_printf (before, "%s'%s'", j ? ", " : "", p->coef[j]);
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                 REG_NAME ": component %zu has a rank-deficient design: '%s' is (nearly) a "
+                 "combination of %s within it, or it has too few rows for its %zu coefficients",
+                 k + 1, p->coef[bad], bad ? before->str : "nothing (all zero)", P);
+    g_string_free (before, TRUE);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Residual sum of squares of component K's statistics S at centred coefficients BT. */
+static double
+rss_at (const mixem_params *p, const double *s, const double *bt)
+{
+  const size_t P = p->p;
+  const double *c = s + 2, *A = s + 2 + P;
+  double q = s[1];
+  for (size_t j = 0; j < P; j++) {
+    q -= 2 * bt[j] * c[j];
+    q += A[j * P + j] * bt[j] * bt[j];
+    for (size_t l = j + 1; l < P; l++)
+      q += 2 * A[j * P + l] * bt[j] * bt[l];
+  }
+  return q;
+}
+
+/* Centred coefficients of component K. */
+static void
+centred (const mixem_params *p, size_t k, double *bt)
+{
+  const double *b = p->beta + k * p->p;
+  memcpy (bt, b, p->p * sizeof (double));
+  if (p->intercept) {
+    double b0 = b[0] - p->ybar;
+    for (size_t j = 1; j < p->p; j++)
+      b0 += b[j] * p->ctr[j];
+    bt[0] = b0;
+  }
+}
+
+static gboolean
+maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
+{
+  const size_t P = p->p, S = per_component (p);
+  gsl_matrix *m = gsl_matrix_alloc (P, P);
+  gsl_vector *v = gsl_vector_alloc (P);
+  double *newb = g_new (double, p->k * P), *rss = g_new0 (double, p->k);
+  gboolean ok = TRUE;
+  memcpy (newb, p->beta, p->k * P * sizeof (double));
+  for (size_t k = 0; k < p->k && ok; k++) {
+    if (fixed && fixed[k])
+      continue;
+    const double *s = stats + k * S;
+    if (!(s[0] > 0)) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC, REG_NAME ": component %zu is empty",
+                   k + 1);
+      ok = FALSE;
+      break;
+    }
+    if (!factor (p, k, s + 2 + P, m, error)) {
+      ok = FALSE;
+      break;
+    }
+    for (size_t j = 0; j < P; j++)
+      gsl_vector_set (v, j, s[2 + j]);
+    double *b = newb + k * P;
+    if (p->model == GAUSSIAN) {
+      /* z = L^-1 c, then b~ = L'^-1 z; RSS = Y - z'z. */
+      gsl_blas_dtrsv (CblasLower, CblasNoTrans, CblasNonUnit, m, v);
+      double zz = 0;
+      for (size_t j = 0; j < P; j++)
+        zz += gsl_vector_get (v, j) * gsl_vector_get (v, j);
+      rss[k] = fmax (s[1] - zz, 0.0);
+      gsl_blas_dtrsv (CblasLower, CblasTrans, CblasNonUnit, m, v);
+      double b0 = p->ybar;
+      for (size_t j = 0; j < P; j++) {
+        b[j] = gsl_vector_get (v, j);
+        if (p->intercept && j > 0)
+          b0 -= b[j] * p->ctr[j];
+      }
+      if (p->intercept)
+        b[0] += b0;
+      if (!p->shared && !(rss[k] > 1e-12 * s[1] && rss[k] / s[0] > 0)) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                     REG_NAME ": component %zu has collapsed: its rows lie on its regression "
+                     "(residual variance %g)", k + 1, rss[k] / s[0]);
+        ok = FALSE;
+      }
+    } else {
+      gsl_linalg_cholesky_svx (m, v);
+      double u = 0, step = 1.0;
+      for (size_t j = 0; j < P && p->xmax; j++)
+        u += p->xmax[j] * fabs (gsl_vector_get (v, j));
+      while (p->xmax && step * exp (step * u) >= 2.0 && step > 1e-300)
+        step *= 0.5;
+      for (size_t j = 0; j < P; j++)
+        b[j] += step * gsl_vector_get (v, j);
+    }
+  }
+  if (ok && p->model == GAUSSIAN && p->shared) {
+    double num = 0, den = 0, bt[64];
+    gboolean any = FALSE;
+    for (size_t k = 0; k < p->k; k++) {
+      const double *s = stats + k * S;
+      if (fixed && fixed[k]) {
+        centred (p, k, bt);
+        num += fmax (rss_at (p, s, bt), 0.0);
+      } else {
+        num += rss[k];
+        any = TRUE;
+      }
+      den += s[0];
+    }
+    if (any && !(num / den > 0)) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                   REG_NAME ": every component has collapsed onto its regression (component 1 "
+                   "and the others share a variance of %g)", num / den);
+      ok = FALSE;
+    }
+    if (ok && any)
+      for (size_t k = 0; k < p->k; k++)
+        p->sigma[k] = sqrt (num / den);
+  }
+  if (ok) {
+    memcpy (p->beta, newb, p->k * P * sizeof (double));
+    if (p->model == GAUSSIAN && !p->shared)
+      for (size_t k = 0; k < p->k; k++)
+        if (!(fixed && fixed[k]))
+          p->sigma[k] = sqrt (rss[k] / stats[k * S]);
+  }
+  gsl_matrix_free (m);
+  gsl_vector_free (v);
+  g_free (newb);
+  g_free (rss);
+  return ok;
+}
+
+static G_GNUC_UNUSED double
+expected_loglik (const mixem_params *p, const double *stats)
+{
+  const size_t S = per_component (p);
+  double e = 0, bt[64];
+  for (size_t k = 0; k < p->k; k++) {
+    const double *s = stats + k * S;
+    if (s[0] == 0.0)
+      continue;
+    centred (p, k, bt);
+    const double v = p->sigma[k] * p->sigma[k];
+    e += -0.5 * s[0] * log (2 * M_PI * v) - rss_at (p, s, bt) / (2 * v);
+  }
+  return e;
+}
+
+static size_t
+n_free_params (const mixem_params *p)
+{
+  return p->k * p->p + (p->model != GAUSSIAN ? 0 : p->shared ? 1 : p->k);
+}
+
+static GVariant *
+describe (const mixem_params *p, size_t k)
+{
+  GVariantBuilder b;
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "beta", mixem_variant_vector (p->beta + k * p->p, p->p));
+  if (p->model == GAUSSIAN)
+    g_variant_builder_add (&b, "{sv}", "sigma", g_variant_new_double (p->sigma[k]));
+  return g_variant_builder_end (&b);
+}
+
+static gboolean
+assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **error)
+{
+  static const char *const gkeys[] = { "beta", "sigma", NULL };
+  static const char *const keys[] = { "beta", NULL };
+  if (!mixem_dict_check_keys (dict, REG_NAME, p->model == GAUSSIAN ? gkeys : keys, error))
+    return FALSE;
+  double b[64], s = p->sigma[k];
+  gboolean hb = FALSE, hs = p->model != GAUSSIAN;
+  if (!mixem_dict_get_vector (dict, REG_NAME, "beta", p->p, b, &hb, error))
+    return FALSE;
+  for (size_t j = 0; hb && j < p->p; j++)
+    if (!isfinite (b[j])) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                   REG_NAME ": 'beta' must be finite (got %g for '%s')", b[j], p->coef[j]);
+      return FALSE;
+    }
+  if (p->model == GAUSSIAN) {
+    GVariant *v = g_variant_lookup_value (dict, "sigma", NULL);
+    hs = v != NULL;
+    if (v)
+      g_variant_unref (v);
+    if (hs && !mixem_dict_get_double (dict, REG_NAME, "sigma", &s, error))
+      return FALSE;
+    if (hs && !(isfinite (s) && s > 0)) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                   REG_NAME ": 'sigma' must be finite and > 0 (got %g)", s);
+      return FALSE;
+    }
+  }
+  if (hb)
+    memcpy (p->beta + k * p->p, b, p->p * sizeof (double));
+  if (hs && p->model == GAUSSIAN)
+    p->sigma[k] = s;
+  if (complete)
+    *complete = hb && hs;
+  return TRUE;
+}
+
+const mixem_family mixem_family_entry = {
+  .abi_version = MIXEM_FAMILY_ABI_VERSION,
+  .name = REG_NAME,
+  .summary = "mixtures of regressions: gaussian (identity), poisson (log) or binomial (logit) "
+             "response on covariates; beta = (intercept, covariates...)",
+  .options = options,
+  .init_methods = init_methods,
+  .params_new = params_new,
+  .params_copy = params_copy,
+  .params_free = params_free,
+  .check_data = check_data,
+  .log_density = log_density,
+  .stats_size = stats_size,
+  .accumulate = accumulate,
+  .maximise = maximise,
+  .n_free_params = n_free_params,
+  .describe = describe,
+  .assign = assign,
+  .size = MIXEM_FAMILY_SIZE,
+};

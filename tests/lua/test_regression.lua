@@ -1,0 +1,93 @@
+-- test_regression.lua: the linreg and poisreg families on flexmix's NPreg data (tests/data/npreg.csv)
+-- against tests/reference/regression_fixtures.lua (tests/reference/regression_flexmix.R): linreg
+-- after 1, 5 and 200 iterations against mixtools' regmixEM (exact EM, ML sigma) from the same
+-- start; poisreg after convergence against flexmix's full-IRLS fit; the log-likelihood never
+-- falls and ELBO + KL = log-likelihood at every iteration; bad input.
+local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
+local mx = require "mixem"
+local X = mx.read_csv(T.srcdir .. "/tests/data/npreg.csv")
+local F = dofile(T.srcdir .. "/tests/reference/regression_fixtures.lua")
+local maxrel = {}
+
+local function rel(what, a, b, tol)
+  local r = math.abs(a - b) / math.max(math.abs(a), math.abs(b), 1e-300)
+  maxrel[what] = math.max(maxrel[what] or 0, r)
+  T.near(a, b, tol, what)
+end
+
+local function watch()
+  local prev = -math.huge
+  return function(it)
+    if it.iter == 1 then prev = -math.huge end   -- a new restart
+    T.near(it.elbo + it.kl, it.loglik, 1e-12)
+    T.ok(it.kl >= -1e-9 * math.abs(it.loglik), "KL >= 0")
+    T.ok(it.loglik >= prev - 1e-12 * math.abs(prev), "monotone")
+    prev = it.loglik
+  end
+end
+
+local g = F.gaussian
+for _, iters in ipairs{1, 5, 200} do
+  T.test("linreg against regmixEM after " .. iters .. " iterations", function()
+    local comps = {}
+    for k = 1, 2 do comps[k] = {beta = g.beta0[k], sigma = g.sigma0[k]} end
+    local m = mx.fit{data = X, family = "linreg", response = "yn", covariates = "x,x2", k = 2,
+                     init = {weights = g.w0, components = comps}, max_iter = iters, tol = 0,
+                     on_iter = watch()}
+    local f = g[iters]
+    local tol = iters == 200 and 1e-6 or 1e-8
+    rel("linreg loglik", m.loglik, f.loglik, tol)
+    for k = 1, 2 do
+      rel("linreg weight", m.weights[k], f.weights[k], tol)
+      rel("linreg sigma", m.components[k].sigma, f.sigma[k], tol)
+      for j = 1, 3 do rel("linreg beta", m.components[k].beta[j], f.beta[k][j], tol) end
+    end
+  end)
+end
+
+T.test("poisreg against flexmix after convergence", function()
+  local p = F.poisson
+  local comps = {{beta = p.beta0[1]}, {beta = p.beta0[2]}}
+  local m = mx.fit{data = X, family = "poisreg", response = "yp", covariates = "x", k = 2,
+                   init = {weights = p.w0, components = comps}, max_iter = 5000, tol = 1e-13,
+                   on_iter = watch()}
+  rel("poisreg loglik", m.loglik, p.loglik, 1e-6)
+  for k = 1, 2 do
+    -- flexmix stops on a relative change of the log-likelihood (1e-13 here): its weights and
+    -- coefficients are within about 1e-6 of the fixed point, the log-likelihood within 1e-12.
+    rel("poisreg weight", m.weights[k], p.weights[k], 1e-5)
+    for j = 1, 2 do rel("poisreg beta", m.components[k].beta[j], p.beta[k][j], 1e-5) end
+  end
+end)
+
+T.test("logitreg fits and climbs", function()
+  local m = mx.fit{data = X, family = "logitreg", response = "yb", covariates = "x", k = 2,
+                   seed = 1, max_iter = 50, on_iter = watch()}
+  T.ok(m.loglik < 0 and m.loglik > -200, "a log-likelihood of binary rows")
+end)
+
+T.test("bad input", function()
+  T.errors(function() mx.fit{data = X, family = "linreg", k = 2, covariates = "x"} end,
+           "linreg: the option 'response'")
+  T.errors(function() mx.fit{data = X, family = "linreg", k = 2, response = "yn",
+                             covariates = "x,zz"} end, "the covariate 'zz' is not a column")
+  T.errors(function() mx.fit{data = X, family = "linreg", k = 2, response = "nope"} end, "nope")
+  local bad = mx.dataset{{1, 2.5, 1}, {2, 3, 1}, {3, 4, 1}}   -- columns "1", "2", "3"
+  T.errors(function() mx.fit{data = bad, family = "poisreg", k = 1, response = "2",
+                             covariates = "1"} end, "poisson response must be a whole number")
+  T.errors(function() mx.fit{data = bad, family = "linreg", k = 1, response = "2",
+                             covariates = "1,3"} end, "covariate '3' is 1 in every row")
+  local b2 = mx.dataset{{1, 1, 1}, {2, 2, 1}, {3, 0, 1}}
+  T.errors(function() mx.fit{data = b2, family = "logitreg", k = 1, response = "2",
+                             covariates = "1", trials = "3"} end, "2 successes out of 1 trials")
+  -- x2 = x copied: collinear within every component.
+  local rows = {}
+  for i = 1, 20 do rows[i] = {i, i, 2 * i + (i % 3)} end
+  local col = mx.dataset(rows)
+  T.errors(function() mx.fit{data = col, family = "linreg", k = 1, response = "3",
+                             covariates = "1,2"} end,
+           "component 1 has a rank-deficient design: '2' is (nearly) a combination of")
+end)
+
+for what, r in pairs(maxrel) do print(string.format("max relative difference, %s: %.3g", what, r)) end
+T.done()
