@@ -187,9 +187,9 @@ params_new (const mixem_spec *spec, GError **error)
   if (!found) {
     char *q = mixem_quote (cv, -1);
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "gaussian: 'covariance' = '%s' is not one of mclust's models EII, VII, EEI, VEI, "
-                 "EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV or their aliases full (VVV), "
-                 "tied (EEE), diag (VVI), spherical (VII), tied_spherical (EII)", q);
+                 "gaussian: 'covariance' = '%s' is not full (VVV), tied (EEE), diag (VVI), "
+                 "spherical (VII), tied_spherical (EII) or one of mclust's other models EEI, VEI, "
+                 "EVI, VEE, EVE, VVE, EEV, VEV, EVV", q);
     g_free (q);
     return NULL;
   }
@@ -219,7 +219,7 @@ params_new (const mixem_spec *spec, GError **error)
     char *size = mixem_format_bytes (need);
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "gaussian: the model needs %s for "
                  "k = %zu, d = %zu %s covariances (more than this machine has)", size, p->k,
-                 p->d, models[model].name);
+                 p->d, models[model].alias ? models[model].alias : models[model].name);
     g_free (size);
     params_free (p);
     return NULL;
@@ -981,7 +981,7 @@ maximise_model (mixem_params *p, const double *stats, const gboolean *fixed, GEr
           bad = "a shape is singular";
           break;
         }
-        const gboolean done = inner_done (f, fn, nd);
+        const gboolean done = inner_done (f, fn, nd) || d == 1;   /* one column: D = 1 */
         f = fn;
         if (done)
           break;
