@@ -1,5 +1,7 @@
-/* gaussian.c: the Gaussian family, with full, tied, diagonal, spherical and tied-spherical
- * covariances (mclust's VVV, EEE, VVI, VII and EII).
+/* gaussian.c: the Gaussian family, with mclust's 14 covariance models: full, tied, diagonal,
+ * spherical and tied-spherical (VVV, EEE, VVI, VII and EII) in their own storage, and EEI, VEI,
+ * EVI (stored as diagonal) and VEE, EVE, VVE, EEV, VEV, EVV (stored as full) whose M-step is
+ * maximise_model() (see the comment above it).
  *
  *   log p(x | mu_k, S_k) = -1/2 [ D log 2 pi + log det S_k + (x - mu_k)' S_k^-1 (x - mu_k) ]
  *
