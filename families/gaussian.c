@@ -1,5 +1,7 @@
-/* gaussian.c: the Gaussian family, with full, tied, diagonal, spherical and tied-spherical
- * covariances (mclust's VVV, EEE, VVI, VII and EII).
+/* gaussian.c: the Gaussian family, with mclust's 14 covariance models: full, tied, diagonal,
+ * spherical and tied-spherical (VVV, EEE, VVI, VII and EII) in their own storage, and EEI, VEI,
+ * EVI (stored as diagonal) and VEE, EVE, VVE, EEV, VEV, EVV (stored as full) whose M-step is
+ * maximise_model() (see the comment above it).
  *
  *   log p(x | mu_k, S_k) = -1/2 [ D log 2 pi + log det S_k + (x - mu_k)' S_k^-1 (x - mu_k) ]
  *
@@ -32,6 +34,7 @@
 #include <math.h>
 #include <string.h>
 #include <gsl/gsl_cblas.h>
+#include <gsl/gsl_eigen.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>
 #include <mixem/family.h>
@@ -47,17 +50,55 @@
 
 typedef enum { FULL, TIED, DIAG, SPHERICAL, TIED_SPHERICAL } cov_type;
 
+/* The 14 models Sigma_k = lambda_k D_k A_k D_k' (Celeux and Govaert, 1995) as mclust names
+ * them.  The five of scikit-learn's kinds keep their own storage; the other nine are stored per
+ * component, the diagonal ones as DIAG and the others as FULL, even where parts are shared, so
+ * that the log-density kernels, expected_loglik, describe, assign and sample are those of diag
+ * and full; only maximise() (maximise_model) differs. */
+typedef enum {
+  M_EII, M_VII, M_EEI, M_VEI, M_EVI, M_VVI, M_EEE, M_VEE, M_EVE, M_VVE, M_EEV, M_VEV, M_EVV,
+  M_VVV, N_MODELS
+} model_id;
+
 static const struct {
-  const char *name, *alias;
+  const char *name, *alias;   /* mclust's name; scikit-learn's, for the five it has */
   cov_type type;
-} cov_names[] = {
-  { "full", "VVV", FULL }, { "tied", "EEE", TIED }, { "diag", "VVI", DIAG },
-  { "spherical", "VII", SPHERICAL }, { "tied_spherical", "EII", TIED_SPHERICAL },
+} models[N_MODELS] = {
+  [M_EII] = { "EII", "tied_spherical", TIED_SPHERICAL }, [M_VII] = { "VII", "spherical", SPHERICAL },
+  [M_EEI] = { "EEI", NULL, DIAG }, [M_VEI] = { "VEI", NULL, DIAG }, [M_EVI] = { "EVI", NULL, DIAG },
+  [M_VVI] = { "VVI", "diag", DIAG }, [M_EEE] = { "EEE", "tied", TIED },
+  [M_VEE] = { "VEE", NULL, FULL }, [M_EVE] = { "EVE", NULL, FULL }, [M_VVE] = { "VVE", NULL, FULL },
+  [M_EEV] = { "EEV", NULL, FULL }, [M_VEV] = { "VEV", NULL, FULL }, [M_EVV] = { "EVV", NULL, FULL },
+  [M_VVV] = { "VVV", "full", FULL },
 };
+
+/* The number of covariance parameters, as mclust's nVarParams counts them. */
+static size_t
+n_var_params (model_id m, size_t K, size_t d)
+{
+  const size_t t = d * (d + 1) / 2, o = d * (d - 1) / 2;
+  switch (m) {
+  case M_EII: return 1;
+  case M_VII: return K;
+  case M_EEI: return d;
+  case M_VEI: return K + d - 1;
+  case M_EVI: return 1 + K * (d - 1);
+  case M_VVI: return K * d;
+  case M_EEE: return t;
+  case M_VEE: return K + t - 1;
+  case M_EVE: return 1 + K * (d - 1) + o;
+  case M_VVE: return K * d + o;
+  case M_EEV: return 1 + (d - 1) + K * o;
+  case M_VEV: return K + (d - 1) + K * o;
+  case M_EVV: return 1 + K * (t - 1);
+  default: return K * t;
+  }
+}
 
 struct mixem_params {
   size_t k, d;
   cov_type type;
+  model_id model;
   double reg;
   double *mean;     /* k*d */
   double *cov;      /* per covariance block: d*d (full, tied), d variances (diag), 1 (spherical) */
@@ -72,9 +113,11 @@ static const char *const hc_models[] = { "VVV", "EII", "V", "E", NULL };
 static const char *const hc_uses[] = { "SVD", "VARS", NULL };
 
 static const mixem_option_info options[] = {
-  { "covariance", "full, tied, diag, spherical or tied_spherical (mclust: VVV, EEE, VVI, VII, EII)",
+  { "covariance", "one of mclust's 14 models EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, "
+    "EEV, VEV, EVV, VVV; or full, tied, diag, spherical, tied_spherical (VVV, EEE, VVI, VII, EII)",
     "full", MIXEM_OPTION_TEXT, NULL, NULL },
-  { "reg_covar", "added to the diagonal of every covariance, as in scikit-learn", "1e-6",
+  { "reg_covar", "added to the diagonal of every covariance, as in scikit-learn (0 for mclust's "
+    "fits)", "1e-6",
     MIXEM_OPTION_NUMBER, "[0, inf)", NULL },
   { "hc_model", "the start hc's model (mclust's hc): VVV, EII, or V, E for one column "
     "(default VVV, V for one column)", NULL, MIXEM_OPTION_CHOICE, NULL, hc_models },
@@ -135,27 +178,31 @@ static mixem_params *
 params_new (const mixem_spec *spec, GError **error)
 {
   const char *cv = mixem_options_get (spec->options, "covariance");
-  cov_type type = FULL;
+  model_id model = M_VVV;
   gboolean found = !cv;
-  for (size_t i = 0; cv && i < G_N_ELEMENTS (cov_names); i++)
-    if (g_ascii_strcasecmp (cv, cov_names[i].name) == 0 || strcmp (cv, cov_names[i].alias) == 0) {
-      type = cov_names[i].type;
+  for (size_t i = 0; cv && i < N_MODELS && !found; i++)
+    if (strcmp (cv, models[i].name) == 0
+        || (models[i].alias && g_ascii_strcasecmp (cv, models[i].alias) == 0)) {
+      model = (model_id) i;
       found = TRUE;
     }
   if (!found) {
     char *q = mixem_quote (cv, -1);
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "gaussian: 'covariance' = '%s' is not full, tied, diag, spherical or "
-                 "tied_spherical", q);
+                 "gaussian: 'covariance' = '%s' is not full (VVV), tied (EEE), diag (VVI), "
+                 "spherical (VII), tied_spherical (EII) or one of mclust's other models EEI, VEI, "
+                 "EVI, VEE, EVE, VVE, EEV, VEV, EVV", q);
     g_free (q);
     return NULL;
   }
+  const cov_type type = models[model].type;
   /* Checked against its range, and defaulted, by the engine. */
   const double reg = mixem_options_get_number (spec->options, "reg_covar", 1e-6);
   mixem_params *p = g_new0 (mixem_params, 1);
   p->k = spec->k;
   p->d = spec->d;
   p->type = type;
+  p->model = model;
   p->reg = reg;
   /* k and d come from input (a model file, a wide CSV): d = 100000 full covariances would ask
    * g_malloc for 80 GB a matrix, which aborts.  The sizes (in double) are checked first. */
@@ -174,7 +221,7 @@ params_new (const mixem_spec *spec, GError **error)
     char *size = mixem_format_bytes (need);
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "gaussian: the model needs %s for "
                  "k = %zu, d = %zu %s covariances (more than this machine has)", size, p->k,
-                 p->d, cov_names[type].name);
+                 p->d, models[model].alias ? models[model].alias : models[model].name);
     g_free (size);
     params_free (p);
     return NULL;
@@ -534,11 +581,458 @@ scatter (const mixem_params *p, const double *stats, size_t k, const double *mu,
   return R;
 }
 
+/* The nine models that scikit-learn lacks (EEI, VEI, EVI, VEE, EVE, VVE, EEV, VEV, EVV).  From
+ * the scatter matrices W_k = Q_k(mu_k) (their diagonals for EEI, VEI, EVI) and n_k = R_k, the
+ * M-step maximises sum_k -1/2 [n_k log det S_k + tr(S_k^-1 W_k)] under the model's constraints,
+ * with S_k = lambda_k D_k A_k D_k', det A_k = 1 (Celeux and Govaert, 1995):
+ *   EEI  S = diag(sum_k W_k) / n;
+ *   EVI  S_k = lambda B_k, B_k = diag(W_k) / |diag W_k|^(1/d), lambda = sum_k |diag W_k|^(1/d) / n;
+ *   EEV  W_k = D_k O_k D_k' (eigenvalues descending), S_k = D_k (sum_j O_j / n) D_k';
+ *   EVV  S_k = lambda W_k / |W_k|^(1/d), lambda = sum_k |W_k|^(1/d) / n;
+ * and, with no closed form, by an inner iteration (below, INNER_TOL and INNER_MAX):
+ *   VEI  alternately B = diag(sum_k W_k / lambda_k) / |.|^(1/d), lambda_k = tr(W_k B^-1)/(d n_k);
+ *   VEE  the same with C = (sum_k W_k / lambda_k) / |.|^(1/d) and tr(W_k C^-1) by its Cholesky;
+ *   VEV  the same with W_k = D_k O_k D_k': A = (sum_k O_k / lambda_k) / |.|^(1/d), S_k =
+ *        lambda_k D_k A D_k' (both descending, the pairing that is optimal);
+ *   EVE, VVE  the common orientation D by Browne and McNicholas's (2014) MM step: with a_k the
+ *        largest eigenvalue of W_k and L_k = lambda_k A_k (diagonal),
+ *          G = sum_k (a_k I - W_k) D L_k^-1 = U S V' (SVD),  D <- U V',
+ *        which never raises sum_k tr(W_k D L_k^-1 D'); between MM steps the L_k given D are
+ *        closed form from M_k = diag(D' W_k D): VVE L_k = M_k / n_k; EVE A_k = M_k / |M_k|^(1/d),
+ *        lambda = sum_k |M_k|^(1/d) / n.
+ * The iterative ones start from the previous parameters (lambda_k = det(S_k)^(1/d); for EVE and
+ * VVE, D = the eigenvectors of sum_k S_k, which are D itself), so that each step is at least as
+ * good as the last M-step (a generalised EM that keeps the log-likelihood climbing); they stop
+ * when the objective sum_k [n_k log det S_k + tr(S_k^-1 W_k)] falls by less than INNER_TOL
+ * (n d + |objective|), or after INNER_MAX rounds.  reg_covar is added to the diagonal of each
+ * S_k afterwards, as for the other models (0 reproduces mclust, which has none).  Fixed
+ * components keep their parameters; the shared parts are estimated from every component's
+ * statistics.  With one column the models are mclust's E (EII, EEI, EVI, EEE, EVE, EEV, EVV) and
+ * V (VII, VEI, VVI, VEE, VVE, VEV, VVV), and fit as such. */
+#define INNER_TOL 1e-13
+#define INNER_MAX 10000
+
+/* Eigenvalues (descending) and eigenvectors (columns of VEC, row-major d*d) of symmetric A. */
+static void
+eigen_desc (const double *a, size_t d, double *val, double *vec)
+{
+  double *c = g_memdup2 (a, d * d * sizeof (double));
+  gsl_matrix_view m = gsl_matrix_view_array (c, d, d), v = gsl_matrix_view_array (vec, d, d);
+  gsl_vector_view e = gsl_vector_view_array (val, d);
+  gsl_eigen_symmv_workspace *w = gsl_eigen_symmv_alloc (d);
+  gsl_eigen_symmv (&m.matrix, &e.vector, &v.matrix, w);
+  gsl_eigen_symmv_free (w);
+  gsl_eigen_symmv_sort (&e.vector, &v.matrix, GSL_EIGEN_SORT_VAL_DESC);
+  g_free (c);
+}
+
+/* OUT = D diag(v) D', exactly symmetric. */
+static void
+compose (const double *dm, const double *v, size_t d, double *out)
+{
+  for (size_t a = 0; a < d; a++)
+    for (size_t b = a; b < d; b++) {
+      double s = 0.0;
+      for (size_t j = 0; j < d; j++)
+        s += dm[a * d + j] * v[j] * dm[b * d + j];
+      out[a * d + b] = out[b * d + a] = s;
+    }
+}
+
+/* log det S and, for each of the K matrices W_k (d*d each), tr(S^-1 W_k) into TR; FALSE if S is
+ * not positive definite. */
+static gboolean
+chol_traces (const double *s, size_t d, const double *w, size_t K, const double *n_k,
+             double *logdet, double *tr)
+{
+  double *l = g_memdup2 (s, d * d * sizeof (double)), *z = g_new (double, d * d);
+  gsl_matrix_view lm = gsl_matrix_view_array (l, d, d);
+  gboolean ok = gsl_linalg_cholesky_decomp1 (&lm.matrix) == GSL_SUCCESS;
+  double ld = 0.0;
+  for (size_t j = 0; ok && j < d; j++) {
+    ok = l[j * d + j] > 0 && isfinite (l[j * d + j]);
+    ld += 2.0 * log (l[j * d + j]);
+  }
+  for (size_t k = 0; ok && k < K; k++) {
+    if (!(n_k[k] > 0)) {
+      tr[k] = 0.0;
+      continue;
+    }
+    memcpy (z, w + k * d * d, d * d * sizeof (double));
+    cblas_dtrsm (CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, (int) d,
+                 (int) d, 1.0, l, (int) d, z, (int) d);
+    cblas_dtrsm (CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int) d,
+                 (int) d, 1.0, l, (int) d, z, (int) d);
+    double t = 0.0;
+    for (size_t j = 0; j < d; j++)
+      t += z[j * d + j];
+    tr[k] = t;
+  }
+  *logdet = ld;
+  g_free (l);
+  g_free (z);
+  return ok;
+}
+
+/* The mean of the logs of the d positive numbers V (log of their geometric mean); -inf or NaN
+ * when one is not positive. */
+static double
+mean_log (const double *v, size_t d, size_t stride)
+{
+  double s = 0.0;
+  for (size_t j = 0; j < d; j++)
+    s += v[j * stride] > 0 ? log (v[j * stride]) : -INFINITY;
+  return s / (double) d;
+}
+
+static gboolean
+inner_done (double prev, double f, double nd)
+{
+  return prev - f <= INNER_TOL * (nd + fabs (f));
+}
+
+/* The MM step on D for EVE and VVE (see above), L_k in LAM (K*d). */
+static void
+mm_orientation (const double *w, const double *alpha, const double *lam, const double *n_k,
+                size_t K, size_t d, double *dm)
+{
+  double *g = g_new0 (double, d * d), *v = g_new (double, d * d), *sv = g_new (double, 2 * d);
+  for (size_t k = 0; k < K; k++) {
+    if (!(n_k[k] > 0))
+      continue;
+    const double *wk = w + k * d * d;
+    for (size_t a = 0; a < d; a++)
+      for (size_t j = 0; j < d; j++) {
+        double s = alpha[k] * dm[a * d + j];
+        for (size_t b = 0; b < d; b++)
+          s -= wk[a * d + b] * dm[b * d + j];
+        g[a * d + j] += s / lam[k * d + j];
+      }
+  }
+  gsl_matrix_view gm = gsl_matrix_view_array (g, d, d), vm = gsl_matrix_view_array (v, d, d);
+  gsl_vector_view s = gsl_vector_view_array (sv, d), work = gsl_vector_view_array (sv + d, d);
+  gsl_linalg_SV_decomp (&gm.matrix, &vm.matrix, &s.vector, &work.vector);
+  for (size_t a = 0; a < d; a++)
+    for (size_t b = 0; b < d; b++) {
+      double t = 0.0;
+      for (size_t j = 0; j < d; j++)
+        t += g[a * d + j] * v[b * d + j];
+      dm[a * d + b] = t;
+    }
+  g_free (g);
+  g_free (v);
+  g_free (sv);
+}
+
+/* EVE, VVE: L_k given D (K*d into LAM), and the objective. */
+static double
+eve_scales (const double *w, const double *n_k, size_t K, size_t d, const double *dm,
+            gboolean vve, double *lam)
+{
+  double n = 0.0, gsum = 0.0, f = 0.0;
+  for (size_t k = 0; k < K; k++) {
+    if (!(n_k[k] > 0))
+      continue;
+    const double *wk = w + k * d * d;
+    double *m = lam + k * d;
+    for (size_t j = 0; j < d; j++) {
+      double s = 0.0;
+      for (size_t a = 0; a < d; a++)
+        for (size_t b = 0; b < d; b++)
+          s += dm[a * d + j] * wk[a * d + b] * dm[b * d + j];
+      m[j] = s;
+    }
+    n += n_k[k];
+    gsum += exp (mean_log (m, d, 1));
+  }
+  for (size_t k = 0; k < K; k++) {
+    if (!(n_k[k] > 0))
+      continue;
+    double *m = lam + k * d;
+    const double gk = exp (mean_log (m, d, 1));
+    for (size_t j = 0; j < d; j++) {
+      const double mj = m[j];
+      m[j] = vve ? mj / n_k[k] : mj / gk * gsum / n;
+      f += n_k[k] * log (m[j]) + mj / m[j];
+    }
+  }
+  return f;
+}
+
+static gboolean
+maximise_model (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
+{
+  const size_t d = p->d, K = p->k, dd = p->type == FULL ? d * d : d;
+  const model_id model = p->model;
+  double *w = g_new0 (double, K * dd), *n_k = g_new0 (double, K), *sig = g_new0 (double, K * dd);
+  double *lam = g_new (double, K * (d + 1)), *tr = g_new (double, K), *aux = g_new0 (double, d * d);
+  double *vec = g_new (double, K * d * d), *val = g_new (double, (K + 1) * d), *alpha = g_new (double, K);
+  double n = 0.0;
+  gboolean ok = TRUE, any = FALSE;
+  const char *bad = NULL;
+  p->tied_by = 0;
+  for (size_t k = 0; k < K && ok; k++) {
+    const double *st = stats + k * stat_len (p);
+    const double R = st[0];
+    const gboolean fx = fixed && fixed[k];
+    if (!(R > 0) && !fx) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                   "gaussian: component %zu is empty (weight %g)", k + 1, R);
+      ok = FALSE;
+      break;
+    }
+    if (!fx) {
+      any = TRUE;
+      for (size_t j = 0; j < d; j++)
+        p->mean[k * d + j] = st[1 + j] / R + st[1 + d + j] / R;
+    }
+    /* lambda_k of the previous parameters, where the iterations start */
+    lam[K * d + k] = exp (p->logdet[k] / (double) d);
+    if (!(R > 0))
+      continue;
+    n_k[k] = R;
+    n += R;
+    double *wk = w + k * dd;
+    scatter (p, stats, k, p->mean + k * d, wk);
+    for (size_t j = 0; j < dd; j++)
+      wk[j] *= R;
+    for (size_t j = 0; j < d; j++) {   /* rounding below zero is zero (see maximise) */
+      double *v = &wk[p->type == FULL ? j * d + j : j];
+      *v = MAX (*v, 0.0);
+    }
+  }
+  double *lk = lam + K * d;   /* lambda_k */
+  const double nd = n * (double) d;
+  if (ok && any)
+    switch (model) {
+    case M_EEI:
+      for (size_t j = 0; j < d; j++) {
+        double s = 0.0;
+        for (size_t k = 0; k < K; k++)
+          s += w[k * d + j];
+        for (size_t k = 0; k < K; k++)
+          sig[k * d + j] = s / n;
+      }
+      break;
+    case M_EVI: {
+      double gs = 0.0;
+      for (size_t k = 0; k < K; k++)
+        gs += n_k[k] > 0 ? exp (mean_log (w + k * d, d, 1)) : 0.0;
+      for (size_t k = 0; k < K && !bad; k++) {
+        const double g = exp (mean_log (w + k * d, d, 1));
+        bad = n_k[k] > 0 && !(g > 0) ? "a diagonal of W_k is not positive" : NULL;
+        for (size_t j = 0; j < d && n_k[k] > 0; j++)
+          sig[k * d + j] = w[k * d + j] / g * gs / n;
+      }
+      break;
+    }
+    case M_VEI: {
+      double f = INFINITY, *b = aux;
+      for (int it = 0; it < INNER_MAX && !bad; it++) {
+        for (size_t j = 0; j < d; j++) {
+          double s = 0.0;
+          for (size_t k = 0; k < K; k++)
+            s += n_k[k] > 0 ? w[k * d + j] / lk[k] : 0.0;
+          b[j] = s;
+        }
+        const double g = exp (mean_log (b, d, 1));
+        if (!(g > 0) || !isfinite (g)) {
+          bad = "the shared shape is singular";
+          break;
+        }
+        double fn = 0.0;
+        for (size_t j = 0; j < d; j++)
+          b[j] /= g;
+        for (size_t k = 0; k < K; k++) {
+          if (!(n_k[k] > 0))
+            continue;
+          double t = 0.0;
+          for (size_t j = 0; j < d; j++)
+            t += w[k * d + j] / b[j];
+          lk[k] = t / ((double) d * n_k[k]);
+          fn += n_k[k] * (double) d * log (lk[k]) + t / lk[k];
+        }
+        const gboolean done = inner_done (f, fn, nd);
+        f = fn;
+        if (done)
+          break;
+      }
+      for (size_t k = 0; k < K; k++)
+        for (size_t j = 0; j < d; j++)
+          sig[k * d + j] = lk[k] * b[j];
+      break;
+    }
+    case M_VEE: {
+      double f = INFINITY, *c = aux;
+      for (int it = 0; it < INNER_MAX && !bad; it++) {
+        memset (c, 0, d * d * sizeof (double));
+        for (size_t k = 0; k < K; k++)
+          for (size_t j = 0; j < d * d && n_k[k] > 0; j++)
+            c[j] += w[k * d * d + j] / lk[k];
+        double ld;
+        if (!chol_traces (c, d, w, K, n_k, &ld, tr)) {
+          bad = "the shared shape and orientation are singular";
+          break;
+        }
+        const double scale = exp (ld / (double) d);   /* C / |C|^(1/d): traces times |C|^(1/d) */
+        for (size_t j = 0; j < d * d; j++)
+          c[j] /= scale;
+        double fn = 0.0;
+        for (size_t k = 0; k < K; k++) {
+          if (!(n_k[k] > 0))
+            continue;
+          const double t = tr[k] * scale;
+          lk[k] = t / ((double) d * n_k[k]);
+          fn += n_k[k] * (double) d * log (lk[k]) + t / lk[k];
+        }
+        const gboolean done = inner_done (f, fn, nd);
+        f = fn;
+        if (done)
+          break;
+      }
+      for (size_t k = 0; k < K; k++)
+        for (size_t j = 0; j < d * d; j++)
+          sig[k * d * d + j] = lk[k] * c[j];
+      break;
+    }
+    case M_EEV: case M_VEV: {
+      double *a = aux;
+      for (size_t k = 0; k < K; k++)
+        if (n_k[k] > 0)
+          eigen_desc (w + k * d * d, d, val + k * d, vec + k * d * d);
+      double f = INFINITY;
+      for (int it = 0; it < INNER_MAX && !bad; it++) {
+        for (size_t j = 0; j < d; j++) {
+          double s = 0.0;
+          for (size_t k = 0; k < K; k++)
+            s += n_k[k] > 0 ? MAX (val[k * d + j], 0.0) / (model == M_EEV ? 1.0 : lk[k]) : 0.0;
+          a[j] = s;
+        }
+        const double g = exp (mean_log (a, d, 1));
+        if (!(g > 0) || !isfinite (g)) {
+          bad = "the shared shape is singular";
+          break;
+        }
+        if (model == M_EEV) {   /* closed form: S_k = D_k (sum_j O_j / n) D_k' */
+          for (size_t j = 0; j < d; j++)
+            a[j] /= n;
+          for (size_t k = 0; k < K; k++)
+            lk[k] = 1.0;
+          break;
+        }
+        double fn = 0.0;
+        for (size_t j = 0; j < d; j++)
+          a[j] /= g;
+        for (size_t k = 0; k < K; k++) {
+          if (!(n_k[k] > 0))
+            continue;
+          double t = 0.0;
+          for (size_t j = 0; j < d; j++)
+            t += MAX (val[k * d + j], 0.0) / a[j];
+          lk[k] = t / ((double) d * n_k[k]);
+          fn += n_k[k] * (double) d * log (lk[k]) + t / lk[k];
+        }
+        const gboolean done = inner_done (f, fn, nd);
+        f = fn;
+        if (done)
+          break;
+      }
+      for (size_t k = 0; k < K && !bad; k++) {
+        if (!(n_k[k] > 0))
+          continue;
+        double v[d > 0 ? d : 1];
+        for (size_t j = 0; j < d; j++)
+          v[j] = lk[k] * a[j];
+        compose (vec + k * d * d, v, d, sig + k * d * d);
+      }
+      break;
+    }
+    case M_EVV: {
+      double gs = 0.0;
+      for (size_t k = 0; k < K && !bad; k++) {
+        if (!(n_k[k] > 0))
+          continue;
+        double ld;
+        if (!chol_traces (w + k * d * d, d, w, 0, n_k, &ld, tr))
+          bad = "a scatter matrix W_k is singular";
+        else
+          gs += (lam[k] = exp (ld / (double) d));
+      }
+      for (size_t k = 0; k < K && !bad; k++)
+        for (size_t j = 0; j < d * d && n_k[k] > 0; j++)
+          sig[k * d * d + j] = w[k * d * d + j] / lam[k] * gs / n;
+      break;
+    }
+    case M_EVE: case M_VVE: {
+      /* D from the previous covariances: the eigenvectors of their sum */
+      double *dm = aux, *ev = val;
+      for (size_t k = 0; k < K; k++)
+        for (size_t j = 0; j < d * d; j++)
+          sig[j] += p->cov[k * d * d + j];
+      eigen_desc (sig, d, ev, dm);
+      for (size_t k = 0; k < K; k++)
+        if (n_k[k] > 0) {
+          double *vk = vec;   /* scratch: only the largest eigenvalue is kept */
+          eigen_desc (w + k * d * d, d, ev + d, vk);
+          alpha[k] = ev[d];
+        }
+      double f = INFINITY;
+      for (int it = 0; it < INNER_MAX; it++) {
+        const double fn = eve_scales (w, n_k, K, d, dm, model == M_VVE, lam);
+        if (!isfinite (fn)) {
+          bad = "a shape is singular";
+          break;
+        }
+        const gboolean done = inner_done (f, fn, nd) || d == 1;   /* one column: D = 1 */
+        f = fn;
+        if (done)
+          break;
+        mm_orientation (w, alpha, lam, n_k, K, d, dm);
+      }
+      for (size_t k = 0; k < K && !bad; k++)
+        if (n_k[k] > 0)
+          compose (dm, lam + k * d, d, sig + k * d * d);
+      break;
+    }
+    default:
+      g_assert_not_reached ();
+    }
+  if (ok && any && bad) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                 "gaussian: %s: %s (components have collapsed; raise reg_covar, now %g)",
+                 models[model].name, bad, p->reg);
+    ok = FALSE;
+  }
+  for (size_t k = 0; k < K && ok && any; k++) {
+    if ((fixed && fixed[k]) || !(n_k[k] > 0))
+      continue;
+    double *cov = p->cov + k * dd;
+    memcpy (cov, sig + k * dd, dd * sizeof (double));
+    for (size_t j = 0; j < d; j++)
+      cov[p->type == FULL ? j * d + j : j] += p->reg;
+    char *what = g_strdup_printf ("component %zu", k + 1);
+    ok = factor (p, k, what, error);
+    g_free (what);
+  }
+  g_free (w);
+  g_free (n_k);
+  g_free (sig);
+  g_free (lam);
+  g_free (tr);
+  g_free (aux);
+  g_free (vec);
+  g_free (val);
+  g_free (alpha);
+  return ok;
+}
+
 static gboolean
 maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
 {
   const size_t d = p->d, K = p->k, len = block_len (p);
   const gboolean tied = is_tied (p);
+  if (models[p->model].alias == NULL)
+    return maximise_model (p, stats, fixed, error);
   p->tied_by = 0;   /* a fitted shared covariance is nobody's given one */
   double *sc = g_new (double, is_full (p) ? d * d : d);
   double *pool = g_new0 (double, is_full (p) ? d * d : d);
@@ -657,9 +1151,7 @@ static size_t
 n_free_params (const mixem_params *p)
 {
   const size_t k = p->k, d = p->d;
-  const size_t cov = p->type == FULL ? k * d * (d + 1) / 2 : p->type == TIED ? d * (d + 1) / 2
-                     : p->type == DIAG ? k * d : p->type == SPHERICAL ? k : 1;
-  return k * d + cov;
+  return k * d + n_var_params (p->model, k, d);
 }
 
 static void
@@ -859,7 +1351,8 @@ G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .size = MIXEM_FAMILY_SIZE,
   .flags = MIXEM_FAMILY_SCALED_STARTS,
   .name = "gaussian",
-  .summary = "multivariate normal: full, tied, diag, spherical or tied_spherical covariance",
+  .summary = "multivariate normal: mclust's 14 covariance models (full, tied, diag, spherical, "
+             "tied_spherical and EEI, VEI, EVI, VEE, EVE, VVE, EEV, VEV, EVV)",
   .options = options,
   .init_methods = init_methods,
   .params_new = params_new,

@@ -378,7 +378,7 @@ cmd_fit (int argc, char **argv)
     { "components", 'k', 0, G_OPTION_ARG_INT, &k, "Number of components (default 1)", "K" },
     { "columns", 'c', 0, G_OPTION_ARG_STRING, &columns, "Data columns, by name or number (default: all)", "A,B,..." },
     { "trials", 0, 0, G_OPTION_ARG_STRING, &trials, "binomial: trials, a column name or one number", "COLUMN|N" },
-    { "covariance", 0, 0, G_OPTION_ARG_STRING, &covariance, "gaussian: full, tied, diag, spherical or tied_spherical", "TYPE" },
+    { "covariance", 0, 0, G_OPTION_ARG_STRING, &covariance, "gaussian: one of mclust's 14 models (EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV) or full, tied, diag, spherical, tied_spherical", "TYPE" },
     { "reg-covar", 0, 0, G_OPTION_ARG_STRING, &reg_covar, "gaussian: added to covariance diagonals (default 1e-6)", "X" },
     { "algorithm", 0, 0, G_OPTION_ARG_STRING, &algorithm, "em (default), cem (classification EM), squarem (accelerated EM), sem (stochastic EM) or annealed (deterministic annealing EM)", "NAME" },
     { "anneal-t0", 0, 0, G_OPTION_ARG_STRING, &anneal_t0, "annealed: the first temperature, >= 1 (default 2)", "T" },
