@@ -1327,6 +1327,47 @@ parse_shape (const char *text, size_t *rows, size_t *cols)
   return TRUE;
 }
 
+/* mixem plot trace A B ...: the climbs of several models or trace files, each labelled with its
+ * file's name. */
+static gboolean
+plot_traces (const char *out, char **files, size_t m, const mixem_plot_options *po,
+             GError **error)
+{
+  mixem_registry *reg = mixem_registry_new ();
+  GPtrArray *models = g_ptr_array_new_with_free_func ((GDestroyNotify) mixem_model_free);
+  GPtrArray *arrays = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
+  const mixem_iteration **trs = g_new0 (const mixem_iteration *, m);
+  size_t *lens = g_new0 (size_t, m);
+  char **labels = g_new0 (char *, m + 1);
+  gboolean ok = TRUE;
+  for (size_t j = 0; j < m && ok; j++) {
+    labels[j] = g_path_get_basename (files[j]);
+    if (g_str_has_suffix (files[j], ".csv")) {
+      GArray *a = mixem_trace_read_csv (files[j], error);
+      if ((ok = a != NULL)) {
+        g_ptr_array_add (arrays, a);
+        trs[j] = (const mixem_iteration *) (void *) a->data;
+        lens[j] = a->len;
+      }
+    } else {
+      mixem_model *mod = mixem_model_load (reg, files[j], error);
+      if ((ok = mod != NULL)) {
+        g_ptr_array_add (models, mod);
+        trs[j] = mixem_model_trace (mod, &lens[j]);
+      }
+    }
+  }
+  if (ok)
+    ok = mixem_plot_traces (out, trs, lens, (const char *const *) labels, m, po, error);
+  g_strfreev (labels);
+  g_free (lens);
+  g_free (trs);
+  g_ptr_array_unref (arrays);
+  g_ptr_array_unref (models);
+  mixem_registry_free (reg);
+  return ok;
+}
+
 static int
 cmd_plot (int argc, char **argv)
 {
@@ -1371,10 +1412,11 @@ cmd_plot (int argc, char **argv)
                           "binomial, select or density)", kind);
     goto out;
   }
-  if (argc != want) {
+  /* trace: several files overlay their climbs (mixem_plot_traces). */
+  if (argc != want && !(strcmp (kind, "trace") == 0 && argc > want)) {
     status = usage_error ("plot", "%s takes %s", kind,
                           want == 4 ? "MODEL.json and DATA.csv"
-                          : strcmp (kind, "trace") == 0 ? "MODEL.json or TRACE.csv"
+                          : strcmp (kind, "trace") == 0 ? "MODEL.json or TRACE.csv (or several)"
                           : strcmp (kind, "select") == 0 ? "TABLE.csv (from mixem select --out)"
                                                          : "MODEL.json");
     goto out;
@@ -1385,7 +1427,9 @@ cmd_plot (int argc, char **argv)
   }
   mixem_plot_options po = { width, height, ttl };
   gboolean ok = FALSE;
-  if (strcmp (kind, "trace") == 0) {
+  if (strcmp (kind, "trace") == 0 && argc > 3) {
+    ok = plot_traces (out, argv + 2, (size_t) argc - 2, &po, &err);
+  } else if (strcmp (kind, "trace") == 0) {
     if (g_str_has_suffix (argv[2], ".csv")) {
       if ((arr = mixem_trace_read_csv (argv[2], &err)))
         ok = mixem_plot_trace (out, (mixem_iteration *) (void *) arr->data, arr->len, NAN, &po,

@@ -481,6 +481,123 @@ mixem_plot_trace (const char *path, const mixem_iteration *tr, size_t n, double 
   return canvas_close (&c, TRUE, error);
 }
 
+/* ---- several traces ------------------------------------------------------------------------ */
+
+gboolean
+mixem_plot_traces (const char *path, const mixem_iteration *const *traces, const size_t *lens,
+                   const char *const *labels, size_t m, const mixem_plot_options *o,
+                   GError **error)
+{
+  if (m == 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: no trace to draw", path);
+    return FALSE;
+  }
+  /* The best final value of all the traces: the gap panel measures each climb from it. */
+  double best = -INFINITY;
+  for (size_t j = 0; j < m; j++) {
+    if (lens[j] == 0) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: trace %zu ('%s') has no iterations",
+                   path, j + 1, labels && labels[j] ? labels[j] : "");
+      return FALSE;
+    }
+    for (size_t i = 0; i < lens[j]; i++) {
+      if (traces[j][i].iter < 0 || !isfinite (traces[j][i].loglik)) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                     "%s: record %zu of trace %zu: iteration %d, log-likelihood %g", path,
+                     i + 1, j + 1, traces[j][i].iter, traces[j][i].loglik);
+        return FALSE;
+      }
+      best = MAX (best, traces[j][i].loglik);
+    }
+  }
+  canvas c;
+  if (!canvas_open (&c, path, o, error))
+    return FALSE;
+  cairo_t *cr = c.cr;
+  title (&c, o && o->title ? o->title : "log-likelihood climbs");
+  const double left = c.font * 7, right = c.w - c.font * 1.5, top = c.font * 3.2;
+  const double split = top + (c.h - top) * 0.5;
+  panel a = { left, top, right, split - c.font * 3.2, 0, 0, INFINITY, -INFINITY, FALSE };
+  panel b = { left, split, right, c.h - c.font * 3.6, 0, 0, INFINITY, -INFINITY, TRUE };
+  double xmax = 1, gmin = INFINITY, gmax = -INFINITY;
+  /* A start far below the optimum squeezes the top panel's climbs into a line; the gap panel,
+   * on a log scale, keeps them apart. */
+  for (size_t j = 0; j < m; j++)
+    for (size_t i = 0; i < lens[j]; i++) {
+      const mixem_iteration *it = &traces[j][i];
+      xmax = MAX (xmax, it->iter);
+      a.ymin = MIN (a.ymin, it->loglik);
+      a.ymax = MAX (a.ymax, it->loglik);
+      const double g = (best - it->loglik) / MAX (fabs (best), 1.0);
+      if (g > 0) {
+        gmin = MIN (gmin, g);
+        gmax = MAX (gmax, g);
+      }
+    }
+  a.xmin = b.xmin = 0;
+  a.xmax = b.xmax = xmax;
+  pad_range (&a.ymin, &a.ymax, 0.05);
+  pad_range (&a.xmin, &a.xmax, 0.02);
+  b.xmin = a.xmin;
+  b.xmax = a.xmax;
+  if (!isfinite (gmin))
+    gmin = 1e-16, gmax = 1;
+  b.ymin = floor (log10 (gmin));
+  b.ymax = ceil (log10 (gmax));
+  if (b.ymax <= b.ymin)
+    b.ymax = b.ymin + 1;
+  draw_axes (&c, &a, NULL, "log-likelihood", TRUE);
+  draw_axes (&c, &b, "iteration", "(best - l) / |best|", TRUE);
+
+  char **names = g_new0 (char *, m);
+  int *cols = g_new (int, m), *dashed = g_new (int, m);
+  for (size_t j = 0; j < m; j++) {
+    names[j] = labels && labels[j] ? g_strdup (labels[j]) : g_strdup_printf ("trace %zu", j + 1);
+    cols[j] = (int) (j % 8);
+    dashed[j] = j >= 8;   /* the palette's eight colours, then dashed */
+  }
+  for (int pass = 0; pass < 2; pass++) {
+    const panel *pp = pass == 0 ? &a : &b;
+    clip_to (cr, pp);
+    for (size_t j = 0; j < m; j++) {
+      set_colour (cr, (size_t) cols[j], 1);
+      cairo_set_line_width (cr, 1.8);
+      const double d[] = { 6, 3 };
+      cairo_set_dash (cr, d, dashed[j] ? 2 : 0, 0);
+      gboolean pen = FALSE;
+      for (size_t i = 0; i < lens[j]; i++) {
+        const mixem_iteration *it = &traces[j][i];
+        double y;
+        if (pass == 0)
+          y = py (pp, it->loglik);
+        else {
+          const double g = (best - it->loglik) / MAX (fabs (best), 1.0);
+          if (!(g > 0)) {   /* at the best value: nothing to draw on a log axis */
+            pen = FALSE;
+            continue;
+          }
+          y = py (pp, g);
+        }
+        if (pen)
+          cairo_line_to (cr, px (pp, it->iter), y);
+        else
+          cairo_move_to (cr, px (pp, it->iter), y);
+        pen = TRUE;
+      }
+      cairo_stroke (cr);
+    }
+    cairo_set_dash (cr, NULL, 0, 0);
+    cairo_restore (cr);
+  }
+  legend (&c, &b, names, cols, dashed, m, TOP_RIGHT);
+  for (size_t j = 0; j < m; j++)
+    g_free (names[j]);
+  g_free (names);
+  g_free (cols);
+  g_free (dashed);
+  return canvas_close (&c, TRUE, error);
+}
+
 /* ---- component parameters ----------------------------------------------------------------- */
 
 /* The double array KEY of component K's description, or NULL; *LEN its length. */

@@ -23,6 +23,14 @@ typedef struct {
 gboolean mixem_plot_trace (const char *path, const mixem_iteration *trace, size_t n,
                            double loglik0, const mixem_plot_options *opts, GError **error);
 
+/* Several climbs side by side (algorithms, starts): M traces (TRACES[j], LENS[j] records each,
+ * named LABELS[j], or "trace J" where LABELS or LABELS[j] is NULL), the log-likelihood against
+ * the iteration above, and below, on a log scale, each one's gap to the best value of all of
+ * them, relative to it. */
+gboolean mixem_plot_traces (const char *path, const mixem_iteration *const *traces,
+                            const size_t *lens, const char *const *labels, size_t m,
+                            const mixem_plot_options *opts, GError **error);
+
 /* A scatter of columns XCOL and YCOL (0-based) of DATA, each row coloured by its most likely
  * component, with each component's 1- and 2-sigma ellipses (its marginal in the two columns: a
  * Gaussian's "cov", a Student t's "scale") and mean, and a legend of the weights.  XCOL < 0: a

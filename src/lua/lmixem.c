@@ -2078,6 +2078,36 @@ plot_options (lua_State *L, int idx, const char *fn, const char *const *extra,
   po->title = opt_str (L, idx, fn, "title", s);
 }
 
+/* The trace at IDX, a model's or a table of records {iter, loglik, elbo [, kl]}; *L0 gets a
+ * model's l(theta_0) (NAN otherwise).  A table's copy is kept in S. */
+static const mixem_iteration *
+trace_arg (lua_State *L, int idx, const char *fn, lscratch *s, size_t *n, double *l0)
+{
+  idx = lua_absindex (L, idx);
+  *l0 = NAN;
+  if (luaL_testudata (L, idx, MODEL_MT)) {
+    const mixem_model *m = check_model (L, idx)->m;
+    *l0 = mixem_model_initial_loglik (m);
+    return mixem_model_trace (m, n);
+  }
+  if (!lua_istable (L, idx))
+    luaL_error (L, "%s: a model or a trace table expected, got %s", fn, luaL_typename (L, idx));
+  *n = (size_t) luaL_len (L, idx);
+  mixem_iteration *t = scratch_keep (s, g_new0 (mixem_iteration, *n > 0 ? *n : 1), g_free);
+  for (size_t i = 0; i < *n; i++) {
+    if (lua_geti (L, idx, (lua_Integer) i + 1) != LUA_TTABLE)
+      luaL_error (L, "%s: trace entry %d is not a table", fn, (int) i + 1);
+    t[i].iter = opt_cint (L, -1, fn, "iter", (lua_Integer) i + 1, 0, "an integer");
+    t[i].loglik = opt_real (L, -1, fn, "loglik", NAN);
+    t[i].elbo = opt_real (L, -1, fn, "elbo", NAN);
+    t[i].kl = opt_real (L, -1, fn, "kl", t[i].loglik - t[i].elbo);
+    if (!isfinite (t[i].loglik) || !isfinite (t[i].elbo))
+      luaL_error (L, "%s: trace entry %d needs numbers loglik and elbo", fn, (int) i + 1);
+    lua_pop (L, 1);
+  }
+  return t;
+}
+
 /* mx.plot.trace(model or trace table, path [, opts]) */
 static int
 p_trace (lua_State *L)
@@ -2088,32 +2118,48 @@ p_trace (lua_State *L)
   lscratch *s = scratch_new (L);
   mixem_plot_options po;
   plot_options (L, 3, fn, NULL, &po, s);
-  const mixem_iteration *tr;
   size_t n;
-  double l0 = NAN;
-  if (luaL_testudata (L, 1, MODEL_MT)) {
-    const mixem_model *m = check_model (L, 1)->m;
-    tr = mixem_model_trace (m, &n);
-    l0 = mixem_model_initial_loglik (m);
-  } else {
-    luaL_argexpected (L, lua_istable (L, 1), 1, "a model or a trace table");
-    n = (size_t) luaL_len (L, 1);
-    mixem_iteration *t = scratch_keep (s, g_new0 (mixem_iteration, n > 0 ? n : 1), g_free);
-    for (size_t i = 0; i < n; i++) {
-      if (lua_geti (L, 1, (lua_Integer) i + 1) != LUA_TTABLE)
-        luaL_error (L, "%s: trace entry %d is not a table", fn, (int) i + 1);
-      t[i].iter = opt_cint (L, -1, fn, "iter", (lua_Integer) i + 1, 0, "an integer");
-      t[i].loglik = opt_real (L, -1, fn, "loglik", NAN);
-      t[i].elbo = opt_real (L, -1, fn, "elbo", NAN);
-      t[i].kl = opt_real (L, -1, fn, "kl", t[i].loglik - t[i].elbo);
-      if (!isfinite (t[i].loglik) || !isfinite (t[i].elbo))
-        luaL_error (L, "%s: trace entry %d needs numbers loglik and elbo", fn, (int) i + 1);
-      lua_pop (L, 1);
-    }
-    tr = t;
-  }
+  double l0;
+  const mixem_iteration *tr = trace_arg (L, 1, fn, s, &n, &l0);
   GError *err = NULL;
   if (!mixem_plot_trace (path, tr, n, l0, &po, &err))
+    return raise_gerror (L, fn, err);
+  return 0;
+}
+
+/* mx.plot.traces({model or trace table, ...}, path [, {labels = {...}, ...}]) */
+static int
+p_traces (lua_State *L)
+{
+  static const char *const fn = "mixem.plot.traces";
+  static const char *const extra[] = { "labels", NULL };
+  lua_settop (L, 3);
+  luaL_checktype (L, 1, LUA_TTABLE);
+  const char *path = luaL_checkstring (L, 2);
+  lscratch *s = scratch_new (L);
+  mixem_plot_options po;
+  plot_options (L, 3, fn, extra, &po, s);
+  const size_t m = (size_t) luaL_len (L, 1);
+  const mixem_iteration **trs = scratch_keep (s, g_new0 (const mixem_iteration *, m + 1), g_free);
+  size_t *lens = scratch_keep (s, g_new0 (size_t, m + 1), g_free);
+  const char **labels = scratch_keep (s, g_new0 (const char *, m + 1), g_free);
+  for (size_t j = 0; j < m; j++) {
+    double l0;
+    lua_geti (L, 1, (lua_Integer) j + 1);
+    trs[j] = trace_arg (L, -1, fn, s, &lens[j], &l0);
+    lua_pop (L, 1);   /* a model stays alive in argument 1 */
+  }
+  if (lua_istable (L, 3) && lua_getfield (L, 3, "labels") != LUA_TNIL) {
+    luaL_argexpected (L, lua_istable (L, -1), 3, "labels: a table of strings");
+    for (size_t j = 0; j < m; j++) {
+      if (lua_geti (L, -1, (lua_Integer) j + 1) != LUA_TSTRING)
+        luaL_error (L, "%s: labels[%d] is not a string", fn, (int) j + 1);
+      labels[j] = scratch_keep (s, g_strdup (lua_tostring (L, -1)), g_free);
+      lua_pop (L, 1);
+    }
+  }
+  GError *err = NULL;
+  if (!mixem_plot_traces (path, trs, lens, labels, m, &po, &err))
     return raise_gerror (L, fn, err);
   return 0;
 }
@@ -2318,8 +2364,8 @@ p_select (lua_State *L)
 }
 
 static const luaL_Reg plot_functions[] = {
-  { "trace", p_trace }, { "clusters", p_clusters }, { "prototypes", p_prototypes },
-  { "binomial", p_binomial }, { "select", p_select }, { "density", p_density },
+  { "trace", p_trace }, { "traces", p_traces }, { "clusters", p_clusters },
+  { "prototypes", p_prototypes }, { "binomial", p_binomial }, { "select", p_select }, { "density", p_density },
   { "levels", p_levels }, { NULL, NULL }
 };
 

@@ -338,6 +338,10 @@ png_ok () { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0
 check "plot trace model" 0 '' -- "$MIXEM" plot trace "$T/c.json" -o "$T/t1.png"
 assert "plot trace is a PNG" png_ok "$T/t1.png"
 check "plot trace csv" 0 '' -- "$MIXEM" plot trace "$T/c.csv" -o "$T/t2.svg" -W 400 -H 300
+check "plot several traces" 0 '' -- "$MIXEM" plot trace "$T/c.json" "$T/c.csv" -o "$T/t3.png"
+assert "plot traces is a PNG" png_ok "$T/t3.png"
+check "plot traces, one missing" 1 'nope.json' -- "$MIXEM" plot trace "$T/c.json" "$T/nope.json" -o "$T/t4.png"
+assert "plot traces, no picture on error" test ! -e "$T/t4.png"
 assert "plot trace svg size" grep -q 'width="400pt" height="300pt"' "$T/t2.svg"
 check "plot clusters" 0 '' -- "$MIXEM" plot clusters "$T/g.json" "$IRIS" -o "$T/c1.pdf"
 check "plot clusters xy" 0 '' -- "$MIXEM" plot clusters "$T/g.json" "$IRIS" --x 3 --y Petal.Width -o "$T/c2.png"

@@ -34,6 +34,10 @@ local size = {width = 500, height = 400}
 local draws = {
   trace = function(p) mx.plot.trace(g, p, size) end,
   trace_table = function(p) mx.plot.trace(b.trace, p, size) end,
+  traces = function(p)
+    mx.plot.traces({g, b, b.trace}, p, {labels = {"iris", "coins", "coins table"}, width = 500,
+                                        height = 400})
+  end,
   clusters = function(p) mx.plot.clusters(g, iris, p, size) end,
   clusters_xy = function(p)
     mx.plot.clusters(g, iris, p, {x = "Petal.Length", y = 4, width = 500, height = 400})
@@ -142,6 +146,10 @@ T.test("bad arguments are errors, and leave no file", function()
   T.errors(function() mx.plot.trace(g, p, {width = 20}) end, "200 to 20000 units wide and 150 to 20000 high")
   T.errors(function() mx.plot.trace(g, p, {colour = "red"}) end, "unknown option 'colour'")
   T.errors(function() mx.plot.trace({{iter = 1}}, p) end, "needs numbers loglik and elbo")
+  T.errors(function() mx.plot.traces({}, p) end, "no trace to draw")
+  T.errors(function() mx.plot.traces({g, 3}, p) end, "a model or a trace table expected, got number")
+  T.errors(function() mx.plot.traces({g}, p, {labels = {1}}) end, "labels[1] is not a string")
+  T.errors(function() mx.plot.traces({{}}, p) end, "trace 1 ('') has no iterations")
   T.errors(function() mx.plot.trace({{iter = 2^31, loglik = -1, elbo = -1}}, p) end,
            "'iter' must be an integer and at most 2147483647 (got 2147483648)")
   T.errors(function() mx.plot.clusters(g, iris, p, {x = 1}) end, "give both 'x' and 'y'")
