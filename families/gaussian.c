@@ -1128,7 +1128,8 @@ maximise_model (mixem_params *p, const double *stats, const gboolean *fixed, GEr
  *   VII  s_k = (s + tr W_k + c_k |b_k|^2) / (nu + d n_k + 2 + d [kappa > 0])
  *   EII  s   = (sum_k [tr W_k + c_k |b_k|^2]) / (nu + (N + K) d + 2)
  * (EII's leaves out the scale s, as mclust's meeiip does, and EEI's means are the plain xbar_k,
- * as in mclust's meeeip: both quirks are followed for parity.)
+ * as in mclust's meeeip: both quirks are followed for parity; with one column EII and EEI
+ * take EEE's step, as mclust's E model, me1ep, does.)
  * reg_covar is added to the diagonals afterwards, as without the prior.  The weights stay the
  * maximum-likelihood ones (mclust's prior has no Dirichlet part). */
 static gboolean
@@ -1137,6 +1138,9 @@ maximise_prior (mixem_params *p, const double *stats, const gboolean *fixed, GEr
   const size_t d = p->d, K = p->k, len = block_len (p);
   const gboolean full = is_full (p), tied = is_tied (p) || p->model == M_EEI;
   const double kap = p->kappa, pos = kap > 0 ? 1.0 : 0.0;
+  /* One column: EII and EEI are mclust's E (me1ep), whose step is EEE's, not the quirks below. */
+  const gboolean one_e = d == 1 && (p->model == M_EII || p->model == M_EEI);
+  const double e_den = (double) d + 1.0 + (double) K * pos;
   double *sc = g_new (double, full ? d * d : d), *pool = g_new0 (double, full ? d * d : d);
   double N = 0.0, xb[d > 0 ? d : 1], b[d > 0 ? d : 1];
   gboolean ok = TRUE;
@@ -1176,7 +1180,7 @@ maximise_prior (mixem_params *p, const double *stats, const gboolean *fixed, GEr
       continue;
     /* EEI: mclust's meeeip leaves the means unshrunk (mean = xbar_k); followed for parity. */
     for (size_t j = 0; j < d; j++)
-      p->mean[k * d + j] = p->model == M_EEI ? xb[j]
+      p->mean[k * d + j] = p->model == M_EEI && !one_e ? xb[j]
                                               : (R * xb[j] + kap * p->pmean[j]) / (R + kap);
     if (tied)
       continue;
@@ -1202,7 +1206,7 @@ maximise_prior (mixem_params *p, const double *stats, const gboolean *fixed, GEr
   }
   if (ok && tied) {
     if (p->model == M_EEE) {
-      const double den = p->nu + (double) d + 1.0 + (double) K * pos + N;
+      const double den = p->nu + e_den + N;
       for (size_t j = 0; j < d * d; j++)
         p->cov[j] = (p->pscale[j] + pool[j]) / den;
       for (size_t j = 0; j < d; j++)
@@ -1212,14 +1216,16 @@ maximise_prior (mixem_params *p, const double *stats, const gboolean *fixed, GEr
       double t = 0.0;
       for (size_t j = 0; j < d; j++)
         t += pool[j];
-      p->cov[0] = t / (p->nu + (N + (double) K) * (double) d + 2.0) + p->reg;
+      p->cov[0] = (one_e ? (p->pscale[0] + t) / (p->nu + e_den + N)
+                         : t / (p->nu + (N + (double) K) * (double) d + 2.0)) + p->reg;
       ok = factor (p, 0, "the shared covariance", error);
     } else {   /* EEI: stored per component, all the same */
       for (size_t k = 0; k < K && ok; k++) {
         if (fixed && fixed[k])
           continue;
         for (size_t j = 0; j < d; j++)
-          p->cov[k * len + j] = (p->pscale[0] + pool[j]) / (p->nu + 1.0 + pos + N) + p->reg;
+          p->cov[k * len + j] = (p->pscale[0] + pool[j])
+                                / (p->nu + (one_e ? e_den : 1.0 + pos) + N) + p->reg;
         char *what = g_strdup_printf ("component %zu", k + 1);
         ok = factor (p, k, what, error);
         g_free (what);

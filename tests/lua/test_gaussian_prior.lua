@@ -14,7 +14,19 @@ local data, worst = {}, {}
 for _, f in ipairs(fixtures) do
   data[f.data] = data[f.data] or mx.read_csv(T.srcdir .. "/" .. f.data)
   local name = string.format("%s %s K = %d prior", f.data, f.model, f.k)
-  if f.loglik then
+  if f.column then
+    T.test(name .. " (one column)", function()
+      local col = mx.read_csv(T.srcdir .. "/" .. f.data, {columns = {f.column}})
+      for _, cov in ipairs(f.model == "E" and {"EII", "EEI", "EEE"} or {"VII", "VVI", "VVV"}) do
+        local comps = {}
+        for j = 1, f.k do comps[j] = {mean = {f.means[j]}, cov = {{f.vars[j]}}} end
+        local m = mx.fit{data = col, family = "gaussian", covariance = cov, k = f.k, reg_covar = 0,
+                         prior = "default", init = {weights = f.weights, components = comps},
+                         max_iter = 100000, tol = 1e-12}
+        T.near(m.loglik, f.loglik, 1e-6, name .. " " .. cov .. " log-likelihood")
+      end
+    end)
+  elseif f.loglik then
     T.test(name, function()
       local comps = {}
       for j = 1, f.k do

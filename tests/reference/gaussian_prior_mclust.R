@@ -7,7 +7,7 @@
 # (mstep(modelName, data, z = unmap(labels), prior = priorControl())), which mixem takes as its
 # start, and me(modelName, data, z, prior = priorControl()) run to a tight tolerance (1e-13): its
 # log-likelihood at the MAP estimate and BIC (2 loglik - npar log n, as mclust's with a prior).
-# The six models mixem has with the prior: EII, VII, EEI, VVI, EEE, VVV.
+# The six models mixem has with the prior: EII, VII, EEI, VVI, EEE, VVV; and one column.
 suppressMessages(library(mclust))
 models <- c("EII", "VII", "EEI", "VVI", "EEE", "VVV")
 ctl <- emControl(tol = c(1e-13, 1e-13), itmax = c(100000, 100000))
@@ -42,5 +42,18 @@ for (f in c("diabetes", "thyroid")) {
       } else cat("   loglik = nil},\n")
     }
   }
+}
+# One column (diabetes' glucose, K = 2, kmeans on it, set.seed(1)): mclust's E and V models
+# (me1ep, me1vp), which mixem's E and V models (EII, EEI, EEE; VII, VVI, VVV) follow.
+X <- as.matrix(read.csv("data/diabetes.csv"))[, "glucose"]
+set.seed(1)
+z <- unmap(kmeans(X, 2, nstart = 20)$cluster)
+for (m in c("E", "V")) {
+  ms <- mstep(modelName = m, data = X, z = z, prior = priorControl(), control = ctl)
+  fit <- me(modelName = m, data = X, z = z, prior = priorControl(), control = ctl)
+  cat(sprintf("  {data = \"data/diabetes.csv\", column = \"glucose\", model = \"%s\", k = 2,\n", m))
+  cat(sprintf("   loglik = %.17g, weights = {%s}, means = {%s}, vars = {%s}},\n", fit$loglik,
+              num(ms$parameters$pro), num(ms$parameters$mean),
+              num(rep(ms$parameters$variance$sigmasq, length.out = 2))))
 }
 cat("}\n")
