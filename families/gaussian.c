@@ -110,6 +110,7 @@ struct mixem_params {
   /* The conjugate prior (prior = "default"; see maximise_prior): shrinkage kappa, degrees of
    * freedom nu, the prior mean (d) and scale (d*d for EEE and VVV, else one number). */
   gboolean prior;
+  gboolean prior_known;   /* the hyperparameters were made from data (not so for a model file) */
   double kappa, nu;
   double *pmean, *pscale;
 };
@@ -218,8 +219,9 @@ prior_setup (mixem_params *p, const mixem_spec *spec, GError **error)
   p->pscale = g_new0 (double, is_full (p) ? d * d : 1);
   const mixem_dataset *ds = spec->data;
   const size_t n = ds ? mixem_dataset_rows (ds) : 0;
-  if (!ds)   /* a model read from a file: no M-step will run without data */
+  if (!ds)   /* a model read from a file: maximise_prior refuses to run (see there) */
     return TRUE;
+  p->prior_known = TRUE;
   if (n < 2 || mixem_dataset_cols (ds) != d) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
                  "gaussian: the prior needs at least 2 rows of %zu columns (has %zu)", d, n);
@@ -1144,6 +1146,15 @@ maximise_prior (mixem_params *p, const double *stats, const gboolean *fixed, GEr
   double *sc = g_new (double, full ? d * d : d), *pool = g_new0 (double, full ? d * d : d);
   double N = 0.0, xb[d > 0 ? d : 1], b[d > 0 ? d : 1];
   gboolean ok = TRUE;
+  if (!p->prior_known) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "gaussian: 'prior' = 'default' takes its hyperparameters from the data of a fit; "
+                 "this model was made without data (read from a file?): fit it anew rather than "
+                 "refit it");
+    g_free (sc);
+    g_free (pool);
+    return FALSE;
+  }
   p->tied_by = 0;
   for (size_t k = 0; k < K; k++)
     N += MAX (stats[k * stat_len (p)], 0.0);

@@ -77,5 +77,22 @@ T.test("models without the prior, and bad hyperparameters", function()
   T.eq(ok, false)
   assert(err:find("prior", 1, true), err)
 end)
+T.test("a saved model with the prior: loads, predicts, and refuses a refit", function()
+  local X = data["data/diabetes.csv"]
+  local m = mx.fit{data = X, family = "gaussian", covariance = "VVV", k = 2, seed = 1,
+                   prior = "default"}
+  local path = os.tmpname()
+  m:save(path)
+  local l = mx.load(path)
+  os.remove(path)
+  T.eq(l.options.prior, "default")
+  T.near(l:score(X), m:score(X), 1e-12)
+  local ok, err = pcall(l.refit, l, X)
+  T.eq(ok, false)
+  assert(err:find("hyperparameters", 1, true), err)
+  -- a refit of the fitted model keeps the hyperparameters of its data
+  local r = m:refit(X)
+  T.near(r.loglik, m.loglik, 1e-6)
+end)
 if os.getenv("MIXEM_VERBOSE") then print(table.concat(worst, "\n")) end
 T.done()
