@@ -1131,7 +1131,8 @@ maximise_model (mixem_params *p, const double *stats, const gboolean *fixed, GEr
  *   EII  s   = (sum_k [tr W_k + c_k |b_k|^2]) / (nu + (N + K) d + 2)
  * (EII's leaves out the scale s, as mclust's meeiip does, and EEI's means are the plain xbar_k,
  * as in mclust's meeeip: both quirks are followed for parity; with one column EII and EEI
- * take EEE's step, as mclust's E model, me1ep, does.)
+ * take EEE's step, as mclust's E model, me1ep, does; with one component they take VII's and
+ * VVI's, as mclust's mvnXII and mvnXXI do.)
  * reg_covar is added to the diagonals afterwards, as without the prior.  The weights stay the
  * maximum-likelihood ones (mclust's prior has no Dirichlet part). */
 static gboolean
@@ -1143,6 +1144,9 @@ maximise_prior (mixem_params *p, const double *stats, const gboolean *fixed, GEr
   /* One column: EII and EEI are mclust's E (me1ep), whose step is EEE's, not the quirks below. */
   const gboolean one_e = d == 1 && (p->model == M_EII || p->model == M_EEI);
   const double e_den = (double) d + 1.0 + (double) K * pos;
+  /* One component: mclust fits every model by its mvn X models (mvnXII, mvnXXI, mvnXXX), so
+   * EII and EEI take VII's and VVI's steps (the others agree with them at K = 1 already). */
+  const gboolean one_x = K == 1 && d > 1 && (p->model == M_EII || p->model == M_EEI);
   double *sc = g_new (double, full ? d * d : d), *pool = g_new0 (double, full ? d * d : d);
   double N = 0.0, xb[d > 0 ? d : 1], b[d > 0 ? d : 1];
   gboolean ok = TRUE;
@@ -1191,7 +1195,7 @@ maximise_prior (mixem_params *p, const double *stats, const gboolean *fixed, GEr
       continue;
     /* EEI: mclust's meeeip leaves the means unshrunk (mean = xbar_k); followed for parity. */
     for (size_t j = 0; j < d; j++)
-      p->mean[k * d + j] = p->model == M_EEI && !one_e ? xb[j]
+      p->mean[k * d + j] = p->model == M_EEI && !one_e && !one_x ? xb[j]
                                               : (R * xb[j] + kap * p->pmean[j]) / (R + kap);
     if (tied)
       continue;
@@ -1228,7 +1232,8 @@ maximise_prior (mixem_params *p, const double *stats, const gboolean *fixed, GEr
       for (size_t j = 0; j < d; j++)
         t += pool[j];
       p->cov[0] = (one_e ? (p->pscale[0] + t) / (p->nu + e_den + N)
-                         : t / (p->nu + (N + (double) K) * (double) d + 2.0)) + p->reg;
+                   : one_x ? (p->pscale[0] + t) / (p->nu + (double) d * (N + pos) + 2.0)
+                   : t / (p->nu + (N + (double) K) * (double) d + 2.0)) + p->reg;
       ok = factor (p, 0, "the shared covariance", error);
     } else {   /* EEI: stored per component, all the same */
       for (size_t k = 0; k < K && ok; k++) {
@@ -1236,7 +1241,8 @@ maximise_prior (mixem_params *p, const double *stats, const gboolean *fixed, GEr
           continue;
         for (size_t j = 0; j < d; j++)
           p->cov[k * len + j] = (p->pscale[0] + pool[j])
-                                / (p->nu + (one_e ? e_den : 1.0 + pos) + N) + p->reg;
+                                / (p->nu + (one_e ? e_den : one_x ? 2.0 + pos : 1.0 + pos) + N)
+                                + p->reg;
         char *what = g_strdup_printf ("component %zu", k + 1);
         ok = factor (p, k, what, error);
         g_free (what);

@@ -829,9 +829,18 @@ cmd_select (int argc, char **argv)
   GPtrArray *pairs = g_ptr_array_new_with_free_func (g_free);
   if (trials)
     g_ptr_array_add (pairs, g_strdup_printf ("trials=%s", trials));
-  if (covariance)
+  if (covariance) {
+    /* all: mclust's 14 models, or the six with a prior when prior=default is asked for. */
+    gboolean prior = FALSE;
+    for (size_t i = 0; i < ff.n; i++)
+      prior = prior || (ff.values[i] && strcmp (ff.keys[i], "prior") == 0
+                        && strcmp (ff.values[i], "default") == 0);
+    for (char **e = extra; e && *e; e++)
+      prior = prior || strcmp (*e, "prior=default") == 0;
     g_ptr_array_add (pairs, g_strdup_printf ("covariance=%s", strcmp (covariance, "all") == 0
-                                             ? MIXEM_GAUSSIAN_MODELS : covariance));
+                                             ? (prior ? MIXEM_GAUSSIAN_PRIOR_MODELS
+                                                      : MIXEM_GAUSSIAN_MODELS) : covariance));
+  }
   for (size_t i = 0; i < ff.n; i++)
     if (ff.values[i])
       g_ptr_array_add (pairs, g_strdup_printf ("%s=%s", ff.keys[i], ff.values[i]));

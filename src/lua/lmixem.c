@@ -1333,8 +1333,13 @@ l_select (lua_State *L)
     } else if (strcmp (oi->name, "covariance") == 0) {
       /* covariance = "all" (mclust's 14 models) or "VVV,EEE": one candidate per model. */
       const char *v = option_text (L, fn, oi->name, s);
-      char **parts = scratch_keep (s, g_strsplit (strcmp (v, "all") == 0 ? MIXEM_GAUSSIAN_MODELS
-                                                  : v, ",", -1), (GDestroyNotify) g_strfreev);
+      lua_getfield (L, 1, "prior");
+      const gboolean prior = lua_type (L, -1) == LUA_TSTRING
+                             && strcmp (lua_tostring (L, -1), "default") == 0;
+      lua_pop (L, 1);
+      const char *all = prior ? MIXEM_GAUSSIAN_PRIOR_MODELS : MIXEM_GAUSSIAN_MODELS;
+      char **parts = scratch_keep (s, g_strsplit (strcmp (v, "all") == 0 ? all : v, ",", -1),
+                                   (GDestroyNotify) g_strfreev);
       for (char **q = parts; *q; q++)
         g_ptr_array_add (values, *q);
     } else

@@ -14,7 +14,13 @@ local data, worst = {}, {}
 for _, f in ipairs(fixtures) do
   data[f.data] = data[f.data] or mx.read_csv(T.srcdir .. "/" .. f.data)
   local name = string.format("%s %s K = %d prior", f.data, f.model, f.k)
-  if f.column then
+  if f.one then
+    T.test(name .. " (mclustBIC, one component)", function()
+      local m = mx.fit{data = data[f.data], family = "gaussian", covariance = f.model, k = 1,
+                       reg_covar = 0, prior = "default", tol = 1e-12, max_iter = 1000}
+      T.near(-m:bic(data[f.data]), f.bic, 1e-9, name .. " BIC (mclust's sign)")
+    end)
+  elseif f.column then
     T.test(name .. " (one column)", function()
       local col = mx.read_csv(T.srcdir .. "/" .. f.data, {columns = {f.column}})
       for _, cov in ipairs(f.model == "E" and {"EII", "EEI", "EEE"} or {"VII", "VVI", "VVV"}) do

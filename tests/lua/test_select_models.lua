@@ -30,6 +30,18 @@ T.test("covariance = all: 14 models times K", function()
          <= r.candidates[r.top[2]].bic, "top three not in order")
 end)
 
+T.test("covariance = all with the prior: the six models that have it, as mclust", function()
+  local r = mx.select{data = X, family = "gaussian", covariance = "all", k = {1}, prior = "default",
+                      reg_covar = 0, n_init = 1, threads = 1, sign = "mclust", quiet = true}
+  T.eq(#r.candidates, 6)
+  -- mclustBIC(diabetes, G = 1, prior = priorControl()), mclust 6.0.0: EII = VII, EEI = VVI
+  -- (tests/reference/gaussian_prior_fixtures.lua)
+  local want = {EII = -5864.0138794873546, VII = -5864.0138794873546, EEI = -5530.4209703462247}
+  for _, c in ipairs(r.candidates) do
+    if want[c.options.covariance] then T.near(c.bic, want[c.options.covariance], 1e-9) end
+  end
+end)
+
 T.test("a comma list, and mixem's sign by default", function()
   local r = mx.select{data = X, family = "gaussian", covariance = "EII,VVV", k = {2},
                       reg_covar = 0, n_init = 1, threads = 1, quiet = true}

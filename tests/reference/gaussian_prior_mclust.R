@@ -43,6 +43,14 @@ for (f in c("diabetes", "thyroid")) {
     }
   }
 }
+# One component: mclustBIC(X, G = 1, prior = priorControl()) (mclust's mvn* functions, no EM).
+for (f in c("diabetes", "thyroid")) {
+  X <- as.matrix(read.csv(file.path("data", paste0(f, ".csv"))))
+  b <- mclustBIC(X, G = 1, modelNames = models, prior = priorControl())
+  for (m in models)
+    cat(sprintf("  {data = \"data/%s.csv\", model = \"%s\", k = 1, one = true, bic = %.17g},\n", f, m,
+                b[1, m]))
+}
 # One column (diabetes' glucose, K = 2, kmeans on it, set.seed(1)): mclust's E and V models
 # (me1ep, me1vp), which mixem's E and V models (EII, EEI, EEE; VII, VVI, VVV) follow.
 X <- as.matrix(read.csv("data/diabetes.csv"))[, "glucose"]
