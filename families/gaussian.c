@@ -133,7 +133,7 @@ static const mixem_option_info options[] = {
   { "hc_subset", "the start hc clusters this many evenly spaced rows (mclust's subset; 0: all)",
     "2000", MIXEM_OPTION_INTEGER, "[0, inf)", NULL },
   { "prior", "none, or default: mclust's conjugate prior (priorControl(), defaultPrior; "
-    "Fraley and Raftery 2007), for EII, VII, EEI, VVI, EEE, VVV; the M-step is then the MAP "
+    "Fraley and Raftery 2007), for EII, VII, EEI, EVI, VVI, EEE, EEV, VVV; the M-step is then the MAP "
     "update", "none", MIXEM_OPTION_CHOICE, NULL, prior_choices },
   { "prior_shrinkage", "the prior's shrinkage kappa of the means towards the data's column "
     "means (mclust's 0.01)", "0.01", MIXEM_OPTION_NUMBER, "[0, inf)", NULL },
@@ -194,7 +194,8 @@ static void params_free (mixem_params *p);
  * VVV; its diagonal when N <= d) or times the mean of the column variances (the diagonal and
  * spherical models).  Means and variances are of the rows as given (weights are not used; mclust
  * has none), in two passes, the variance with N - 1.  mclust offers the prior for ten models;
- * mixem has the six whose MAP update is closed form; VEE, EVE, VVE and EVV mclust refuses. */
+ * mixem has the eight whose MAP update is closed form (not VEI, VEV); VEE, EVE, VVE and EVV mclust
+ * refuses. */
 static gboolean
 prior_setup (mixem_params *p, const mixem_spec *spec, GError **error)
 {
@@ -202,11 +203,12 @@ prior_setup (mixem_params *p, const mixem_spec *spec, GError **error)
   if (!pr || strcmp (pr, "none") == 0)
     return TRUE;
   const model_id m = p->model;
-  if (m != M_EII && m != M_VII && m != M_EEI && m != M_VVI && m != M_EEE && m != M_VVV) {
-    const gboolean mclust_has = m == M_VEI || m == M_EVI || m == M_EEV || m == M_VEV;
+  if (m != M_EII && m != M_VII && m != M_EEI && m != M_VVI && m != M_EEE && m != M_VVV
+      && m != M_EVI && m != M_EEV) {
+    const gboolean mclust_has = m == M_VEI || m == M_VEV;
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "gaussian: 'prior' = 'default' is available for EII, VII, EEI, VVI, EEE and VVV "
-                 "only, not %s (%s)", models[m].name,
+                 "gaussian: 'prior' = 'default' is available for EII, VII, EEI, EVI, VVI, EEE, "
+                 "EEV and VVV only, not %s (%s)", models[m].name,
                  mclust_has ? "mclust has it, with an iterative MAP step mixem lacks"
                             : "mclust has no prior for VEE, EVE, VVE, EVV either");
     return FALSE;
@@ -1119,46 +1121,58 @@ maximise_model (mixem_params *p, const double *stats, const gboolean *fixed, GEr
 }
 
 /* The MAP M-step under the conjugate prior, as mclust's me*p Fortran routines compute it (mclust
- * 6.0.0, src/mclust.f: meeiip, meviip, meeeip, mevvip, meeeep, mevvvp).  With n_k = R_k, xbar_k
- * the weighted mean, W_k the scatter about it, c_k = kappa n_k / (n_k + kappa), b_k = xbar_k -
- * prior mean, N = sum_k n_k and S the prior scale:
+ * 6.0.0, src/mclust.f: meeiip, meviip, meeeip, mevvip, meevip, meeeep, meeevp, mevvvp).  With
+ * n_k = R_k, xbar_k the weighted mean, W_k the scatter about it, c_k = kappa n_k / (n_k + kappa),
+ * b_k = xbar_k - prior mean, N = sum_k n_k, S the prior scale (s when it is one number), and
+ * M_k = S + W_k + c_k b_k b_k' (its diagonal, with s, for the diagonal models):
  *   mu_k = (n_k xbar_k + kappa mean) / (n_k + kappa), and
- *   VVV  S_k = (S + W_k + c_k b_k b_k') / (nu + n_k + d + 2)
+ *   VVV  S_k = M_k / (nu + n_k + d + 2)
  *   EEE  S   = (S + sum_k [W_k + c_k b_k b_k']) / (nu + d + 1 + K [kappa > 0] + N)
- *   VVI  S_kjj = (s + W_kjj + c_k b_kj^2) / (nu + 2 + [kappa > 0] + n_k)
- *   EEI  S_jj  = (s + sum_k [W_kjj + c_k b_kj^2]) / (nu + 1 + [kappa > 0] + N)
+ *   EEV  M_k = D_k O_k D_k' (descending), S_k = D_k (sum_j O_j) D_k' / (nu + d + 1 + [kappa > 0]
+ *        + N)
+ *   VVI  S_k = M_k / (nu + 2 + [kappa > 0] + n_k)
+ *   EVI  g_k = |M_k|^(1/d), S_k = (M_k / g_k) sum_j g_j / (nu + 1 + [kappa > 0] + N)
+ *   EEI  S   = (s + sum_k [W_k + c_k b_k b_k']) / (nu + 1 + [kappa > 0] + N)
  *   VII  s_k = (s + tr W_k + c_k |b_k|^2) / (nu + d n_k + 2 + d [kappa > 0])
  *   EII  s   = (sum_k [tr W_k + c_k |b_k|^2]) / (nu + (N + K) d + 2)
- * (EII's leaves out the scale s, as mclust's meeiip does, and EEI's means are the plain xbar_k,
- * as in mclust's meeeip: both quirks are followed for parity; with one column EII and EEI
- * take EEE's step, as mclust's E model, me1ep, does; with one component they take VII's and
- * VVI's, as mclust's mvnXII and mvnXXI do.)
- * reg_covar is added to the diagonals afterwards, as without the prior.  The weights stay the
- * maximum-likelihood ones (mclust's prior has no Dirichlet part). */
+ * EII's leaves out the scale s, as mclust's meeiip does, and EEI's means are the plain xbar_k,
+ * as in mclust's meeeip: both quirks are followed for parity.  mclust fits one column by its E
+ * and V models (me1ep, me1vp) and one component by its mvn X models (mvnXII, mvnXXI, mvnXXX):
+ * so with one column the E models take EEE's step (the V ones agree with it already), and with
+ * one component EII, EEI, EVI and EEV take VII's, VVI's, VVI's and VVV's.  reg_covar is added to
+ * the diagonals afterwards, as without the prior.  The weights stay the maximum-likelihood ones
+ * (mclust's prior has no Dirichlet part). */
 static gboolean
 maximise_prior (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
 {
-  const size_t d = p->d, K = p->k, len = block_len (p);
-  const gboolean full = is_full (p), tied = is_tied (p) || p->model == M_EEI;
+  const size_t d = p->d, K = p->k, len = block_len (p), sl = is_full (p) ? d * d : d;
+  const gboolean full = is_full (p);
   const double kap = p->kappa, pos = kap > 0 ? 1.0 : 0.0;
-  /* One column: EII and EEI are mclust's E (me1ep), whose step is EEE's, not the quirks below. */
-  const gboolean one_e = d == 1 && (p->model == M_EII || p->model == M_EEI);
-  const double e_den = (double) d + 1.0 + (double) K * pos;
-  /* One component: mclust fits every model by its mvn X models (mvnXII, mvnXXI, mvnXXX), so
-   * EII and EEI take VII's and VVI's steps (the others agree with them at K = 1 already). */
-  const gboolean one_x = K == 1 && d > 1 && (p->model == M_EII || p->model == M_EEI);
-  double *sc = g_new (double, full ? d * d : d), *pool = g_new0 (double, full ? d * d : d);
-  double N = 0.0, xb[d > 0 ? d : 1], b[d > 0 ? d : 1];
-  gboolean ok = TRUE;
   if (!p->prior_known) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                  "gaussian: 'prior' = 'default' takes its hyperparameters from the data of a fit; "
                  "this model was made without data (read from a file?): fit it anew rather than "
                  "refit it");
-    g_free (sc);
-    g_free (pool);
     return FALSE;
   }
+  /* The step taken: the model's, or (one column, one component) the one mclust takes. */
+  model_id step = p->model;
+  const gboolean e_model = models[step].name[0] == 'E';
+  enum { POOLED, DEFERRED, OWN } kind;
+  if (d == 1 && e_model)
+    step = M_EEE;
+  else if (K == 1 && step == M_EII)
+    step = M_VII;
+  else if (K == 1 && (step == M_EEI || step == M_EVI))
+    step = M_VVI;
+  else if (K == 1 && step == M_EEV)
+    step = M_VVV;
+  kind = step == M_EEE || step == M_EII || step == M_EEI ? POOLED
+         : step == M_EVI || step == M_EEV ? DEFERRED : OWN;
+  double *sc = g_new (double, sl), *pool = g_new0 (double, sl);
+  double *mk = g_new0 (double, K * sl), *keep = g_new0 (double, K);
+  double N = 0.0, xb[d > 0 ? d : 1], b[d > 0 ? d : 1];
+  gboolean ok = TRUE;
   p->tied_by = 0;
   for (size_t k = 0; k < K; k++)
     N += MAX (stats[k * stat_len (p)], 0.0);
@@ -1173,6 +1187,7 @@ maximise_prior (mixem_params *p, const double *stats, const gboolean *fixed, GEr
       ok = FALSE;
       break;
     }
+    keep[k] = 1.0;
     for (size_t j = 0; j < d; j++) {
       xb[j] = st[1 + j] / R + st[1 + d + j] / R;
       b[j] = xb[j] - p->pmean[j];
@@ -1187,70 +1202,101 @@ maximise_prior (mixem_params *p, const double *stats, const gboolean *fixed, GEr
       else
         sc[i] = R * MAX (sc[i], 0.0) + ck * b[i] * b[i];
     }
-    if (tied) {
-      for (size_t j = 0; j < (full ? d * d : d); j++)
-        pool[j] += sc[j];
+    for (size_t j = 0; j < sl; j++) {
+      pool[j] += sc[j];
+      mk[k * sl + j] = sc[j] + (full ? p->pscale[j] : p->pscale[0]);
     }
     if (fixed && fixed[k])
       continue;
-    /* EEI: mclust's meeeip leaves the means unshrunk (mean = xbar_k); followed for parity. */
     for (size_t j = 0; j < d; j++)
-      p->mean[k * d + j] = p->model == M_EEI && !one_e && !one_x ? xb[j]
-                                              : (R * xb[j] + kap * p->pmean[j]) / (R + kap);
-    if (tied)
+      p->mean[k * d + j] = step == M_EEI ? xb[j] : (R * xb[j] + kap * p->pmean[j]) / (R + kap);
+    if (kind != OWN)
       continue;
     double *cov = p->cov + k * len;
-    if (p->model == M_VVV) {
-      const double den = p->nu + R + (double) d + 2.0;
+    if (step == M_VVV) {
       for (size_t j = 0; j < d * d; j++)
-        cov[j] = (p->pscale[j] + sc[j]) / den;
-    } else if (p->model == M_VVI) {
+        cov[j] = mk[k * sl + j] / (p->nu + R + (double) d + 2.0);
+    } else if (step == M_VVI) {
       for (size_t j = 0; j < d; j++)
-        cov[j] = (p->pscale[0] + sc[j]) / (p->nu + 2.0 + pos + R);
+        cov[j] = mk[k * sl + j] / (p->nu + 2.0 + pos + R);
     } else {   /* VII */
       double t = 0.0;
       for (size_t j = 0; j < d; j++)
         t += sc[j];
       cov[0] = (p->pscale[0] + t) / (p->nu + (double) d * (R + pos) + 2.0);
     }
-    for (size_t j = 0; j < (p->type == SPHERICAL ? 1 : d); j++)
+    for (size_t j = 0; j < (len == 1 ? 1 : d); j++)
       cov[full ? j * d + j : j] += p->reg;
     char *what = g_strdup_printf ("component %zu", k + 1);
     ok = factor (p, k, what, error);
     g_free (what);
   }
-  if (ok && tied) {
-    if (p->model == M_EEE) {
-      const double den = p->nu + e_den + N;
-      for (size_t j = 0; j < d * d; j++)
-        p->cov[j] = (p->pscale[j] + pool[j]) / den;
-      for (size_t j = 0; j < d; j++)
-        p->cov[j * d + j] += p->reg;
-      ok = factor (p, 0, "the shared covariance", error);
-    } else if (p->model == M_EII) {
+  /* The shared parts: one matrix (pooled) or the pooled shapes (deferred), then each block. */
+  double *shared = g_new0 (double, sl), *vec = NULL, *val = g_new0 (double, d > 0 ? d : 1);
+  double lam = 0.0;
+  if (ok && kind == POOLED) {
+    if (step == M_EEE) {
+      const double den = p->nu + (double) d + 1.0 + (double) K * pos + N;
+      for (size_t j = 0; j < sl; j++)
+        shared[j] = ((full ? p->pscale[j] : p->pscale[0]) + pool[j]) / den;
+    } else if (step == M_EII) {
       double t = 0.0;
       for (size_t j = 0; j < d; j++)
         t += pool[j];
-      p->cov[0] = (one_e ? (p->pscale[0] + t) / (p->nu + e_den + N)
-                   : one_x ? (p->pscale[0] + t) / (p->nu + (double) d * (N + pos) + 2.0)
-                   : t / (p->nu + (N + (double) K) * (double) d + 2.0)) + p->reg;
-      ok = factor (p, 0, "the shared covariance", error);
-    } else {   /* EEI: stored per component, all the same */
-      for (size_t k = 0; k < K && ok; k++) {
-        if (fixed && fixed[k])
-          continue;
-        for (size_t j = 0; j < d; j++)
-          p->cov[k * len + j] = (p->pscale[0] + pool[j])
-                                / (p->nu + (one_e ? e_den : one_x ? 2.0 + pos : 1.0 + pos) + N)
-                                + p->reg;
-        char *what = g_strdup_printf ("component %zu", k + 1);
-        ok = factor (p, k, what, error);
-        g_free (what);
+      shared[0] = t / (p->nu + (N + (double) K) * (double) d + 2.0);
+    } else   /* EEI */
+      for (size_t j = 0; j < d; j++)
+        shared[j] = (p->pscale[0] + pool[j]) / (p->nu + 1.0 + pos + N);
+  } else if (ok && step == M_EVI) {
+    for (size_t k = 0; k < K; k++)
+      if (keep[k]) {
+        keep[k] = exp (mean_log (mk + k * sl, d, 1));
+        lam += keep[k];
       }
+    lam /= p->nu + 1.0 + pos + N;
+  } else if (ok && step == M_EEV) {
+    vec = g_new (double, K * d * d);
+    for (size_t k = 0; k < K; k++)
+      if (keep[k]) {
+        eigen_desc (mk + k * sl, d, val, vec + k * d * d);
+        for (size_t j = 0; j < d; j++)
+          shared[j] += val[j];
+      }
+    for (size_t j = 0; j < d; j++)
+      shared[j] /= p->nu + (double) d + 1.0 + pos + N;
+  }
+  if (ok && kind != OWN) {
+    const gboolean one_block = is_tied (p);
+    for (size_t k = 0; k < (one_block ? 1 : K) && ok; k++) {
+      if (!one_block && fixed && fixed[k])
+        continue;
+      double *cov = p->cov + k * len;
+      if (step == M_EVI)
+        for (size_t j = 0; j < d; j++)
+          cov[j] = lam * mk[k * sl + j] / keep[k];
+      else if (step == M_EEV)
+        compose (vec + k * d * d, shared, d, cov);
+      else if (len == 1)   /* spherical storage; d = 1 (E: EEE's step) stores one number */
+        cov[0] = shared[0];
+      else if (full)
+        memcpy (cov, shared, d * d * sizeof (double));
+      else
+        memcpy (cov, shared, d * sizeof (double));
+      for (size_t j = 0; j < (len == 1 ? 1 : d); j++)
+        cov[full ? j * d + j : j] += p->reg;
+      char *what = one_block ? g_strdup ("the shared covariance")
+                             : g_strdup_printf ("component %zu", k + 1);
+      ok = factor (p, k, what, error);
+      g_free (what);
     }
   }
+  g_free (shared);
+  g_free (vec);
+  g_free (val);
   g_free (sc);
   g_free (pool);
+  g_free (mk);
+  g_free (keep);
   return ok;
 }
 

@@ -7,9 +7,10 @@
 # (mstep(modelName, data, z = unmap(labels), prior = priorControl())), which mixem takes as its
 # start, and me(modelName, data, z, prior = priorControl()) run to a tight tolerance (1e-13): its
 # log-likelihood at the MAP estimate and BIC (2 loglik - npar log n, as mclust's with a prior).
-# The six models mixem has with the prior: EII, VII, EEI, VVI, EEE, VVV; and one column.
+# The eight models mixem has with the prior: EII, VII, EEI, EVI, VVI, EEE, EEV, VVV; one
+# component; one column.
 suppressMessages(library(mclust))
-models <- c("EII", "VII", "EEI", "VVI", "EEE", "VVV")
+models <- c("EII", "VII", "EEI", "EVI", "VVI", "EEE", "EEV", "VVV")
 ctl <- emControl(tol = c(1e-13, 1e-13), itmax = c(100000, 100000))
 num <- function(v) paste(sprintf("%.17g", v), collapse = ", ")
 cat(sprintf("-- Made by tests/reference/gaussian_prior_mclust.R with %s, mclust %s. Do not edit.\n",
@@ -52,7 +53,7 @@ for (f in c("diabetes", "thyroid")) {
                 b[1, m]))
 }
 # One column (diabetes' glucose, K = 2, kmeans on it, set.seed(1)): mclust's E and V models
-# (me1ep, me1vp), which mixem's E and V models (EII, EEI, EEE; VII, VVI, VVV) follow.
+# (me1ep, me1vp), which mixem's E and V models (EII, EEI, EVI, EEE, EEV; VII, VVI, VVV) follow.
 X <- as.matrix(read.csv("data/diabetes.csv"))[, "glucose"]
 set.seed(1)
 z <- unmap(kmeans(X, 2, nstart = 20)$cluster)
