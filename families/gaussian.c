@@ -107,10 +107,17 @@ struct mixem_params {
                      * (row-major), so that L_b^-1 (x - mu) is (x - mu)' W_b */
   double *logdet;   /* per covariance block */
   size_t tied_by;   /* tied: the 1-based component whose assign() gave the shared covariance */
+  /* The conjugate prior (prior = "default"; see maximise_prior): shrinkage kappa, degrees of
+   * freedom nu, the prior mean (d) and scale (d*d for EEE and VVV, else one number). */
+  gboolean prior;
+  gboolean prior_known;   /* the hyperparameters were made from data (not so for a model file) */
+  double kappa, nu;
+  double *pmean, *pscale;
 };
 
 static const char *const hc_models[] = { "VVV", "EII", "V", "E", NULL };
 static const char *const hc_uses[] = { "SVD", "VARS", NULL };
+static const char *const prior_choices[] = { "none", "default", NULL };
 
 static const mixem_option_info options[] = {
   { "covariance", "one of mclust's 14 models EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, "
@@ -125,6 +132,13 @@ static const mixem_option_info options[] = {
     "SVD", MIXEM_OPTION_CHOICE, NULL, hc_uses },
   { "hc_subset", "the start hc clusters this many evenly spaced rows (mclust's subset; 0: all)",
     "2000", MIXEM_OPTION_INTEGER, "[0, inf)", NULL },
+  { "prior", "none, or default: mclust's conjugate prior (priorControl(), defaultPrior; "
+    "Fraley and Raftery 2007), for EII, VII, EEI, EVI, VVI, EEE, EEV, VVV; the M-step is then the MAP "
+    "update", "none", MIXEM_OPTION_CHOICE, NULL, prior_choices },
+  { "prior_shrinkage", "the prior's shrinkage kappa of the means towards the data's column "
+    "means (mclust's 0.01)", "0.01", MIXEM_OPTION_NUMBER, "[0, inf)", NULL },
+  { "prior_dof", "the prior's degrees of freedom (default d + 2, mclust's)", NULL,
+    MIXEM_OPTION_NUMBER, "(0, inf)", NULL },
   { 0 }
 };
 
@@ -174,6 +188,77 @@ stat_len (const mixem_params *p)
 
 static void params_free (mixem_params *p);
 
+/* The conjugate prior's hyperparameters, as mclust's defaultPrior makes them from the data
+ * (Fraley and Raftery 2007): kappa = prior_shrinkage (0.01), nu = prior_dof (d + 2), the prior
+ * mean the data's column means, and the scale (1/K)^(2/d) times the data's covariance (EEE,
+ * VVV; its diagonal when N <= d) or times the mean of the column variances (the diagonal and
+ * spherical models).  Means and variances are of the rows as given (weights are not used; mclust
+ * has none), in two passes, the variance with N - 1.  mclust offers the prior for ten models;
+ * mixem has the eight whose MAP update is closed form (not VEI, VEV); VEE, EVE, VVE and EVV mclust
+ * refuses. */
+static gboolean
+prior_setup (mixem_params *p, const mixem_spec *spec, GError **error)
+{
+  const char *pr = mixem_options_get (spec->options, "prior");
+  if (!pr || strcmp (pr, "none") == 0)
+    return TRUE;
+  const model_id m = p->model;
+  if (m != M_EII && m != M_VII && m != M_EEI && m != M_VVI && m != M_EEE && m != M_VVV
+      && m != M_EVI && m != M_EEV) {
+    const gboolean mclust_has = m == M_VEI || m == M_VEV;
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "gaussian: 'prior' = 'default' is available for EII, VII, EEI, EVI, VVI, EEE, "
+                 "EEV and VVV only, not %s (%s)", models[m].name,
+                 mclust_has ? "mclust has it, with an iterative MAP step mixem lacks"
+                            : "mclust has no prior for VEE, EVE, VVE, EVV either");
+    return FALSE;
+  }
+  const size_t d = p->d, K = p->k;
+  p->prior = TRUE;
+  p->kappa = mixem_options_get_number (spec->options, "prior_shrinkage", 0.01);
+  p->nu = mixem_options_get_number (spec->options, "prior_dof", (double) d + 2.0);
+  p->pmean = g_new0 (double, d);
+  p->pscale = g_new0 (double, is_full (p) ? d * d : 1);
+  const mixem_dataset *ds = spec->data;
+  const size_t n = ds ? mixem_dataset_rows (ds) : 0;
+  if (!ds)   /* a model read from a file: maximise_prior refuses to run (see there) */
+    return TRUE;
+  p->prior_known = TRUE;
+  if (n < 2 || mixem_dataset_cols (ds) != d) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                 "gaussian: the prior needs at least 2 rows of %zu columns (has %zu)", d, n);
+    return FALSE;
+  }
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++)
+      p->pmean[j] += mixem_dataset_value (ds, i, j);
+  for (size_t j = 0; j < d; j++)
+    p->pmean[j] /= (double) n;
+  double *cv = g_new0 (double, d * d), e[d > 0 ? d : 1];
+  for (size_t i = 0; i < n; i++) {
+    for (size_t j = 0; j < d; j++)
+      e[j] = mixem_dataset_value (ds, i, j) - p->pmean[j];
+    for (size_t a = 0; a < d; a++)
+      for (size_t b = a; b < d; b++)
+        cv[a * d + b] += e[a] * e[b];
+  }
+  const double fac = pow (1.0 / (double) K, 2.0 / (double) d);
+  double tv = 0.0;
+  for (size_t a = 0; a < d; a++) {
+    tv += cv[a * d + a] / (double) (n - 1);
+    for (size_t b = a; b < d; b++)
+      cv[a * d + b] = cv[b * d + a] = cv[a * d + b] / (double) (n - 1);
+  }
+  if (is_full (p))
+    for (size_t a = 0; a < d; a++)
+      for (size_t b = 0; b < d; b++)
+        p->pscale[a * d + b] = (n > d || a == b) ? fac * cv[a * d + b] : 0.0;
+  else
+    p->pscale[0] = fac * tv / (double) d;
+  g_free (cv);
+  return TRUE;
+}
+
 static mixem_params *
 params_new (const mixem_spec *spec, GError **error)
 {
@@ -204,6 +289,10 @@ params_new (const mixem_spec *spec, GError **error)
   p->type = type;
   p->model = model;
   p->reg = reg;
+  if (!prior_setup (p, spec, error)) {
+    params_free (p);
+    return NULL;
+  }
   /* k and d come from input (a model file, a wide CSV): d = 100000 full covariances would ask
    * g_malloc for 80 GB a matrix, which aborts.  The sizes (in double) are checked first. */
   const double kd = (double) p->k * (double) p->d, nb = (double) n_blocks (p);
@@ -247,6 +336,9 @@ params_copy (const mixem_params *p)
   c->fac = g_memdup2 (p->fac, nc * sizeof (double));
   c->logdet = g_memdup2 (p->logdet, n_blocks (p) * sizeof (double));
   c->pw = p->pw ? g_memdup2 (p->pw, nc * sizeof (double)) : NULL;
+  c->pmean = p->pmean ? g_memdup2 (p->pmean, p->d * sizeof (double)) : NULL;
+  c->pscale = p->pscale ? g_memdup2 (p->pscale, (is_full (p) ? p->d * p->d : 1) * sizeof (double))
+                        : NULL;
   return c;
 }
 
@@ -260,6 +352,8 @@ params_free (mixem_params *p)
   g_free (p->fac);
   g_free (p->logdet);
   g_free (p->pw);
+  g_free (p->pmean);
+  g_free (p->pscale);
   g_free (p);
 }
 
@@ -1026,11 +1120,193 @@ maximise_model (mixem_params *p, const double *stats, const gboolean *fixed, GEr
   return ok;
 }
 
+/* The MAP M-step under the conjugate prior, as mclust's me*p Fortran routines compute it (mclust
+ * 6.0.0, src/mclust.f: meeiip, meviip, meeeip, mevvip, meevip, meeeep, meeevp, mevvvp).  With
+ * n_k = R_k, xbar_k the weighted mean, W_k the scatter about it, c_k = kappa n_k / (n_k + kappa),
+ * b_k = xbar_k - prior mean, N = sum_k n_k, S the prior scale (s when it is one number), and
+ * M_k = S + W_k + c_k b_k b_k' (its diagonal, with s, for the diagonal models):
+ *   mu_k = (n_k xbar_k + kappa mean) / (n_k + kappa), and
+ *   VVV  S_k = M_k / (nu + n_k + d + 2)
+ *   EEE  S   = (S + sum_k [W_k + c_k b_k b_k']) / (nu + d + 1 + K [kappa > 0] + N)
+ *   EEV  M_k = D_k O_k D_k' (descending), S_k = D_k (sum_j O_j) D_k' / (nu + d + 1 + [kappa > 0]
+ *        + N)
+ *   VVI  S_k = M_k / (nu + 2 + [kappa > 0] + n_k)
+ *   EVI  g_k = |M_k|^(1/d), S_k = (M_k / g_k) sum_j g_j / (nu + 1 + [kappa > 0] + N)
+ *   EEI  S   = (s + sum_k [W_k + c_k b_k b_k']) / (nu + 1 + [kappa > 0] + N)
+ *   VII  s_k = (s + tr W_k + c_k |b_k|^2) / (nu + d n_k + 2 + d [kappa > 0])
+ *   EII  s   = (sum_k [tr W_k + c_k |b_k|^2]) / (nu + (N + K) d + 2)
+ * EII's leaves out the scale s, as mclust's meeiip does, and EEI's means are the plain xbar_k,
+ * as in mclust's meeeip: both quirks are followed for parity.  mclust fits one column by its E
+ * and V models (me1ep, me1vp) and one component by its mvn X models (mvnXII, mvnXXI, mvnXXX):
+ * so with one column the E models take EEE's step (the V ones agree with it already), and with
+ * one component EII, EEI, EVI and EEV take VII's, VVI's, VVI's and VVV's.  reg_covar is added to
+ * the diagonals afterwards, as without the prior.  The weights stay the maximum-likelihood ones
+ * (mclust's prior has no Dirichlet part). */
+static gboolean
+maximise_prior (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
+{
+  const size_t d = p->d, K = p->k, len = block_len (p), sl = is_full (p) ? d * d : d;
+  const gboolean full = is_full (p);
+  const double kap = p->kappa, pos = kap > 0 ? 1.0 : 0.0;
+  if (!p->prior_known) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "gaussian: 'prior' = 'default' takes its hyperparameters from the data of a fit; "
+                 "this model was made without data (read from a file?): fit it anew rather than "
+                 "refit it");
+    return FALSE;
+  }
+  /* The step taken: the model's, or (one column, one component) the one mclust takes. */
+  model_id step = p->model;
+  const gboolean e_model = models[step].name[0] == 'E';
+  enum { POOLED, DEFERRED, OWN } kind;
+  if (d == 1 && e_model)
+    step = M_EEE;
+  else if (K == 1 && step == M_EII)
+    step = M_VII;
+  else if (K == 1 && (step == M_EEI || step == M_EVI))
+    step = M_VVI;
+  else if (K == 1 && step == M_EEV)
+    step = M_VVV;
+  kind = step == M_EEE || step == M_EII || step == M_EEI ? POOLED
+         : step == M_EVI || step == M_EEV ? DEFERRED : OWN;
+  double *sc = g_new (double, sl), *pool = g_new0 (double, sl);
+  double *mk = g_new0 (double, K * sl), *keep = g_new0 (double, K);
+  double N = 0.0, xb[d > 0 ? d : 1], b[d > 0 ? d : 1];
+  gboolean ok = TRUE;
+  p->tied_by = 0;
+  for (size_t k = 0; k < K; k++)
+    N += MAX (stats[k * stat_len (p)], 0.0);
+  for (size_t k = 0; k < K && ok; k++) {
+    const double *st = stats + k * stat_len (p);
+    const double R = st[0];
+    if (!(R > 0)) {
+      if (fixed && fixed[k])
+        continue;
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                   "gaussian: component %zu is empty (weight %g)", k + 1, R);
+      ok = FALSE;
+      break;
+    }
+    keep[k] = 1.0;
+    for (size_t j = 0; j < d; j++) {
+      xb[j] = st[1 + j] / R + st[1 + d + j] / R;
+      b[j] = xb[j] - p->pmean[j];
+    }
+    scatter (p, stats, k, xb, sc);
+    const double ck = kap * R / (R + kap);
+    /* sc <- W_k + c_k b b' (or its diagonal) */
+    for (size_t i = 0; i < d; i++) {
+      if (full)
+        for (size_t j = 0; j < d; j++)
+          sc[i * d + j] = R * sc[i * d + j] + ck * b[i] * b[j];
+      else
+        sc[i] = R * MAX (sc[i], 0.0) + ck * b[i] * b[i];
+    }
+    for (size_t j = 0; j < sl; j++) {
+      pool[j] += sc[j];
+      mk[k * sl + j] = sc[j] + (full ? p->pscale[j] : p->pscale[0]);
+    }
+    if (fixed && fixed[k])
+      continue;
+    for (size_t j = 0; j < d; j++)
+      p->mean[k * d + j] = step == M_EEI ? xb[j] : (R * xb[j] + kap * p->pmean[j]) / (R + kap);
+    if (kind != OWN)
+      continue;
+    double *cov = p->cov + k * len;
+    if (step == M_VVV) {
+      for (size_t j = 0; j < d * d; j++)
+        cov[j] = mk[k * sl + j] / (p->nu + R + (double) d + 2.0);
+    } else if (step == M_VVI) {
+      for (size_t j = 0; j < d; j++)
+        cov[j] = mk[k * sl + j] / (p->nu + 2.0 + pos + R);
+    } else {   /* VII */
+      double t = 0.0;
+      for (size_t j = 0; j < d; j++)
+        t += sc[j];
+      cov[0] = (p->pscale[0] + t) / (p->nu + (double) d * (R + pos) + 2.0);
+    }
+    for (size_t j = 0; j < (len == 1 ? 1 : d); j++)
+      cov[full ? j * d + j : j] += p->reg;
+    char *what = g_strdup_printf ("component %zu", k + 1);
+    ok = factor (p, k, what, error);
+    g_free (what);
+  }
+  /* The shared parts: one matrix (pooled) or the pooled shapes (deferred), then each block. */
+  double *shared = g_new0 (double, sl), *vec = NULL, *val = g_new0 (double, d > 0 ? d : 1);
+  double lam = 0.0;
+  if (ok && kind == POOLED) {
+    if (step == M_EEE) {
+      const double den = p->nu + (double) d + 1.0 + (double) K * pos + N;
+      for (size_t j = 0; j < sl; j++)
+        shared[j] = ((full ? p->pscale[j] : p->pscale[0]) + pool[j]) / den;
+    } else if (step == M_EII) {
+      double t = 0.0;
+      for (size_t j = 0; j < d; j++)
+        t += pool[j];
+      shared[0] = t / (p->nu + (N + (double) K) * (double) d + 2.0);
+    } else   /* EEI */
+      for (size_t j = 0; j < d; j++)
+        shared[j] = (p->pscale[0] + pool[j]) / (p->nu + 1.0 + pos + N);
+  } else if (ok && step == M_EVI) {
+    for (size_t k = 0; k < K; k++)
+      if (keep[k]) {
+        keep[k] = exp (mean_log (mk + k * sl, d, 1));
+        lam += keep[k];
+      }
+    lam /= p->nu + 1.0 + pos + N;
+  } else if (ok && step == M_EEV) {
+    vec = g_new (double, K * d * d);
+    for (size_t k = 0; k < K; k++)
+      if (keep[k]) {
+        eigen_desc (mk + k * sl, d, val, vec + k * d * d);
+        for (size_t j = 0; j < d; j++)
+          shared[j] += val[j];
+      }
+    for (size_t j = 0; j < d; j++)
+      shared[j] /= p->nu + (double) d + 1.0 + pos + N;
+  }
+  if (ok && kind != OWN) {
+    const gboolean one_block = is_tied (p);
+    for (size_t k = 0; k < (one_block ? 1 : K) && ok; k++) {
+      if (!one_block && fixed && fixed[k])
+        continue;
+      double *cov = p->cov + k * len;
+      if (step == M_EVI)
+        for (size_t j = 0; j < d; j++)
+          cov[j] = lam * mk[k * sl + j] / keep[k];
+      else if (step == M_EEV)
+        compose (vec + k * d * d, shared, d, cov);
+      else if (len == 1)   /* spherical storage; d = 1 (E: EEE's step) stores one number */
+        cov[0] = shared[0];
+      else if (full)
+        memcpy (cov, shared, d * d * sizeof (double));
+      else
+        memcpy (cov, shared, d * sizeof (double));
+      for (size_t j = 0; j < (len == 1 ? 1 : d); j++)
+        cov[full ? j * d + j : j] += p->reg;
+      char *what = one_block ? g_strdup ("the shared covariance")
+                             : g_strdup_printf ("component %zu", k + 1);
+      ok = factor (p, k, what, error);
+      g_free (what);
+    }
+  }
+  g_free (shared);
+  g_free (vec);
+  g_free (val);
+  g_free (sc);
+  g_free (pool);
+  g_free (mk);
+  g_free (keep);
+  return ok;
+}
+
 static gboolean
 maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
 {
   const size_t d = p->d, K = p->k, len = block_len (p);
   const gboolean tied = is_tied (p);
+  if (p->prior)
+    return maximise_prior (p, stats, fixed, error);
   if (models[p->model].alias == NULL)
     return maximise_model (p, stats, fixed, error);
   p->tied_by = 0;   /* a fitted shared covariance is nobody's given one */

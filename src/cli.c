@@ -636,12 +636,107 @@ parse_ks (const char *text, GArray *ks)
   return ok && ks->len > 0;
 }
 
+/* The options of candidate C that vary across CANDS, as one label: "VVV" when the covariance is
+ * all that varies, else key=value;... (what every candidate shares is left out). */
+static char *
+options_label (const mixem_candidate *c, const GArray *cands)
+{
+  GString *os = g_string_new (NULL);
+  const size_t n = mixem_options_size (c->options);
+  GPtrArray *keys = g_ptr_array_new ();
+  for (size_t j = 0; j < n; j++) {
+    const char *key = mixem_options_key (c->options, j), *v = mixem_options_get (c->options, key);
+    gboolean varies = FALSE;
+    for (guint i = 0; i < cands->len && !varies; i++) {
+      const char *w = mixem_options_get (g_array_index (cands, mixem_candidate, i).options, key);
+      varies = !w || strcmp (v, w) != 0;
+    }
+    if (varies)
+      g_ptr_array_add (keys, (gpointer) key);
+  }
+  for (guint j = 0; j < keys->len; j++) {
+    const char *key = g_ptr_array_index (keys, j);
+    if (keys->len == 1 && strcmp (key, "covariance") == 0)
+      g_string_append (os, mixem_options_get (c->options, key));
+    else
+      g_string_append_printf (os, "%s%s=%s", j ? ";" : "", key, mixem_options_get (c->options, key));
+  }
+  g_ptr_array_free (keys, TRUE);
+  return g_string_free (os, FALSE);
+}
+
+/* mclust's print(BIC) and summary(BIC): the criterion per option set (columns) against K (rows),
+ * and the best three candidates with their differences from the best. */
+static void
+print_grid (const GArray *cands, const GArray *ks, mixem_criterion crit, gboolean mclust_sign)
+{
+  const gboolean flip = mclust_sign && crit == MIXEM_BIC;
+  GPtrArray *cols = g_ptr_array_new_with_free_func (g_free);
+  char **label = g_new0 (char *, cands->len + 1);
+  for (guint i = 0; i < cands->len; i++) {
+    label[i] = options_label (&g_array_index (cands, mixem_candidate, i), cands);
+    gboolean seen = FALSE;
+    for (guint j = 0; j < cols->len && !seen; j++)
+      seen = strcmp (g_ptr_array_index (cols, j), label[i]) == 0;
+    if (!seen)
+      g_ptr_array_add (cols, g_strdup (label[i]));
+  }
+  printf ("\n%s per model against k%s:\n%4s", mixem_criterion_name (crit),
+          flip ? " (mclust's sign: 2 loglik - p log n, higher is better)"
+               : crit == MIXEM_HELDOUT ? " (higher is better)" : " (lower is better)", "k");
+  for (guint j = 0; j < cols->len; j++)
+    printf (" %12s", (const char *) g_ptr_array_index (cols, j));
+  printf ("\n");
+  for (guint r = 0; r < ks->len; r++) {
+    const size_t k = g_array_index (ks, size_t, r);
+    printf ("%4zu", k);
+    for (guint j = 0; j < cols->len; j++) {
+      double v = NAN;
+      for (guint i = 0; i < cands->len; i++) {
+        const mixem_candidate *c = &g_array_index (cands, mixem_candidate, i);
+        if (c->k == k && strcmp (label[i], g_ptr_array_index (cols, j)) == 0 && !c->failure)
+          v = crit == MIXEM_BIC ? (flip ? -c->bic : c->bic) : crit == MIXEM_AIC ? c->aic
+              : crit == MIXEM_ICL ? c->icl : c->heldout;
+      }
+      if (isnan (v))
+        printf (" %12s", "-");
+      else
+        printf (" %12.3f", v);
+    }
+    printf ("\n");
+  }
+  size_t top[3];
+  const size_t nt = mixem_candidates_top (cands, crit, top, 3);
+  printf ("\nBest %s values:\n%10s", mixem_criterion_name (crit), "");
+  for (size_t t = 0; t < nt; t++) {
+    char *name = g_strdup_printf ("%s,%zu", label[top[t]],
+                                  g_array_index (cands, mixem_candidate, top[t]).k);
+    printf (" %14s", name);
+    g_free (name);
+  }
+  double v0 = 0.0;
+  for (int line = 0; line < 2; line++) {
+    printf ("\n%-10s", line ? "diff" : mixem_criterion_name (crit));
+    for (size_t t = 0; t < nt; t++) {
+      const mixem_candidate *c = &g_array_index (cands, mixem_candidate, top[t]);
+      double v = crit == MIXEM_BIC ? (flip ? -c->bic : c->bic) : crit == MIXEM_AIC ? c->aic
+                 : crit == MIXEM_ICL ? c->icl : c->heldout;
+      if (t == 0)
+        v0 = v;
+      printf (" %14.3f", line ? v - v0 : v);
+    }
+  }
+  printf ("\n");
+  g_strfreev (label);
+  g_ptr_array_unref (cols);
+}
+
 static int
 cmd_select (int argc, char **argv)
 {
   char *family = NULL, *kspec = NULL, *columns = NULL, *weights = NULL, *delimiter = NULL;
   char *criterion = NULL, *init = NULL, *out = NULL, *model_out = NULL, *covariance = NULL;
-  char *trials = NULL, **extra = NULL;
+  char *trials = NULL, **extra = NULL, *sign = NULL;
   mixem_fit_options defaults;
   mixem_fit_options_init (&defaults);
   int n_init = defaults.n_init, max_iter = defaults.max_iter, threads = 0, folds = 0;
@@ -657,7 +752,8 @@ cmd_select (int argc, char **argv)
     { "criterion", 0, 0, G_OPTION_ARG_STRING, &criterion, "bic (default), aic, icl or heldout", "NAME" },
     { "folds", 0, 0, G_OPTION_ARG_INT, &folds, "Held-out scores by this many folds (>= 2)", "N" },
     { "validation", 0, 0, G_OPTION_ARG_DOUBLE, &validation, "Held-out scores on one seeded split: this share of the rows", "X" },
-    { "covariance", 0, 0, G_OPTION_ARG_STRING, &covariance, "gaussian: covariance types to try, comma-separated", "LIST" },
+    { "covariance", 0, 0, G_OPTION_ARG_STRING, &covariance, "gaussian: covariance models to try, comma-separated, or all (mclust's 14)", "LIST" },
+    { "sign", 0, 0, G_OPTION_ARG_STRING, &sign, "mixem (default: BIC lower is better) or mclust (BIC = 2 loglik - p log n, higher is better) in the printed tables", "NAME" },
     { "trials", 0, 0, G_OPTION_ARG_STRING, &trials, "binomial: trials, a column name or one number", "COLUMN|N" },
     { "option", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &extra, "A family option; VALUE may be a comma-separated list to try (repeatable)", "KEY=VALUE" },
     { "columns", 'c', 0, G_OPTION_ARG_STRING, &columns, "Data columns (default: all)", "A,B,..." },
@@ -709,6 +805,11 @@ cmd_select (int argc, char **argv)
                           criterion);
     goto out;
   }
+  if (sign && strcmp (sign, "mixem") != 0 && strcmp (sign, "mclust") != 0) {
+    status = usage_error ("select", "--sign must be mixem or mclust (got '%s')", sign);
+    goto out;
+  }
+  const gboolean mclust_sign = sign && strcmp (sign, "mclust") == 0;
   if (!check_delimiter ("select", delimiter, &status))
     goto out;
   if (n_init < 1 || max_iter < 0 || threads < 0 || seed < 0 || !(tol >= 0) || folds < 0
@@ -728,8 +829,18 @@ cmd_select (int argc, char **argv)
   GPtrArray *pairs = g_ptr_array_new_with_free_func (g_free);
   if (trials)
     g_ptr_array_add (pairs, g_strdup_printf ("trials=%s", trials));
-  if (covariance)
-    g_ptr_array_add (pairs, g_strdup_printf ("covariance=%s", covariance));
+  if (covariance) {
+    /* all: mclust's 14 models, or the six with a prior when prior=default is asked for. */
+    gboolean prior = FALSE;
+    for (size_t i = 0; i < ff.n; i++)
+      prior = prior || (ff.values[i] && strcmp (ff.keys[i], "prior") == 0
+                        && strcmp (ff.values[i], "default") == 0);
+    for (char **e = extra; e && *e; e++)
+      prior = prior || strcmp (*e, "prior=default") == 0;
+    g_ptr_array_add (pairs, g_strdup_printf ("covariance=%s", strcmp (covariance, "all") == 0
+                                             ? (prior ? MIXEM_GAUSSIAN_PRIOR_MODELS
+                                                      : MIXEM_GAUSSIAN_MODELS) : covariance));
+  }
   for (size_t i = 0; i < ff.n; i++)
     if (ff.values[i])
       g_ptr_array_add (pairs, g_strdup_printf ("%s=%s", ff.keys[i], ff.values[i]));
@@ -819,11 +930,13 @@ cmd_select (int argc, char **argv)
                             isnan (c->heldout) ? "" : fmt_double (b[4], c->heldout), i == bi);
     if (!quiet)
       printf ("%4zu  %-24s %14.4f %8zu %14.4f %14.4f %14.4f %10s%s\n", c->k, os->str, c->loglik,
-              c->n_params, c->bic, c->aic, c->icl,
+              c->n_params, mclust_sign ? -c->bic : c->bic, c->aic, c->icl,
               isnan (c->heldout) ? "-" : g_ascii_formatd (b[4], sizeof b[4], "%.5f", c->heldout),
               i == bi ? "  <- chosen" : "");
     g_string_free (os, TRUE);
   }
+  if (!quiet && sets->len > 1)
+    print_grid (cands, ks, crit, mclust_sign);
   /* As the fit's warnings: one line on stderr unless quiet, the exit status still 0. */
   if (n_failed && !quiet)
     fprintf (stderr, "mixem select: warning: %u of %u candidates failed and were left out of the "
@@ -860,6 +973,7 @@ out:
   g_free (out);
   g_free (model_out);
   g_free (covariance);
+  g_free (sign);
   g_free (trials);
   g_strfreev (extra);
   return status;
@@ -899,10 +1013,11 @@ loaded_clear (loaded *l)
 static int
 cmd_predict (int argc, char **argv)
 {
-  gboolean proba = FALSE;
+  gboolean proba = FALSE, uncertainty = FALSE;
   char *delimiter = NULL;
   GOptionEntry entries[] = {
     { "proba", 'p', 0, G_OPTION_ARG_NONE, &proba, "Print each component's probability", NULL },
+    { "uncertainty", 'u', 0, G_OPTION_ARG_NONE, &uncertainty, "Add a column: 1 - the largest probability (mclust's uncertainty)", NULL },
     { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv", "C" },
     { NULL }
   };
@@ -917,16 +1032,30 @@ cmd_predict (int argc, char **argv)
   size_t n = mixem_dataset_rows (l.data), k = mixem_model_k (l.m);
   GString *s = g_string_new (NULL);
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  if (proba) {
+  if (proba || uncertainty) {
+    /* The component (or the probabilities) and, with --uncertainty, 1 - the largest. */
     double *p = g_new (double, n * k);
     if (mixem_model_predict_proba (l.m, l.data, p, &err)) {
-      for (size_t j = 0; j < k; j++)
-        g_string_append_printf (s, "%sp%zu", j ? "," : "", j + 1);
-      g_string_append_c (s, '\n');
-      for (size_t i = 0; i < n; i++)
+      if (proba)
         for (size_t j = 0; j < k; j++)
-          g_string_append_printf (s, "%s%c", fmt_double (buf, p[i * k + j]),
-                                  j + 1 < k ? ',' : '\n');
+          g_string_append_printf (s, "%sp%zu", j ? "," : "", j + 1);
+      else
+        g_string_append (s, "component");
+      g_string_append (s, uncertainty ? ",uncertainty\n" : "\n");
+      for (size_t i = 0; i < n; i++) {
+        size_t best = 0;
+        for (size_t j = 0; j < k; j++) {
+          if (p[i * k + j] > p[i * k + best])
+            best = j;
+          if (proba)
+            g_string_append_printf (s, "%s%s", j ? "," : "", fmt_double (buf, p[i * k + j]));
+        }
+        if (!proba)
+          g_string_append_printf (s, "%zu", best + 1);
+        if (uncertainty)
+          g_string_append_printf (s, ",%s", fmt_double (buf, 1.0 - p[i * k + best]));
+        g_string_append_c (s, '\n');
+      }
     }
     g_free (p);
   } else {

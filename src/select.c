@@ -204,3 +204,27 @@ mixem_select (const mixem_family *f, const mixem_dataset *data, const mixem_sele
     mixem_model_free (chosen);
   return cands;
 }
+
+size_t
+mixem_candidates_top (const GArray *candidates, mixem_criterion criterion, size_t *top, size_t n)
+{
+  size_t m = 0;
+  /* An insertion into the sorted first m: the table has few rows. */
+  for (guint i = 0; candidates && i < candidates->len; i++) {
+    const mixem_candidate *c = &g_array_index (candidates, mixem_candidate, i);
+    const double sc = score_of (c, criterion);
+    if (c->failure || !isfinite (sc))
+      continue;
+    size_t at = m;
+    while (at > 0 && sc < score_of (&g_array_index (candidates, mixem_candidate, top[at - 1]),
+                                    criterion))
+      at--;
+    if (at >= n)
+      continue;
+    for (size_t j = MIN (m, n - 1); j > at; j--)
+      top[j] = top[j - 1];
+    top[at] = i;
+    m = MIN (m + 1, n);
+  }
+  return m;
+}

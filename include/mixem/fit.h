@@ -239,6 +239,17 @@ GArray *mixem_select (const mixem_family *family, const mixem_dataset *data,
                       const mixem_select_options *opts, mixem_model **best, size_t *best_index,
                       GError **error);
 void mixem_candidates_free (GArray *candidates);
+/* The indices of the (at most) N best candidates by CRITERION, best first, failed ones left out
+ * (ties in table order); returns how many were written to TOP.  mclust's summary(BIC) names
+ * three. */
+size_t mixem_candidates_top (const GArray *candidates, mixem_criterion criterion, size_t *top,
+                             size_t n);
+/* mclust's 14 Gaussian covariance models, comma-separated: what covariance = "all" means to
+ * select. */
+#define MIXEM_GAUSSIAN_MODELS "EII,VII,EEI,VEI,EVI,VVI,EEE,VEE,EVE,VVE,EEV,VEV,EVV,VVV"
+/* ... and with prior = "default" (mclust leaves out those it has no prior for; mixem those too
+ * whose MAP step it lacks). */
+#define MIXEM_GAUSSIAN_PRIOR_MODELS "EII,VII,EEI,EVI,VVI,EEE,EEV,VVV"
 const char *mixem_criterion_name (mixem_criterion c);
 gboolean mixem_criterion_parse (const char *name, mixem_criterion *out);
 

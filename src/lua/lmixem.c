@@ -1275,7 +1275,7 @@ l_select (lua_State *L)
   static const char *const known[] = {
     "data", "family", "k", "criterion", "folds", "validation", "init", "max_iter", "tol",
     "n_init", "seed", "threads", "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty", "weights", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "reseed",
-    "fixed", "verbose", "verbose_interval", "quiet", NULL
+    "fixed", "verbose", "verbose_interval", "quiet", "sign", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
   lua_settop (L, 1);
@@ -1330,6 +1330,18 @@ l_select (lua_State *L)
         g_ptr_array_add (values, (gpointer) option_text (L, fn, oi->name, s));
         lua_pop (L, 1);
       }
+    } else if (strcmp (oi->name, "covariance") == 0) {
+      /* covariance = "all" (mclust's 14 models) or "VVV,EEE": one candidate per model. */
+      const char *v = option_text (L, fn, oi->name, s);
+      lua_getfield (L, 1, "prior");
+      const gboolean prior = lua_type (L, -1) == LUA_TSTRING
+                             && strcmp (lua_tostring (L, -1), "default") == 0;
+      lua_pop (L, 1);
+      const char *all = prior ? MIXEM_GAUSSIAN_PRIOR_MODELS : MIXEM_GAUSSIAN_MODELS;
+      char **parts = scratch_keep (s, g_strsplit (strcmp (v, "all") == 0 ? all : v, ",", -1),
+                                   (GDestroyNotify) g_strfreev);
+      for (char **q = parts; *q; q++)
+        g_ptr_array_add (values, *q);
     } else
       g_ptr_array_add (values, (gpointer) option_text (L, fn, oi->name, s));
     lua_pop (L, 1);
@@ -1370,7 +1382,12 @@ l_select (lua_State *L)
   lua_getfield (L, 1, "quiet");
   const gboolean quiet = lua_toboolean (L, -1);
   lua_pop (L, 1);
-  lua_createtable (L, 0, 4);
+  /* sign = "mclust": BIC as mclust reports it, 2 loglik - p log n (higher is better). */
+  const char *sign = opt_str (L, 1, fn, "sign", s);
+  if (sign && strcmp (sign, "mclust") != 0 && strcmp (sign, "mixem") != 0)
+    luaL_error (L, "%s: 'sign' must be mixem or mclust (got %s)", fn, sign);
+  const gboolean mclust_sign = sign && strcmp (sign, "mclust") == 0;
+  lua_createtable (L, 0, 6);
   lua_createtable (L, (int) cands->len, 0);
   for (guint i = 0; i < cands->len; i++) {
     const mixem_candidate *c = &g_array_index (cands, mixem_candidate, i);
@@ -1378,9 +1395,24 @@ l_select (lua_State *L)
       fprintf (stderr, "%s: warning: candidate k = %zu failed and is left out: %s\n", fn, c->k,
                c->failure);
     push_candidate (L, c);
+    if (mclust_sign && !c->failure) {
+      lua_pushnumber (L, -c->bic);
+      lua_setfield (L, -2, "bic");
+    }
     lua_seti (L, -2, (lua_Integer) i + 1);
   }
   lua_setfield (L, -2, "candidates");
+  lua_pushstring (L, mclust_sign ? "mclust" : "mixem");
+  lua_setfield (L, -2, "sign");
+  /* The best three by the criterion (mclust's summary(BIC)): indices into candidates. */
+  size_t top[3];
+  const size_t nt = mixem_candidates_top (cands, so.criterion, top, 3);
+  lua_createtable (L, (int) nt, 0);
+  for (size_t i = 0; i < nt; i++) {
+    lua_pushinteger (L, (lua_Integer) top[i] + 1);
+    lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+  lua_setfield (L, -2, "top");
   lua_pushinteger (L, (lua_Integer) best_index + 1);
   lua_setfield (L, -2, "best");
   lua_pushstring (L, mixem_criterion_name (so.criterion));
@@ -1589,6 +1621,29 @@ m_predict_proba (lua_State *L)
   return 1;
 }
 
+/* model:uncertainty(X): 1 - the largest responsibility of each row, as mclust's uncertainty. */
+static int
+m_uncertainty (lua_State *L)
+{
+  const mixem_model *m = check_model (L, 1)->m;
+  lscratch *s = scratch_new (L);
+  const mixem_dataset *ds = model_data (L, m, 2, "model:uncertainty", s);
+  size_t n = mixem_dataset_rows (ds), k = mixem_model_k (m);
+  double *p = scratch_keep (s, g_new (double, n * k > 0 ? n * k : 1), g_free);
+  GError *err = NULL;
+  if (!mixem_model_predict_proba (m, ds, p, &err))
+    return raise_gerror (L, "model:uncertainty", err);
+  lua_createtable (L, (int) n, 0);
+  for (size_t i = 0; i < n; i++) {
+    double mx = 0.0;
+    for (size_t j = 0; j < k; j++)
+      mx = MAX (mx, p[i * k + j]);
+    lua_pushnumber (L, 1.0 - mx);
+    lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+  return 1;
+}
+
 static int
 m_score_samples (lua_State *L)
 {
@@ -1694,6 +1749,7 @@ m_gc (lua_State *L)
 
 static const luaL_Reg model_methods[] = {
   { "predict", m_predict }, { "predict_proba", m_predict_proba },
+  { "uncertainty", m_uncertainty },
   { "score_samples", m_score_samples }, { "score", m_score }, { "bic", m_bic }, { "aic", m_aic }, { "icl", m_icl },
   { "sample", m_sample }, { "save", m_save }, { "save_trace", m_save_trace },
   { "refit", m_refit }, { NULL, NULL }

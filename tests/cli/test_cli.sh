@@ -240,6 +240,14 @@ check "select failed model write" 1 'nonexistent-dir/best.json' -- \
   "$MIXEM" select -f gaussian -k 1-2 "$IRIS" --out "$T/sel_keep.csv" --model-out "$T/nonexistent-dir/best.json"
 assert "a failed model write leaves the table as it was" cmp -s "$T/sel.csv" "$T/sel_keep.csv"
 check "selected model usable" 0 '^component' -- "$MIXEM" predict "$T/best.json" "$IRIS"
+check "predict uncertainty" 0 '^component,uncertainty' -- "$MIXEM" predict -u "$T/best.json" "$IRIS"
+check "predict proba uncertainty" 0 '^p1,p2,p3,uncertainty' -- "$MIXEM" predict -p -u "$T/best.json" "$IRIS"
+# Issue 15: every Gaussian model (covariance all), mclust's BIC sign, the grid and the best three.
+DIAB="$SRC/data/diabetes.csv"
+check "select covariance all" 0 'bic per model against k \(mclust.s sign.*EII +VII +EEI +VEI +EVI +VVI +EEE +VEE +EVE +VVE +EEV +VEV +EVV +VVV.* 3 +-5343\.6.*Best bic values:.*VVV,3.*-4751\.3' -- \
+  "$MIXEM" select -f gaussian -k 1-3 --covariance all --sign mclust -o reg_covar=0 --n-init 1 --threads 1 "$DIAB"
+check "select bad sign" 2 'sign must be mixem or mclust' -- \
+  "$MIXEM" select -f gaussian -k 1-3 --sign sklearn "$DIAB"
 # Issue 19: candidates whose every restart fails are kept in the table with their reason.
 printf 'x,y\n0,0\n1,0.5\n0.2,1\n5,5\n6,5.2\n5.5,6.1\n10,0\n11,0.3\n10.4,1.2\n' > "$T/nine.csv"
 check "select keeps failed candidates" 0 '4  reg_covar=0 +failed: all 2 restarts failed: restart 1: all 12 short runs \(small-EM\) failed; the last: gaussian' -- \
