@@ -205,7 +205,7 @@ check "gaussian predict" 0 '^component' -- "$MIXEM" predict "$T/g.json" "$IRIS"
 check "gaussian sample" 0 '^Sepal.Length,Sepal.Width,Petal.Length,Petal.Width,component' -- \
   "$MIXEM" sample "$T/g.json" -n 4
 check "gaussian cem" 0 'log-likelihood' -- "$MIXEM" fit -f gaussian --algorithm cem -k 3 "$IRIS"
-check "bad algorithm" 2 "unknown algorithm 'x' \\(known: em, cem, squarem, sem, annealed\\)" -- "$MIXEM" fit -f gaussian --algorithm x "$IRIS"
+check "bad algorithm" 2 "unknown algorithm 'x' \\(known: em, cem, squarem, sem, annealed, incremental, online\\)" -- "$MIXEM" fit -f gaussian --algorithm x "$IRIS"
 check "gaussian squarem" 0 'log-likelihood' -- "$MIXEM" fit -f gaussian --algorithm squarem -k 2 --threads 1 "$IRIS"
 check "annealed options" 0 'log-likelihood' -- "$MIXEM" fit -f gaussian --algorithm annealed --anneal-t0 3 --anneal-steps 2 -k 2 --threads 1 "$IRIS"
 check "anneal option to em" 2 '--anneal-t0 is an option of --algorithm annealed only' -- "$MIXEM" fit -f gaussian --anneal-t0 3 "$IRIS"
