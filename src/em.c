@@ -1050,8 +1050,6 @@ run_online (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter,
     }
     prev_delta = it.delta;
   }
-  if (o->epochs > 0)
-    m->converged = TRUE;   /* the epochs asked for ran: no rule to miss */
   return TRUE;
 }
 
@@ -1510,7 +1508,9 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
           "strict_empty makes it an error)", k + 1));
     best->algorithm = o->algorithm;
     /* SEM does not converge: it runs max_iter iterations by design. */
-    if (!best->converged && !stop && o->max_iter > 0 && rule > 0 && o->algorithm != MIXEM_SEM) {
+    /* Nor SEM, nor online EM given its epochs: they run their count by design. */
+    if (!best->converged && !stop && o->max_iter > 0 && rule > 0 && o->algorithm != MIXEM_SEM
+        && !(o->algorithm == MIXEM_ONLINE && o->epochs > 0)) {
       const mixem_iteration *last = &g_array_index (best->trace, mixem_iteration,
                                                     best->trace->len - 1);
       g_ptr_array_add (best->warnings, g_strdup_printf (

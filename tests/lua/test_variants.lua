@@ -239,6 +239,12 @@ T.test("the model file keeps the algorithm", function()
   m:save(p)
   local l = mx.load(p)
   T.eq(l.algorithm, "squarem")
+  -- incremental's min_step travels with the trace.
+  local inc = plain{data = G, family = "gaussian", k = 2, algorithm = "incremental", tol = 1e-4}
+  inc:save(p)
+  local li = mx.load(p)
+  T.eq(li.algorithm, "incremental")
+  T.eq(li.trace[2].min_step, inc.trace[2].min_step, "min_step saved")
   os.remove(p)
 end)
 
