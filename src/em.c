@@ -1539,3 +1539,85 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   mixem_options_free (fopts);
   return best;
 }
+
+gboolean
+mixem_model_partial_fit (mixem_model *m, const mixem_dataset *batch, double alpha, int threads,
+                         GError **error)
+{
+  const mixem_family *f = m->family;
+  const size_t K = m->k;
+  if (alpha == 0.0)
+    alpha = 0.6;
+  if (!(alpha > 0.5 && alpha <= 1.0)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "'step_alpha' must lie in (0.5, 1] (got %g)", alpha);
+    return FALSE;
+  }
+  if (!mixem_check_data (f, m->params, m->d, batch, error))
+    return FALSE;
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  o.k = K;
+  o.threads = threads;
+  o.algorithm = MIXEM_ONLINE;
+  fit_ctx c = { .f = f, .o = &o, .data = batch, .K = K };
+  mixem_pass_init (&c.ps, f, batch, K, f->stats_size (m->params), o.block_size, threads);
+  const size_t ss = c.ps.ss;
+  c.total = g_new (double, ss);
+  c.logw = g_new (double, K);
+  c.tmp = g_new (double, ss);
+  set_logw (&c, m->weights);
+  gboolean ok = mixem_pass_estep (&c.ps, m->params, c.logw, TRUE, c.tmp, NULL, NULL, NULL, error);
+  double wb = 0.0;
+  for (size_t k = 0; ok && k < K; k++)
+    wb += c.tmp[k];
+  if (ok && !(wb > 0.0)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the batch has no row weight",
+                 mixem_dataset_source (batch));
+    ok = FALSE;
+  }
+  mixem_params *p = ok ? f->params_copy (m->params) : NULL;
+  double *w = ok ? g_memdup2 (m->weights, K * sizeof (double)) : NULL;
+  if (ok) {
+    c.W = m->online_s ? m->online_w : wb;
+    if (m->online_s) {
+      const double eta = pow (m->online_t + 2.0, -alpha), scale = eta * (c.W / wb);
+      for (size_t i = 0; i < ss; i++)
+        c.total[i] = (1.0 - eta) * m->online_s[i] + scale * c.tmp[i];
+    } else
+      memcpy (c.total, c.tmp, ss * sizeof (double));
+    ok = mstep (&c, p, w, m->weights_fixed, NULL, error);
+  }
+  if (ok) {
+    /* Committed only now, so that a failed update leaves M as it was. */
+    if (f->stats_rebase)
+      f->stats_rebase (p, c.total + K + 2);
+    if (!m->online_s)
+      m->online_s = g_new (double, ss);
+    memcpy (m->online_s, c.total, ss * sizeof (double));
+    m->online_w = c.W;
+    m->online_t += 1.0;
+    f->params_free (m->params);
+    m->params = p;
+    p = NULL;
+    memcpy (m->weights, w, K * sizeof (double));
+    m->loglik = c.tmp[K + MIXEM_S_LOGLIK];
+    m->n_iter++;
+    m->converged = FALSE;
+    m->algorithm = MIXEM_ONLINE;
+    mixem_iteration it = {
+      .restart = m->best_restart, .iter = m->n_iter, .loglik = m->loglik, .elbo = m->loglik,
+      .entropy = c.tmp[K + MIXEM_S_ENTROPY],
+    };
+    g_array_append_val (m->trace, it);
+  }
+  if (p)
+    f->params_free (p);
+  g_free (w);
+  g_free (c.total);
+  g_free (c.logw);
+  g_free (c.tmp);
+  g_free (c.ps.q);
+  mixem_pass_clear (&c.ps);
+  return ok;
+}

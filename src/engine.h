@@ -21,6 +21,10 @@ struct mixem_model {
   int n_failed;              /* restarts that failed and were skipped */
   GArray *trace;             /* of mixem_iteration */
   GPtrArray *warnings;       /* char *: failed restarts, no convergence */
+  /* mixem_model_partial_fit's running statistics (stats size + K + 2, or NULL before the first
+   * update), the weight W_0 they stand for, and the updates made. */
+  double *online_s;
+  double online_w, online_t;
 };
 
 /* What a pass adds up, per block and then in block order: [N_k (K) | loglik | entropy | family

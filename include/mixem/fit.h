@@ -164,6 +164,18 @@ double mixem_adjusted_rand_index (const size_t *a, const size_t *b, size_t n);
 mixem_model *mixem_fit (const mixem_family *family, const mixem_dataset *data,
                         const mixem_fit_options *opts, GError **error);
 
+/* One step of online (stepwise) EM on a new batch, in place (Lua's model:partial_fit): M keeps
+ * running statistics s.  The first call sets s to the statistics of the batch's posterior at
+ * M's parameters (one EM step on the batch) and W_0 to the batch's weight; each later one, with
+ * s_b those of the new batch (weight W_b) at M's parameters and t the updates before it,
+ * s <- (1 - eta_t) s + eta_t (W_0 / W_b) s_b, eta_t = (t + 2)^-ALPHA (ALPHA 0: 0.6; else in
+ * (0.5, 1]); then the M-step from s.  M's loglik becomes the batch's l(theta) at the parameters
+ * before the update, n_iter counts the updates too, and a record is appended (that loglik, the
+ * posterior's ELBO = loglik, KL = 0, delta 0).  The running statistics live in memory only (not
+ * in the model file): a loaded model starts afresh.  On error M is unchanged. */
+gboolean mixem_model_partial_fit (mixem_model *m, const mixem_dataset *batch, double alpha,
+                                  int threads, GError **error);
+
 /* A model from given parameters (for loading files and for tests): WEIGHTS (K, summing to 1)
  * and COMPONENTS (array of K a{sv}) in the form family->describe gives. */
 mixem_model *mixem_model_new (const mixem_family *family, size_t k, size_t d,

@@ -1452,6 +1452,43 @@ m_refit (lua_State *L)
   return 1;
 }
 
+/* model:partial_fit(X [, {step_alpha =, threads =, columns =, weights =}]): one online EM
+ * update of the model in place on the batch X (mixem_model_partial_fit); returns the model. */
+static int
+m_partial_fit (lua_State *L)
+{
+  static const char *const fn = "model:partial_fit";
+  static const char *const known[] = { "step_alpha", "threads", "columns", "weights", NULL };
+  lmodel *lm = check_model (L, 1);
+  check_dataset (L, 2);
+  if (lua_isnoneornil (L, 3)) {
+    lua_settop (L, 2);
+    lua_newtable (L);
+  }
+  luaL_checktype (L, 3, LUA_TTABLE);
+  lua_settop (L, 3);
+  check_keys (L, 3, fn, known, NULL);
+  lscratch *s = scratch_new (L);
+  const mixem_dataset *data = select_data (L, check_dataset (L, 2)->ds, 3, fn, s);
+  double alpha = 0.0;
+  if (lua_getfield (L, 3, "step_alpha") != LUA_TNIL) {
+    if (!lua_isnumber (L, -1) || !(lua_tonumber (L, -1) > 0.5 && lua_tonumber (L, -1) <= 1.0))
+      luaL_error (L, "%s: 'step_alpha' must be a number in (0.5, 1] (got %s)", fn,
+                  luaL_tolstring (L, -1, NULL));
+    alpha = lua_tonumber (L, -1);
+  }
+  lua_pop (L, 1);
+  const int threads = opt_cint (L, 3, fn, "threads", 0, 0, "an integer >= 0");
+  GError *err = NULL;
+  if (!mixem_model_partial_fit (lm->m, data, alpha, threads, &err)) {
+    lua_pushfstring (L, "%s: %s", fn, err->message);
+    g_error_free (err);
+    lua_error (L);
+  }
+  lua_pushvalue (L, 1);
+  return 1;
+}
+
 /* mx.model{family =, weights =, components =, columns = {...}, <family options>}: a model from
  * given parameters, to draw samples from or to score data with. */
 static int
@@ -1726,7 +1763,7 @@ static const luaL_Reg model_methods[] = {
   { "predict", m_predict }, { "predict_proba", m_predict_proba },
   { "score_samples", m_score_samples }, { "score", m_score }, { "bic", m_bic }, { "aic", m_aic }, { "icl", m_icl },
   { "sample", m_sample }, { "save", m_save }, { "save_trace", m_save_trace },
-  { "refit", m_refit }, { NULL, NULL }
+  { "refit", m_refit }, { "partial_fit", m_partial_fit }, { NULL, NULL }
 };
 
 /* Fields computed on access, then methods. */

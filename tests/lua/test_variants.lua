@@ -3,6 +3,7 @@
 -- reach EM's optimum on well-separated data; sem is the same bit for bit on any thread count;
 -- incremental EM reaches EM's fixed point and its ELBO never falls within a sweep, for every
 -- built-in family; online EM comes near EM's optimum and is the same on any thread count;
+-- model:partial_fit's first update is one EM step and its stream comes near EM's optimum;
 -- option errors.
 local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
 local mx = require "mixem"
@@ -253,6 +254,37 @@ T.test("online and incremental are the same bit for bit on 1 and 2 threads", fun
       for j = 1, 2 do T.eq(a.components[k].mean[j], b.components[k].mean[j], "mean") end
     end
   end
+end)
+
+T.test("model:partial_fit: online EM on batches of a stream", function()
+  math.randomseed(11)
+  local R = {}
+  for i = 1, 900 do local c = i % 3; R[i] = {gauss() + 8 * c, gauss() - 6 * (c == 1 and 1 or 0)} end
+  local function batch(lo) return mx.dataset({table.unpack(R, lo, lo + 99)}) end
+  local all = mx.dataset(R)
+  local em = mx.fit{data = all, family = "gaussian", k = 3, seed = 2, n_init = 3, threads = 1}
+  local function rough() return mx.model{family = "gaussian", weights = {1/3, 1/3, 1/3}, components = {
+    {mean = {1, 1}, cov = {{4, 0}, {0, 4}}}, {mean = {7, -5}, cov = {{4, 0}, {0, 4}}},
+    {mean = {15, 1}, cov = {{4, 0}, {0, 4}}}}} end
+  -- The first update is one EM step on the batch (as a warm refit of one iteration).
+  local m, one = rough(), rough():refit(batch(1), {max_iter = 1, n_init = 1, tol = 0, threads = 1})
+  T.eq(m:partial_fit(batch(1)), m, "returns the model")
+  for k = 1, 3 do
+    T.near(m.weights[k], one.weights[k], 1e-12, "weight")
+    for j = 1, 2 do T.near(m.components[k].mean[j], one.components[k].mean[j], 1e-12, "mean") end
+  end
+  -- Three passes over nine batches come within 1e-3 per row of EM on all the rows.
+  for epoch = 1, 3 do
+    for lo = 1, 900, 100 do
+      if epoch > 1 or lo > 1 then m:partial_fit(batch(lo)) end
+    end
+  end
+  T.eq(m.n_iter, 27); T.eq(#m.trace, 27); T.eq(m.algorithm, "online")
+  T.ok(math.abs(m:score(all) - em.loglik / 900) <= 1e-3,
+       string.format("partial_fit %.8f vs em %.8f per row", m:score(all), em.loglik / 900))
+  T.errors(function() m:partial_fit(batch(1), {step_alpha = 0.4}) end,
+           "model:partial_fit: 'step_alpha' must be a number in (0.5, 1] (got 0.4)")
+  T.errors(function() m:partial_fit(mx.dataset({{1, 2, 3}})) end, "the model has 2")
 end)
 
 T.test("the model file keeps the algorithm", function()
