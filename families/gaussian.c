@@ -649,6 +649,40 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
     accumulate_axes (p, b, r, stats);
 }
 
+/* Statistics gathered about the shifts c_k = Rc / R moved to the shifts P's means, with
+ * e = mu_k - c_k (the same move accumulate_* make from their common shift):
+ *   S1' = S1 - R e,   S2' = S2 - e S1' - S1 e' + R e e',   Rc' = R mu_k,
+ * so that incremental and online EM can add statistics gathered at different parameters. */
+static void
+stats_rebase (const mixem_params *p, double *stats)
+{
+  const size_t d = p->d, full = is_full (p);
+  for (size_t k = 0; k < p->k; k++) {
+    const double *mk = p->mean + k * d;
+    double *st = stats + k * stat_len (p), *rc = st + 1, *s1 = rc + d, *s2 = s1 + d;
+    const double R = st[0];
+    if (!(R > 0.0)) {
+      for (size_t j = 0; j < d; j++)
+        rc[j] = 0.0;
+      continue;
+    }
+    double e[d > 0 ? d : 1], g[d > 0 ? d : 1];
+    for (size_t j = 0; j < d; j++) {
+      e[j] = mk[j] - rc[j] / R;
+      g[j] = s1[j];
+      rc[j] = R * mk[j];
+      s1[j] = g[j] - R * e[j];
+    }
+    if (full) {
+      for (size_t a = 0; a < d; a++)   /* the upper triangle, as scatter() reads it */
+        for (size_t j = a; j < d; j++)
+          s2[a * d + j] += -e[a] * g[j] - g[a] * e[j] + R * e[a] * e[j];
+    } else
+      for (size_t j = 0; j < d; j++)
+        s2[j] += -2.0 * e[j] * g[j] + R * e[j] * e[j];
+  }
+}
+
 /* Q(mu)/R for component K (full: d*d, upper mirrored; else its diagonal, d values) from STATS.
  * Returns R. */
 static double
@@ -1643,4 +1677,5 @@ G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .sample = sample,
   .describe = describe,
   .assign = assign,
+  .stats_rebase = stats_rebase,
 };

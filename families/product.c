@@ -377,6 +377,15 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
   }
 }
 
+/* Each part's statistics moved by its own stats_rebase, where it has one. */
+static void
+stats_rebase (const mixem_params *p, double *stats)
+{
+  for (size_t m = 0; m < p->n; m++)
+    if (p->parts[m].f->stats_rebase)
+      p->parts[m].f->stats_rebase (p->parts[m].p, stats + p->parts[m].soff);
+}
+
 static gboolean
 maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
 {
@@ -530,6 +539,7 @@ G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .log_density = log_density,
   .stats_size = stats_size,
   .accumulate = accumulate,
+  .stats_rebase = stats_rebase,
   .maximise = maximise,
   .expected_loglik = expected_loglik,
   .n_free_params = n_free_params,

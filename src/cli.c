@@ -364,6 +364,7 @@ cmd_fit (int argc, char **argv)
   char *fix = NULL, *out = NULL, *trace = NULL, *delimiter = NULL, **extra = NULL;
   char *covariance = NULL, *reg_covar = NULL, *algorithm = NULL, *init_model = NULL;
   char *anneal_t0 = NULL, *anneal_steps = NULL;
+  char *blocks = NULL, *batch_size = NULL, *step_alpha = NULL, *epochs = NULL;
   /* The engine's defaults, not restated here. */
   mixem_fit_options defaults;
   mixem_fit_options_init (&defaults);
@@ -380,9 +381,13 @@ cmd_fit (int argc, char **argv)
     { "trials", 0, 0, G_OPTION_ARG_STRING, &trials, "binomial: trials, a column name or one number", "COLUMN|N" },
     { "covariance", 0, 0, G_OPTION_ARG_STRING, &covariance, "gaussian: one of mclust's 14 models (EII, VII, EEI, VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV) or full, tied, diag, spherical, tied_spherical", "TYPE" },
     { "reg-covar", 0, 0, G_OPTION_ARG_STRING, &reg_covar, "gaussian: added to covariance diagonals (default 1e-6)", "X" },
-    { "algorithm", 0, 0, G_OPTION_ARG_STRING, &algorithm, "em (default), cem (classification EM), squarem (accelerated EM), sem (stochastic EM) or annealed (deterministic annealing EM)", "NAME" },
+    { "algorithm", 0, 0, G_OPTION_ARG_STRING, &algorithm, "em (default), cem (classification EM), squarem (accelerated EM), sem (stochastic EM), annealed (deterministic annealing EM), incremental (incremental EM) or online (stepwise EM)", "NAME" },
     { "anneal-t0", 0, 0, G_OPTION_ARG_STRING, &anneal_t0, "annealed: the first temperature, >= 1 (default 2)", "T" },
     { "anneal-steps", 0, 0, G_OPTION_ARG_STRING, &anneal_steps, "annealed: temperatures above 1, falling geometrically (default 5)", "N" },
+    { "blocks", 0, 0, G_OPTION_ARG_STRING, &blocks, "incremental: contiguous chunks of rows, 1..rows (default 10, or the rows if fewer)", "B" },
+    { "batch-size", 0, 0, G_OPTION_ARG_STRING, &batch_size, "online: rows a batch, 1..rows (default 500, or the rows if fewer)", "N" },
+    { "step-alpha", 0, 0, G_OPTION_ARG_STRING, &step_alpha, "online: steps (t + 2)^-alpha, alpha in (0.5, 1] (default 0.6)", "A" },
+    { "epochs", 0, 0, G_OPTION_ARG_STRING, &epochs, "online: exactly this many passes over the data (default: until --tol, at most --max-iter)", "N" },
     { "weights", 'w', 0, G_OPTION_ARG_STRING, &weights, "Column of row weights", "COLUMN" },
     { "init", 0, 0, G_OPTION_ARG_STRING, &init, "Start: a family start or random_resp", "METHOD" },
     { "init-model", 0, 0, G_OPTION_ARG_FILENAME, &init_model, "Start from this model's weights and parameters (any family, plugins too)", "MODEL.json" },
@@ -483,6 +488,44 @@ cmd_fit (int argc, char **argv)
                           anneal_steps);
     goto out;
   }
+  /* Incremental and online EM's options, each refused by another algorithm. */
+  const struct { const char *flag, *text; mixem_algorithm alg; } own[] = {
+    { "blocks", blocks, MIXEM_INCREMENTAL }, { "batch-size", batch_size, MIXEM_ONLINE },
+    { "step-alpha", step_alpha, MIXEM_ONLINE }, { "epochs", epochs, MIXEM_ONLINE },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (own); i++)
+    if (own[i].text && alg != own[i].alg) {
+      status = usage_error ("fit", "--%s is an option of --algorithm %s only (got %s)",
+                            own[i].flag, mixem_algorithm_name (own[i].alg),
+                            mixem_algorithm_name (alg));
+      goto out;
+    }
+  guint64 blocks_value = 0, batch_value = 0;
+  gint64 epochs_value = 0;
+  double alpha_value = 0.0;
+  if (blocks && !g_ascii_string_to_unsigned (blocks, 10, 1, G_MAXSIZE, &blocks_value, NULL)) {
+    status = usage_error ("fit", "--blocks must be a whole number >= 1 (got '%s')", blocks);
+    goto out;
+  }
+  if (batch_size
+      && !g_ascii_string_to_unsigned (batch_size, 10, 1, G_MAXSIZE, &batch_value, NULL)) {
+    status = usage_error ("fit", "--batch-size must be a whole number >= 1 (got '%s')",
+                          batch_size);
+    goto out;
+  }
+  if (step_alpha) {
+    char *end = NULL;
+    alpha_value = g_ascii_strtod (step_alpha, &end);
+    if (end == step_alpha || *end || !(alpha_value > 0.5 && alpha_value <= 1.0)) {
+      status = usage_error ("fit", "--step-alpha must be a number in (0.5, 1] (got '%s')",
+                            step_alpha);
+      goto out;
+    }
+  }
+  if (epochs && !g_ascii_string_to_signed (epochs, 10, 1, G_MAXINT, &epochs_value, NULL)) {
+    status = usage_error ("fit", "--epochs must be a whole number >= 1 (got '%s')", epochs);
+    goto out;
+  }
   for (size_t i = 0; i < ff.n; i++)
     if (ff.values[i])
       mixem_options_set (fo, ff.keys[i], ff.values[i]);
@@ -533,6 +576,10 @@ cmd_fit (int argc, char **argv)
   o.algorithm = alg;
   o.anneal_t0 = t0_value;
   o.anneal_steps = (int) steps_value;
+  o.blocks = (size_t) blocks_value;
+  o.batch_size = (size_t) batch_value;
+  o.step_alpha = alpha_value;
+  o.epochs = (int) epochs_value;
   o.family_options = fo;
   o.fix_weights = fix_weights;
   o.reseed = reseed_opt;
@@ -603,6 +650,10 @@ out:
   g_free (algorithm);
   g_free (anneal_t0);
   g_free (anneal_steps);
+  g_free (blocks);
+  g_free (batch_size);
+  g_free (step_alpha);
+  g_free (epochs);
   g_free (weights);
   g_free (init);
   g_free (fix);

@@ -40,9 +40,13 @@ typedef struct {
   double t0;
   double *sq_s0, *sq_s1, *sq_s2, *w2;   /* squarem: s0, s1, s2 (ps.ss each), weights (K) */
   double sq_max;             /* squarem: the bound on |alpha|, 1 at the start of each run */
+  size_t nchunks;            /* incremental: B */
+  double *chunks;            /* incremental: each chunk's statistics (B * ps.ss) */
+  double *tmp;               /* incremental, online: a batch's or a scoring pass's sums (ps.ss) */
 } fit_ctx;
 
-static const char *const algorithm_names[] = { "em", "cem", "squarem", "sem", "annealed" };
+static const char *const algorithm_names[] = { "em", "cem", "squarem", "sem", "annealed",
+                                                "incremental", "online" };
 
 const char *
 mixem_algorithm_name (mixem_algorithm a)
@@ -60,7 +64,8 @@ mixem_algorithm_parse (const char *name, mixem_algorithm *out, GError **error)
     }
   char *q = mixem_quote (name ? name : "", -1);
   g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-               "unknown algorithm '%s' (known: em, cem, squarem, sem, annealed)", q);
+               "unknown algorithm '%s' (known: em, cem, squarem, sem, annealed, incremental, "
+               "online)", q);
   g_free (q);
   return FALSE;
 }
@@ -92,7 +97,8 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
     bad = "'threads' must be >= 0";
   if (!bad && !mixem_algorithm_name (o->algorithm)) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "unknown algorithm %d (known: em, cem, squarem, sem, annealed)",
+                 "unknown algorithm %d (known: em, cem, squarem, sem, annealed, incremental, "
+                 "online)",
                  (int) o->algorithm);
     return FALSE;
   }
@@ -101,6 +107,59 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
                  "'%s' is an option of algorithm 'annealed' only; this fit's algorithm is '%s'",
                  o->anneal_t0 != 0.0 ? "anneal_t0" : "anneal_steps",
                  mixem_algorithm_name (o->algorithm));
+    return FALSE;
+  }
+  /* Each algorithm's own options: a value other than 0 (the default) given to another algorithm
+   * is an error naming it, as a user who sets it expects it to act. */
+  const struct { const char *name; gboolean set; mixem_algorithm alg; } own[] = {
+    { "blocks", o->blocks != 0, MIXEM_INCREMENTAL },
+    { "batch_size", o->batch_size != 0, MIXEM_ONLINE },
+    { "step_alpha", o->step_alpha != 0.0, MIXEM_ONLINE },
+    { "epochs", o->epochs != 0, MIXEM_ONLINE },
+  };
+  for (size_t i = 0; !bad && i < G_N_ELEMENTS (own); i++)
+    if (own[i].set && o->algorithm != own[i].alg) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   "'%s' is an option of algorithm '%s' only; this fit's algorithm is '%s'",
+                   own[i].name, mixem_algorithm_name (own[i].alg),
+                   mixem_algorithm_name (o->algorithm));
+      return FALSE;
+    }
+  const size_t n = mixem_dataset_rows (data);
+  if (!bad && o->blocks > n) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "'blocks' = %zu exceeds the number of rows (%zu): each chunk needs a row",
+                 o->blocks, n);
+    return FALSE;
+  }
+  if (!bad && o->batch_size > n) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "'batch_size' = %zu exceeds the number of rows (%zu)", o->batch_size, n);
+    return FALSE;
+  }
+  if (!bad && o->step_alpha != 0.0 && !(o->step_alpha > 0.5 && o->step_alpha <= 1.0)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "'step_alpha' must lie in (0.5, 1] (got %g): the steps eta_t = (t + 2)^-alpha "
+                 "must sum to infinity and their squares to a finite value", o->step_alpha);
+    return FALSE;
+  }
+  if (!bad && o->epochs < 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "'epochs' must be >= 1 (got %d; 0 is the default: until tol)", o->epochs);
+    return FALSE;
+  }
+  if (!bad && o->reseed
+      && (o->algorithm == MIXEM_INCREMENTAL || o->algorithm == MIXEM_ONLINE)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "'reseed' is not available with algorithm '%s' (its M-steps run on partial "
+                 "statistics, where no re-seeding policy is defined)",
+                 mixem_algorithm_name (o->algorithm));
+    return FALSE;
+  }
+  if (!bad && o->algorithm == MIXEM_INCREMENTAL && !f->expected_loglik) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "algorithm 'incremental' needs the family's expected_loglik (family '%s' has "
+                 "none): its ELBO is computed from the chunks' statistics", f->name);
     return FALSE;
   }
   if (!bad && o->anneal_t0 != 0.0 && !(o->anneal_t0 >= 1.0 && isfinite (o->anneal_t0))) {
@@ -781,6 +840,219 @@ anneal_temperature (const fit_ctx *c, int j)
   return j >= c->steps ? 1.0 : pow (c->t0, (double) (c->steps - j) / (double) c->steps);
 }
 
+/* ---- incremental EM (Neal and Hinton 1998) ---- */
+
+/* Chunk J of C->nchunks: rows [*LO, *HI), the first N mod B chunks one row longer. */
+static void
+chunk_rows (const fit_ctx *c, size_t j, size_t *lo, size_t *hi)
+{
+  const size_t n = c->ps.n, B = c->nchunks, q = n / B, r = n % B;
+  *lo = j * q + MIN (j, r);
+  *hi = *lo + q + (j < r);
+}
+
+/* c->total as the sum of the chunks' statistics, always in chunk order: no running
+ * subtract-and-add, so the total neither drifts nor depends on the history of the swaps.  A
+ * family whose statistics depend on the parameters they were gathered at has each chunk's moved
+ * to P first (stats_rebase). */
+static void
+sum_chunks (fit_ctx *c, const mixem_params *p)
+{
+  const size_t ss = c->ps.ss;
+  for (size_t j = 0; j < c->nchunks && c->f->stats_rebase; j++)
+    c->f->stats_rebase (p, c->chunks + j * ss + c->K + 2);
+  memcpy (c->total, c->chunks, ss * sizeof (double));
+  for (size_t j = 1; j < c->nchunks; j++)
+    for (size_t i = 0; i < ss; i++)
+      c->total[i] += c->chunks[j * ss + i];
+}
+
+static gboolean
+init_chunks (fit_ctx *c, mixem_model *m, GError **error)
+{
+  for (size_t j = 0; j < c->nchunks; j++) {
+    size_t lo, hi;
+    chunk_rows (c, j, &lo, &hi);
+    if (!mixem_pass_estep_range (&c->ps, lo, hi, m->params, c->logw, TRUE,
+                                 c->chunks + j * c->ps.ss, error))
+      return FALSE;
+  }
+  sum_chunks (c, m->params);
+  return TRUE;
+}
+
+/* F(q, theta) from the statistics S of q: H(q) + sum_k N_k log pi_k + the family's expected
+ * log-density. */
+static double
+stats_elbo (const fit_ctx *c, const mixem_params *p, const double *w, const double *s)
+{
+  const size_t K = c->K;
+  double elbo = s[K + MIXEM_S_ENTROPY];
+  for (size_t k = 0; k < K; k++)
+    if (s[k] > 0.0)
+      elbo += s[k] * log (w[k]);
+  return elbo + c->f->expected_loglik (p, s + K + 2);
+}
+
+/* The record's checks, as em_step's: finite values, and KL >= 0 up to rounding. */
+static gboolean
+check_record (const fit_ctx *c, const mixem_iteration *it, GError **error)
+{
+  if (!isfinite (it->loglik) || !isfinite (it->elbo)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                 "iteration %d: the log-likelihood (%g) or the ELBO (%g) is not finite",
+                 it->iter, it->loglik, it->elbo);
+    return FALSE;
+  }
+  if (it->kl < -identity_slack (c, it->loglik)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
+                 "iteration %d: family '%s' breaks log p(X) = ELBO + KL with KL = %g < 0 "
+                 "(log-likelihood %.10g, ELBO %.10g): its expected_loglik or log_density is "
+                 "wrong (a bug in the family)", it->iter, c->f->name, it->kl, it->loglik,
+                 it->elbo);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Iterations (sweeps) of incremental EM from the chunk statistics init_chunks left: in each,
+ * for j = 1 .. B, an M-step from the total and then chunk j's E-step at the new parameters.
+ * The record of a sweep holds l(theta) at its end (one more pass over the data, without
+ * statistics), the ELBO of the chunks' q at theta (so KL = l - ELBO >= 0), and min_step. The
+ * stopping rule is EM's, on the change of l(theta) per sweep.  HAVE_PREV says PREV_DELTA is a
+ * change measured before this run (a warm start, or a resumed climb). */
+static gboolean
+run_incremental (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter,
+                 gboolean have_prev, double prev_delta, gboolean *stop, GError **error)
+{
+  const mixem_fit_options *o = c->o;
+  const size_t K = c->K, ss = c->ps.ss;
+  const int first_t = m->n_iter + 1;
+  for (int t = first_t; t <= max_iter; t++) {
+    const gint64 t0 = g_get_monotonic_time ();
+    const double l_prev = m->loglik;
+    double f = stats_elbo (c, m->params, m->weights, c->total), min_step = INFINITY;
+    for (size_t j = 0; j < c->nchunks; j++) {
+      if (!mstep (c, m->params, m->weights, o->fix_weights, o->fix_components, error)) {
+        g_prefix_error (error, "iteration %d, chunk %zu: ", t, j + 1);
+        return FALSE;
+      }
+      set_logw (c, m->weights);
+      if (c->f->stats_rebase)
+        sum_chunks (c, m->params);
+      double g = stats_elbo (c, m->params, m->weights, c->total);
+      min_step = MIN (min_step, g - f);
+      f = g;
+      size_t lo, hi;
+      chunk_rows (c, j, &lo, &hi);
+      if (!mixem_pass_estep_range (&c->ps, lo, hi, m->params, c->logw, TRUE, c->chunks + j * ss,
+                                   error)) {
+        g_prefix_error (error, "iteration %d, chunk %zu: ", t, j + 1);
+        return FALSE;
+      }
+      sum_chunks (c, m->params);
+      g = stats_elbo (c, m->params, m->weights, c->total);
+      min_step = MIN (min_step, g - f);
+      f = g;
+    }
+    if (!mixem_pass_estep (&c->ps, m->params, c->logw, FALSE, c->tmp, NULL, NULL, NULL, error)) {
+      g_prefix_error (error, "iteration %d: ", t);
+      return FALSE;
+    }
+    m->loglik = c->tmp[K + MIXEM_S_LOGLIK];
+    m->n_iter = t;
+    mixem_iteration it = {
+      .restart = restart, .iter = t, .loglik = m->loglik, .elbo = f, .kl = m->loglik - f,
+      .entropy = c->total[K + MIXEM_S_ENTROPY], .delta = (m->loglik - l_prev) / c->W,
+      .seconds = (double) (g_get_monotonic_time () - t0) * 1e-6, .short_run = c->short_run,
+      .min_step = min_step,
+    };
+    if (!check_record (c, &it, error))
+      return FALSE;
+    const gboolean conv = (t > first_t || have_prev) && fabs (prev_delta) < tol;
+    if (!emit (c, m, &it, m->params, m->weights, stop))
+      break;
+    if (conv) {
+      m->converged = TRUE;
+      break;
+    }
+    prev_delta = it.delta;
+  }
+  return TRUE;
+}
+
+/* ---- online (stepwise) EM (Cappe and Moulines 2009) ---- */
+
+/* Epochs of stepwise EM from c->total, the statistics of the start's posterior over all rows
+ * (s_0).  Batch b of rows [lo, hi) in row order, step t = 0, 1, ... counted over the run:
+ * s <- (1 - eta_t) s + eta_t (W / W_b) s_b, eta_t = (t + 2)^-alpha, then the M-step from s.  A
+ * batch of no weight is skipped (no step).  The record of an epoch holds l(theta) at its end
+ * and the posterior's ELBO at theta, from one more pass over the data: so ELBO = l and KL = 0.
+ * With epochs > 0 exactly that many; else EM's rule on the change of l per epoch. */
+static gboolean
+run_online (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter,
+            gboolean have_prev, double prev_delta, gboolean *stop, GError **error)
+{
+  const mixem_fit_options *o = c->o;
+  const size_t K = c->K, ss = c->ps.ss, n = c->ps.n;
+  const size_t b = o->batch_size > 0 ? o->batch_size : MIN (n, 500);
+  const double alpha = o->step_alpha > 0.0 ? o->step_alpha : 0.6;
+  const int first_t = m->n_iter + 1;
+  const int last = o->epochs > 0 ? first_t - 1 + MIN (o->epochs, G_MAXINT - first_t + 1)
+                                 : max_iter;
+  double step = 0.0;
+  for (int t = first_t; t <= last; t++) {
+    const gint64 t0 = g_get_monotonic_time ();
+    const double l_prev = m->loglik;
+    for (size_t lo = 0; lo < n; lo += b) {
+      const size_t hi = MIN (n, lo + b);
+      if (!mixem_pass_estep_range (&c->ps, lo, hi, m->params, c->logw, TRUE, c->tmp, error)) {
+        g_prefix_error (error, "epoch %d, rows %zu to %zu: ", t, lo + 1, hi);
+        return FALSE;
+      }
+      double wb = 0.0;
+      for (size_t k = 0; k < K; k++)
+        wb += c->tmp[k];
+      if (!(wb > 0.0))
+        continue;
+      const double eta = pow (step + 2.0, -alpha), scale = eta * (c->W / wb);
+      step += 1.0;
+      for (size_t i = 0; i < ss; i++)
+        c->total[i] = (1.0 - eta) * c->total[i] + scale * c->tmp[i];
+      if (!mstep (c, m->params, m->weights, o->fix_weights, o->fix_components, error)) {
+        g_prefix_error (error, "epoch %d, rows %zu to %zu: ", t, lo + 1, hi);
+        return FALSE;
+      }
+      set_logw (c, m->weights);
+      /* s in the form of the next batch's statistics, gathered at the new parameters. */
+      if (c->f->stats_rebase)
+        c->f->stats_rebase (m->params, c->total + K + 2);
+    }
+    if (!mixem_pass_estep (&c->ps, m->params, c->logw, FALSE, c->tmp, NULL, NULL, NULL, error)) {
+      g_prefix_error (error, "epoch %d: ", t);
+      return FALSE;
+    }
+    m->loglik = c->tmp[K + MIXEM_S_LOGLIK];
+    m->n_iter = t;
+    mixem_iteration it = {
+      .restart = restart, .iter = t, .loglik = m->loglik, .elbo = m->loglik, .kl = 0.0,
+      .entropy = c->tmp[K + MIXEM_S_ENTROPY], .delta = (m->loglik - l_prev) / c->W,
+      .seconds = (double) (g_get_monotonic_time () - t0) * 1e-6, .short_run = c->short_run,
+    };
+    if (!check_record (c, &it, error))
+      return FALSE;
+    const gboolean conv = o->epochs == 0 && (t > first_t || have_prev) && fabs (prev_delta) < tol;
+    if (!emit (c, m, &it, m->params, m->weights, stop))
+      break;
+    if (conv) {
+      m->converged = TRUE;
+      break;
+    }
+    prev_delta = it.delta;
+  }
+  return TRUE;
+}
+
 /* One restart: EM from theta_0 until the change falls below TOL, max_iter or the callback says
  * stop.  Fills M (params, weights, trace, loglik).  With RESUME, M's climb goes on from where it
  * stopped (its trace and n_iter kept).  *STOP is set when the callback asked to stop.  The
@@ -798,6 +1070,8 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
   const gboolean squarem = o->algorithm == MIXEM_SQUAREM && c->short_run == 0;
   const gboolean sem = c->ps.draw;
   const gboolean anneal = o->algorithm == MIXEM_ANNEALED && c->short_run == 0;
+  const gboolean incremental = o->algorithm == MIXEM_INCREMENTAL && c->short_run == 0;
+  const gboolean online = o->algorithm == MIXEM_ONLINE && c->short_run == 0;
   const int cap = MAX (1, o->max_iter / (2 * MAX (c->steps, 1)));
   int at_level = 1, since_cool = 2;
   if (!anneal)
@@ -808,7 +1082,11 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
   c->ps.q_valid = FALSE;
   if (sem)
     c->ps.draw_key = draw_key (c, restart, m->n_iter);
-  if (!mixem_pass_estep (&c->ps, m->params, c->logw, TRUE, c->total, NULL, NULL, NULL, error)) {
+  /* Incremental EM starts from every chunk's statistics at theta_0 (their sum, in chunk order,
+   * is the total); the others from one pass over all rows. */
+  if (incremental ? !init_chunks (c, m, error)
+                  : !mixem_pass_estep (&c->ps, m->params, c->logw, TRUE, c->total, NULL, NULL,
+                                       NULL, error)) {
     g_prefix_error (error, "at the start: ");
     return FALSE;
   }
@@ -841,6 +1119,12 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
     const GArray *tr = o->warm_start->trace;
     prev_delta = tr->len ? g_array_index (tr, mixem_iteration, tr->len - 1).delta : INFINITY;
   }
+  if (incremental)
+    return run_incremental (c, restart, m, tol, max_iter, warm || done, prev_delta, stop, error);
+  if (online)
+    /* Online EM's first steps (eta_0 = 2^-alpha) move far even from a converged start, so its
+     * rule counts only changes between its own epochs: two at least. */
+    return run_online (c, restart, m, tol, max_iter, FALSE, INFINITY, stop, error);
   if (anneal && c->level < c->steps)
     since_cool = 0;
   /* SEM keeps the parameters with the highest l(theta) seen (the start's included). */
@@ -1089,6 +1373,12 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   }
   c.total = g_new (double, c.ps.ss);
   c.logw = g_new (double, c.K);
+  if (o->algorithm == MIXEM_INCREMENTAL) {
+    c.nchunks = o->blocks > 0 ? o->blocks : MIN (10, c.ps.n);
+    c.chunks = g_new (double, c.nchunks * c.ps.ss);
+  }
+  if (o->algorithm == MIXEM_INCREMENTAL || o->algorithm == MIXEM_ONLINE)
+    c.tmp = g_new (double, c.ps.ss);
   if (o->algorithm == MIXEM_SQUAREM) {
     c.sq_s0 = g_new (double, c.ps.ss);
     c.sq_s1 = g_new (double, c.ps.ss);
@@ -1167,8 +1457,9 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     /* Refinement has its own budget, refine_max_iter iterations past where tol stopped, so
      * that max_iter (scikit-learn's, for the tol phase) does not cut it short. */
     /* Not a warm start: refits stepped by hand keep n_iter <= max_iter, as scikit-learn's. */
+    /* Not online EM: its steps shrink by design, so a tighter rule would only cost epochs. */
     if (m->converged && o->refine_tol < o->tol && o->refine_max_iter > 0 && last
-        && !o->warm_start
+        && !o->warm_start && o->algorithm != MIXEM_ONLINE
         && fabs (last->delta) >= o->refine_tol
         && !run (&c, m->best_restart, m, o->refine_tol,
                  m->n_iter + MIN (o->refine_max_iter, G_MAXINT - m->n_iter), TRUE, &stop,
@@ -1217,7 +1508,9 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
           "strict_empty makes it an error)", k + 1));
     best->algorithm = o->algorithm;
     /* SEM does not converge: it runs max_iter iterations by design. */
-    if (!best->converged && !stop && o->max_iter > 0 && rule > 0 && o->algorithm != MIXEM_SEM) {
+    /* Nor SEM, nor online EM given its epochs: they run their count by design. */
+    if (!best->converged && !stop && o->max_iter > 0 && rule > 0 && o->algorithm != MIXEM_SEM
+        && !(o->algorithm == MIXEM_ONLINE && o->epochs > 0)) {
       const mixem_iteration *last = &g_array_index (best->trace, mixem_iteration,
                                                     best->trace->len - 1);
       g_ptr_array_add (best->warnings, g_strdup_printf (
@@ -1238,9 +1531,93 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   g_free (c.sq_s1);
   g_free (c.sq_s2);
   g_free (c.w2);
+  g_free (c.chunks);
+  g_free (c.tmp);
   g_free (c.ps.q);
   mixem_pass_clear (&c.ps);
   f->params_free (proto);
   mixem_options_free (fopts);
   return best;
+}
+
+gboolean
+mixem_model_partial_fit (mixem_model *m, const mixem_dataset *batch, double alpha, int threads,
+                         GError **error)
+{
+  const mixem_family *f = m->family;
+  const size_t K = m->k;
+  if (alpha == 0.0)
+    alpha = 0.6;
+  if (!(alpha > 0.5 && alpha <= 1.0)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "'step_alpha' must lie in (0.5, 1] (got %g)", alpha);
+    return FALSE;
+  }
+  if (!mixem_check_data (f, m->params, m->d, batch, error))
+    return FALSE;
+  mixem_fit_options o;
+  mixem_fit_options_init (&o);
+  o.k = K;
+  o.threads = threads;
+  o.algorithm = MIXEM_ONLINE;
+  fit_ctx c = { .f = f, .o = &o, .data = batch, .K = K };
+  mixem_pass_init (&c.ps, f, batch, K, f->stats_size (m->params), o.block_size, threads);
+  const size_t ss = c.ps.ss;
+  c.total = g_new (double, ss);
+  c.logw = g_new (double, K);
+  c.tmp = g_new (double, ss);
+  set_logw (&c, m->weights);
+  gboolean ok = mixem_pass_estep (&c.ps, m->params, c.logw, TRUE, c.tmp, NULL, NULL, NULL, error);
+  double wb = 0.0;
+  for (size_t k = 0; ok && k < K; k++)
+    wb += c.tmp[k];
+  if (ok && !(wb > 0.0)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the batch has no row weight",
+                 mixem_dataset_source (batch));
+    ok = FALSE;
+  }
+  mixem_params *p = ok ? f->params_copy (m->params) : NULL;
+  double *w = ok ? g_memdup2 (m->weights, K * sizeof (double)) : NULL;
+  if (ok) {
+    c.W = m->online_s ? m->online_w : wb;
+    if (m->online_s) {
+      const double eta = pow (m->online_t + 2.0, -alpha), scale = eta * (c.W / wb);
+      for (size_t i = 0; i < ss; i++)
+        c.total[i] = (1.0 - eta) * m->online_s[i] + scale * c.tmp[i];
+    } else
+      memcpy (c.total, c.tmp, ss * sizeof (double));
+    ok = mstep (&c, p, w, m->weights_fixed, NULL, error);
+  }
+  if (ok) {
+    /* Committed only now, so that a failed update leaves M as it was. */
+    if (f->stats_rebase)
+      f->stats_rebase (p, c.total + K + 2);
+    if (!m->online_s)
+      m->online_s = g_new (double, ss);
+    memcpy (m->online_s, c.total, ss * sizeof (double));
+    m->online_w = c.W;
+    m->online_t += 1.0;
+    f->params_free (m->params);
+    m->params = p;
+    p = NULL;
+    memcpy (m->weights, w, K * sizeof (double));
+    m->loglik = c.tmp[K + MIXEM_S_LOGLIK];
+    m->n_iter++;
+    m->converged = FALSE;
+    m->algorithm = MIXEM_ONLINE;
+    mixem_iteration it = {
+      .restart = m->best_restart, .iter = m->n_iter, .loglik = m->loglik, .elbo = m->loglik,
+      .entropy = c.tmp[K + MIXEM_S_ENTROPY],
+    };
+    g_array_append_val (m->trace, it);
+  }
+  if (p)
+    f->params_free (p);
+  g_free (w);
+  g_free (c.total);
+  g_free (c.logw);
+  g_free (c.tmp);
+  g_free (c.ps.q);
+  mixem_pass_clear (&c.ps);
+  return ok;
 }

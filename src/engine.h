@@ -21,6 +21,10 @@ struct mixem_model {
   int n_failed;              /* restarts that failed and were skipped */
   GArray *trace;             /* of mixem_iteration */
   GPtrArray *warnings;       /* char *: failed restarts, no convergence */
+  /* mixem_model_partial_fit's running statistics (stats size + K + 2, or NULL before the first
+   * update), the weight W_0 they stand for, and the updates made. */
+  double *online_s;
+  double online_w, online_t;
 };
 
 /* What a pass adds up, per block and then in block order: [N_k (K) | loglik | entropy | family
@@ -54,6 +58,9 @@ typedef struct {
   gboolean q_valid;          /* q holds the last pass's responsibilities */
   double *cross_slots;       /* wave */
   double cross;              /* that sum, after a pass with q_valid */
+  /* The rows a pass covers, [lo, hi): all of them (0, n) but for incremental EM's chunks and
+   * online EM's batches (mixem_pass_estep_range); blocks start at lo. */
+  size_t lo, hi;
 } mixem_pass;
 
 enum { MIXEM_S_LOGLIK = 0, MIXEM_S_ENTROPY = 1 };
@@ -72,6 +79,13 @@ void mixem_pass_clear (mixem_pass *ps);
 gboolean mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw,
                            gboolean accumulate, double *total, double *resp, double *lse,
                            size_t *label, GError **error);
+
+/* The same over rows [LO, HI) only (0 < HI - LO, HI <= n): blocks of ps->block rows from LO,
+ * reduced in the same fixed order, so the result does not depend on the thread count either.
+ * Per-row outputs are indexed by the row's index in the whole data. */
+gboolean mixem_pass_estep_range (mixem_pass *ps, size_t lo, size_t hi, const mixem_params *params,
+                                 const double *logw, gboolean accumulate, double *total,
+                                 GError **error);
 
 /* Checks that DATA suits a model of the family with PARAMS (columns and family checks). */
 gboolean mixem_check_data (const mixem_family *f, const mixem_params *params, size_t d,

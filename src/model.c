@@ -17,6 +17,7 @@ mixem_model_free (mixem_model *m)
   g_strfreev (m->names);
   mixem_options_free (m->options);
   g_array_free (m->trace, TRUE);
+  g_free (m->online_s);
   if (m->warnings)
     g_ptr_array_unref (m->warnings);
   g_free (m);
@@ -31,6 +32,8 @@ mixem_model_copy (const mixem_model *m)
   c->names = g_strdupv (m->names);
   c->options = mixem_options_copy (m->options);
   c->trace = g_array_copy (m->trace);
+  c->online_s = m->online_s ? g_memdup2 (m->online_s, (m->family->stats_size (m->params) + m->k
+                                                       + 2) * sizeof (double)) : NULL;
   c->warnings = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; m->warnings && i < m->warnings->len; i++)
     g_ptr_array_add (c->warnings, g_strdup (g_ptr_array_index (m->warnings, i)));

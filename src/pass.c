@@ -36,6 +36,8 @@ mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *dat
   ps->d = mixem_dataset_cols (data);
   ps->k = k;
   ps->beta = 1.0;
+  ps->lo = 0;
+  ps->hi = ps->n;
   /* More rows a block than the data has changes nothing (one block either way), and a block
    * size from input (1 << 60) must not size the scratch buffers. */
   ps->block = block > 0 ? block : 256;
@@ -138,8 +140,8 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
              gboolean accumulate, size_t b, double *slot, double *buf, double *xbuf,
              double *resp, double *lse_out, size_t *label, size_t *bad, double *cross)
 {
-  const size_t K = ps->k, first = b * ps->block;
-  const size_t nb = MIN (ps->block, ps->n - first);
+  const size_t K = ps->k, first = ps->lo + b * ps->block;
+  const size_t nb = MIN (ps->block, ps->hi - first);
   const double *w = mixem_dataset_weights (ps->data);
   mixem_block blk = { nb, ps->d, first, mixem_dataset_block (ps->data, first, nb, xbuf),
                       ps->data, NULL };
@@ -267,7 +269,7 @@ mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw
                   gboolean accumulate, double *total, double *resp, double *lse, size_t *label,
                   GError **error)
 {
-  const size_t nblocks = (ps->n + ps->block - 1) / ps->block;
+  const size_t nblocks = (ps->hi - ps->lo + ps->block - 1) / ps->block;
   const size_t per_thread = 2 * ps->block * ps->k + ps->block + ps->k;
   double cross = 0.0;
   memset (total, 0, ps->ss * sizeof (double));
@@ -316,6 +318,19 @@ mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw
   if (ps->q)
     ps->q_valid = TRUE;
   return TRUE;
+}
+
+gboolean
+mixem_pass_estep_range (mixem_pass *ps, size_t lo, size_t hi, const mixem_params *params,
+                        const double *logw, gboolean accumulate, double *total, GError **error)
+{
+  g_return_val_if_fail (lo < hi && hi <= ps->n, FALSE);
+  ps->lo = lo;
+  ps->hi = hi;
+  gboolean ok = mixem_pass_estep (ps, params, logw, accumulate, total, NULL, NULL, NULL, error);
+  ps->lo = 0;
+  ps->hi = ps->n;
+  return ok;
 }
 
 /* Whether V lies in RANGE, an interval such as "[0, inf)" or "(0, 1]"; a malformed range (a

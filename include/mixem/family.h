@@ -227,6 +227,14 @@ struct mixem_family {
    * that holds it, so that a family made of others (product) finds its parts by name with
    * mixem_registry_lookup in the same registry, Lua families included. */
   struct mixem_registry *registry;
+
+  /* For statistics that depend on the parameters they were gathered at (the Gaussian keeps its
+   * sums about each component's mean): re-expresses STATS, a sum of accumulate's all made at one
+   * set of parameters, as accumulate would have given them at P, so that statistics gathered at
+   * different parameters add up.  Incremental and online EM, which add such statistics, call it
+   * before every sum.  NULL: the statistics do not depend on the parameters (plain sums over
+   * the rows of functions of the rows and the responsibilities). */
+  void (*stats_rebase) (const mixem_params *p, double *stats);
 };
 
 #define MIXEM_FAMILY_SIZE (sizeof (mixem_family))

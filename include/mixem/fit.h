@@ -36,6 +36,9 @@ typedef struct {
                        * that of the posterior after the stabilising E-step, so KL = 0), -1 for
                        * a plain EM step whose extrapolation was rejected (the fit fell back to
                        * it), 0 for any other plain step and under every other algorithm */
+  double min_step;    /* incremental: the smallest change of the ELBO over the sweep's
+                       * half-steps (each chunk's E-step and each M-step), >= 0 up to rounding
+                       * by Neal and Hinton's argument; 0 under every other algorithm */
 } mixem_iteration;
 
 /* Called after each iteration with the record and the new parameters; return FALSE to stop. */
@@ -55,11 +58,18 @@ typedef enum {
   MIXEM_SEM,      /* stochastic EM (Celeux and Diebolt 1985): each row's component drawn from
                    * its responsibilities, the M-step on those labels; runs max_iter iterations
                    * (tol does not stop it) and keeps the iteration with the best l(theta) */
-  MIXEM_ANNEALED  /* deterministic annealing EM (Ueda and Nakano 1998): q ~ (pi_k p_k)^(1/T),
+  MIXEM_ANNEALED, /* deterministic annealing EM (Ueda and Nakano 1998): q ~ (pi_k p_k)^(1/T),
                    * T from anneal_t0 down to 1 in anneal_steps geometric steps, then plain EM */
+  MIXEM_INCREMENTAL, /* incremental EM (Neal and Hinton 1998): the rows in `blocks` contiguous
+                   * chunks; each step refreshes one chunk's statistics at the current
+                   * parameters and maximises; an iteration is one sweep over the chunks */
+  MIXEM_ONLINE    /* stepwise (online) EM (Cappe and Moulines 2009): batches of batch_size rows
+                   * in row order, s <- (1 - eta_t) s + eta_t (W / W_batch) s_batch with
+                   * eta_t = (t + 2)^-step_alpha, a maximise after each batch; an iteration is
+                   * one epoch (a pass over the batches) */
 } mixem_algorithm;
 
-/* "em", "cem", "squarem", "sem", "annealed"; NULL for a value out of range. */
+/* "em", "cem", "squarem", "sem", "annealed", "incremental", "online"; NULL for a value out of range. */
 const char *mixem_algorithm_name (mixem_algorithm a);
 /* FALSE with an error listing every name for an unknown NAME. */
 gboolean mixem_algorithm_parse (const char *name, mixem_algorithm *out, GError **error);
@@ -113,6 +123,14 @@ typedef struct {
    * then T = 1 (plain EM) to convergence; small-EM's short runs are plain EM. */
   double anneal_t0;            /* 0: the default, 2; else must be >= 1 */
   int anneal_steps;            /* 0: the default, 5; else must be >= 1 */
+  /* Incremental EM (MIXEM_INCREMENTAL only; any other algorithm refuses a value other than 0):
+   * the chunks, 1 .. N: contiguous, in row order, the first N mod B one row longer. */
+  size_t blocks;               /* 0: the default, min(10, N) */
+  /* Online EM (MIXEM_ONLINE only; any other algorithm refuses a value other than 0). */
+  size_t batch_size;           /* rows a batch, 1 .. N; 0: the default, min(500, N) */
+  double step_alpha;           /* eta_t = (t + 2)^-step_alpha, in (0.5, 1]; 0: the default, 0.6 */
+  int epochs;                  /* > 0: exactly that many epochs (tol and max_iter unused); 0: the
+                                  default, epochs until |delta| < tol, at most max_iter */
 } mixem_fit_options;
 
 void mixem_fit_options_init (mixem_fit_options *opts);
@@ -145,6 +163,18 @@ double mixem_adjusted_rand_index (const size_t *a, const size_t *b, size_t n);
 /* Fits a K-component mixture of FAMILY to DATA by EM. */
 mixem_model *mixem_fit (const mixem_family *family, const mixem_dataset *data,
                         const mixem_fit_options *opts, GError **error);
+
+/* One step of online (stepwise) EM on a new batch, in place (Lua's model:partial_fit): M keeps
+ * running statistics s.  The first call sets s to the statistics of the batch's posterior at
+ * M's parameters (one EM step on the batch) and W_0 to the batch's weight; each later one, with
+ * s_b those of the new batch (weight W_b) at M's parameters and t the updates before it,
+ * s <- (1 - eta_t) s + eta_t (W_0 / W_b) s_b, eta_t = (t + 2)^-ALPHA (ALPHA 0: 0.6; else in
+ * (0.5, 1]); then the M-step from s.  M's loglik becomes the batch's l(theta) at the parameters
+ * before the update, n_iter counts the updates too, and a record is appended (that loglik, the
+ * posterior's ELBO = loglik, KL = 0, delta 0).  The running statistics live in memory only (not
+ * in the model file): a loaded model starts afresh.  On error M is unchanged. */
+gboolean mixem_model_partial_fit (mixem_model *m, const mixem_dataset *batch, double alpha,
+                                  int threads, GError **error);
 
 /* A model from given parameters (for loading files and for tests): WEIGHTS (K, summing to 1)
  * and COMPONENTS (array of K a{sv}) in the form family->describe gives. */

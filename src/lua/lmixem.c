@@ -889,6 +889,7 @@ push_iteration (lua_State *L, const mixem_iteration *it)
   const struct { const char *k; double v; } f[] = {
     { "loglik", it->loglik }, { "elbo", it->elbo }, { "kl", it->kl },
     { "entropy", it->entropy }, { "delta", it->delta }, { "seconds", it->seconds },
+    { "min_step", it->min_step },
   };
   for (size_t i = 0; i < G_N_ELEMENTS (f); i++) {
     lua_pushnumber (L, f[i].v);
@@ -980,6 +981,35 @@ read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o
     lua_pop (L, 1);
     o->anneal_steps = opt_cint (L, idx, fn, "anneal_steps", o->anneal_steps, 1,
                                 "an integer >= 1");
+  }
+  /* Incremental and online EM's options; 0 is the engine's "default", so a 0 given here is
+   * refused by the lower bounds (1), never taken silently as the default. */
+  static const struct { const char *name; mixem_algorithm alg; } own[] = {
+    { "blocks", MIXEM_INCREMENTAL }, { "batch_size", MIXEM_ONLINE },
+    { "step_alpha", MIXEM_ONLINE }, { "epochs", MIXEM_ONLINE },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (own); i++) {
+    const int ty = lua_getfield (L, idx, own[i].name);
+    lua_pop (L, 1);
+    if (ty != LUA_TNIL && o->algorithm != own[i].alg)
+      luaL_error (L, "%s: '%s' is an option of algorithm \"%s\" only (algorithm is \"%s\")", fn,
+                  own[i].name, mixem_algorithm_name (own[i].alg),
+                  mixem_algorithm_name (o->algorithm));
+  }
+  if (o->algorithm == MIXEM_INCREMENTAL)
+    o->blocks = (size_t) opt_int (L, idx, fn, "blocks", (lua_Integer) o->blocks, 1,
+                                  "an integer >= 1");
+  if (o->algorithm == MIXEM_ONLINE) {
+    o->batch_size = (size_t) opt_int (L, idx, fn, "batch_size", (lua_Integer) o->batch_size, 1,
+                                      "an integer >= 1");
+    if (lua_getfield (L, idx, "step_alpha") != LUA_TNIL) {
+      if (!lua_isnumber (L, -1) || !(lua_tonumber (L, -1) > 0.5 && lua_tonumber (L, -1) <= 1.0))
+        luaL_error (L, "%s: 'step_alpha' must be a number in (0.5, 1] (got %s)", fn,
+                    luaL_tolstring (L, -1, NULL));
+      o->step_alpha = lua_tonumber (L, -1);
+    }
+    lua_pop (L, 1);
+    o->epochs = opt_cint (L, idx, fn, "epochs", o->epochs, 1, "an integer >= 1");
   }
   if (lua_getfield (L, idx, "reseed") != LUA_TNIL) {
     if (!lua_isboolean (L, -1))
@@ -1131,7 +1161,7 @@ l_fit (lua_State *L)
   static const char *const fn = "mixem.fit";
   static const char *const known[] = {
     "data", "family", "k", "init", "fixed", "max_iter", "tol", "n_init", "seed", "threads",
-    "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "reseed", "verbose",
+    "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "reseed", "verbose",
     "verbose_interval", "quiet", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
@@ -1274,7 +1304,9 @@ l_select (lua_State *L)
   static const char *const fn = "mixem.select";
   static const char *const known[] = {
     "data", "family", "k", "criterion", "folds", "validation", "init", "max_iter", "tol",
-    "n_init", "seed", "threads", "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty", "weights", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "reseed",
+    "n_init", "seed", "threads", "refine_tol", "n_refine", "refine_max_iter", "short_starts",
+    "short_iter", "strict_empty", "weights", "columns", "block_size", "algorithm", "anneal_t0",
+    "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "reseed",
     "fixed", "verbose", "verbose_interval", "quiet", "sign", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
@@ -1428,7 +1460,7 @@ m_refit (lua_State *L)
   static const char *const fn = "model:refit";
   static const char *const known[] = { "max_iter", "tol", "n_init", "seed", "threads", "fixed",
                                        "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty",
-                                       "on_iter", "weights", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps",
+                                       "on_iter", "weights", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs",
                                        "reseed", "verbose", "verbose_interval", "quiet", NULL };
   lmodel *lm = check_model (L, 1);
   check_dataset (L, 2);
@@ -1451,6 +1483,43 @@ m_refit (lua_State *L)
   mixem_model *m = run_fit (L, fn, mixem_model_family (lm->m), data, &o, on_iter_arg (L, 3, fn),
                             3);
   push_model (L, m, 4);
+  return 1;
+}
+
+/* model:partial_fit(X [, {step_alpha =, threads =, columns =, weights =}]): one online EM
+ * update of the model in place on the batch X (mixem_model_partial_fit); returns the model. */
+static int
+m_partial_fit (lua_State *L)
+{
+  static const char *const fn = "model:partial_fit";
+  static const char *const known[] = { "step_alpha", "threads", "columns", "weights", NULL };
+  lmodel *lm = check_model (L, 1);
+  check_dataset (L, 2);
+  if (lua_isnoneornil (L, 3)) {
+    lua_settop (L, 2);
+    lua_newtable (L);
+  }
+  luaL_checktype (L, 3, LUA_TTABLE);
+  lua_settop (L, 3);
+  check_keys (L, 3, fn, known, NULL);
+  lscratch *s = scratch_new (L);
+  const mixem_dataset *data = select_data (L, check_dataset (L, 2)->ds, 3, fn, s);
+  double alpha = 0.0;
+  if (lua_getfield (L, 3, "step_alpha") != LUA_TNIL) {
+    if (!lua_isnumber (L, -1) || !(lua_tonumber (L, -1) > 0.5 && lua_tonumber (L, -1) <= 1.0))
+      luaL_error (L, "%s: 'step_alpha' must be a number in (0.5, 1] (got %s)", fn,
+                  luaL_tolstring (L, -1, NULL));
+    alpha = lua_tonumber (L, -1);
+  }
+  lua_pop (L, 1);
+  const int threads = opt_cint (L, 3, fn, "threads", 0, 0, "an integer >= 0");
+  GError *err = NULL;
+  if (!mixem_model_partial_fit (lm->m, data, alpha, threads, &err)) {
+    lua_pushfstring (L, "%s: %s", fn, err->message);
+    g_error_free (err);
+    lua_error (L);
+  }
+  lua_pushvalue (L, 1);
   return 1;
 }
 
@@ -1752,7 +1821,7 @@ static const luaL_Reg model_methods[] = {
   { "uncertainty", m_uncertainty },
   { "score_samples", m_score_samples }, { "score", m_score }, { "bic", m_bic }, { "aic", m_aic }, { "icl", m_icl },
   { "sample", m_sample }, { "save", m_save }, { "save_trace", m_save_trace },
-  { "refit", m_refit }, { NULL, NULL }
+  { "refit", m_refit }, { "partial_fit", m_partial_fit }, { NULL, NULL }
 };
 
 /* Fields computed on access, then methods. */

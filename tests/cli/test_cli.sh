@@ -205,11 +205,21 @@ check "gaussian predict" 0 '^component' -- "$MIXEM" predict "$T/g.json" "$IRIS"
 check "gaussian sample" 0 '^Sepal.Length,Sepal.Width,Petal.Length,Petal.Width,component' -- \
   "$MIXEM" sample "$T/g.json" -n 4
 check "gaussian cem" 0 'log-likelihood' -- "$MIXEM" fit -f gaussian --algorithm cem -k 3 "$IRIS"
-check "bad algorithm" 2 "unknown algorithm 'x' \\(known: em, cem, squarem, sem, annealed\\)" -- "$MIXEM" fit -f gaussian --algorithm x "$IRIS"
+check "bad algorithm" 2 "unknown algorithm 'x' \\(known: em, cem, squarem, sem, annealed, incremental, online\\)" -- "$MIXEM" fit -f gaussian --algorithm x "$IRIS"
 check "gaussian squarem" 0 'log-likelihood' -- "$MIXEM" fit -f gaussian --algorithm squarem -k 2 --threads 1 "$IRIS"
 check "annealed options" 0 'log-likelihood' -- "$MIXEM" fit -f gaussian --algorithm annealed --anneal-t0 3 --anneal-steps 2 -k 2 --threads 1 "$IRIS"
 check "anneal option to em" 2 '--anneal-t0 is an option of --algorithm annealed only' -- "$MIXEM" fit -f gaussian --anneal-t0 3 "$IRIS"
 check "bad anneal-t0" 2 '--anneal-t0 must be a finite temperature >= 1' -- "$MIXEM" fit -f gaussian --algorithm annealed --anneal-t0 0.5 "$IRIS"
+check "incremental" 0 'log-likelihood' -- "$MIXEM" fit -f gaussian --algorithm incremental --blocks 5 -k 2 --threads 1 --n-init 2 "$IRIS"
+check "online" 0 'log-likelihood' -- "$MIXEM" fit -f gaussian --algorithm online --batch-size 30 --step-alpha 0.7 --epochs 3 -k 2 --threads 1 --n-init 2 "$IRIS"
+check "blocks to em" 2 '--blocks is an option of --algorithm incremental only \(got em\)' -- "$MIXEM" fit -f gaussian --blocks 3 "$IRIS"
+check "batch-size to incremental" 2 '--batch-size is an option of --algorithm online only \(got incremental\)' -- "$MIXEM" fit -f gaussian --algorithm incremental --batch-size 3 "$IRIS"
+check "bad blocks" 2 '--blocks must be a whole number >= 1' -- "$MIXEM" fit -f gaussian --algorithm incremental --blocks 0 "$IRIS"
+check "blocks above rows" 2 "'blocks' = 151 exceeds the number of rows \(150\)" -- "$MIXEM" fit -f gaussian --algorithm incremental --blocks 151 "$IRIS"
+check "bad batch-size" 2 '--batch-size must be a whole number >= 1' -- "$MIXEM" fit -f gaussian --algorithm online --batch-size 0 "$IRIS"
+check "batch-size above rows" 2 "'batch_size' = 151 exceeds the number of rows \(150\)" -- "$MIXEM" fit -f gaussian --algorithm online --batch-size 151 "$IRIS"
+check "bad step-alpha" 2 '--step-alpha must be a number in \(0.5, 1\]' -- "$MIXEM" fit -f gaussian --algorithm online --step-alpha 0.5 "$IRIS"
+check "bad epochs" 2 '--epochs must be a whole number >= 1' -- "$MIXEM" fit -f gaussian --algorithm online --epochs 0 "$IRIS"
 # Refinement (on by default) takes tied K = 4 on from the plateau where --tol stops it.
 check "refined" 0 'log-likelihood -223\.04[0-9]* after [0-9]+ iterations \(converged\)' -- \
   "$MIXEM" fit -f gaussian --covariance tied -k 4 --n-init 10 "$IRIS"

@@ -166,7 +166,7 @@ T.test("bad input: constant column, duplicated rows, N < K, collapse", function(
   T.errors(function() mx.fit{data = X, family = "gaussian", covariance = "ful"} end,
            "'covariance' = 'ful' is not full")
   T.errors(function() mx.fit{data = X, family = "gaussian", algorithm = "hard"} end,
-           "unknown algorithm 'hard' (known: em, cem, squarem, sem, annealed)")
+           "unknown algorithm 'hard' (known: em, cem, squarem, sem, annealed, incremental, online)")
   T.errors(function() mx.fit{data = X, family = "gaussian", k = 1, init = {components = {{mean = {1, 2}}}}} end,
            "'mean' must be an array of 4 finite numbers")
   T.errors(function() mx.fit{data = X, family = "gaussian", k = 1, init = {components = {{mean = {1, 2, 3, 4},

@@ -1,6 +1,9 @@
 -- test_variants.lua: the EM variants (issue 14): squarem reaches EM's fixed point in fewer
 -- iterations and never lowers the log-likelihood, for every built-in family; sem and annealed
 -- reach EM's optimum on well-separated data; sem is the same bit for bit on any thread count;
+-- incremental EM reaches EM's fixed point and its ELBO never falls within a sweep, for every
+-- built-in family; online EM comes near EM's optimum and is the same on any thread count;
+-- model:partial_fit's first update is one EM step and its stream comes near EM's optimum;
 -- option errors.
 local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
 local mx = require "mixem"
@@ -35,8 +38,9 @@ end
 
 -- The log-likelihood of every record at least the one before (rounding aside).
 local function monotone(m, what)
-  for i = 2, #m.trace do
-    local a, b = m.trace[i - 1].loglik, m.trace[i].loglik
+  local tr = m.trace   -- built afresh at each access: once
+  for i = 2, #tr do
+    local a, b = tr[i - 1].loglik, tr[i].loglik
     if b < a - 1e-12 * math.abs(a) then
       error(string.format("%s: log-likelihood falls at record %d: %.17g -> %.17g", what, i, a, b), 2)
     end
@@ -149,18 +153,158 @@ T.test("sem is the same bit for bit on 1 and 2 threads", function()
   T.ok(not same, "another seed, other draws")
 end)
 
+T.test("incremental reaches EM's fixed point (gaussian, bernoulli)", function()
+  for _, case in ipairs{{"gaussian", G, 600}, {"bernoulli", B, 500}} do
+    local fam, X, n = case[1], case[2], case[3]
+    local em = plain{data = X, family = fam, k = 2, tol = 1e-12}
+    local inc = plain{data = X, family = fam, k = 2, tol = 1e-12, algorithm = "incremental",
+                      blocks = 3}
+    T.eq(inc.algorithm, "incremental")
+    T.ok(em.converged and inc.converged, fam .. ": both converge")
+    T.ok(math.abs(em.loglik - inc.loglik) / n <= 1e-8,
+         string.format("%s: incremental %.12f vs em %.12f per row", fam, inc.loglik / n, em.loglik / n))
+    io.stderr:write(string.format("# %s: em %d iterations, incremental %d sweeps of 3 chunks\n",
+                                  fam, em.n_iter, inc.n_iter))
+    monotone(inc, fam)
+    for _, it in ipairs(inc.trace) do
+      T.ok(it.kl >= -1e-9 * math.abs(it.loglik), fam .. ": KL >= 0")
+      T.near(it.elbo + it.kl, it.loglik, 1e-12, "ELBO + KL")
+    end
+  end
+end)
+
+T.test("incremental: the ELBO never falls within a sweep, for every built-in family", function()
+  -- student_t has no expected_loglik, which incremental EM needs (an error, tested below).
+  for _, f in ipairs(families) do if f[1] ~= "student_t" then
+    math.randomseed(5)
+    local X = gen(150, f[2])
+    for _, blocks in ipairs{1, 4, 150} do
+      local o = {data = X, family = f[1], k = 2, algorithm = "incremental", blocks = blocks,
+                 tol = 1e-10, max_iter = 60}
+      for key, v in pairs(f[3]) do o[key] = v end
+      local m = plain(o)
+      local prev = -math.huge
+      for i, it in ipairs(m.trace) do
+        T.ok(it.min_step >= -1e-10 * math.abs(it.elbo), string.format(
+          "%s, %d chunks, sweep %d: the ELBO fell by %g in a step", f[1], blocks, i, -it.min_step))
+        T.ok(it.elbo >= prev - 1e-10 * math.abs(it.elbo), string.format(
+          "%s, %d chunks: the ELBO fell between sweeps %d and %d", f[1], blocks, i - 1, i))
+        prev = it.elbo
+      end
+    end
+  end end
+end)
+
+T.test("incremental: the Gaussian's stats_rebase keeps the climb for other covariances and in product", function()
+  -- Each covariance layout has its own statistics (full and tied: the scatter; the others its
+  -- diagonal); product forwards the hook to its Gaussian part.
+  math.randomseed(9)
+  local X = gen(120, function(i) local c = i % 2
+    return {gauss() + 3 * c, gauss() * (1 + c) + 50, math.random(0, 4 + 4 * c)} end)
+  local cases = {{covariance = "diag"}, {covariance = "tied"}, {covariance = "spherical"},
+                 {covariance = "EEV"}, {family = "product", parts = "gaussian:1,2;poisson:3"}}
+  for _, case in ipairs(cases) do
+    local o = {data = X, family = "gaussian", k = 2, algorithm = "incremental", blocks = 6,
+               tol = 1e-10, max_iter = 40}
+    if not case.family then o.columns = {1, 2} end
+    for key, v in pairs(case) do o[key] = v end
+    local m = plain(o)
+    for i, it in ipairs(m.trace) do
+      T.ok(it.min_step >= -1e-10 * math.abs(it.elbo), string.format(
+        "%s: sweep %d: the ELBO fell by %g in a step", case.covariance or case.family, i, -it.min_step))
+      T.ok(it.kl >= -1e-9 * math.abs(it.loglik), "KL >= 0")
+    end
+  end
+end)
+
+T.test("online reaches within 1e-3 per row of EM on well-separated data", function()
+  local o = {data = S, family = "gaussian", k = 3, seed = 2, n_init = 3, threads = 1}
+  local em = mx.fit(o)
+  o.algorithm = "online"; o.batch_size = 50; o.tol = 1e-5
+  local on = mx.fit(o)
+  T.eq(on.algorithm, "online")
+  T.ok(math.abs(on.loglik - em.loglik) / 450 <= 1e-3,
+       string.format("online %.8f vs em %.8f per row", on.loglik / 450, em.loglik / 450))
+  for _, it in ipairs(on.trace) do
+    if it.short_run == 0 then T.eq(it.kl, 0.0, "online records: the posterior at theta") end
+  end
+  -- epochs: exactly that many, whatever tol says.
+  o.epochs = 3; o.tol = nil
+  local e3 = mx.fit(o)
+  local epochs = 0
+  for _, it in ipairs(e3.trace) do if it.short_run == 0 then epochs = epochs + 1 end end
+  T.eq(epochs, 3, "epochs = 3")
+end)
+
+T.test("online and incremental are the same bit for bit on 1 and 2 threads", function()
+  for _, alg in ipairs{{algorithm = "online", batch_size = 37, step_alpha = 0.7},
+                       {algorithm = "incremental", blocks = 5}} do
+    local function fit(threads)
+      local o = {data = G, family = "gaussian", k = 2, seed = 5, n_init = 2, max_iter = 20,
+                 threads = threads, block_size = 16, short_starts = 2, n_refine = 0}
+      for key, v in pairs(alg) do o[key] = v end
+      return mx.fit(o)
+    end
+    local a, b = fit(1), fit(2)
+    T.eq(a.loglik, b.loglik, alg.algorithm .. ": loglik")
+    T.eq(#a.trace, #b.trace, alg.algorithm .. ": records")
+    for i = 1, #a.trace do T.eq(a.trace[i].loglik, b.trace[i].loglik, "trace " .. i) end
+    for k = 1, 2 do
+      T.eq(a.weights[k], b.weights[k], "weight " .. k)
+      for j = 1, 2 do T.eq(a.components[k].mean[j], b.components[k].mean[j], "mean") end
+    end
+  end
+end)
+
+T.test("model:partial_fit: online EM on batches of a stream", function()
+  math.randomseed(11)
+  local R = {}
+  for i = 1, 900 do local c = i % 3; R[i] = {gauss() + 8 * c, gauss() - 6 * (c == 1 and 1 or 0)} end
+  local function batch(lo) return mx.dataset({table.unpack(R, lo, lo + 99)}) end
+  local all = mx.dataset(R)
+  local em = mx.fit{data = all, family = "gaussian", k = 3, seed = 2, n_init = 3, threads = 1}
+  local function rough() return mx.model{family = "gaussian", weights = {1/3, 1/3, 1/3}, components = {
+    {mean = {1, 1}, cov = {{4, 0}, {0, 4}}}, {mean = {7, -5}, cov = {{4, 0}, {0, 4}}},
+    {mean = {15, 1}, cov = {{4, 0}, {0, 4}}}}} end
+  -- The first update is one EM step on the batch (as a warm refit of one iteration).
+  local m, one = rough(), rough():refit(batch(1), {max_iter = 1, n_init = 1, tol = 0, threads = 1})
+  T.eq(m:partial_fit(batch(1)), m, "returns the model")
+  for k = 1, 3 do
+    T.near(m.weights[k], one.weights[k], 1e-12, "weight")
+    for j = 1, 2 do T.near(m.components[k].mean[j], one.components[k].mean[j], 1e-12, "mean") end
+  end
+  -- Three passes over nine batches come within 1e-3 per row of EM on all the rows.
+  for epoch = 1, 3 do
+    for lo = 1, 900, 100 do
+      if epoch > 1 or lo > 1 then m:partial_fit(batch(lo)) end
+    end
+  end
+  T.eq(m.n_iter, 27); T.eq(#m.trace, 27); T.eq(m.algorithm, "online")
+  T.ok(math.abs(m:score(all) - em.loglik / 900) <= 1e-3,
+       string.format("partial_fit %.8f vs em %.8f per row", m:score(all), em.loglik / 900))
+  T.errors(function() m:partial_fit(batch(1), {step_alpha = 0.4}) end,
+           "model:partial_fit: 'step_alpha' must be a number in (0.5, 1] (got 0.4)")
+  T.errors(function() m:partial_fit(mx.dataset({{1, 2, 3}})) end, "the model has 2")
+end)
+
 T.test("the model file keeps the algorithm", function()
   local p = T.tmpdir .. "/mixem_test_variants.json"
   local m = plain{data = G, family = "gaussian", k = 2, algorithm = "squarem", tol = 1e-6}
   m:save(p)
   local l = mx.load(p)
   T.eq(l.algorithm, "squarem")
+  -- incremental's min_step travels with the trace.
+  local inc = plain{data = G, family = "gaussian", k = 2, algorithm = "incremental", tol = 1e-4}
+  inc:save(p)
+  local li = mx.load(p)
+  T.eq(li.algorithm, "incremental")
+  T.eq(li.trace[2].min_step, inc.trace[2].min_step, "min_step saved")
   os.remove(p)
 end)
 
 T.test("bad algorithm options are errors naming them", function()
   T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, algorithm = "fast"} end,
-           "unknown algorithm 'fast' (known: em, cem, squarem, sem, annealed)")
+           "unknown algorithm 'fast' (known: em, cem, squarem, sem, annealed, incremental, online)")
   T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, anneal_t0 = 3} end,
            "'anneal_t0' is an option of algorithm \"annealed\" only")
   T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, algorithm = "squarem",
@@ -169,6 +313,33 @@ T.test("bad algorithm options are errors naming them", function()
                              anneal_t0 = 0.5} end, "'anneal_t0' must be a finite temperature >= 1")
   T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, algorithm = "annealed",
                              anneal_steps = 0} end, "'anneal_steps'")
+  T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, blocks = 3} end,
+           "'blocks' is an option of algorithm \"incremental\" only (algorithm is \"em\")")
+  T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, algorithm = "incremental",
+                             batch_size = 3} end,
+           "'batch_size' is an option of algorithm \"online\" only (algorithm is \"incremental\")")
+  for _, key in ipairs{"step_alpha", "epochs"} do
+    T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, algorithm = "squarem",
+                               [key] = 1} end, "'" .. key .. "' is an option of algorithm \"online\"")
+  end
+  T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, algorithm = "incremental",
+                             blocks = 0} end, "'blocks' must be an integer >= 1 (got 0)")
+  T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, algorithm = "incremental",
+                             blocks = 601} end, "'blocks' = 601 exceeds the number of rows (600)")
+  T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, algorithm = "online",
+                             batch_size = 0} end, "'batch_size' must be an integer >= 1 (got 0)")
+  T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, algorithm = "online",
+                             batch_size = 601} end, "'batch_size' = 601 exceeds the number of rows (600)")
+  for _, a in ipairs{0.5, 1.5, -1, 0} do
+    T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, algorithm = "online",
+                               step_alpha = a} end, "'step_alpha' must be a number in (0.5, 1]")
+  end
+  T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, algorithm = "online",
+                             epochs = 0} end, "'epochs' must be an integer >= 1 (got 0)")
+  T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, algorithm = "online",
+                             reseed = true} end, "'reseed' is not available with algorithm 'online'")
+  T.errors(function() mx.fit{data = G, family = "student_t", k = 2, algorithm = "incremental"} end,
+           "algorithm 'incremental' needs the family's expected_loglik (family 'student_t' has none)")
 end)
 
 T.done()
