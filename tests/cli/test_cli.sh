@@ -58,6 +58,20 @@ check "fit option" 0 'option trials = 10' -- \
 check "fit threads" 0 'log-likelihood' -- \
   "$MIXEM" fit -f binomial --trials trials -k 2 --threads 2 --n-init 3 "$COINS"
 
+# Regression families: their options as flags (--response, --covariates, --no-intercept), and
+# in select "+" joins covariates where commas separate the values to try.
+NPREG="$SRC/tests/data/npreg.csv"
+check "linreg flags" 0 'option covariates = x,x2.*log-likelihood -642\.532' -- \
+  "$MIXEM" fit -f linreg --response yn --covariates x,x2 -k 2 --seed 1 "$NPREG"
+check "linreg no-intercept" 0 'option intercept = false.*beta = \[[^],]+, [^],]+\]' -- \
+  "$MIXEM" fit -f linreg --response yn --covariates x,x2 --no-intercept -k 2 --seed 1 "$NPREG"
+check "no-intercept contradicts" 2 '--intercept and --no-intercept contradict' -- \
+  "$MIXEM" fit -f linreg --response yn --covariates x --intercept true --no-intercept "$NPREG"
+check "linreg no response" 2 "the option 'response'.*is required" -- \
+  "$MIXEM" fit -f linreg --covariates x -k 2 "$NPREG"
+check "select covariates" 0 'covariates=x .*covariates=x\+x2 .*-642\.532.*<- chosen' -- \
+  "$MIXEM" select -f linreg --response yn --covariates x,x+x2 -k 2 --seed 1 "$NPREG"
+
 # fit: usage errors (2).
 check "bad option" 2 'Unknown option --bogus' -- "$MIXEM" fit --bogus "$COINS"
 check "no data" 2 'no data file given' -- "$MIXEM" fit -f binomial
