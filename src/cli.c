@@ -1404,17 +1404,17 @@ cmd_plot (int argc, char **argv)
     goto out;
   if (argc < 2) {
     status = usage_error ("plot", "no KIND given (trace, clusters, prototypes, levels, binomial, "
-                          "select, density)");
+                          "select, density, regression)");
     goto out;
   }
   const char *kind = argv[1];
   const int want = strcmp (kind, "clusters") == 0 || strcmp (kind, "binomial") == 0
-                   || strcmp (kind, "density") == 0 ? 4 : 3;
+                   || strcmp (kind, "density") == 0 || strcmp (kind, "regression") == 0 ? 4 : 3;
   if (strcmp (kind, "trace") && strcmp (kind, "clusters") && strcmp (kind, "prototypes")
       && strcmp (kind, "levels") && strcmp (kind, "binomial") && strcmp (kind, "select")
-      && strcmp (kind, "density")) {
+      && strcmp (kind, "density") && strcmp (kind, "regression")) {
     status = usage_error ("plot", "unknown KIND '%s' (trace, clusters, prototypes, levels, "
-                          "binomial, select or density)", kind);
+                          "binomial, select, density or regression)", kind);
     goto out;
   }
   if (argc != want) {
@@ -1476,6 +1476,8 @@ cmd_plot (int argc, char **argv)
       ok = mixem_plot_binomial (out, l.m, l.data, &po, &err);
     else if (strcmp (kind, "density") == 0)
       ok = mixem_plot_density (out, l.m, l.data, &po, &err);
+    else if (strcmp (kind, "regression") == 0)
+      ok = mixem_plot_regression (out, l.m, l.data, &po, &err);
     else {
       int xc = -1, yc = -1;
       if ((xs != NULL) != (ys != NULL)) {
@@ -1521,7 +1523,7 @@ static const command commands[] = {
   { "predict", "MODEL.json DATA.csv", "Print each row's most likely component (CSV).", cmd_predict },
   { "score", "MODEL.json DATA.csv", "Print the log-likelihood of the data under a model (CSV).", cmd_score },
   { "sample", "MODEL.json", "Draw rows from a model (CSV).", cmd_sample },
-  { "plot", "KIND INPUT... --out FILE", "Draw a picture: trace, clusters, prototypes, levels, binomial, select or density.", cmd_plot },
+  { "plot", "KIND INPUT... --out FILE", "Draw a picture: trace, clusters, prototypes, levels, binomial, select, density or regression.", cmd_plot },
   { "families", "", "List the families found, where from, and their options.", cmd_families },
   { "check-family", "NAME DATA.csv", "Run the family conformance suite on a family (a plugin too).", cmd_check_family },
   { "help", "[COMMAND]", "Show help for a command.", cmd_help },

@@ -4,6 +4,7 @@
  * lines, markers and a legend. */
 #include <config.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cairo.h>
 #include <cairo-pdf.h>
@@ -1464,6 +1465,168 @@ mixem_plot_density (const char *path, const mixem_model *m, const mixem_dataset 
   g_free (dens);
   g_free (curve);
   g_free (use);
+  return ok;
+}
+
+/* ---- regression ---------------------------------------------------------------------------- */
+
+typedef struct { double x; size_t i; } x_row;
+
+static int
+x_row_cmp (const void *a, const void *b)
+{
+  const x_row *u = a, *v = b;
+  return u->x < v->x ? -1 : u->x > v->x ? 1 : (u->i > v->i) - (u->i < v->i);
+}
+
+gboolean
+mixem_plot_regression (const char *path, const mixem_model *m, const mixem_dataset *data,
+                       const mixem_plot_options *o, GError **error)
+{
+  const mixem_family *f = mixem_model_family (m);
+  const int model = strcmp (f->name, "linreg") == 0 ? 0 : strcmp (f->name, "poisreg") == 0 ? 1
+                    : strcmp (f->name, "logitreg") == 0 ? 2 : -1;
+  if (model < 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: a regression plot needs a linreg, "
+                 "poisreg or logitreg model (this one is %s)", path, f->name);
+    return FALSE;
+  }
+  if (!check_columns (path, m, data, error))
+    return FALSE;
+  const mixem_options *opts = mixem_model_options (m);
+  const char *response = mixem_options_get (opts, "response");
+  const char *covs = mixem_options_get (opts, "covariates");
+  const char *offset = mixem_options_get (opts, "offset");
+  const char *trials = mixem_options_get (opts, "trials");
+  const gboolean icpt = mixem_options_get_boolean (opts, "intercept", TRUE);
+  char **cv = g_strsplit_set (covs ? covs : "", ",+", -1);
+  GArray *cols = g_array_new (FALSE, FALSE, sizeof (int));   /* design columns, -1 intercept */
+  if (icpt) {
+    int one = -1;
+    g_array_append_val (cols, one);
+  }
+  int xc = -1, yc = response ? mixem_dataset_find_column (data, response) : -1;
+  for (char **c = cv; *c; c++) {
+    char *name = g_strstrip (*c);
+    if (!*name)
+      continue;
+    int j = mixem_dataset_find_column (data, name);
+    g_array_append_val (cols, j);
+    if (xc < 0)
+      xc = j;
+  }
+  g_strfreev (cv);
+  const int oc = offset ? mixem_dataset_find_column (data, offset) : -1;
+  int nc = -1;
+  double nconst = 1;
+  if (model == 2 && trials && !g_ascii_string_to_unsigned (trials, 10, 0, G_MAXUINT64, NULL, NULL))
+    nc = mixem_dataset_find_column (data, trials);
+  else if (model == 2 && trials)
+    nconst = g_ascii_strtod (trials, NULL);
+  gboolean bad = yc < 0 || xc < 0 || (offset && oc < 0) || (model == 2 && trials && nc < 0
+                                                             && !(nconst >= 0));
+  for (guint j = 0; j < cols->len && !bad; j++)
+    bad = g_array_index (cols, int, j) < -1 || (g_array_index (cols, int, j) < 0 && (!icpt || j));
+  if (bad) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: a regression plot needs the model's "
+                 "response and at least one covariate among the data's columns", path);
+    g_array_free (cols, TRUE);
+    return FALSE;
+  }
+  const size_t n = mixem_dataset_rows (data), K = mixem_model_k (m), p = cols->len;
+  size_t *lab = g_new (size_t, n > 0 ? n : 1);
+  if (n == 0 || !mixem_model_predict (m, data, lab, error)) {
+    if (n == 0)
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no rows to draw", path);
+    g_free (lab);
+    g_array_free (cols, TRUE);
+    return FALSE;
+  }
+  /* Each component's fitted mean at every row (the response's scale: eta, exp(o + eta) or
+   * n / (1 + exp(-eta))), joined in the order of x: a curve when the other covariates are
+   * functions of x (polynomial terms). */
+  double *xs = g_new (double, n), *fit = g_new (double, n * K);
+  x_row *order = g_new (x_row, n);
+  gboolean ok = TRUE;
+  for (size_t k = 0; k < K && ok; k++) {
+    size_t len = 0;
+    double *b = component_vector (m, k, "beta", &len);
+    if (!b || len != p) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: component %zu has no beta of %zu "
+                   "coefficients", path, k + 1, p);
+      ok = FALSE;
+    }
+    for (size_t i = 0; i < n && ok; i++) {
+      double eta = oc >= 0 ? mixem_dataset_value (data, i, (size_t) oc) : 0;
+      for (size_t j = 0; j < p; j++) {
+        const int c = g_array_index (cols, int, j);
+        eta += b[j] * (c < 0 ? 1.0 : mixem_dataset_value (data, i, (size_t) c));
+      }
+      const double ni = nc >= 0 ? mixem_dataset_value (data, i, (size_t) nc) : nconst;
+      fit[k * n + i] = model == 0 ? eta : model == 1 ? exp (eta) : ni / (1 + exp (-eta));
+    }
+    g_free (b);
+  }
+  double ylo = INFINITY, yhi = -INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    xs[i] = mixem_dataset_value (data, i, (size_t) xc);
+    order[i] = (x_row) { xs[i], i };
+    ylo = MIN (ylo, mixem_dataset_value (data, i, (size_t) yc));
+    yhi = MAX (yhi, mixem_dataset_value (data, i, (size_t) yc));
+  }
+  qsort (order, n, sizeof (x_row), x_row_cmp);
+  canvas c;
+  if (ok && (ok = canvas_open (&c, path, o, error))) {
+    char *t = g_strdup_printf ("%s mixture, k = %zu: %s against %s, each component's fit",
+                               f->name, K, response, mixem_model_names (m)[xc]);
+    title (&c, o && o->title ? o->title : t);
+    g_free (t);
+    panel a = { c.font * 7, c.font * 3.2, c.w - c.font * 1.5, c.h - c.font * 3.6, 0, 0, ylo, yhi,
+                FALSE };
+    column_range (data, (size_t) xc, &a.xmin, &a.xmax);
+    pad_range (&a.ymin, &a.ymax, 0.06);
+    draw_axes (&c, &a, mixem_model_names (m)[xc], response, FALSE);
+    const double dot = MAX (1.5, MIN (c.w, c.h) / 300.0) * 1.3;
+    clip_to (c.cr, &a);
+    for (size_t k = 0; k < K; k++) {      /* the rows, coloured by their most probable component */
+      set_colour (c.cr, k, 0.6);
+      for (size_t i = 0; i < n; i++)
+        if (lab[i] == k)
+          marker (c.cr, px (&a, xs[i]), py (&a, mixem_dataset_value (data, i, (size_t) yc)), dot);
+      cairo_fill (c.cr);
+    }
+    for (size_t k = 0; k < K; k++) {      /* each component's fitted means */
+      for (size_t r = 0; r < n; r++) {
+        const size_t i = order[r].i;
+        const double y = py (&a, CLAMP (fit[k * n + i], a.ymin - 10 * (a.ymax - a.ymin),
+                                        a.ymax + 10 * (a.ymax - a.ymin)));
+        if (r == 0)
+          cairo_move_to (c.cr, px (&a, xs[i]), y);
+        else
+          cairo_line_to (c.cr, px (&a, xs[i]), y);
+      }
+      set_colour (c.cr, k, 1);
+      cairo_set_line_width (c.cr, 2.5);
+      cairo_stroke (c.cr);
+    }
+    cairo_restore (c.cr);
+    char **labels = g_new0 (char *, K + 1);
+    int *lc = g_new (int, K);
+    const double *w = mixem_model_weights (m);
+    for (size_t k = 0; k < K; k++) {
+      labels[k] = g_strdup_printf ("component %zu: weight %.3f", k + 1, w[k]);
+      lc[k] = (int) k;
+    }
+    legend (&c, &a, labels, lc, NULL, K, TOP_RIGHT);
+    g_strfreev (labels);
+    g_free (lc);
+    ok = canvas_close (&c, TRUE, error);
+  }
+  g_free (xs);
+  g_free (fit);
+  g_free (order);
+  g_free (lab);
+  g_array_free (cols, TRUE);
   return ok;
 }
 

@@ -2243,6 +2243,24 @@ p_density (lua_State *L)
   return 0;
 }
 
+/* mx.plot.regression(model, X, path [, opts]): a linreg/poisreg/logitreg model's fits over X */
+static int
+p_regression (lua_State *L)
+{
+  static const char *const fn = "mixem.plot.regression";
+  lua_settop (L, 4);   /* the scratch goes above the arguments */
+  const mixem_model *m = check_model (L, 1)->m;
+  const char *path = luaL_checkstring (L, 3);
+  lscratch *s = scratch_new (L);
+  const mixem_dataset *ds = model_data (L, m, 2, fn, s);
+  mixem_plot_options po;
+  plot_options (L, 4, fn, NULL, &po, s);
+  GError *err = NULL;
+  if (!mixem_plot_regression (path, m, ds, &po, &err))
+    return raise_gerror (L, fn, err);
+  return 0;
+}
+
 static gint
 compare_str (gconstpointer a, gconstpointer b)
 {
@@ -2320,6 +2338,7 @@ p_select (lua_State *L)
 static const luaL_Reg plot_functions[] = {
   { "trace", p_trace }, { "clusters", p_clusters }, { "prototypes", p_prototypes },
   { "binomial", p_binomial }, { "select", p_select }, { "density", p_density },
+  { "regression", p_regression },
   { "levels", p_levels }, { NULL, NULL }
 };
 
