@@ -1,9 +1,9 @@
--- test_regression.lua: the linreg and poisreg families on flexmix's NPreg data (tests/data/npreg.csv)
+-- test_regression.lua: the linreg, poisreg and logitreg families on flexmix's NPreg data (tests/data/npreg.csv)
 -- against tests/reference/regression_fixtures.lua (tests/reference/regression_flexmix.R): linreg
 -- after 1, 5 and 200 iterations against mixtools' regmixEM (exact EM, ML sigma) from the same
 -- start; poisreg (NPreg) and logitreg (flexmix's betablocker, Deaths out of Total ~ treat) after
--- convergence against flexmix's full-IRLS fit, to 1e-6 relative; the log-likelihood never
--- falls and ELBO + KL = log-likelihood at every iteration; bad input.
+-- convergence against flexmix's full-IRLS fit, to 1e-9 relative; the log-likelihood never
+-- falls and ELBO + KL = log-likelihood at every iteration; mx.plot.regression; bad input.
 local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
 local mx = require "mixem"
 local X = mx.read_csv(T.srcdir .. "/tests/data/npreg.csv")
@@ -78,6 +78,21 @@ T.test("logitreg fits and climbs", function()
   local m = mx.fit{data = X, family = "logitreg", response = "yb", covariates = "x", k = 2,
                    seed = 1, max_iter = 50, on_iter = watch()}
   T.ok(m.loglik < 0 and m.loglik > -200, "a log-likelihood of binary rows")
+end)
+
+T.test("mx.plot.regression", function()
+  local B = mx.read_csv(T.srcdir .. "/tests/data/betablocker_treat.csv")
+  local m = mx.fit{data = B, family = "logitreg", response = "Deaths", covariates = "treat",
+                   trials = "Total", k = 2, seed = 1}
+  local file = T.tmpname(".png")
+  mx.plot.regression(m, B, file)
+  local f = assert(io.open(file, "rb"))
+  T.ok(f:read(4) == "\137PNG", "a PNG")
+  f:close()
+  os.remove(file)
+  local g = mx.fit{data = B, family = "poisson", k = 2, seed = 1}
+  T.errors(function() mx.plot.regression(g, B, file) end,
+           "a regression plot needs a linreg, poisreg or logitreg model (this one is poisson)")
 end)
 
 T.test("bad input", function()
