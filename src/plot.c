@@ -1496,77 +1496,31 @@ mixem_plot_regression (const char *path, const mixem_model *m, const mixem_datas
   const mixem_options *opts = mixem_model_options (m);
   const char *response = mixem_options_get (opts, "response");
   const char *covs = mixem_options_get (opts, "covariates");
-  const char *offset = mixem_options_get (opts, "offset");
-  const char *trials = mixem_options_get (opts, "trials");
-  const gboolean icpt = mixem_options_get_boolean (opts, "intercept", TRUE);
   char **cv = g_strsplit_set (covs ? covs : "", ",+", -1);
-  GArray *cols = g_array_new (FALSE, FALSE, sizeof (int));   /* design columns, -1 intercept */
-  if (icpt) {
-    int one = -1;
-    g_array_append_val (cols, one);
-  }
   int xc = -1, yc = response ? mixem_dataset_find_column (data, response) : -1;
-  for (char **c = cv; *c; c++) {
-    char *name = g_strstrip (*c);
-    if (!*name)
-      continue;
-    int j = mixem_dataset_find_column (data, name);
-    g_array_append_val (cols, j);
-    if (xc < 0)
-      xc = j;
-  }
+  for (char **c = cv; *c && xc < 0; c++)
+    if (*g_strstrip (*c))
+      xc = mixem_dataset_find_column (data, *c);
   g_strfreev (cv);
-  const int oc = offset ? mixem_dataset_find_column (data, offset) : -1;
-  int nc = -1;
-  double nconst = 1;
-  if (model == 2 && trials && !g_ascii_string_to_unsigned (trials, 10, 0, G_MAXUINT64, NULL, NULL))
-    nc = mixem_dataset_find_column (data, trials);
-  else if (model == 2 && trials)
-    nconst = g_ascii_strtod (trials, NULL);
-  gboolean bad = yc < 0 || xc < 0 || (offset && oc < 0) || (model == 2 && trials && nc < 0
-                                                             && !(nconst >= 0));
-  for (guint j = 0; j < cols->len && !bad; j++)
-    bad = g_array_index (cols, int, j) < -1 || (g_array_index (cols, int, j) < 0 && (!icpt || j));
-  if (bad) {
+  if (yc < 0 || xc < 0) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: a regression plot needs the model's "
                  "response and at least one covariate among the data's columns", path);
-    g_array_free (cols, TRUE);
     return FALSE;
   }
-  const size_t n = mixem_dataset_rows (data), K = mixem_model_k (m), p = cols->len;
-  size_t *lab = g_new (size_t, n > 0 ? n : 1);
-  if (n == 0 || !mixem_model_predict (m, data, lab, error)) {
-    if (n == 0)
-      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no rows to draw", path);
-    g_free (lab);
-    g_array_free (cols, TRUE);
+  const size_t n = mixem_dataset_rows (data), K = mixem_model_k (m);
+  if (n == 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no rows to draw", path);
     return FALSE;
   }
-  /* Each component's fitted mean at every row (the response's scale: eta, exp(o + eta) or
-   * n / (1 + exp(-eta))), joined in the order of x: a curve when the other covariates are
-   * functions of x (polynomial terms). */
+  /* Each component's fitted mean at every row, joined in the order of x: a curve when the other
+   * covariates are functions of x (polynomial terms). */
+  size_t *lab = g_new (size_t, n);
   double *xs = g_new (double, n), *fit = g_new (double, n * K);
   x_row *order = g_new (x_row, n);
-  gboolean ok = TRUE;
-  for (size_t k = 0; k < K && ok; k++) {
-    size_t len = 0;
-    double *b = component_vector (m, k, "beta", &len);
-    if (!b || len != p) {
-      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: component %zu has no beta of %zu "
-                   "coefficients", path, k + 1, p);
-      ok = FALSE;
-    }
-    for (size_t i = 0; i < n && ok; i++) {
-      double eta = oc >= 0 ? mixem_dataset_value (data, i, (size_t) oc) : 0;
-      for (size_t j = 0; j < p; j++) {
-        const int c = g_array_index (cols, int, j);
-        eta += b[j] * (c < 0 ? 1.0 : mixem_dataset_value (data, i, (size_t) c));
-      }
-      const double ni = nc >= 0 ? mixem_dataset_value (data, i, (size_t) nc) : nconst;
-      fit[k * n + i] = model == 0 ? eta : model == 1 ? exp (eta) : ni / (1 + exp (-eta));
-    }
-    g_free (b);
-  }
+  gboolean ok = mixem_model_fitted_means (m, data, fit, error)
+                && mixem_model_predict (m, data, lab, error);
+  if (!ok)
+    g_prefix_error (error, "%s: ", path);
   double ylo = INFINITY, yhi = -INFINITY;
   for (size_t i = 0; i < n; i++) {
     xs[i] = mixem_dataset_value (data, i, (size_t) xc);
@@ -1598,7 +1552,7 @@ mixem_plot_regression (const char *path, const mixem_model *m, const mixem_datas
     for (size_t k = 0; k < K; k++) {      /* each component's fitted means */
       for (size_t r = 0; r < n; r++) {
         const size_t i = order[r].i;
-        const double y = py (&a, CLAMP (fit[k * n + i], a.ymin - 10 * (a.ymax - a.ymin),
+        const double y = py (&a, CLAMP (fit[i * K + k], a.ymin - 10 * (a.ymax - a.ymin),
                                         a.ymax + 10 * (a.ymax - a.ymin)));
         if (r == 0)
           cairo_move_to (c.cr, px (&a, xs[i]), y);
@@ -1626,7 +1580,6 @@ mixem_plot_regression (const char *path, const mixem_model *m, const mixem_datas
   g_free (fit);
   g_free (order);
   g_free (lab);
-  g_array_free (cols, TRUE);
   return ok;
 }
 

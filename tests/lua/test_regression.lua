@@ -3,7 +3,7 @@
 -- after 1, 5 and 200 iterations against mixtools' regmixEM (exact EM, ML sigma) from the same
 -- start; poisreg (NPreg) and logitreg (flexmix's betablocker, Deaths out of Total ~ treat) after
 -- convergence against flexmix's full-IRLS fit, to 1e-9 relative; the log-likelihood never
--- falls and ELBO + KL = log-likelihood at every iteration; mx.plot.regression; bad input.
+-- falls and ELBO + KL = log-likelihood at every iteration; model:predict_response; mx.plot.regression; bad input.
 local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
 local mx = require "mixem"
 local X = mx.read_csv(T.srcdir .. "/tests/data/npreg.csv")
@@ -78,6 +78,32 @@ T.test("logitreg fits and climbs", function()
   local m = mx.fit{data = X, family = "logitreg", response = "yb", covariates = "x", k = 2,
                    seed = 1, max_iter = 50, on_iter = watch()}
   T.ok(m.loglik < 0 and m.loglik > -200, "a log-likelihood of binary rows")
+end)
+
+T.test("predict_response", function()
+  -- linreg: x'b_k of the row's most probable component, checked against the coefficients.
+  local m = mx.fit{data = X, family = "linreg", response = "yn", covariates = "x,x2", k = 2, seed = 1}
+  local yhat, lab = m:predict_response(X)
+  local pred = m:predict(X)
+  local x, x2 = X:column("x"), X:column("x2")
+  T.ok(#yhat == #X and #lab == #X, "one per row")
+  for i = 1, #X, 17 do
+    T.ok(lab[i] == pred[i], "the component of predict")
+    local b = m.components[lab[i]].beta
+    T.near(yhat[i], b[1] + b[2] * x[i] + b[3] * x2[i], 1e-12, "linreg fitted value")
+  end
+  -- logitreg with a trials column: Total / (1 + exp(-eta)).
+  local B = mx.read_csv(T.srcdir .. "/tests/data/betablocker_treat.csv")
+  local g = mx.fit{data = B, family = "logitreg", response = "Deaths", covariates = "treat",
+                   trials = "Total", k = 2, seed = 1}
+  local mu, gl = g:predict_response(B)
+  local tot, tr = B:column("Total"), B:column("treat")
+  for i = 1, #B, 5 do
+    local b = g.components[gl[i]].beta
+    T.near(mu[i], tot[i] / (1 + math.exp(-(b[1] + b[2] * tr[i]))), 1e-12, "logitreg fitted count")
+  end
+  T.errors(function() mx.fit{data = B, family = "poisson", k = 1}:predict_response(B) end,
+           "fitted responses need a linreg, poisreg or logitreg model (this one is poisson)")
 end)
 
 T.test("mx.plot.regression", function()
