@@ -101,7 +101,8 @@ static const char *const variance_choices[] = { "component", "shared", NULL };
 
 static const mixem_option_info options[] = {
   { "response", "the column of the response", NULL, MIXEM_OPTION_COLUMN, NULL, NULL },
-  { "covariates", "the covariate columns, separated by commas (\"x,x2\"); none: intercept only",
+  { "covariates", "the covariate columns, separated by commas or + (\"x,x2\" or \"x+x2\"; in "
+    "mixem select, where commas separate values to try, use +); none: intercept only",
     "", MIXEM_OPTION_TEXT, NULL, NULL },
   { "intercept", "an intercept in every component", "true", MIXEM_OPTION_BOOLEAN, NULL, NULL },
 #if REG_MODEL == 0
@@ -271,7 +272,7 @@ params_new (const mixem_spec *spec, GError **error)
     goto fail;
   }
   p->ycol = (size_t) yc;
-  gchar **parts = g_strsplit (covs ? covs : "", ",", -1);
+  gchar **parts = g_strsplit_set (covs ? covs : "", ",+", -1);
   GPtrArray *names = g_ptr_array_new ();
   GArray *cols = g_array_new (FALSE, FALSE, sizeof (size_t));
   if (p->intercept) {

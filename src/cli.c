@@ -126,11 +126,14 @@ parse_options (const char *cmd, GOptionEntry *entries, int *argc, char ***argv, 
 }
 
 /* A family's options as flags of their own (--NAME, underscores as dashes), so that a plugin's
- * options read as the built-in ones do.  The family comes from a look at ARGV for -f/--family
- * before the real parse; an option the command already has a flag for is left to that flag. */
+ * options read as the built-in ones do; a boolean option also gets --no-NAME (NAME = false).
+ * The family comes from a look at ARGV for -f/--family before the real parse; an option the
+ * command already has a flag for is left to that flag. */
 typedef struct {
-  GOptionEntry *entries;     /* n + 1, the last zeroed */
+  GOptionEntry *entries;     /* up to 2 n + 1, the last zeroed */
   char **keys, **values, **names, **helps;
+  char **neg_names, **neg_helps;  /* n: --no-NAME of a boolean option, or NULL */
+  gboolean *neg;             /* n: --no-NAME given */
   size_t n;
 } family_flags;
 
@@ -155,7 +158,10 @@ family_flags_init (family_flags *ff, int argc, char **argv, const GOptionEntry *
   size_t n = 0;
   for (const mixem_option_info *o = f ? f->options : NULL; o && o->name; o++)
     n++;
-  ff->entries = g_renew (GOptionEntry, ff->entries, n + 1);
+  ff->entries = g_renew (GOptionEntry, ff->entries, 2 * n + 1);
+  ff->neg_names = g_new0 (char *, n + 1);
+  ff->neg_helps = g_new0 (char *, n + 1);
+  ff->neg = g_new0 (gboolean, n + 1);
   ff->keys = g_new0 (char *, n + 1);
   ff->values = g_new0 (char *, n + 1);
   ff->names = g_new0 (char *, n + 1);
@@ -175,12 +181,43 @@ family_flags_init (family_flags *ff, int argc, char **argv, const GOptionEntry *
                                         o->default_value ? " (default " : "",
                                         o->default_value ? o->default_value : "",
                                         o->default_value ? ")" : "");
-    ff->entries[ff->n] = (GOptionEntry) { flag, 0, 0, G_OPTION_ARG_STRING, &ff->values[ff->n],
-                                          ff->helps[ff->n], "VALUE" };
+    if (o->type == MIXEM_OPTION_BOOLEAN) {
+      ff->neg_names[ff->n] = g_strdup_printf ("no-%s", flag);
+      ff->neg_helps[ff->n] = g_strdup_printf ("%s: the same as --%s false", f->name, flag);
+    }
     ff->n++;
   }
-  memset (&ff->entries[ff->n], 0, sizeof (GOptionEntry));
+  /* The entries point into the arrays above, which no longer move. */
+  size_t e = 0;
+  for (size_t i = 0; i < ff->n; i++) {
+    ff->entries[e++] = (GOptionEntry) { ff->names[i], 0, 0, G_OPTION_ARG_STRING, &ff->values[i],
+                                        ff->helps[i], "VALUE" };
+    gboolean taken = !ff->neg_names[i];
+    for (const GOptionEntry *h = have; h->long_name && !taken; h++)
+      taken = strcmp (h->long_name, ff->neg_names[i]) == 0;
+    if (!taken)
+      ff->entries[e++] = (GOptionEntry) { ff->neg_names[i], 0, 0, G_OPTION_ARG_NONE, &ff->neg[i],
+                                          ff->neg_helps[i], NULL };
+  }
+  memset (&ff->entries[e], 0, sizeof (GOptionEntry));
   mixem_registry_free (reg);
+}
+
+/* After the parse: --no-NAME becomes NAME = false; both at once is a usage error. */
+static gboolean
+family_flags_resolve (const char *cmd, family_flags *ff, int *status)
+{
+  for (size_t i = 0; i < ff->n; i++) {
+    if (!ff->neg[i])
+      continue;
+    if (ff->values[i]) {
+      *status = usage_error (cmd, "--%s and --%s contradict each other", ff->names[i],
+                             ff->neg_names[i]);
+      return FALSE;
+    }
+    ff->values[i] = g_strdup ("false");
+  }
+  return TRUE;
 }
 
 static void
@@ -192,6 +229,13 @@ family_flags_clear (family_flags *ff)
   g_strfreev (ff->keys);
   g_strfreev (ff->names);
   g_strfreev (ff->helps);
+  for (size_t i = 0; i < ff->n; i++) {   /* with holes: not g_strfreev */
+    g_free (ff->neg_names[i]);
+    g_free (ff->neg_helps[i]);
+  }
+  g_free (ff->neg_names);
+  g_free (ff->neg_helps);
+  g_free (ff->neg);
   g_free (ff->entries);
 }
 
@@ -425,7 +469,8 @@ cmd_fit (int argc, char **argv)
   GError *err = NULL;
 
   family_flags_init (&ff, argc, argv, entries);
-  if (!parse_options_more ("fit", entries, ff.entries, &argc, &argv, &status))
+  if (!parse_options_more ("fit", entries, ff.entries, &argc, &argv, &status)
+      || !family_flags_resolve ("fit", &ff, &status))
     goto out;
   if (argc != 2) {
     status = usage_error ("fit", argc < 2 ? "no data file given" : "one data file expected");
@@ -836,7 +881,8 @@ cmd_select (int argc, char **argv)
   GError *err = NULL;
 
   family_flags_init (&ff, argc, argv, entries);
-  if (!parse_options_more ("select", entries, ff.entries, &argc, &argv, &status))
+  if (!parse_options_more ("select", entries, ff.entries, &argc, &argv, &status)
+      || !family_flags_resolve ("select", &ff, &status))
     goto out;
   if (argc != 2) {
     status = usage_error ("select", argc < 2 ? "no data file given" : "one data file expected");
@@ -1579,17 +1625,17 @@ cmd_plot (int argc, char **argv)
     goto out;
   if (argc < 2) {
     status = usage_error ("plot", "no KIND given (trace, clusters, prototypes, levels, binomial, "
-                          "select, density)");
+                          "select, density, regression)");
     goto out;
   }
   const char *kind = argv[1];
   const int want = strcmp (kind, "clusters") == 0 || strcmp (kind, "binomial") == 0
-                   || strcmp (kind, "density") == 0 ? 4 : 3;
+                   || strcmp (kind, "density") == 0 || strcmp (kind, "regression") == 0 ? 4 : 3;
   if (strcmp (kind, "trace") && strcmp (kind, "clusters") && strcmp (kind, "prototypes")
       && strcmp (kind, "levels") && strcmp (kind, "binomial") && strcmp (kind, "select")
-      && strcmp (kind, "density")) {
+      && strcmp (kind, "density") && strcmp (kind, "regression")) {
     status = usage_error ("plot", "unknown KIND '%s' (trace, clusters, prototypes, levels, "
-                          "binomial, select or density)", kind);
+                          "binomial, select, density or regression)", kind);
     goto out;
   }
   /* trace: several files overlay their climbs (mixem_plot_traces). */
@@ -1654,6 +1700,8 @@ cmd_plot (int argc, char **argv)
       ok = mixem_plot_binomial (out, l.m, l.data, &po, &err);
     else if (strcmp (kind, "density") == 0)
       ok = mixem_plot_density (out, l.m, l.data, &po, &err);
+    else if (strcmp (kind, "regression") == 0)
+      ok = mixem_plot_regression (out, l.m, l.data, &po, &err);
     else {
       int xc = -1, yc = -1;
       if ((xs != NULL) != (ys != NULL)) {
@@ -1699,7 +1747,7 @@ static const command commands[] = {
   { "predict", "MODEL.json DATA.csv", "Print each row's most likely component (CSV).", cmd_predict },
   { "score", "MODEL.json DATA.csv", "Print the log-likelihood of the data under a model (CSV).", cmd_score },
   { "sample", "MODEL.json", "Draw rows from a model (CSV).", cmd_sample },
-  { "plot", "KIND INPUT... --out FILE", "Draw a picture: trace, clusters, prototypes, levels, binomial, select or density.", cmd_plot },
+  { "plot", "KIND INPUT... --out FILE", "Draw a picture: trace, clusters, prototypes, levels, binomial, select, density or regression.", cmd_plot },
   { "families", "", "List the families found, where from, and their options.", cmd_families },
   { "check-family", "NAME DATA.csv", "Run the family conformance suite on a family (a plugin too).", cmd_check_family },
   { "help", "[COMMAND]", "Show help for a command.", cmd_help },

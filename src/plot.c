@@ -4,6 +4,7 @@
  * lines, markers and a legend. */
 #include <config.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cairo.h>
 #include <cairo-pdf.h>
@@ -1581,6 +1582,121 @@ mixem_plot_density (const char *path, const mixem_model *m, const mixem_dataset 
   g_free (dens);
   g_free (curve);
   g_free (use);
+  return ok;
+}
+
+/* ---- regression ---------------------------------------------------------------------------- */
+
+typedef struct { double x; size_t i; } x_row;
+
+static int
+x_row_cmp (const void *a, const void *b)
+{
+  const x_row *u = a, *v = b;
+  return u->x < v->x ? -1 : u->x > v->x ? 1 : (u->i > v->i) - (u->i < v->i);
+}
+
+gboolean
+mixem_plot_regression (const char *path, const mixem_model *m, const mixem_dataset *data,
+                       const mixem_plot_options *o, GError **error)
+{
+  const mixem_family *f = mixem_model_family (m);
+  const int model = strcmp (f->name, "linreg") == 0 ? 0 : strcmp (f->name, "poisreg") == 0 ? 1
+                    : strcmp (f->name, "logitreg") == 0 ? 2 : -1;
+  if (model < 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: a regression plot needs a linreg, "
+                 "poisreg or logitreg model (this one is %s)", path, f->name);
+    return FALSE;
+  }
+  if (!check_columns (path, m, data, error))
+    return FALSE;
+  const mixem_options *opts = mixem_model_options (m);
+  const char *response = mixem_options_get (opts, "response");
+  const char *covs = mixem_options_get (opts, "covariates");
+  char **cv = g_strsplit_set (covs ? covs : "", ",+", -1);
+  int xc = -1, yc = response ? mixem_dataset_find_column (data, response) : -1;
+  for (char **c = cv; *c && xc < 0; c++)
+    if (*g_strstrip (*c))
+      xc = mixem_dataset_find_column (data, *c);
+  g_strfreev (cv);
+  if (yc < 0 || xc < 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: a regression plot needs the model's "
+                 "response and at least one covariate among the data's columns", path);
+    return FALSE;
+  }
+  const size_t n = mixem_dataset_rows (data), K = mixem_model_k (m);
+  if (n == 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no rows to draw", path);
+    return FALSE;
+  }
+  /* Each component's fitted mean at every row, joined in the order of x: a curve when the other
+   * covariates are functions of x (polynomial terms). */
+  size_t *lab = g_new (size_t, n);
+  double *xs = g_new (double, n), *fit = g_new (double, n * K);
+  x_row *order = g_new (x_row, n);
+  gboolean ok = mixem_model_fitted_means (m, data, fit, error)
+                && mixem_model_predict (m, data, lab, error);
+  if (!ok)
+    g_prefix_error (error, "%s: ", path);
+  double ylo = INFINITY, yhi = -INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    xs[i] = mixem_dataset_value (data, i, (size_t) xc);
+    order[i] = (x_row) { xs[i], i };
+    ylo = MIN (ylo, mixem_dataset_value (data, i, (size_t) yc));
+    yhi = MAX (yhi, mixem_dataset_value (data, i, (size_t) yc));
+  }
+  qsort (order, n, sizeof (x_row), x_row_cmp);
+  canvas c;
+  if (ok && (ok = canvas_open (&c, path, o, error))) {
+    char *t = g_strdup_printf ("%s mixture, k = %zu: %s against %s, each component's fit",
+                               f->name, K, response, mixem_model_names (m)[xc]);
+    title (&c, o && o->title ? o->title : t);
+    g_free (t);
+    panel a = { c.font * 7, c.font * 3.2, c.w - c.font * 1.5, c.h - c.font * 3.6, 0, 0, ylo, yhi,
+                FALSE };
+    column_range (data, (size_t) xc, &a.xmin, &a.xmax);
+    pad_range (&a.ymin, &a.ymax, 0.06);
+    draw_axes (&c, &a, mixem_model_names (m)[xc], response, FALSE);
+    const double dot = MAX (1.5, MIN (c.w, c.h) / 300.0) * 1.3;
+    clip_to (c.cr, &a);
+    for (size_t k = 0; k < K; k++) {      /* the rows, coloured by their most probable component */
+      set_colour (c.cr, k, 0.6);
+      for (size_t i = 0; i < n; i++)
+        if (lab[i] == k)
+          marker (c.cr, px (&a, xs[i]), py (&a, mixem_dataset_value (data, i, (size_t) yc)), dot);
+      cairo_fill (c.cr);
+    }
+    for (size_t k = 0; k < K; k++) {      /* each component's fitted means */
+      for (size_t r = 0; r < n; r++) {
+        const size_t i = order[r].i;
+        const double y = py (&a, CLAMP (fit[i * K + k], a.ymin - 10 * (a.ymax - a.ymin),
+                                        a.ymax + 10 * (a.ymax - a.ymin)));
+        if (r == 0)
+          cairo_move_to (c.cr, px (&a, xs[i]), y);
+        else
+          cairo_line_to (c.cr, px (&a, xs[i]), y);
+      }
+      set_colour (c.cr, k, 1);
+      cairo_set_line_width (c.cr, 2.5);
+      cairo_stroke (c.cr);
+    }
+    cairo_restore (c.cr);
+    char **labels = g_new0 (char *, K + 1);
+    int *lc = g_new (int, K);
+    const double *w = mixem_model_weights (m);
+    for (size_t k = 0; k < K; k++) {
+      labels[k] = g_strdup_printf ("component %zu: weight %.3f", k + 1, w[k]);
+      lc[k] = (int) k;
+    }
+    legend (&c, &a, labels, lc, NULL, K, TOP_RIGHT);
+    g_strfreev (labels);
+    g_free (lc);
+    ok = canvas_close (&c, TRUE, error);
+  }
+  g_free (xs);
+  g_free (fit);
+  g_free (order);
+  g_free (lab);
   return ok;
 }
 

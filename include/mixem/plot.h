@@ -62,6 +62,13 @@ gboolean mixem_plot_binomial (const char *path, const mixem_model *m, const mixe
 gboolean mixem_plot_density (const char *path, const mixem_model *m, const mixem_dataset *data,
                              const mixem_plot_options *opts, GError **error);
 
+/* A mixture of regressions (linreg, poisreg, logitreg): the response against the model's first
+ * covariate, each row coloured by its most probable component, and each component's fitted
+ * mean (eta; exp(offset + eta); trials / (1 + exp(-eta))) at the rows, joined in the order of
+ * that covariate: a curve when the other covariates are functions of it (x, x^2). */
+gboolean mixem_plot_regression (const char *path, const mixem_model *m, const mixem_dataset *data,
+                                const mixem_plot_options *opts, GError **error);
+
 /* CRITERION against K for N candidates, one line per set of family options, BEST marked. */
 gboolean mixem_plot_select (const char *path, const mixem_candidate *cands, size_t n, size_t best,
                             mixem_criterion criterion, const mixem_plot_options *opts,

@@ -1667,6 +1667,32 @@ m_predict (lua_State *L)
   return 1;
 }
 
+/* model:predict_response(X): a regression model's fitted response under each row's most
+ * probable component, and those components (numbered from 1) as a second result. */
+static int
+m_predict_response (lua_State *L)
+{
+  static const char *const fn = "model:predict_response";
+  const mixem_model *m = check_model (L, 1)->m;
+  lscratch *s = scratch_new (L);
+  const mixem_dataset *ds = model_data (L, m, 2, fn, s);
+  size_t n = mixem_dataset_rows (ds);
+  size_t *lab = scratch_keep (s, g_new (size_t, n > 0 ? n : 1), g_free);
+  double *y = scratch_keep (s, g_new (double, n > 0 ? n : 1), g_free);
+  GError *err = NULL;
+  if (!mixem_model_predict_response (m, ds, y, lab, &err))
+    return raise_gerror (L, fn, err);
+  lua_createtable (L, (int) n, 0);
+  lua_createtable (L, (int) n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushnumber (L, y[i]);
+    lua_seti (L, -3, (lua_Integer) i + 1);
+    lua_pushinteger (L, (lua_Integer) lab[i] + 1);
+    lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+  return 2;
+}
+
 static int
 m_predict_proba (lua_State *L)
 {
@@ -1818,7 +1844,7 @@ m_gc (lua_State *L)
 
 static const luaL_Reg model_methods[] = {
   { "predict", m_predict }, { "predict_proba", m_predict_proba },
-  { "uncertainty", m_uncertainty },
+  { "uncertainty", m_uncertainty }, { "predict_response", m_predict_response },
   { "score_samples", m_score_samples }, { "score", m_score }, { "bic", m_bic }, { "aic", m_aic }, { "icl", m_icl },
   { "sample", m_sample }, { "save", m_save }, { "save_trace", m_save_trace },
   { "refit", m_refit }, { "partial_fit", m_partial_fit }, { NULL, NULL }
@@ -2414,6 +2440,24 @@ p_density (lua_State *L)
   return 0;
 }
 
+/* mx.plot.regression(model, X, path [, opts]): a linreg/poisreg/logitreg model's fits over X */
+static int
+p_regression (lua_State *L)
+{
+  static const char *const fn = "mixem.plot.regression";
+  lua_settop (L, 4);   /* the scratch goes above the arguments */
+  const mixem_model *m = check_model (L, 1)->m;
+  const char *path = luaL_checkstring (L, 3);
+  lscratch *s = scratch_new (L);
+  const mixem_dataset *ds = model_data (L, m, 2, fn, s);
+  mixem_plot_options po;
+  plot_options (L, 4, fn, NULL, &po, s);
+  GError *err = NULL;
+  if (!mixem_plot_regression (path, m, ds, &po, &err))
+    return raise_gerror (L, fn, err);
+  return 0;
+}
+
 static gint
 compare_str (gconstpointer a, gconstpointer b)
 {
@@ -2490,7 +2534,8 @@ p_select (lua_State *L)
 
 static const luaL_Reg plot_functions[] = {
   { "trace", p_trace }, { "traces", p_traces }, { "clusters", p_clusters },
-  { "prototypes", p_prototypes }, { "binomial", p_binomial }, { "select", p_select }, { "density", p_density },
+  { "prototypes", p_prototypes }, { "binomial", p_binomial }, { "select", p_select },
+  { "density", p_density }, { "regression", p_regression },
   { "levels", p_levels }, { NULL, NULL }
 };
 

@@ -522,5 +522,27 @@ check "vmf non-unit rows" 1 "iris.csv:2: row 1, column .Sepal.Length.: von_mises
 check "vmf one column without angles" 2 'von_mises_fisher: rows are unit vectors in D >= 2 dimensions' -- \
   "$MIXEM" fit -f von_mises_fisher "$SRC/data/wind.csv"
 
+# Regression families: their options as flags (--response, --covariates, --no-intercept), and
+# in select "+" joins covariates where commas separate the values to try.
+NPREG="$SRC/tests/data/npreg.csv"
+R="$T/reg"
+mkdir -p "$R"
+check "linreg flags" 0 'option covariates = x,x2.*log-likelihood -642\.532' -- \
+  "$MIXEM" fit -f linreg --response yn --covariates x,x2 -k 2 --seed 1 "$NPREG"
+check "linreg no-intercept" 0 'option intercept = false.*beta = \[[^],]+, [^],]+\]' -- \
+  "$MIXEM" fit -f linreg --response yn --covariates x,x2 --no-intercept -k 2 --seed 1 "$NPREG"
+check "no-intercept contradicts" 2 '--intercept and --no-intercept contradict' -- \
+  "$MIXEM" fit -f linreg --response yn --covariates x --intercept true --no-intercept "$NPREG"
+check "linreg no response" 2 "the option 'response'.*is required" -- \
+  "$MIXEM" fit -f linreg --covariates x -k 2 "$NPREG"
+check "linreg fit out" 0 '' -- "$MIXEM" fit -q -f linreg --response yn --covariates x,x2 -k 2 \
+  --seed 1 "$NPREG" --out "$R/linreg.json"
+check "plot regression" 0 '' -- "$MIXEM" plot regression "$R/linreg.json" "$NPREG" -o "$R/linreg.png"
+assert "regression png" test "$(head -c 4 "$R/linreg.png" | od -An -tx1 | tr -d ' \n')" = "89504e47"
+check "plot regression of a clustering" 1 'a regression plot needs a linreg, poisreg or logitreg model \(this one is binomial\)' -- \
+  "$MIXEM" plot regression "$T/m.json" "$COINS" -o "$R/notreg.png"
+check "select covariates" 0 'covariates=x .*covariates=x\+x2 .*-642\.532.*<- chosen' -- \
+  "$MIXEM" select -f linreg --response yn --covariates x,x+x2 -k 2 --seed 1 "$NPREG"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

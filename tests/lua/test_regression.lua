@@ -1,8 +1,9 @@
--- test_regression.lua: the linreg and poisreg families on flexmix's NPreg data (tests/data/npreg.csv)
+-- test_regression.lua: the linreg, poisreg and logitreg families on flexmix's NPreg data (tests/data/npreg.csv)
 -- against tests/reference/regression_fixtures.lua (tests/reference/regression_flexmix.R): linreg
 -- after 1, 5 and 200 iterations against mixtools' regmixEM (exact EM, ML sigma) from the same
--- start; poisreg after convergence against flexmix's full-IRLS fit; the log-likelihood never
--- falls and ELBO + KL = log-likelihood at every iteration; bad input.
+-- start; poisreg (NPreg) and logitreg (flexmix's betablocker, Deaths out of Total ~ treat) after
+-- convergence against flexmix's full-IRLS fit, to 1e-9 relative; the log-likelihood never
+-- falls and ELBO + KL = log-likelihood at every iteration; model:predict_response; mx.plot.regression; bad input.
 local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
 local mx = require "mixem"
 local X = mx.read_csv(T.srcdir .. "/tests/data/npreg.csv")
@@ -45,25 +46,79 @@ for _, iters in ipairs{1, 5, 200} do
   end)
 end
 
-T.test("poisreg against flexmix after convergence", function()
-  local p = F.poisson
-  local comps = {{beta = p.beta0[1]}, {beta = p.beta0[2]}}
-  local m = mx.fit{data = X, family = "poisreg", response = "yp", covariates = "x", k = 2,
-                   init = {weights = p.w0, components = comps}, max_iter = 5000, tol = 1e-13,
-                   on_iter = watch()}
-  rel("poisreg loglik", m.loglik, p.loglik, 1e-6)
+-- The GLMs after convergence against flexmix's full-IRLS fit run to its fixed point (4000
+-- iterations with tolerance 0): mixem from the same start, run 5000 iterations with tol = 0,
+-- reaches the same point (to about 1e-14; held to 1e-9, the issue asks 1e-6).  With tol = 1e-15
+-- mixem stops after 136 iterations, 3e-7 from the fixed point.
+local function glm_case(what, family, data, opts, f)
+  local comps = {{beta = f.beta0[1]}, {beta = f.beta0[2]}}
+  local spec = {data = data, family = family, k = 2, init = {weights = f.w0, components = comps},
+                max_iter = 5000, tol = 0, on_iter = watch()}
+  for key, v in pairs(opts) do spec[key] = v end
+  local m = mx.fit(spec)
+  rel(what .. " loglik", m.loglik, f.loglik, 1e-10)
   for k = 1, 2 do
-    -- flexmix stops on a relative change of the log-likelihood (1e-13 here): its weights and
-    -- coefficients are within about 1e-6 of the fixed point, the log-likelihood within 1e-12.
-    rel("poisreg weight", m.weights[k], p.weights[k], 1e-5)
-    for j = 1, 2 do rel("poisreg beta", m.components[k].beta[j], p.beta[k][j], 1e-5) end
+    rel(what .. " weight", m.weights[k], f.weights[k], 1e-9)
+    for j = 1, 2 do rel(what .. " beta", m.components[k].beta[j], f.beta[k][j], 1e-9) end
   end
+  return m
+end
+
+T.test("poisreg against flexmix after convergence", function()
+  glm_case("poisreg", "poisreg", X, {response = "yp", covariates = "x"}, F.poisson)
+end)
+
+T.test("logitreg against flexmix after convergence (betablocker)", function()
+  local B = mx.read_csv(T.srcdir .. "/tests/data/betablocker_treat.csv")
+  glm_case("logitreg", "logitreg", B, {response = "Deaths", covariates = "treat", trials = "Total"},
+           F.binomial)
 end)
 
 T.test("logitreg fits and climbs", function()
   local m = mx.fit{data = X, family = "logitreg", response = "yb", covariates = "x", k = 2,
                    seed = 1, max_iter = 50, on_iter = watch()}
   T.ok(m.loglik < 0 and m.loglik > -200, "a log-likelihood of binary rows")
+end)
+
+T.test("predict_response", function()
+  -- linreg: x'b_k of the row's most probable component, checked against the coefficients.
+  local m = mx.fit{data = X, family = "linreg", response = "yn", covariates = "x,x2", k = 2, seed = 1}
+  local yhat, lab = m:predict_response(X)
+  local pred = m:predict(X)
+  local x, x2 = X:column("x"), X:column("x2")
+  T.ok(#yhat == #X and #lab == #X, "one per row")
+  for i = 1, #X, 17 do
+    T.ok(lab[i] == pred[i], "the component of predict")
+    local b = m.components[lab[i]].beta
+    T.near(yhat[i], b[1] + b[2] * x[i] + b[3] * x2[i], 1e-12, "linreg fitted value")
+  end
+  -- logitreg with a trials column: Total / (1 + exp(-eta)).
+  local B = mx.read_csv(T.srcdir .. "/tests/data/betablocker_treat.csv")
+  local g = mx.fit{data = B, family = "logitreg", response = "Deaths", covariates = "treat",
+                   trials = "Total", k = 2, seed = 1}
+  local mu, gl = g:predict_response(B)
+  local tot, tr = B:column("Total"), B:column("treat")
+  for i = 1, #B, 5 do
+    local b = g.components[gl[i]].beta
+    T.near(mu[i], tot[i] / (1 + math.exp(-(b[1] + b[2] * tr[i]))), 1e-12, "logitreg fitted count")
+  end
+  T.errors(function() mx.fit{data = B, family = "poisson", k = 1}:predict_response(B) end,
+           "fitted responses need a linreg, poisreg or logitreg model (this one is poisson)")
+end)
+
+T.test("mx.plot.regression", function()
+  local B = mx.read_csv(T.srcdir .. "/tests/data/betablocker_treat.csv")
+  local m = mx.fit{data = B, family = "logitreg", response = "Deaths", covariates = "treat",
+                   trials = "Total", k = 2, seed = 1}
+  local file = T.tmpname(".png")
+  mx.plot.regression(m, B, file)
+  local f = assert(io.open(file, "rb"))
+  T.ok(f:read(4) == "\137PNG", "a PNG")
+  f:close()
+  os.remove(file)
+  local g = mx.fit{data = B, family = "poisson", k = 2, seed = 1}
+  T.errors(function() mx.plot.regression(g, B, file) end,
+           "a regression plot needs a linreg, poisreg or logitreg model (this one is poisson)")
 end)
 
 T.test("bad input", function()

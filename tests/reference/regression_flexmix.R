@@ -1,12 +1,18 @@
 # regression_flexmix.R: fixtures for tests/lua/test_regression.lua (the linreg, poisreg and
 # logitreg families) from flexmix's artificial NPreg data (K = 2):
-#   yn ~ x + x2 (gaussian), yp ~ x (poisson), yb ~ x (binomial, one trial).
+#   yn ~ x + x2 (gaussian), yp ~ x (poisson)
+# and from flexmix's betablocker data (K = 2): cbind(Deaths, Total - Deaths) ~ treat (binomial,
+# trials = Total; treat = 1 for the treated arms).  NPreg's yb ~ x (one trial per row) is left out:
+# from every start tried flexmix either runs into separation (coefficients in the hundreds or
+# thousands) or crawls along a flat likelihood without converging in 3000 iterations.
 # Run from the top of the tree:  Rscript tests/reference/regression_flexmix.R
-# It writes tests/data/npreg.csv (NPreg with x2 = x^2) and tests/reference/regression_fixtures.lua.
+# It writes tests/data/npreg.csv (NPreg with x2 = x^2), tests/data/betablocker_treat.csv and
+# tests/reference/regression_fixtures.lua.
 # The start: flexmix's fit with cluster = the partition below and iter.max = 1 (one M-step, a full
 # weighted fit of each part) gives theta_0 and the weights; mixem starts from that theta_0.
-# GLMs: flexmix run to convergence (tolerance 1e-12) from the same start; mixem's GEM step reaches
-# the same fixed point.  Linear: flexmix's gaussian sigma is not the ML one (it divides by
+# GLMs: flexmix run from the same start with tolerance = 0 for 4000 iterations (and checked: the
+# parameters after 2000 iterations are the same to 1e-13), i.e. to its fixed point; mixem's GEM
+# step reaches the same fixed point.  Linear: flexmix's gaussian sigma is not the ML one (it divides by
 # n - rank, with n all rows), so the 1- and 5-iteration references come from mixtools' regmixEM
 # (ML sigma, exact EM) from the same theta_0, and the converged flexmix coefficients are compared
 # for beta only.  Log-likelihoods are recomputed here from the parameters (dnorm, dpois, dbinom).
@@ -28,26 +34,37 @@ w("return {\n  partition = {", num(cl), "},\n")
 lse <- function(a) { m <- max(a); m + log(sum(exp(a - m))) }
 ll_of <- function(dens) sum(apply(dens, 1, lse))
 
-glm_case <- function(name, form, fam, y, X) {
-  m0 <- flexmix(form, data = d, k = 2, cluster = cl, model = FLXMRglm(family = fam),
-                control = list(iter.max = 1, minprior = 0))
-  m <- flexmix(form, data = d, k = 2, cluster = cl, model = FLXMRglm(family = fam),
-               control = list(iter.max = 10000, tolerance = 1e-13, minprior = 0))
+glm_case <- function(name, form, fam, data, cl, y, X, trials = NULL) {
+  fit <- function(it) flexmix(form, data = data, k = 2, cluster = cl, model = FLXMRglm(family = fam),
+                              control = list(iter.max = it, tolerance = 0, minprior = 0))
+  m <- fit(4000)
+  half <- fit(2000)
+  stopifnot(max(abs(parameters(m) - parameters(half))) < 1e-13,
+            max(abs(prior(m) - prior(half))) < 1e-13)
   b <- parameters(m)
-  b0 <- sapply(1:2, function(k) suppressWarnings(glm.fit(X, if (fam == "poisson") y else cbind(y, 1 - y),
-                                weights = as.numeric(cl == k), family = get(fam)()))$coefficients)
+  yy <- if (fam == "poisson") y else cbind(y, trials - y)
+  b0 <- sapply(1:2, function(k) suppressWarnings(glm.fit(X, yy, weights = as.numeric(cl == k),
+                                                         family = get(fam)()))$coefficients)
   dens <- function(B, pr) sapply(1:2, function(k) {
     eta <- X %*% B[, k]
     log(pr[k]) + if (fam == "poisson") dpois(y, exp(eta), log = TRUE)
-                 else dbinom(y, 1, plogis(eta), log = TRUE) })
-  w("  ", name, " = {w0 = {", num(as.numeric(table(cl)) / n), "}, beta0 = {{", num(b0[, 1]), "}, {", num(b0[, 2]),
+                 else dbinom(y, trials, plogis(eta), log = TRUE) })
+  w("  ", name, " = {partition = {", num(cl), "},\n    w0 = {", num(as.numeric(table(cl)) / length(cl)),
+    "}, beta0 = {{", num(b0[, 1]), "}, {", num(b0[, 2]),
     "}},\n    loglik = ", sprintf("%.17g", ll_of(dens(b, prior(m)))), ", weights = {", num(prior(m)),
     "},\n    beta = {{", num(b[, 1]), "}, {", num(b[, 2]), "}}, flexmix_iter = ", m@iter, "},\n")
 }
 X1 <- cbind(1, d$x)
-glm_case("poisson", yp ~ x, "poisson", d$yp, X1)
-# The binomial yb ~ x from this partition runs into separation in flexmix (coefficients in the
-# thousands): no fixture for it.
+glm_case("poisson", yp ~ x, "poisson", d, cl, d$yp, X1)
+# Binomial: betablocker, the start from the centres' death rates (above 9% in part 1), from which
+# flexmix reaches the larger of the two maxima it finds (-187.898; random partitions also give
+# -189.22).
+data("betablocker", package = "flexmix")
+bb <- data.frame(Deaths = betablocker$Deaths, Total = betablocker$Total,
+                 treat = as.numeric(betablocker$Treatment == "Treated"))
+write.csv(bb, "tests/data/betablocker_treat.csv", row.names = FALSE)
+glm_case("binomial", cbind(Deaths, Total - Deaths) ~ treat, "binomial", bb,
+         ifelse(bb$Deaths / bb$Total > 0.09, 1L, 2L), bb$Deaths, cbind(1, bb$treat), bb$Total)
 
 # Linear.
 m0 <- flexmix(yn ~ x + x2, data = d, k = 2, cluster = cl, model = FLXMRglm(family = "gaussian"),
