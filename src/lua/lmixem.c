@@ -1403,6 +1403,12 @@ l_select (lua_State *L)
   const char *crit = opt_str (L, 1, fn, "criterion", s);
   if (crit && !mixem_criterion_parse (crit, &so.criterion))
     luaL_error (L, "%s: 'criterion' must be bic, aic, icl or heldout (got %s)", fn, crit);
+  /* sign = "mclust": BIC as mclust reports it, 2 loglik - p log n (higher is better).
+   * Checked before the fits: an error after them would lose the chosen model. */
+  const char *sign = opt_str (L, 1, fn, "sign", s);
+  if (sign && strcmp (sign, "mclust") != 0 && strcmp (sign, "mixem") != 0)
+    luaL_error (L, "%s: 'sign' must be mixem or mclust (got %s)", fn, sign);
+  const gboolean mclust_sign = sign && strcmp (sign, "mclust") == 0;
   mixem_model *best = NULL;
   size_t best_index = 0;
   mixem_progress *prog = progress_from (L, 1, fn, &o);
@@ -1414,11 +1420,6 @@ l_select (lua_State *L)
   lua_getfield (L, 1, "quiet");
   const gboolean quiet = lua_toboolean (L, -1);
   lua_pop (L, 1);
-  /* sign = "mclust": BIC as mclust reports it, 2 loglik - p log n (higher is better). */
-  const char *sign = opt_str (L, 1, fn, "sign", s);
-  if (sign && strcmp (sign, "mclust") != 0 && strcmp (sign, "mixem") != 0)
-    luaL_error (L, "%s: 'sign' must be mixem or mclust (got %s)", fn, sign);
-  const gboolean mclust_sign = sign && strcmp (sign, "mclust") == 0;
   lua_createtable (L, 0, 6);
   lua_createtable (L, (int) cands->len, 0);
   for (guint i = 0; i < cands->len; i++) {
