@@ -414,6 +414,7 @@ cmd_fit (int argc, char **argv)
   mixem_fit_options_init (&defaults);
   int k = 1, n_init = defaults.n_init, max_iter = defaults.max_iter, threads = 0, interval = 1;
   int n_refine = defaults.n_refine, refine_max_iter = defaults.refine_max_iter;
+  char *short_algorithm = NULL;
   int short_starts = defaults.short_starts, short_iter = defaults.short_iter;
   gint64 seed = 0;
   double tol = defaults.tol, refine_tol = defaults.refine_tol;
@@ -443,6 +444,7 @@ cmd_fit (int argc, char **argv)
     { "refine-max-iter", 0, 0, G_OPTION_ARG_INT, &refine_max_iter, "Iterations refinement may add past max-iter (default 1000)", "N" },
     { "short-starts", 0, 0, G_OPTION_ARG_INT, &short_starts, "small-EM: starts drawn per restart, the best after --short-iter iterations goes on (default 12; 1: off)", "N" },
     { "short-iter", 0, 0, G_OPTION_ARG_INT, &short_iter, "small-EM: iterations of each short run (default 20)", "N" },
+    { "short-algorithm", 0, 0, G_OPTION_ARG_STRING, &short_algorithm, "small-EM's short runs by em (default), cem or sem: mixmod's CEM-EM and SEM-EM", "NAME" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 0)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all); results do not depend on it", "N" },
     { "fix", 0, 0, G_OPTION_ARG_STRING, &fix, "Keep at their start: weights, components, or component numbers", "LIST" },
@@ -615,6 +617,16 @@ cmd_fit (int argc, char **argv)
   o.refine_max_iter = refine_max_iter;
   o.short_starts = short_starts;
   o.short_iter = short_iter;
+  if (short_algorithm) {
+    if (strcmp (short_algorithm, "em") && strcmp (short_algorithm, "cem")
+        && strcmp (short_algorithm, "sem")) {
+      status = usage_error ("fit", "--short-algorithm must be em, cem or sem (got '%s')",
+                            short_algorithm);
+      goto out;
+    }
+    o.short_algorithm = strcmp (short_algorithm, "cem") == 0 ? MIXEM_CEM
+                        : strcmp (short_algorithm, "sem") == 0 ? MIXEM_SEM : MIXEM_EM;
+  }
   o.seed = (unsigned long) seed;
   o.threads = threads;
   o.init = init;
@@ -693,6 +705,7 @@ out:
   g_free (covariance);
   g_free (reg_covar);
   g_free (algorithm);
+  g_free (short_algorithm);
   g_free (anneal_t0);
   g_free (anneal_steps);
   g_free (blocks);

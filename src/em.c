@@ -93,6 +93,11 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
     bad = "'short_starts' must be >= 1";
   else if (o->short_iter < 1)
     bad = "'short_iter' must be >= 1";
+  else if (o->short_algorithm != MIXEM_EM && o->short_algorithm != MIXEM_CEM
+           && o->short_algorithm != MIXEM_SEM)
+    bad = "'short_algorithm' must be em, cem or sem";
+  else if (o->short_algorithm != MIXEM_EM && o->short_starts < 2)
+    bad = "'short_algorithm' chooses how small-EM's short runs climb: it needs short_starts > 1";
   else if (o->threads < 0)
     bad = "'threads' must be >= 0";
   if (!bad && !mixem_algorithm_name (o->algorithm)) {
@@ -1255,8 +1260,16 @@ small_em (fit_ctx *c, int r, const mixem_params *proto, gsl_rng *rng, gboolean *
     m->weights_fixed = o->fix_weights;
     GError *err = NULL;
     c->short_run = s + 1;
+    /* CEM-EM, SEM-EM: the short runs hard, or drawn; the restart's own climb as before. */
+    const gboolean hard = c->ps.hard, draw = c->ps.draw;
+    if (o->short_algorithm != MIXEM_EM) {
+      c->ps.hard = TRUE;
+      c->ps.draw = o->short_algorithm == MIXEM_SEM;
+    }
     gboolean ok = start (c, m->params, m->weights, rng, random, &err)
                   && run (c, r, m, 0.0, MIN (o->short_iter, o->max_iter), FALSE, stop, &err);
+    c->ps.hard = hard;
+    c->ps.draw = draw;
     c->short_run = 0;
     if (ok && (!best || m->loglik > best->loglik)) {
       mixem_model_free (best);

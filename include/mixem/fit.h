@@ -131,6 +131,10 @@ typedef struct {
   double step_alpha;           /* eta_t = (t + 2)^-step_alpha, in (0.5, 1]; 0: the default, 0.6 */
   int epochs;                  /* > 0: exactly that many epochs (tol and max_iter unused); 0: the
                                   default, epochs until |delta| < tol, at most max_iter */
+  /* small-EM's short runs by CEM or SEM, then the restart's climb by ALGORITHM: mixmod's CEM-EM
+   * and SEM-EM strategies (flexmix's initMethod).  MIXEM_EM, the default: short runs as the
+   * algorithm makes them (plain EM; hard under cem and sem).  Needs short_starts > 1. */
+  mixem_algorithm short_algorithm;
 } mixem_fit_options;
 
 void mixem_fit_options_init (mixem_fit_options *opts);

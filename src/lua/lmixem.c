@@ -944,6 +944,13 @@ read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o
                                  "an integer >= 0");
   o->short_starts = opt_cint (L, idx, fn, "short_starts", o->short_starts, 1, "an integer >= 1");
   o->short_iter = opt_cint (L, idx, fn, "short_iter", o->short_iter, 1, "an integer >= 1");
+  const char *sa = opt_str (L, idx, fn, "short_algorithm", s);
+  if (sa) {
+    if (strcmp (sa, "em") && strcmp (sa, "cem") && strcmp (sa, "sem"))
+      luaL_error (L, "%s: 'short_algorithm' must be em, cem or sem (got %s)", fn, sa);
+    o->short_algorithm = strcmp (sa, "cem") == 0 ? MIXEM_CEM
+                         : strcmp (sa, "sem") == 0 ? MIXEM_SEM : MIXEM_EM;
+  }
   lua_getfield (L, idx, "strict_empty");
   o->strict_empty = lua_toboolean (L, -1);
   lua_pop (L, 1);
@@ -1161,7 +1168,7 @@ l_fit (lua_State *L)
   static const char *const fn = "mixem.fit";
   static const char *const known[] = {
     "data", "family", "k", "init", "fixed", "max_iter", "tol", "n_init", "seed", "threads",
-    "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "reseed", "verbose",
+    "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "short_algorithm", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "reseed", "verbose",
     "verbose_interval", "quiet", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
@@ -1305,7 +1312,7 @@ l_select (lua_State *L)
   static const char *const known[] = {
     "data", "family", "k", "criterion", "folds", "validation", "init", "max_iter", "tol",
     "n_init", "seed", "threads", "refine_tol", "n_refine", "refine_max_iter", "short_starts",
-    "short_iter", "strict_empty", "weights", "columns", "block_size", "algorithm", "anneal_t0",
+    "short_iter", "short_algorithm", "strict_empty", "weights", "columns", "block_size", "algorithm", "anneal_t0",
     "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "reseed",
     "fixed", "verbose", "verbose_interval", "quiet", "sign", NULL
   };
@@ -1460,7 +1467,7 @@ m_refit (lua_State *L)
 {
   static const char *const fn = "model:refit";
   static const char *const known[] = { "max_iter", "tol", "n_init", "seed", "threads", "fixed",
-                                       "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "strict_empty",
+                                       "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "short_algorithm", "strict_empty",
                                        "on_iter", "weights", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs",
                                        "reseed", "verbose", "verbose_interval", "quiet", NULL };
   lmodel *lm = check_model (L, 1);

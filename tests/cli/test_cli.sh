@@ -226,6 +226,11 @@ check "refined" 0 'log-likelihood -223\.04[0-9]* after [0-9]+ iterations \(conve
 check "not refined" 0 'log-likelihood -236\.[0-9]* after [0-9]+ iterations \(converged\)' -- \
   "$MIXEM" fit -f gaussian --covariance tied -k 4 --n-init 10 --init kmeans --n-refine 0 --short-starts 1 "$IRIS"
 check "bad short-starts" 2 "'short_starts' must be >= 1" -- "$MIXEM" fit -f gaussian --short-starts 0 "$IRIS"
+check "CEM-EM" 0 'log-likelihood' -- "$MIXEM" fit -f gaussian -k 3 --short-algorithm cem "$IRIS"
+check "bad short-algorithm" 2 "short-algorithm must be em, cem or sem \\(got 'hard'\\)" -- \
+  "$MIXEM" fit -f gaussian -k 3 --short-algorithm hard "$IRIS"
+check "short-algorithm without small-EM" 2 'it needs short_starts > 1' -- \
+  "$MIXEM" fit -f gaussian -k 3 --short-algorithm sem --short-starts 1 "$IRIS"
 check "small-EM off" 0 'log-likelihood -180\.19576[0-9]* after 14 iterations' -- \
   "$MIXEM" fit -f gaussian -k 3 --init kmeans --n-init 1 --short-starts 1 --n-refine 0 "$IRIS"
 check "bad n-refine" 2 '--n-refine must be >= 0' -- "$MIXEM" fit -f gaussian --n-refine -1 "$IRIS"

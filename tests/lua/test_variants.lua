@@ -302,6 +302,39 @@ T.test("the model file keeps the algorithm", function()
   os.remove(p)
 end)
 
+T.test("CEM-EM and SEM-EM: small-EM's short runs by cem or sem, then EM", function()
+  local function fit(sa, threads)
+    return mx.fit{data = S, family = "gaussian", k = 3, seed = 4, n_init = 2, short_starts = 4,
+                  short_iter = 6, threads = threads or 1, short_algorithm = sa}
+  end
+  local em, cem, sem = fit(nil), fit("cem"), fit("sem")
+  for _, m in ipairs{cem, sem} do
+    T.eq(m.algorithm, "em")
+    T.ok(math.abs(m.loglik - em.loglik) / 450 <= 1e-3, "chain reaches EM's optimum")
+  end
+  -- The short run's records carry a hard q (entropy 0), the climb after it a soft one.
+  local function entropies(m)
+    local short, climb = 0, 0
+    for _, it in ipairs(m.trace) do
+      if it.short_run > 0 then short = math.max(short, it.entropy)
+      else climb = math.max(climb, it.entropy) end
+    end
+    return short, climb
+  end
+  local es = entropies(em)
+  T.ok(es > 0, "plain small-EM: soft short runs")
+  for _, m in ipairs{cem, sem} do
+    local short, climb = entropies(m)
+    T.eq(short, 0, "hard short runs")
+    T.ok(climb > 0, "soft climb after them")
+  end
+  local sem2 = fit("sem", 2)
+  T.eq(sem2.loglik, sem.loglik, "SEM-EM on 2 threads")
+  T.errors(function() fit("kmeans") end, "'short_algorithm' must be em, cem or sem (got kmeans)")
+  T.errors(function() mx.fit{data = S, family = "gaussian", k = 3, short_starts = 1,
+                             short_algorithm = "cem"} end, "it needs short_starts > 1")
+end)
+
 T.test("bad algorithm options are errors naming them", function()
   T.errors(function() mx.fit{data = G, family = "gaussian", k = 2, algorithm = "fast"} end,
            "unknown algorithm 'fast' (known: em, cem, squarem, sem, annealed, incremental, online)")
