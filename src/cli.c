@@ -1055,7 +1055,9 @@ cmd_select (int argc, char **argv)
     status = fail ("select", err);
     goto out;
   }
-  if (!quiet)
+  if (!quiet && mclust_sign && crit == MIXEM_BIC)
+    printf ("\nChosen by bic (with mclust's sign, 2 loglik - p log n: higher is better):\n");
+  else if (!quiet)
     printf ("\nChosen by %s (bic, aic, icl: lower is better; heldout: mean log-likelihood of "
             "left-out rows, higher is better):\n", mixem_criterion_name (crit));
   if (!quiet) {

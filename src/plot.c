@@ -1798,7 +1798,11 @@ mixem_plot_select (const char *path, const mixem_candidate *cands, size_t n, siz
       }
       set_colour (c.cr, s, 1);
       cairo_set_line_width (c.cr, 2);
+      /* The palette has eight colours: the lines after them are dashed (mclust's 14 models). */
+      const double dash[] = { 6, 3 };
+      cairo_set_dash (c.cr, dash, s >= 8 ? 2 : 0, 0);
       cairo_stroke (c.cr);
+      cairo_set_dash (c.cr, NULL, 0, 0);
       for (size_t i = 0; i < n; i++) {
         const double v = criterion_value (&cands[i], crit);
         if (line[i] == s && isfinite (v))
@@ -1834,20 +1838,24 @@ mixem_plot_select (const char *path, const mixem_candidate *cands, size_t n, siz
     cairo_stroke (c.cr);
     char buf[48];
     g_snprintf (buf, sizeof buf, "chosen: k = %zu", cands[best].k);
-    text_at (c.cr, bx + 12, by + (crit == MIXEM_HELDOUT ? 12 : -12), buf, 0,
-             crit == MIXEM_HELDOUT ? 0 : 1, 0);
+    /* Beside the ring, on the side with room (the largest K is at the right edge). */
+    const gboolean left_side = bx > (a.x0 + a.x1) / 2;
+    text_at (c.cr, left_side ? bx - 12 : bx + 12, by + (crit == MIXEM_HELDOUT ? 12 : -12), buf,
+             left_side ? 1 : 0, crit == MIXEM_HELDOUT ? 0 : 1, 0);
     cairo_restore (c.cr);
     char **labels = g_new0 (char *, sets->len + 1);
-    int *cols = g_new (int, sets->len);
+    int *cols = g_new (int, sets->len), *dashed = g_new (int, sets->len);
     for (guint s = 0; s < sets->len; s++) {
       const char *l = g_ptr_array_index (sets, s);
       labels[s] = g_strdup (*l ? l : "(default options)");
       cols[s] = (int) s;
+      dashed[s] = s >= 8;
     }
-    legend (&c, &a, labels, cols, NULL, sets->len, crit != MIXEM_HELDOUT ? TOP_RIGHT
-                                                                         : BOTTOM_RIGHT);
+    legend (&c, &a, labels, cols, dashed, sets->len, crit != MIXEM_HELDOUT ? TOP_RIGHT
+                                                                           : BOTTOM_RIGHT);
     g_strfreev (labels);
     g_free (cols);
+    g_free (dashed);
     ok = canvas_close (&c, TRUE, error);
   }
   g_free (line);
