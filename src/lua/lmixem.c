@@ -2412,58 +2412,47 @@ p_levels (lua_State *L)
   return 0;
 }
 
-/* mx.plot.binomial(model, X, path [, opts]) */
+/* The plots of a model over data, mx.plot.KIND(model, X, path [, opts]): one body, DRAW the
+ * library's function. */
+typedef gboolean (*model_data_plot) (const char *path, const mixem_model *m,
+                                     const mixem_dataset *data, const mixem_plot_options *opts,
+                                     GError **error);
+
+static int
+plot_model_data (lua_State *L, const char *fn, model_data_plot draw)
+{
+  lua_settop (L, 4);   /* the scratch goes above the arguments */
+  const mixem_model *m = check_model (L, 1)->m;
+  const char *path = luaL_checkstring (L, 3);
+  lscratch *s = scratch_new (L);
+  const mixem_dataset *ds = model_data (L, m, 2, fn, s);
+  mixem_plot_options po;
+  plot_options (L, 4, fn, NULL, &po, s);
+  GError *err = NULL;
+  if (!draw (path, m, ds, &po, &err))
+    return raise_gerror (L, fn, err);
+  return 0;
+}
+
+/* mx.plot.binomial: success rates and the components' predicted counts */
 static int
 p_binomial (lua_State *L)
 {
-  static const char *const fn = "mixem.plot.binomial";
-  lua_settop (L, 4);   /* the scratch goes above the arguments */
-  const mixem_model *m = check_model (L, 1)->m;
-  const char *path = luaL_checkstring (L, 3);
-  lscratch *s = scratch_new (L);
-  const mixem_dataset *ds = model_data (L, m, 2, fn, s);
-  mixem_plot_options po;
-  plot_options (L, 4, fn, NULL, &po, s);
-  GError *err = NULL;
-  if (!mixem_plot_binomial (path, m, ds, &po, &err))
-    return raise_gerror (L, fn, err);
-  return 0;
+  return plot_model_data (L, "mixem.plot.binomial", mixem_plot_binomial);
 }
 
-/* mx.plot.density(model, X, path [, opts]): a one-column model over the histogram of X */
+/* mx.plot.density: a one-column model over the histogram of X */
 static int
 p_density (lua_State *L)
 {
-  static const char *const fn = "mixem.plot.density";
-  lua_settop (L, 4);   /* the scratch goes above the arguments */
-  const mixem_model *m = check_model (L, 1)->m;
-  const char *path = luaL_checkstring (L, 3);
-  lscratch *s = scratch_new (L);
-  const mixem_dataset *ds = model_data (L, m, 2, fn, s);
-  mixem_plot_options po;
-  plot_options (L, 4, fn, NULL, &po, s);
-  GError *err = NULL;
-  if (!mixem_plot_density (path, m, ds, &po, &err))
-    return raise_gerror (L, fn, err);
-  return 0;
+  return plot_model_data (L, "mixem.plot.density", mixem_plot_density);
 }
 
-/* mx.plot.regression(model, X, path [, opts]): a linreg/poisreg/logitreg model's fits over X */
+/* mx.plot.regression: a linreg/poisreg/logitreg model's fits over X */
 static int
 p_regression (lua_State *L)
 {
-  static const char *const fn = "mixem.plot.regression";
-  lua_settop (L, 4);   /* the scratch goes above the arguments */
-  const mixem_model *m = check_model (L, 1)->m;
-  const char *path = luaL_checkstring (L, 3);
-  lscratch *s = scratch_new (L);
-  const mixem_dataset *ds = model_data (L, m, 2, fn, s);
-  mixem_plot_options po;
-  plot_options (L, 4, fn, NULL, &po, s);
-  GError *err = NULL;
-  if (!mixem_plot_regression (path, m, ds, &po, &err))
-    return raise_gerror (L, fn, err);
-  return 0;
+  return plot_model_data (L, "mixem.plot.regression", mixem_plot_regression);
 }
 
 static gint
