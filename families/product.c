@@ -313,7 +313,7 @@ sub_block (const part *q, const mixem_block *b, double *xbuf, size_t *cols)
       xbuf[i * q->d + c] = b->x[i * b->d + q->cols[c]];
   for (size_t c = 0; c < q->d; c++)
     cols[c] = mixem_block_column (b, q->cols[c]);
-  return (mixem_block) { b->n, q->d, b->first, xbuf, b->ds, cols };
+  return (mixem_block) { b->n, q->d, b->first, xbuf, b->ds, cols, NULL, NULL };
 }
 
 static gboolean

@@ -19,6 +19,7 @@ typedef struct {
   size_t n, d, K;
   mixem_block blk;
   double *xbuf;
+  unsigned char *mbuf;           /* the mask of BLK, or NULL */
   mixem_spec spec;
   mixem_options *opts;
   GArray *res;
@@ -97,7 +98,9 @@ static double *
 accumulate (ctx *c, const mixem_params *p, size_t first, size_t n, const double *r, double *st,
             GError **error)
 {
-  mixem_block b = { n, c->d, first, c->blk.x + first * c->d, c->data, NULL };
+  mixem_block b = { n, c->d, first, c->blk.x + first * c->d, c->data, NULL,
+                    c->blk.missing ? c->blk.missing + first * c->d : NULL,
+                    c->blk.pattern ? c->blk.pattern + first : NULL };
   c->f->accumulate (p, &b, r + first * c->K, st);
   return mixem_family_take_error (c->f, p, error) ? st : NULL;
 }
@@ -296,7 +299,7 @@ check_sample (ctx *c, const mixem_model *m, gsl_rng *rng)
   GError *err = NULL;
   for (size_t i = 0; i < n; i++)
     f->sample (m->params, i / per, rng, x + i * c->d);
-  mixem_block b = { n, c->d, 0, x, NULL, NULL };
+  mixem_block b = { n, c->d, 0, x, NULL, NULL, NULL, NULL };
   size_t bad = SIZE_MAX;
   if (!mixem_family_take_error (f, m->params, &err)) {
     fail_error (c, prop, err);
@@ -393,8 +396,8 @@ mixem_family_check (const mixem_family *f, const mixem_dataset *data, size_t k,
   }
   c.spec = (mixem_spec) { k, c.d, mixem_dataset_names (sub), c.opts, f, sub };
   c.xbuf = g_new (double, c.n * c.d);
-  c.blk = (mixem_block) { c.n, c.d, 0, mixem_dataset_block (sub, 0, c.n, c.xbuf), sub,
-                          NULL };
+  c.mbuf = mixem_dataset_has_missing (sub) ? g_new (unsigned char, c.n * c.d) : NULL;
+  mixem_pass_block (sub, 0, c.n, c.xbuf, c.mbuf, &c.blk);
   c.res = g_array_new (FALSE, FALSE, sizeof (mixem_check_result));
 
   mixem_fit_options o;
@@ -471,6 +474,7 @@ mixem_family_check (const mixem_family *f, const mixem_dataset *data, size_t k,
   mixem_options_free (c.opts);
   mixem_dataset_free (sub);
   g_free (c.xbuf);
+  g_free (c.mbuf);
   return c.res;
 }
 

@@ -26,7 +26,225 @@ struct mixem_dataset {
   char *source;     /* file name or "<memory>" */
   guint32 *lines;   /* file line of each row, or NULL */
   char ***levels;   /* d level-name vectors (NULL for a numeric column), or NULL if none */
+  /* Missing cells: all NULL / 0 when there are none.  The doubles hold NaN there, the bytes 0
+   * (widened to NaN by mixem_dataset_block). */
+  guint8 *mbits;    /* n*d bits, row-major, set where the cell is missing */
+  unsigned *row_pat;  /* n pattern ids, 0 for a complete row */
+  guint8 *pat;      /* n_pat * d bytes, pattern p's mask (1 = missing) at pat + p*d */
+  size_t *pat_obs;  /* n_pat: observed cells of each pattern */
+  size_t n_pat;
+  size_t *miss_col; /* d: missing cells of each column */
+  size_t miss_cells, miss_rows, empty_rows;  /* empty: every cell missing */
 };
+
+static inline gboolean
+bit_get (const guint8 *b, size_t i)
+{
+  return (b[i >> 3] >> (i & 7)) & 1u;
+}
+
+static inline void
+bit_set (guint8 *b, size_t i)
+{
+  b[i >> 3] = (guint8) (b[i >> 3] | (1u << (i & 7)));
+}
+
+static void
+clear_missing (mixem_dataset *ds)
+{
+  g_clear_pointer (&ds->mbits, g_free);
+  g_clear_pointer (&ds->row_pat, g_free);
+  g_clear_pointer (&ds->pat, g_free);
+  g_clear_pointer (&ds->pat_obs, g_free);
+  g_clear_pointer (&ds->miss_col, g_free);
+  ds->n_pat = 0;
+  ds->miss_cells = ds->miss_rows = ds->empty_rows = 0;
+}
+
+/* From DS->mbits: the patterns (numbered in order of first appearance, 0 the complete one),
+ * each row's pattern and the counts; with no bit set, no mask at all. */
+static void
+index_missing (mixem_dataset *ds)
+{
+  const size_t n = ds->n, d = ds->d;
+  if (!ds->mbits)
+    return;
+  ds->miss_col = g_new0 (size_t, d);
+  ds->row_pat = g_new0 (unsigned, n > 0 ? n : 1);
+  GByteArray *pat = g_byte_array_new ();
+  GArray *obs = g_array_new (FALSE, FALSE, sizeof (size_t));
+  GHashTable *seen = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
+                                            (GDestroyNotify) g_bytes_unref, NULL);
+  guint8 *row = g_new0 (guint8, d);
+  g_byte_array_set_size (pat, (guint) d);
+  memset (pat->data, 0, d);
+  size_t zero = d;
+  g_array_append_val (obs, zero);
+  for (size_t i = 0; i < n; i++) {
+    size_t m = 0;
+    for (size_t j = 0; j < d; j++) {
+      row[j] = (guint8) bit_get (ds->mbits, i * d + j);
+      m += row[j];
+      ds->miss_col[j] += row[j];
+    }
+    if (m == 0)
+      continue;
+    ds->miss_cells += m;
+    ds->miss_rows++;
+    if (m == d)
+      ds->empty_rows++;
+    GBytes *key = g_bytes_new (row, d);
+    gpointer id;
+    if (g_hash_table_lookup_extended (seen, key, NULL, &id)) {
+      g_bytes_unref (key);
+      ds->row_pat[i] = GPOINTER_TO_UINT (id);
+    } else {
+      const unsigned p = obs->len;
+      g_hash_table_insert (seen, key, GUINT_TO_POINTER (p));
+      g_byte_array_append (pat, row, (guint) d);
+      size_t o = d - m;
+      g_array_append_val (obs, o);
+      ds->row_pat[i] = p;
+    }
+  }
+  g_free (row);
+  g_hash_table_destroy (seen);
+  ds->n_pat = obs->len;
+  ds->pat = g_byte_array_free (pat, FALSE);
+  ds->pat_obs = (size_t *) (void *) g_array_free (obs, FALSE);
+  if (ds->miss_cells == 0)
+    clear_missing (ds);
+}
+
+/* The mask of DS's doubles: every NaN is a missing cell. */
+static void
+mask_from_nan (mixem_dataset *ds)
+{
+  const size_t nd = ds->n * ds->d;
+  clear_missing (ds);
+  if (!ds->x)
+    return;
+  for (size_t i = 0; i < nd; i++)
+    if (isnan (ds->x[i])) {
+      if (!ds->mbits)
+        ds->mbits = g_new0 (guint8, (nd + 7) / 8);
+      bit_set (ds->mbits, i);
+    }
+  index_missing (ds);
+}
+
+/* OUT's mask from DS's: OUT's cell (r, c) is DS's (ROWS ? ROWS[r] : r, SEL ? SEL[c] : c). */
+static void
+copy_mask (mixem_dataset *out, const mixem_dataset *ds, const size_t *rows, const int *sel)
+{
+  if (!ds->mbits)
+    return;
+  const size_t nd = out->n * out->d;
+  out->mbits = g_new0 (guint8, (nd + 7) / 8);
+  for (size_t r = 0; r < out->n; r++) {
+    const size_t i = rows ? rows[r] : r;
+    if (i >= ds->n || ds->row_pat[i] == 0)
+      continue;
+    for (size_t c = 0; c < out->d; c++)
+      if (bit_get (ds->mbits, i * ds->d + (sel ? (size_t) sel[c] : c)))
+        bit_set (out->mbits, r * out->d + c);
+  }
+  index_missing (out);
+}
+
+/* A column with no observed cell carries nothing a model could learn: an error naming it. */
+static gboolean
+check_missing_columns (const mixem_dataset *ds, GError **error)
+{
+  for (size_t j = 0; ds->mbits && j < ds->d; j++)
+    if (ds->miss_col[j] == ds->n) {
+      char *q = mixem_quote (ds->names[j], -1);
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                   "%s: column '%s' is missing in every row", ds->source, q);
+      g_free (q);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean mixem_dataset_has_missing (const mixem_dataset *ds) { return ds->mbits != NULL; }
+
+gboolean
+mixem_dataset_is_missing (const mixem_dataset *ds, size_t row, size_t col)
+{
+  g_return_val_if_fail (row < ds->n && col < ds->d, FALSE);
+  return ds->mbits && ds->row_pat[row] != 0 && bit_get (ds->mbits, row * ds->d + col);
+}
+
+size_t
+mixem_dataset_missing_count (const mixem_dataset *ds, size_t col)
+{
+  if (col == SIZE_MAX)
+    return ds->miss_cells;
+  g_return_val_if_fail (col < ds->d, 0);
+  return ds->miss_col ? ds->miss_col[col] : 0;
+}
+
+size_t mixem_dataset_incomplete_rows (const mixem_dataset *ds) { return ds->miss_rows; }
+size_t mixem_dataset_empty_rows (const mixem_dataset *ds) { return ds->empty_rows; }
+double
+mixem_dataset_observed_weight (const mixem_dataset *ds)
+{
+  if (ds->empty_rows == 0)
+    return ds->total_w;
+  double w = 0.0;
+  for (size_t i = 0; i < ds->n; i++)
+    if (ds->pat_obs[ds->row_pat[i]] > 0)
+      w += ds->w ? ds->w[i] : 1.0;
+  return w;
+}
+size_t mixem_dataset_n_patterns (const mixem_dataset *ds) { return ds->mbits ? ds->n_pat : 1; }
+
+const unsigned char *
+mixem_dataset_pattern (const mixem_dataset *ds, size_t id)
+{
+  g_return_val_if_fail (id < mixem_dataset_n_patterns (ds), NULL);
+  return ds->mbits ? ds->pat + id * ds->d : NULL;
+}
+
+size_t
+mixem_dataset_pattern_observed (const mixem_dataset *ds, size_t id)
+{
+  g_return_val_if_fail (id < mixem_dataset_n_patterns (ds), 0);
+  return ds->mbits ? ds->pat_obs[id] : ds->d;
+}
+
+unsigned
+mixem_dataset_row_pattern (const mixem_dataset *ds, size_t row)
+{
+  g_return_val_if_fail (row < ds->n, 0);
+  return ds->row_pat ? ds->row_pat[row] : 0;
+}
+
+const unsigned *
+mixem_dataset_row_patterns (const mixem_dataset *ds)
+{
+  return ds->row_pat;
+}
+
+const unsigned char *
+mixem_dataset_block_missing (const mixem_dataset *ds, size_t first, size_t n, const size_t *cols,
+                             size_t d, unsigned char *buf)
+{
+  g_return_val_if_fail (first + n <= ds->n, NULL);
+  if (!ds->mbits)
+    return NULL;
+  gboolean any = FALSE;
+  for (size_t i = 0; i < n; i++) {
+    const unsigned p = ds->row_pat[first + i];
+    const guint8 *pm = ds->pat + (size_t) p * ds->d;
+    for (size_t j = 0; j < d; j++) {
+      buf[i * d + j] = p ? pm[cols ? cols[j] : j] : 0;
+      any = any || buf[i * d + j];
+    }
+  }
+  return any ? buf : NULL;
+}
 
 /* A dataset of N rows and D columns; its N*D doubles only with DOUBLES (the .npy reader keeps
  * bytes or a mapped file instead). */
@@ -67,6 +285,7 @@ mixem_dataset_free (mixem_dataset *ds)
   for (size_t j = 0; ds->levels && j < ds->d; j++)
     g_strfreev (ds->levels[j]);
   g_free (ds->levels);
+  clear_missing (ds);
   g_free (ds);
 }
 
@@ -114,6 +333,11 @@ mixem_dataset_block (const mixem_dataset *ds, size_t first, size_t n, double *bu
   const guint8 *s = ds->x8 + first * ds->d;
   for (size_t i = 0; i < n * ds->d; i++)
     buf[i] = s[i];
+  for (size_t i = 0; ds->mbits && i < n; i++)
+    if (ds->row_pat[first + i])
+      for (size_t j = 0; j < ds->d; j++)
+        if (bit_get (ds->mbits, (first + i) * ds->d + j))
+          buf[i * ds->d + j] = NAN;
   return buf;
 }
 
@@ -121,6 +345,8 @@ double
 mixem_dataset_value (const mixem_dataset *ds, size_t row, size_t col)
 {
   g_return_val_if_fail (row < ds->n && col < ds->d, NAN);
+  if (!ds->x && mixem_dataset_is_missing (ds, row, col))
+    return NAN;
   return ds->x ? ds->x[row * ds->d + col] : ds->x8[row * ds->d + col];
 }
 
@@ -149,12 +375,13 @@ dataset_compact (mixem_dataset *ds)
     return;
   for (size_t i = 0; i < nd; i++) {
     const double v = ds->x[i];
-    if (!(v >= 0.0 && v <= 255.0 && v == floor (v)))
+    if (!(v >= 0.0 && v <= 255.0 && v == floor (v)) && !(isnan (v) && ds->mbits))
       return;
   }
+  /* A missing cell is held as 0 and widened back to NaN through the mask. */
   ds->x8 = g_new (guint8, nd > 0 ? nd : 1);
   for (size_t i = 0; i < nd; i++)
-    ds->x8[i] = (guint8) ds->x[i];
+    ds->x8[i] = isnan (ds->x[i]) ? 0 : (guint8) ds->x[i];
   g_clear_pointer (&ds->x_owned, g_free);
   g_clear_pointer (&ds->map, g_mapped_file_unref);
   ds->x = NULL;
@@ -231,9 +458,9 @@ set_weights (mixem_dataset *ds, const double *w, GError **error)
   return TRUE;
 }
 
-mixem_dataset *
-mixem_dataset_new (size_t n, size_t d, const double *x, const char *const *names,
-                   const double *weights, GError **error)
+static mixem_dataset *
+dataset_new (size_t n, size_t d, const double *x, const char *const *names,
+             const double *weights, gboolean allow_missing, GError **error)
 {
   if (d == 0) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "<memory>: a dataset needs a column");
@@ -243,7 +470,7 @@ mixem_dataset_new (size_t n, size_t d, const double *x, const char *const *names
   for (size_t j = 0; j < d; j++)
     ds->names[j] = names ? g_strdup (names[j]) : g_strdup_printf ("%zu", j + 1);
   for (size_t i = 0; i < n * d; i++) {
-    if (!isfinite (x[i])) {
+    if (!isfinite (x[i]) && !(allow_missing && isnan (x[i]))) {
       char *q = mixem_quote (ds->names[i % d], -1);
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
                    "<memory>: row %zu, column '%s': value is not finite", i / d + 1, q);
@@ -257,8 +484,24 @@ mixem_dataset_new (size_t n, size_t d, const double *x, const char *const *names
     mixem_dataset_free (ds);
     return NULL;
   }
+  if (allow_missing)
+    mask_from_nan (ds);
   dataset_compact (ds);
   return ds;
+}
+
+mixem_dataset *
+mixem_dataset_new (size_t n, size_t d, const double *x, const char *const *names,
+                   const double *weights, GError **error)
+{
+  return dataset_new (n, d, x, names, weights, FALSE, error);
+}
+
+mixem_dataset *
+mixem_dataset_new_missing (size_t n, size_t d, const double *x, const char *const *names,
+                           const double *weights, GError **error)
+{
+  return dataset_new (n, d, x, names, weights, TRUE, error);
 }
 
 mixem_dataset *
@@ -295,6 +538,7 @@ mixem_dataset_subset (const mixem_dataset *ds, const size_t *rows, size_t m, GEr
     out->total_w += ds->w ? ds->w[rows[r]] : 1.0;
   }
   copy_levels (out, ds, NULL);
+  copy_mask (out, ds, rows, NULL);
   return out;
 }
 
@@ -347,6 +591,7 @@ mixem_dataset_select (const mixem_dataset *ds, const char *const *columns, const
   if (ds->lines)
     out->lines = g_memdup2 (ds->lines, ds->n * sizeof (guint32));
   copy_levels (out, ds, sel);
+  copy_mask (out, ds, NULL, sel);
   g_free (sel);
   if (wcol >= 0) {
     double *w = g_new (double, ds->n > 0 ? ds->n : 1);
@@ -550,7 +795,8 @@ code_levels (mixem_dataset *ds, size_t c, const char **cells)
   GHashTable *code = g_hash_table_new (g_str_hash, g_str_equal);
   GPtrArray *names = g_ptr_array_new ();
   for (size_t r = 0; r < ds->n; r++)
-    if (!g_hash_table_contains (code, cells[r * ds->d + c])) {
+    if (!isnan (ds->x_owned[r * ds->d + c])   /* a missing cell is no level */
+        && !g_hash_table_contains (code, cells[r * ds->d + c])) {
       g_hash_table_add (code, (gpointer) cells[r * ds->d + c]);
       g_ptr_array_add (names, (gpointer) cells[r * ds->d + c]);
     }
@@ -561,8 +807,9 @@ code_levels (mixem_dataset *ds, size_t c, const char **cells)
     g_hash_table_insert (code, g_ptr_array_index (names, l), GUINT_TO_POINTER (l));
   }
   for (size_t r = 0; r < ds->n; r++)
-    ds->x_owned[r * ds->d + c]
-      = (double) GPOINTER_TO_UINT (g_hash_table_lookup (code, cells[r * ds->d + c]));
+    if (!isnan (ds->x_owned[r * ds->d + c]))
+      ds->x_owned[r * ds->d + c]
+        = (double) GPOINTER_TO_UINT (g_hash_table_lookup (code, cells[r * ds->d + c]));
   g_ptr_array_free (names, TRUE);
   g_hash_table_destroy (code);
 }
@@ -590,6 +837,24 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
     return NULL;
   }
 
+  /* Missing-value tokens: the defaults, or the caller's; a token that reads as a number would
+   * make a cell's meaning depend on the option, so it is refused. */
+  static const char *const default_missing[] = { "", "NA", "NaN", NULL };
+  const char *const *tokens = opts->missing ? opts->missing : default_missing;
+  for (size_t t = 0; opts->allow_missing && tokens[t]; t++) {
+    double v;
+    char *end = NULL;
+    if (parse_decimal (tokens[t], &v)
+        || (v = g_ascii_strtod (tokens[t], &end), end != tokens[t] && *end == '\0' && isfinite (v))) {
+      char *q = mixem_quote (tokens[t], -1);
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: the missing-value token '%s' is "
+                   "a number (%g), which could not be told apart from the data's values", path,
+                   q, v);
+      g_free (q);
+      g_free (text);
+      return NULL;
+    }
+  }
   mixem_dataset *ds = NULL;
   char **names = NULL;       /* all column names of the file */
   size_t ncols = 0, header_line = 0;
@@ -713,6 +978,11 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
       if (cells)
         g_ptr_array_add (cells, (gpointer) cell);
       GError *cerr = NULL;
+      if (opts->allow_missing && g_strv_contains (tokens, cell)) {
+        v = NAN;
+        g_array_append_val (x, v);
+        continue;
+      }
       /* A categorical column takes any text but the empty cell, which is refused as before. */
       if ((!is_cat[c] || *cell == '\0')
           && !parse_cell (cell, &v, path, li + 1, row, names[sel[c]], &cerr)) {
@@ -755,6 +1025,8 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
 
   ds = dataset_alloc (row, nsel, path);
   memcpy (ds->x_owned, x->data, row * nsel * sizeof (double));
+  if (opts->allow_missing)
+    mask_from_nan (ds);
   for (size_t c = 0; cells && c < nsel; c++)
     if (is_cat[c]) {
       if (!ds->levels)
@@ -764,7 +1036,8 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
   for (size_t c = 0; c < nsel; c++)
     ds->names[c] = g_strdup (names[sel[c]]);
   ds->lines = (guint32 *) g_array_steal (lno, NULL);
-  if (wcol >= 0 && !set_weights (ds, (double *) w->data, error)) {
+  if ((wcol >= 0 && !set_weights (ds, (double *) w->data, error))
+      || !check_missing_columns (ds, error)) {
     mixem_dataset_free (ds);
     ds = NULL;
     goto done;
@@ -803,8 +1076,8 @@ npy_field (const char *text, const char *key)
   return p;
 }
 
-mixem_dataset *
-mixem_dataset_read_npy (const char *path, GError **error)
+static mixem_dataset *
+read_npy (const char *path, gboolean allow_missing, GError **error)
 {
   GError *ferr = NULL;
   GMappedFile *map = g_mapped_file_new (path, FALSE, &ferr);
@@ -924,7 +1197,7 @@ mixem_dataset_read_npy (const char *path, GError **error)
      * one pass checks that every value is finite. */
     const double *x = (const double *) (const void *) data;
     for (size_t i = 0; i < n * d; i++)
-      if (!isfinite (x[i])) {
+      if (!isfinite (x[i]) && !(allow_missing && isnan (x[i]))) {
         g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: row %zu, column %zu: %g is not "
                      "a finite number", path, i / d + 1, i % d + 1, x[i]);
         mixem_dataset_free (ds);
@@ -933,8 +1206,9 @@ mixem_dataset_read_npy (const char *path, GError **error)
       }
     ds->x = x;
     ds->map = g_mapped_file_ref (map);
-    dataset_compact (ds);
-    goto done;
+    if (allow_missing)
+      mask_from_nan (ds);
+    goto finish;
   }
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < d; j++) {
@@ -956,7 +1230,7 @@ mixem_dataset_read_npy (const char *path, GError **error)
         v = (double) ((gint64) (bits << shift) >> shift);
       } else
         v = (double) bits;
-      if (!isfinite (v)) {
+      if (!isfinite (v) && !(allow_missing && isnan (v))) {
         g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: row %zu, column %zu: %g is not a "
                      "finite number", path, i + 1, j + 1, v);
         mixem_dataset_free (ds);
@@ -965,9 +1239,29 @@ mixem_dataset_read_npy (const char *path, GError **error)
       }
       ds->x_owned[i * d + j] = v;
     }
+  if (allow_missing)
+    mask_from_nan (ds);
+finish:
+  if (!check_missing_columns (ds, error)) {
+    mixem_dataset_free (ds);
+    ds = NULL;
+    goto done;
+  }
   dataset_compact (ds);
 done:
   g_free (header);
   g_mapped_file_unref (map);
   return ds;
+}
+
+mixem_dataset *
+mixem_dataset_read_npy (const char *path, GError **error)
+{
+  return read_npy (path, FALSE, error);
+}
+
+mixem_dataset *
+mixem_dataset_read_npy_missing (const char *path, gboolean allow_missing, GError **error)
+{
+  return read_npy (path, allow_missing, error);
 }

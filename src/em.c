@@ -297,6 +297,21 @@ identity_slack (const fit_ctx *c, double loglik)
   return 1e-2 * c->W + 1e-8 * fabs (loglik);
 }
 
+/* A column with no observed cell leaves its parameters unidentified: an error naming it. */
+static gboolean
+fit_columns_observed (const mixem_dataset *data, GError **error)
+{
+  for (size_t j = 0; mixem_dataset_has_missing (data) && j < mixem_dataset_cols (data); j++)
+    if (mixem_dataset_missing_count (data, j) == mixem_dataset_rows (data)) {
+      char *q = mixem_quote (mixem_dataset_name (data, j), -1);
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: column '%s' is missing in every "
+                   "row", mixem_dataset_source (data), q);
+      g_free (q);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* ELBO(q, theta) with q = p(z | x, theta) must equal log p(X | theta) = LOGLIK: C->total holds
  * the statistics of that q. */
 static gboolean
@@ -326,14 +341,14 @@ static gboolean
 init_from_resp (fit_ctx *c, mixem_params *p, double *w, const size_t *labels, gsl_rng *rng,
                 GError **error)
 {
-  const size_t K = c->K, B = c->ps.block, n = c->ps.n, d = c->ps.d;
+  const size_t K = c->K, B = c->ps.block, n = c->ps.n;
   const double *rw = mixem_dataset_weights (c->data);
   double *r = c->ps.scratch;
   memset (c->total, 0, c->ps.ss * sizeof (double));
   for (size_t first = 0; first < n; first += B) {
     const size_t nb = MIN (B, n - first);
-    mixem_block blk = { nb, d, first, mixem_dataset_block (c->data, first, nb, c->ps.xbuf),
-                        c->data, NULL };
+    mixem_block blk;
+    mixem_pass_block (c->data, first, nb, c->ps.xbuf, c->ps.mbuf, &blk);
     for (size_t i = 0; i < blk.n; i++) {
       const double wi = rw ? rw[first + i] : 1.0;
       if (labels) {
@@ -349,6 +364,7 @@ init_from_resp (fit_ctx *c, mixem_params *p, double *w, const size_t *labels, gs
       for (size_t k = 0; k < K; k++)
         c->total[k] += r[i * K + k];
     }
+    mixem_pass_empty_rows (&blk, K, r);   /* a row with nothing observed adds nothing */
     c->f->accumulate (p, &blk, r, c->total + K + 2);
     if (!mixem_family_take_error (c->f, p, error))
       return FALSE;
@@ -494,10 +510,12 @@ run_start (fit_ctx *c, mixem_params *p, double *w, const char *method, gsl_rng *
     return init_from_centres (c, p, w, method, rng, error);
   /* A family's own start sees all rows as one block (widened for this call if held as bytes). */
   double *wide = c->ps.xbuf ? g_new (double, c->ps.n * c->ps.d) : NULL;
-  mixem_block all = { c->ps.n, c->ps.d, 0, mixem_dataset_block (c->data, 0, c->ps.n, wide),
-                      c->data, NULL };
+  unsigned char *mask = c->ps.mbuf ? g_new (unsigned char, c->ps.n * c->ps.d) : NULL;
+  mixem_block all;
+  mixem_pass_block (c->data, 0, c->ps.n, wide, mask, &all);
   gboolean ok = c->f->init (p, &all, method, rng, error);
   g_free (wide);
+  g_free (mask);
   return ok;
 }
 
@@ -1359,7 +1377,7 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     mixem_options_free (fopts);
     return NULL;
   }
-  if (!mixem_check_data (f, proto, c.spec.d, data, error)) {
+  if (!mixem_check_data (f, proto, c.spec.d, data, error) || !fit_columns_observed (data, error)) {
     f->params_free (proto);
     mixem_options_free (fopts);
     return NULL;

@@ -50,6 +50,7 @@ typedef struct {
   double *slots;             /* wave * ss */
   double *scratch;           /* threads * 2 * block * k */
   double *xbuf;              /* threads * block * d: rows widened from bytes, or NULL */
+  unsigned char *mbuf;       /* threads * block * d: the blocks' masks, or NULL (no missing) */
   size_t *bad_row;           /* wave: first row with no finite log-likelihood, or SIZE_MAX */
   /* For a family without expected_loglik: the responsibilities of the last pass (N*K, one-hot
    * under CEM), so that the next pass also sums sum_i w_i sum_k q_ik log p(x_i | theta_new),
@@ -86,6 +87,15 @@ gboolean mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const dou
 gboolean mixem_pass_estep_range (mixem_pass *ps, size_t lo, size_t hi, const mixem_params *params,
                                  const double *logw, gboolean accumulate, double *total,
                                  GError **error);
+
+/* *B = rows FIRST..FIRST+N-1 of DATA as a block: XBUF (N*d doubles) for data held as bytes,
+ * MBUF (N*d bytes, NULL when DATA has no missing cell) for its mask. */
+void mixem_pass_block (const mixem_dataset *data, size_t first, size_t n, double *xbuf,
+                       unsigned char *mbuf, mixem_block *b);
+/* Zeroes the rows of A (B->n by K) whose every cell is missing. */
+void mixem_pass_empty_rows (const mixem_block *b, size_t K, double *a);
+/* Refuses DATA with a missing cell for a family without MIXEM_FAMILY_MISSING, naming both. */
+gboolean mixem_refuse_missing (const mixem_family *f, const mixem_dataset *data, GError **error);
 
 /* Checks that DATA suits a model of the family with PARAMS (columns and family checks). */
 gboolean mixem_check_data (const mixem_family *f, const mixem_params *params, size_t d,

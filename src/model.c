@@ -207,7 +207,7 @@ double
 mixem_model_bic (const mixem_model *m, const mixem_dataset *data, GError **error)
 {
   double ll = mixem_model_total_loglik (m, data, error);
-  return -2.0 * ll + (double) mixem_model_n_params (m) * log (mixem_dataset_total_weight (data));
+  return -2.0 * ll + (double) mixem_model_n_params (m) * log (mixem_dataset_observed_weight (data));
 }
 
 double
@@ -222,7 +222,7 @@ mixem_model_icl (const mixem_model *m, const mixem_dataset *data, GError **error
     logw[k] = log (m->weights[k]);
   if (mixem_pass_estep (&ps, m->params, logw, FALSE, total, NULL, NULL, NULL, error))
     icl = -2.0 * total[m->k + MIXEM_S_LOGLIK]
-          + (double) mixem_model_n_params (m) * log (mixem_dataset_total_weight (data))
+          + (double) mixem_model_n_params (m) * log (mixem_dataset_observed_weight (data))
           + 2.0 * total[m->k + MIXEM_S_ENTROPY];
   g_free (total);
   g_free (logw);

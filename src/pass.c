@@ -55,6 +55,30 @@ mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *dat
   ps->cross_slots = g_new0 (double, ps->wave);
   if (strcmp (mixem_dataset_storage (data), "uint8") == 0)
     ps->xbuf = g_new (double, (size_t) ps->threads * ps->block * (ps->d > 0 ? ps->d : 1));
+  if (mixem_dataset_has_missing (data))
+    ps->mbuf = g_new (unsigned char, (size_t) ps->threads * ps->block * (ps->d > 0 ? ps->d : 1));
+}
+
+void
+mixem_pass_block (const mixem_dataset *data, size_t first, size_t n, double *xbuf,
+                  unsigned char *mbuf, mixem_block *b)
+{
+  const size_t d = mixem_dataset_cols (data);
+  *b = (mixem_block) { n, d, first, mixem_dataset_block (data, first, n, xbuf), data, NULL,
+                       NULL, NULL };
+  if (mbuf && (b->missing = mixem_dataset_block_missing (data, first, n, NULL, d, mbuf)))
+    b->pattern = mixem_dataset_row_patterns (data) + first;
+}
+
+void
+mixem_pass_empty_rows (const mixem_block *b, size_t K, double *a)
+{
+  if (!b->missing)
+    return;
+  for (size_t i = 0; i < b->n; i++)
+    if (b->pattern[i] && mixem_dataset_pattern_observed (b->ds, b->pattern[i]) == 0)
+      for (size_t k = 0; k < K; k++)
+        a[i * K + k] = 0.0;
 }
 
 void
@@ -64,6 +88,7 @@ mixem_pass_clear (mixem_pass *ps)
   g_free (ps->scratch);
   g_free (ps->bad_row);
   g_free (ps->xbuf);
+  g_free (ps->mbuf);
   g_free (ps->cross_slots);
   memset (ps, 0, sizeof *ps);
 }
@@ -138,17 +163,21 @@ row_sum (const double *a, size_t K)
 VECTOR_CLONES static void
 estep_block (const mixem_pass *ps, const mixem_params *params, const double *logw,
              gboolean accumulate, size_t b, double *slot, double *buf, double *xbuf,
-             double *resp, double *lse_out, size_t *label, size_t *bad, double *cross)
+             double *resp, double *lse_out, size_t *label, size_t *bad, double *cross,
+             unsigned char *mbuf)
 {
   const size_t K = ps->k, first = ps->lo + b * ps->block;
   const size_t nb = MIN (ps->block, ps->hi - first);
   const double *w = mixem_dataset_weights (ps->data);
-  mixem_block blk = { nb, ps->d, first, mixem_dataset_block (ps->data, first, nb, xbuf),
-                      ps->data, NULL };
+  mixem_block blk;
+  mixem_pass_block (ps->data, first, nb, xbuf, mbuf, &blk);
 
   memset (slot, 0, ps->ss * sizeof (double));
   *bad = SIZE_MAX;
   ps->family->log_density (params, &blk, buf);
+  /* A row with no observed cell has density 1 under every component (whatever the family
+   * said), so its responsibilities are the weights and its log-likelihood 0. */
+  mixem_pass_empty_rows (&blk, K, buf);
   if (ps->q && ps->q_valid) {   /* sum_i w_i sum_k q_ik log p(x_i | theta), q of the last pass */
     double c = 0.0;
     for (size_t i = 0; i < nb; i++) {
@@ -260,8 +289,10 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
   }
   if (!ps->hard)
     ll[MIXEM_S_ENTROPY] = row_sum (hk, K);
-  if (accumulate && ps->fam_ss > 0)
+  if (accumulate && ps->fam_ss > 0) {
+    mixem_pass_empty_rows (&blk, K, buf);   /* such a row adds nothing to the statistics */
     ps->family->accumulate (params, &blk, buf, slot + K + 2);
+  }
 }
 
 gboolean
@@ -287,8 +318,9 @@ mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw
 #endif
       double *buf = ps->scratch + t * per_thread;
       double *xbuf = ps->xbuf ? ps->xbuf + t * ps->block * ps->d : NULL;
+      unsigned char *mbuf = ps->mbuf ? ps->mbuf + t * ps->block * ps->d : NULL;
       estep_block (ps, params, logw, accumulate, w0 + j, ps->slots + j * ps->ss, buf, xbuf, resp,
-                   lse, label, &ps->bad_row[j], &ps->cross_slots[j]);
+                   lse, label, &ps->bad_row[j], &ps->cross_slots[j], mbuf);
     }
     for (size_t j = 0; j < nw && ps->q && ps->q_valid; j++)
       cross += ps->cross_slots[j];
@@ -504,20 +536,44 @@ mixem_check_data (const mixem_family *f, const mixem_params *params, size_t d,
   }
   if (!(f->flags & MIXEM_FAMILY_LEVELS) && !mixem_refuse_levels (data, NULL, d, f->name, error))
     return FALSE;
+  if (!mixem_refuse_missing (f, data, error))
+    return FALSE;
   if (!f->check_data)
     return TRUE;
   /* A block at a time, so that data held as bytes are never widened whole. */
   const size_t n = mixem_dataset_rows (data), B = 4096;
   double *buf = g_new (double, B * d);
+  unsigned char *mbuf = mixem_dataset_has_missing (data) ? g_new (unsigned char, B * d) : NULL;
   gboolean ok = TRUE;
   for (size_t first = 0; first < n && ok; first += B) {
     const size_t nb = MIN (B, n - first);
-    mixem_block blk = { nb, d, first, mixem_dataset_block (data, first, nb, buf), data,
-                        NULL };
+    mixem_block blk;
+    mixem_pass_block (data, first, nb, buf, mbuf, &blk);
     ok = f->check_data (params, &blk, error);
   }
   if (ok)
     ok = mixem_family_take_error (f, params, error);
   g_free (buf);
+  g_free (mbuf);
   return ok;
+}
+
+gboolean
+mixem_refuse_missing (const mixem_family *f, const mixem_dataset *data, GError **error)
+{
+  if (!mixem_dataset_has_missing (data) || (f->flags & MIXEM_FAMILY_MISSING))
+    return TRUE;
+  size_t row = 0, col = 0;
+  for (row = 0; row < mixem_dataset_rows (data); row++)
+    if (mixem_dataset_row_pattern (data, row))
+      break;
+  const unsigned char *m = mixem_dataset_pattern (data, mixem_dataset_row_pattern (data, row));
+  while (!m[col])
+    col++;
+  char *cell = mixem_dataset_cell_name (data, row, col);
+  g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: a missing value (%zu in all), but "
+               "family '%s' does not support missing values", cell,
+               mixem_dataset_missing_count (data, SIZE_MAX), f->name);
+  g_free (cell);
+  return FALSE;
 }

@@ -1491,13 +1491,13 @@ mixem_plot_density (const char *path, const mixem_model *m, const mixem_dataset 
   size_t ng = 0;
   for (size_t g = 0; g < G; g++) {
     const double x = lo + (hi - lo) * (double) g / (G - 1);
-    const mixem_block one = { 1, 1, 0, &x, NULL, NULL };
+    const mixem_block one = { 1, 1, 0, &x, NULL, NULL, NULL, NULL };
     use[g] = !f->check_data || f->check_data (params, &one, NULL);
     if (use[g])
       gx[ng++] = x;
   }
   if (ng > 0) {
-    const mixem_block b = { ng, 1, 0, gx, NULL, NULL };
+    const mixem_block b = { ng, 1, 0, gx, NULL, NULL, NULL, NULL };
     f->log_density (params, &b, dens);
   }
   if (f->take_error)

@@ -817,7 +817,7 @@ START_TEST (test_log_density_matches_the_direct_formula)
   FOR_EACH_FAMILY ({
     size_t z[40];
     double *x = draw (f, p, r->d, 40, z), out[80];
-    mixem_block b = { 40, r->d, 0, x, NULL, NULL };
+    mixem_block b = { 40, r->d, 0, x, NULL, NULL, NULL, NULL };
     f->log_density (p, &b, out);
     /* The parameters as the family describes them (mean and full cov for every Gaussian type). */
     for (size_t i = 0; i < 40; i++)
@@ -841,9 +841,9 @@ START_TEST (test_accumulate_is_additive)
       resp[i] = gsl_rng_uniform (rng) * 3;   /* weighted responsibilities need not sum to 1 */
     gsl_rng_free (rng);
     double *all = g_new0 (double, ss), *parts = g_new0 (double, ss);
-    mixem_block whole = { 60, r->d, 0, x, NULL, NULL };
-    mixem_block a = { 23, r->d, 0, x, NULL, NULL };
-    mixem_block b = { 37, r->d, 23, x + 23 * r->d, NULL, NULL };
+    mixem_block whole = { 60, r->d, 0, x, NULL, NULL, NULL, NULL };
+    mixem_block a = { 23, r->d, 0, x, NULL, NULL, NULL, NULL };
+    mixem_block b = { 37, r->d, 23, x + 23 * r->d, NULL, NULL, NULL, NULL };
     f->accumulate (p, &whole, resp, all);
     f->accumulate (p, &a, resp, parts);
     f->accumulate (p, &b, resp + 46, parts);
@@ -864,7 +864,7 @@ hard_stats (const mixem_family *f, const mixem_params *p, const double *x, const
   double *resp = g_new0 (double, 2 * n), *st = g_new0 (double, f->stats_size (p));
   for (size_t i = 0; i < n; i++)
     resp[i * 2 + z[i]] = 1.0;
-  mixem_block b = { n, d, 0, x, NULL, NULL };
+  mixem_block b = { n, d, 0, x, NULL, NULL, NULL, NULL };
   f->accumulate (p, &b, resp, st);
   g_free (resp);
   return st;
@@ -922,7 +922,7 @@ START_TEST (test_expected_loglik_equals_the_explicit_sum)
       resp[2 * i] = 0.25 + 0.5 * (i % 3) / 2.0;
       resp[2 * i + 1] = 1.0 - resp[2 * i];
     }
-    mixem_block b = { 50, r->d, 0, x, NULL, NULL };
+    mixem_block b = { 50, r->d, 0, x, NULL, NULL, NULL, NULL };
     double *st = g_new0 (double, ss), explicit_sum = 0;
     f->accumulate (p, &b, resp, st);
     f->log_density (p, &b, dens);

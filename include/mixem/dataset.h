@@ -25,6 +25,12 @@ typedef struct {
                                       as level names, whatever their text ("1" is a name too) */
   gboolean text_levels;        /* TRUE: a column with a cell that is not a number is read as
                                   level names as well */
+  /* (appended) Missing values.  With ALLOW_MISSING, a cell whose whole text (after trimming) is
+   * one of MISSING (NULL-terminated; NULL: "", "NA" and "NaN") is a missing cell, in numeric and
+   * categorical columns alike; a token that reads as a finite number ("-999") is an error, and
+   * so is a column missing in every row.  Without it, such cells are errors as before. */
+  gboolean allow_missing;
+  const char *const *missing;
 } mixem_csv_options;
 
 /* Categorical columns.  A column read as level names holds codes 0 .. L-1, the codes of its L
@@ -48,12 +54,21 @@ mixem_dataset *mixem_dataset_read_csv (const char *path, const mixem_csv_options
  * uint8 and bool arrays are kept as bytes; float64 in C order is read in place through a memory
  * map (so it may be larger than memory), and the file must not change while the dataset lives. */
 mixem_dataset *mixem_dataset_read_npy (const char *path, GError **error);
+/* The same, and with ALLOW_MISSING a NaN is a missing cell (infinities are still errors; a
+ * column of NaN only is an error naming it). */
+mixem_dataset *mixem_dataset_read_npy_missing (const char *path, gboolean allow_missing,
+                                               GError **error);
 
 /* A dataset from memory: X is N*D row-major, copied.  NAMES may be NULL ("1", "2", ...).
  * WEIGHTS may be NULL (all 1).  Non-finite values and negative weights are errors. */
 mixem_dataset *mixem_dataset_new (size_t n, size_t d, const double *x,
                                   const char *const *names, const double *weights,
                                   GError **error);
+
+/* The same, with a NaN in X read as a missing cell (infinities are still errors). */
+mixem_dataset *mixem_dataset_new_missing (size_t n, size_t d, const double *x,
+                                          const char *const *names, const double *weights,
+                                          GError **error);
 
 /* A new dataset holding the rows ROWS[0..m-1] (0-based) of DS, in that order. */
 mixem_dataset *mixem_dataset_subset (const mixem_dataset *ds, const size_t *rows, size_t m,
@@ -88,6 +103,34 @@ const char *mixem_dataset_source (const mixem_dataset *ds);    /* file name, or 
 const char *const *mixem_dataset_levels (const mixem_dataset *ds, size_t col);
 /* The number of levels of column COL; 0 for a numeric column. */
 size_t mixem_dataset_n_levels (const mixem_dataset *ds, size_t col);
+
+/* Missing cells.  A dataset keeps a packed mask (one bit a cell) and the distinct missingness
+ * patterns of its rows: pattern 0 is the complete row, the others are numbered in order of first
+ * appearance.  The values of a missing cell read as NaN (mixem_dataset_block, _value, _data).
+ * subset and select carry the mask. */
+gboolean mixem_dataset_has_missing (const mixem_dataset *ds);
+gboolean mixem_dataset_is_missing (const mixem_dataset *ds, size_t row, size_t col);
+/* Missing cells in column COL; COL = SIZE_MAX: in the whole dataset. */
+size_t mixem_dataset_missing_count (const mixem_dataset *ds, size_t col);
+size_t mixem_dataset_incomplete_rows (const mixem_dataset *ds);   /* rows with a missing cell */
+size_t mixem_dataset_empty_rows (const mixem_dataset *ds);        /* rows with every cell missing */
+/* The total weight of the rows with an observed cell (the N of BIC). */
+double mixem_dataset_observed_weight (const mixem_dataset *ds);
+/* The number of patterns, pattern 0 included (1 for a dataset with no missing cell). */
+size_t mixem_dataset_n_patterns (const mixem_dataset *ds);
+/* Pattern ID's mask: D bytes, 1 where the cell is missing; NULL when nothing is missing. */
+const unsigned char *mixem_dataset_pattern (const mixem_dataset *ds, size_t id);
+/* The observed cells of pattern ID (D for pattern 0, 0 for a row with nothing observed). */
+size_t mixem_dataset_pattern_observed (const mixem_dataset *ds, size_t id);
+unsigned mixem_dataset_row_pattern (const mixem_dataset *ds, size_t row);
+/* All N rows' pattern ids, or NULL when nothing is missing. */
+const unsigned *mixem_dataset_row_patterns (const mixem_dataset *ds);
+/* The mask of rows FIRST to FIRST+N-1 and the D columns COLS (NULL: all of DS's, D = its
+ * width) as N*D bytes in BUF, 1 = missing; returns BUF, or NULL (BUF untouched or not) when no
+ * cell of them is missing. */
+const unsigned char *mixem_dataset_block_missing (const mixem_dataset *ds, size_t first, size_t n,
+                                                  const size_t *cols, size_t d,
+                                                  unsigned char *buf);
 
 /* Index of the column called NAME, or of the 1-based index NAME ("2"); -1 if none. */
 int mixem_dataset_find_column (const mixem_dataset *ds, const char *name);

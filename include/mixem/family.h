@@ -38,6 +38,16 @@ typedef struct {
    * holds some of DS's columns only (a part of the product family); NULL: column j is DS's j.
    * Read it through mixem_block_column. */
   const size_t *cols;
+  /* (appended, missing values) N*D bytes, 1 where the cell is missing, for the block's own
+   * columns; X holds NaN there.  NULL when no cell of the block is missing (then nothing
+   * differs from a dataset without missing values).  A family without MIXEM_FAMILY_MISSING
+   * never sees it non-NULL: the engine refuses such data first. */
+  const unsigned char *missing;
+  /* (appended) With MISSING: each row's missingness pattern in DS (mixem_dataset_pattern,
+   * 0 = complete), for grouping rows that share one.  Rows of equal id have equal MISSING rows;
+   * in a block of some of DS's columns (COLS) rows of different ids may too, and a row of a
+   * nonzero id may be complete.  NULL when MISSING is NULL, or when the rows are not DS's. */
+  const unsigned *pattern;
 } mixem_block;
 
 /* The column of B's dataset that B's column COL is. */
@@ -131,7 +141,12 @@ enum {
   MIXEM_FAMILY_SCALED_STARTS = 1u << 1,
   /* The family models columns of level names (mixem_dataset_levels: codes 0 .. L-1 read from
    * text); for any other family such a column is refused, naming the file, row and column. */
-  MIXEM_FAMILY_LEVELS = 1u << 2
+  MIXEM_FAMILY_LEVELS = 1u << 2,
+  /* The family accepts missing cells (mixem_block.missing): log_density gives each row the
+   * log density of its observed cells (their marginal; 0 for a row with none), and accumulate
+   * and expected_loglik count observed cells only.  Data with a missing cell given to any other
+   * family are refused, naming it. */
+  MIXEM_FAMILY_MISSING = 1u << 3
 };
 
 struct mixem_family {
@@ -235,6 +250,18 @@ struct mixem_family {
    * before every sum.  NULL: the statistics do not depend on the parameters (plain sums over
    * the rows of functions of the rows and the responsibilities). */
   void (*stats_rebase) (const mixem_params *p, double *stats);
+
+  /* (appended, missing values; may be NULL) Imputation.  X is one row of d values with NaN where
+   * MISSING[j] is 1.  IMPUTE_MEAN sets OUT[j], for each missing j, to E[x_j | x_observed,
+   * component K] and leaves the other entries alone; the engine averages them over the row's
+   * posterior.  NULL: the family cannot impute means.  IMPUTE_DRAW sets OUT[j] for each missing
+   * j to a draw from component K's conditional given the observed cells; NULL: the engine draws a
+   * whole row with sample() and takes its missing cells, which is right only when the columns
+   * are independent given the component (a family with dependent columns must supply it). */
+  void (*impute_mean) (const mixem_params *p, size_t k, const double *x,
+                       const unsigned char *missing, double *out);
+  void (*impute_draw) (const mixem_params *p, size_t k, const double *x,
+                       const unsigned char *missing, gsl_rng *rng, double *out);
 };
 
 #define MIXEM_FAMILY_SIZE (sizeof (mixem_family))

@@ -512,6 +512,37 @@ column_list (lua_State *L, int idx, const char *fn, const char *key, lscratch *s
 
 /* ---- datasets ---- */
 
+/* allow_missing (a boolean) and missing (a string or an array of strings: the tokens of a
+ * missing cell) from the options table at IDX. */
+static void
+missing_opts (lua_State *L, int idx, const char *fn, lscratch *s, gboolean *allow, char ***tokens)
+{
+  if (lua_getfield (L, idx, "allow_missing") != LUA_TNIL) {
+    if (!lua_isboolean (L, -1))
+      luaL_error (L, "%s: 'allow_missing' must be a boolean", fn);
+    *allow = lua_toboolean (L, -1);
+  }
+  lua_pop (L, 1);
+  int t = lua_getfield (L, idx, "missing");
+  if (t == LUA_TSTRING) {
+    *tokens = scratch_keep (s, g_new0 (char *, 2), (GDestroyNotify) g_strfreev);
+    (*tokens)[0] = g_strdup (lua_tostring (L, -1));
+  } else if (t == LUA_TTABLE && is_array (L, -1)) {
+    lua_Integer n = luaL_len (L, -1);
+    *tokens = scratch_keep (s, g_new0 (char *, n + 1), (GDestroyNotify) g_strfreev);
+    for (lua_Integer i = 1; i <= n; i++) {
+      if (lua_geti (L, -1, i) != LUA_TSTRING)
+        luaL_error (L, "%s: 'missing'[%d] must be a string", fn, (int) i);
+      (*tokens)[i - 1] = g_strdup (lua_tostring (L, -1));
+      lua_pop (L, 1);
+    }
+  } else if (t != LUA_TNIL)
+    luaL_error (L, "%s: 'missing' must be a string or an array of strings", fn);
+  lua_pop (L, 1);
+  if (*tokens && !*allow)
+    luaL_error (L, "%s: 'missing' needs allow_missing = true", fn);
+}
+
 static ldataset *
 check_dataset (lua_State *L, int idx)
 {
@@ -534,7 +565,7 @@ static int
 l_read_csv (lua_State *L)
 {
   static const char *const known[] = { "columns", "header", "delimiter", "weights",
-                                        "categorical", NULL };
+                                        "categorical", "allow_missing", "missing", NULL };
   const char *path = luaL_checkstring (L, 1);
   mixem_csv_options o = { 0 };
   lua_settop (L, 2);
@@ -563,6 +594,9 @@ l_read_csv (lua_State *L)
       o.categorical = (const char *const *) column_list (L, 2, "mixem.read_csv", "categorical",
                                                          s);
     }
+    char **tokens = NULL;
+    missing_opts (L, 2, "mixem.read_csv", s, &o.allow_missing, &tokens);
+    o.missing = (const char *const *) tokens;
   }
   GError *err = NULL;
   mixem_dataset *ds = mixem_dataset_read_csv (path, &o, &err);
@@ -576,20 +610,22 @@ l_read_csv (lua_State *L)
 static int
 l_read_npy (lua_State *L)
 {
-  static const char *const known[] = { "columns", "weights", NULL };
+  static const char *const known[] = { "columns", "weights", "allow_missing", NULL };
   const char *path = luaL_checkstring (L, 1);
   lua_settop (L, 2);
   lscratch *s = scratch_new (L);
-  char **cols = NULL;
+  char **cols = NULL, **tokens = NULL;
   const char *w = NULL;
+  gboolean allow = FALSE;
   if (!lua_isnil (L, 2)) {
     luaL_checktype (L, 2, LUA_TTABLE);
     check_keys (L, 2, "mixem.read_npy", known, NULL);
     cols = column_list (L, 2, "mixem.read_npy", "columns", s);
     w = opt_str (L, 2, "mixem.read_npy", "weights", s);
+    missing_opts (L, 2, "mixem.read_npy", s, &allow, &tokens);
   }
   GError *err = NULL;
-  mixem_dataset *ds = mixem_dataset_read_npy (path, &err);
+  mixem_dataset *ds = mixem_dataset_read_npy_missing (path, allow, &err);
   if (ds && (cols || w)) {
     mixem_dataset *sel = mixem_dataset_select (ds, (const char *const *) cols, w, &err);
     mixem_dataset_free (ds);
