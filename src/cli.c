@@ -245,18 +245,39 @@ fmt_double (char *buf, double v)
   return g_ascii_formatd (buf, G_ASCII_DTOSTR_BUF_SIZE, "%.17g", v);
 }
 
+/* --allow-missing and --missing TOKEN (repeatable, or a comma list; implies --allow-missing). */
+typedef struct {
+  gboolean allow;
+  char **tokens;
+} missing_args;
+
+#define MISSING_ENTRIES(ma)                                                                       \
+  { "allow-missing", 0, 0, G_OPTION_ARG_NONE, &(ma).allow,                                        \
+    "Read cells that are empty, NA or NaN (or a --missing token) as missing values", NULL },      \
+  { "missing", 0, 0, G_OPTION_ARG_STRING_ARRAY, &(ma).tokens,                                     \
+    "A missing cell's text (repeatable or a comma list; implies --allow-missing)", "TOKEN" }
+
 /* Reads DATA (CSV, or NumPy .npy by its extension), keeping the model's columns when M is given.
  * For a family that models level names (MIXEM_FAMILY_LEVELS: categorical, product), a CSV
  * column with text is read as level names; for any other, such a cell stays an error. */
 static mixem_dataset *
 read_data (const char *path, const mixem_model *m, const char *columns, const char *weights,
-           const char *delimiter, const mixem_family *f, GError **error)
+           const char *delimiter, const mixem_family *f, const missing_args *ma, GError **error)
 {
   char **cols = columns ? g_strsplit (columns, ",", -1) : NULL;
   const char *const *want = m ? mixem_model_names (m) : (const char *const *) cols;
   mixem_dataset *ds;
+  const gboolean allow = ma && (ma->allow || ma->tokens);
+  GPtrArray *tokens = g_ptr_array_new_with_free_func (g_free);
+  for (char **t = ma ? ma->tokens : NULL; t && *t; t++) {
+    char **parts = g_strsplit (*t, ",", -1);
+    for (char **q = parts; *q; q++)
+      g_ptr_array_add (tokens, g_strdup (*q));
+    g_strfreev (parts);
+  }
+  g_ptr_array_add (tokens, NULL);
   if (g_str_has_suffix (path, ".npy")) {
-    mixem_dataset *all = mixem_dataset_read_npy (path, error);
+    mixem_dataset *all = mixem_dataset_read_npy_missing (path, allow, error);
     ds = all && (want || weights) ? mixem_dataset_select (all, want, weights, error) : all;
     if (ds != all)
       mixem_dataset_free (all);
@@ -268,8 +289,11 @@ read_data (const char *path, const mixem_model *m, const char *columns, const ch
     if (m)
       f = mixem_model_family (m);
     o.text_levels = f && (f->flags & MIXEM_FAMILY_LEVELS);
+    o.allow_missing = allow;
+    o.missing = tokens->len > 1 ? (const char *const *) tokens->pdata : NULL;
     ds = mixem_dataset_read_csv (path, &o, error);
   }
+  g_ptr_array_unref (tokens);
   g_strfreev (cols);
   return ds;
 }
@@ -419,6 +443,7 @@ cmd_fit (int argc, char **argv)
   gint64 seed = 0;
   double tol = defaults.tol, refine_tol = defaults.refine_tol;
   gboolean quiet = FALSE, verbose = FALSE, reseed_opt = FALSE, strict_empty = FALSE;
+  missing_args ma = { 0 };
   GOptionEntry entries[] = {
     { "family", 'f', 0, G_OPTION_ARG_STRING, &family, "Distribution family (see 'mixem families')", "NAME" },
     { "components", 'k', 0, G_OPTION_ARG_INT, &k, "Number of components (default 1)", "K" },
@@ -450,6 +475,7 @@ cmd_fit (int argc, char **argv)
     { "fix", 0, 0, G_OPTION_ARG_STRING, &fix, "Keep at their start: weights, components, or component numbers", "LIST" },
     { "option", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &extra, "A family option (repeatable)", "KEY=VALUE" },
     { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv (default ',')", "C" },
+    MISSING_ENTRIES (ma),
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Write the model as JSON", "MODEL.json" },
     { "trace", 0, 0, G_OPTION_ARG_FILENAME, &trace, "Write one CSV row per iteration", "TRACE.csv" },
     { "reseed", 0, 0, G_OPTION_ARG_NONE, &reseed_opt, "Re-seed a degenerate component from the worst-explained rows instead of failing", NULL },
@@ -601,7 +627,7 @@ cmd_fit (int argc, char **argv)
     }
     g_strfreev (parts);
   }
-  data = read_data (argv[1], NULL, columns, weights, delimiter, f, &err);
+  data = read_data (argv[1], NULL, columns, weights, delimiter, f, &ma, &err);
   if (!data) {
     status = fail ("fit", err);
     goto out;
@@ -719,6 +745,7 @@ out:
   g_free (trace);
   g_free (delimiter);
   g_strfreev (extra);
+  g_strfreev (ma.tokens);
   return status;
 }
 
@@ -855,6 +882,7 @@ cmd_select (int argc, char **argv)
   double tol = defaults.tol, validation = 0, refine_tol = defaults.refine_tol;
   gboolean quiet = FALSE;
   family_flags ff;
+  missing_args ma = { 0 };
   GOptionEntry entries[] = {
     { "family", 'f', 0, G_OPTION_ARG_STRING, &family, "Distribution family", "NAME" },
     { "components", 'k', 0, G_OPTION_ARG_STRING, &kspec, "K values to try, e.g. 1-8 or 2,4,6 (default 1-8)", "LIST" },
@@ -879,6 +907,7 @@ cmd_select (int argc, char **argv)
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed, also of the folds (default 0)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all)", "N" },
     { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv", "C" },
+    MISSING_ENTRIES (ma),
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Write the table as CSV", "TABLE.csv" },
     { "model-out", 0, 0, G_OPTION_ARG_FILENAME, &model_out, "Write the chosen model as JSON", "MODEL.json" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing on success", NULL },
@@ -978,7 +1007,7 @@ cmd_select (int argc, char **argv)
   g_ptr_array_unref (pairs);
   if (status != EXIT_OK)
     goto out;
-  if (!(data = read_data (argv[1], NULL, columns, weights, delimiter, f, &err))) {
+  if (!(data = read_data (argv[1], NULL, columns, weights, delimiter, f, &ma, &err))) {
     status = fail ("select", err);
     goto out;
   }
@@ -1088,6 +1117,7 @@ out:
   g_free (sign);
   g_free (trials);
   g_strfreev (extra);
+  g_strfreev (ma.tokens);
   return status;
 }
 
@@ -1101,7 +1131,7 @@ typedef struct {
 
 static int
 load_model_and_data (const char *cmd, int argc, char **argv, const char *weights,
-                     const char *delimiter, loaded *l)
+                     const char *delimiter, const missing_args *ma, loaded *l)
 {
   GError *err = NULL;
   if (argc != 3)
@@ -1109,7 +1139,7 @@ load_model_and_data (const char *cmd, int argc, char **argv, const char *weights
   l->reg = mixem_registry_new ();
   if (!(l->m = mixem_model_load (l->reg, argv[1], &err)))
     return fail (cmd, err);
-  if (!(l->data = read_data (argv[2], l->m, NULL, weights, delimiter, NULL, &err)))
+  if (!(l->data = read_data (argv[2], l->m, NULL, weights, delimiter, NULL, ma, &err)))
     return fail (cmd, err);
   return EXIT_OK;
 }
@@ -1127,10 +1157,12 @@ cmd_predict (int argc, char **argv)
 {
   gboolean proba = FALSE, uncertainty = FALSE;
   char *delimiter = NULL;
+  missing_args ma = { 0 };
   GOptionEntry entries[] = {
     { "proba", 'p', 0, G_OPTION_ARG_NONE, &proba, "Print each component's probability", NULL },
     { "uncertainty", 'u', 0, G_OPTION_ARG_NONE, &uncertainty, "Add a column: 1 - the largest probability (mclust's uncertainty)", NULL },
     { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv", "C" },
+    MISSING_ENTRIES (ma),
     { NULL }
   };
   int status = EXIT_OK;
@@ -1139,7 +1171,7 @@ cmd_predict (int argc, char **argv)
   if (!parse_options ("predict", entries, &argc, &argv, &status)
       || !check_delimiter ("predict", delimiter, &status))
     goto out;
-  if ((status = load_model_and_data ("predict", argc, argv, NULL, delimiter, &l)))
+  if ((status = load_model_and_data ("predict", argc, argv, NULL, delimiter, &ma, &l)))
     goto out;
   size_t n = mixem_dataset_rows (l.data), k = mixem_model_k (l.m);
   GString *s = g_string_new (NULL);
@@ -1187,6 +1219,7 @@ cmd_predict (int argc, char **argv)
 out:
   loaded_clear (&l);
   g_free (delimiter);
+  g_strfreev (ma.tokens);
   return status;
 }
 
@@ -1195,10 +1228,12 @@ cmd_score (int argc, char **argv)
 {
   gboolean per_sample = FALSE;
   char *delimiter = NULL, *weights = NULL;
+  missing_args ma = { 0 };
   GOptionEntry entries[] = {
     { "per-sample", 's', 0, G_OPTION_ARG_NONE, &per_sample, "Print each row's log-likelihood", NULL },
     { "weights", 'w', 0, G_OPTION_ARG_STRING, &weights, "Column of row weights", "COLUMN" },
     { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv", "C" },
+    MISSING_ENTRIES (ma),
     { NULL }
   };
   int status = EXIT_OK;
@@ -1208,7 +1243,7 @@ cmd_score (int argc, char **argv)
   if (!parse_options ("score", entries, &argc, &argv, &status)
       || !check_delimiter ("score", delimiter, &status))
     goto out;
-  if ((status = load_model_and_data ("score", argc, argv, weights, delimiter, &l)))
+  if ((status = load_model_and_data ("score", argc, argv, weights, delimiter, &ma, &l)))
     goto out;
   size_t n = mixem_dataset_rows (l.data);
   if (per_sample) {
@@ -1236,6 +1271,7 @@ out:
   loaded_clear (&l);
   g_free (delimiter);
   g_free (weights);
+  g_strfreev (ma.tokens);
   return status;
 }
 
@@ -1368,12 +1404,14 @@ cmd_check_family (int argc, char **argv)
   char *columns = NULL, *delimiter = NULL, **extra = NULL;
   int k = 2;
   gint64 seed = 0;
+  missing_args ma = { 0 };
   GOptionEntry entries[] = {
     { "components", 'k', 0, G_OPTION_ARG_INT, &k, "Number of components (default 2)", "K" },
     { "columns", 'c', 0, G_OPTION_ARG_STRING, &columns, "Comma-separated columns to use (default: all)", "LIST" },
     { "option", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &extra, "A family option (repeatable)", "KEY=VALUE" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 0)", "S" },
     { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv (default ',')", "C" },
+    MISSING_ENTRIES (ma),
     { NULL }
   };
   int status = EXIT_OK;
@@ -1401,7 +1439,7 @@ cmd_check_family (int argc, char **argv)
   if (!f)
     goto out;
   printf ("family %s from %s\n", f->name, mixem_registry_origin (reg, f));
-  data = read_data (argv[2], NULL, columns, NULL, delimiter, f, &err);
+  data = read_data (argv[2], NULL, columns, NULL, delimiter, f, &ma, &err);
   if (!data || !(res = mixem_family_check (f, data, (size_t) k, fo, (unsigned long) seed, reg,
                                            &err))) {
     status = fail ("check-family", err);
@@ -1426,6 +1464,7 @@ out:
   g_free (columns);
   g_free (delimiter);
   g_strfreev (extra);
+  g_strfreev (ma.tokens);
   return status;
 }
 
@@ -1709,7 +1748,7 @@ cmd_plot (int argc, char **argv)
     if ((l.m = mixem_model_load (l.reg, argv[2], &err)))
       ok = mixem_plot_levels (out, l.m, &po, &err);
   } else {
-    if ((status = load_model_and_data ("plot", argc - 1, argv + 1, NULL, delimiter, &l)))
+    if ((status = load_model_and_data ("plot", argc - 1, argv + 1, NULL, delimiter, NULL, &l)))
       goto out;
     if (strcmp (kind, "binomial") == 0)
       ok = mixem_plot_binomial (out, l.m, l.data, &po, &err);

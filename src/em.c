@@ -1538,6 +1538,7 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
           "parameters (K may exceed what the data support; reseed re-seeds such a component, "
           "strict_empty makes it an error)", k + 1));
     best->algorithm = o->algorithm;
+    best->missing_data = mixem_dataset_has_missing (data);
     /* SEM does not converge: it runs max_iter iterations by design. */
     /* Nor SEM, nor online EM given its epochs: they run their count by design. */
     if (!best->converged && !stop && o->max_iter > 0 && rule > 0 && o->algorithm != MIXEM_SEM

@@ -19,6 +19,7 @@ struct mixem_model {
   gboolean converged;        /* the stopping rule of the last run (tol, or refine_tol) held */
   gboolean refined;          /* the last run was a refinement */
   int n_failed;              /* restarts that failed and were skipped */
+  gboolean missing_data;     /* fitted to data with missing cells ("missing_data" in a file) */
   GArray *trace;             /* of mixem_iteration */
   GPtrArray *warnings;       /* char *: failed restarts, no convergence */
   /* mixem_model_partial_fit's running statistics (stats size + K + 2, or NULL before the first

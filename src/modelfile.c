@@ -321,6 +321,10 @@ mixem_model_to_json (const mixem_model *m)
   json_builder_add_int_value (b, m->n_iter);
   json_builder_set_member_name (b, "converged");
   json_builder_add_boolean_value (b, m->converged);
+  if (m->missing_data) {   /* only then: files of complete data stay as they were */
+    json_builder_set_member_name (b, "missing_data");
+    json_builder_add_boolean_value (b, TRUE);
+  }
   json_builder_set_member_name (b, "best_restart");
   json_builder_add_int_value (b, m->best_restart);
   json_builder_set_member_name (b, "algorithm");
@@ -646,6 +650,16 @@ mixem_model_from_json (mixem_registry *reg, const char *text, const char *src, G
   }
   JsonNode *cv = json_object_get_member (o, "converged");
   m->converged = cv && JSON_NODE_HOLDS_VALUE (cv) && json_node_get_boolean (cv);
+  /* A model fitted to incomplete data names a family that must handle missing cells. */
+  JsonNode *md = json_object_get_member (o, "missing_data");
+  m->missing_data = md && JSON_NODE_HOLDS_VALUE (md) && json_node_get_boolean (md);
+  if (m->missing_data && !(f->flags & MIXEM_FAMILY_MISSING)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT, "%s: 'missing_data' is true, but "
+                 "family '%s' does not support missing values", src, f->name);
+    mixem_model_free (m);
+    m = NULL;
+    goto out;
+  }
   if (json_object_has_member (o, "loglik")
       && (!get_number (o, "loglik", src, &m->loglik, error)
           || !get_number (o, "initial_loglik", src, &m->loglik0, error)

@@ -517,10 +517,12 @@ column_list (lua_State *L, int idx, const char *fn, const char *key, lscratch *s
 static void
 missing_opts (lua_State *L, int idx, const char *fn, lscratch *s, gboolean *allow, char ***tokens)
 {
+  gboolean set = FALSE;
   if (lua_getfield (L, idx, "allow_missing") != LUA_TNIL) {
     if (!lua_isboolean (L, -1))
       luaL_error (L, "%s: 'allow_missing' must be a boolean", fn);
     *allow = lua_toboolean (L, -1);
+    set = TRUE;
   }
   lua_pop (L, 1);
   int t = lua_getfield (L, idx, "missing");
@@ -539,8 +541,9 @@ missing_opts (lua_State *L, int idx, const char *fn, lscratch *s, gboolean *allo
   } else if (t != LUA_TNIL)
     luaL_error (L, "%s: 'missing' must be a string or an array of strings", fn);
   lua_pop (L, 1);
-  if (*tokens && !*allow)
-    luaL_error (L, "%s: 'missing' needs allow_missing = true", fn);
+  if (*tokens && set && !*allow)
+    luaL_error (L, "%s: 'missing' contradicts allow_missing = false", fn);
+  *allow = *allow || *tokens;   /* tokens imply allow_missing */
 }
 
 static ldataset *
@@ -611,6 +614,7 @@ static int
 l_read_npy (lua_State *L)
 {
   static const char *const known[] = { "columns", "weights", "allow_missing", NULL };
+  /* (missing tokens are CSV text: a .npy file marks a missing cell by NaN) */
   const char *path = luaL_checkstring (L, 1);
   lua_settop (L, 2);
   lscratch *s = scratch_new (L);
