@@ -16,7 +16,13 @@
  * a = b = 1 (the default) is plain maximum likelihood; a = b = 2 adds one pseudo-count to each
  * outcome (Laplace smoothing).  The clip keeps every log finite.  The log-likelihood reported is
  * the plain likelihood of the data, without the prior.  Expected complete log-likelihood:
- *   sum_k sum_d S_kd log mu_kd + (R_k - S_kd) log(1 - mu_kd).
+ *   sum_k sum_d S_kd log mu_kd + (R_kd - S_kd) log(1 - mu_kd).
+ *
+ * Missing cells (MIXEM_FAMILY_MISSING): the columns are independent given the component, so a
+ * missing cell drops out of the density and the statistics.  A third block of statistics,
+ * M_kd = sum_i r_ik [x_id missing], makes each column's mass R_kd = R_k - M_kd (exactly R_k when
+ * nothing is missing, so complete data give the same bits as before); a column that component k
+ * has no observed mass in keeps its mu_kd, on which the likelihood then does not depend.
  */
 #include <math.h>
 #include <string.h>
@@ -30,6 +36,7 @@ struct mixem_params {
   double *mu;     /* k*d */
   double *w;      /* k*d: log(mu / (1 - mu)) */
   double *c;      /* k: sum_d log(1 - mu) */
+  double *l1m;    /* k*d: log(1 - mu), for rows with missing cells */
 };
 
 static const mixem_option_info options[] = {
@@ -55,6 +62,7 @@ refresh (mixem_params *p, size_t k)
   for (size_t j = 0; j < p->d; j++) {
     const double m = p->mu[k * p->d + j];
     p->w[k * p->d + j] = log (m) - log1p (-m);
+    p->l1m[k * p->d + j] = log1p (-m);
     c += log1p (-m);
   }
   p->c[k] = c;
@@ -88,6 +96,7 @@ params_new (const mixem_spec *spec, GError **error)
   p->mu = mu;
   p->w = w;
   p->c = g_new (double, p->k);
+  p->l1m = g_new (double, p->k * p->d + 1);
   for (size_t i = 0; i < p->k * p->d; i++)
     p->mu[i] = 0.5;
   for (size_t k = 0; k < p->k; k++)
@@ -102,6 +111,7 @@ params_copy (const mixem_params *p)
   c->mu = g_memdup2 (p->mu, p->k * p->d * sizeof (double));
   c->w = g_memdup2 (p->w, p->k * p->d * sizeof (double));
   c->c = g_memdup2 (p->c, p->k * sizeof (double));
+  c->l1m = g_memdup2 (p->l1m, (p->k * p->d + 1) * sizeof (double));
   return c;
 }
 
@@ -113,6 +123,7 @@ params_free (mixem_params *p)
   g_free (p->mu);
   g_free (p->w);
   g_free (p->c);
+  g_free (p->l1m);
   g_free (p);
 }
 
@@ -122,7 +133,7 @@ check_data (const mixem_params *p, const mixem_block *b, GError **error)
   for (size_t i = 0; i < b->n; i++)
     for (size_t j = 0; j < b->d; j++) {
       const double v = b->x[i * b->d + j];
-      if (v != 0.0 && v != 1.0) {
+      if (v != 0.0 && v != 1.0 && !(b->missing && b->missing[i * b->d + j])) {
         mixem_set_cell_error (error, b, i, j, "bernoulli data must be 0 or 1 (got %g)", v);
         return FALSE;
       }
@@ -130,34 +141,65 @@ check_data (const mixem_params *p, const mixem_block *b, GError **error)
   return TRUE;
 }
 
+/* B's values with 0 for each missing cell (a new array), or B's own when none is missing. */
+static const double *
+observed_x (const mixem_block *b, double **own)
+{
+  *own = NULL;
+  if (!b->missing)
+    return b->x;
+  double *x = *own = g_new (double, b->n * b->d + 1);
+  for (size_t t = 0; t < b->n * b->d; t++)
+    x[t] = b->missing[t] ? 0.0 : b->x[t];
+  return x;
+}
+
 static void
 log_density (const mixem_params *p, const mixem_block *b, double *out)
 {
-  const size_t n = b->n, K = p->k;
+  const size_t n = b->n, K = p->k, d = p->d;
+  double *own;
+  const double *x = observed_x (b, &own);
   for (size_t i = 0; i < n; i++)
     memcpy (out + i * K, p->c, K * sizeof (double));
   /* out (n*K) += X (n*D) W' (D*K) */
-  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, (int) K, (int) p->d, 1.0, b->x,
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, (int) K, (int) p->d, 1.0, x,
                (int) b->d, p->w, (int) p->d, 1.0, out, (int) K);
+  /* A missing cell takes its log(1 - mu) back out of c: it adds nothing. */
+  for (size_t i = 0; b->missing && i < n; i++)
+    for (size_t j = 0; j < d; j++)
+      if (b->missing[i * d + j])
+        for (size_t k = 0; k < K; k++)
+          out[i * K + k] -= p->l1m[k * d + j];
+  g_free (own);
 }
 
 static size_t
 stats_size (const mixem_params *p)
 {
-  return p->k * (1 + p->d);
+  return p->k * (1 + 2 * p->d);
 }
 
-/* Layout: R (k values), then S (k*d). */
+/* Layout: R (k values), then S (k*d), then M (k*d: the mass of the missing cells). */
 static void
 accumulate (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
 {
-  const size_t n = b->n, K = p->k;
+  const size_t n = b->n, K = p->k, d = p->d;
+  double *own;
+  const double *x = observed_x (b, &own);
   for (size_t i = 0; i < n; i++)
     for (size_t k = 0; k < K; k++)
       stats[k] += r[i * K + k];
   /* S (K*D) += R' (K*n) X (n*D) */
   cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) K, (int) p->d, (int) n, 1.0, r,
-               (int) K, b->x, (int) b->d, 1.0, stats + K, (int) p->d);
+               (int) K, x, (int) b->d, 1.0, stats + K, (int) p->d);
+  double *M = stats + K + K * d;
+  for (size_t i = 0; b->missing && i < n; i++)
+    for (size_t j = 0; j < d; j++)
+      if (b->missing[i * d + j])
+        for (size_t k = 0; k < K; k++)
+          M[k * d + j] += r[i * K + k];
+  g_free (own);
 }
 
 static gboolean
@@ -175,7 +217,11 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
       return FALSE;
     }
     for (size_t j = 0; j < d; j++) {
-      const double m = (stats[K + k * d + j] + p->a - 1.0) / den;
+      const double mj = stats[K + K * d + k * d + j];
+      const double dj = mj != 0.0 ? (stats[k] - mj) + p->a + p->b - 2.0 : den;
+      if (!(dj > 0))
+        continue;   /* no observed mass in this column: mu_kd is not identified; kept */
+      const double m = (stats[K + k * d + j] + p->a - 1.0) / dj;
       p->mu[k * d + j] = CLAMP (m, p->eps, 1.0 - p->eps);
     }
     refresh (p, k);
@@ -191,7 +237,8 @@ expected_loglik (const mixem_params *p, const double *stats)
   for (size_t k = 0; k < K; k++)
     for (size_t j = 0; j < d; j++) {
       const double s = stats[K + k * d + j], m = p->mu[k * d + j];
-      e += s * log (m) + (stats[k] - s) * log1p (-m);
+      const double mj = stats[K + K * d + k * d + j];
+      e += s * log (m) + ((mj != 0.0 ? stats[k] - mj : stats[k]) - s) * log1p (-m);
     }
   return e;
 }
@@ -207,6 +254,16 @@ sample (const mixem_params *p, size_t k, gsl_rng *rng, double *x)
 {
   for (size_t j = 0; j < p->d; j++)
     x[j] = gsl_rng_uniform (rng) < p->mu[k * p->d + j] ? 1.0 : 0.0;
+}
+
+static void
+impute_mean (const mixem_params *p, size_t k, const double *x, const unsigned char *missing,
+             double *out)
+{
+  (void) x;
+  for (size_t j = 0; j < p->d; j++)
+    if (missing[j])
+      out[j] = p->mu[k * p->d + j];
 }
 
 static GVariant *
@@ -265,4 +322,6 @@ G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .sample = sample,
   .describe = describe,
   .assign = assign,
+  .flags = MIXEM_FAMILY_MISSING,
+  .impute_mean = impute_mean,
 };

@@ -383,22 +383,25 @@ column_weights (const mixem_dataset *data, double *buf)
 {
   const size_t n = mixem_dataset_rows (data), d = mixem_dataset_cols (data);
   const double *w = mixem_dataset_weights (data);
-  double *mean = g_new0 (double, d), *m2 = g_new0 (double, d), W = 0.0;
+  double *mean = g_new0 (double, d), *m2 = g_new0 (double, d), *W = g_new0 (double, d);
   for (size_t i = 0; i < n; i++) {
     const double wi = w ? w[i] : 1.0, *x = mixem_dataset_block (data, i, 1, buf);
     if (!(wi > 0))
       continue;
-    W += wi;
     for (size_t j = 0; j < d; j++) {
+      if (isnan (x[j]))        /* a missing cell: each column over its observed cells */
+        continue;
+      W[j] += wi;
       const double delta = x[j] - mean[j];
-      mean[j] += wi / W * delta;
+      mean[j] += wi / W[j] * delta;
       m2[j] += wi * delta * (x[j] - mean[j]);
     }
   }
   for (size_t j = 0; j < d; j++) {
-    const double var = W > 0 ? m2[j] / W : 0.0;
+    const double var = W[j] > 0 ? m2[j] / W[j] : 0.0;
     m2[j] = var > 0 && isfinite (var) ? 1.0 / var : 1.0;
   }
+  g_free (W);
   g_free (mean);
   return m2;
 }
@@ -476,6 +479,12 @@ init_from_hc (fit_ctx *c, mixem_params *p, double *w, GError **error)
   const double sub = mixem_options_get_number (fo, "hc_subset", 2000);
   if (!model)
     model = c->ps.d == 1 ? "V" : "VVV";
+  if (mixem_dataset_has_missing (c->data)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: the hc start needs complete rows, "
+                 "and the data have missing values: choose another init",
+                 mixem_dataset_source (c->data));
+    return FALSE;
+  }
   size_t *labels = g_new (size_t, c->ps.n);
   gboolean ok = mixem_hc (c->data, model, use ? use : "SVD", (size_t) sub, 1, &c->K, labels,
                           error)

@@ -11,16 +11,24 @@
 /* Row I as doubles: in the dataset, or widened into BUF (D values) when it holds bytes. */
 #define ROW(data, i, buf) mixem_dataset_block ((data), (i), 1, (buf))
 
-/* |a - b|^2, each column weighted by IW[j] (1 / its variance) when IW is given. */
+/* |a - b|^2, each column weighted by IW[j] (1 / its variance) when IW is given.  A missing
+ * value (NaN, in the row or in a centre seeded from an incomplete row) drops out, and the sum
+ * over the M columns left is scaled by D / M (the partial distance of Dixon, 1979); 0 when no
+ * column is left. */
 static double
 dist2 (const double *a, const double *b, size_t d, const double *iw)
 {
   double s = 0.0;
+  size_t m = d;
   for (size_t j = 0; j < d; j++) {
     const double t = a[j] - b[j];
+    if (isnan (t)) {
+      m--;
+      continue;
+    }
     s += iw ? iw[j] * t * t : t * t;
   }
-  return s;
+  return m == d ? s : m > 0 ? s * (double) d / (double) m : 0.0;
 }
 
 /* A row drawn with probability proportional to P (length N, total TOTAL > 0). */
@@ -140,22 +148,36 @@ mixem_kmeans_scaled (const mixem_dataset *data, size_t k, int max_iter, gsl_rng 
   const double *w = mixem_dataset_weights (data);
   size_t *lab = labels ? labels : g_new (size_t, n), *old = g_new (size_t, n);
   double *dmin = g_new (double, n), *mass = g_new (double, k), *buf = g_new (double, d);
+  const gboolean miss = mixem_dataset_has_missing (data);
   mixem_kmeanspp_scaled (data, k, rng, iw, centres);
   double inertia = mixem_nearest_centres_scaled (data, k, centres, iw, lab, dmin);
   for (int it = 0; it < max_iter; it++) {
-    /* Centres: weighted means, accumulated about the old centre for accuracy far from 0. */
-    double *sum = g_new0 (double, k * d);
+    /* Centres: weighted means, accumulated about the old centre for accuracy far from 0.  With
+     * missing values each coordinate is the mean of its observed cells (MJ: their mass), and a
+     * coordinate seeded as NaN takes the first observed value as its origin. */
+    double *sum = g_new0 (double, k * d), *mj = miss ? g_new0 (double, k * d) : NULL;
     memset (mass, 0, k * sizeof (double));
     for (size_t i = 0; i < n; i++) {
       const double wi = w ? w[i] : 1.0, *xi = ROW (data, i, buf);
       mass[lab[i]] += wi;
-      for (size_t j = 0; j < d; j++)
-        sum[lab[i] * d + j] += wi * (xi[j] - centres[lab[i] * d + j]);
+      for (size_t j = 0; j < d; j++) {
+        double *cj = centres + lab[i] * d + j;
+        if (miss && isnan (xi[j]))
+          continue;
+        if (miss && isnan (*cj))
+          *cj = xi[j];
+        sum[lab[i] * d + j] += wi * (xi[j] - *cj);
+        if (mj)
+          mj[lab[i] * d + j] += wi;
+      }
     }
     for (size_t c = 0; c < k; c++) {
       if (mass[c] > 0) {
         for (size_t j = 0; j < d; j++)
-          centres[c * d + j] += sum[c * d + j] / mass[c];
+          if (!mj)
+            centres[c * d + j] += sum[c * d + j] / mass[c];
+          else if (mj[c * d + j] > 0)
+            centres[c * d + j] += sum[c * d + j] / mj[c * d + j];
       } else {
         /* An empty cluster takes the row farthest from its centre (as scikit-learn does). */
         size_t far = 0;
@@ -167,6 +189,7 @@ mixem_kmeans_scaled (const mixem_dataset *data, size_t k, int max_iter, gsl_rng 
       }
     }
     g_free (sum);
+    g_free (mj);
     memcpy (old, lab, n * sizeof (size_t));
     inertia = mixem_nearest_centres_scaled (data, k, centres, iw, lab, dmin);
     if (memcmp (old, lab, n * sizeof (size_t)) == 0)

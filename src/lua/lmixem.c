@@ -655,8 +655,10 @@ l_dataset (lua_State *L)
     if (lua_isinteger (L, -1) ? (lua_tointeger (L, -1) < 1 || lua_tointeger (L, -1) > n)
                               : (lua_type (L, -1) != LUA_TSTRING
                                  || (strcmp (lua_tostring (L, -1), "names") != 0
-                                     && strcmp (lua_tostring (L, -1), "weights") != 0)))
-      luaL_error (L, "%s: unknown key '%s' (rows go at 1..n; also 'names', 'weights')", fn,
+                                     && strcmp (lua_tostring (L, -1), "weights") != 0
+                                     && strcmp (lua_tostring (L, -1), "allow_missing") != 0)))
+      luaL_error (L, "%s: unknown key '%s' (rows go at 1..n; also 'names', 'weights', "
+                  "'allow_missing')", fn,
                   luaL_tolstring (L, -1, NULL));
   }
   if (n == 0)
@@ -703,9 +705,15 @@ l_dataset (lua_State *L)
     }
   }
   lua_pop (L, 1);
+  /* allow_missing = true: a NaN (0/0) is a missing cell. */
+  lua_getfield (L, 1, "allow_missing");
+  const gboolean allow = lua_toboolean (L, -1);
+  lua_pop (L, 1);
   GError *err = NULL;
-  mixem_dataset *ds = mixem_dataset_new ((size_t) n, (size_t) d, x, (const char *const *) names,
-                                         w, &err);
+  mixem_dataset *ds = allow ? mixem_dataset_new_missing ((size_t) n, (size_t) d, x,
+                                                         (const char *const *) names, w, &err)
+                            : mixem_dataset_new ((size_t) n, (size_t) d, x,
+                                                 (const char *const *) names, w, &err);
   if (!ds)
     return raise_gerror (L, fn, err);
   push_dataset (L, ds);
@@ -716,6 +724,42 @@ static int
 ds_rows (lua_State *L)
 {
   lua_pushinteger (L, (lua_Integer) mixem_dataset_rows (check_dataset (L, 1)->ds));
+  return 1;
+}
+
+/* ds:missing(): {cells =, rows =, empty_rows =, patterns =, columns = {per column}}; and
+ * ds:is_missing(i, j) (1-based). */
+static int
+ds_missing (lua_State *L)
+{
+  const mixem_dataset *ds = check_dataset (L, 1)->ds;
+  const size_t d = mixem_dataset_cols (ds);
+  lua_newtable (L);
+  lua_pushinteger (L, (lua_Integer) mixem_dataset_missing_count (ds, SIZE_MAX));
+  lua_setfield (L, -2, "cells");
+  lua_pushinteger (L, (lua_Integer) mixem_dataset_incomplete_rows (ds));
+  lua_setfield (L, -2, "rows");
+  lua_pushinteger (L, (lua_Integer) mixem_dataset_empty_rows (ds));
+  lua_setfield (L, -2, "empty_rows");
+  lua_pushinteger (L, (lua_Integer) mixem_dataset_n_patterns (ds));
+  lua_setfield (L, -2, "patterns");
+  lua_createtable (L, (int) d, 0);
+  for (size_t j = 0; j < d; j++) {
+    lua_pushinteger (L, (lua_Integer) mixem_dataset_missing_count (ds, j));
+    lua_seti (L, -2, (lua_Integer) j + 1);
+  }
+  lua_setfield (L, -2, "columns");
+  return 1;
+}
+
+static int
+ds_is_missing (lua_State *L)
+{
+  const mixem_dataset *ds = check_dataset (L, 1)->ds;
+  lua_Integer i = luaL_checkinteger (L, 2), j = luaL_checkinteger (L, 3);
+  luaL_argcheck (L, i >= 1 && (size_t) i <= mixem_dataset_rows (ds), 2, "row out of range");
+  luaL_argcheck (L, j >= 1 && (size_t) j <= mixem_dataset_cols (ds), 3, "column out of range");
+  lua_pushboolean (L, mixem_dataset_is_missing (ds, (size_t) i - 1, (size_t) j - 1));
   return 1;
 }
 
@@ -2579,7 +2623,8 @@ static const luaL_Reg plot_functions[] = {
 static const luaL_Reg dataset_methods[] = {
   { "rows", ds_rows }, { "cols", ds_cols }, { "names", ds_names }, { "column", ds_column },
   { "row", ds_row }, { "weights", ds_weights }, { "subset", ds_subset },
-  { "storage", ds_storage }, { "levels", ds_levels }, { NULL, NULL }
+  { "storage", ds_storage }, { "levels", ds_levels }, { "missing", ds_missing },
+  { "is_missing", ds_is_missing }, { NULL, NULL }
 };
 
 int
