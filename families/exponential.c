@@ -69,7 +69,7 @@ check_data (const mixem_params *p, const mixem_block *b, GError **error)
   for (size_t i = 0; i < b->n; i++)
     for (size_t j = 0; j < b->d; j++) {
       const double v = b->x[i * b->d + j];
-      if (!(isfinite (v) && v > 0.0)) {
+      if (!(isfinite (v) && v > 0.0) && !(b->missing && b->missing[i * b->d + j])) {
         mixem_set_cell_error (error, b, i, j, "exponential values must be finite and > 0 (got %g)",
                               v);
         return FALSE;
@@ -92,12 +92,23 @@ log_density (const mixem_params *p, const mixem_block *b, double *out)
   }
   for (size_t i = 0; i < b->n; i++) {
     const double *row = b->x + i * b->d;
+    const unsigned char *mi = b->missing ? b->missing + i * d : NULL;
     for (size_t k = 0; k < K; k++) {
       const double *lam = mixem_store_param (p, k, 0);
       double s = 0.0;
-      for (size_t j = 0; j < d; j++)
-        s += lam[j] * row[j];
-      out[i * K + k] = c[k] - s;
+      if (!mi) {
+        for (size_t j = 0; j < d; j++)
+          s += lam[j] * row[j];
+        out[i * K + k] = c[k] - s;
+      } else {   /* a missing cell drops out: its log rate and its term */
+        double cl = 0.0;
+        for (size_t j = 0; j < d; j++)
+          if (!mi[j]) {
+            cl += log (lam[j]);
+            s += lam[j] * row[j];
+          }
+        out[i * K + k] = cl - s;
+      }
     }
   }
   g_free (c);
@@ -106,24 +117,43 @@ log_density (const mixem_params *p, const mixem_block *b, double *out)
 static size_t
 stats_size (const mixem_params *p)
 {
-  return p->store.k * (1 + p->store.d);
+  return p->store.k * (1 + 2 * p->store.d);
 }
 
-/* Layout per component k, at (1 + d) k: R_k, S_k1 .. S_kd. */
+/* Layout per component k, at (1 + d) k: R_k, S_k1 .. S_kd; then M (k*d), the mass of the
+ * missing cells, so that column j's mass is R_k - M_kj (R_k itself when nothing is missing). */
 static void
 accumulate (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
 {
   const size_t K = p->store.k, d = p->store.d;
+  double *M = stats + K * (1 + d);
   for (size_t i = 0; i < b->n; i++) {
     const double *row = b->x + i * b->d;
+    const unsigned char *mi = b->missing ? b->missing + i * d : NULL;
     for (size_t k = 0; k < K; k++) {
       const double rik = r[i * K + k];
       double *st = stats + k * (1 + d);
       st[0] += rik;
-      for (size_t j = 0; j < d; j++)
-        st[1 + j] += rik * row[j];
+      if (!mi)
+        for (size_t j = 0; j < d; j++)
+          st[1 + j] += rik * row[j];
+      else
+        for (size_t j = 0; j < d; j++)
+          if (mi[j])
+            M[k * d + j] += rik;
+          else
+            st[1 + j] += rik * row[j];
     }
   }
+}
+
+/* Component K's mass in column J. */
+static inline double
+col_mass (const mixem_params *p, const double *stats, size_t k, size_t j)
+{
+  const size_t d = p->store.d;
+  const double R = stats[k * (1 + d)], m = stats[p->store.k * (1 + d) + k * d + j];
+  return m != 0.0 ? R - m : R;
 }
 
 static gboolean
@@ -141,7 +171,9 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
     }
     /* Checked before any rate is written, so a failure leaves the component as it was. */
     for (size_t j = 0; j < d; j++) {
-      const double lam = st[0] / st[1 + j];
+      const double lam = col_mass (p, stats, k, j) / st[1 + j];
+      if (!(col_mass (p, stats, k, j) > 0.0))
+        continue;   /* no observed cell of column j in this component: kept */
       if (!(isfinite (lam) && lam > 0.0)) {
         g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
                      "exponential: component %zu, column %zu: the rate %g = %g / %g is not finite "
@@ -152,7 +184,8 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
     }
     double *lam = mixem_store_param (p, k, 0);
     for (size_t j = 0; j < d; j++)
-      lam[j] = st[0] / st[1 + j];
+      if (col_mass (p, stats, k, j) > 0.0)
+        lam[j] = col_mass (p, stats, k, j) / st[1 + j];
   }
   return TRUE;
 }
@@ -165,13 +198,24 @@ expected_loglik (const mixem_params *p, const double *stats)
   for (size_t k = 0; k < p->store.k; k++) {
     const double *st = stats + k * (1 + d), *lam = mixem_store_param (p, k, 0);
     for (size_t j = 0; j < d; j++)
-      e += st[0] * log (lam[j]) - lam[j] * st[1 + j];
+      e += col_mass (p, stats, k, j) * log (lam[j]) - lam[j] * st[1 + j];
   }
   return e;
 }
 
 /* A draw of exactly 0 (possible for a huge rate) would be refused by check_data: the smallest
  * positive double is drawn instead. */
+static void
+impute_mean (const mixem_params *p, size_t k, const double *x, const unsigned char *missing,
+             double *out)
+{
+  (void) x;
+  const double *lam = mixem_store_param (p, k, 0);
+  for (size_t j = 0; j < p->store.d; j++)
+    if (missing[j])
+      out[j] = 1.0 / lam[j];
+}
+
 static void
 sample (const mixem_params *p, size_t k, gsl_rng *rng, double *x)
 {
@@ -191,7 +235,8 @@ G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .param_info = param_info,
   .params_size = sizeof (struct mixem_params),
   .setup = setup,
-  .flags = MIXEM_FAMILY_SCALED_STARTS,
+  .flags = MIXEM_FAMILY_SCALED_STARTS | MIXEM_FAMILY_MISSING,
+  .impute_mean = impute_mean,
   .check_data = check_data,
   .log_density = log_density,
   .stats_size = stats_size,

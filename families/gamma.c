@@ -140,7 +140,7 @@ check_data (const mixem_params *p, const mixem_block *b, GError **error)
   for (size_t i = 0; i < b->n; i++)
     for (size_t j = 0; j < b->d; j++) {
       const double v = b->x[i * b->d + j];
-      if (!(isfinite (v) && v > 0.0)) {
+      if (!(isfinite (v) && v > 0.0) && !(b->missing && b->missing[i * b->d + j])) {
         mixem_set_cell_error (error, b, i, j, "gamma values must be finite and > 0 (got %g)", v);
         return FALSE;
       }
@@ -148,9 +148,39 @@ check_data (const mixem_params *p, const mixem_block *b, GError **error)
   return TRUE;
 }
 
+/* Rows with missing cells: each observed cell's term, the others left out. */
+static void
+log_density_missing (const mixem_params *p, const mixem_block *b, double *out)
+{
+  const size_t K = p->store.k, d = p->store.d;
+  double *c = g_new (double, K * d);    /* a log b - lgamma(a), per component and column */
+  for (size_t k = 0; k < K; k++) {
+    const double *a = mixem_store_param (p, k, SHAPE), *r = mixem_store_param (p, k, RATE);
+    for (size_t j = 0; j < d; j++)
+      c[k * d + j] = a[j] * log (r[j]) - gsl_sf_lngamma (a[j]);
+  }
+  for (size_t i = 0; i < b->n; i++) {
+    const double *row = b->x + i * d;
+    const unsigned char *mi = b->missing + i * d;
+    for (size_t k = 0; k < K; k++) {
+      const double *a = mixem_store_param (p, k, SHAPE), *r = mixem_store_param (p, k, RATE);
+      double s = 0.0;
+      for (size_t j = 0; j < d; j++)
+        if (!mi[j])
+          s += c[k * d + j] + (a[j] - 1.0) * log (row[j]) - r[j] * row[j];
+      out[i * K + k] = s;
+    }
+  }
+  g_free (c);
+}
+
 static void
 log_density (const mixem_params *p, const mixem_block *b, double *out)
 {
+  if (b->missing) {
+    log_density_missing (p, b, out);
+    return;
+  }
   const size_t K = p->store.k, d = p->store.d;
   double *c = g_new (double, K + d);    /* sum_j a log b - lgamma(a); then a row's log x */
   double *lx = c + K;
@@ -179,30 +209,45 @@ log_density (const mixem_params *p, const mixem_block *b, double *out)
 static size_t
 stats_size (const mixem_params *p)
 {
-  return p->store.k * (1 + 2 * p->store.d);
+  return p->store.k * (1 + 3 * p->store.d);
 }
 
-/* Layout per component k, at (1 + 2d) k: R_k, S_k1 .. S_kd, L_k1 .. L_kd. */
+/* Layout per component k, at (1 + 2d) k: R_k, S_k1 .. S_kd, L_k1 .. L_kd; then M (k*d), the
+ * mass of the missing cells: column j's mass is R_k - M_kj (R_k when nothing is missing). */
 static void
 accumulate (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
 {
   const size_t K = p->store.k, d = p->store.d;
-  double *lx = g_new (double, d);
+  double *lx = g_new (double, d), *M = stats + K * (1 + 2 * d);
   for (size_t i = 0; i < b->n; i++) {
     const double *row = b->x + i * b->d;
+    const unsigned char *mi = b->missing ? b->missing + i * d : NULL;
     for (size_t j = 0; j < d; j++)
-      lx[j] = log (row[j]);
+      lx[j] = mi && mi[j] ? 0.0 : log (row[j]);
     for (size_t k = 0; k < K; k++) {
       const double rik = r[i * K + k];
       double *st = stats + k * (1 + 2 * d);
       st[0] += rik;
       for (size_t j = 0; j < d; j++) {
+        if (mi && mi[j]) {
+          M[k * d + j] += rik;
+          continue;
+        }
         st[1 + j] += rik * row[j];
         st[1 + d + j] += rik * lx[j];
       }
     }
   }
   g_free (lx);
+}
+
+/* Component K's mass in column J. */
+static inline double
+col_mass (const mixem_params *p, const double *stats, size_t k, size_t j)
+{
+  const size_t d = p->store.d;
+  const double R = stats[k * (1 + 2 * d)], m = stats[p->store.k * (1 + 2 * d) + k * d + j];
+  return m != 0.0 ? R - m : R;
 }
 
 static gboolean
@@ -222,7 +267,13 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
       break;
     }
     for (size_t j = 0; j < d && ok; j++) {
-      const double m = st[1 + j] / st[0];
+      const double R = col_mass (p, stats, k, j);
+      if (!(R > 0.0)) {   /* no observed cell of column j in this component: kept */
+        na[j] = mixem_store_param (p, k, SHAPE)[j];
+        nb[j] = mixem_store_param (p, k, RATE)[j];
+        continue;
+      }
+      const double m = st[1 + j] / R;
       /* An overflowed mean is refused before the solve, which would see s = inf. */
       if (!(isfinite (m) && m > 0.0)) {
         g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
@@ -232,7 +283,7 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
         ok = FALSE;
         break;
       }
-      na[j] = solve_shape (log (m) - st[1 + d + j] / st[0], p->max_shape);
+      na[j] = solve_shape (log (m) - st[1 + d + j] / R, p->max_shape);
       nb[j] = na[j] / m;
       if (!(isfinite (nb[j]) && nb[j] > 0.0)) {
         g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
@@ -260,7 +311,8 @@ expected_loglik (const mixem_params *p, const double *stats)
     const double *st = stats + k * (1 + 2 * d);
     const double *a = mixem_store_param (p, k, SHAPE), *r = mixem_store_param (p, k, RATE);
     for (size_t j = 0; j < d; j++)
-      e += st[0] * (a[j] * log (r[j]) - gsl_sf_lngamma (a[j])) + (a[j] - 1.0) * st[1 + d + j]
+      e += col_mass (p, stats, k, j) * (a[j] * log (r[j]) - gsl_sf_lngamma (a[j]))
+           + (a[j] - 1.0) * st[1 + d + j]
            - r[j] * st[1 + j];
   }
   return e;
@@ -268,6 +320,17 @@ expected_loglik (const mixem_params *p, const double *stats)
 
 /* A draw that underflows to 0 (a tiny shape) would be refused by check_data: the smallest
  * positive double is drawn instead. */
+static void
+impute_mean (const mixem_params *p, size_t k, const double *x, const unsigned char *missing,
+             double *out)
+{
+  (void) x;
+  const double *a = mixem_store_param (p, k, SHAPE), *r = mixem_store_param (p, k, RATE);
+  for (size_t j = 0; j < p->store.d; j++)
+    if (missing[j])
+      out[j] = a[j] / r[j];
+}
+
 static void
 sample (const mixem_params *p, size_t k, gsl_rng *rng, double *x)
 {
@@ -288,7 +351,8 @@ G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .param_info = param_info,
   .params_size = sizeof (struct mixem_params),
   .setup = setup,
-  .flags = MIXEM_FAMILY_SCALED_STARTS,
+  .flags = MIXEM_FAMILY_SCALED_STARTS | MIXEM_FAMILY_MISSING,
+  .impute_mean = impute_mean,
   .check_data = check_data,
   .log_density = log_density,
   .stats_size = stats_size,

@@ -17,6 +17,11 @@
  * Expected complete log-likelihood:
  *   sum_k [ sum_j (S_kj log lambda_kj - R_k lambda_kj) - C_k ].
  *
+ * Missing cells (MIXEM_FAMILY_MISSING): the columns are independent given the component, so a
+ * missing cell drops out of the density and of S and C; M_kj = sum_i r_ik [x_ij missing] (k*d
+ * doubles after the rest) makes column j's mass R_k - M_kj in the M-step and the expected
+ * log-likelihood.  Blocks with no missing cell take the code above unchanged (the same bits).
+ *
  * Starts: the engine's "kmeans" is the default.  The Poisson M-step is the mean of a component's
  * rows, exactly a k-means centre, so Lloyd's clusters give rates already separated by size, which
  * is what tells Poisson components apart; "random_resp" starts every component near the grand
@@ -128,7 +133,7 @@ check_data (const mixem_params *p, const mixem_block *b, GError **error)
   for (size_t i = 0; i < b->n; i++)
     for (size_t j = 0; j < b->d; j++) {
       const double v = b->x[i * b->d + j];
-      if (!isfinite (v) || v < 0.0 || v != floor (v)) {
+      if ((!isfinite (v) || v < 0.0 || v != floor (v)) && !(b->missing && b->missing[i * b->d + j])) {
         mixem_set_cell_error (error, b, i, j, "poisson counts must be whole numbers >= 0 (got %g)",
                               v);
         return FALSE;
@@ -144,9 +149,36 @@ log_factorial (const mixem_params *p, double x)
   return x < LFACT_TABLE ? p->lfact[(size_t) x] : gsl_sf_lngamma (x + 1.0);
 }
 
+/* Rows with missing cells: each observed cell's term, the others left out. */
+static void
+log_density_missing (const mixem_params *p, const mixem_block *b, double *out)
+{
+  const size_t K = p->k, d = p->d;
+  for (size_t i = 0; i < b->n; i++) {
+    const double *row = b->x + i * d;
+    const unsigned char *mi = b->missing + i * d;
+    double f = 0.0;
+    for (size_t j = 0; j < d; j++)
+      if (!mi[j])
+        f += log_factorial (p, row[j]);
+    for (size_t k = 0; k < K; k++) {
+      const double *l = p->loglam + k * d, *lam = p->lambda + k * d;
+      double s = 0.0;
+      for (size_t j = 0; j < d; j++)
+        if (!mi[j])
+          s += row[j] * l[j] - lam[j];
+      out[i * K + k] = s - f;
+    }
+  }
+}
+
 static void
 log_density (const mixem_params *p, const mixem_block *b, double *out)
 {
+  if (b->missing) {
+    log_density_missing (p, b, out);
+    return;
+  }
   const size_t K = p->k, d = p->d, n = b->n;
   const double *restrict ls = p->lamsum;
   double lf[4];
@@ -197,14 +229,37 @@ log_density (const mixem_params *p, const mixem_block *b, double *out)
 static size_t
 stats_size (const mixem_params *p)
 {
-  return p->k * (p->d + 2);
+  return p->k * (p->d + 2) + p->k * p->d;
 }
 
-/* Layout per component k, at (d + 2) k: R_k, S_k1 .. S_kd, C_k. */
+/* Layout per component k, at (d + 2) k: R_k, S_k1 .. S_kd, C_k; then M (k*d). */
 static void
 accumulate (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
 {
   const size_t K = p->k, d = p->d;
+  if (b->missing) {
+    double *M = stats + K * (d + 2);
+    for (size_t i = 0; i < b->n; i++) {
+      const double *row = b->x + i * d;
+      const unsigned char *mi = b->missing + i * d;
+      double lf = 0.0;
+      for (size_t j = 0; j < d; j++)
+        if (!mi[j])
+          lf += log_factorial (p, row[j]);
+      for (size_t k = 0; k < K; k++) {
+        const double rik = r[i * K + k];
+        double *st = stats + k * (d + 2);
+        st[0] += rik;
+        for (size_t j = 0; j < d; j++)
+          if (mi[j])
+            M[k * d + j] += rik;
+          else
+            st[1 + j] += rik * row[j];
+        st[d + 1] += rik * lf;
+      }
+    }
+    return;
+  }
   for (size_t i = 0; i < b->n; i++) {
     const double *restrict row = b->x + i * b->d;
     double lf = 0.0;
@@ -236,8 +291,12 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
                    "poisson: component %zu is empty (weight %g)", k + 1, st[0]);
       return FALSE;
     }
-    for (size_t j = 0; j < d; j++)
-      p->lambda[k * d + j] = MAX (st[1 + j] / st[0], p->eps);
+    const double *M = stats + p->k * (d + 2) + k * d;
+    for (size_t j = 0; j < d; j++) {
+      const double w = M[j] != 0.0 ? st[0] - M[j] : st[0];
+      if (w > 0.0)   /* else no observed cell in this column: lambda_kj kept (not identified) */
+        p->lambda[k * d + j] = MAX (st[1 + j] / w, p->eps);
+    }
     refresh (p, k);
   }
   return TRUE;
@@ -250,10 +309,19 @@ expected_loglik (const mixem_params *p, const double *stats)
   double e = 0.0;
   for (size_t k = 0; k < p->k; k++) {
     const double *st = stats + k * (d + 2);
+    const double *M = stats + p->k * (d + 2) + k * d;
+    gboolean miss = FALSE;
+    for (size_t j = 0; j < d; j++)
+      miss = miss || M[j] != 0.0;
     double s = 0.0;
     for (size_t j = 0; j < d; j++)
       s += st[1 + j] * p->loglam[k * d + j];
-    e += s - st[0] * p->lamsum[k] - st[d + 1];
+    if (miss)
+      for (size_t j = 0; j < d; j++)
+        s -= (st[0] - M[j]) * p->lambda[k * d + j];
+    else
+      s -= st[0] * p->lamsum[k];
+    e += s - st[d + 1];
   }
   return e;
 }
@@ -285,6 +353,16 @@ sample (const mixem_params *p, size_t k, gsl_rng *rng, double *x)
 {
   for (size_t j = 0; j < p->d; j++)
     x[j] = draw_poisson (rng, p->lambda[k * p->d + j]);
+}
+
+static void
+impute_mean (const mixem_params *p, size_t k, const double *x, const unsigned char *missing,
+             double *out)
+{
+  (void) x;
+  for (size_t j = 0; j < p->d; j++)
+    if (missing[j])
+      out[j] = p->lambda[k * p->d + j];
 }
 
 static GVariant *
@@ -369,4 +447,6 @@ G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .sample = sample,
   .describe = describe,
   .assign = assign,
+  .flags = MIXEM_FAMILY_MISSING,
+  .impute_mean = impute_mean,
 };
