@@ -14,6 +14,10 @@
  * option sample_trials says otherwise) and describe() reports as "trials".
  * Expected complete log-likelihood:
  *   sum_k C_k + S_k log p_k + F_k log(1 - p_k),   with 0 log 0 = 0.
+ *
+ * Missing cells (MIXEM_FAMILY_MISSING): a row whose successes or trials are missing has no
+ * binomial term: its log density is 0 under every component and it adds nothing to the
+ * statistics (R_k included, so that the mean trials m_k are those of the complete rows).
  */
 #include <limits.h>
 #include <math.h>
@@ -151,11 +155,21 @@ trials_of (const mixem_params *p, const double *row)
   return p->n_col >= 0 ? row[p->n_col] : p->n_const;
 }
 
+/* Whether row I of B has its successes or its trials missing (then it has no term). */
+static inline gboolean
+row_missing (const mixem_params *p, const mixem_block *b, size_t i)
+{
+  return b->missing && (b->missing[i * b->d + p->s_col]
+                        || (p->n_col >= 0 && b->missing[i * b->d + (size_t) p->n_col]));
+}
+
 static gboolean
 check_data (const mixem_params *p, const mixem_block *b, GError **error)
 {
   for (size_t i = 0; i < b->n; i++) {
     const double *row = b->x + i * b->d;
+    if (row_missing (p, b, i))
+      continue;
     const double s = row[p->s_col], n = trials_of (p, row);
     if (p->n_col >= 0 && (n < 0 || n != floor (n) || n > MAX_TRIALS)) {
       mixem_set_cell_error (error, b, i, p->n_col,
@@ -194,6 +208,11 @@ log_density (const mixem_params *p, const mixem_block *b, double *out)
 {
   for (size_t i = 0; i < b->n; i++) {
     const double *row = b->x + i * b->d;
+    if (row_missing (p, b, i)) {
+      for (size_t k = 0; k < p->k; k++)
+        out[i * p->k + k] = 0.0;
+      continue;
+    }
     const double s = row[p->s_col], n = trials_of (p, row), lc = log_choose (n, s);
     for (size_t k = 0; k < p->k; k++)
       out[i * p->k + k] = lc + xlogy (s, p->p[k]) + xlogy (n - s, 1.0 - p->p[k]);
@@ -211,6 +230,8 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
 {
   for (size_t i = 0; i < b->n; i++) {
     const double *row = b->x + i * b->d;
+    if (row_missing (p, b, i))
+      continue;
     const double s = row[p->s_col], n = trials_of (p, row), lc = log_choose (n, s);
     for (size_t k = 0; k < p->k; k++) {
       const double rik = r[i * p->k + k];
@@ -343,6 +364,23 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
   return TRUE;
 }
 
+/* Missing trials: component K's mean trials m_k (the constant when trials are an option);
+ * missing successes: the trials times p_k.  (A row with trials missing has no term, so the
+ * posterior behind these is the weights.) */
+static void
+impute_mean (const mixem_params *p, size_t k, const double *x, const unsigned char *missing,
+             double *out)
+{
+  double n = p->n_const;
+  if (p->n_col >= 0) {
+    n = missing[p->n_col] ? p->m[k] : x[p->n_col];
+    if (missing[p->n_col])
+      out[p->n_col] = n;
+  }
+  if (missing[p->s_col])
+    out[p->s_col] = n * p->p[k];
+}
+
 G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .abi_version = MIXEM_FAMILY_ABI_VERSION,
   .size = MIXEM_FAMILY_SIZE,
@@ -363,4 +401,6 @@ G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .sample = sample,
   .describe = describe,
   .assign = assign,
+  .flags = MIXEM_FAMILY_MISSING,
+  .impute_mean = impute_mean,
 };

@@ -279,7 +279,7 @@ check_data (const mixem_params *p, const mixem_block *b, GError **error)
       ok = FALSE;
     }
     for (size_t i = 0; ok && i < b->n; i++) {
-      if (code_of (p, b, map, i, j) != SIZE_MAX)
+      if (code_of (p, b, map, i, j) != SIZE_MAX || (b->missing && b->missing[i * b->d + j]))
         continue;
       const double v = b->x[i * b->d + j];
       if (named && v >= 0.0 && v == floor (v)) {
@@ -305,16 +305,18 @@ log_density (const mixem_params *p, const mixem_block *b, double *out)
   size_t *at = g_new (size_t, p->d + 1);
   for (size_t i = 0; i < b->n; i++) {
     gboolean bad = FALSE;
+    const unsigned char *mi = b->missing ? b->missing + i * b->d : NULL;
     for (size_t j = 0; j < p->d; j++) {
       const size_t c = code_of (p, b, map, i, j);
-      bad = bad || c == SIZE_MAX;
+      bad = bad || (c == SIZE_MAX && !(mi && mi[j]));
       at[j] = p->off[j] + (c == SIZE_MAX ? 0 : c);
     }
     for (size_t k = 0; k < K; k++) {
       const double *lp = p->logp + k * T;
       double s = 0.0;
       for (size_t j = 0; j < p->d; j++)
-        s += lp[at[j]];
+        if (!(mi && mi[j]))   /* a missing cell drops out */
+          s += lp[at[j]];
       /* Unreachable after check_data; -inf makes the engine report the row, never a NaN. */
       out[i * K + k] = bad ? -INFINITY : s;
     }
@@ -326,10 +328,11 @@ log_density (const mixem_params *p, const mixem_block *b, double *out)
 static size_t
 stats_size (const mixem_params *p)
 {
-  return p->k * (1 + p->T);
+  return p->k * (1 + p->T) + p->k * p->d;
 }
 
-/* Layout per component k, at (1 + T) k: R_k, then N_kjl at 1 + off[j] + l. */
+/* Layout per component k, at (1 + T) k: R_k, then N_kjl at 1 + off[j] + l; then M (k*d), the
+ * mass of the missing cells: column j's mass is R_k - M_kj (R_k when nothing is missing). */
 static void
 accumulate (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
 {
@@ -341,6 +344,7 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
       const size_t c = code_of (p, b, map, i, j);
       at[j] = c == SIZE_MAX ? SIZE_MAX : 1 + p->off[j] + c;
     }
+    const unsigned char *mi = b->missing ? b->missing + i * b->d : NULL;
     for (size_t k = 0; k < K; k++) {
       const double rik = r[i * K + k];
       double *st = stats + k * (1 + T);
@@ -348,6 +352,8 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
       for (size_t j = 0; j < p->d; j++)
         if (at[j] != SIZE_MAX)
           st[at[j]] += rik;
+        else if (mi && mi[j])
+          stats[K * (1 + T) + k * p->d + j] += rik;
     }
   }
   g_free (at);
@@ -389,10 +395,15 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
       g_free (q);
       return FALSE;
     }
-    for (size_t t = 0; t < T; t++)
-      q[t] = st[1 + t] / st[0];
-    for (size_t j = 0; j < p->d; j++)
+    const double *M = stats + p->k * (1 + T) + k * p->d;
+    for (size_t j = 0; j < p->d; j++) {
+      const double R = M[j] != 0.0 ? st[0] - M[j] : st[0];
+      if (!(R > 0.0))
+        continue;   /* no observed cell of column j in this component: kept */
+      for (size_t t = p->off[j]; t < p->off[j + 1]; t++)
+        q[t] = st[1 + t] / R;
       set_column (p, k, j, q + p->off[j], TRUE);
+    }
   }
   g_free (q);
   return TRUE;
@@ -628,7 +639,7 @@ out:
 G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .abi_version = MIXEM_FAMILY_ABI_VERSION,
   .size = MIXEM_FAMILY_SIZE,
-  .flags = MIXEM_FAMILY_LEVELS,
+  .flags = MIXEM_FAMILY_LEVELS | MIXEM_FAMILY_MISSING,
   .name = "categorical",
   .summary = "latent class analysis: D categorical columns, a probability per level, column "
              "and component",

@@ -304,16 +304,35 @@ params_copy (const mixem_params *p)
   return c;
 }
 
-/* Part Q's columns of block B: a sub-block over XBUF (n * q->d) and COLS (q->d). */
+/* Part Q's columns of block B: a sub-block over XBUF (n * q->d) and COLS (q->d).  With missing
+ * cells in B, the part's mask is made in *MBUF (freed by the caller; NULL when none of the
+ * part's cells is missing, so that the part keeps its fast path), and the pattern ids are the
+ * whole row's (see mixem_block.pattern). */
 static mixem_block
-sub_block (const part *q, const mixem_block *b, double *xbuf, size_t *cols)
+sub_block (const part *q, const mixem_block *b, double *xbuf, size_t *cols,
+           unsigned char **mbuf)
 {
   for (size_t i = 0; i < b->n; i++)
     for (size_t c = 0; c < q->d; c++)
       xbuf[i * q->d + c] = b->x[i * b->d + q->cols[c]];
   for (size_t c = 0; c < q->d; c++)
     cols[c] = mixem_block_column (b, q->cols[c]);
-  return (mixem_block) { b->n, q->d, b->first, xbuf, b->ds, cols, NULL, NULL };
+  mixem_block s = { b->n, q->d, b->first, xbuf, b->ds, cols, NULL, NULL };
+  *mbuf = NULL;
+  if (b->missing) {
+    gboolean any = FALSE;
+    unsigned char *m = g_new (unsigned char, b->n * q->d + 1);
+    for (size_t i = 0; i < b->n; i++)
+      for (size_t c = 0; c < q->d; c++)
+        any |= m[i * q->d + c] = b->missing[i * b->d + q->cols[c]];
+    if (any) {
+      *mbuf = m;
+      s.missing = m;
+      s.pattern = b->pattern;
+    } else
+      g_free (m);
+  }
+  return s;
 }
 
 static gboolean
@@ -324,14 +343,24 @@ check_data (const mixem_params *p, const mixem_block *b, GError **error)
     const part *q = &p->parts[m];
     double *x = g_new (double, b->n * q->d + 1);
     size_t *cols = g_new (size_t, q->d + 1);
-    mixem_block s = sub_block (q, b, x, cols);
+    unsigned char *mb;
+    mixem_block s = sub_block (q, b, x, cols, &mb);
     /* Level names (text) only for parts that model them; once, with the first block. */
     if (b->ds && b->first == 0 && !(q->f->flags & MIXEM_FAMILY_LEVELS))
       ok = mixem_refuse_levels (b->ds, cols, q->d, q->f->name, error);
+    /* Missing cells only for parts that support them. */
+    for (size_t i = 0; ok && mb && !(q->f->flags & MIXEM_FAMILY_MISSING) && i < b->n * q->d; i++)
+      if (mb[i]) {
+        mixem_set_cell_error (error, &s, i / q->d, i % q->d, "a missing value, but family '%s' "
+                              "(part %zu of the product) does not support missing values",
+                              q->f->name, m + 1);
+        ok = FALSE;
+      }
     if (ok && q->f->check_data)
       ok = q->f->check_data (q->p, &s, error);
     g_free (x);
     g_free (cols);
+    g_free (mb);
   }
   return ok;
 }
@@ -347,12 +376,14 @@ log_density (const mixem_params *p, const mixem_block *b, double *out)
     const part *q = &p->parts[m];
     double *x = g_new (double, b->n * q->d + 1);
     size_t *cols = g_new (size_t, q->d + 1);
-    mixem_block s = sub_block (q, b, x, cols);
+    unsigned char *mb;
+    mixem_block s = sub_block (q, b, x, cols, &mb);
     q->f->log_density (q->p, &s, tmp);
     for (size_t t = 0; t < b->n * K; t++)
       out[t] += tmp[t];
     g_free (x);
     g_free (cols);
+    g_free (mb);
   }
   g_free (tmp);
 }
@@ -370,10 +401,12 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
     const part *q = &p->parts[m];
     double *x = g_new (double, b->n * q->d + 1);
     size_t *cols = g_new (size_t, q->d + 1);
-    mixem_block s = sub_block (q, b, x, cols);
+    unsigned char *mb;
+    mixem_block s = sub_block (q, b, x, cols, &mb);
     q->f->accumulate (q->p, &s, r, stats + q->soff);
     g_free (x);
     g_free (cols);
+    g_free (mb);
   }
 }
 
@@ -448,6 +481,52 @@ take_error (const mixem_params *p, GError **error)
     }
   }
   return TRUE;
+}
+
+/* Each part imputes its own columns: by its impute_mean (NaN where it has none, which the
+ * engine reports), or a draw by its impute_draw, else by its sample (independent columns). */
+static void
+impute_part (const mixem_params *p, size_t k, const double *x, const unsigned char *missing,
+             gsl_rng *rng, double *out)
+{
+  for (size_t m = 0; m < p->n; m++) {
+    const part *q = &p->parts[m];
+    double *y = g_new (double, 2 * q->d + 1), *o = y + q->d;
+    unsigned char *mm = g_new (unsigned char, q->d + 1);
+    gboolean any = FALSE;
+    for (size_t c = 0; c < q->d; c++) {
+      y[c] = x[q->cols[c]];
+      any |= mm[c] = missing[q->cols[c]];
+      o[c] = NAN;
+    }
+    if (any) {
+      if (!rng && q->f->impute_mean)
+        q->f->impute_mean (q->p, k, y, mm, o);
+      else if (rng && q->f->impute_draw)
+        q->f->impute_draw (q->p, k, y, mm, rng, o);
+      else if (rng && q->f->sample)
+        q->f->sample (q->p, k, rng, o);
+      for (size_t c = 0; c < q->d; c++)
+        if (mm[c])
+          out[q->cols[c]] = o[c];
+    }
+    g_free (y);
+    g_free (mm);
+  }
+}
+
+static void
+impute_mean (const mixem_params *p, size_t k, const double *x, const unsigned char *missing,
+             double *out)
+{
+  impute_part (p, k, x, missing, NULL, out);
+}
+
+static void
+impute_draw (const mixem_params *p, size_t k, const double *x, const unsigned char *missing,
+             gsl_rng *rng, double *out)
+{
+  impute_part (p, k, x, missing, rng, out);
 }
 
 static GVariant *
@@ -527,7 +606,9 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
 G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .abi_version = MIXEM_FAMILY_ABI_VERSION,
   .size = MIXEM_FAMILY_SIZE,
-  .flags = MIXEM_FAMILY_SERIAL | MIXEM_FAMILY_LEVELS,
+  .flags = MIXEM_FAMILY_SERIAL | MIXEM_FAMILY_LEVELS | MIXEM_FAMILY_MISSING,
+  .impute_mean = impute_mean,
+  .impute_draw = impute_draw,
   .name = "product",
   .summary = "independent parts, each a family on its own columns (heterogeneous data)",
   .options = options,
