@@ -196,6 +196,114 @@ mixem_model_score_samples (const mixem_model *m, const mixem_dataset *data, doub
   return score_pass (m, data, NULL, NULL, out, NULL, error);
 }
 
+gboolean
+mixem_model_impute (const mixem_model *m, const mixem_dataset *data, size_t draws,
+                    unsigned long seed, double *out, GError **error)
+{
+  const mixem_family *f = m->family;
+  const size_t n = mixem_dataset_rows (data), d = m->d, K = m->k;
+  const size_t copies = draws > 0 ? draws : 1;
+  if (!mixem_check_data (f, m->params, d, data, error))
+    return FALSE;
+  if (draws == 0 && !f->impute_mean && mixem_dataset_has_missing (data)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "family '%s' has no conditional mean "
+                 "to impute with (draws from the conditional may be possible)", f->name);
+    return FALSE;
+  }
+  if (draws > 0 && !f->impute_draw && !f->sample && mixem_dataset_has_missing (data)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "family '%s' cannot draw missing "
+                 "values (it has neither impute_draw nor sample)", f->name);
+    return FALSE;
+  }
+  for (size_t c = 0; c < copies; c++)
+    for (size_t i = 0; i < n; i++)
+      for (size_t j = 0; j < d; j++)
+        out[(c * n + i) * d + j] = mixem_dataset_value (data, i, j);
+  if (!mixem_dataset_has_missing (data))
+    return TRUE;
+  double *resp = g_new (double, n * K);
+  if (!score_pass (m, data, NULL, resp, NULL, NULL, error)) {
+    g_free (resp);
+    return FALSE;
+  }
+  gsl_rng *rng = draws > 0 ? gsl_rng_alloc (gsl_rng_mt19937) : NULL;
+  if (rng)
+    gsl_rng_set (rng, seed);
+  double *x = g_new (double, 2 * d + 1), *tmp = x + d;
+  unsigned char *mask = g_new (unsigned char, d + 1);
+  gboolean ok = TRUE;
+  for (size_t c = 0; c < copies && ok; c++)
+    for (size_t i = 0; i < n && ok; i++) {
+      if (!mixem_dataset_block_missing (data, i, 1, NULL, d, mask))
+        continue;
+      memcpy (x, mixem_dataset_block (data, i, 1, tmp), d * sizeof (double));
+      double *o = out + (c * n + i) * d;
+      const double *post = resp + i * K;
+      if (!rng) {
+        for (size_t j = 0; j < d; j++)
+          if (mask[j])
+            o[j] = 0.0;
+        for (size_t k = 0; k < K && ok; k++) {
+          if (!(post[k] > 0.0))
+            continue;
+          for (size_t j = 0; j < d; j++)
+            tmp[j] = NAN;
+          f->impute_mean (m->params, k, x, mask, tmp);
+          for (size_t j = 0; j < d && ok; j++)
+            if (mask[j]) {
+              if (isnan (tmp[j])) {
+                char *cell = mixem_dataset_cell_name (data, i, j);
+                g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: family '%s' has no "
+                             "conditional mean for this cell", cell, f->name);
+                g_free (cell);
+                ok = FALSE;
+              }
+              o[j] += post[k] * tmp[j];
+            }
+        }
+      } else {
+        /* The component from the posterior, then the cells from its conditional. */
+        const double u = gsl_rng_uniform (rng);
+        double run = 0.0;
+        size_t k = K - 1;
+        for (size_t t = 0; t < K; t++) {
+          run += post[t];
+          if (u < run && post[t] > 0.0) {
+            k = t;
+            break;
+          }
+        }
+        while (!(post[k] > 0.0) && k > 0)
+          k--;
+        for (size_t j = 0; j < d; j++)
+          tmp[j] = NAN;
+        if (f->impute_draw)
+          f->impute_draw (m->params, k, x, mask, rng, tmp);
+        else
+          f->sample (m->params, k, rng, tmp);
+        for (size_t j = 0; j < d && ok; j++)
+          if (mask[j]) {
+            if (isnan (tmp[j])) {
+              char *cell = mixem_dataset_cell_name (data, i, j);
+              g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: family '%s' cannot draw "
+                           "this cell", cell, f->name);
+              g_free (cell);
+              ok = FALSE;
+            }
+            o[j] = tmp[j];
+          }
+      }
+    }
+  if (ok)
+    ok = mixem_family_take_error (f, m->params, error);
+  if (rng)
+    gsl_rng_free (rng);
+  g_free (x);
+  g_free (mask);
+  g_free (resp);
+  return ok;
+}
+
 double
 mixem_model_total_loglik (const mixem_model *m, const mixem_dataset *data, GError **error)
 {

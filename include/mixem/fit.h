@@ -296,6 +296,16 @@ size_t mixem_candidates_top (const GArray *candidates, mixem_criterion criterion
 const char *mixem_criterion_name (mixem_criterion c);
 gboolean mixem_criterion_parse (const char *name, mixem_criterion *out);
 
+/* Missing values: DATA's rows with every missing cell filled in.  DRAWS = 0: OUT (N*D) gets the
+ * conditional expectation under the mixture, sum_k P(k | observed) E[x_j | observed, k]
+ * (family->impute_mean).  DRAWS = M > 0: OUT (M*N*D) gets M completed copies, each missing cell
+ * drawn from the conditional (a component from the row's posterior, then family->impute_draw,
+ * or a whole row from sample() for families with independent columns), by GSL's mt19937 seeded
+ * by SEED, row after row: the same for any thread count.  Observed cells are copied.  A family
+ * that cannot impute (no impute_mean; no impute_draw nor sample) is an error naming it. */
+gboolean mixem_model_impute (const mixem_model *m, const mixem_dataset *data, size_t draws,
+                             unsigned long seed, double *out, GError **error);
+
 /* Draws N rows with GSL's mt19937 seeded by SEED: OUT is N*D, LABELS (may be NULL) gets each
  * row's component.  A family without a sampler is an error. */
 gboolean mixem_model_sample (const mixem_model *m, size_t n, unsigned long seed, double *out,

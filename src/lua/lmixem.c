@@ -1740,6 +1740,52 @@ model_data (lua_State *L, const mixem_model *m, int idx, const char *fn, lscratc
   return scratch_keep (s, sel, dataset_free0);
 }
 
+/* model:impute(X [, {draws = M, seed = S}]): X with each missing cell replaced by its
+ * conditional expectation under the model (a dataset); with draws, M completed datasets (an
+ * array) whose missing cells are draws from the conditional. */
+static int
+m_impute (lua_State *L)
+{
+  static const char *const fn = "model:impute";
+  const mixem_model *m = check_model (L, 1)->m;
+  lua_settop (L, 3);
+  lscratch *s = scratch_new (L);
+  const mixem_dataset *ds = model_data (L, m, 2, fn, s);
+  lua_Integer draws = 0, seed = 0;
+  if (!lua_isnil (L, 3)) {
+    static const char *const known[] = { "draws", "seed", NULL };
+    luaL_checktype (L, 3, LUA_TTABLE);
+    check_keys (L, 3, fn, known, NULL);
+    if (lua_getfield (L, 3, "draws") != LUA_TNIL
+        && (!lua_isinteger (L, -1) || (draws = lua_tointeger (L, -1)) < 1 || draws > 100000))
+      luaL_error (L, "%s: 'draws' must be a whole number from 1 to 100000", fn);
+    if (lua_getfield (L, 3, "seed") != LUA_TNIL
+        && (!lua_isinteger (L, -1) || (seed = lua_tointeger (L, -1)) < 0))
+      luaL_error (L, "%s: 'seed' must be a whole number >= 0", fn);
+    lua_pop (L, 2);
+  }
+  const size_t n = mixem_dataset_rows (ds), d = mixem_model_d (m);
+  const size_t copies = draws > 0 ? (size_t) draws : 1;
+  double *out = scratch_keep (s, g_try_malloc (copies * n * d * sizeof (double) + 1), g_free);
+  if (!out)
+    luaL_error (L, "%s: out of memory", fn);
+  GError *err = NULL;
+  if (!mixem_model_impute (m, ds, (size_t) draws, (unsigned long) seed, out, &err))
+    return raise_gerror (L, fn, err);
+  if (draws > 0)
+    lua_createtable (L, (int) copies, 0);
+  for (size_t c = 0; c < copies; c++) {
+    mixem_dataset *r = mixem_dataset_new (n, d, out + c * n * d, mixem_model_names (m),
+                                          mixem_dataset_weights (ds), &err);
+    if (!r)
+      return raise_gerror (L, fn, err);
+    push_dataset (L, r);
+    if (draws > 0)
+      lua_seti (L, -2, (lua_Integer) c + 1);
+  }
+  return 1;
+}
+
 static int
 m_predict (lua_State *L)
 {
@@ -1935,7 +1981,7 @@ m_gc (lua_State *L)
 }
 
 static const luaL_Reg model_methods[] = {
-  { "predict", m_predict }, { "predict_proba", m_predict_proba },
+  { "predict", m_predict }, { "predict_proba", m_predict_proba }, { "impute", m_impute },
   { "uncertainty", m_uncertainty }, { "predict_response", m_predict_response },
   { "score_samples", m_score_samples }, { "score", m_score }, { "bic", m_bic }, { "aic", m_aic }, { "icl", m_icl },
   { "sample", m_sample }, { "save", m_save }, { "save_trace", m_save_trace },
