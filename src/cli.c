@@ -1275,6 +1275,78 @@ out:
   return status;
 }
 
+/* mixem impute MODEL DATA: DATA with its missing cells filled in, as CSV (stdout or --out, written
+ * atomically).  Missing cells are read as with --allow-missing (the default tokens or --missing);
+ * --draws M writes M completed copies, each row led by its copy's number (multiple imputation). */
+static int
+cmd_impute (int argc, char **argv)
+{
+  char *delimiter = NULL, *out = NULL;
+  gint64 draws = 0, seed = 0;
+  missing_args ma = { 0 };
+  GOptionEntry entries[] = {
+    { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Write the CSV here (default: stdout)", "FILE.csv" },
+    { "draws", 0, 0, G_OPTION_ARG_INT64, &draws, "Draw each missing cell from its conditional, M completed copies (default: the conditional mean, one copy)", "M" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed of the draws (default 0)", "S" },
+    { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv", "C" },
+    { "missing", 0, 0, G_OPTION_ARG_STRING_ARRAY, &ma.tokens, "A missing cell's text (repeatable or a comma list; default: empty, NA, NaN)", "TOKEN" },
+    { NULL }
+  };
+  int status = EXIT_OK;
+  loaded l = { 0 };
+  GError *err = NULL;
+  double *x = NULL;
+  if (!parse_options ("impute", entries, &argc, &argv, &status)
+      || !check_delimiter ("impute", delimiter, &status))
+    goto out;
+  if (draws < 0 || draws > 100000 || seed < 0) {
+    status = usage_error ("impute", "--draws must be from 1 to 100000 and --seed >= 0 (got "
+                          "--draws %" G_GINT64_FORMAT ", --seed %" G_GINT64_FORMAT ")", draws, seed);
+    goto out;
+  }
+  ma.allow = TRUE;
+  if ((status = load_model_and_data ("impute", argc, argv, NULL, delimiter, &ma, &l)))
+    goto out;
+  const size_t n = mixem_dataset_rows (l.data), d = mixem_model_d (l.m);
+  const size_t copies = draws > 0 ? (size_t) draws : 1;
+  if (!(x = g_try_malloc (copies * n * d * sizeof (double) + 1))) {
+    g_set_error (&err, MIXEM_ERROR, MIXEM_ERROR_DATA, "%zu copies of %zu x %zu values do not fit "
+                 "in memory", copies, n, d);
+    status = fail ("impute", err);
+    goto out;
+  }
+  if (!mixem_model_impute (l.m, l.data, (size_t) draws, (unsigned long) seed, x, &err)) {
+    status = fail ("impute", err);
+    goto out;
+  }
+  GString *s = g_string_new (draws > 0 ? "imputation," : "");
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  for (size_t j = 0; j < d; j++)
+    g_string_append_printf (s, "%s%s", j ? "," : "", mixem_model_names (l.m)[j]);
+  g_string_append_c (s, '\n');
+  for (size_t c = 0; c < copies; c++)
+    for (size_t i = 0; i < n; i++) {
+      if (draws > 0)
+        g_string_append_printf (s, "%zu,", c + 1);
+      for (size_t j = 0; j < d; j++)
+        g_string_append_printf (s, "%s%s", j ? "," : "", fmt_double (buf, x[(c * n + i) * d + j]));
+      g_string_append_c (s, '\n');
+    }
+  if (out) {
+    if (!mixem_write_file_atomic (out, s->str, (gssize) s->len, &err))
+      status = fail ("impute", err);
+  } else
+    fwrite (s->str, 1, s->len, stdout);
+  g_string_free (s, TRUE);
+out:
+  g_free (x);
+  loaded_clear (&l);
+  g_free (delimiter);
+  g_free (out);
+  g_strfreev (ma.tokens);
+  return status;
+}
+
 static int
 cmd_sample (int argc, char **argv)
 {
@@ -1801,6 +1873,7 @@ static const command commands[] = {
   { "predict", "MODEL.json DATA.csv", "Print each row's most likely component (CSV).", cmd_predict },
   { "score", "MODEL.json DATA.csv", "Print the log-likelihood of the data under a model (CSV).", cmd_score },
   { "sample", "MODEL.json", "Draw rows from a model (CSV).", cmd_sample },
+  { "impute", "MODEL.json DATA.csv", "Fill in DATA's missing cells under a model (CSV).", cmd_impute },
   { "plot", "KIND INPUT... --out FILE", "Draw a picture: trace, clusters, prototypes, levels, binomial, select, density or regression.", cmd_plot },
   { "families", "", "List the families found, where from, and their options.", cmd_families },
   { "check-family", "NAME DATA.csv", "Run the family conformance suite on a family (a plugin too).", cmd_check_family },
