@@ -549,5 +549,31 @@ check "plot regression of a clustering" 1 'a regression plot needs a linreg, poi
 check "select covariates" 0 'covariates=x .*covariates=x\+x2 .*-642\.532.*<- chosen' -- \
   "$MIXEM" select -f linreg --response yn --covariates x,x+x2 -k 2 --seed 1 "$NPREG"
 
+# Missing values: --allow-missing, --missing, impute (means and draws, atomic -o), refusals.
+printf 'a,b,c\n1,2,NA\n3,,4\n5,6,7\n0,1,2\nNA,NA,NA\n8,9,10\n2,3,1\n9,?,8\n' > "$T/holes.csv"
+check "missing refused by default" 1 "row 1, column 'c': not a number \('NA'\)" -- \
+  "$MIXEM" fit -q -f poisson -k 2 "$T/holes.csv"
+check "missing token ?" 1 "not a number \('\?'\)" -- \
+  "$MIXEM" fit -q -f poisson -k 2 --allow-missing "$T/holes.csv"
+check "missing numeric token" 2 "the missing-value token '-1' is a number" -- \
+  "$MIXEM" fit -q -f poisson -k 2 --missing ',NA,-1' "$T/holes.csv"
+check "missing unsupported family" 1 "family 'multinomial' does not support missing values" -- \
+  "$MIXEM" fit -q -f multinomial -k 2 --missing ',NA,?' "$T/holes.csv"
+check "missing fit" 0 '' -- "$MIXEM" fit -q -f poisson -k 2 --seed 1 --missing ',NA' --missing '?' \
+  "$T/holes.csv" --out "$T/holes.json"
+assert "missing_data in the model" grep -q '"missing_data" : true' "$T/holes.json"
+check "impute means" 0 '^a,b,c.1,2,[0-9.]+.3,[0-9.]+,4.5,6,7.0,1,2.[0-9.]+,[0-9.]+,[0-9.]+.8,9,10.2,3,1.9,[0-9.]+,8$' -- \
+  "$MIXEM" impute "$T/holes.json" "$T/holes.csv" --missing ',NA,?'
+check "impute draws" 0 '' -- "$MIXEM" impute "$T/holes.json" "$T/holes.csv" --missing ',NA,?' \
+  --draws 3 --seed 4 -o "$T/imputed.csv"
+assert "impute draws: 3 copies of 8 rows" test "$(tail -n +2 "$T/imputed.csv" | cut -d, -f1 | sort | uniq -c | tr -s ' ' | tr '\n' ';')" = " 8 1; 8 2; 8 3;"
+assert "impute draws: whole counts, no gap" bash -c "! grep -Eq '(,,|\.|nan|,\$)' '$T/imputed.csv'"
+"$MIXEM" impute "$T/holes.json" "$T/holes.csv" --missing ',NA,?' --draws 3 --seed 4 -o "$T/imputed2.csv"
+assert "impute draws: the seed decides" cmp -s "$T/imputed.csv" "$T/imputed2.csv"
+check "impute bad draws" 2 '--draws must be from 1 to 100000' -- \
+  "$MIXEM" impute "$T/holes.json" "$T/holes.csv" --draws -2
+check "predict with missing" 0 '^component(.[12]){8}$' -- \
+  "$MIXEM" predict "$T/holes.json" "$T/holes.csv" --missing ',NA,?'
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
