@@ -498,9 +498,16 @@ mixem_refuse_levels (const mixem_dataset *data, const size_t *cols, size_t d, co
       continue;
     /* The first row whose text is no number, as the reader would have named it. */
     size_t row = 0;
-    const char *text = lev[(size_t) mixem_dataset_value (data, 0, c)];
+    const char *text = NULL;
     for (size_t i = 0; i < mixem_dataset_rows (data); i++) {
-      const char *t = lev[(size_t) mixem_dataset_value (data, i, c)];
+      const double v = mixem_dataset_value (data, i, c);
+      if (isnan (v))          /* a missing cell: no text */
+        continue;
+      const char *t = lev[(size_t) v];
+      if (!text) {
+        row = i;
+        text = t;
+      }
       char *end = NULL;
       g_ascii_strtod (t, &end);
       if (end == t || *end) {
@@ -509,7 +516,7 @@ mixem_refuse_levels (const mixem_dataset *data, const size_t *cols, size_t d, co
         break;
       }
     }
-    char *cell = mixem_dataset_cell_name (data, row, c), *q = mixem_quote (text, -1);
+    char *cell = mixem_dataset_cell_name (data, row, c), *q = mixem_quote (text ? text : "", -1);
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: not a number ('%s'): the column "
                  "holds level names, which family '%s' does not model", cell, q, family);
     g_free (cell);

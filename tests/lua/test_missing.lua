@@ -181,6 +181,26 @@ for _, f in ipairs(fams) do
   end)
 end
 
+T.test("level names with missing cells", function()
+  local p = T.tmpname(".csv")
+  local lines = {"colour,size,n"}
+  local cs, ss = {"red", "green", "blue"}, {"S", "M", "L"}
+  for i = 1, 60 do
+    local c = (i % 7 == 1) and "NA" or cs[1 + (i * 7) % 3]
+    local z = (i % 5 == 0) and "" or ss[1 + (i * 3 + (i > 30 and 1 or 0)) % 3]
+    lines[#lines + 1] = c .. "," .. z .. "," .. tostring(i % 4)
+  end
+  T.write(p, table.concat(lines, "\n") .. "\n")
+  local ds = mx.read_csv(p, {categorical = true, allow_missing = true})
+  T.eq(fmt(ds:levels(1)), fmt{"blue", "green", "red"}, "no level for a missing cell")
+  T.eq(ds:missing().columns[1], 9); T.eq(ds:missing().columns[2], 12)
+  local m = mx.fit{data = ds, columns = {"colour", "size"}, family = "categorical", k = 2,
+                   seed = 1, n_init = 1}
+  check_trace(m, "categorical names")
+  T.errors(function() mx.fit{data = ds, family = "poisson", k = 2} end,
+           "row 2, column 'colour': not a number ('blue'): the column holds level names")
+end)
+
 T.test("bernoulli and poisson: the observed-data log-likelihood by brute force", function()
   for _, f in ipairs{fams[1], fams[2]} do
     local ds = dataset(blank(draw_rows(200, f.gen), 0.3), f.names)
