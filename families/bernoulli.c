@@ -141,16 +141,23 @@ check_data (const mixem_params *p, const mixem_block *b, GError **error)
   return TRUE;
 }
 
-/* B's values with 0 for each missing cell (a new array), or B's own when none is missing. */
+/* B's values with 0 for each missing cell (a new array), or B's own when none is missing; with
+ * missing cells, *MASK gets the mask as 0/1 doubles (in the same allocation), so that the
+ * corrections below are matrix products too. */
 static const double *
-observed_x (const mixem_block *b, double **own)
+observed_x (const mixem_block *b, double **own, const double **mask)
 {
   *own = NULL;
+  *mask = NULL;
   if (!b->missing)
     return b->x;
-  double *x = *own = g_new (double, b->n * b->d + 1);
-  for (size_t t = 0; t < b->n * b->d; t++)
+  const size_t nd = b->n * b->d;
+  double *x = *own = g_new (double, 2 * nd + 1), *m = x + nd;
+  for (size_t t = 0; t < nd; t++) {
+    m[t] = b->missing[t] ? 1.0 : 0.0;
     x[t] = b->missing[t] ? 0.0 : b->x[t];
+  }
+  *mask = m;
   return x;
 }
 
@@ -159,18 +166,18 @@ log_density (const mixem_params *p, const mixem_block *b, double *out)
 {
   const size_t n = b->n, K = p->k, d = p->d;
   double *own;
-  const double *x = observed_x (b, &own);
+  const double *mask;
+  const double *x = observed_x (b, &own, &mask);
   for (size_t i = 0; i < n; i++)
     memcpy (out + i * K, p->c, K * sizeof (double));
   /* out (n*K) += X (n*D) W' (D*K) */
   cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, (int) K, (int) p->d, 1.0, x,
                (int) b->d, p->w, (int) p->d, 1.0, out, (int) K);
-  /* A missing cell takes its log(1 - mu) back out of c: it adds nothing. */
-  for (size_t i = 0; b->missing && i < n; i++)
-    for (size_t j = 0; j < d; j++)
-      if (b->missing[i * d + j])
-        for (size_t k = 0; k < K; k++)
-          out[i * K + k] -= p->l1m[k * d + j];
+  /* A missing cell takes its log(1 - mu) back out of c, so that it adds nothing:
+   * out -= Mask (n*D) log(1 - mu)' (D*K). */
+  if (mask)
+    cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, (int) K, (int) d, -1.0, mask,
+                 (int) d, p->l1m, (int) d, 1.0, out, (int) K);
   g_free (own);
 }
 
@@ -186,19 +193,18 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
 {
   const size_t n = b->n, K = p->k, d = p->d;
   double *own;
-  const double *x = observed_x (b, &own);
+  const double *mask;
+  const double *x = observed_x (b, &own, &mask);
   for (size_t i = 0; i < n; i++)
     for (size_t k = 0; k < K; k++)
       stats[k] += r[i * K + k];
   /* S (K*D) += R' (K*n) X (n*D) */
   cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) K, (int) p->d, (int) n, 1.0, r,
                (int) K, x, (int) b->d, 1.0, stats + K, (int) p->d);
-  double *M = stats + K + K * d;
-  for (size_t i = 0; b->missing && i < n; i++)
-    for (size_t j = 0; j < d; j++)
-      if (b->missing[i * d + j])
-        for (size_t k = 0; k < K; k++)
-          M[k * d + j] += r[i * K + k];
+  /* M (K*D) += R' (K*n) Mask (n*D) */
+  if (mask)
+    cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) K, (int) d, (int) n, 1.0, r,
+                 (int) K, mask, (int) d, 1.0, stats + K + K * d, (int) d);
   g_free (own);
 }
 
