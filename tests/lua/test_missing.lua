@@ -229,6 +229,22 @@ T.test("bernoulli and poisson: the observed-data log-likelihood by brute force",
   end
 end)
 
+T.test("missing cells: the same bits for 1 and 3 threads, and every EM variant runs", function()
+  for _, f in ipairs{fams[1], fams[2], fams[4]} do
+    local ds = dataset(blank(draw_rows(1500, f.gen), 0.3), f.names)
+    local a = fit(f, ds, {threads = 1, block_size = 64})
+    local b = fit(f, ds, {threads = 3, block_size = 64})
+    T.eq(fmt(a.loglik), fmt(b.loglik), f.name .. " threads")
+    T.eq(fmt(a.components), fmt(b.components), f.name .. " threads")
+  end
+  local ds = dataset(blank(draw_rows(300, fams[2].gen), 0.3), fams[2].names)
+  local em = fit(fams[2], ds, {max_iter = 500, tol = 1e-10})
+  for _, alg in ipairs{"squarem", "cem", "sem", "annealed", "incremental", "online"} do
+    local m = fit(fams[2], ds, {algorithm = alg})
+    T.ok(m.loglik == m.loglik and m.loglik <= em.loglik + 1e-6 * math.abs(em.loglik), alg)
+  end
+end)
+
 T.test("families without missing support are refused, naming them", function()
   local ds = dataset({{1, 2}, {NAN, 3}, {4, 5}, {2, 2}}, {"a", "b"})
   T.errors(function() mx.fit{data = ds, family = "multinomial", k = 2} end,
