@@ -89,6 +89,7 @@ T.test("reading: tokens, counts, patterns, subset", function()
   T.eq(info.columns[1], 2); T.eq(info.columns[2], 3); T.eq(info.columns[3], 2)
   T.ok(ds:is_missing(2, 1) and ds:is_missing(2, 3) and not ds:is_missing(2, 2), "mask")
   T.ok(isnan(ds:row(3)[2]) and ds:row(3)[3] == 9, "NaN read back")
+  T.eq(ds:storage(), "uint8", "small whole numbers with holes are kept as bytes")
   local sub = ds:subset{5, 1, 2}
   T.eq(sub:missing().cells, 3); T.ok(sub:is_missing(1, 2) and sub:is_missing(3, 1), "subset mask")
   T.errors(function() mx.read_csv(p, {missing = {"?", "-999"}}) end,
@@ -197,6 +198,9 @@ T.test("level names with missing cells", function()
   local m = mx.fit{data = ds, columns = {"colour", "size"}, family = "categorical", k = 2,
                    seed = 1, n_init = 1}
   check_trace(m, "categorical names")
+  -- the model's columns selected from the three: row 1 has nothing but its size
+  local imp = m:impute(ds, {draws = 1, seed = 1})[1]
+  T.eq(imp:cols(), 2); T.ok(not isnan(imp:row(1)[1]) and imp:row(1)[2] == ds:row(1)[2], "select")
   T.errors(function() mx.fit{data = ds, family = "poisson", k = 2} end,
            "row 2, column 'colour': not a number ('blue'): the column holds level names")
 end)
