@@ -19,7 +19,8 @@
  * Statistics of component k under weighted responsibilities r_i, about a shift c_k (the mean
  * the statistics were gathered at), so that data far from the origin keep their precision:
  *   R = sum r_i,  Rc = R c_k,  S1 = sum r_i (x_i - c_k),  S2 = sum r_i (x_i - c_k)(x_i - c_k)'
- * (S2 whole for full and tied, its diagonal otherwise).  Keeping R c_k rather than c_k keeps the
+ * (S2 whole for full and tied, its diagonal otherwise), and H, the entropy of the missing cells
+ * given the observed ones (0 without missing cells; see "Missing cells" below).  Keeping R c_k rather than c_k keeps the
  * statistics additive over blocks and lets maximise() and expected_loglik() find the shift.
  * For any mean mu, with e = mu - c and m = S1 / R,
  *   Q(mu) = sum r_i (x_i - mu)(x_i - mu)' = S2 - R (m e' + e m') + R e e'.
@@ -183,7 +184,7 @@ is_full (const mixem_params *p)
 static size_t
 stat_len (const mixem_params *p)
 {
-  return 1 + 2 * p->d + (is_full (p) ? p->d * p->d : p->d);
+  return 1 + 2 * p->d + (is_full (p) ? p->d * p->d : p->d) + 1;
 }
 
 static void params_free (mixem_params *p);
@@ -542,7 +543,7 @@ log_density_axes (const mixem_params *p, const mixem_block *b, double *out)
 }
 
 static void
-log_density (const mixem_params *p, const mixem_block *b, double *out)
+log_density_whole (const mixem_params *p, const mixem_block *b, double *out)
 {
   if (is_full (p))
     log_density_full (p, b, out);
@@ -641,12 +642,327 @@ accumulate_axes (const mixem_params *p, const mixem_block *b, const double *r, d
 }
 
 static void
-accumulate (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
+accumulate_whole (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
 {
   if (is_full (p))
     accumulate_full (p, b, r, stats);
   else
     accumulate_axes (p, b, r, stats);
+}
+
+/* ---- Missing cells (Ghahramani and Jordan 1994; Little and Rubin 2002, section 11.2) ----
+ * A row whose coordinates m are missing and o observed has, under component k, the marginal
+ * log-density log N(x_o; mu_o, S_oo).  In the statistics it stands as the completed row
+ *   xhat = x with x_m = E[x_m | x_o, k] = mu_m + S_mo S_oo^-1 (x_o - mu_o),
+ * with the conditional covariance C = S_mm - S_mo S_oo^-1 S_om added to the (m, m) block of S2
+ * (its diagonal for the axis-aligned types, where C is diag S_mm and xhat_m = mu_m), and the
+ * entropy of x_m given x_o, 1/2 [|m| log(2 pi e) + log det C], added to the last statistic.  Then
+ * expected_loglik(), E_q log N(xhat; mu, S) - tr(S^-1 C)/2 plus that entropy, is exactly
+ * log N(x_o; mu_o, S_oo) at the parameters the statistics were gathered at, and the ELBO stays
+ * that of the observed data.  log det C = log det S - log det S_oo (the Schur complement).
+ * A block without missing cells takes the kernels above (the same bits as before); in a block
+ * with some, its complete rows still do, and the others are grouped by pattern, so that each
+ * pattern's factor of S_oo and its C are made once per component and block: per iteration
+ * about (patterns per block) x blocks x K x (|o|^3/3 + |o|^2 |m|) for them, plus
+ * (incomplete rows) x K x d^2. */
+
+/* One missingness pattern under one component (full and tied): the observed and missing
+ * indices, the lower Cholesky factor L of S_oo, S_mo (nm by no), C (nm by nm). */
+typedef struct {
+  size_t no, nm;
+  size_t *o, *m;
+  double *l, *smo, *c;
+  double logdet_oo, entropy;
+} cond;
+
+static void
+cond_init (cond *cd, size_t d)
+{
+  cd->o = g_new (size_t, 2 * d);
+  cd->m = cd->o + d;
+  cd->l = g_new (double, 2 * d * d + d * d);
+  cd->smo = cd->l + d * d;
+  cd->c = cd->smo + d * d;
+}
+
+static void
+cond_clear (cond *cd)
+{
+  g_free (cd->o);
+  g_free (cd->l);
+}
+
+/* Fills CD for the pattern MASK (d bytes, nonzero: missing) under covariance block BB.  The
+ * sub-block of a positive definite S is positive definite; a factor that still fails (S at the
+ * edge of what factor() accepts) leaves the pattern's rows at -inf, and the engine reports them. */
+static gboolean
+cond_make (const mixem_params *p, size_t bb, const unsigned char *mask, cond *cd)
+{
+  const size_t d = p->d;
+  const double *s = p->cov + bb * block_len (p);
+  cd->no = cd->nm = 0;
+  for (size_t j = 0; j < d; j++) {
+    if (mask[j])
+      cd->m[cd->nm++] = j;
+    else
+      cd->o[cd->no++] = j;
+  }
+  const size_t no = cd->no, nm = cd->nm;
+  for (size_t a = 0; a < no; a++)
+    for (size_t e = 0; e < no; e++)
+      cd->l[a * no + e] = s[cd->o[a] * d + cd->o[e]];
+  for (size_t a = 0; a < nm; a++)
+    for (size_t e = 0; e < no; e++)
+      cd->smo[a * no + e] = s[cd->m[a] * d + cd->o[e]];
+  cd->logdet_oo = 0.0;
+  if (no > 0) {
+    gsl_matrix_view lv = gsl_matrix_view_array (cd->l, no, no);
+    if (gsl_linalg_cholesky_decomp1 (&lv.matrix) != GSL_SUCCESS)
+      return FALSE;
+    for (size_t a = 0; a < no; a++) {
+      if (!(cd->l[a * no + a] > 0))
+        return FALSE;
+      cd->logdet_oo += 2.0 * log (cd->l[a * no + a]);
+    }
+  }
+  /* C = S_mm - W'W with W = L^-1 S_om (no by nm), one forward substitution per column. */
+  double *w = g_new (double, no * nm + 1);
+  for (size_t c = 0; c < nm; c++)
+    for (size_t a = 0; a < no; a++) {
+      double t = cd->smo[c * no + a];
+      for (size_t e = 0; e < a; e++)
+        t -= cd->l[a * no + e] * w[e * nm + c];
+      w[a * nm + c] = t / cd->l[a * no + a];
+    }
+  for (size_t a = 0; a < nm; a++)
+    for (size_t c = 0; c < nm; c++) {
+      double t = s[cd->m[a] * d + cd->m[c]];
+      for (size_t e = 0; e < no; e++)
+        t -= w[e * nm + a] * w[e * nm + c];
+      cd->c[a * nm + c] = t;
+    }
+  g_free (w);
+  cd->entropy = 0.5 * ((double) nm * (log (2.0 * M_PI) + 1.0) + p->logdet[bb] - cd->logdet_oo);
+  return TRUE;
+}
+
+/* Row X (d values, missing ones ignored) under component K with pattern CD: its log-density,
+ * and (XHAT not NULL) the completed row. */
+static double
+cond_row (const mixem_params *p, size_t k, const cond *cd, const double *x, double *xhat)
+{
+  const size_t d = p->d, no = cd->no, nm = cd->nm;
+  const double *mu = p->mean + k * d;
+  double z[no > 0 ? no : 1], q = 0.0;
+  for (size_t a = 0; a < no; a++) {   /* z = L^-1 (x_o - mu_o) */
+    double t = x[cd->o[a]] - mu[cd->o[a]];
+    for (size_t e = 0; e < a; e++)
+      t -= cd->l[a * no + e] * z[e];
+    z[a] = t / cd->l[a * no + a];
+    q += z[a] * z[a];
+  }
+  if (xhat) {
+    for (size_t a = no; a-- > 0;) {   /* u = L^-T z = S_oo^-1 (x_o - mu_o), in place */
+      double t = z[a];
+      for (size_t e = a + 1; e < no; e++)
+        t -= cd->l[e * no + a] * z[e];
+      z[a] = t / cd->l[a * no + a];
+    }
+    for (size_t a = 0; a < no; a++)
+      xhat[cd->o[a]] = x[cd->o[a]];
+    for (size_t c = 0; c < nm; c++) {
+      double t = mu[cd->m[c]];
+      for (size_t e = 0; e < no; e++)
+        t += cd->smo[c * no + e] * z[e];
+      xhat[cd->m[c]] = t;
+    }
+  }
+  return -0.5 * ((double) no * log (2.0 * M_PI) + cd->logdet_oo + q);
+}
+
+/* The axis-aligned types, row by row: the observed coordinates' log-density; the completed row
+ * (mu_m for the missing ones) and the entropy of x_m. */
+static double
+axes_row (const mixem_params *p, size_t k, const unsigned char *mask, const double *x,
+          double *xhat, double *entropy)
+{
+  const size_t d = p->d;
+  const double *mu = p->mean + k * d;
+  double lp = 0.0, h = 0.0;
+  for (size_t j = 0; j < d; j++) {
+    const double pk = precision (p, k, j);
+    if (mask[j]) {
+      h += 0.5 * (log (2.0 * M_PI) + 1.0 - log (pk));
+      if (xhat)
+        xhat[j] = mu[j];
+    } else {
+      const double t = x[j] - mu[j];
+      lp -= 0.5 * (log (2.0 * M_PI) - log (pk) + t * t * pk);
+      if (xhat)
+        xhat[j] = x[j];
+    }
+  }
+  if (entropy)
+    *entropy = h;
+  return lp;
+}
+
+/* The rows of B that have a missing cell, ordered by pattern (then by row, so that the sums
+ * below keep one order); their count.  The rest go in WHOLE (their count in *NW). */
+static int
+pattern_cmp (gconstpointer a, gconstpointer b, gpointer data)
+{
+  const mixem_block *blk = data;
+  const size_t i = *(const size_t *) a, j = *(const size_t *) b;
+  const int c = memcmp (blk->missing + i * blk->d, blk->missing + j * blk->d, blk->d);
+  return c != 0 ? c : (i > j) - (i < j);
+}
+
+static size_t
+split_rows (const mixem_block *b, size_t *holed, size_t *whole, size_t *nw)
+{
+  size_t nh = 0;
+  *nw = 0;
+  for (size_t i = 0; i < b->n; i++) {
+    gboolean any = FALSE;
+    for (size_t j = 0; j < b->d && !any; j++)
+      any = b->missing[i * b->d + j] != 0;
+    if (any)
+      holed[nh++] = i;
+    else
+      whole[(*nw)++] = i;
+  }
+  g_qsort_with_data (holed, (gint) nh, sizeof (size_t), pattern_cmp, (gpointer) b);
+  return nh;
+}
+
+/* B's complete rows WHOLE[0..NW-1] as a block of their own (X: NW*d scratch). */
+static mixem_block
+whole_block (const mixem_block *b, const size_t *whole, size_t nw, double *x)
+{
+  for (size_t i = 0; i < nw; i++)
+    memcpy (x + i * b->d, b->x + whole[i] * b->d, b->d * sizeof (double));
+  mixem_block w = *b;
+  w.n = nw;
+  w.x = x;
+  w.missing = NULL;
+  w.pattern = NULL;
+  return w;
+}
+
+/* The end of the run of rows in HOLED[from..nh) with the pattern of HOLED[from]. */
+static size_t
+pattern_run (const mixem_block *b, const size_t *holed, size_t nh, size_t from)
+{
+  const unsigned char *m0 = b->missing + holed[from] * b->d;
+  size_t to = from + 1;
+  while (to < nh && memcmp (b->missing + holed[to] * b->d, m0, b->d) == 0)
+    to++;
+  return to;
+}
+
+static void
+log_density (const mixem_params *p, const mixem_block *b, double *out)
+{
+  if (!b->missing) {
+    log_density_whole (p, b, out);
+    return;
+  }
+  const size_t n = b->n, d = p->d, K = p->k;
+  size_t *holed = g_new (size_t, 2 * n + 1), *whole = holed + n, nw;
+  const size_t nh = split_rows (b, holed, whole, &nw);
+  if (nw > 0) {
+    double *x = g_new (double, nw * d + nw * K), *o = x + nw * d;
+    mixem_block wb = whole_block (b, whole, nw, x);
+    log_density_whole (p, &wb, o);
+    for (size_t i = 0; i < nw; i++)
+      memcpy (out + whole[i] * K, o + i * K, K * sizeof (double));
+    g_free (x);
+  }
+  cond cd;
+  cond_init (&cd, d);
+  for (size_t from = 0, to; from < nh; from = to) {
+    to = pattern_run (b, holed, nh, from);
+    const unsigned char *mask = b->missing + holed[from] * d;
+    for (size_t k = 0; k < K; k++) {
+      const gboolean ok = is_full (p) ? cond_make (p, blk (p, k), mask, &cd) : TRUE;
+      for (size_t r = from; r < to; r++) {
+        const size_t i = holed[r];
+        const double *x = b->x + i * b->d;
+        out[i * K + k] = !ok ? -INFINITY
+                         : is_full (p) ? cond_row (p, k, &cd, x, NULL)
+                                       : axes_row (p, k, mask, x, NULL, NULL);
+      }
+    }
+  }
+  cond_clear (&cd);
+  g_free (holed);
+}
+
+static void
+accumulate (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
+{
+  if (!b->missing) {
+    accumulate_whole (p, b, r, stats);
+    return;
+  }
+  const size_t n = b->n, d = p->d, K = p->k, sl = stat_len (p);
+  size_t *holed = g_new (size_t, 2 * n + 1), *whole = holed + n, nw;
+  const size_t nh = split_rows (b, holed, whole, &nw);
+  if (nw > 0) {
+    double *x = g_new (double, nw * d + nw * K), *rw = x + nw * d;
+    mixem_block wb = whole_block (b, whole, nw, x);
+    for (size_t i = 0; i < nw; i++)
+      memcpy (rw + i * K, r + whole[i] * K, K * sizeof (double));
+    accumulate_whole (p, &wb, rw, stats);
+    g_free (x);
+  }
+  cond cd;
+  cond_init (&cd, d);
+  double xhat[d > 0 ? d : 1];
+  for (size_t from = 0, to; from < nh; from = to) {
+    to = pattern_run (b, holed, nh, from);
+    const unsigned char *mask = b->missing + holed[from] * d;
+    for (size_t k = 0; k < K; k++) {
+      /* The rows' responsibilities are 0 where the pattern cannot be factored (their
+       * log-density was -inf), so skipping them loses nothing. */
+      if (is_full (p) && !cond_make (p, blk (p, k), mask, &cd))
+        continue;
+      const double *mu = p->mean + k * d;
+      double *st = stats + k * sl, *rc = st + 1, *s1 = rc + d, *s2 = s1 + d, *hs = st + sl - 1;
+      for (size_t t = from; t < to; t++) {
+        const size_t i = holed[t];
+        const double ri = r[i * K + k], *x = b->x + i * b->d;
+        if (ri == 0.0)
+          continue;
+        double h = cd.entropy;
+        if (is_full (p))
+          cond_row (p, k, &cd, x, xhat);
+        else
+          axes_row (p, k, mask, x, xhat, &h);
+        st[0] += ri;
+        *hs += ri * h;
+        for (size_t j = 0; j < d; j++) {
+          rc[j] += ri * mu[j];
+          s1[j] += ri * (xhat[j] - mu[j]);
+        }
+        if (is_full (p)) {
+          for (size_t a = 0; a < d; a++)   /* the upper triangle, as scatter() reads it */
+            for (size_t j = a; j < d; j++)
+              s2[a * d + j] += ri * (xhat[a] - mu[a]) * (xhat[j] - mu[j]);
+          for (size_t a = 0; a < cd.nm; a++)
+            for (size_t c = a; c < cd.nm; c++)
+              s2[cd.m[a] * d + cd.m[c]] += ri * cd.c[a * cd.nm + c];
+        } else
+          for (size_t j = 0; j < d; j++) {
+            const double e = xhat[j] - mu[j];
+            s2[j] += ri * (e * e + (mask[j] ? 1.0 / precision (p, k, j) : 0.0));
+          }
+      }
+    }
+  }
+  cond_clear (&cd);
+  g_free (holed);
 }
 
 /* Statistics gathered about the shifts c_k = Rc / R moved to the shifts P's means, with
@@ -1450,6 +1766,7 @@ expected_loglik (const mixem_params *p, const double *stats)
     const double R = scatter (p, stats, k, p->mean + k * d, sc);
     if (!(R > 0))
       continue;
+    e += stats[(k + 1) * stat_len (p) - 1];   /* the entropy of missing cells (0 if none) */
     e -= 0.5 * R * ((double) d * log (2.0 * M_PI) + p->logdet[blk (p, k)]
                     + trace_solve (p, blk (p, k), sc));
   }
