@@ -1017,6 +1017,65 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
   g_free (holed);
 }
 
+/* Imputation: E[x_m | x_o, component K] (the completed row's missing cells), and a draw from
+ * the conditional N(E[x_m | x_o], C) by C's Cholesky factor. */
+static void
+impute_mean (const mixem_params *p, size_t k, const double *x, const unsigned char *missing,
+             double *out)
+{
+  const size_t d = p->d;
+  double xhat[d > 0 ? d : 1];
+  if (is_full (p)) {
+    cond cd;
+    cond_init (&cd, d);
+    const gboolean ok = cond_make (p, blk (p, k), missing, &cd);
+    if (ok)
+      cond_row (p, k, &cd, x, xhat);
+    cond_clear (&cd);
+    if (ok) {
+      for (size_t j = 0; j < d; j++)
+        if (missing[j])
+          out[j] = xhat[j];
+      return;
+    }
+  }
+  for (size_t j = 0; j < d; j++)   /* independent coordinates (or S_oo unfactorable): mu */
+    if (missing[j])
+      out[j] = p->mean[k * d + j];
+}
+
+static void
+impute_draw (const mixem_params *p, size_t k, const double *x, const unsigned char *missing,
+             gsl_rng *rng, double *out)
+{
+  const size_t d = p->d;
+  impute_mean (p, k, x, missing, out);
+  if (!is_full (p)) {
+    for (size_t j = 0; j < d; j++)
+      if (missing[j])
+        out[j] += gsl_ran_gaussian_ziggurat (rng, 1.0 / sqrt (precision (p, k, j)));
+    return;
+  }
+  cond cd;
+  cond_init (&cd, d);
+  if (cond_make (p, blk (p, k), missing, &cd) && cd.nm > 0) {
+    const size_t nm = cd.nm;
+    gsl_matrix_view cv = gsl_matrix_view_array (cd.c, nm, nm);
+    if (gsl_linalg_cholesky_decomp1 (&cv.matrix) == GSL_SUCCESS) {
+      double z[nm];
+      for (size_t a = 0; a < nm; a++)
+        z[a] = gsl_ran_gaussian_ziggurat (rng, 1.0);
+      for (size_t a = 0; a < nm; a++) {
+        double t = 0.0;
+        for (size_t e = 0; e <= a; e++)
+          t += cd.c[a * nm + e] * z[e];
+        out[cd.m[a]] += t;
+      }
+    }
+  }
+  cond_clear (&cd);
+}
+
 /* Statistics gathered about the shifts c_k = Rc / R moved to the shifts P's means, with
  * e = mu_k - c_k (the same move accumulate_* make from their common shift):
  *   S1' = S1 - R e,   S2' = S2 - e S1' - S1 e' + R e e',   Rc' = R mu_k,
@@ -2028,7 +2087,7 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
 G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .abi_version = MIXEM_FAMILY_ABI_VERSION,
   .size = MIXEM_FAMILY_SIZE,
-  .flags = MIXEM_FAMILY_SCALED_STARTS,
+  .flags = MIXEM_FAMILY_SCALED_STARTS | MIXEM_FAMILY_MISSING,
   .name = "gaussian",
   .summary = "multivariate normal: mclust's 14 covariance models (full, tied, diag, spherical, "
              "tied_spherical and EEI, VEI, EVI, VEE, EVE, VVE, EEV, VEV, EVV)",
@@ -2047,4 +2106,6 @@ G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .describe = describe,
   .assign = assign,
   .stats_rebase = stats_rebase,
+  .impute_mean = impute_mean,
+  .impute_draw = impute_draw,
 };
