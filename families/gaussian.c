@@ -659,94 +659,116 @@ accumulate_whole (const mixem_params *p, const mixem_block *b, const double *r, 
  * entropy of x_m given x_o, 1/2 [|m| log(2 pi e) + log det C], added to the last statistic.  Then
  * expected_loglik(), E_q log N(xhat; mu, S) - tr(S^-1 C)/2 plus that entropy, is exactly
  * log N(x_o; mu_o, S_oo) at the parameters the statistics were gathered at, and the ELBO stays
- * that of the observed data.  log det C = log det S - log det S_oo (the Schur complement).
+ * that of the observed data.
  * A block without missing cells takes the kernels above (the same bits as before).  The
  * axis-aligned types take a block with missing cells in one matrix product as well
  * (log_density_axes_missing), at 3/2 the cost of a complete one.  For full and tied covariances
  * a block's complete rows still take the kernels above, and the others are grouped by pattern,
- * so that each pattern's factor of S_oo and its C are made once per component and block: per
- * iteration about sum over blocks of (patterns in the block) x K x (|o|^3/3 + |o|^2 |m|), plus
- * (incomplete rows) x K x (|o|^2 + |o| |m| + |m|^2), so that with few patterns the cost is close
- * to that of complete data, and with every row a pattern of its own (many columns, cells missing
- * at random) it grows to about K |o|^3/3 a row. */
+ * each pattern's G = P_mm factored once per component and block (see cond below): per iteration
+ * about (incomplete rows) x K x (d^2 + 2 |m| d) in scalar loops, for the E-step and again for
+ * the statistics, plus (patterns in each block) x K x (|m|^2 d / 2 + |m|^3 / 3).  The cost grows
+ * with the missing cells per row, not with the number of patterns (with cells missing at random
+ * nearly every row has a pattern of its own); against a complete block's vectorised kernels and
+ * matrix products, an incomplete row costs several times as much (bench/missing.sh). */
 
-/* One missingness pattern under one component (full and tied): the observed and missing
- * indices, the lower Cholesky factor L of S_oo, S_mo (nm by no), C (nm by nm). */
+/* One missingness pattern under one component (full and tied), by the precision P = S^-1 =
+ * W W' (W = L^-T, the factor the complete rows use): with G = P_mm = W_m W_m' (W_m: W's rows m),
+ *   S_oo^-1 = P_oo - P_om G^-1 P_mo,  log det S_oo = log det S + log det G,
+ *   E[x_m | x_o] = mu_m - G^-1 P_mo (x_o - mu_o),  C = G^-1,
+ * so that a row costs one product with the triangle of W (as a complete row does) and |m|-sized
+ * solves, whatever |o|: no factor of S_oo is needed.  Holds the mask, the missing indices, G's
+ * Cholesky factor and C. */
 typedef struct {
-  size_t no, nm;
-  size_t *o, *m;
-  double *l, *smo, *c;
-  double logdet_oo, entropy;
+  size_t nm;
+  const unsigned char *mask;
+  size_t *m;
+  double *lg, *c;
+  double logdet_g, entropy;
 } cond;
 
 static void
 cond_init (cond *cd, size_t d)
 {
-  cd->o = g_new (size_t, 2 * d);
-  cd->m = cd->o + d;
-  cd->l = g_new (double, 2 * d * d + d * d);
-  cd->smo = cd->l + d * d;
-  cd->c = cd->smo + d * d;
+  cd->m = g_new (size_t, d > 0 ? d : 1);
+  cd->lg = g_new (double, 2 * d * d + 1);
+  cd->c = cd->lg + d * d;
 }
 
 static void
 cond_clear (cond *cd)
 {
-  g_free (cd->o);
-  g_free (cd->l);
+  g_free (cd->m);
+  g_free (cd->lg);
 }
 
-/* Fills CD for the pattern MASK (d bytes, nonzero: missing) under covariance block BB.  The
- * sub-block of a positive definite S is positive definite; a factor that still fails (S at the
- * edge of what factor() accepts) leaves the pattern's rows at -inf, and the engine reports them. */
+/* Fills CD for the pattern MASK (d bytes, nonzero: missing) under covariance block BB.  A G that
+ * cannot be factored (S at the edge of what factor() accepts) is FALSE: the pattern's rows get
+ * -inf, and the engine reports them. */
 static gboolean
 cond_make (const mixem_params *p, size_t bb, const unsigned char *mask, cond *cd)
 {
   const size_t d = p->d;
-  const double *s = p->cov + bb * block_len (p);
-  cd->no = cd->nm = 0;
-  for (size_t j = 0; j < d; j++) {
+  cd->mask = mask;
+  cd->nm = 0;
+  for (size_t j = 0; j < d; j++)
     if (mask[j])
       cd->m[cd->nm++] = j;
-    else
-      cd->o[cd->no++] = j;
-  }
-  const size_t no = cd->no, nm = cd->nm;
-  for (size_t a = 0; a < no; a++)
-    for (size_t e = 0; e < no; e++)
-      cd->l[a * no + e] = s[cd->o[a] * d + cd->o[e]];
+  const size_t nm = cd->nm;
+  const size_t ld = n_blocks (p) * d;
+  const double *w = p->pw + bb * d;
   for (size_t a = 0; a < nm; a++)
-    for (size_t e = 0; e < no; e++)
-      cd->smo[a * no + e] = s[cd->m[a] * d + cd->o[e]];
-  cd->logdet_oo = 0.0;
-  if (no > 0) {
-    gsl_matrix_view lv = gsl_matrix_view_array (cd->l, no, no);
-    if (gsl_linalg_cholesky_decomp1 (&lv.matrix) != GSL_SUCCESS)
-      return FALSE;
-    for (size_t a = 0; a < no; a++) {
-      if (!(cd->l[a * no + a] > 0))
+    for (size_t c = 0; c <= a; c++) {
+      const double *wa = w + cd->m[a] * ld, *wc = w + cd->m[c] * ld;
+      double t = 0.0;
+      for (size_t j = cd->m[a]; j < d; j++)   /* m[a] >= m[c]: W is upper triangular */
+        t += wa[j] * wc[j];
+      cd->lg[a * nm + c] = cd->lg[c * nm + a] = t;
+    }
+  /* G's Cholesky factor and C = G^-1 = L^-T L^-1 by plain loops: G is |m| by |m|, small, and
+   * made for nearly every row, where GSL's views and BLAS calls would cost more than the sums. */
+  double *l = cd->lg, *c = cd->c, prod = 1.0;
+  for (size_t a = 0; a < nm; a++) {
+    for (size_t e = 0; e <= a; e++) {
+      double t = l[a * nm + e];
+      for (size_t f = 0; f < e; f++)
+        t -= l[a * nm + f] * l[e * nm + f];
+      if (e < a)
+        l[a * nm + e] = t / l[e * nm + e];
+      else if (t > 0 && isfinite (t))
+        l[a * nm + a] = sqrt (t);
+      else
         return FALSE;
-      cd->logdet_oo += 2.0 * log (cd->l[a * no + a]);
     }
+    prod *= l[a * nm + a];
   }
-  /* C = S_mm - W'W with W = L^-1 S_om (no by nm), one forward substitution per column. */
-  double *w = g_new (double, no * nm + 1);
-  for (size_t c = 0; c < nm; c++)
-    for (size_t a = 0; a < no; a++) {
-      double t = cd->smo[c * no + a];
-      for (size_t e = 0; e < a; e++)
-        t -= cd->l[a * no + e] * w[e * nm + c];
-      w[a * nm + c] = t / cd->l[a * no + a];
+  /* One log for the determinant; the sum of logs where the product leaves the range. */
+  cd->logdet_g = 2.0 * log (prod);
+  if (!isfinite (cd->logdet_g) || prod < 1e-280 || prod > 1e280) {
+    cd->logdet_g = 0.0;
+    for (size_t a = 0; a < nm; a++)
+      cd->logdet_g += 2.0 * log (l[a * nm + a]);
+  }
+  /* L^-1 into C's lower triangle (forward substitution on the identity), then C = L^-T L^-1. */
+  double *li = g_alloca (nm * nm * sizeof (double) + 1);
+  for (size_t j = 0; j < nm; j++)
+    for (size_t a = 0; a < nm; a++) {
+      if (a < j) {
+        li[a * nm + j] = 0.0;
+        continue;
+      }
+      double t = a == j ? 1.0 : 0.0;
+      for (size_t f = j; f < a; f++)
+        t -= l[a * nm + f] * li[f * nm + j];
+      li[a * nm + j] = t / l[a * nm + a];
     }
   for (size_t a = 0; a < nm; a++)
-    for (size_t c = 0; c < nm; c++) {
-      double t = s[cd->m[a] * d + cd->m[c]];
-      for (size_t e = 0; e < no; e++)
-        t -= w[e * nm + a] * w[e * nm + c];
-      cd->c[a * nm + c] = t;
+    for (size_t e = 0; e <= a; e++) {
+      double t = 0.0;
+      for (size_t f = a; f < nm; f++)
+        t += li[f * nm + a] * li[f * nm + e];
+      c[a * nm + e] = c[e * nm + a] = t;
     }
-  g_free (w);
-  cd->entropy = 0.5 * ((double) nm * (log (2.0 * M_PI) + 1.0) + p->logdet[bb] - cd->logdet_oo);
+  cd->entropy = 0.5 * ((double) nm * (log (2.0 * M_PI) + 1.0) - cd->logdet_g);
   return TRUE;
 }
 
@@ -755,33 +777,48 @@ cond_make (const mixem_params *p, size_t bb, const unsigned char *mask, cond *cd
 static double
 cond_row (const mixem_params *p, size_t k, const cond *cd, const double *x, double *xhat)
 {
-  const size_t d = p->d, no = cd->no, nm = cd->nm;
+  const size_t d = p->d, nm = cd->nm, bb = blk (p, k);
   const double *mu = p->mean + k * d;
-  double z[no > 0 ? no : 1], q = 0.0;
-  for (size_t a = 0; a < no; a++) {   /* z = L^-1 (x_o - mu_o) */
-    double t = x[cd->o[a]] - mu[cd->o[a]];
+  double z[d > 0 ? d : 1], v[nm > 0 ? nm : 1], q = 0.0;
+  const size_t ld = n_blocks (p) * d;
+  const double *w = p->pw + bb * d;
+  memset (z, 0, d * sizeof (double));
+  for (size_t a = 0; a < d; a++) {   /* z = W' y, by W's rows: a missing coordinate's is skipped */
+    if (cd->mask[a])
+      continue;
+    const double ya = x[a] - mu[a], *wa = w + a * ld;
+    for (size_t j = a; j < d; j++)
+      z[j] += wa[j] * ya;
+  }
+  for (size_t j = 0; j < d; j++)
+    q += z[j] * z[j];
+  for (size_t a = 0; a < nm; a++) {   /* u = W_m z = P_mo y_o, then v = G^-1 u */
+    const double *wa = w + cd->m[a] * ld;
+    double t = 0.0;
+    for (size_t j = cd->m[a]; j < d; j++)
+      t += wa[j] * z[j];
+    v[a] = t;
+  }
+  double uv = 0.0;
+  for (size_t a = 0; a < nm; a++) {
+    double t = v[a];
     for (size_t e = 0; e < a; e++)
-      t -= cd->l[a * no + e] * z[e];
-    z[a] = t / cd->l[a * no + a];
-    q += z[a] * z[a];
+      t -= cd->lg[a * nm + e] * v[e];
+    v[a] = t / cd->lg[a * nm + a];
+    uv += v[a] * v[a];   /* u' G^-1 u = |L_G^-1 u|^2 */
   }
   if (xhat) {
-    for (size_t a = no; a-- > 0;) {   /* u = L^-T z = S_oo^-1 (x_o - mu_o), in place */
-      double t = z[a];
-      for (size_t e = a + 1; e < no; e++)
-        t -= cd->l[e * no + a] * z[e];
-      z[a] = t / cd->l[a * no + a];
+    for (size_t a = nm; a-- > 0;) {
+      double t = v[a];
+      for (size_t e = a + 1; e < nm; e++)
+        t -= cd->lg[e * nm + a] * v[e];
+      v[a] = t / cd->lg[a * nm + a];
     }
-    for (size_t a = 0; a < no; a++)
-      xhat[cd->o[a]] = x[cd->o[a]];
-    for (size_t c = 0; c < nm; c++) {
-      double t = mu[cd->m[c]];
-      for (size_t e = 0; e < no; e++)
-        t += cd->smo[c * no + e] * z[e];
-      xhat[cd->m[c]] = t;
-    }
+    memcpy (xhat, x, d * sizeof (double));
+    for (size_t a = 0; a < nm; a++)
+      xhat[cd->m[a]] = mu[cd->m[a]] - v[a];
   }
-  return -0.5 * ((double) no * log (2.0 * M_PI) + cd->logdet_oo + q);
+  return -0.5 * ((double) (d - nm) * log (2.0 * M_PI) + p->logdet[bb] + cd->logdet_g + q - uv);
 }
 
 /* The rows of B that have a missing cell, ordered by pattern (then by row, so that the sums
@@ -979,40 +1016,54 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
     accumulate_whole (p, &wb, rw, stats);
     g_free (x);
   }
+  /* Component by component: the completed rows' deviations e = xhat - mu_k go into E (nh by d),
+   * and their responsibility-weighted copies into F, so that sum r e e' is one product F' E; the
+   * conditional covariance C is the same for a pattern's rows and is added once per pattern. */
   cond cd;
   cond_init (&cd, d);
-  double xhat[d > 0 ? d : 1];
-  for (size_t from = 0, to; from < nh; from = to) {
-    to = pattern_run (b, holed, nh, from);
-    const unsigned char *mask = b->missing + holed[from] * d;
-    for (size_t k = 0; k < K; k++) {
+  double *e = g_new (double, 2 * nh * d + d * d + 1), *f = e + nh * d, *ee = f + nh * d;
+  for (size_t k = 0; k < K; k++) {
+    const double *mu = p->mean + k * d;
+    double *st = stats + k * sl, *rc = st + 1, *s1 = rc + d, *s2 = s1 + d, *hs = st + sl - 1;
+    size_t rows = 0;
+    for (size_t from = 0, to; from < nh; from = to) {
+      to = pattern_run (b, holed, nh, from);
       /* The rows' responsibilities are 0 where the pattern cannot be factored (their
        * log-density was -inf), so skipping them loses nothing. */
-      if (!cond_make (p, blk (p, k), mask, &cd))
+      if (!cond_make (p, blk (p, k), b->missing + holed[from] * d, &cd))
         continue;
-      const double *mu = p->mean + k * d;
-      double *st = stats + k * sl, *rc = st + 1, *s1 = rc + d, *s2 = s1 + d, *hs = st + sl - 1;
+      double rsum = 0.0;
       for (size_t t = from; t < to; t++) {
         const size_t i = holed[t];
-        const double ri = r[i * K + k], *x = b->x + i * b->d;
+        const double ri = r[i * K + k];
         if (ri == 0.0)
           continue;
-        cond_row (p, k, &cd, x, xhat);
-        st[0] += ri;
-        *hs += ri * cd.entropy;
+        double *ei = e + rows * d, *fi = f + rows * d;
+        cond_row (p, k, &cd, b->x + i * b->d, ei);
         for (size_t j = 0; j < d; j++) {
+          ei[j] -= mu[j];
+          fi[j] = ri * ei[j];
           rc[j] += ri * mu[j];
-          s1[j] += ri * (xhat[j] - mu[j]);
+          s1[j] += fi[j];
         }
-        for (size_t a = 0; a < d; a++)   /* the upper triangle, as scatter() reads it */
-          for (size_t j = a; j < d; j++)
-            s2[a * d + j] += ri * (xhat[a] - mu[a]) * (xhat[j] - mu[j]);
-        for (size_t a = 0; a < cd.nm; a++)
-          for (size_t c = a; c < cd.nm; c++)
-            s2[cd.m[a] * d + cd.m[c]] += ri * cd.c[a * cd.nm + c];
+        rsum += ri;
+        rows++;
       }
+      st[0] += rsum;
+      *hs += rsum * cd.entropy;
+      for (size_t a = 0; a < cd.nm; a++)
+        for (size_t c = a; c < cd.nm; c++)
+          s2[cd.m[a] * d + cd.m[c]] += rsum * cd.c[a * cd.nm + c];
     }
+    if (rows == 0)
+      continue;
+    cblas_dgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) d, (int) d, (int) rows, 1.0, f,
+                 (int) d, e, (int) d, 0.0, ee, (int) d);
+    for (size_t a = 0; a < d; a++)   /* the upper triangle, as scatter() reads it */
+      for (size_t j = a; j < d; j++)
+        s2[a * d + j] += ee[a * d + j];
   }
+  g_free (e);
   cond_clear (&cd);
   g_free (holed);
 }
