@@ -13,5 +13,5 @@ for key, v in pairs(init.options) do opts[key] = v end
 local m = mx.fit(opts)
 local secs = 0
 for _, it in ipairs(m.trace) do secs = secs + it.seconds end
-local info = X.missing and X:missing() or {patterns = -1}
+local info = X:missing()
 print(string.format("%.6f %.12g %d %d", secs / #m.trace, m.loglik / #X, #m.trace, info.patterns))

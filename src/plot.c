@@ -1862,3 +1862,79 @@ mixem_plot_select (const char *path, const mixem_candidate *cands, size_t n, siz
   g_ptr_array_unref (sets);
   return ok;
 }
+
+/* ---- lines ---------------------------------------------------------------------------------- */
+
+gboolean
+mixem_plot_lines (const char *path, const double *const *x, const double *const *y,
+                  const size_t *lens, const char *const *labels, size_t m, const char *xlabel,
+                  const char *ylabel, const mixem_plot_options *o, GError **error)
+{
+  panel a = { 0, 0, 0, 0, INFINITY, -INFINITY, INFINITY, -INFINITY, FALSE };
+  for (size_t s = 0; s < m; s++)
+    for (size_t i = 0; i < lens[s]; i++)
+      if (isfinite (x[s][i]) && isfinite (y[s][i])) {
+        a.xmin = MIN (a.xmin, x[s][i]);
+        a.xmax = MAX (a.xmax, x[s][i]);
+        a.ymin = MIN (a.ymin, y[s][i]);
+        a.ymax = MAX (a.ymax, y[s][i]);
+      }
+  if (!isfinite (a.xmin)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no finite point to draw", path);
+    return FALSE;
+  }
+  canvas c;
+  if (!canvas_open (&c, path, o, error))
+    return FALSE;
+  if (o && o->title)
+    title (&c, o->title);
+  a.x0 = c.font * 7;
+  a.y0 = c.font * (o && o->title ? 3.2 : 1.5);
+  a.x1 = c.w - c.font * 1.5;
+  a.y1 = c.h - c.font * 3.6;
+  pad_range (&a.xmin, &a.xmax, 0.05);
+  pad_range (&a.ymin, &a.ymax, 0.08);
+  draw_axes (&c, &a, xlabel ? xlabel : "x", ylabel ? ylabel : "y", FALSE);
+  clip_to (c.cr, &a);
+  /* A line through each series' finite points in their order, a dot at each; a point that is not
+   * finite (a method that could not run there) breaks the line. */
+  for (size_t s = 0; s < m; s++) {
+    gboolean pen = FALSE;
+    for (size_t i = 0; i < lens[s]; i++) {
+      if (!isfinite (x[s][i]) || !isfinite (y[s][i])) {
+        pen = FALSE;
+        continue;
+      }
+      if (pen)
+        cairo_line_to (c.cr, px (&a, x[s][i]), py (&a, y[s][i]));
+      else
+        cairo_move_to (c.cr, px (&a, x[s][i]), py (&a, y[s][i]));
+      pen = TRUE;
+    }
+    set_colour (c.cr, (int) s, 1);
+    cairo_set_line_width (c.cr, 2);
+    const double dash[] = { 6, 3 };
+    cairo_set_dash (c.cr, dash, s >= 8 ? 2 : 0, 0);
+    cairo_stroke (c.cr);
+    cairo_set_dash (c.cr, NULL, 0, 0);
+    for (size_t i = 0; i < lens[s]; i++)
+      if (isfinite (x[s][i]) && isfinite (y[s][i]))
+        marker (c.cr, px (&a, x[s][i]), py (&a, y[s][i]), 3.5);
+    cairo_fill (c.cr);
+  }
+  cairo_restore (c.cr);
+  if (labels) {
+    char **lab = g_new0 (char *, m + 1);
+    int *cols = g_new (int, m), *dashed = g_new (int, m);
+    for (size_t s = 0; s < m; s++) {
+      lab[s] = g_strdup (labels[s] ? labels[s] : "");
+      cols[s] = (int) s;
+      dashed[s] = s >= 8;
+    }
+    legend (&c, &a, lab, cols, dashed, m, TOP_RIGHT);
+    g_strfreev (lab);
+    g_free (cols);
+    g_free (dashed);
+  }
+  return canvas_close (&c, TRUE, error);
+}

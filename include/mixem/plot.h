@@ -74,6 +74,15 @@ gboolean mixem_plot_select (const char *path, const mixem_candidate *cands, size
                             mixem_criterion criterion, const mixem_plot_options *opts,
                             GError **error);
 
+/* M series of points (X[s][i], Y[s][i]), i < LENS[s], each a line with a dot at each point, in
+ * the palette's colours (dashed after the eighth), LABELS (may be NULL) in a legend; a point that
+ * is not finite breaks its line.  For a script's own results (scripts/missing.lua: the adjusted
+ * Rand index against the share of cells missing). */
+gboolean mixem_plot_lines (const char *path, const double *const *x, const double *const *y,
+                           const size_t *lens, const char *const *labels, size_t m,
+                           const char *xlabel, const char *ylabel, const mixem_plot_options *opts,
+                           GError **error);
+
 G_END_DECLS
 
 #endif

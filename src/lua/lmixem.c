@@ -2585,6 +2585,62 @@ p_regression (lua_State *L)
   return plot_model_data (L, "mixem.plot.regression", mixem_plot_regression);
 }
 
+/* mx.plot.lines({{x = {...}, y = {...}, label =}, ...}, path [, {xlabel =, ylabel =, ...}]) */
+static int
+p_lines (lua_State *L)
+{
+  static const char *const fn = "mixem.plot.lines";
+  static const char *const extra[] = { "xlabel", "ylabel", NULL };
+  lua_settop (L, 3);   /* the scratch goes above the arguments */
+  luaL_checktype (L, 1, LUA_TTABLE);
+  const char *path = luaL_checkstring (L, 2);
+  lscratch *s = scratch_new (L);
+  mixem_plot_options po;
+  plot_options (L, 3, fn, extra, &po, s);
+  const char *xl = lua_istable (L, 3) ? opt_str (L, 3, fn, "xlabel", s) : NULL;
+  const char *yl = lua_istable (L, 3) ? opt_str (L, 3, fn, "ylabel", s) : NULL;
+  const size_t m = (size_t) luaL_len (L, 1);
+  if (m == 0)
+    luaL_error (L, "%s: no series to draw", fn);
+  double **xs = scratch_keep (s, g_new0 (double *, m), g_free);
+  double **ys = scratch_keep (s, g_new0 (double *, m), g_free);
+  size_t *lens = scratch_keep (s, g_new0 (size_t, m), g_free);
+  const char **labels = scratch_keep (s, g_new0 (const char *, m + 1), g_free);
+  for (size_t i = 0; i < m; i++) {
+    if (lua_geti (L, 1, (lua_Integer) i + 1) != LUA_TTABLE)
+      luaL_error (L, "%s: series %d is not a table {x =, y =, label =}", fn, (int) i + 1);
+    const int t = lua_gettop (L);
+    labels[i] = opt_str (L, t, fn, "label", s);
+    for (int axis = 0; axis < 2; axis++) {
+      if (lua_getfield (L, t, axis ? "y" : "x") != LUA_TTABLE)
+        luaL_error (L, "%s: series %d has no '%s' array", fn, (int) i + 1, axis ? "y" : "x");
+      const size_t n = (size_t) luaL_len (L, -1);
+      if (axis && n != lens[i])
+        luaL_error (L, "%s: series %d has %d x values and %d y values", fn, (int) i + 1,
+                    (int) lens[i], (int) n);
+      lens[i] = n;
+      double *v = scratch_keep (s, g_new (double, n + 1), g_free);
+      for (size_t j = 0; j < n; j++) {
+        lua_geti (L, -1, (lua_Integer) j + 1);
+        int isnum;
+        v[j] = lua_tonumberx (L, -1, &isnum);
+        if (!isnum)
+          luaL_error (L, "%s: series %d: %s[%d] is not a number", fn, (int) i + 1,
+                      axis ? "y" : "x", (int) j + 1);
+        lua_pop (L, 1);
+      }
+      (axis ? ys : xs)[i] = v;
+      lua_pop (L, 1);
+    }
+    lua_settop (L, t - 1);
+  }
+  GError *err = NULL;
+  if (!mixem_plot_lines (path, (const double *const *) xs, (const double *const *) ys, lens,
+                         labels, m, xl, yl, &po, &err))
+    return raise_gerror (L, fn, err);
+  return 0;
+}
+
 static gint
 compare_str (gconstpointer a, gconstpointer b)
 {
@@ -2662,6 +2718,7 @@ p_select (lua_State *L)
 static const luaL_Reg plot_functions[] = {
   { "trace", p_trace }, { "traces", p_traces }, { "clusters", p_clusters },
   { "prototypes", p_prototypes }, { "binomial", p_binomial }, { "select", p_select },
+  { "lines", p_lines },
   { "density", p_density }, { "regression", p_regression },
   { "levels", p_levels }, { NULL, NULL }
 };
