@@ -145,7 +145,8 @@ local iris = mx.read_csv(dir .. "/iris.csv")
 local s1 = study("iris", iris, read_labels(dir .. "/iris_labels.csv"), "gaussian", 3,
                  {covariance = "VEV"})
 local digits = mx.read_csv(dir .. "/digits_binary.csv")
-local s2 = study("digits", digits, read_labels(dir .. "/digits_labels.csv"), "bernoulli", 10, {})
+local s2 = study("digits", digits, read_labels(dir .. "/digits_labels.csv"), "bernoulli", 10,
+                 {n_init = 2})
 
 local x = {}
 for i, s in ipairs(SHARES) do x[i] = 100 * s end

@@ -75,6 +75,35 @@ T.test("every covariance model climbs, with ELBO + KL = loglik", function()
   end
 end)
 
+T.test("30% of cells missing at random: climb, ELBO + KL, threads, imputation", function()
+  -- iris with 30% of its cells removed by Lua's own generator (xoshiro256**, seeded)
+  math.randomseed(30)
+  local rows = {}
+  for i = 1, #iris do
+    local r = iris:row(i)
+    for j = 1, 4 do if math.random() < 0.3 then r[j] = 0 / 0 end end
+    rows[i] = r
+  end
+  local H = mx.dataset{names = iris:names(), allow_missing = true, table.unpack(rows)}
+  for _, cv in ipairs{"full", "diag", "tied", "spherical", "VEV"} do
+    local state = {prev = -math.huge, what = cv}
+    local a = mx.fit{data = H, family = "gaussian", covariance = cv, k = 2, seed = 3,
+                     max_iter = 60, tol = 0, threads = 1, block_size = 16,
+                     on_iter = function(it) climb(it, state) end}
+    local b = mx.fit{data = H, family = "gaussian", covariance = cv, k = 2, seed = 3,
+                     max_iter = 60, tol = 0, threads = 3, block_size = 16}
+    T.eq(a.loglik, b.loglik, cv .. ": the same bits on 1 and 3 threads")
+    -- imputation keeps the observed cells and fills every missing one with a finite value
+    local F = a:impute(H)
+    for i = 1, #H do
+      local r, f = rows[i], F:row(i)
+      for j = 1, 4 do
+        if r[j] == r[j] then T.eq(f[j], r[j]) else T.ok(f[j] == f[j] and f[j] > -10 and f[j] < 20) end
+      end
+    end
+  end
+end)
+
 T.test("an incomplete row's log-density is the marginal of its observed cells", function()
   local m = mx.fit{data = X, family = "gaussian", k = 2, seed = 1, max_iter = 5}
   -- row 3 of the holed file: ",3.2,,0.2" (columns 2 and 4 observed)
@@ -95,6 +124,18 @@ T.test("an incomplete row's log-density is the marginal of its observed cells", 
   local row = mx.read_csv(path, {allow_missing = true})
   os.remove(path)
   T.near(m:score_samples(row)[1], want, 1e-12, "score of the incomplete row")
+  -- one component: the imputed cells are mu_m + S_mo S_oo^-1 (x_o - mu_o), with the 2 by 2
+  -- inverse written out
+  local one = mx.model{family = "gaussian", weights = {1}, components = {c[1]}}
+  local mu, S = c[1].mean, c[1].cov
+  local a, b, d = S[2][2], S[2][4], S[4][4]
+  local det = a * d - b * b
+  local y1, y2 = 3.2 - mu[2], 0.2 - mu[4]
+  local s1, s2 = (d * y1 - b * y2) / det, (a * y2 - b * y1) / det   -- S_oo^-1 y
+  local F = one:impute(row):row(1)
+  T.near(F[1], mu[1] + S[1][2] * s1 + S[1][4] * s2, 1e-12, "imputed column 1")
+  T.near(F[3], mu[3] + S[3][2] * s1 + S[3][4] * s2, 1e-12, "imputed column 3")
+  T.eq(F[2], 3.2)
 end)
 
 T.test("no missing cell: the bits of a complete fit", function()
