@@ -773,22 +773,27 @@ cond_make (const mixem_params *p, size_t bb, const unsigned char *mask, cond *cd
 }
 
 /* Row X (d values, missing ones ignored) under component K with pattern CD: its log-density,
- * and (XHAT not NULL) the completed row. */
+ * and (XHAT not NULL) the completed row.  ZG is z = W' y with y = x - mu_k, 0 where missing (the
+ * callers take it for many rows at once by a matrix product), or NULL to make it here. */
 static double
-cond_row (const mixem_params *p, size_t k, const cond *cd, const double *x, double *xhat)
+cond_row (const mixem_params *p, size_t k, const cond *cd, const double *x, const double *zg,
+          double *xhat)
 {
   const size_t d = p->d, nm = cd->nm, bb = blk (p, k);
   const double *mu = p->mean + k * d;
-  double z[d > 0 ? d : 1], v[nm > 0 ? nm : 1], q = 0.0;
+  double zl[d > 0 ? d : 1], v[nm > 0 ? nm : 1], q = 0.0;
   const size_t ld = n_blocks (p) * d;
-  const double *w = p->pw + bb * d;
-  memset (z, 0, d * sizeof (double));
-  for (size_t a = 0; a < d; a++) {   /* z = W' y, by W's rows: a missing coordinate's is skipped */
-    if (cd->mask[a])
-      continue;
-    const double ya = x[a] - mu[a], *wa = w + a * ld;
-    for (size_t j = a; j < d; j++)
-      z[j] += wa[j] * ya;
+  const double *w = p->pw + bb * d, *z = zg;
+  if (!zg) {
+    memset (zl, 0, d * sizeof (double));
+    for (size_t a = 0; a < d; a++) {   /* by W's rows: a missing coordinate's is skipped */
+      if (cd->mask[a])
+        continue;
+      const double ya = x[a] - mu[a], *wa = w + a * ld;
+      for (size_t j = a; j < d; j++)
+        zl[j] += wa[j] * ya;
+    }
+    z = zl;
   }
   for (size_t j = 0; j < d; j++)
     q += z[j] * z[j];
@@ -955,6 +960,24 @@ accumulate_axes_missing (const mixem_params *p, const mixem_block *b, const doub
   g_free (xx);
 }
 
+/* Z = Y W_k for the NH rows HOLED of B, Y's rows x - mu_k with 0 where missing (Y, Z: nh by d),
+ * one product: the d^2 part of every incomplete row's work. */
+static void
+holed_z (const mixem_params *p, const mixem_block *b, size_t k, const size_t *holed, size_t nh,
+         double *y, double *z)
+{
+  const size_t d = p->d;
+  const double *mu = p->mean + k * d;
+  for (size_t t = 0; t < nh; t++) {
+    const double *x = b->x + holed[t] * b->d;
+    const unsigned char *mi = b->missing + holed[t] * b->d;
+    for (size_t j = 0; j < d; j++)
+      y[t * d + j] = mi[j] ? 0.0 : x[j] - mu[j];
+  }
+  cblas_dgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) nh, (int) d, (int) d, 1.0, y,
+               (int) d, p->pw + blk (p, k) * d, (int) (n_blocks (p) * d), 0.0, z, (int) d);
+}
+
 static void
 log_density (const mixem_params *p, const mixem_block *b, double *out)
 {
@@ -979,17 +1002,19 @@ log_density (const mixem_params *p, const mixem_block *b, double *out)
   }
   cond cd;
   cond_init (&cd, d);
-  for (size_t from = 0, to; from < nh; from = to) {
-    to = pattern_run (b, holed, nh, from);
-    const unsigned char *mask = b->missing + holed[from] * d;
-    for (size_t k = 0; k < K; k++) {
-      const gboolean ok = cond_make (p, blk (p, k), mask, &cd);
-      for (size_t r = from; r < to; r++) {
-        const size_t i = holed[r];
-        out[i * K + k] = ok ? cond_row (p, k, &cd, b->x + i * b->d, NULL) : -INFINITY;
+  double *y = g_new (double, 2 * nh * d + 1), *z = y + nh * d;
+  for (size_t k = 0; k < K && nh > 0; k++) {
+    holed_z (p, b, k, holed, nh, y, z);
+    for (size_t from = 0, to; from < nh; from = to) {
+      to = pattern_run (b, holed, nh, from);
+      const gboolean ok = cond_make (p, blk (p, k), b->missing + holed[from] * d, &cd);
+      for (size_t t = from; t < to; t++) {
+        const size_t i = holed[t];
+        out[i * K + k] = ok ? cond_row (p, k, &cd, b->x + i * b->d, z + t * d, NULL) : -INFINITY;
       }
     }
   }
+  g_free (y);
   cond_clear (&cd);
   g_free (holed);
 }
@@ -1021,9 +1046,12 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
    * conditional covariance C is the same for a pattern's rows and is added once per pattern. */
   cond cd;
   cond_init (&cd, d);
-  double *e = g_new (double, 2 * nh * d + d * d + 1), *f = e + nh * d, *ee = f + nh * d;
+  double *e = g_new (double, 4 * nh * d + d * d + 1), *f = e + nh * d, *ee = f + nh * d;
+  double *y = ee + d * d, *z = y + nh * d;
   for (size_t k = 0; k < K; k++) {
     const double *mu = p->mean + k * d;
+    if (nh > 0)
+      holed_z (p, b, k, holed, nh, y, z);
     double *st = stats + k * sl, *rc = st + 1, *s1 = rc + d, *s2 = s1 + d, *hs = st + sl - 1;
     size_t rows = 0;
     for (size_t from = 0, to; from < nh; from = to) {
@@ -1039,7 +1067,7 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
         if (ri == 0.0)
           continue;
         double *ei = e + rows * d, *fi = f + rows * d;
-        cond_row (p, k, &cd, b->x + i * b->d, ei);
+        cond_row (p, k, &cd, b->x + i * b->d, z + t * d, ei);
         for (size_t j = 0; j < d; j++) {
           ei[j] -= mu[j];
           fi[j] = ri * ei[j];
@@ -1081,7 +1109,7 @@ impute_mean (const mixem_params *p, size_t k, const double *x, const unsigned ch
     cond_init (&cd, d);
     const gboolean ok = cond_make (p, blk (p, k), missing, &cd);
     if (ok)
-      cond_row (p, k, &cd, x, xhat);
+      cond_row (p, k, &cd, x, NULL, xhat);
     cond_clear (&cd);
     if (ok) {
       for (size_t j = 0; j < d; j++)
