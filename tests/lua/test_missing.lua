@@ -142,6 +142,16 @@ local fams = {
      local mu = k == 1 and {0.9, 0.8, 0.1} or {0.1, 0.3, 0.9}
      local r = {}; for j = 1, 3 do r[j] = u() < mu[j] and 1 or 0 end
      r[4] = poisson(k == 1 and 2 or 9); return r end},
+  {name = "gaussian", names = {"a", "b", "c"}, opts = {covariance = "full"}, gen = function(k)
+     local z = {}
+     for j = 1, 3 do z[j] = math.sqrt(-2 * math.log(u())) * math.cos(2 * math.pi * u()) end
+     local m = k == 1 and 0 or 3
+     return {m + z[1], m + 0.6 * z[1] + 0.8 * z[2], m - 0.5 * z[2] + z[3]} end},
+  {name = "gaussian", names = {"a", "b", "c"}, opts = {covariance = "diag"}, gen = function(k)
+     local z = {}
+     for j = 1, 3 do z[j] = math.sqrt(-2 * math.log(u())) * math.cos(2 * math.pi * u()) end
+     local m = k == 1 and 0 or 3
+     return {m + z[1], m + 2 * z[2], m + 0.5 * z[3]} end},
 }
 
 local function fit(f, ds, extra)
