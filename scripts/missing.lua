@@ -12,9 +12,10 @@
 -- given the observed ones, sum over rows of log p(x_missing | x_observed) = log p(x) -
 -- log p(x_observed), under each fitted model.  A complete-case fit with fewer complete rows than
 -- it needs is reported as such.  It draws the ARI against the share missing to missing_ari.png.
---   mixem run scripts/missing.lua [data folder] [seed]
+--   mixem run scripts/missing.lua [data folder (default: the one beside scripts/)] [seed]
 local mx = require "mixem"
-local dir = arg and arg[1] or "data"
+local here = arg and arg[0] and arg[0]:match("^(.*)/[^/]*$") or "."
+local dir = arg and arg[1] or here .. "/../data"
 local seed = tonumber(arg and arg[2]) or 16
 local SHARES = {0.1, 0.3, 0.5}
 
