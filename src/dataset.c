@@ -12,6 +12,7 @@
 #include <mixem/dataset.h>
 #include <mixem/error.h>
 #include <mixem/modelfile.h>
+#include "comm.h"
 
 struct mixem_dataset {
   size_t n, d;
@@ -26,6 +27,10 @@ struct mixem_dataset {
   char *source;     /* file name or "<memory>" */
   guint32 *lines;   /* file line of each row, or NULL */
   char ***levels;   /* d level-name vectors (NULL for a numeric column), or NULL if none */
+  /* A part (mixem/parallel.h): rows [row0, row0 + n) of n_all, rank r holding rows
+   * [part[r], part[r + 1]); part NULL (and row0 0, n_all n) for a whole dataset. */
+  size_t row0, n_all;
+  size_t *part;
 };
 
 /* A dataset of N rows and D columns; its N*D doubles only with DOUBLES (the .npy reader keeps
@@ -41,6 +46,7 @@ dataset_alloc_full (size_t n, size_t d, const char *source, gboolean doubles)
   ds->names = g_new0 (char *, d + 1);
   ds->source = g_strdup (source);
   ds->total_w = (double) n;
+  ds->n_all = n;
   return ds;
 }
 
@@ -67,8 +73,14 @@ mixem_dataset_free (mixem_dataset *ds)
   for (size_t j = 0; ds->levels && j < ds->d; j++)
     g_strfreev (ds->levels[j]);
   g_free (ds->levels);
+  g_free (ds->part);
   g_free (ds);
 }
+
+size_t mixem_dataset_first_row (const mixem_dataset *ds) { return ds->row0; }
+size_t mixem_dataset_all_rows (const mixem_dataset *ds) { return ds->n_all; }
+gboolean mixem_dataset_is_part (const mixem_dataset *ds) { return ds->part != NULL; }
+const size_t *mixem_dataset_part_offsets (const mixem_dataset *ds) { return ds->part; }
 
 const char *const *
 mixem_dataset_levels (const mixem_dataset *ds, size_t col)
@@ -196,14 +208,15 @@ char *
 mixem_dataset_cell_name (const mixem_dataset *ds, size_t row, size_t col)
 {
   if (col == SIZE_MAX)
-    return ds->lines ? g_strdup_printf ("%s:%u: row %zu", ds->source, ds->lines[row], row + 1)
-                     : g_strdup_printf ("%s: row %zu", ds->source, row + 1);
+    return ds->lines ? g_strdup_printf ("%s:%u: row %zu", ds->source, ds->lines[row],
+                                        ds->row0 + row + 1)
+                     : g_strdup_printf ("%s: row %zu", ds->source, ds->row0 + row + 1);
   char *cname = mixem_quote (col < ds->d ? ds->names[col] : "?", -1), *s;
   if (ds->lines)
-    s = g_strdup_printf ("%s:%u: row %zu, column '%s'", ds->source, ds->lines[row], row + 1,
-                         cname);
+    s = g_strdup_printf ("%s:%u: row %zu, column '%s'", ds->source, ds->lines[row],
+                         ds->row0 + row + 1, cname);
   else
-    s = g_strdup_printf ("%s: row %zu, column '%s'", ds->source, row + 1, cname);
+    s = g_strdup_printf ("%s: row %zu, column '%s'", ds->source, ds->row0 + row + 1, cname);
   g_free (cname);
   return s;
 }
@@ -348,6 +361,12 @@ mixem_dataset_select (const mixem_dataset *ds, const char *const *columns, const
     out->lines = g_memdup2 (ds->lines, ds->n * sizeof (guint32));
   copy_levels (out, ds, sel);
   g_free (sel);
+  if (ds->part) {   /* a part stays a part, its rows where they were */
+    out->row0 = ds->row0;
+    out->n_all = ds->n_all;
+    out->part = g_memdup2 (ds->part, (size_t) (mixem_parallel_size () + 1) * sizeof (size_t));
+    out->total_w = ds->total_w;
+  }
   if (wcol >= 0) {
     double *w = g_new (double, ds->n > 0 ? ds->n : 1);
     for (size_t i = 0; i < ds->n; i++)
@@ -803,8 +822,54 @@ npy_field (const char *text, const char *key)
   return p;
 }
 
+/* Rank R of P's rows of N, cut at multiples of GRAIN: the chunks of GRAIN rows shared out
+ * evenly in order.  OFF gets P + 1 offsets. */
+static void
+part_offsets (size_t n, size_t grain, int p, size_t *off)
+{
+  const size_t chunks = (n + grain - 1) / grain;
+  for (int r = 0; r <= p; r++)
+    off[r] = MIN (n, grain * (chunks * (size_t) r / (size_t) p));
+}
+
+/* The .npy reader; with PART, only this rank's rows (mixem/parallel.h). */
+static mixem_dataset *
+read_npy (const char *path, gboolean part, size_t grain, GError **error);
+
 mixem_dataset *
 mixem_dataset_read_npy (const char *path, GError **error)
+{
+  return read_npy (path, FALSE, 0, error);
+}
+
+mixem_dataset *
+mixem_dataset_read_npy_part (const char *path, size_t grain, GError **error)
+{
+  if (!mixem_parallel_init (error))
+    return NULL;
+  mixem_dataset *ds = read_npy (path, TRUE, grain > 0 ? grain : 64 * 256, error);
+  /* A file missing or bad on one node stops every rank with its message. */
+  if (!mixem_parallel_agree (error)) {
+    mixem_dataset_free (ds);
+    return NULL;
+  }
+  /* Every rank must have seen the same shape. */
+  size_t *all = g_new (size_t, mixem_parallel_size ());
+  mixem_comm_allgather_size (ds->n_all * 1000003 + ds->d, all);
+  for (int r = 0; r < mixem_parallel_size () && !(error && *error); r++)
+    if (all[r] != all[0])
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the ranks see files of different "
+                   "shapes (rank 0 and rank %d)", path, r);
+  g_free (all);
+  if (!mixem_parallel_agree (error)) {
+    mixem_dataset_free (ds);
+    return NULL;
+  }
+  return ds;
+}
+
+static mixem_dataset *
+read_npy (const char *path, gboolean part, size_t grain, GError **error)
 {
   GError *ferr = NULL;
   GMappedFile *map = g_mapped_file_new (path, FALSE, &ferr);
@@ -896,10 +961,26 @@ mixem_dataset_read_npy (const char *path, GError **error)
   const gboolean mapped = kind == 'f' && width == 8 && !fortran
                           && G_BYTE_ORDER == G_LITTLE_ENDIAN
                           && (guintptr) (u + start + hlen) % sizeof (double) == 0;
+  /* A part reads rows [lo, lo + n) of the file's nall: row i of the part is file row lo + i. */
+  const size_t nall = n;
+  size_t lo = 0, *off = NULL;
+  if (part) {
+    off = g_new (size_t, mixem_parallel_size () + 1);
+    part_offsets (nall, grain, mixem_parallel_size (), off);
+    lo = off[mixem_parallel_rank ()];
+    n = off[mixem_parallel_rank () + 1] - lo;
+    dbytes = n * d * sizeof (double);
+  }
   ds = dataset_alloc_full (n, d, path, FALSE);
+  if (part) {
+    ds->row0 = lo;
+    ds->n_all = nall;
+    ds->total_w = (double) nall;
+    ds->part = off;
+  }
   if (!bytes_kept && !mapped) {
     /* At most 8 times the file's size (just checked), but perhaps more than this machine has. */
-    ds->x = ds->x_owned = g_try_malloc (dbytes);
+    ds->x = ds->x_owned = g_try_malloc (MAX (dbytes, sizeof (double)));
     if (!ds->x_owned) {
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: out of memory for %zu x %zu values "
                    "(%.3g GB)", path, n, d, (double) dbytes / 1e9);
@@ -913,20 +994,20 @@ mixem_dataset_read_npy (const char *path, GError **error)
   const guchar *data = u + start + hlen;
   if (bytes_kept) {
     /* Bytes stay bytes: no copy of doubles is ever made. */
-    ds->x8 = g_new (guint8, n * d);
+    ds->x8 = g_new (guint8, n * d > 0 ? n * d : 1);   /* a part may be empty */
     for (size_t i = 0; i < n; i++)
       for (size_t j = 0; j < d; j++)
-        ds->x8[i * d + j] = data[fortran ? j * n + i : i * d + j];
+        ds->x8[i * d + j] = data[fortran ? j * nall + lo + i : (lo + i) * d + j];
     goto done;
   }
   if (mapped) {
     /* float64 in C order is used where it lies in the mapped file (larger than memory is fine);
      * one pass checks that every value is finite. */
-    const double *x = (const double *) (const void *) data;
+    const double *x = (const double *) (const void *) data + lo * d;
     for (size_t i = 0; i < n * d; i++)
       if (!isfinite (x[i])) {
         g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: row %zu, column %zu: %g is not "
-                     "a finite number", path, i / d + 1, i % d + 1, x[i]);
+                     "a finite number", path, lo + i / d + 1, i % d + 1, x[i]);
         mixem_dataset_free (ds);
         ds = NULL;
         goto done;
@@ -938,7 +1019,7 @@ mixem_dataset_read_npy (const char *path, GError **error)
   }
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < d; j++) {
-      const guchar *e = data + (fortran ? j * n + i : i * d + j) * width;
+      const guchar *e = data + (fortran ? j * nall + lo + i : (lo + i) * d + j) * width;
       double v = 0.0;
       /* Little-endian values of any supported width, widened to double. */
       guint64 bits = 0;
@@ -958,7 +1039,7 @@ mixem_dataset_read_npy (const char *path, GError **error)
         v = (double) bits;
       if (!isfinite (v)) {
         g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: row %zu, column %zu: %g is not a "
-                     "finite number", path, i + 1, j + 1, v);
+                     "finite number", path, lo + i + 1, j + 1, v);
         mixem_dataset_free (ds);
         ds = NULL;
         goto done;
