@@ -33,7 +33,9 @@ fail (const char *cmd, GError *err)
 {
   int status = err->domain == MIXEM_ERROR && err->code == MIXEM_ERROR_OPTION ? EXIT_USAGE
                                                                               : EXIT_RUNTIME;
-  fprintf (stderr, "mixem %s: %s\n", cmd, err->message);
+  /* Across ranks every rank has the same (agreed) message: rank 0 says it. */
+  if (mixem_parallel_rank () == 0)
+    fprintf (stderr, "mixem %s: %s\n", cmd, err->message);
   g_error_free (err);
   return status;
 }
@@ -48,7 +50,8 @@ usage_error (const char *cmd, const char *fmt, ...)
   va_start (ap, fmt);
   char *msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  fprintf (stderr, "mixem %s: %s (see 'mixem help %s')\n", cmd, msg, cmd);
+  if (mixem_parallel_rank () == 0)
+    fprintf (stderr, "mixem %s: %s (see 'mixem help %s')\n", cmd, msg, cmd);
   g_free (msg);
   return EXIT_USAGE;
 }
@@ -249,14 +252,15 @@ fmt_double (char *buf, double v)
  * For a family that models level names (MIXEM_FAMILY_LEVELS: categorical, product), a CSV
  * column with text is read as level names; for any other, such a cell stays an error. */
 static mixem_dataset *
-read_data (const char *path, const mixem_model *m, const char *columns, const char *weights,
-           const char *delimiter, const mixem_family *f, GError **error)
+read_data_part (const char *path, const mixem_model *m, const char *columns, const char *weights,
+                const char *delimiter, const mixem_family *f, size_t grain, GError **error)
 {
   char **cols = columns ? g_strsplit (columns, ",", -1) : NULL;
   const char *const *want = m ? mixem_model_names (m) : (const char *const *) cols;
   mixem_dataset *ds;
   if (g_str_has_suffix (path, ".npy")) {
-    mixem_dataset *all = mixem_dataset_read_npy (path, error);
+    mixem_dataset *all = grain ? mixem_dataset_read_npy_part (path, grain, error)
+                               : mixem_dataset_read_npy (path, error);
     ds = all && (want || weights) ? mixem_dataset_select (all, want, weights, error) : all;
     if (ds != all)
       mixem_dataset_free (all);
@@ -268,10 +272,40 @@ read_data (const char *path, const mixem_model *m, const char *columns, const ch
     if (m)
       f = mixem_model_family (m);
     o.text_levels = f && (f->flags & MIXEM_FAMILY_LEVELS);
-    ds = mixem_dataset_read_csv (path, &o, error);
+    ds = grain ? mixem_dataset_read_csv_part (path, &o, grain, error)
+               : mixem_dataset_read_csv (path, &o, error);
   }
   g_strfreev (cols);
+  /* A column missing on one rank's part is every rank's error. */
+  if (grain && !mixem_parallel_agree (error)) {
+    mixem_dataset_free (ds);
+    ds = NULL;
+  }
   return ds;
+}
+
+static mixem_dataset *
+read_data (const char *path, const mixem_model *m, const char *columns, const char *weights,
+           const char *delimiter, const mixem_family *f, GError **error)
+{
+  return read_data_part (path, m, columns, weights, delimiter, f, 0, error);
+}
+
+/* --mpi-part: whether DATA is read as this rank's share (auto: when started by mpirun). */
+static gboolean
+mpi_part (const char *cmd, const char *value, gboolean *part, int *status)
+{
+  if (!value || strcmp (value, "auto") == 0)
+    *part = mixem_parallel_launched ();
+  else if (strcmp (value, "none") == 0)
+    *part = FALSE;
+  else if (strcmp (value, "rows") == 0)
+    *part = TRUE;
+  else {
+    *status = usage_error (cmd, "--mpi-part must be auto, rows or none (got '%s')", value);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 static gboolean
@@ -419,6 +453,8 @@ cmd_fit (int argc, char **argv)
   gint64 seed = 0;
   double tol = defaults.tol, refine_tol = defaults.refine_tol;
   gboolean quiet = FALSE, verbose = FALSE, reseed_opt = FALSE, strict_empty = FALSE;
+  int block_size = defaults.block_size;
+  char *mpi_part_opt = NULL;
   GOptionEntry entries[] = {
     { "family", 'f', 0, G_OPTION_ARG_STRING, &family, "Distribution family (see 'mixem families')", "NAME" },
     { "components", 'k', 0, G_OPTION_ARG_INT, &k, "Number of components (default 1)", "K" },
@@ -447,6 +483,8 @@ cmd_fit (int argc, char **argv)
     { "short-algorithm", 0, 0, G_OPTION_ARG_STRING, &short_algorithm, "small-EM's short runs by em (default), cem or sem: mixmod's CEM-EM and SEM-EM", "NAME" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 0)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all); results do not depend on it", "N" },
+    { "block-size", 0, 0, G_OPTION_ARG_INT, &block_size, "Rows per block of the E-step (default 256); sums go by chunks of 64 blocks", "N" },
+    { "mpi-part", 0, 0, G_OPTION_ARG_STRING, &mpi_part_opt, "Under mpirun: rows (each rank reads its share of the rows and the ranks fit together), none (each rank fits all rows alone) or auto (default: rows when started by mpirun)", "HOW" },
     { "fix", 0, 0, G_OPTION_ARG_STRING, &fix, "Keep at their start: weights, components, or component numbers", "LIST" },
     { "option", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &extra, "A family option (repeatable)", "KEY=VALUE" },
     { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv (default ',')", "C" },
@@ -601,11 +639,24 @@ cmd_fit (int argc, char **argv)
     }
     g_strfreev (parts);
   }
-  data = read_data (argv[1], NULL, columns, weights, delimiter, f, &err);
+  gboolean part = FALSE;
+  if (!mpi_part ("fit", mpi_part_opt, &part, &status))
+    goto out;
+  if (block_size < 1) {
+    status = usage_error ("fit", "--block-size must be 1 or more (got %d)", block_size);
+    goto out;
+  }
+  /* Shares cut at chunks of the fit's reduction tree: 64 blocks. */
+  data = read_data_part (argv[1], NULL, columns, weights, delimiter, f,
+                         part ? 64 * (size_t) block_size : 0, &err);
   if (!data) {
     status = fail ("fit", err);
     goto out;
   }
+  /* Across ranks only rank 0 prints and writes; every rank fits (the same model). */
+  const gboolean rank0 = mixem_parallel_rank () == 0;
+  if (!rank0)
+    verbose = FALSE;
   mixem_fit_options o;
   mixem_fit_options_init (&o);
   o.k = (size_t) k;
@@ -629,6 +680,7 @@ cmd_fit (int argc, char **argv)
   }
   o.seed = (unsigned long) seed;
   o.threads = threads;
+  o.block_size = (size_t) block_size;
   o.init = init;
   o.algorithm = alg;
   o.anneal_t0 = t0_value;
@@ -668,24 +720,29 @@ cmd_fit (int argc, char **argv)
     o.init_components = start_components;
     o.init_weights = mixem_model_weights (start_model);
   }
-  mixem_progress *prog = cli_progress (&o, quiet, verbose, &interval);
+  mixem_progress *prog = cli_progress (&o, quiet || !rank0, verbose, &interval);
   m = mixem_fit (f, data, &o, &err);
   mixem_progress_free (prog);
   if (!m) {
     status = fail ("fit", err);
     goto out;
   }
-  if (!save_outputs (m, out, trace, NULL, &err)) {
+  /* Rank 0 writes; a failure there is every rank's. */
+  if (rank0)
+    save_outputs (m, out, trace, NULL, &err);
+  if (part ? !mixem_parallel_agree (&err) : err != NULL) {
     status = fail ("fit", err);
     goto out;
   }
-  if (!quiet) {
+  if (!quiet || part) {
+    /* (The summary's BIC is a pass over the rows: across ranks, every rank makes it.) */
     char *s = mixem_model_summary (m, data);
-    fputs (s, stdout);
+    if (!quiet && rank0)
+      fputs (s, stdout);
     g_free (s);
     size_t nw = 0;
     const char *const *w = mixem_model_warnings (m, &nw);
-    for (size_t i = 0; i < nw; i++)
+    for (size_t i = 0; i < nw && !quiet && rank0; i++)
       fprintf (stderr, "mixem fit: warning: %s\n", w[i]);
   }
 out:
@@ -718,6 +775,7 @@ out:
   g_free (out);
   g_free (trace);
   g_free (delimiter);
+  g_free (mpi_part_opt);
   g_strfreev (extra);
   return status;
 }
@@ -1877,5 +1935,7 @@ main (int argc, char **argv)
     fprintf (stderr, "mixem: unknown command '%s' (see 'mixem --help')\n", argv[1]);
     return EXIT_USAGE;
   }
-  return close_stdout (c->run (argc - 1, argv + 1));
+  const int status = c->run (argc - 1, argv + 1);
+  mixem_parallel_finalize ();   /* if a command or a script started MPI */
+  return close_stdout (status);
 }

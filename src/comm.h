@@ -19,5 +19,7 @@ size_t mixem_comm_max_size (size_t mine);
 
 /* A part's row offsets: rank r holds global rows [OFF[r], OFF[r + 1]); NULL when DS is whole. */
 const size_t *mixem_dataset_part_offsets (const mixem_dataset *ds);
+/* A part's chunk of rows (64 blocks): every pass over it uses blocks of GRAIN / 64 rows. */
+size_t mixem_dataset_part_grain (const mixem_dataset *ds);
 
 #endif

@@ -13,6 +13,7 @@
 #include <mixem/error.h>
 #include <mixem/modelfile.h>
 #include "comm.h"
+#include "engine.h"
 
 struct mixem_dataset {
   size_t n, d;
@@ -31,6 +32,7 @@ struct mixem_dataset {
    * [part[r], part[r + 1]); part NULL (and row0 0, n_all n) for a whole dataset. */
   size_t row0, n_all;
   size_t *part;
+  size_t grain;     /* a part's rows per chunk of the reduction tree (64 blocks) */
 };
 
 /* A dataset of N rows and D columns; its N*D doubles only with DOUBLES (the .npy reader keeps
@@ -81,6 +83,7 @@ size_t mixem_dataset_first_row (const mixem_dataset *ds) { return ds->row0; }
 size_t mixem_dataset_all_rows (const mixem_dataset *ds) { return ds->n_all; }
 gboolean mixem_dataset_is_part (const mixem_dataset *ds) { return ds->part != NULL; }
 const size_t *mixem_dataset_part_offsets (const mixem_dataset *ds) { return ds->part; }
+size_t mixem_dataset_part_grain (const mixem_dataset *ds) { return ds->grain; }
 
 const char *const *
 mixem_dataset_levels (const mixem_dataset *ds, size_t col)
@@ -366,6 +369,7 @@ mixem_dataset_select (const mixem_dataset *ds, const char *const *columns, const
     out->n_all = ds->n_all;
     out->part = g_memdup2 (ds->part, (size_t) (mixem_parallel_size () + 1) * sizeof (size_t));
     out->total_w = ds->total_w;
+    out->grain = ds->grain;
   }
   if (wcol >= 0) {
     double *w = g_new (double, ds->n > 0 ? ds->n : 1);
@@ -586,8 +590,83 @@ code_levels (mixem_dataset *ds, size_t c, const char **cells)
   g_hash_table_destroy (code);
 }
 
+/* The data rows of the CSV text (lines neither blank nor comments, less the header), as the
+ * reader below counts them, by a scan for line ends only. */
+static size_t
+count_csv_rows (const char *text, size_t len, gboolean no_header)
+{
+  size_t rows = 0;
+  gboolean header_seen = no_header;
+  const char *p = text, *end = text + len;
+  while (p < end) {
+    const char *nl = memchr (p, '\n', (size_t) (end - p)), *e = nl ? nl : end, *q = p;
+    while (q < e && (*q == ' ' || *q == '\t' || *q == '\r'))
+      q++;
+    if (q < e && *q != '#') {
+      if (header_seen)
+        rows++;
+      else
+        header_seen = TRUE;
+    }
+    p = nl ? nl + 1 : end;
+  }
+  return rows;
+}
+
+static gboolean
+weight_leaf (size_t first, size_t n, double *out, void *user, GError **error)
+{
+  const mixem_dataset *ds = user;
+  double s = 0.0;
+  for (size_t i = first; i < first + n; i++)
+    s += ds->w ? ds->w[i] : 1.0;
+  *out = s;
+  return TRUE;
+}
+
+static void part_offsets (size_t n, size_t grain, int p, size_t *off);
+
+static mixem_dataset *read_csv (const char *path, const mixem_csv_options *opts, gboolean part,
+                                size_t grain, GError **error);
+
 mixem_dataset *
 mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError **error)
+{
+  return read_csv (path, opts, FALSE, 0, error);
+}
+
+mixem_dataset *
+mixem_dataset_read_csv_part (const char *path, const mixem_csv_options *opts, size_t grain,
+                             GError **error)
+{
+  if (!mixem_parallel_init (error))
+    return NULL;
+  grain = grain > 0 ? (grain + 63) / 64 * 64 : 64 * 256;
+  mixem_dataset *ds = read_csv (path, opts, TRUE, grain, error);
+  if (!mixem_parallel_agree (error)) {
+    mixem_dataset_free (ds);
+    return NULL;
+  }
+  /* The total weight by the fit's tree (the same bits as one process's fit computes). */
+  if (ds->w && !mixem_tree_reduce (ds, 0, ds->n, grain, 1, weight_leaf, NULL, ds, &ds->total_w,
+                                   error)) {
+    mixem_dataset_free (ds);
+    return NULL;
+  }
+  if (ds->w && !(ds->total_w > 0.0))
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the row weights sum to zero", path);
+  if (!mixem_parallel_agree (error)) {
+    mixem_dataset_free (ds);
+    return NULL;
+  }
+  return ds;
+}
+
+/* The CSV reader; with PART, only this rank's rows are parsed (every rank scans the file for its
+ * line ends, and reads the header from its start). */
+static mixem_dataset *
+read_csv (const char *path, const mixem_csv_options *opts, gboolean part, size_t grain,
+          GError **error)
 {
   static const mixem_csv_options defaults = { 0 };
   if (!opts)
@@ -609,6 +688,21 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
     return NULL;
   }
 
+  /* A part: rows [lo, hi) of nall, cut at multiples of GRAIN. */
+  size_t nall = 0, lo = 0, hi = 0, *off = NULL;
+  if (part) {
+    if (opts->categorical || opts->text_levels) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: columns of level names are not "
+                   "available across ranks (each rank would code its own levels)", path);
+      g_free (text);
+      return NULL;
+    }
+    nall = count_csv_rows (text, text_len, opts->no_header);
+    off = g_new (size_t, mixem_parallel_size () + 1);
+    part_offsets (nall, grain, mixem_parallel_size (), off);
+    lo = off[mixem_parallel_rank ()];
+    hi = off[mixem_parallel_rank () + 1];
+  }
   mixem_dataset *ds = NULL;
   char **names = NULL;       /* all column names of the file */
   size_t ncols = 0, header_line = 0;
@@ -638,6 +732,13 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
       line[len - 1] = '\0';
     if (is_skipped (line))
       continue;
+    /* A part parses its own rows only, and stops after them. */
+    if (part && names && row >= hi)
+      break;
+    if (part && names && row < lo) {
+      row++;
+      continue;
+    }
     split_fields (line, delim, f);
 
     if (!names) {
@@ -766,14 +867,23 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the file is empty", path);
     goto done;
   }
-  if (row == 0) {
+  if (part ? nall == 0 : row == 0) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s:%zu: a header but no data rows",
                  path, header_line);
     goto done;
   }
 
-  ds = dataset_alloc (row, nsel, path);
-  memcpy (ds->x_owned, x->data, row * nsel * sizeof (double));
+  const size_t nrows = part ? hi - lo : row;
+  ds = dataset_alloc (nrows, nsel, path);
+  memcpy (ds->x_owned, x->data, nrows * nsel * sizeof (double));
+  if (part) {
+    ds->row0 = lo;
+    ds->n_all = nall;
+    ds->total_w = (double) nall;
+    ds->part = off;
+    ds->grain = grain;
+    off = NULL;
+  }
   for (size_t c = 0; cells && c < nsel; c++)
     if (is_cat[c]) {
       if (!ds->levels)
@@ -783,7 +893,9 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
   for (size_t c = 0; c < nsel; c++)
     ds->names[c] = g_strdup (names[sel[c]]);
   ds->lines = (guint32 *) g_array_steal (lno, NULL);
-  if (wcol >= 0 && !set_weights (ds, (double *) w->data, error)) {
+  if (part && wcol >= 0)   /* each checked as it was read; the total is the ranks' */
+    ds->w = nrows ? g_memdup2 (w->data, nrows * sizeof (double)) : g_new0 (double, 1);
+  else if (wcol >= 0 && !set_weights (ds, (double *) w->data, error)) {
     mixem_dataset_free (ds);
     ds = NULL;
     goto done;
@@ -791,6 +903,7 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
   dataset_compact (ds);
 
 done:
+  g_free (off);
   g_free (text);
   g_strfreev (names);
   g_free (sel);
@@ -847,7 +960,9 @@ mixem_dataset_read_npy_part (const char *path, size_t grain, GError **error)
 {
   if (!mixem_parallel_init (error))
     return NULL;
-  mixem_dataset *ds = read_npy (path, TRUE, grain > 0 ? grain : 64 * 256, error);
+  /* Whole chunks of 64 blocks (comm.h). */
+  grain = grain > 0 ? (grain + 63) / 64 * 64 : 64 * 256;
+  mixem_dataset *ds = read_npy (path, TRUE, grain, error);
   /* A file missing or bad on one node stops every rank with its message. */
   if (!mixem_parallel_agree (error)) {
     mixem_dataset_free (ds);
@@ -977,6 +1092,7 @@ read_npy (const char *path, gboolean part, size_t grain, GError **error)
     ds->n_all = nall;
     ds->total_w = (double) nall;
     ds->part = off;
+    ds->grain = grain;
   }
   if (!bytes_kept && !mapped) {
     /* At most 8 times the file's size (just checked), but perhaps more than this machine has. */

@@ -43,6 +43,9 @@ mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *dat
   /* More rows a block than the data has changes nothing (one block either way), and a block
    * size from input (1 << 60) must not size the scratch buffers. */
   ps->block = block > 0 ? block : 256;
+  /* A part was cut at chunks of the tree: every pass over it takes the block it was read with. */
+  if (mixem_dataset_is_part (data))
+    ps->block = mixem_dataset_part_grain (data) / WAVE_BLOCKS;
   /* (All the parts' rows: the block, and so the reduction tree, is the same on every rank.) */
   const size_t all = mixem_dataset_all_rows (data);
   if (ps->block > all)

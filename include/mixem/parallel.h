@@ -34,11 +34,6 @@ mixem_dataset *mixem_dataset_read_npy_part (const char *path, size_t grain, GErr
  * file's start). */
 mixem_dataset *mixem_dataset_read_csv_part (const char *path, const mixem_csv_options *opts,
                                             size_t grain, GError **error);
-/* Shard files, read in the order given, as one dataset of their rows in that order, each rank
- * reading its share. */
-mixem_dataset *mixem_dataset_read_shards (const char *const *paths, const mixem_csv_options *opts,
-                                          size_t grain, GError **error);
-
 /* The global index of DS's first row (0 unless DS is a part). */
 size_t mixem_dataset_first_row (const mixem_dataset *ds);
 /* The number of rows of all parts together (mixem_dataset_rows unless DS is a part). */
