@@ -342,14 +342,15 @@ check_identity (const fit_ctx *c, const mixem_params *p, const double *w, double
   return FALSE;
 }
 
-/* A start from responsibilities, then one M-step: LABELS (hard, one per row) or, when LABELS
- * is NULL, random responsibilities, each row's drawn from a hash of KEY and its global index
+/* A start from responsibilities, then one M-step: LABELS (hard, one per row) or, given RNG,
+ * random responsibilities, each row's drawn from a hash of KEY and its global index
  * (so that they depend on neither the ranks nor the threads; scikit-learn's "random").  Every
  * family supports it: it needs only accumulate and maximise.  The sums go by the pass's tree. */
 typedef struct {
   fit_ctx *c;
   mixem_params *p;
-  const size_t *labels;
+  const size_t *labels;      /* (NULL for a part with no rows) */
+  gboolean random;
   guint64 key;
 } resp_job;
 
@@ -368,7 +369,7 @@ resp_leaf (size_t first0, size_t n, double *out, void *user, GError **error)
                         c->data, NULL };
     for (size_t i = 0; i < blk.n; i++) {
       const double wi = rw ? rw[first + i] : 1.0;
-      if (job->labels) {
+      if (!job->random) {
         for (size_t k = 0; k < K; k++)
           r[i * K + k] = job->labels[first + i] == k ? wi : 0.0;
       } else {
@@ -394,8 +395,8 @@ static gboolean
 init_from_resp (fit_ctx *c, mixem_params *p, double *w, const size_t *labels, gsl_rng *rng,
                 GError **error)
 {
-  resp_job job = { c, p, labels, 0 };
-  if (!labels) {   /* two draws (in this order) make the key: the stream goes on as one */
+  resp_job job = { c, p, labels, rng != NULL, 0 };
+  if (rng) {   /* two draws (in this order) make the key: the stream goes on as one */
     const guint64 hi = gsl_rng_get (rng);
     job.key = hi << 32 ^ (guint64) gsl_rng_get (rng);
   }

@@ -1,0 +1,144 @@
+#!/bin/bash
+# mpi.sh: fits across ranks with Open MPI (issue 17), run by make check when configure found MPI.
+# Each fit under `mpirun -n 1, 2, 3` must write the very model (and trace) of the single-process
+# fit, byte for byte but for the timings: gaussian on a .npy of doubles, bernoulli on a .npy of
+# bytes, poisson on a CSV whose ranks parse only their own lines, random_resp starts and 2
+# threads a rank; then 7 ranks on an uneven split (three of them with no rows), bad data on one
+# rank (every rank stops with its message, non-zero exit, no hang: each run under timeout) and a
+# rank killed mid-fit.  Small blocks (--block-size 4: chunks of 256 rows) spread a few thousand
+# rows over the ranks.  Prints "N passed, N failed".
+set -u
+MIXEM=${MIXEM:?path of the mixem program}
+command -v mpirun >/dev/null || { echo "mpirun not found: skipped"; exit 77; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+passed=0 failed=0
+# One thread a rank unless asked, and no busy waiting: the ranks share the machine's cores.
+export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive
+MPIRUN=(timeout 60 mpirun --allow-run-as-root --oversubscribe)
+
+ok () { passed=$((passed + 1)); }
+bad () { failed=$((failed + 1)); printf 'FAIL %s\n' "$*" >&2; }
+# The model and trace without their timings (the only fields that may differ).
+strip () { grep -v '"seconds"' "$1"; }
+strip_trace () { cut -d, -f1-6,8- "$1"; }
+same () {   # same NAME REF.json GOT.json: models (and traces REF.csv, GOT.csv) byte for byte
+  if [ -s "$3" ] && cmp -s <(strip "$2") <(strip "$3") \
+     && cmp -s <(strip_trace "${2%.json}.csv") <(strip_trace "${3%.json}.csv"); then ok
+  else bad "$1: $3 differs from $2"; diff <(strip "$2") <(strip "$3") | head -5 >&2; fi
+}
+
+# Data: two Gaussian clusters (doubles), binary rows (bytes), counts (CSV); no numpy needed.
+python3 - "$T" <<'PY'
+import random, struct, sys
+t = sys.argv[1]
+def npy(path, rows, dtype, fmt):
+    d = len(rows[0])
+    head = "{'descr': '%s', 'fortran_order': False, 'shape': (%d, %d), }" % (dtype, len(rows), d)
+    head += " " * (63 - (len(head) + 10) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(head)) + head.encode())
+        for r in rows:
+            f.write(struct.pack("<%d%s" % (d, fmt), *r))
+r = random.Random(7)
+g = [[r.gauss(0, 1), r.gauss(0, 1)] if r.random() < 0.5 else [r.gauss(4, 1), r.gauss(3, 2)]
+     for _ in range(3000)]
+npy(t + "/g.npy", g, "<f8", "d")
+b = []
+for _ in range(2500):
+    p = [0.8, 0.7, 0.2, 0.1] if r.random() < 0.4 else [0.1, 0.3, 0.9, 0.6]
+    b.append([int(r.random() < q) for q in p])
+npy(t + "/b.npy", b, "|u1", "B")
+with open(t + "/p.csv", "w") as f:
+    f.write("# counts\nx,y\n")
+    for i in range(2200):
+        lam = (2, 9) if r.random() < 0.5 else (12, 3)
+        def pois(l):
+            k, s, u = 0, 1.0, r.random()
+            import math
+            p = math.exp(-l); s = p
+            while u > s:
+                k += 1; p *= l / k; s += p
+            return k
+        f.write("%d,%d\n" % (pois(lam[0]), pois(lam[1])))
+        if i == 1000:
+            f.write("\n# a comment line inside the data\n")
+# 1000 rows; row 900 (rank 6's share of 7) holds a NaN.
+bad = [list(x) for x in g[:1000]]
+bad[899][1] = float("nan")
+npy(t + "/nan.npy", bad, "<f8", "d")
+npy(t + "/u.npy", g[:1000], "<f8", "d")
+PY
+
+fit () {   # fit OUT FAMILY DATA ARGS...: the single-process fit
+  local out=$1 fam=$2 data=$3
+  shift 3
+  "$MIXEM" fit -q -f "$fam" -k 2 --block-size 4 --seed 5 --n-init 2 --short-starts 3 \
+    --out "$out.json" --trace "$out.csv" "$@" "$data" || bad "fit $out"
+}
+mfit () {  # mfit P OUT FAMILY DATA ARGS...: the same under mpirun -n P
+  local p=$1 out=$2 fam=$3 data=$4
+  shift 4
+  "${MPIRUN[@]}" -n "$p" "$MIXEM" fit -q -f "$fam" -k 2 --block-size 4 --seed 5 --n-init 2 \
+    --short-starts 3 --out "$out.json" --trace "$out.csv" "$@" "$data" || bad "mpirun -n $p $out"
+}
+
+for case in "gaussian g.npy" "bernoulli b.npy" "poisson p.csv --init random" \
+            "gaussian g.npy --init random_resp" "bernoulli b.npy --algorithm cem"; do
+  set -- $case
+  fam=$1 data=$T/$2
+  shift 2
+  name="$fam-$*"
+  fit "$T/one" "$fam" "$data" "$@"
+  for p in 1 2 3; do
+    rm -f "$T/m$p.json" "$T/m$p.csv"
+    mfit "$p" "$T/m$p" "$fam" "$data" "$@"
+    same "$name, $p ranks" "$T/one.json" "$T/m$p.json"
+  done
+  # Two threads a rank: the same bits again.
+  OMP_NUM_THREADS=2 mfit 2 "$T/t2" "$fam" "$data" --threads 2 "$@"
+  same "$name, 2 ranks x 2 threads" "$T/one.json" "$T/t2.json"
+done
+
+# 7 ranks, 1000 rows in 4 chunks of 256: ranks 0, 2 and 4 hold no rows.
+fit "$T/u1" gaussian "$T/u.npy"
+mfit 7 "$T/u7" gaussian "$T/u.npy"
+same "7 ranks, uneven" "$T/u1.json" "$T/u7.json"
+
+# --mpi-part none: every rank fits all rows alone (and rank 0 writes).
+"${MPIRUN[@]}" -n 2 "$MIXEM" fit -q -f gaussian -k 2 --block-size 4 --seed 5 --n-init 2 \
+  --short-starts 3 --mpi-part none --out "$T/n2.json" --trace "$T/n2.csv" "$T/g.npy" \
+  || bad "--mpi-part none"
+fit "$T/one" gaussian "$T/g.npy"
+same "--mpi-part none" "$T/one.json" "$T/n2.json"
+
+# Bad data on one rank: every rank stops, one message naming the global row, exit 1, no file.
+out=$("${MPIRUN[@]}" -n 7 "$MIXEM" fit -f gaussian -k 2 --block-size 4 --out "$T/nan.json" \
+      "$T/nan.npy" 2>&1)
+status=$?
+if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && [ ! -e "$T/nan.json" ] \
+   && [ "$(printf '%s\n' "$out" | grep -c 'row 900, column 2: nan is not a finite number')" = 1 ]
+then ok; else bad "NaN on rank 6: status $status, output: $out"; fi
+
+# A start not available across ranks: a clean usage error on every rank, exit 2.
+out=$("${MPIRUN[@]}" -n 2 "$MIXEM" fit -f poisson -k 2 "$T/p.csv" 2>&1)
+status=$?
+if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && printf '%s' "$out" | grep -q 'not available across ranks'
+then ok; else bad "kmeans across ranks: status $status, output: $out"; fi
+
+# A missing file: the same message from every rank, once.
+out=$("${MPIRUN[@]}" -n 3 "$MIXEM" fit -f gaussian -k 2 "$T/none.npy" 2>&1)
+status=$?
+if [ "$status" -eq 1 ] && [ "$(printf '%s\n' "$out" | grep -c 'none.npy')" -ge 1 ]
+then ok; else bad "missing file: status $status, output: $out"; fi
+
+# A rank killed mid-fit: mpirun ends the job (non-zero), no rank waits for ever, no model.
+out=$("${MPIRUN[@]}" -n 3 bash -c 'if [ "$OMPI_COMM_WORLD_RANK" = 2 ]; then
+        (sleep 1; kill -9 $$) & fi; exec "$0" "$@"' "$MIXEM" fit -q -f gaussian -k 2 \
+        --block-size 4 --n-init 1000 --out "$T/killed.json" "$T/g.npy" 2>&1)
+status=$?
+if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && [ ! -e "$T/killed.json" ]
+then ok; else bad "killed rank: status $status"; fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
