@@ -1936,6 +1936,10 @@ main (int argc, char **argv)
     return EXIT_USAGE;
   }
   const int status = c->run (argc - 1, argv + 1);
+  /* bench/mpi.sh's figure: what each rank sent in mixem's collectives. */
+  if (mixem_parallel_size () > 1 && g_getenv ("MIXEM_MPI_STATS"))
+    fprintf (stderr, "mixem: rank %d of %d sent %.0f bytes\n", mixem_parallel_rank (),
+             mixem_parallel_size (), mixem_parallel_bytes_sent ());
   mixem_parallel_finalize ();   /* if a command or a script started MPI */
   return close_stdout (status);
 }

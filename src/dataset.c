@@ -247,6 +247,31 @@ set_weights (mixem_dataset *ds, const double *w, GError **error)
   return TRUE;
 }
 
+static gboolean weight_leaf (size_t first, size_t n, double *out, void *user, GError **error);
+
+/* A part's weights W: each checked on its rank, the total over all ranks by the fits' tree
+ * (collective: every rank agrees on the first failure). */
+static gboolean
+set_part_weights (mixem_dataset *ds, const double *w, GError **error)
+{
+  for (size_t i = 0; i < ds->n && !(error && *error); i++)
+    if (!isfinite (w[i]) || w[i] < 0.0)
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                   "%s: row %zu: weight %g is not a finite non-negative number", ds->source,
+                   ds->row0 + i + 1, w[i]);
+  if (!mixem_parallel_agree (error))
+    return FALSE;
+  ds->w = g_memdup2 (w, MAX (ds->n, 1) * sizeof (double));
+  if (!mixem_tree_reduce (ds, 0, ds->n, ds->grain, 1, weight_leaf, NULL, ds, &ds->total_w, error))
+    return FALSE;
+  if (!(ds->total_w > 0.0)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the row weights sum to zero",
+                 ds->source);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 mixem_dataset *
 mixem_dataset_new (size_t n, size_t d, const double *x, const char *const *names,
                    const double *weights, GError **error)
@@ -368,21 +393,22 @@ mixem_dataset_select (const mixem_dataset *ds, const char *const *columns, const
     out->row0 = ds->row0;
     out->n_all = ds->n_all;
     out->part = g_memdup2 (ds->part, (size_t) (mixem_parallel_size () + 1) * sizeof (size_t));
-    out->total_w = ds->total_w;
+    out->total_w = (double) ds->n_all;
     out->grain = ds->grain;
   }
   if (wcol >= 0) {
     double *w = g_new (double, ds->n > 0 ? ds->n : 1);
     for (size_t i = 0; i < ds->n; i++)
       w[i] = mixem_dataset_value (ds, i, (size_t) wcol);
-    gboolean ok = set_weights (out, w, error);
+    /* A part's weights are checked here, their total by the ranks together (collective). */
+    gboolean ok = ds->part ? set_part_weights (out, w, error) : set_weights (out, w, error);
     g_free (w);
     if (!ok) {
       mixem_dataset_free (out);
       return NULL;
     }
   } else if (ds->w) {
-    out->w = g_memdup2 (ds->w, ds->n * sizeof (double));
+    out->w = g_memdup2 (ds->w, MAX (ds->n, 1) * sizeof (double));
     out->total_w = ds->total_w;
   }
   dataset_compact (out);

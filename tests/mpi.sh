@@ -6,7 +6,7 @@
 # threads a rank; then 7 ranks on an uneven split (three of them with no rows), bad data on one
 # rank (every rank stops with its message, non-zero exit, no hang: each run under timeout) and a
 # rank killed mid-fit.  Small blocks (--block-size 4: chunks of 256 rows) spread a few thousand
-# rows over the ranks.  Prints "N passed, N failed".
+# rows over the ranks.  mixem run's scripts too (mx.read_npy(path, {part = "mpi"})).  Prints "N passed, N failed".
 set -u
 MIXEM=${MIXEM:?path of the mixem program}
 command -v mpirun >/dev/null || { echo "mpirun not found: skipped"; exit 77; }
@@ -68,6 +68,11 @@ bad = [list(x) for x in g[:1000]]
 bad[899][1] = float("nan")
 npy(t + "/nan.npy", bad, "<f8", "d")
 npy(t + "/u.npy", g[:1000], "<f8", "d")
+# Row weights: a third column, in a .npy and in a CSV.
+gw = [x + [0.25 + 2 * r.random()] for x in g[:2000]]
+npy(t + "/gw.npy", gw, "<f8", "d")
+with open(t + "/gw.csv", "w") as f:
+    f.write("x,y,w\n" + "".join("%r,%r,%r\n" % tuple(x) for x in gw))
 PY
 
 fit () {   # fit OUT FAMILY DATA ARGS...: the single-process fit
@@ -83,12 +88,14 @@ mfit () {  # mfit P OUT FAMILY DATA ARGS...: the same under mpirun -n P
     --short-starts 3 --out "$out.json" --trace "$out.csv" "$@" "$data" || bad "mpirun -n $p $out"
 }
 
-for case in "gaussian g.npy" "bernoulli b.npy" "poisson p.csv --init random" \
-            "gaussian g.npy --init random_resp" "bernoulli b.npy --algorithm cem"; do
+# A case's first word says whether 2 ranks of 2 threads each are tried too (t) or not (-).
+for case in "t gaussian g.npy" "t bernoulli b.npy" "t poisson p.csv --init random" \
+            "- gaussian g.npy --init random_resp" "- bernoulli b.npy --algorithm cem" \
+            "- gaussian gw.npy --weights 3" "- gaussian gw.csv --weights w"; do
   set -- $case
-  fam=$1 data=$T/$2
-  shift 2
-  name="$fam-$*"
+  threads=$1 fam=$2 data=$T/$3
+  shift 3
+  name="$fam-$data-$*"
   fit "$T/one" "$fam" "$data" "$@"
   for p in 1 2 3; do
     rm -f "$T/m$p.json" "$T/m$p.csv"
@@ -96,9 +103,25 @@ for case in "gaussian g.npy" "bernoulli b.npy" "poisson p.csv --init random" \
     same "$name, $p ranks" "$T/one.json" "$T/m$p.json"
   done
   # Two threads a rank: the same bits again.
-  OMP_NUM_THREADS=2 mfit 2 "$T/t2" "$fam" "$data" --threads 2 "$@"
-  same "$name, 2 ranks x 2 threads" "$T/one.json" "$T/t2.json"
+  if [ "$threads" = t ]; then
+    OMP_NUM_THREADS=2 mfit 2 "$T/t2" "$fam" "$data" --threads 2 "$@"
+    same "$name, 2 ranks x 2 threads" "$T/one.json" "$T/t2.json"
+  fi
 done
+
+# mixem run: a script asks for its share (mx.read_npy(path, {part = "mpi"})); rank 0 prints.
+cat > "$T/fit.lua" <<'LUA'
+local mx = require "mixem"
+local path, part = arg[1], arg[2]
+local X = mx.read_npy(path, part == "mpi" and {part = "mpi", block_size = 4} or nil)
+local m = mx.fit{data = X, family = "gaussian", k = 2, seed = 5, n_init = 2, short_starts = 3,
+                 block_size = 4}
+local rank, size = mx.mpi()
+if rank == 0 then print(string.format("%a %d", m.loglik, m.n_iter)) end
+LUA
+want=$("$MIXEM" run "$T/fit.lua" "$T/g.npy" none)
+got=$("${MPIRUN[@]}" -n 3 "$MIXEM" run "$T/fit.lua" "$T/g.npy" mpi)
+if [ -n "$want" ] && [ "$want" = "$got" ]; then ok; else bad "mixem run, 3 ranks: '$got', not '$want'"; fi
 
 # 7 ranks, 1000 rows in 4 chunks of 256: ranks 0, 2 and 4 hold no rows.
 fit "$T/u1" gaussian "$T/u.npy"
