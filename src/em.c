@@ -196,8 +196,10 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
     else if (o->reseed)
       what = "'reseed'";
     else if (!o->warm_start && !o->init_components && init && strcmp (init, "random") != 0
-             && strcmp (init, "random_resp") != 0)
-      what = "this start (the starts across ranks are 'random' and 'random_resp')";
+             && strcmp (init, "random_resp") != 0 && strcmp (init, "kmeans") != 0
+             && strcmp (init, "kmeans++") != 0)
+      what = "this start (the starts across ranks are 'random', 'random_resp', 'kmeans' and "
+             "'kmeans++')";
     if (what) {
       char *q = mixem_quote (init ? init : "", -1);
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s is not available across ranks "
@@ -515,10 +517,11 @@ init_from_centres (fit_ctx *c, mixem_params *p, double *w, const char *method, g
   size_t *labels = g_new (size_t, n);
   double *iw = c->f->flags & MIXEM_FAMILY_SCALED_STARTS ? column_weights (c, row) : NULL;
   if (strcmp (method, "kmeans") == 0)
-    mixem_kmeans_scaled (c->data, K, 300, rng, iw, centres, labels);
+    mixem_kmeans_scaled (c->data, K, 300, rng, iw, MIXEM_WAVE_BLOCKS * c->ps.block, centres,
+                         labels);
   else {
     if (strcmp (method, "kmeans++") == 0)
-      mixem_kmeanspp_scaled (c->data, K, rng, iw, centres);
+      mixem_kmeanspp_scaled (c->data, K, rng, iw, MIXEM_WAVE_BLOCKS * c->ps.block, centres);
     else {
       /* K random rows with distinct values: duplicates would leave a component empty.  Across
        * ranks the rows are drawn from all of them, the same on every rank (one RNG stream),

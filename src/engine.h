@@ -109,10 +109,12 @@ gboolean mixem_check_data (const mixem_family *f, const mixem_params *params, si
                            const mixem_dataset *data, GError **error);
 
 /* k-means with each column weighted by IW[j] (NULL: unweighted), as the starts use it. */
+/* Across ranks too (a part): sums by the fixed tree over chunks of GRAIN rows, rows drawn from
+ * all ranks; LABELS are the local rows'. */
 void mixem_kmeanspp_scaled (const mixem_dataset *data, size_t k, gsl_rng *rng, const double *iw,
-                            double *centres);
+                            size_t grain, double *centres);
 double mixem_kmeans_scaled (const mixem_dataset *data, size_t k, int max_iter, gsl_rng *rng,
-                            const double *iw, double *centres, size_t *labels);
+                            const double *iw, size_t grain, double *centres, size_t *labels);
 double mixem_nearest_centres_scaled (const mixem_dataset *data, size_t k, const double *centres,
                                      const double *iw, size_t *labels, double *dmin);
 

@@ -2,11 +2,13 @@
 # mpi.sh: fits across ranks with Open MPI (issue 17), run by make check when configure found MPI.
 # Each fit under `mpirun -n 1, 2, 3` must write the very model (and trace) of the single-process
 # fit, byte for byte but for the timings: gaussian on a .npy of doubles, bernoulli on a .npy of
-# bytes, poisson on a CSV whose ranks parse only their own lines, random_resp starts and 2
-# threads a rank; then 7 ranks on an uneven split (three of them with no rows), bad data on one
-# rank (every rank stops with its message, non-zero exit, no hang: each run under timeout) and a
-# rank killed mid-fit.  Small blocks (--block-size 4: chunks of 256 rows) spread a few thousand
-# rows over the ranks.  mixem run's scripts too (mx.read_npy(path, {part = "mpi"})).  Prints "N passed, N failed".
+# bytes, poisson on a CSV whose ranks parse only their own lines (its default start: k-means),
+# k-means++, random rows and random_resp starts, CEM, row weights, 2 threads a rank, a Lua script
+# under mixem run (mx.read_npy(path, {part = "mpi"})); then 7 ranks on an uneven split (three of
+# them with no rows), bad data on one rank (every rank stops with its message, non-zero exit, no
+# hang: each run under timeout), a start refused across ranks, a missing file and a rank killed
+# mid-fit.  Small blocks (--block-size 4: chunks of 256 rows) spread a few thousand rows over the
+# ranks.  Prints "N passed, N failed".
 set -u
 MIXEM=${MIXEM:?path of the mixem program}
 command -v mpirun >/dev/null || { echo "mpirun not found: skipped"; exit 77; }
@@ -89,7 +91,8 @@ mfit () {  # mfit P OUT FAMILY DATA ARGS...: the same under mpirun -n P
 }
 
 # A case's first word says whether 2 ranks of 2 threads each are tried too (t) or not (-).
-for case in "t gaussian g.npy" "t bernoulli b.npy" "t poisson p.csv --init random" \
+for case in "t gaussian g.npy" "t bernoulli b.npy" "t poisson p.csv" \
+            "- gaussian g.npy --init kmeans++ -k 3" "- poisson p.csv --init random" \
             "- gaussian g.npy --init random_resp" "- bernoulli b.npy --algorithm cem" \
             "- gaussian gw.npy --weights 3" "- gaussian gw.csv --weights w"; do
   set -- $case
@@ -143,11 +146,11 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && [ ! -e "$T/nan.json" ] \
    && [ "$(printf '%s\n' "$out" | grep -c 'row 900, column 2: nan is not a finite number')" = 1 ]
 then ok; else bad "NaN on rank 6: status $status, output: $out"; fi
 
-# A start not available across ranks: a clean usage error on every rank, exit 2.
-out=$("${MPIRUN[@]}" -n 2 "$MIXEM" fit -f poisson -k 2 "$T/p.csv" 2>&1)
+# What needs all rows in one place is refused across ranks: a clean usage error, exit 2.
+out=$("${MPIRUN[@]}" -n 2 "$MIXEM" fit -f gaussian -k 2 --init hc "$T/g.npy" 2>&1)
 status=$?
-if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && printf '%s' "$out" | grep -q 'not available across ranks'
-then ok; else bad "kmeans across ranks: status $status, output: $out"; fi
+if [ "$status" -eq 2 ] && printf '%s' "$out" | grep -q 'not available across ranks'
+then ok; else bad "hc across ranks: status $status, output: $out"; fi
 
 # A missing file: the same message from every rank, once.
 out=$("${MPIRUN[@]}" -n 3 "$MIXEM" fit -f gaussian -k 2 "$T/none.npy" 2>&1)
