@@ -5,6 +5,7 @@
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -258,7 +259,29 @@ read_data_part (const char *path, const mixem_model *m, const char *columns, con
   char **cols = columns ? g_strsplit (columns, ",", -1) : NULL;
   const char *const *want = m ? mixem_model_names (m) : (const char *const *) cols;
   mixem_dataset *ds;
-  if (g_str_has_suffix (path, ".npy")) {
+  if (strpbrk (path, "*?[")) {
+    /* Shard files: those the pattern matches, in name order, as one dataset (a part: this
+     * rank's share of their rows). */
+    glob_t g;
+    const int rc = glob (path, 0, NULL, &g);
+    if (rc != 0) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: no file matches", path);
+      ds = NULL;
+    } else {
+      const gboolean npy = g_str_has_suffix (g.gl_pathv[0], ".npy");
+      mixem_csv_options o = { 0 };
+      o.columns = npy ? NULL : want;
+      o.weights = npy ? NULL : weights;
+      o.delimiter = delimiter ? delimiter[0] : 0;
+      mixem_dataset *all = mixem_dataset_read_shards ((const char *const *) g.gl_pathv, &o,
+                                                      grain > 0, grain, error);
+      ds = all && npy && (want || weights) ? mixem_dataset_select (all, want, weights, error)
+                                           : all;
+      if (ds != all)
+        mixem_dataset_free (all);
+      globfree (&g);
+    }
+  } else if (g_str_has_suffix (path, ".npy")) {
     mixem_dataset *all = grain ? mixem_dataset_read_npy_part (path, grain, error)
                                : mixem_dataset_read_npy (path, error);
     ds = all && (want || weights) ? mixem_dataset_select (all, want, weights, error) : all;

@@ -653,12 +653,12 @@ weight_leaf (size_t first, size_t n, double *out, void *user, GError **error)
 static void part_offsets (size_t n, size_t grain, int p, size_t *off);
 
 static mixem_dataset *read_csv (const char *path, const mixem_csv_options *opts, gboolean part,
-                                size_t grain, GError **error);
+                                size_t grain, const size_t *range, GError **error);
 
 mixem_dataset *
 mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError **error)
 {
-  return read_csv (path, opts, FALSE, 0, error);
+  return read_csv (path, opts, FALSE, 0, NULL, error);
 }
 
 mixem_dataset *
@@ -668,7 +668,7 @@ mixem_dataset_read_csv_part (const char *path, const mixem_csv_options *opts, si
   if (!mixem_parallel_init (error))
     return NULL;
   grain = grain > 0 ? (grain + 63) / 64 * 64 : 64 * 256;
-  mixem_dataset *ds = read_csv (path, opts, TRUE, grain, error);
+  mixem_dataset *ds = read_csv (path, opts, TRUE, grain, NULL, error);
   if (!mixem_parallel_agree (error)) {
     mixem_dataset_free (ds);
     return NULL;
@@ -692,7 +692,7 @@ mixem_dataset_read_csv_part (const char *path, const mixem_csv_options *opts, si
  * line ends, and reads the header from its start). */
 static mixem_dataset *
 read_csv (const char *path, const mixem_csv_options *opts, gboolean part, size_t grain,
-          GError **error)
+          const size_t *range, GError **error)
 {
   static const mixem_csv_options defaults = { 0 };
   if (!opts)
@@ -715,8 +715,21 @@ read_csv (const char *path, const mixem_csv_options *opts, gboolean part, size_t
   }
 
   /* A part: rows [lo, hi) of nall, cut at multiples of GRAIN. */
+  /* RANGE: the file's rows [range[0], range[1]) only (a shard's piece; n_all: the file's rows). */
   size_t nall = 0, lo = 0, hi = 0, *off = NULL;
-  if (part) {
+  if (range && (opts->categorical || opts->text_levels)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: columns of level names are not "
+                 "available in shards (each shard would code its own levels)", path);
+    g_free (text);
+    return NULL;
+  }
+  if (range) {
+    part = TRUE;
+    nall = count_csv_rows (text, text_len, opts->no_header);
+    lo = MIN (range[0], nall);
+    hi = MIN (MAX (range[1], lo), nall);
+  }
+  if (part && !range) {
     if (opts->categorical || opts->text_levels) {
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: columns of level names are not "
                    "available across ranks (each rank would code its own levels)", path);
@@ -902,7 +915,9 @@ read_csv (const char *path, const mixem_csv_options *opts, gboolean part, size_t
   const size_t nrows = part ? hi - lo : row;
   ds = dataset_alloc (nrows, nsel, path);
   memcpy (ds->x_owned, x->data, nrows * nsel * sizeof (double));
-  if (part) {
+  if (range)
+    ds->n_all = nall;
+  else if (part) {
     ds->row0 = lo;
     ds->n_all = nall;
     ds->total_w = (double) nall;
@@ -973,12 +988,12 @@ part_offsets (size_t n, size_t grain, int p, size_t *off)
 
 /* The .npy reader; with PART, only this rank's rows (mixem/parallel.h). */
 static mixem_dataset *
-read_npy (const char *path, gboolean part, size_t grain, GError **error);
+read_npy (const char *path, gboolean part, size_t grain, const size_t *range, GError **error);
 
 mixem_dataset *
 mixem_dataset_read_npy (const char *path, GError **error)
 {
-  return read_npy (path, FALSE, 0, error);
+  return read_npy (path, FALSE, 0, NULL, error);
 }
 
 mixem_dataset *
@@ -988,7 +1003,7 @@ mixem_dataset_read_npy_part (const char *path, size_t grain, GError **error)
     return NULL;
   /* Whole chunks of 64 blocks (comm.h). */
   grain = grain > 0 ? (grain + 63) / 64 * 64 : 64 * 256;
-  mixem_dataset *ds = read_npy (path, TRUE, grain, error);
+  mixem_dataset *ds = read_npy (path, TRUE, grain, NULL, error);
   /* A file missing or bad on one node stops every rank with its message. */
   if (!mixem_parallel_agree (error)) {
     mixem_dataset_free (ds);
@@ -1010,7 +1025,7 @@ mixem_dataset_read_npy_part (const char *path, size_t grain, GError **error)
 }
 
 static mixem_dataset *
-read_npy (const char *path, gboolean part, size_t grain, GError **error)
+read_npy (const char *path, gboolean part, size_t grain, const size_t *range, GError **error)
 {
   GError *ferr = NULL;
   GMappedFile *map = g_mapped_file_new (path, FALSE, &ferr);
@@ -1112,7 +1127,14 @@ read_npy (const char *path, gboolean part, size_t grain, GError **error)
     n = off[mixem_parallel_rank () + 1] - lo;
     dbytes = n * d * sizeof (double);
   }
+  if (range) {   /* a shard's piece: the file's rows [range[0], range[1]) */
+    lo = MIN (range[0], nall);
+    n = MIN (MAX (range[1], lo), nall) - lo;
+    dbytes = n * d * sizeof (double);
+  }
   ds = dataset_alloc_full (n, d, path, FALSE);
+  if (range)
+    ds->n_all = nall;
   if (part) {
     ds->row0 = lo;
     ds->n_all = nall;
@@ -1192,5 +1214,126 @@ read_npy (const char *path, gboolean part, size_t grain, GError **error)
 done:
   g_free (header);
   g_mapped_file_unref (map);
+  return ds;
+}
+
+/* ---- shard files ------------------------------------------------------------------------ */
+
+/* Shard S's rows [LO, HI) (of the file), as a dataset, or its row count alone (LO = HI = 0). */
+static mixem_dataset *
+read_shard_rows (const char *path, const mixem_csv_options *opts, size_t lo, size_t hi,
+                 GError **error)
+{
+  const size_t range[2] = { lo, hi };
+  return g_str_has_suffix (path, ".npy") ? read_npy (path, FALSE, 0, range, error)
+                                         : read_csv (path, opts, FALSE, 0, range, error);
+}
+
+mixem_dataset *
+mixem_dataset_read_shards (const char *const *paths, const mixem_csv_options *opts,
+                           gboolean part, size_t grain, GError **error)
+{
+  const size_t ns = paths ? g_strv_length ((char **) paths) : 0;
+  if (ns == 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "no shard files given");
+    return NULL;
+  }
+  GError *err = NULL;
+  if (part && !mixem_parallel_init (error))
+    return NULL;
+  grain = grain > 0 ? (grain + 63) / 64 * 64 : 64 * 256;
+  /* Every shard's rows, names and columns (each rank reads every header: the same view). */
+  size_t *start = g_new0 (size_t, ns + 1);
+  mixem_dataset *first = NULL, *ds = NULL;
+  GPtrArray *pieces = g_ptr_array_new_with_free_func ((GDestroyNotify) mixem_dataset_free);
+  for (size_t s = 0; s < ns && !err; s++) {
+    mixem_dataset *h = read_shard_rows (paths[s], opts, 0, 0, &err);
+    if (!h)
+      break;
+    start[s + 1] = start[s] + h->n_all;
+    if (!first) {
+      first = h;
+      continue;
+    }
+    gboolean same = h->d == first->d && (h->w != NULL) == (first->w != NULL);
+    for (size_t j = 0; same && j < h->d; j++)
+      same = strcmp (h->names[j], first->names[j]) == 0;
+    if (!same)
+      g_set_error (&err, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: its columns differ from those of "
+                   "%s (the first shard)", paths[s], paths[0]);
+    mixem_dataset_free (h);
+  }
+  size_t lo = 0, hi = 0, *off = NULL;
+  if (!(err)) {
+    const size_t nall = start[ns];
+    if (part) {
+      off = g_new (size_t, mixem_parallel_size () + 1);
+      part_offsets (nall, grain, mixem_parallel_size (), off);
+      lo = off[mixem_parallel_rank ()];
+      hi = off[mixem_parallel_rank () + 1];
+    } else
+      hi = nall;
+    /* This rank's rows, from each shard they fall in. */
+    for (size_t s = 0; s < ns && !(err); s++) {
+      const size_t a = MAX (lo, start[s]), b = MIN (hi, start[s + 1]);
+      if (a >= b)
+        continue;
+      mixem_dataset *piece = read_shard_rows (paths[s], opts, a - start[s], b - start[s], &err);
+      if (piece)
+        g_ptr_array_add (pieces, piece);
+    }
+  }
+  if (!(err)) {
+    const size_t n = hi - lo, d = first->d;
+    char *source = ns == 1 ? g_strdup (paths[0])
+                           : g_strdup_printf ("%s (and %zu more shards)", paths[0], ns - 1);
+    ds = dataset_alloc (n, d, source);
+    g_free (source);
+    for (size_t j = 0; j < d; j++)
+      ds->names[j] = g_strdup (first->names[j]);
+    if (first->w)
+      ds->w = g_new0 (double, MAX (n, 1));
+    size_t at = 0;
+    for (guint p = 0; p < pieces->len; p++) {
+      const mixem_dataset *piece = g_ptr_array_index (pieces, p);
+      if (piece->n)   /* (bytes are widened in place) */
+        memmove (ds->x_owned + at * d, mixem_dataset_block (piece, 0, piece->n,
+                                                            ds->x_owned + at * d),
+                 piece->n * d * sizeof (double));
+      if (ds->w && piece->w)
+        memcpy (ds->w + at, piece->w, piece->n * sizeof (double));
+      at += piece->n;
+    }
+    ds->n_all = start[ns];
+    ds->total_w = (double) start[ns];
+    if (part) {
+      ds->row0 = lo;
+      ds->part = off;
+      off = NULL;
+      ds->grain = grain;
+    }
+    dataset_compact (ds);
+  }
+  g_free (off);
+  g_free (start);
+  g_ptr_array_unref (pieces);
+  mixem_dataset_free (first);
+  if (part ? !mixem_parallel_agree (&err) : err != NULL) {
+    g_propagate_error (error, err);
+    mixem_dataset_free (ds);
+    return NULL;
+  }
+  /* The total weight by the fits' tree (a part: over all ranks). */
+  if (ds->w && !mixem_tree_reduce (ds, 0, ds->n, grain, 1, weight_leaf, NULL, ds, &ds->total_w,
+                                   error)) {
+    mixem_dataset_free (ds);
+    return NULL;
+  }
+  if (ds->w && !(ds->total_w > 0.0)) {   /* (the same total on every rank) */
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the row weights sum to zero",
+                 ds->source);
+    mixem_dataset_free (ds);
+    return NULL;
+  }
   return ds;
 }

@@ -3,6 +3,7 @@
 # Each fit under `mpirun -n 1, 2, 3` must write the very model (and trace) of the single-process
 # fit, byte for byte but for the timings: gaussian on a .npy of doubles, bernoulli on a .npy of
 # bytes, poisson on a CSV whose ranks parse only their own lines (its default start: k-means),
+# shard files (sh-*.npy, sh-*.csv),
 # k-means++, random rows and random_resp starts, CEM, row weights, 2 threads a rank, a Lua script
 # under mixem run (mx.read_npy(path, {part = "mpi"})); then 7 ranks on an uneven split (three of
 # them with no rows), bad data on one rank (every rank stops with its message, non-zero exit, no
@@ -70,6 +71,11 @@ bad = [list(x) for x in g[:1000]]
 bad[899][1] = float("nan")
 npy(t + "/nan.npy", bad, "<f8", "d")
 npy(t + "/u.npy", g[:1000], "<f8", "d")
+# Shards of g, uneven (one shorter than a chunk), as .npy and CSV files.
+for i, (a, z) in enumerate([(0, 700), (700, 1900), (1900, 2000), (2000, 3000)]):
+    npy(t + "/sh-%d.npy" % i, g[a:z], "<f8", "d")
+    with open(t + "/sh-%d.csv" % i, "w") as f:
+        f.write("1,2\n" + "".join("%r,%r\n" % tuple(x) for x in g[a:z]))
 # Row weights: a third column, in a .npy and in a CSV.
 gw = [x + [0.25 + 2 * r.random()] for x in g[:2000]]
 npy(t + "/gw.npy", gw, "<f8", "d")
@@ -92,7 +98,7 @@ mfit () {  # mfit P OUT FAMILY DATA ARGS...: the same under mpirun -n P
 
 # A case's first word says whether 2 ranks of 2 threads each are tried too (t) or not (-).
 for case in "t gaussian g.npy" "t bernoulli b.npy" "t poisson p.csv" \
-            "- gaussian g.npy --init kmeans++ -k 3" "- poisson p.csv --init random" \
+            "- gaussian g.npy --init kmeans++ -k 3" \
             "- gaussian g.npy --init random_resp" "- bernoulli b.npy --algorithm cem" \
             "- gaussian gw.npy --weights 3" "- gaussian gw.csv --weights w"; do
   set -- $case
@@ -110,6 +116,15 @@ for case in "t gaussian g.npy" "t bernoulli b.npy" "t poisson p.csv" \
     OMP_NUM_THREADS=2 mfit 2 "$T/t2" "$fam" "$data" --threads 2 "$@"
     same "$name, 2 ranks x 2 threads" "$T/one.json" "$T/t2.json"
   fi
+done
+
+# Shard files (a pattern, in name order): each rank reads the pieces of its rows.
+fit "$T/one" gaussian "$T/g.npy"
+for e in npy csv; do
+  for p in 1 3; do
+    mfit "$p" "$T/s$p" gaussian "$T/sh-*.$e"
+    same "shards .$e, $p ranks" "$T/one.json" "$T/s$p.json"
+  done
 done
 
 # mixem run: a script asks for its share (mx.read_npy(path, {part = "mpi"})); rank 0 prints.

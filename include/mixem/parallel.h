@@ -34,6 +34,13 @@ mixem_dataset *mixem_dataset_read_npy_part (const char *path, size_t grain, GErr
  * file's start). */
 mixem_dataset *mixem_dataset_read_csv_part (const char *path, const mixem_csv_options *opts,
                                             size_t grain, GError **error);
+/* Shard files PATHS (NULL-terminated; .npy or CSV, with the same columns) as one dataset of
+ * their rows in that order; with PART, this rank's share of those rows, cut as above (a rank
+ * reads the pieces of the shards its rows fall in, and every shard's header or row count).
+ * Collective with PART. */
+mixem_dataset *mixem_dataset_read_shards (const char *const *paths, const mixem_csv_options *opts,
+                                          gboolean part, size_t grain, GError **error);
+
 /* The global index of DS's first row (0 unless DS is a part). */
 size_t mixem_dataset_first_row (const mixem_dataset *ds);
 /* The number of rows of all parts together (mixem_dataset_rows unless DS is a part). */
