@@ -665,6 +665,11 @@ cmd_fit (int argc, char **argv)
   gboolean part = FALSE;
   if (!mpi_part ("fit", mpi_part_opt, &part, &status))
     goto out;
+  /* Under mpirun MPI is started even with --mpi-part none, so that rank 0 alone writes. */
+  if (mixem_parallel_launched () && !mixem_parallel_init (&err)) {
+    status = fail ("fit", err);
+    goto out;
+  }
   if (block_size < 1) {
     status = usage_error ("fit", "--block-size must be 1 or more (got %d)", block_size);
     goto out;
