@@ -5,6 +5,7 @@
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -33,7 +34,9 @@ fail (const char *cmd, GError *err)
 {
   int status = err->domain == MIXEM_ERROR && err->code == MIXEM_ERROR_OPTION ? EXIT_USAGE
                                                                               : EXIT_RUNTIME;
-  fprintf (stderr, "mixem %s: %s\n", cmd, err->message);
+  /* Across ranks every rank has the same (agreed) message: rank 0 says it. */
+  if (mixem_parallel_rank () == 0)
+    fprintf (stderr, "mixem %s: %s\n", cmd, err->message);
   g_error_free (err);
   return status;
 }
@@ -48,7 +51,8 @@ usage_error (const char *cmd, const char *fmt, ...)
   va_start (ap, fmt);
   char *msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  fprintf (stderr, "mixem %s: %s (see 'mixem help %s')\n", cmd, msg, cmd);
+  if (mixem_parallel_rank () == 0)
+    fprintf (stderr, "mixem %s: %s (see 'mixem help %s')\n", cmd, msg, cmd);
   g_free (msg);
   return EXIT_USAGE;
 }
@@ -261,8 +265,9 @@ typedef struct {
  * For a family that models level names (MIXEM_FAMILY_LEVELS: categorical, product), a CSV
  * column with text is read as level names; for any other, such a cell stays an error. */
 static mixem_dataset *
-read_data (const char *path, const mixem_model *m, const char *columns, const char *weights,
-           const char *delimiter, const mixem_family *f, const missing_args *ma, GError **error)
+read_data_part (const char *path, const mixem_model *m, const char *columns, const char *weights,
+                const char *delimiter, const mixem_family *f, const missing_args *ma,
+                size_t grain, GError **error)
 {
   char **cols = columns ? g_strsplit (columns, ",", -1) : NULL;
   const char *const *want = m ? mixem_model_names (m) : (const char *const *) cols;
@@ -276,8 +281,35 @@ read_data (const char *path, const mixem_model *m, const char *columns, const ch
     g_strfreev (parts);
   }
   g_ptr_array_add (tokens, NULL);
-  if (g_str_has_suffix (path, ".npy")) {
-    mixem_dataset *all = mixem_dataset_read_npy_missing (path, allow, error);
+  if (strpbrk (path, "*?[") && allow) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: missing values are not available "
+                 "in shard files yet", path);
+    ds = NULL;
+  } else if (strpbrk (path, "*?[")) {
+    /* Shard files: those the pattern matches, in name order, as one dataset (a part: this
+     * rank's share of their rows). */
+    glob_t g;
+    const int rc = glob (path, 0, NULL, &g);
+    if (rc != 0) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: no file matches", path);
+      ds = NULL;
+    } else {
+      const gboolean npy = g_str_has_suffix (g.gl_pathv[0], ".npy");
+      mixem_csv_options o = { 0 };
+      o.columns = npy ? NULL : want;
+      o.weights = npy ? NULL : weights;
+      o.delimiter = delimiter ? delimiter[0] : 0;
+      mixem_dataset *all = mixem_dataset_read_shards ((const char *const *) g.gl_pathv, &o,
+                                                      grain > 0, grain, error);
+      ds = all && npy && (want || weights) ? mixem_dataset_select (all, want, weights, error)
+                                           : all;
+      if (ds != all)
+        mixem_dataset_free (all);
+      globfree (&g);
+    }
+  } else if (g_str_has_suffix (path, ".npy")) {
+    mixem_dataset *all = grain ? mixem_dataset_read_npy_part (path, grain, error)
+                               : mixem_dataset_read_npy_missing (path, allow, error);
     ds = all && (want || weights) ? mixem_dataset_select (all, want, weights, error) : all;
     if (ds != all)
       mixem_dataset_free (all);
@@ -291,11 +323,41 @@ read_data (const char *path, const mixem_model *m, const char *columns, const ch
     o.text_levels = f && (f->flags & MIXEM_FAMILY_LEVELS);
     o.allow_missing = allow;
     o.missing = tokens->len > 1 ? (const char *const *) tokens->pdata : NULL;
-    ds = mixem_dataset_read_csv (path, &o, error);
+    ds = grain ? mixem_dataset_read_csv_part (path, &o, grain, error)
+               : mixem_dataset_read_csv (path, &o, error);
   }
   g_ptr_array_unref (tokens);
   g_strfreev (cols);
+  /* A column missing on one rank's part is every rank's error. */
+  if (grain && !mixem_parallel_agree (error)) {
+    mixem_dataset_free (ds);
+    ds = NULL;
+  }
   return ds;
+}
+
+static mixem_dataset *
+read_data (const char *path, const mixem_model *m, const char *columns, const char *weights,
+           const char *delimiter, const mixem_family *f, const missing_args *ma, GError **error)
+{
+  return read_data_part (path, m, columns, weights, delimiter, f, ma, 0, error);
+}
+
+/* --mpi-part: whether DATA is read as this rank's share (auto: when started by mpirun). */
+static gboolean
+mpi_part (const char *cmd, const char *value, gboolean *part, int *status)
+{
+  if (!value || strcmp (value, "auto") == 0)
+    *part = mixem_parallel_launched ();
+  else if (strcmp (value, "none") == 0)
+    *part = FALSE;
+  else if (strcmp (value, "rows") == 0)
+    *part = TRUE;
+  else {
+    *status = usage_error (cmd, "--mpi-part must be auto, rows or none (got '%s')", value);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 static gboolean
@@ -444,6 +506,8 @@ cmd_fit (int argc, char **argv)
   double tol = defaults.tol, refine_tol = defaults.refine_tol;
   gboolean quiet = FALSE, verbose = FALSE, reseed_opt = FALSE, strict_empty = FALSE;
   missing_args ma = { 0 };
+  int block_size = defaults.block_size;
+  char *mpi_part_opt = NULL;
   GOptionEntry entries[] = {
     { "family", 'f', 0, G_OPTION_ARG_STRING, &family, "Distribution family (see 'mixem families')", "NAME" },
     { "components", 'k', 0, G_OPTION_ARG_INT, &k, "Number of components (default 1)", "K" },
@@ -472,6 +536,8 @@ cmd_fit (int argc, char **argv)
     { "short-algorithm", 0, 0, G_OPTION_ARG_STRING, &short_algorithm, "small-EM's short runs by em (default), cem or sem: mixmod's CEM-EM and SEM-EM", "NAME" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Random seed (default 0)", "S" },
     { "threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all); results do not depend on it", "N" },
+    { "block-size", 0, 0, G_OPTION_ARG_INT, &block_size, "Rows per block of the E-step (default 256); sums go by chunks of 64 blocks", "N" },
+    { "mpi-part", 0, 0, G_OPTION_ARG_STRING, &mpi_part_opt, "Under mpirun: rows (each rank reads its share of the rows and the ranks fit together), none (each rank fits all rows alone) or auto (default: rows when started by mpirun)", "HOW" },
     { "fix", 0, 0, G_OPTION_ARG_STRING, &fix, "Keep at their start: weights, components, or component numbers", "LIST" },
     { "option", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &extra, "A family option (repeatable)", "KEY=VALUE" },
     { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv (default ',')", "C" },
@@ -627,11 +693,29 @@ cmd_fit (int argc, char **argv)
     }
     g_strfreev (parts);
   }
-  data = read_data (argv[1], NULL, columns, weights, delimiter, f, &ma, &err);
+  gboolean part = FALSE;
+  if (!mpi_part ("fit", mpi_part_opt, &part, &status))
+    goto out;
+  /* Under mpirun MPI is started even with --mpi-part none, so that rank 0 alone writes. */
+  if (mixem_parallel_launched () && !mixem_parallel_init (&err)) {
+    status = fail ("fit", err);
+    goto out;
+  }
+  if (block_size < 1) {
+    status = usage_error ("fit", "--block-size must be 1 or more (got %d)", block_size);
+    goto out;
+  }
+  /* Shares cut at chunks of the fit's reduction tree: 64 blocks. */
+  data = read_data_part (argv[1], NULL, columns, weights, delimiter, f, &ma,
+                         part ? 64 * (size_t) block_size : 0, &err);
   if (!data) {
     status = fail ("fit", err);
     goto out;
   }
+  /* Across ranks only rank 0 prints and writes; every rank fits (the same model). */
+  const gboolean rank0 = mixem_parallel_rank () == 0;
+  if (!rank0)
+    verbose = FALSE;
   mixem_fit_options o;
   mixem_fit_options_init (&o);
   o.k = (size_t) k;
@@ -655,6 +739,7 @@ cmd_fit (int argc, char **argv)
   }
   o.seed = (unsigned long) seed;
   o.threads = threads;
+  o.block_size = (size_t) block_size;
   o.init = init;
   o.algorithm = alg;
   o.anneal_t0 = t0_value;
@@ -694,24 +779,29 @@ cmd_fit (int argc, char **argv)
     o.init_components = start_components;
     o.init_weights = mixem_model_weights (start_model);
   }
-  mixem_progress *prog = cli_progress (&o, quiet, verbose, &interval);
+  mixem_progress *prog = cli_progress (&o, quiet || !rank0, verbose, &interval);
   m = mixem_fit (f, data, &o, &err);
   mixem_progress_free (prog);
   if (!m) {
     status = fail ("fit", err);
     goto out;
   }
-  if (!save_outputs (m, out, trace, NULL, &err)) {
+  /* Rank 0 writes; a failure there is every rank's. */
+  if (rank0)
+    save_outputs (m, out, trace, NULL, &err);
+  if (part ? !mixem_parallel_agree (&err) : err != NULL) {
     status = fail ("fit", err);
     goto out;
   }
-  if (!quiet) {
+  if (!quiet || part) {
+    /* (The summary's BIC is a pass over the rows: across ranks, every rank makes it.) */
     char *s = mixem_model_summary (m, data);
-    fputs (s, stdout);
+    if (!quiet && rank0)
+      fputs (s, stdout);
     g_free (s);
     size_t nw = 0;
     const char *const *w = mixem_model_warnings (m, &nw);
-    for (size_t i = 0; i < nw; i++)
+    for (size_t i = 0; i < nw && !quiet && rank0; i++)
       fprintf (stderr, "mixem fit: warning: %s\n", w[i]);
   }
 out:
@@ -744,6 +834,7 @@ out:
   g_free (out);
   g_free (trace);
   g_free (delimiter);
+  g_free (mpi_part_opt);
   g_strfreev (extra);
   g_strfreev (ma.tokens);
   return status;
@@ -1989,5 +2080,11 @@ main (int argc, char **argv)
     fprintf (stderr, "mixem: unknown command '%s' (see 'mixem --help')\n", argv[1]);
     return EXIT_USAGE;
   }
-  return close_stdout (c->run (argc - 1, argv + 1));
+  const int status = c->run (argc - 1, argv + 1);
+  /* bench/mpi.sh's figure: what each rank sent in mixem's collectives. */
+  if (mixem_parallel_size () > 1 && g_getenv ("MIXEM_MPI_STATS"))
+    fprintf (stderr, "mixem: rank %d of %d sent %.0f bytes\n", mixem_parallel_rank (),
+             mixem_parallel_size (), mixem_parallel_bytes_sent ());
+  mixem_parallel_finalize ();   /* if a command or a script started MPI */
+  return close_stdout (status);
 }

@@ -12,6 +12,8 @@
 #include <mixem/dataset.h>
 #include <mixem/error.h>
 #include <mixem/modelfile.h>
+#include "comm.h"
+#include "engine.h"
 
 struct mixem_dataset {
   size_t n, d;
@@ -35,6 +37,11 @@ struct mixem_dataset {
   size_t n_pat;
   size_t *miss_col; /* d: missing cells of each column */
   size_t miss_cells, miss_rows, empty_rows;  /* empty: every cell missing */
+  /* A part (mixem/parallel.h): rows [row0, row0 + n) of n_all, rank r holding rows
+   * [part[r], part[r + 1]); part NULL (and row0 0, n_all n) for a whole dataset. */
+  size_t row0, n_all;
+  size_t *part;
+  size_t grain;     /* a part's rows per chunk of the reduction tree (64 blocks) */
 };
 
 static inline gboolean
@@ -259,6 +266,7 @@ dataset_alloc_full (size_t n, size_t d, const char *source, gboolean doubles)
   ds->names = g_new0 (char *, d + 1);
   ds->source = g_strdup (source);
   ds->total_w = (double) n;
+  ds->n_all = n;
   return ds;
 }
 
@@ -286,8 +294,15 @@ mixem_dataset_free (mixem_dataset *ds)
     g_strfreev (ds->levels[j]);
   g_free (ds->levels);
   clear_missing (ds);
+  g_free (ds->part);
   g_free (ds);
 }
+
+size_t mixem_dataset_first_row (const mixem_dataset *ds) { return ds->row0; }
+size_t mixem_dataset_all_rows (const mixem_dataset *ds) { return ds->n_all; }
+gboolean mixem_dataset_is_part (const mixem_dataset *ds) { return ds->part != NULL; }
+const size_t *mixem_dataset_part_offsets (const mixem_dataset *ds) { return ds->part; }
+size_t mixem_dataset_part_grain (const mixem_dataset *ds) { return ds->grain; }
 
 const char *const *
 mixem_dataset_levels (const mixem_dataset *ds, size_t col)
@@ -423,14 +438,15 @@ char *
 mixem_dataset_cell_name (const mixem_dataset *ds, size_t row, size_t col)
 {
   if (col == SIZE_MAX)
-    return ds->lines ? g_strdup_printf ("%s:%u: row %zu", ds->source, ds->lines[row], row + 1)
-                     : g_strdup_printf ("%s: row %zu", ds->source, row + 1);
+    return ds->lines ? g_strdup_printf ("%s:%u: row %zu", ds->source, ds->lines[row],
+                                        ds->row0 + row + 1)
+                     : g_strdup_printf ("%s: row %zu", ds->source, ds->row0 + row + 1);
   char *cname = mixem_quote (col < ds->d ? ds->names[col] : "?", -1), *s;
   if (ds->lines)
-    s = g_strdup_printf ("%s:%u: row %zu, column '%s'", ds->source, ds->lines[row], row + 1,
-                         cname);
+    s = g_strdup_printf ("%s:%u: row %zu, column '%s'", ds->source, ds->lines[row],
+                         ds->row0 + row + 1, cname);
   else
-    s = g_strdup_printf ("%s: row %zu, column '%s'", ds->source, row + 1, cname);
+    s = g_strdup_printf ("%s: row %zu, column '%s'", ds->source, ds->row0 + row + 1, cname);
   g_free (cname);
   return s;
 }
@@ -455,6 +471,31 @@ set_weights (mixem_dataset *ds, const double *w, GError **error)
   }
   ds->w = g_memdup2 (w, ds->n * sizeof (double));
   ds->total_w = total;
+  return TRUE;
+}
+
+static gboolean weight_leaf (size_t first, size_t n, double *out, void *user, GError **error);
+
+/* A part's weights W: each checked on its rank, the total over all ranks by the fits' tree
+ * (collective: every rank agrees on the first failure). */
+static gboolean
+set_part_weights (mixem_dataset *ds, const double *w, GError **error)
+{
+  for (size_t i = 0; i < ds->n && !(error && *error); i++)
+    if (!isfinite (w[i]) || w[i] < 0.0)
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                   "%s: row %zu: weight %g is not a finite non-negative number", ds->source,
+                   ds->row0 + i + 1, w[i]);
+  if (!mixem_parallel_agree (error))
+    return FALSE;
+  ds->w = g_memdup2 (w, MAX (ds->n, 1) * sizeof (double));
+  if (!mixem_tree_reduce (ds, 0, ds->n, ds->grain, 1, weight_leaf, NULL, ds, &ds->total_w, error))
+    return FALSE;
+  if (!(ds->total_w > 0.0)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the row weights sum to zero",
+                 ds->source);
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -593,18 +634,26 @@ mixem_dataset_select (const mixem_dataset *ds, const char *const *columns, const
   copy_levels (out, ds, sel);
   copy_mask (out, ds, NULL, sel);
   g_free (sel);
+  if (ds->part) {   /* a part stays a part, its rows where they were */
+    out->row0 = ds->row0;
+    out->n_all = ds->n_all;
+    out->part = g_memdup2 (ds->part, (size_t) (mixem_parallel_size () + 1) * sizeof (size_t));
+    out->total_w = (double) ds->n_all;
+    out->grain = ds->grain;
+  }
   if (wcol >= 0) {
     double *w = g_new (double, ds->n > 0 ? ds->n : 1);
     for (size_t i = 0; i < ds->n; i++)
       w[i] = mixem_dataset_value (ds, i, (size_t) wcol);
-    gboolean ok = set_weights (out, w, error);
+    /* A part's weights are checked here, their total by the ranks together (collective). */
+    gboolean ok = ds->part ? set_part_weights (out, w, error) : set_weights (out, w, error);
     g_free (w);
     if (!ok) {
       mixem_dataset_free (out);
       return NULL;
     }
   } else if (ds->w) {
-    out->w = g_memdup2 (ds->w, ds->n * sizeof (double));
+    out->w = g_memdup2 (ds->w, MAX (ds->n, 1) * sizeof (double));
     out->total_w = ds->total_w;
   }
   dataset_compact (out);
@@ -814,8 +863,83 @@ code_levels (mixem_dataset *ds, size_t c, const char **cells)
   g_hash_table_destroy (code);
 }
 
+/* The data rows of the CSV text (lines neither blank nor comments, less the header), as the
+ * reader below counts them, by a scan for line ends only. */
+static size_t
+count_csv_rows (const char *text, size_t len, gboolean no_header)
+{
+  size_t rows = 0;
+  gboolean header_seen = no_header;
+  const char *p = text, *end = text + len;
+  while (p < end) {
+    const char *nl = memchr (p, '\n', (size_t) (end - p)), *e = nl ? nl : end, *q = p;
+    while (q < e && (*q == ' ' || *q == '\t' || *q == '\r'))
+      q++;
+    if (q < e && *q != '#') {
+      if (header_seen)
+        rows++;
+      else
+        header_seen = TRUE;
+    }
+    p = nl ? nl + 1 : end;
+  }
+  return rows;
+}
+
+static gboolean
+weight_leaf (size_t first, size_t n, double *out, void *user, GError **error)
+{
+  const mixem_dataset *ds = user;
+  double s = 0.0;
+  for (size_t i = first; i < first + n; i++)
+    s += ds->w ? ds->w[i] : 1.0;
+  *out = s;
+  return TRUE;
+}
+
+static void part_offsets (size_t n, size_t grain, int p, size_t *off);
+
+static mixem_dataset *read_csv (const char *path, const mixem_csv_options *opts, gboolean part,
+                                size_t grain, const size_t *range, GError **error);
+
 mixem_dataset *
 mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError **error)
+{
+  return read_csv (path, opts, FALSE, 0, NULL, error);
+}
+
+mixem_dataset *
+mixem_dataset_read_csv_part (const char *path, const mixem_csv_options *opts, size_t grain,
+                             GError **error)
+{
+  if (!mixem_parallel_init (error))
+    return NULL;
+  grain = grain > 0 ? (grain + 63) / 64 * 64 : 64 * 256;
+  mixem_dataset *ds = read_csv (path, opts, TRUE, grain, NULL, error);
+  if (!mixem_parallel_agree (error)) {
+    mixem_dataset_free (ds);
+    return NULL;
+  }
+  /* The total weight by the fit's tree (the same bits as one process's fit computes). */
+  if (ds->w && !mixem_tree_reduce (ds, 0, ds->n, grain, 1, weight_leaf, NULL, ds, &ds->total_w,
+                                   error)) {
+    mixem_dataset_free (ds);
+    return NULL;
+  }
+  if (ds->w && !(ds->total_w > 0.0))
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the row weights sum to zero", path);
+  if (!mixem_parallel_agree (error)) {
+    mixem_dataset_free (ds);
+    return NULL;
+  }
+  return ds;
+}
+
+/* The CSV reader; with PART, only this rank's rows are parsed (every rank scans the file for its
+ * line ends, and reads the header from its start). */
+static mixem_dataset *
+read_csv (const char *path, const mixem_csv_options *opts, gboolean part, size_t grain,
+          const size_t *range, GError **error)
 {
   static const mixem_csv_options defaults = { 0 };
   if (!opts)
@@ -855,6 +979,40 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
       return NULL;
     }
   }
+  /* A part: rows [lo, hi) of nall, cut at multiples of GRAIN. */
+  /* RANGE: the file's rows [range[0], range[1]) only (a shard's piece; n_all: the file's rows). */
+  size_t nall = 0, lo = 0, hi = 0, *off = NULL;
+  if ((range || part) && opts->allow_missing) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: missing values are not available "
+                 "in shards or across ranks yet", path);
+    g_free (text);
+    return NULL;
+  }
+  if (range && (opts->categorical || opts->text_levels)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: columns of level names are not "
+                 "available in shards (each shard would code its own levels)", path);
+    g_free (text);
+    return NULL;
+  }
+  if (range) {
+    part = TRUE;
+    nall = count_csv_rows (text, text_len, opts->no_header);
+    lo = MIN (range[0], nall);
+    hi = MIN (MAX (range[1], lo), nall);
+  }
+  if (part && !range) {
+    if (opts->categorical || opts->text_levels) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: columns of level names are not "
+                   "available across ranks (each rank would code its own levels)", path);
+      g_free (text);
+      return NULL;
+    }
+    nall = count_csv_rows (text, text_len, opts->no_header);
+    off = g_new (size_t, mixem_parallel_size () + 1);
+    part_offsets (nall, grain, mixem_parallel_size (), off);
+    lo = off[mixem_parallel_rank ()];
+    hi = off[mixem_parallel_rank () + 1];
+  }
   mixem_dataset *ds = NULL;
   char **names = NULL;       /* all column names of the file */
   size_t ncols = 0, header_line = 0;
@@ -884,6 +1042,13 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
       line[len - 1] = '\0';
     if (is_skipped (line))
       continue;
+    /* A part parses its own rows only, and stops after them. */
+    if (part && names && row >= hi)
+      break;
+    if (part && names && row < lo) {
+      row++;
+      continue;
+    }
     split_fields (line, delim, f);
 
     if (!names) {
@@ -1017,14 +1182,25 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the file is empty", path);
     goto done;
   }
-  if (row == 0) {
+  if (part ? nall == 0 : row == 0) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s:%zu: a header but no data rows",
                  path, header_line);
     goto done;
   }
 
-  ds = dataset_alloc (row, nsel, path);
-  memcpy (ds->x_owned, x->data, row * nsel * sizeof (double));
+  const size_t nrows = part ? hi - lo : row;
+  ds = dataset_alloc (nrows, nsel, path);
+  memcpy (ds->x_owned, x->data, nrows * nsel * sizeof (double));
+  if (range)
+    ds->n_all = nall;
+  else if (part) {
+    ds->row0 = lo;
+    ds->n_all = nall;
+    ds->total_w = (double) nall;
+    ds->part = off;
+    ds->grain = grain;
+    off = NULL;
+  }
   if (opts->allow_missing)
     mask_from_nan (ds);
   for (size_t c = 0; cells && c < nsel; c++)
@@ -1036,8 +1212,10 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
   for (size_t c = 0; c < nsel; c++)
     ds->names[c] = g_strdup (names[sel[c]]);
   ds->lines = (guint32 *) g_array_steal (lno, NULL);
-  if ((wcol >= 0 && !set_weights (ds, (double *) w->data, error))
-      || !check_missing_columns (ds, error)) {
+  if (part && wcol >= 0)   /* each checked as it was read; the total is the ranks' */
+    ds->w = nrows ? g_memdup2 (w->data, nrows * sizeof (double)) : g_new0 (double, 1);
+  else if ((wcol >= 0 && !set_weights (ds, (double *) w->data, error))
+           || !check_missing_columns (ds, error)) {
     mixem_dataset_free (ds);
     ds = NULL;
     goto done;
@@ -1045,6 +1223,7 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
   dataset_compact (ds);
 
 done:
+  g_free (off);
   g_free (text);
   g_strfreev (names);
   g_free (sel);
@@ -1076,8 +1255,58 @@ npy_field (const char *text, const char *key)
   return p;
 }
 
+/* Rank R of P's rows of N, cut at multiples of GRAIN: the chunks of GRAIN rows shared out
+ * evenly in order.  OFF gets P + 1 offsets. */
+static void
+part_offsets (size_t n, size_t grain, int p, size_t *off)
+{
+  const size_t chunks = (n + grain - 1) / grain;
+  for (int r = 0; r <= p; r++)
+    off[r] = MIN (n, grain * (chunks * (size_t) r / (size_t) p));
+}
+
+/* The .npy reader; with PART, only this rank's rows (mixem/parallel.h). */
 static mixem_dataset *
-read_npy (const char *path, gboolean allow_missing, GError **error)
+read_npy (const char *path, gboolean allow_missing, gboolean part, size_t grain,
+          const size_t *range, GError **error);
+
+mixem_dataset *
+mixem_dataset_read_npy (const char *path, GError **error)
+{
+  return read_npy (path, FALSE, FALSE, 0, NULL, error);
+}
+
+mixem_dataset *
+mixem_dataset_read_npy_part (const char *path, size_t grain, GError **error)
+{
+  if (!mixem_parallel_init (error))
+    return NULL;
+  /* Whole chunks of 64 blocks (comm.h). */
+  grain = grain > 0 ? (grain + 63) / 64 * 64 : 64 * 256;
+  mixem_dataset *ds = read_npy (path, FALSE, TRUE, grain, NULL, error);
+  /* A file missing or bad on one node stops every rank with its message. */
+  if (!mixem_parallel_agree (error)) {
+    mixem_dataset_free (ds);
+    return NULL;
+  }
+  /* Every rank must have seen the same shape. */
+  size_t *all = g_new (size_t, mixem_parallel_size ());
+  mixem_comm_allgather_size (ds->n_all * 1000003 + ds->d, all);
+  for (int r = 0; r < mixem_parallel_size () && !(error && *error); r++)
+    if (all[r] != all[0])
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the ranks see files of different "
+                   "shapes (rank 0 and rank %d)", path, r);
+  g_free (all);
+  if (!mixem_parallel_agree (error)) {
+    mixem_dataset_free (ds);
+    return NULL;
+  }
+  return ds;
+}
+
+static mixem_dataset *
+read_npy (const char *path, gboolean allow_missing, gboolean part, size_t grain,
+          const size_t *range, GError **error)
 {
   GError *ferr = NULL;
   GMappedFile *map = g_mapped_file_new (path, FALSE, &ferr);
@@ -1169,10 +1398,34 @@ read_npy (const char *path, gboolean allow_missing, GError **error)
   const gboolean mapped = kind == 'f' && width == 8 && !fortran
                           && G_BYTE_ORDER == G_LITTLE_ENDIAN
                           && (guintptr) (u + start + hlen) % sizeof (double) == 0;
+  /* A part reads rows [lo, lo + n) of the file's nall: row i of the part is file row lo + i. */
+  const size_t nall = n;
+  size_t lo = 0, *off = NULL;
+  if (part) {
+    off = g_new (size_t, mixem_parallel_size () + 1);
+    part_offsets (nall, grain, mixem_parallel_size (), off);
+    lo = off[mixem_parallel_rank ()];
+    n = off[mixem_parallel_rank () + 1] - lo;
+    dbytes = n * d * sizeof (double);
+  }
+  if (range) {   /* a shard's piece: the file's rows [range[0], range[1]) */
+    lo = MIN (range[0], nall);
+    n = MIN (MAX (range[1], lo), nall) - lo;
+    dbytes = n * d * sizeof (double);
+  }
   ds = dataset_alloc_full (n, d, path, FALSE);
+  if (range)
+    ds->n_all = nall;
+  if (part) {
+    ds->row0 = lo;
+    ds->n_all = nall;
+    ds->total_w = (double) nall;
+    ds->part = off;
+    ds->grain = grain;
+  }
   if (!bytes_kept && !mapped) {
     /* At most 8 times the file's size (just checked), but perhaps more than this machine has. */
-    ds->x = ds->x_owned = g_try_malloc (dbytes);
+    ds->x = ds->x_owned = g_try_malloc (MAX (dbytes, sizeof (double)));
     if (!ds->x_owned) {
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: out of memory for %zu x %zu values "
                    "(%.3g GB)", path, n, d, (double) dbytes / 1e9);
@@ -1186,20 +1439,20 @@ read_npy (const char *path, gboolean allow_missing, GError **error)
   const guchar *data = u + start + hlen;
   if (bytes_kept) {
     /* Bytes stay bytes: no copy of doubles is ever made. */
-    ds->x8 = g_new (guint8, n * d);
+    ds->x8 = g_new (guint8, n * d > 0 ? n * d : 1);   /* a part may be empty */
     for (size_t i = 0; i < n; i++)
       for (size_t j = 0; j < d; j++)
-        ds->x8[i * d + j] = data[fortran ? j * n + i : i * d + j];
+        ds->x8[i * d + j] = data[fortran ? j * nall + lo + i : (lo + i) * d + j];
     goto done;
   }
   if (mapped) {
     /* float64 in C order is used where it lies in the mapped file (larger than memory is fine);
      * one pass checks that every value is finite. */
-    const double *x = (const double *) (const void *) data;
+    const double *x = (const double *) (const void *) data + lo * d;
     for (size_t i = 0; i < n * d; i++)
       if (!isfinite (x[i]) && !(allow_missing && isnan (x[i]))) {
         g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: row %zu, column %zu: %g is not "
-                     "a finite number", path, i / d + 1, i % d + 1, x[i]);
+                     "a finite number", path, lo + i / d + 1, i % d + 1, x[i]);
         mixem_dataset_free (ds);
         ds = NULL;
         goto done;
@@ -1212,7 +1465,7 @@ read_npy (const char *path, gboolean allow_missing, GError **error)
   }
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < d; j++) {
-      const guchar *e = data + (fortran ? j * n + i : i * d + j) * width;
+      const guchar *e = data + (fortran ? j * nall + lo + i : (lo + i) * d + j) * width;
       double v = 0.0;
       /* Little-endian values of any supported width, widened to double. */
       guint64 bits = 0;
@@ -1232,7 +1485,7 @@ read_npy (const char *path, gboolean allow_missing, GError **error)
         v = (double) bits;
       if (!isfinite (v) && !(allow_missing && isnan (v))) {
         g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: row %zu, column %zu: %g is not a "
-                     "finite number", path, i + 1, j + 1, v);
+                     "finite number", path, lo + i + 1, j + 1, v);
         mixem_dataset_free (ds);
         ds = NULL;
         goto done;
@@ -1255,13 +1508,128 @@ done:
 }
 
 mixem_dataset *
-mixem_dataset_read_npy (const char *path, GError **error)
+mixem_dataset_read_npy_missing (const char *path, gboolean allow_missing, GError **error)
 {
-  return read_npy (path, FALSE, error);
+  return read_npy (path, allow_missing, FALSE, 0, NULL, error);
+}
+
+/* ---- shard files ------------------------------------------------------------------------ */
+
+/* Shard S's rows [LO, HI) (of the file), as a dataset, or its row count alone (LO = HI = 0). */
+static mixem_dataset *
+read_shard_rows (const char *path, const mixem_csv_options *opts, size_t lo, size_t hi,
+                 GError **error)
+{
+  const size_t range[2] = { lo, hi };
+  return g_str_has_suffix (path, ".npy") ? read_npy (path, FALSE, FALSE, 0, range, error)
+                                         : read_csv (path, opts, FALSE, 0, range, error);
 }
 
 mixem_dataset *
-mixem_dataset_read_npy_missing (const char *path, gboolean allow_missing, GError **error)
+mixem_dataset_read_shards (const char *const *paths, const mixem_csv_options *opts,
+                           gboolean part, size_t grain, GError **error)
 {
-  return read_npy (path, allow_missing, error);
+  const size_t ns = paths ? g_strv_length ((char **) paths) : 0;
+  if (ns == 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "no shard files given");
+    return NULL;
+  }
+  GError *err = NULL;
+  if (part && !mixem_parallel_init (error))
+    return NULL;
+  grain = grain > 0 ? (grain + 63) / 64 * 64 : 64 * 256;
+  /* Every shard's rows, names and columns (each rank reads every header: the same view). */
+  size_t *start = g_new0 (size_t, ns + 1);
+  mixem_dataset *first = NULL, *ds = NULL;
+  GPtrArray *pieces = g_ptr_array_new_with_free_func ((GDestroyNotify) mixem_dataset_free);
+  for (size_t s = 0; s < ns && !err; s++) {
+    mixem_dataset *h = read_shard_rows (paths[s], opts, 0, 0, &err);
+    if (!h)
+      break;
+    start[s + 1] = start[s] + h->n_all;
+    if (!first) {
+      first = h;
+      continue;
+    }
+    gboolean same = h->d == first->d && (h->w != NULL) == (first->w != NULL);
+    for (size_t j = 0; same && j < h->d; j++)
+      same = strcmp (h->names[j], first->names[j]) == 0;
+    if (!same)
+      g_set_error (&err, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: its columns differ from those of "
+                   "%s (the first shard)", paths[s], paths[0]);
+    mixem_dataset_free (h);
+  }
+  size_t lo = 0, hi = 0, *off = NULL;
+  if (!(err)) {
+    const size_t nall = start[ns];
+    if (part) {
+      off = g_new (size_t, mixem_parallel_size () + 1);
+      part_offsets (nall, grain, mixem_parallel_size (), off);
+      lo = off[mixem_parallel_rank ()];
+      hi = off[mixem_parallel_rank () + 1];
+    } else
+      hi = nall;
+    /* This rank's rows, from each shard they fall in. */
+    for (size_t s = 0; s < ns && !(err); s++) {
+      const size_t a = MAX (lo, start[s]), b = MIN (hi, start[s + 1]);
+      if (a >= b)
+        continue;
+      mixem_dataset *piece = read_shard_rows (paths[s], opts, a - start[s], b - start[s], &err);
+      if (piece)
+        g_ptr_array_add (pieces, piece);
+    }
+  }
+  if (!(err)) {
+    const size_t n = hi - lo, d = first->d;
+    char *source = ns == 1 ? g_strdup (paths[0])
+                           : g_strdup_printf ("%s (and %zu more shards)", paths[0], ns - 1);
+    ds = dataset_alloc (n, d, source);
+    g_free (source);
+    for (size_t j = 0; j < d; j++)
+      ds->names[j] = g_strdup (first->names[j]);
+    if (first->w)
+      ds->w = g_new0 (double, MAX (n, 1));
+    size_t at = 0;
+    for (guint p = 0; p < pieces->len; p++) {
+      const mixem_dataset *piece = g_ptr_array_index (pieces, p);
+      if (piece->n)   /* (bytes are widened in place) */
+        memmove (ds->x_owned + at * d, mixem_dataset_block (piece, 0, piece->n,
+                                                            ds->x_owned + at * d),
+                 piece->n * d * sizeof (double));
+      if (ds->w && piece->w)
+        memcpy (ds->w + at, piece->w, piece->n * sizeof (double));
+      at += piece->n;
+    }
+    ds->n_all = start[ns];
+    ds->total_w = (double) start[ns];
+    if (part) {
+      ds->row0 = lo;
+      ds->part = off;
+      off = NULL;
+      ds->grain = grain;
+    }
+    dataset_compact (ds);
+  }
+  g_free (off);
+  g_free (start);
+  g_ptr_array_unref (pieces);
+  mixem_dataset_free (first);
+  if (part ? !mixem_parallel_agree (&err) : err != NULL) {
+    g_propagate_error (error, err);
+    mixem_dataset_free (ds);
+    return NULL;
+  }
+  /* The total weight by the fits' tree (a part: over all ranks). */
+  if (ds->w && !mixem_tree_reduce (ds, 0, ds->n, grain, 1, weight_leaf, NULL, ds, &ds->total_w,
+                                   error)) {
+    mixem_dataset_free (ds);
+    return NULL;
+  }
+  if (ds->w && !(ds->total_w > 0.0)) {   /* (the same total on every rank) */
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the row weights sum to zero",
+                 ds->source);
+    mixem_dataset_free (ds);
+    return NULL;
+  }
+  return ds;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
+#include "comm.h"
 #include "engine.h"
 
 void
@@ -77,7 +78,7 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
   const char *bad = NULL;
   if (o->k < 1)
     bad = "'k' must be a positive integer";
-  else if (o->k > mixem_dataset_rows (data))
+  else if (o->k > mixem_dataset_all_rows (data))
     bad = "'k' exceeds the number of rows";
   else if (o->max_iter < 0)
     bad = "'max_iter' must be >= 0";
@@ -130,7 +131,7 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
                    mixem_algorithm_name (o->algorithm));
       return FALSE;
     }
-  const size_t n = mixem_dataset_rows (data);
+  const size_t n = mixem_dataset_all_rows (data);
   if (!bad && o->blocks > n) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                  "'blocks' = %zu exceeds the number of rows (%zu): each chunk needs a row",
@@ -182,8 +183,32 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                  "%s (k = %zu, max_iter = %d, tol = %g, n_init = %d, threads = %d, rows = %zu)",
                  bad, o->k, o->max_iter, o->tol, o->n_init, o->threads,
-                 mixem_dataset_rows (data));
+                 mixem_dataset_all_rows (data));
     return FALSE;
+  }
+  /* Across ranks (a part): what needs every row in one place is not available yet. */
+  if (mixem_dataset_is_part (data)) {
+    const char *what = NULL;
+    const char *init = o->init && strcmp (o->init, "auto") != 0 ? o->init
+                       : f->init_methods && f->init_methods[0] ? f->init_methods[0] : NULL;
+    if (o->algorithm == MIXEM_INCREMENTAL || o->algorithm == MIXEM_ONLINE)
+      what = o->algorithm == MIXEM_INCREMENTAL ? "algorithm 'incremental'" : "algorithm 'online'";
+    else if (o->reseed)
+      what = "'reseed'";
+    else if (!o->warm_start && !o->init_components && init && strcmp (init, "random") != 0
+             && strcmp (init, "random_resp") != 0 && strcmp (init, "kmeans") != 0
+             && strcmp (init, "kmeans++") != 0)
+      what = "this start (the starts across ranks are 'random', 'random_resp', 'kmeans' and "
+             "'kmeans++')";
+    if (what) {
+      char *q = mixem_quote (init ? init : "", -1);
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s is not available across ranks "
+                   "(the data are %s's share of rank %d of %d; init '%s')", what,
+                   mixem_dataset_source (data), mixem_parallel_rank (), mixem_parallel_size (),
+                   q);
+      g_free (q);
+      return FALSE;
+    }
   }
   if (o->init_weights) {
     double s = 0.0;
@@ -334,41 +359,68 @@ check_identity (const fit_ctx *c, const mixem_params *p, const double *w, double
   return FALSE;
 }
 
-/* A start from responsibilities, then one M-step: LABELS (hard, one per row) or, when NULL,
- * random responsibilities drawn row by row from RNG (scikit-learn's "random").  Every family
- * supports it: it needs only accumulate and maximise. */
+/* A start from responsibilities, then one M-step: LABELS (hard, one per row) or, given RNG,
+ * random responsibilities, each row's drawn from a hash of KEY and its global index
+ * (so that they depend on neither the ranks nor the threads; scikit-learn's "random").  Every
+ * family supports it: it needs only accumulate and maximise.  The sums go by the pass's tree. */
+typedef struct {
+  fit_ctx *c;
+  mixem_params *p;
+  const size_t *labels;      /* (NULL for a part with no rows) */
+  gboolean random;
+  guint64 key;
+} resp_job;
+
 static gboolean
-init_from_resp (fit_ctx *c, mixem_params *p, double *w, const size_t *labels, gsl_rng *rng,
-                GError **error)
+resp_leaf (size_t first0, size_t n, double *out, void *user, GError **error)
 {
-  const size_t K = c->K, B = c->ps.block, n = c->ps.n;
+  resp_job *job = user;
+  fit_ctx *c = job->c;
+  const size_t K = c->K, B = c->ps.block;
   const double *rw = mixem_dataset_weights (c->data);
   double *r = c->ps.scratch;
-  memset (c->total, 0, c->ps.ss * sizeof (double));
-  for (size_t first = 0; first < n; first += B) {
-    const size_t nb = MIN (B, n - first);
+  memset (out, 0, c->ps.ss * sizeof (double));
+  for (size_t first = first0; first < first0 + n; first += B) {
+    const size_t nb = MIN (B, first0 + n - first);
     mixem_block blk;
     mixem_pass_block (c->data, first, nb, c->ps.xbuf, c->ps.mbuf, &blk);
     for (size_t i = 0; i < blk.n; i++) {
       const double wi = rw ? rw[first + i] : 1.0;
-      if (labels) {
+      if (!job->random) {
         for (size_t k = 0; k < K; k++)
-          r[i * K + k] = labels[first + i] == k ? wi : 0.0;
+          r[i * K + k] = job->labels[first + i] == k ? wi : 0.0;
       } else {
+        const guint64 h = mixem_mix64 (job->key ^ mixem_mix64 ((guint64) (c->ps.row0 + first
+                                                                          + i)));
         double s = 0.0;
         for (size_t k = 0; k < K; k++)
-          s += r[i * K + k] = gsl_rng_uniform (rng);
+          s += r[i * K + k] = (double) (mixem_mix64 (h + k) >> 11) * 0x1.0p-53;
         for (size_t k = 0; k < K; k++)
           r[i * K + k] *= wi / s;
       }
       for (size_t k = 0; k < K; k++)
-        c->total[k] += r[i * K + k];
+        out[k] += r[i * K + k];
     }
     mixem_pass_empty_rows (&blk, K, r);   /* a row with nothing observed adds nothing */
-    c->f->accumulate (p, &blk, r, c->total + K + 2);
-    if (!mixem_family_take_error (c->f, p, error))
+    c->f->accumulate (job->p, &blk, r, out + K + 2);
+    if (!mixem_family_take_error (c->f, job->p, error))
       return FALSE;
   }
+  return TRUE;
+}
+
+static gboolean
+init_from_resp (fit_ctx *c, mixem_params *p, double *w, const size_t *labels, gsl_rng *rng,
+                GError **error)
+{
+  resp_job job = { c, p, labels, rng != NULL, 0 };
+  if (rng) {   /* two draws (in this order) make the key: the stream goes on as one */
+    const guint64 hi = gsl_rng_get (rng);
+    job.key = hi << 32 ^ (guint64) gsl_rng_get (rng);
+  }
+  if (!mixem_tree_reduce (c->data, 0, c->ps.n, MIXEM_WAVE_BLOCKS * c->ps.block, c->ps.ss,
+                          resp_leaf, NULL, &job, c->total, error))
+    return FALSE;
   /* The start sets every component, and the weights unless the caller gave them. */
   return mstep (c, p, w, c->o->init_weights != NULL, NULL, error);
 }
@@ -378,18 +430,27 @@ init_from_resp (fit_ctx *c, mixem_params *p, double *w, const size_t *labels, gs
  * faithful (minutes beside tens of minutes) and banknote, raw distances let one column pick the
  * clusters and the fit ends below mclust's (tests/reference/r_fixtures.lua).  One pass, about
  * the column means (Welford), so data far from the origin lose nothing.  BUF holds D doubles. */
-static double *
-column_weights (const mixem_dataset *data, double *buf)
+typedef struct {
+  const mixem_dataset *data;
+  double *buf;
+} colw_job;
+
+/* One chunk's (W, mean, M2) for each column by Welford's update, row by row: W of each column
+ * its own, since a missing cell (NaN) counts in no column's sums.  OUT: W (d), mean (d), M2 (d). */
+static gboolean
+colw_leaf (size_t first, size_t n, double *out, void *user, GError **error)
 {
-  const size_t n = mixem_dataset_rows (data), d = mixem_dataset_cols (data);
-  const double *w = mixem_dataset_weights (data);
-  double *mean = g_new0 (double, d), *m2 = g_new0 (double, d), *W = g_new0 (double, d);
-  for (size_t i = 0; i < n; i++) {
-    const double wi = w ? w[i] : 1.0, *x = mixem_dataset_block (data, i, 1, buf);
+  colw_job *job = user;
+  const size_t d = mixem_dataset_cols (job->data);
+  const double *w = mixem_dataset_weights (job->data);
+  double *W = out, *mean = out + d, *m2 = out + 2 * d;
+  memset (out, 0, 3 * d * sizeof (double));
+  for (size_t i = first; i < first + n; i++) {
+    const double wi = w ? w[i] : 1.0, *x = mixem_dataset_block (job->data, i, 1, job->buf);
     if (!(wi > 0))
       continue;
     for (size_t j = 0; j < d; j++) {
-      if (isnan (x[j]))        /* a missing cell: each column over its observed cells */
+      if (isnan (x[j]))
         continue;
       W[j] += wi;
       const double delta = x[j] - mean[j];
@@ -397,13 +458,68 @@ column_weights (const mixem_dataset *data, double *buf)
       m2[j] += wi * delta * (x[j] - mean[j]);
     }
   }
+  return TRUE;
+}
+
+/* Two chunks' (W, mean, M2) as one, column by column (Chan, Golub and LeVeque's pairwise
+ * update). */
+static void
+colw_merge (double *acc, const double *right, size_t len, void *user)
+{
+  const size_t d = len / 3;
   for (size_t j = 0; j < d; j++) {
-    const double var = W[j] > 0 ? m2[j] / W[j] : 0.0;
+    const double wa = acc[j], wb = right[j];
+    if (!(wb > 0))
+      continue;
+    if (!(wa > 0)) {
+      acc[j] = wb;
+      acc[d + j] = right[d + j];
+      acc[2 * d + j] = right[2 * d + j];
+      continue;
+    }
+    const double W = wa + wb, delta = right[d + j] - acc[d + j];
+    acc[d + j] += wb / W * delta;
+    acc[2 * d + j] += right[2 * d + j] + delta * delta * (wa * wb / W);
+    acc[j] = W;
+  }
+}
+
+static double *
+column_weights (const fit_ctx *c, double *buf)
+{
+  const size_t d = mixem_dataset_cols (c->data);
+  double *s = g_new (double, 3 * d + 1);
+  colw_job job = { c->data, buf };
+  /* No leaf fails, so neither does the reduction. */
+  mixem_tree_reduce (c->data, 0, c->ps.n, MIXEM_WAVE_BLOCKS * c->ps.block, 3 * d, colw_leaf,
+                     colw_merge, &job, s, NULL);
+  double *m2 = g_new (double, d);
+  for (size_t j = 0; j < d; j++) {
+    const double var = s[j] > 0 ? s[2 * d + j] / s[j] : 0.0;
     m2[j] = var > 0 && isfinite (var) ? 1.0 / var : 1.0;
   }
-  g_free (W);
-  g_free (mean);
+  g_free (s);
   return m2;
+}
+
+/* Global row G as D doubles (in ROW or the dataset): for a part, sent by its owner to every
+ * rank (collective). */
+static const double *
+fetch_row (const fit_ctx *c, size_t g, double *row)
+{
+  const size_t *off = mixem_dataset_part_offsets (c->data);
+  if (!off)
+    return mixem_dataset_block (c->data, g, 1, row);
+  int owner = 0;
+  while (owner + 1 < mixem_parallel_size () && off[owner + 1] <= g)
+    owner++;
+  if (owner == mixem_parallel_rank ()) {
+    const double *x = mixem_dataset_block (c->data, g - off[owner], 1, row);
+    if (x != row)
+      memcpy (row, x, c->ps.d * sizeof (double));
+  }
+  mixem_comm_bcast (row, c->ps.d * sizeof (double), owner);
+  return row;
 }
 
 /* The engine's starts by centres: "kmeans" (Lloyd from k-means++ seeds, scikit-learn's default),
@@ -418,20 +534,24 @@ init_from_centres (fit_ctx *c, mixem_params *p, double *w, const char *method, g
   const size_t K = c->K, n = c->ps.n, d = c->ps.d;
   double *centres = g_new (double, K * d), *row = g_new (double, d);
   size_t *labels = g_new (size_t, n);
-  double *iw = c->f->flags & MIXEM_FAMILY_SCALED_STARTS ? column_weights (c->data, row) : NULL;
+  double *iw = c->f->flags & MIXEM_FAMILY_SCALED_STARTS ? column_weights (c, row) : NULL;
   if (strcmp (method, "kmeans") == 0)
-    mixem_kmeans_scaled (c->data, K, 300, rng, iw, centres, labels);
+    mixem_kmeans_scaled (c->data, K, 300, rng, iw, MIXEM_WAVE_BLOCKS * c->ps.block, centres,
+                         labels);
   else {
     if (strcmp (method, "kmeans++") == 0)
-      mixem_kmeanspp_scaled (c->data, K, rng, iw, centres);
+      mixem_kmeanspp_scaled (c->data, K, rng, iw, MIXEM_WAVE_BLOCKS * c->ps.block, centres);
     else {
-      /* K random rows with distinct values: duplicates would leave a component empty. */
-      size_t *order = g_new (size_t, n), found = 0;
-      for (size_t i = 0; i < n; i++)
+      /* K random rows with distinct values: duplicates would leave a component empty.  Across
+       * ranks the rows are drawn from all of them, the same on every rank (one RNG stream),
+       * and each row's owner sends it. */
+      const size_t nall = mixem_dataset_all_rows (c->data);
+      size_t *order = g_new (size_t, nall), found = 0;
+      for (size_t i = 0; i < nall; i++)
         order[i] = i;
-      gsl_ran_shuffle (rng, order, n, sizeof (size_t));
-      for (size_t i = 0; i < n && found < K; i++) {
-        const double *x = mixem_dataset_block (c->data, order[i], 1, row);
+      gsl_ran_shuffle (rng, order, nall, sizeof (size_t));
+      for (size_t i = 0; i < nall && found < K; i++) {
+        const double *x = fetch_row (c, order[i], row);
         gboolean dup = FALSE;
         for (size_t k = 0; k < found && !dup; k++)
           dup = memcmp (centres + k * d, x, d * sizeof (double)) == 0;
@@ -517,6 +637,12 @@ run_start (fit_ctx *c, mixem_params *p, double *w, const char *method, gsl_rng *
     return init_from_hc (c, p, w, error);
   if (is_engine_start (method) && (!c->f->init || strcmp (method, "random") != 0))
     return init_from_centres (c, p, w, method, rng, error);
+  if (mixem_dataset_is_part (c->data)) {   /* (check_fit_options lets none through) */
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "family '%s': its own start '%s' is not available across ranks", c->f->name,
+                 method);
+    return FALSE;
+  }
   /* A family's own start sees all rows as one block (widened for this call if held as bytes). */
   double *wide = c->ps.xbuf ? g_new (double, c->ps.n * c->ps.d) : NULL;
   unsigned char *mask = c->ps.mbuf ? g_new (unsigned char, c->ps.n * c->ps.d) : NULL;
@@ -1367,6 +1493,18 @@ keep_top (mixem_model **top, int n, mixem_model *m)
   top[at] = m;
 }
 
+/* A chunk's total row weight, summed in row order. */
+static gboolean
+weight_leaf (size_t first, size_t n, double *out, void *user, GError **error)
+{
+  const double *w = mixem_dataset_weights (user);
+  double s = 0.0;
+  for (size_t i = first; i < first + n; i++)
+    s += w ? w[i] : 1.0;
+  *out = s;
+  return TRUE;
+}
+
 mixem_model *
 mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_options *o,
            GError **error)
@@ -1378,7 +1516,6 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   if (!fopts)
     return NULL;
   fit_ctx c = { .f = f, .o = o, .data = data, .K = o->k };
-  c.W = mixem_dataset_total_weight (data);
   c.spec = (mixem_spec) { o->k, mixem_dataset_cols (data), mixem_dataset_names (data), fopts, f,
                           data };
   mixem_params *proto = f->params_new (&c.spec, error);
@@ -1392,6 +1529,15 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     return NULL;
   }
   mixem_pass_init (&c.ps, f, data, c.K, f->stats_size (proto), o->block_size, o->threads);
+  /* The total weight by the pass's tree, as every sum over the rows: across ranks too. */
+  if (!mixem_tree_check (data, MIXEM_WAVE_BLOCKS * c.ps.block, error)
+      || !mixem_tree_reduce (data, 0, c.ps.n, MIXEM_WAVE_BLOCKS * c.ps.block, 1, weight_leaf,
+                             NULL, (void *) data, &c.W, error)) {
+    mixem_pass_clear (&c.ps);
+    f->params_free (proto);
+    mixem_options_free (fopts);
+    return NULL;
+  }
   c.ps.hard = o->algorithm == MIXEM_CEM || o->algorithm == MIXEM_SEM;
   c.ps.draw = o->algorithm == MIXEM_SEM;
   c.steps = o->algorithm != MIXEM_ANNEALED ? 0 : o->anneal_steps > 0 ? o->anneal_steps : 5;
@@ -1401,10 +1547,12 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     /* The ELBO's expected term then needs the last responsibilities, row by row. */
     c.ps.q = c.K <= G_MAXSIZE / sizeof (double) / MAX (c.ps.n, 1)
                ? g_try_new (double, c.ps.n * c.K + 1) : NULL;
-    if (!c.ps.q) {
+    if (!c.ps.q)
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                    "family '%s' has no expected_loglik, so the fit keeps %zu by %zu "
                    "responsibilities, which do not fit in memory", f->name, c.ps.n, c.K);
+    if (mixem_dataset_is_part (data) ? !mixem_parallel_agree (error) : !c.ps.q) {
+      g_free (c.ps.q);
       mixem_pass_clear (&c.ps);
       f->params_free (proto);
       mixem_options_free (fopts);

@@ -63,7 +63,24 @@ typedef struct {
   /* The rows a pass covers, [lo, hi): all of them (0, n) but for incremental EM's chunks and
    * online EM's batches (mixem_pass_estep_range); blocks start at lo. */
   size_t lo, hi;
+  size_t row0;               /* the global index of the data's first row (a part's offset) */
 } mixem_pass;
+
+/* The fixed reduction tree (pass.c): LEN sums over rows [LO, HI) of DATA (all of a part's rows,
+ * then over every rank: collective), chunks of GRAIN rows.  LEAF fills OUT with one chunk's
+ * (rows FIRST .. FIRST + N - 1, local indices); MERGE (NULL: elementwise sum) folds RIGHT into
+ * ACC.  The result does not depend on the number of ranks.  A failure on any rank is every
+ * rank's, with the lowest failing rank's message. */
+typedef gboolean (*mixem_leaf_fn) (size_t first, size_t n, double *out, void *user,
+                                   GError **error);
+typedef void (*mixem_merge_fn) (double *acc, const double *right, size_t len, void *user);
+gboolean mixem_tree_reduce (const mixem_dataset *data, size_t lo, size_t hi, size_t grain,
+                            size_t len, mixem_leaf_fn leaf, mixem_merge_fn merge, void *user,
+                            double *out, GError **error);
+/* Whether DATA's parts are cut at multiples of GRAIN (an error naming the rank if not). */
+gboolean mixem_tree_check (const mixem_dataset *data, size_t grain, GError **error);
+/* The rows of a chunk of the E-step's tree: 64 blocks. */
+#define MIXEM_WAVE_BLOCKS 64
 
 enum { MIXEM_S_LOGLIK = 0, MIXEM_S_ENTROPY = 1 };
 
@@ -103,10 +120,12 @@ gboolean mixem_check_data (const mixem_family *f, const mixem_params *params, si
                            const mixem_dataset *data, GError **error);
 
 /* k-means with each column weighted by IW[j] (NULL: unweighted), as the starts use it. */
+/* Across ranks too (a part): sums by the fixed tree over chunks of GRAIN rows, rows drawn from
+ * all ranks; LABELS are the local rows'. */
 void mixem_kmeanspp_scaled (const mixem_dataset *data, size_t k, gsl_rng *rng, const double *iw,
-                            double *centres);
+                            size_t grain, double *centres);
 double mixem_kmeans_scaled (const mixem_dataset *data, size_t k, int max_iter, gsl_rng *rng,
-                            const double *iw, double *centres, size_t *labels);
+                            const double *iw, size_t grain, double *centres, size_t *labels);
 double mixem_nearest_centres_scaled (const mixem_dataset *data, size_t k, const double *centres,
                                      const double *iw, size_t *labels, double *dmin);
 

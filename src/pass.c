@@ -9,10 +9,11 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#include "comm.h"
 #include "engine.h"
 #include "vexp.h"
 
-#define WAVE_BLOCKS 64
+#define WAVE_BLOCKS MIXEM_WAVE_BLOCKS
 
 static int
 thread_count (int requested)
@@ -38,11 +39,17 @@ mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *dat
   ps->beta = 1.0;
   ps->lo = 0;
   ps->hi = ps->n;
+  ps->row0 = mixem_dataset_first_row (data);
   /* More rows a block than the data has changes nothing (one block either way), and a block
    * size from input (1 << 60) must not size the scratch buffers. */
   ps->block = block > 0 ? block : 256;
-  if (ps->block > ps->n)
-    ps->block = ps->n > 0 ? ps->n : 1;
+  /* A part was cut at chunks of the tree: every pass over it takes the block it was read with. */
+  if (mixem_dataset_is_part (data))
+    ps->block = mixem_dataset_part_grain (data) / WAVE_BLOCKS;
+  /* (All the parts' rows: the block, and so the reduction tree, is the same on every rank.) */
+  const size_t all = mixem_dataset_all_rows (data);
+  if (ps->block > all)
+    ps->block = all > 0 ? all : 1;
   size_t nblocks = (ps->n + ps->block - 1) / ps->block;
   ps->wave = nblocks < WAVE_BLOCKS ? (nblocks > 0 ? nblocks : 1) : WAVE_BLOCKS;
   /* A serial family (a Lua one) runs on one thread: same blocks, same order, same bits. */
@@ -157,6 +164,16 @@ row_sum (const double *a, size_t K)
   return (s0 + s1) + (s2 + s3);
 }
 
+/* One E-step's arguments, for its leaves. */
+typedef struct {
+  mixem_pass *ps;
+  const mixem_params *params;
+  const double *logw;
+  gboolean accumulate;
+  double *resp, *lse;
+  size_t *label;
+} estep_job;
+
 /* One block: log joint, log-sum-exp, responsibilities (times the row weight), statistics.  BUF
  * holds the log joint (block*K), then the exps (block*K), each row's maximum (block), and each
  * component's share of the entropy (K). */
@@ -242,7 +259,8 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
     if (ps->draw) {
       /* The row's component drawn from its responsibilities by the uniform u of its own hash
        * (53 bits), the first k whose running sum of exp(t_k) passes u s. */
-      const guint64 h = mixem_mix64 (ps->draw_key ^ mixem_mix64 ((guint64) (first + i)));
+      const guint64 h = mixem_mix64 (ps->draw_key ^ mixem_mix64 ((guint64) (ps->row0 + first
+                                                                         + i)));
       const double u = (double) (h >> 11) * 0x1.0p-53 * s;
       double run = 0.0;
       arg = K - 1;
@@ -295,61 +313,270 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
   }
 }
 
+/* ---- the fixed reduction tree ----
+ *
+ * A sum over rows is the sum over chunks of GRAIN consecutive rows (a wave of WAVE_BLOCKS
+ * blocks), each chunk's part summed from zero in block order, and the chunks' parts combined by a
+ * fixed binary tree over their index: node (level l, index j) covers chunks [j 2^l, (j + 1) 2^l),
+ * its value the sum left + right of its two children (the left alone when the right lies past
+ * the last chunk).  The tree depends on the number of rows and GRAIN only, never on the number of
+ * threads or ranks.  A rank holding a contiguous range of whole chunks computes the largest
+ * nodes inside its range (at most two a level: O(log chunks) of them) and the ranks gather them
+ * all, in rank order, which is the tree's left-to-right order; every rank then combines them by
+ * the same tree.  So one process, and any number of ranks, give the same bits; a rank sends
+ * O(log chunks) nodes of LEN doubles an iteration, whatever the rows. */
+typedef struct {
+  size_t grain, len, chunks;
+  int levels;                /* the root's level: 2^levels >= chunks */
+  size_t *ca, *cb;           /* each rank's chunks [ca, cb) (ca = cb: none) */
+  int nranks, me;
+  size_t local0;             /* the local row of this rank's first chunk's first row */
+  size_t rows;               /* the rows the tree covers */
+  mixem_leaf_fn leaf;
+  mixem_merge_fn merge;
+  void *user;
+  double *tmp;               /* (levels + 1) * len */
+  const double *stream;      /* the gathered nodes, consumed in tree order */
+  size_t pos;
+} tree;
+
+static size_t node_lo (const tree *t, int l, size_t j) { return j << l; }
+static size_t node_hi (const tree *t, int l, size_t j) { return MIN ((j + 1) << l, t->chunks); }
+
+static void
+merge_into (const tree *t, double *acc, const double *right)
+{
+  if (t->merge)
+    t->merge (acc, right, t->len, t->user);
+  else
+    for (size_t i = 0; i < t->len; i++)
+      acc[i] += right[i];
+}
+
+/* OUT = the value of node (L, J), every chunk of it this rank's; FALSE on the first failure. */
+static gboolean
+tree_eval (tree *t, int l, size_t j, double *out, GError **error)
+{
+  if (l == 0) {
+    const size_t first = j * t->grain, n = MIN (t->grain, t->rows - first);
+    return t->leaf (t->local0 + first - t->ca[t->me] * t->grain, n, out, t->user, error);
+  }
+  if (!tree_eval (t, l - 1, 2 * j, out, error))
+    return FALSE;
+  if (node_lo (t, l - 1, 2 * j + 1) >= t->chunks)
+    return TRUE;
+  double *right = t->tmp + (size_t) l * t->len;
+  if (!tree_eval (t, l - 1, 2 * j + 1, right, error))
+    return FALSE;
+  merge_into (t, out, right);
+  return TRUE;
+}
+
+/* Appends to OUT (*COUNT nodes so far) the largest nodes inside this rank's chunks. */
+static gboolean
+tree_walk (tree *t, int l, size_t j, double *out, size_t *count, GError **error)
+{
+  const size_t lo = node_lo (t, l, j), hi = node_hi (t, l, j);
+  const size_t a = t->ca[t->me], b = t->cb[t->me];
+  if (lo >= hi || a >= b || hi <= a || lo >= b)
+    return TRUE;
+  if (a <= lo && hi <= b) {
+    if (!tree_eval (t, l, j, out + *count * t->len, error))
+      return FALSE;
+    ++*count;
+    return TRUE;
+  }
+  return tree_walk (t, l - 1, 2 * j, out, count, error)
+         && tree_walk (t, l - 1, 2 * j + 1, out, count, error);
+}
+
+/* How many nodes rank R contributes (tree_walk's count, without computing them). */
+static size_t
+tree_count (const tree *t, int r, int l, size_t j)
+{
+  const size_t lo = node_lo (t, l, j), hi = node_hi (t, l, j), a = t->ca[r], b = t->cb[r];
+  if (lo >= hi || a >= b || hi <= a || lo >= b)
+    return 0;
+  if (a <= lo && hi <= b)
+    return 1;
+  return tree_count (t, r, l - 1, 2 * j) + tree_count (t, r, l - 1, 2 * j + 1);
+}
+
+/* OUT = node (L, J) from the gathered nodes, in the same order as tree_walk made them. */
+static void
+tree_combine (tree *t, int l, size_t j, double *out)
+{
+  const size_t lo = node_lo (t, l, j), hi = node_hi (t, l, j);
+  for (int r = 0; r < t->nranks; r++)
+    if (t->ca[r] < t->cb[r] && t->ca[r] <= lo && hi <= t->cb[r]) {
+      memcpy (out, t->stream + t->pos++ * t->len, t->len * sizeof (double));
+      return;
+    }
+  tree_combine (t, l - 1, 2 * j, out);
+  if (node_lo (t, l - 1, 2 * j + 1) >= t->chunks)
+    return;
+  double *right = t->tmp + (size_t) l * t->len;
+  tree_combine (t, l - 1, 2 * j + 1, right);
+  merge_into (t, out, right);
+}
+
+gboolean
+mixem_tree_reduce (const mixem_dataset *data, size_t lo, size_t hi, size_t grain, size_t len,
+                   mixem_leaf_fn leaf, mixem_merge_fn merge, void *user, double *out,
+                   GError **error)
+{
+  const size_t *off = mixem_dataset_part_offsets (data);
+  tree t = { .grain = grain, .len = len, .leaf = leaf, .merge = merge, .user = user };
+  t.nranks = off ? mixem_parallel_size () : 1;
+  t.me = off ? mixem_parallel_rank () : 0;
+  t.ca = g_new (size_t, t.nranks);
+  t.cb = g_new (size_t, t.nranks);
+  if (off) {
+    g_return_val_if_fail (lo == 0 && hi == mixem_dataset_rows (data), FALSE);
+    t.rows = mixem_dataset_all_rows (data);
+    for (int r = 0; r < t.nranks; r++) {
+      /* Shares cut at multiples of the grain (checked by mixem_tree_check). */
+      t.ca[r] = off[r] / grain;
+      t.cb[r] = off[r + 1] > off[r] ? (off[r + 1] + grain - 1) / grain : t.ca[r];
+    }
+    t.local0 = 0;
+  } else {
+    t.rows = hi - lo;
+    t.ca[0] = 0;
+    t.cb[0] = (t.rows + grain - 1) / grain;
+    t.local0 = lo;
+  }
+  t.chunks = (t.rows + grain - 1) / grain;
+  while (((size_t) 1 << t.levels) < t.chunks)
+    t.levels++;
+  t.tmp = g_new (double, (size_t) (t.levels + 1) * len);
+  const size_t most = 2 * (size_t) t.levels + 2;
+  double *mine = g_new (double, most * len);
+  size_t count = 0;
+  GError *err = NULL;
+  tree_walk (&t, t.levels, 0, mine, &count, &err);
+  gboolean ok = TRUE;
+  if (off) {
+    /* Every rank agrees on a failure before the gather, so that none waits in it alone. */
+    if (err)
+      g_propagate_error (error, err);
+    ok = mixem_parallel_agree (error);
+    if (ok) {
+      size_t *counts = g_new (size_t, t.nranks), all = 0;
+      for (int r = 0; r < t.nranks; r++)
+        all += counts[r] = tree_count (&t, r, t.levels, 0) * len;
+      double *stream = g_new (double, all > 0 ? all : 1);
+      mixem_comm_allgatherv (mine, count * len, stream, counts);
+      t.stream = stream;
+      if (t.chunks > 0)
+        tree_combine (&t, t.levels, 0, out);
+      else
+        memset (out, 0, len * sizeof (double));
+      g_free (stream);
+      g_free (counts);
+    }
+  } else if (err) {
+    g_propagate_error (error, err);
+    ok = FALSE;
+  } else if (t.chunks > 0)
+    memcpy (out, mine, len * sizeof (double));
+  else
+    memset (out, 0, len * sizeof (double));
+  g_free (mine);
+  g_free (t.tmp);
+  g_free (t.ca);
+  g_free (t.cb);
+  return ok;
+}
+
+gboolean
+mixem_tree_check (const mixem_dataset *data, size_t grain, GError **error)
+{
+  const size_t *off = mixem_dataset_part_offsets (data);
+  const size_t n = mixem_dataset_all_rows (data);
+  for (int r = 1; off && r < mixem_parallel_size (); r++)
+    if (off[r] % grain != 0 && off[r] != n) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   "%s: rank %d's share starts at row %zu, not at a multiple of %zu rows (64 "
+                   "blocks of the fit's block_size): read the parts with the fit's block size",
+                   mixem_dataset_source (data), r, off[r] + 1, grain);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The E-step's leaf: one chunk's blocks, threads over them, summed in block order from zero.
+ * OUT holds the ps->ss sums and then the ELBO's cross term. */
+static gboolean
+estep_leaf (size_t first, size_t n, double *out, void *user, GError **error)
+{
+  estep_job *job = user;
+  mixem_pass *ps = job->ps;
+  const size_t nw = (n + ps->block - 1) / ps->block;
+  const size_t per_thread = 2 * ps->block * ps->k + ps->block + ps->k;
+  const size_t b0 = (first - ps->lo) / ps->block;
+  /* Blocks go to whichever thread is free, so a thread held up by other work on the machine
+   * does not hold up the rest; each block's statistics land in its own slot, whoever
+   * computed them. */
+#pragma omp parallel for num_threads (MIN (ps->threads, (int) nw)) schedule (dynamic, 1)
+  for (size_t j = 0; j < nw; j++) {
+#ifdef _OPENMP
+    const size_t t = (size_t) omp_get_thread_num ();
+#else
+    const size_t t = 0;
+#endif
+    double *buf = ps->scratch + t * per_thread;
+    double *xbuf = ps->xbuf ? ps->xbuf + t * ps->block * ps->d : NULL;
+    unsigned char *mbuf = ps->mbuf ? ps->mbuf + t * ps->block * ps->d : NULL;
+    estep_block (ps, job->params, job->logw, job->accumulate, b0 + j, ps->slots + j * ps->ss,
+                 buf, xbuf, job->resp, job->lse, job->label, &ps->bad_row[j],
+                 &ps->cross_slots[j], mbuf);
+  }
+  double cross = 0.0;
+  for (size_t j = 0; j < nw && ps->q && ps->q_valid; j++)
+    cross += ps->cross_slots[j];
+  out[ps->ss] = cross;
+  /* A callback's own failure first: it explains the rows it left without a likelihood. */
+  if (!mixem_family_take_error (ps->family, job->params, error))
+    return FALSE;
+  for (size_t j = 0; j < nw; j++) {
+    if (ps->bad_row[j] != SIZE_MAX) {
+      char *row = mixem_dataset_cell_name (ps->data, ps->bad_row[j], SIZE_MAX);
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                   "%s: zero likelihood under every component", row);
+      g_free (row);
+      return FALSE;
+    }
+  }
+  /* Each entry summed over the chunk's slots in slot order, from zero, the entries shared among
+   * the threads: the same bits for any number of threads. */
+#pragma omp parallel for num_threads (ps->threads) schedule (static) if (ps->ss * nw >= 65536)
+  for (size_t i = 0; i < ps->ss; i++) {
+    double acc = 0.0;
+    for (size_t j = 0; j < nw; j++)
+      acc += ps->slots[j * ps->ss + i];
+    out[i] = acc;
+  }
+  return TRUE;
+}
+
 gboolean
 mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw,
                   gboolean accumulate, double *total, double *resp, double *lse, size_t *label,
                   GError **error)
 {
-  const size_t nblocks = (ps->hi - ps->lo + ps->block - 1) / ps->block;
-  const size_t per_thread = 2 * ps->block * ps->k + ps->block + ps->k;
-  double cross = 0.0;
-  memset (total, 0, ps->ss * sizeof (double));
-  for (size_t w0 = 0; w0 < nblocks; w0 += ps->wave) {
-    const size_t nw = MIN (ps->wave, nblocks - w0);
-    /* Blocks go to whichever thread is free, so a thread held up by other work on the machine
-     * does not hold up the rest; each block's statistics land in its own slot, whoever
-     * computed them. */
-#pragma omp parallel for num_threads (MIN (ps->threads, (int) nw)) schedule (dynamic, 1)
-    for (size_t j = 0; j < nw; j++) {
-#ifdef _OPENMP
-      const size_t t = (size_t) omp_get_thread_num ();
-#else
-      const size_t t = 0;
-#endif
-      double *buf = ps->scratch + t * per_thread;
-      double *xbuf = ps->xbuf ? ps->xbuf + t * ps->block * ps->d : NULL;
-      unsigned char *mbuf = ps->mbuf ? ps->mbuf + t * ps->block * ps->d : NULL;
-      estep_block (ps, params, logw, accumulate, w0 + j, ps->slots + j * ps->ss, buf, xbuf, resp,
-                   lse, label, &ps->bad_row[j], &ps->cross_slots[j], mbuf);
-    }
-    for (size_t j = 0; j < nw && ps->q && ps->q_valid; j++)
-      cross += ps->cross_slots[j];
-    /* A callback's own failure first: it explains the rows it left without a likelihood. */
-    if (!mixem_family_take_error (ps->family, params, error))
-      return FALSE;
-    for (size_t j = 0; j < nw; j++) {
-      if (ps->bad_row[j] != SIZE_MAX) {
-        char *row = mixem_dataset_cell_name (ps->data, ps->bad_row[j], SIZE_MAX);
-        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
-                     "%s: zero likelihood under every component", row);
-        g_free (row);
-        return FALSE;
-      }
-    }
-    /* Each entry summed over the wave's slots in slot order, the entries shared among the
-     * threads: the same bits for any number of threads. */
-#pragma omp parallel for num_threads (ps->threads) schedule (static) if (ps->ss * nw >= 65536)
-    for (size_t i = 0; i < ps->ss; i++) {
-      double acc = total[i];
-      for (size_t j = 0; j < nw; j++)
-        acc += ps->slots[j * ps->ss + i];
-      total[i] = acc;
-    }
+  estep_job job = { ps, params, logw, accumulate, resp, lse, label };
+  double *out = g_new (double, ps->ss + 1);
+  gboolean ok = mixem_tree_reduce (ps->data, ps->lo, ps->hi, WAVE_BLOCKS * ps->block, ps->ss + 1,
+                                   estep_leaf, NULL, &job, out, error);
+  if (ok) {
+    memcpy (total, out, ps->ss * sizeof (double));
+    ps->cross = out[ps->ss];
+    if (ps->q)
+      ps->q_valid = TRUE;
   }
-  ps->cross = cross;
-  if (ps->q)
-    ps->q_valid = TRUE;
-  return TRUE;
+  g_free (out);
+  return ok;
 }
 
 gboolean
@@ -526,6 +753,9 @@ mixem_refuse_levels (const mixem_dataset *data, const size_t *cols, size_t d, co
   return TRUE;
 }
 
+static gboolean check_rows (const mixem_family *f, const mixem_params *params, size_t d,
+                            const mixem_dataset *data, GError **error);
+
 gboolean
 mixem_check_data (const mixem_family *f, const mixem_params *params, size_t d,
                   const mixem_dataset *data, GError **error)
@@ -536,11 +766,23 @@ mixem_check_data (const mixem_family *f, const mixem_params *params, size_t d,
                  mixem_dataset_source (data), mixem_dataset_cols (data), d);
     return FALSE;
   }
-  if (mixem_dataset_rows (data) == 0) {
+  if (mixem_dataset_all_rows (data) == 0) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: no rows",
                  mixem_dataset_source (data));
     return FALSE;
   }
+  /* A part's rows are checked on their rank, and every rank agrees on the first failure. */
+  if (mixem_dataset_is_part (data)) {
+    gboolean ok = check_rows (f, params, d, data, error);
+    return mixem_parallel_agree (error) && ok;
+  }
+  return check_rows (f, params, d, data, error);
+}
+
+static gboolean
+check_rows (const mixem_family *f, const mixem_params *params, size_t d,
+            const mixem_dataset *data, GError **error)
+{
   if (!(f->flags & MIXEM_FAMILY_LEVELS) && !mixem_refuse_levels (data, NULL, d, f->name, error))
     return FALSE;
   if (!mixem_refuse_missing (f, data, error))

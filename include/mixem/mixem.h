@@ -13,6 +13,7 @@
 #include <mixem/plot.h>
 #include <mixem/progress.h>
 #include <mixem/check.h>
+#include <mixem/parallel.h>
 
 const char *mixem_version (void);
 

@@ -564,15 +564,58 @@ push_dataset (lua_State *L, mixem_dataset *ds)
   luaL_setmetatable (L, DATASET_MT);
 }
 
+/* The readers' part = "mpi" (this rank's share of the rows, mixem/parallel.h) or "none" (the
+ * default: all rows), and block_size (the fits' blocks: the share is cut at 64 of them): the
+ * share's grain in rows, or 0 for all rows.  The options table is at index 2. */
+static size_t
+part_grain (lua_State *L, const char *fn)
+{
+  if (!lua_istable (L, 2))
+    return 0;
+  size_t grain = 0;
+  if (lua_getfield (L, 2, "part") != LUA_TNIL) {
+    const char *p = lua_tostring (L, -1);
+    if (!p || (strcmp (p, "mpi") != 0 && strcmp (p, "none") != 0))
+      luaL_error (L, "%s: 'part' must be \"mpi\" or \"none\"", fn);
+    grain = strcmp (p, "mpi") == 0 ? 64 * 256 : 0;
+  }
+  lua_pop (L, 1);
+  if (lua_getfield (L, 2, "block_size") != LUA_TNIL) {
+    lua_Integer b = lua_isinteger (L, -1) ? lua_tointeger (L, -1) : 0;
+    if (b < 1 || b > (1 << 24))
+      luaL_error (L, "%s: 'block_size' must be a whole number from 1 to 2^24", fn);
+    if (!grain)
+      luaL_error (L, "%s: 'block_size' goes with part = \"mpi\"", fn);
+    grain = 64 * (size_t) b;
+  }
+  lua_pop (L, 1);
+  return grain;
+}
+
+/* mx.mpi(): this rank and the number of ranks (0 and 1 unless started by mpirun, which it then
+ * initialises). */
+static int
+l_mpi (lua_State *L)
+{
+  GError *err = NULL;
+  if (mixem_parallel_launched () && !mixem_parallel_init (&err))
+    return raise_gerror (L, "mixem.mpi", err);
+  lua_pushinteger (L, mixem_parallel_rank ());
+  lua_pushinteger (L, mixem_parallel_size ());
+  return 2;
+}
+
 static int
 l_read_csv (lua_State *L)
 {
   static const char *const known[] = { "columns", "header", "delimiter", "weights",
-                                        "categorical", "allow_missing", "missing", NULL };
+                                        "categorical", "allow_missing", "missing", "part",
+                                        "block_size", NULL };
   const char *path = luaL_checkstring (L, 1);
   mixem_csv_options o = { 0 };
   lua_settop (L, 2);
   lscratch *s = scratch_new (L);
+  const size_t grain = part_grain (L, "mixem.read_csv");
   if (!lua_isnoneornil (L, 2)) {
     luaL_checktype (L, 2, LUA_TTABLE);
     check_keys (L, 2, "mixem.read_csv", known, NULL);
@@ -602,22 +645,25 @@ l_read_csv (lua_State *L)
     o.missing = (const char *const *) tokens;
   }
   GError *err = NULL;
-  mixem_dataset *ds = mixem_dataset_read_csv (path, &o, &err);
+  mixem_dataset *ds = grain ? mixem_dataset_read_csv_part (path, &o, grain, &err)
+                            : mixem_dataset_read_csv (path, &o, &err);
   if (!ds)
     return raise_gerror (L, "mixem.read_csv", err);
   push_dataset (L, ds);
   return 1;
 }
 
-/* mx.read_npy(path, {columns =, weights =}) */
+/* mx.read_npy(path, {columns =, weights =, part =, block_size =}) */
 static int
 l_read_npy (lua_State *L)
 {
-  static const char *const known[] = { "columns", "weights", "allow_missing", NULL };
+  static const char *const known[] = { "columns", "weights", "allow_missing", "part",
+                                        "block_size", NULL };
   /* (missing tokens are CSV text: a .npy file marks a missing cell by NaN) */
   const char *path = luaL_checkstring (L, 1);
   lua_settop (L, 2);
   lscratch *s = scratch_new (L);
+  const size_t grain = part_grain (L, "mixem.read_npy");
   char **cols = NULL, **tokens = NULL;
   const char *w = NULL;
   gboolean allow = FALSE;
@@ -629,7 +675,10 @@ l_read_npy (lua_State *L)
     missing_opts (L, 2, "mixem.read_npy", s, &allow, &tokens);
   }
   GError *err = NULL;
-  mixem_dataset *ds = mixem_dataset_read_npy_missing (path, allow, &err);
+  if (grain && allow)
+    luaL_error (L, "mixem.read_npy: missing values are not available across ranks yet");
+  mixem_dataset *ds = grain ? mixem_dataset_read_npy_part (path, grain, &err)
+                            : mixem_dataset_read_npy_missing (path, allow, &err);
   if (ds && (cols || w)) {
     mixem_dataset *sel = mixem_dataset_select (ds, (const char *const *) cols, w, &err);
     mixem_dataset_free (ds);
@@ -2330,7 +2379,7 @@ static int l_log1p (lua_State *L) { lua_pushnumber (L, log1p (luaL_checknumber (
 static int l_expm1 (lua_State *L) { lua_pushnumber (L, expm1 (luaL_checknumber (L, 1))); return 1; }
 
 static const luaL_Reg module_functions[] = {
-  { "read_csv", l_read_csv }, { "read_npy", l_read_npy }, { "dataset", l_dataset }, { "fit", l_fit }, { "load", l_load },
+  { "read_csv", l_read_csv }, { "read_npy", l_read_npy }, { "mpi", l_mpi }, { "dataset", l_dataset }, { "fit", l_fit }, { "load", l_load },
   { "families", l_families }, { "adjusted_rand_index", l_ari }, { "kmeans", l_kmeans },
   { "hc", l_hc },
   { "select", l_select }, { "model", l_model }, { "family", l_family },

@@ -1,0 +1,25 @@
+/* comm.h: the library's communicator over the ranks of MPI_COMM_WORLD, inside the library only:
+ * with one rank (no MPI, or MPI not initialised) every function is the serial identity, so that
+ * callers need no #ifdef.  Every function here is collective unless it says otherwise. */
+#ifndef MIXEM_COMM_H
+#define MIXEM_COMM_H
+
+#include <stddef.h>
+#include <glib.h>
+#include <mixem/parallel.h>
+
+/* Gathers N doubles from each rank (COUNTS[r] of rank r, known to all) into ALL, in rank order. */
+void mixem_comm_allgatherv (const double *mine, size_t n, double *all, const size_t *counts);
+/* Gathers one size_t from each rank into ALL (size entries). */
+void mixem_comm_allgather_size (size_t mine, size_t *all);
+/* BYTES bytes of BUF from rank ROOT to all. */
+void mixem_comm_bcast (void *buf, size_t bytes, int root);
+/* The largest of every rank's value. */
+size_t mixem_comm_max_size (size_t mine);
+
+/* A part's row offsets: rank r holds global rows [OFF[r], OFF[r + 1]); NULL when DS is whole. */
+const size_t *mixem_dataset_part_offsets (const mixem_dataset *ds);
+/* A part's chunk of rows (64 blocks): every pass over it uses blocks of GRAIN / 64 rows. */
+size_t mixem_dataset_part_grain (const mixem_dataset *ds);
+
+#endif
