@@ -682,7 +682,7 @@ typedef struct {
   size_t nm;
   const unsigned char *mask;
   size_t *m;
-  double *lg, *c;
+  double *lg, *c, *li;   /* G's factor, C, and L^-1 (scratch) */
   double logdet_g, entropy;
 } cond;
 
@@ -690,8 +690,9 @@ static void
 cond_init (cond *cd, size_t d)
 {
   cd->m = g_new (size_t, d > 0 ? d : 1);
-  cd->lg = g_new (double, 2 * d * d + 1);
+  cd->lg = g_new (double, 3 * d * d + 1);
   cd->c = cd->lg + d * d;
+  cd->li = cd->c + d * d;
 }
 
 static void
@@ -749,7 +750,7 @@ cond_make (const mixem_params *p, size_t bb, const unsigned char *mask, cond *cd
       cd->logdet_g += 2.0 * log (l[a * nm + a]);
   }
   /* L^-1 into C's lower triangle (forward substitution on the identity), then C = L^-T L^-1. */
-  double *li = g_alloca (nm * nm * sizeof (double) + 1);
+  double *li = cd->li;
   for (size_t j = 0; j < nm; j++)
     for (size_t a = 0; a < nm; a++) {
       if (a < j) {
