@@ -5,6 +5,7 @@
  * Safety under Lua errors (which longjmp): temporaries live in a "scratch" userdata whose __gc
  * frees them, and a model keeps its registry (which holds the family module) alive through its
  * user value.  Components are numbered from 1 in Lua, as everything else there. */
+#include <glob.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
@@ -558,6 +559,22 @@ part_grain (lua_State *L, const char *fn)
   return grain;
 }
 
+/* Shard files: the files PATH (a pattern with * ? or [) matches, in name order, as one dataset
+ * (GRAIN > 0: this rank's share of their rows); NULL with ERROR when none matches. */
+static mixem_dataset *
+read_pattern (const char *path, const mixem_csv_options *o, size_t grain, GError **error)
+{
+  glob_t g;
+  if (glob (path, 0, NULL, &g) != 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: no file matches", path);
+    return NULL;
+  }
+  mixem_dataset *ds = mixem_dataset_read_shards ((const char *const *) g.gl_pathv, o, grain > 0,
+                                                 grain, error);
+  globfree (&g);
+  return ds;
+}
+
 /* mx.mpi(): this rank and the number of ranks (0 and 1 unless started by mpirun, which it then
  * initialises). */
 static int
@@ -607,8 +624,9 @@ l_read_csv (lua_State *L)
     }
   }
   GError *err = NULL;
-  mixem_dataset *ds = grain ? mixem_dataset_read_csv_part (path, &o, grain, &err)
-                            : mixem_dataset_read_csv (path, &o, &err);
+  mixem_dataset *ds = strpbrk (path, "*?[") ? read_pattern (path, &o, grain, &err)
+                       : grain ? mixem_dataset_read_csv_part (path, &o, grain, &err)
+                       : mixem_dataset_read_csv (path, &o, &err);
   if (!ds)
     return raise_gerror (L, "mixem.read_csv", err);
   push_dataset (L, ds);
@@ -633,8 +651,9 @@ l_read_npy (lua_State *L)
     w = opt_str (L, 2, "mixem.read_npy", "weights", s);
   }
   GError *err = NULL;
-  mixem_dataset *ds = grain ? mixem_dataset_read_npy_part (path, grain, &err)
-                            : mixem_dataset_read_npy (path, &err);
+  mixem_dataset *ds = strpbrk (path, "*?[") ? read_pattern (path, NULL, grain, &err)
+                       : grain ? mixem_dataset_read_npy_part (path, grain, &err)
+                       : mixem_dataset_read_npy (path, &err);
   if (ds && (cols || w)) {
     mixem_dataset *sel = mixem_dataset_select (ds, (const char *const *) cols, w, &err);
     mixem_dataset_free (ds);
