@@ -259,7 +259,7 @@ read_data_part (const char *path, const mixem_model *m, const char *columns, con
   char **cols = columns ? g_strsplit (columns, ",", -1) : NULL;
   const char *const *want = m ? mixem_model_names (m) : (const char *const *) cols;
   mixem_dataset *ds;
-  if (strpbrk (path, "*?[")) {
+  if (strpbrk (path, "*?[") && !g_file_test (path, G_FILE_TEST_EXISTS)) {
     /* Shard files: those the pattern matches, in name order, as one dataset (a part: this
      * rank's share of their rows). */
     glob_t g;

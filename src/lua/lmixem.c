@@ -559,6 +559,13 @@ part_grain (lua_State *L, const char *fn)
   return grain;
 }
 
+/* A name with * ? or [ that is no file's own: a pattern of shard files. */
+static gboolean
+is_pattern (const char *path)
+{
+  return strpbrk (path, "*?[") && !g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
 /* Shard files: the files PATH (a pattern with * ? or [) matches, in name order, as one dataset
  * (GRAIN > 0: this rank's share of their rows); NULL with ERROR when none matches. */
 static mixem_dataset *
@@ -624,7 +631,7 @@ l_read_csv (lua_State *L)
     }
   }
   GError *err = NULL;
-  mixem_dataset *ds = strpbrk (path, "*?[") ? read_pattern (path, &o, grain, &err)
+  mixem_dataset *ds = is_pattern (path) ? read_pattern (path, &o, grain, &err)
                        : grain ? mixem_dataset_read_csv_part (path, &o, grain, &err)
                        : mixem_dataset_read_csv (path, &o, &err);
   if (!ds)
@@ -651,7 +658,7 @@ l_read_npy (lua_State *L)
     w = opt_str (L, 2, "mixem.read_npy", "weights", s);
   }
   GError *err = NULL;
-  mixem_dataset *ds = strpbrk (path, "*?[") ? read_pattern (path, NULL, grain, &err)
+  mixem_dataset *ds = is_pattern (path) ? read_pattern (path, NULL, grain, &err)
                        : grain ? mixem_dataset_read_npy_part (path, grain, &err)
                        : mixem_dataset_read_npy (path, &err);
   if (ds && (cols || w)) {
