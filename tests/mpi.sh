@@ -52,6 +52,8 @@ for _ in range(2500):
     p = [0.8, 0.7, 0.2, 0.1] if r.random() < 0.4 else [0.1, 0.3, 0.9, 0.6]
     b.append([int(r.random() < q) for q in p])
 npy(t + "/b.npy", b, "|u1", "B")
+b[1999][2] = 2   # row 2000 (rank 2's share of 3) is no Bernoulli row
+npy(t + "/b2.npy", b, "|u1", "B")
 with open(t + "/p.csv", "w") as f:
     f.write("# counts\nx,y\n")
     for i in range(2200):
@@ -160,6 +162,14 @@ status=$?
 if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && [ ! -e "$T/nan.json" ] \
    && [ "$(printf '%s\n' "$out" | grep -c 'row 900, column 2: nan is not a finite number')" = 1 ]
 then ok; else bad "NaN on rank 6: status $status, output: $out"; fi
+
+# A family's check fails on one rank's rows: the same message (the global row), exit 1.
+want=$("$MIXEM" fit -f bernoulli -k 2 --block-size 4 "$T/b2.npy" 2>&1)
+out=$("${MPIRUN[@]}" -n 3 "$MIXEM" fit -f bernoulli -k 2 --block-size 4 "$T/b2.npy" 2>&1)
+status=$?
+if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && printf '%s' "$want" | grep -q 'row 2000' \
+   && [ "$(printf '%s\n' "$out" | grep -cF "$want")" = 1 ]
+then ok; else bad "bernoulli check on rank 2: status $status, output: $out"; fi
 
 # What needs all rows in one place is refused across ranks: a clean usage error, exit 2.
 out=$("${MPIRUN[@]}" -n 2 "$MIXEM" fit -f gaussian -k 2 --init hc "$T/g.npy" 2>&1)
