@@ -931,7 +931,7 @@ cmd_select (int argc, char **argv)
 {
   char *family = NULL, *kspec = NULL, *columns = NULL, *weights = NULL, *delimiter = NULL;
   char *criterion = NULL, *init = NULL, *out = NULL, *model_out = NULL, *covariance = NULL;
-  char *trials = NULL, **extra = NULL, *sign = NULL;
+  char *trials = NULL, **extra = NULL, *sign = NULL, *mpi_part_opt = NULL;
   mixem_fit_options defaults;
   mixem_fit_options_init (&defaults);
   int n_init = defaults.n_init, max_iter = defaults.max_iter, threads = 0, folds = 0;
@@ -967,6 +967,7 @@ cmd_select (int argc, char **argv)
     { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv", "C" },
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Write the table as CSV", "TABLE.csv" },
     { "model-out", 0, 0, G_OPTION_ARG_FILENAME, &model_out, "Write the chosen model as JSON", "MODEL.json" },
+    { "mpi-part", 0, 0, G_OPTION_ARG_STRING, &mpi_part_opt, "Under mpirun: candidates (default: every rank reads all rows and fits its share of the candidates) or none (every rank makes the whole selection alone)", "HOW" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing on success", NULL },
     { NULL }
   };
@@ -1064,6 +1065,27 @@ cmd_select (int argc, char **argv)
   g_ptr_array_unref (pairs);
   if (status != EXIT_OK)
     goto out;
+  /* Under mpirun every rank reads all rows and the candidates are shared out among the ranks
+   * (--mpi-part none: every rank makes the whole selection alone); rank 0 prints and writes. */
+  gboolean spread = FALSE;
+  if (mpi_part_opt && strcmp (mpi_part_opt, "none") != 0 && strcmp (mpi_part_opt, "auto") != 0
+      && strcmp (mpi_part_opt, "candidates") != 0) {
+    status = usage_error ("select", "--mpi-part must be auto, candidates or none (got '%s')",
+                          mpi_part_opt);
+    goto out;
+  }
+  if (mixem_parallel_launched ()) {
+    if (!mixem_parallel_init (&err)) {
+      status = fail ("select", err);
+      goto out;
+    }
+    spread = !mpi_part_opt || strcmp (mpi_part_opt, "none") != 0;
+    if (mixem_parallel_rank () != 0) {
+      quiet = TRUE;
+      g_clear_pointer (&out, g_free);
+      g_clear_pointer (&model_out, g_free);
+    }
+  }
   if (!(data = read_data (argv[1], NULL, columns, weights, delimiter, f, &err))) {
     status = fail ("select", err);
     goto out;
@@ -1083,7 +1105,7 @@ cmd_select (int argc, char **argv)
   o.init = init;
   mixem_select_options so = { (const size_t *) ks->data, ks->len,
                               (const mixem_options *const *) sets->pdata, sets->len, crit, folds,
-                              validation, &o };
+                              validation, &o, spread };
   size_t bi = 0;
   int every = 1;
   mixem_progress *prog = cli_progress (&o, quiet, FALSE, &every);
@@ -1171,6 +1193,7 @@ out:
   g_free (out);
   g_free (model_out);
   g_free (covariance);
+  g_free (mpi_part_opt);
   g_free (sign);
   g_free (trials);
   g_strfreev (extra);

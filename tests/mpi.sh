@@ -3,7 +3,7 @@
 # Each fit under `mpirun -n 1, 2, 3` must write the very model (and trace) of the single-process
 # fit, byte for byte but for the timings: gaussian on a .npy of doubles, bernoulli on a .npy of
 # bytes, poisson on a CSV whose ranks parse only their own lines (its default start: k-means),
-# shard files (sh-*.npy, sh-*.csv),
+# shard files (sh-*.npy, sh-*.csv), mixem select with the candidates shared out among the ranks,
 # k-means++, random rows and random_resp starts, CEM, row weights, 2 threads a rank, a Lua script
 # under mixem run (mx.read_npy(path, {part = "mpi"})); then 7 ranks on an uneven split (three of
 # them with no rows), bad data on one rank (every rank stops with its message, non-zero exit, no
@@ -128,6 +128,15 @@ for e in npy csv; do
     same "shards .$e, $p ranks" "$T/one.json" "$T/s$p.json"
   done
 done
+
+# mixem select under mpirun: every rank holds all rows and fits its share of the candidates;
+# rank 0 writes the same table and chosen model as one process.
+sel=(select -q -f gaussian -k 1-3 --covariance VVV,EII --n-init 2 --short-starts 3)
+"$MIXEM" "${sel[@]}" --out "$T/sel1.csv" --model-out "$T/selm1.json" "$T/g.npy" || bad "select"
+"${MPIRUN[@]}" -n 3 "$MIXEM" "${sel[@]}" --out "$T/sel3.csv" --model-out "$T/selm3.json" \
+  "$T/g.npy" || bad "select, 3 ranks"
+if cmp -s "$T/sel1.csv" "$T/sel3.csv" && cmp -s <(strip "$T/selm1.json") <(strip "$T/selm3.json")
+then ok; else bad "select, 3 ranks: table or model differs"; fi
 
 # mixem run: a script asks for its share (mx.read_npy(path, {part = "mpi"})); rank 0 prints.
 cat > "$T/fit.lua" <<'LUA'

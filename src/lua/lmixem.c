@@ -1477,7 +1477,7 @@ l_select (lua_State *L)
   mixem_select_options so = { (const size_t *) ks->data, ks->len,
                               (const mixem_options *const *) sets->pdata, sets->len, MIXEM_BIC,
                               opt_cint (L, 1, fn, "folds", 0, 0, "an integer >= 0"),
-                              opt_num (L, 1, fn, "validation", 0.0), &o };
+                              opt_num (L, 1, fn, "validation", 0.0), &o, FALSE };
   const char *crit = opt_str (L, 1, fn, "criterion", s);
   if (crit && !mixem_criterion_parse (crit, &so.criterion))
     luaL_error (L, "%s: 'criterion' must be bic, aic, icl or heldout (got %s)", fn, crit);
