@@ -281,11 +281,12 @@ read_data_part (const char *path, const mixem_model *m, const char *columns, con
     g_strfreev (parts);
   }
   g_ptr_array_add (tokens, NULL);
-  if (strpbrk (path, "*?[") && allow) {
+  const gboolean pattern = strpbrk (path, "*?[") && !g_file_test (path, G_FILE_TEST_EXISTS);
+  if (pattern && allow) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: missing values are not available "
                  "in shard files yet", path);
     ds = NULL;
-  } else if (strpbrk (path, "*?[")) {
+  } else if (pattern) {
     /* Shard files: those the pattern matches, in name order, as one dataset (a part: this
      * rank's share of their rows). */
     glob_t g;
@@ -963,7 +964,7 @@ cmd_select (int argc, char **argv)
 {
   char *family = NULL, *kspec = NULL, *columns = NULL, *weights = NULL, *delimiter = NULL;
   char *criterion = NULL, *init = NULL, *out = NULL, *model_out = NULL, *covariance = NULL;
-  char *trials = NULL, **extra = NULL, *sign = NULL;
+  char *trials = NULL, **extra = NULL, *sign = NULL, *mpi_part_opt = NULL;
   mixem_fit_options defaults;
   mixem_fit_options_init (&defaults);
   int n_init = defaults.n_init, max_iter = defaults.max_iter, threads = 0, folds = 0;
@@ -1001,6 +1002,7 @@ cmd_select (int argc, char **argv)
     MISSING_ENTRIES (ma),
     { "out", 0, 0, G_OPTION_ARG_FILENAME, &out, "Write the table as CSV", "TABLE.csv" },
     { "model-out", 0, 0, G_OPTION_ARG_FILENAME, &model_out, "Write the chosen model as JSON", "MODEL.json" },
+    { "mpi-part", 0, 0, G_OPTION_ARG_STRING, &mpi_part_opt, "Under mpirun: candidates (default: every rank reads all rows and fits its share of the candidates) or none (every rank makes the whole selection alone)", "HOW" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing on success", NULL },
     { NULL }
   };
@@ -1098,6 +1100,27 @@ cmd_select (int argc, char **argv)
   g_ptr_array_unref (pairs);
   if (status != EXIT_OK)
     goto out;
+  /* Under mpirun every rank reads all rows and the candidates are shared out among the ranks
+   * (--mpi-part none: every rank makes the whole selection alone); rank 0 prints and writes. */
+  gboolean spread = FALSE;
+  if (mpi_part_opt && strcmp (mpi_part_opt, "none") != 0 && strcmp (mpi_part_opt, "auto") != 0
+      && strcmp (mpi_part_opt, "candidates") != 0) {
+    status = usage_error ("select", "--mpi-part must be auto, candidates or none (got '%s')",
+                          mpi_part_opt);
+    goto out;
+  }
+  if (mixem_parallel_launched ()) {
+    if (!mixem_parallel_init (&err)) {
+      status = fail ("select", err);
+      goto out;
+    }
+    spread = !mpi_part_opt || strcmp (mpi_part_opt, "none") != 0;
+    if (mixem_parallel_rank () != 0) {
+      quiet = TRUE;
+      g_clear_pointer (&out, g_free);
+      g_clear_pointer (&model_out, g_free);
+    }
+  }
   if (!(data = read_data (argv[1], NULL, columns, weights, delimiter, f, &ma, &err))) {
     status = fail ("select", err);
     goto out;
@@ -1117,7 +1140,7 @@ cmd_select (int argc, char **argv)
   o.init = init;
   mixem_select_options so = { (const size_t *) ks->data, ks->len,
                               (const mixem_options *const *) sets->pdata, sets->len, crit, folds,
-                              validation, &o };
+                              validation, &o, spread };
   size_t bi = 0;
   int every = 1;
   mixem_progress *prog = cli_progress (&o, quiet, FALSE, &every);
@@ -1205,6 +1228,7 @@ out:
   g_free (out);
   g_free (model_out);
   g_free (covariance);
+  g_free (mpi_part_opt);
   g_free (sign);
   g_free (trials);
   g_strfreev (extra);

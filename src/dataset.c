@@ -548,6 +548,13 @@ mixem_dataset_new_missing (size_t n, size_t d, const double *x, const char *cons
 mixem_dataset *
 mixem_dataset_subset (const mixem_dataset *ds, const size_t *rows, size_t m, GError **error)
 {
+  /* A part's subset would hold one rank's rows as if they were all (held-out folds, re-seeding):
+   * not available across ranks yet. */
+  if (ds->part) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: a subset of rows (held-out folds, "
+                 "re-seeding) is not available across ranks", ds->source);
+    return NULL;
+  }
   mixem_dataset *out = dataset_alloc (m, ds->d, ds->source);
   for (size_t j = 0; j < ds->d; j++)
     out->names[j] = g_strdup (ds->names[j]);

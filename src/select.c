@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 #include <gsl/gsl_randist.h>
+#include "comm.h"
 #include "engine.h"
 
 static const char *const names[] = { "bic", "aic", "icl", "heldout" };
@@ -122,14 +123,24 @@ mixem_select (const mixem_family *f, const mixem_dataset *data, const mixem_sele
   mixem_model *chosen = NULL;
   double chosen_score = INFINITY;
   gboolean ok = TRUE;
+  /* Spread over the ranks: candidate i is rank i mod P's; the others are filled in below. */
+  const int nranks = mixem_parallel_size (), me = mixem_parallel_rank ();
+  const gboolean spread = so->spread_ranks && nranks > 1 && !mixem_dataset_is_part (data);
+  GError *spread_err = NULL;     /* this rank's fatal error, at candidate spread_at */
+  size_t spread_at = G_MAXSIZE, idx = 0;
   for (size_t s = 0; s < nsets && ok; s++)
     for (size_t ki = 0; ki < so->n_ks && ok; ki++) {
+      const size_t i = idx++;
       mixem_fit_options o = *so->fit;
       o.k = so->ks[ki];
       o.family_options = so->option_sets ? so->option_sets[s] : NULL;
       o.warm_start = NULL;
       mixem_candidate c = { .k = o.k, .options = mixem_options_copy (o.family_options),
                             .loglik = NAN, .bic = NAN, .aic = NAN, .icl = NAN, .heldout = NAN };
+      if (spread && ((int) (i % (size_t) nranks) != me || spread_err)) {
+        g_array_append_val (cands, c);   /* another rank's (or past this rank's fatal error) */
+        continue;
+      }
       GError *err = NULL;
       mixem_model *m = mixem_fit (f, data, &o, &err);
       gboolean good = m != NULL;
@@ -157,8 +168,14 @@ mixem_select (const mixem_family *f, const mixem_dataset *data, const mixem_sele
             g_prefix_error (&err, "%s", what);
           else
             err = g_error_new (MIXEM_ERROR, MIXEM_ERROR_NUMERIC, "%sthe fit failed", what);
-          g_propagate_error (error, err);
           g_free (what);
+          if (spread) {   /* shared in candidate order below */
+            spread_err = err;
+            spread_at = i;
+            g_array_append_val (cands, c);
+            continue;
+          }
+          g_propagate_error (error, err);
           mixem_options_free (c.options);
           ok = FALSE;
           break;
@@ -171,6 +188,10 @@ mixem_select (const mixem_family *f, const mixem_dataset *data, const mixem_sele
         continue;
       }
       g_array_append_val (cands, c);
+      if (spread) {   /* the chosen one is fitted again on every rank below */
+        mixem_model_free (m);
+        continue;
+      }
       const double sc = score_of (&c, so->criterion);
       if (sc < chosen_score || !chosen) {
         chosen_score = sc;
@@ -181,6 +202,68 @@ mixem_select (const mixem_family *f, const mixem_dataset *data, const mixem_sele
       } else
         mixem_model_free (m);
     }
+  if (spread) {
+    /* Each candidate's scores from its rank, in candidate order: the first fatal error (in that
+     * order) stops the selection, as it would in one process. */
+    for (guint i = 0; i < cands->len && ok; i++) {
+      mixem_candidate *c = &g_array_index (cands, mixem_candidate, i);
+      const int owner = (int) (i % (guint) nranks);
+      double head[9] = { c->loglik, c->bic, c->aic, c->icl, c->heldout, (double) c->n_params,
+                         c->failure ? (double) strlen (c->failure) + 1 : 0.0,
+                         spread_at == i ? (double) strlen (spread_err->message) + 1 : 0.0,
+                         spread_at == i ? (double) spread_err->code : 0.0 };
+      mixem_comm_bcast (head, sizeof head, owner);
+      if (head[7] > 0) {
+        char *msg = g_malloc ((size_t) head[7]);
+        if (me == owner)
+          memcpy (msg, spread_err->message, (size_t) head[7]);
+        mixem_comm_bcast (msg, (size_t) head[7], owner);
+        g_set_error_literal (error, MIXEM_ERROR, (int) head[8], msg);
+        g_free (msg);
+        ok = FALSE;
+        break;
+      }
+      c->loglik = head[0];
+      c->bic = head[1];
+      c->aic = head[2];
+      c->icl = head[3];
+      c->heldout = head[4];
+      c->n_params = (size_t) head[5];
+      if (head[6] > 0) {
+        char *msg = g_malloc ((size_t) head[6]);
+        if (me == owner)
+          memcpy (msg, c->failure, (size_t) head[6]);
+        mixem_comm_bcast (msg, (size_t) head[6], owner);
+        g_free (c->failure);
+        c->failure = msg;
+      }
+    }
+    g_clear_error (&spread_err);
+    /* The choice, as one process makes it, then the chosen candidate fitted on every rank. */
+    size_t at = G_MAXSIZE;
+    for (guint i = 0; i < cands->len && ok; i++) {
+      const mixem_candidate *c = &g_array_index (cands, mixem_candidate, i);
+      if (c->failure)
+        continue;
+      const double sc = score_of (c, so->criterion);
+      if (sc < chosen_score || at == G_MAXSIZE) {
+        chosen_score = sc;
+        at = i;
+      }
+    }
+    if (ok && at != G_MAXSIZE) {
+      const mixem_candidate *c = &g_array_index (cands, mixem_candidate, at);
+      mixem_fit_options o = *so->fit;
+      o.k = c->k;
+      o.family_options = so->option_sets ? so->option_sets[at / so->n_ks] : NULL;
+      o.warm_start = NULL;
+      o.callback = NULL;
+      chosen = mixem_fit (f, data, &o, error);
+      ok = chosen != NULL;
+      if (best_index)
+        *best_index = at;
+    }
+  }
   if (ok && !chosen) {
     /* Every candidate failed: the reasons, one per candidate. */
     GString *why = g_string_new ("select: every candidate failed");

@@ -285,7 +285,7 @@ START_TEST (test_select)
   const size_t ks[] = { 1, 2, 3, 4 };
   mixem_fit_options fo;
   mixem_fit_options_init (&fo);
-  mixem_select_options so = { ks, 4, sets, 2, MIXEM_BIC, 0, 0, &fo };
+  mixem_select_options so = { ks, 4, sets, 2, MIXEM_BIC, 0, 0, &fo, FALSE };
   mixem_model *best = NULL;
   size_t bi = 0;
   GArray *c = mixem_select (f, data, &so, &best, &bi, &err);

@@ -3,7 +3,7 @@
 # Each fit under `mpirun -n 1, 2, 3` must write the very model (and trace) of the single-process
 # fit, byte for byte but for the timings: gaussian on a .npy of doubles, bernoulli on a .npy of
 # bytes, poisson on a CSV whose ranks parse only their own lines (its default start: k-means),
-# shard files (sh-*.npy, sh-*.csv),
+# shard files (sh-*.npy, sh-*.csv), mixem select with the candidates shared out among the ranks,
 # k-means++, random rows and random_resp starts, CEM, row weights, 2 threads a rank, a Lua script
 # under mixem run (mx.read_npy(path, {part = "mpi"})); then 7 ranks on an uneven split (three of
 # them with no rows), bad data on one rank (every rank stops with its message, non-zero exit, no
@@ -52,6 +52,8 @@ for _ in range(2500):
     p = [0.8, 0.7, 0.2, 0.1] if r.random() < 0.4 else [0.1, 0.3, 0.9, 0.6]
     b.append([int(r.random() < q) for q in p])
 npy(t + "/b.npy", b, "|u1", "B")
+b[1999][2] = 2   # row 2000 (rank 2's share of 3) is no Bernoulli row
+npy(t + "/b2.npy", b, "|u1", "B")
 with open(t + "/p.csv", "w") as f:
     f.write("# counts\nx,y\n")
     for i in range(2200):
@@ -127,6 +129,15 @@ for e in npy csv; do
   done
 done
 
+# mixem select under mpirun: every rank holds all rows and fits its share of the candidates;
+# rank 0 writes the same table and chosen model as one process.
+sel=(select -q -f gaussian -k 1-3 --covariance VVV,EII --n-init 2 --short-starts 3)
+"$MIXEM" "${sel[@]}" --out "$T/sel1.csv" --model-out "$T/selm1.json" "$T/g.npy" || bad "select"
+"${MPIRUN[@]}" -n 3 "$MIXEM" "${sel[@]}" --out "$T/sel3.csv" --model-out "$T/selm3.json" \
+  "$T/g.npy" || bad "select, 3 ranks"
+if cmp -s "$T/sel1.csv" "$T/sel3.csv" && cmp -s <(strip "$T/selm1.json") <(strip "$T/selm3.json")
+then ok; else bad "select, 3 ranks: table or model differs"; fi
+
 # mixem run: a script asks for its share (mx.read_npy(path, {part = "mpi"})); rank 0 prints.
 cat > "$T/fit.lua" <<'LUA'
 local mx = require "mixem"
@@ -160,6 +171,14 @@ status=$?
 if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && [ ! -e "$T/nan.json" ] \
    && [ "$(printf '%s\n' "$out" | grep -c 'row 900, column 2: nan is not a finite number')" = 1 ]
 then ok; else bad "NaN on rank 6: status $status, output: $out"; fi
+
+# A family's check fails on one rank's rows: the same message (the global row), exit 1.
+want=$("$MIXEM" fit -f bernoulli -k 2 --block-size 4 "$T/b2.npy" 2>&1)
+out=$("${MPIRUN[@]}" -n 3 "$MIXEM" fit -f bernoulli -k 2 --block-size 4 "$T/b2.npy" 2>&1)
+status=$?
+if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && printf '%s' "$want" | grep -q 'row 2000' \
+   && [ "$(printf '%s\n' "$out" | grep -cF "$want")" = 1 ]
+then ok; else bad "bernoulli check on rank 2: status $status, output: $out"; fi
 
 # What needs all rows in one place is refused across ranks: a clean usage error, exit 2.
 out=$("${MPIRUN[@]}" -n 2 "$MIXEM" fit -f gaussian -k 2 --init hc "$T/g.npy" 2>&1)

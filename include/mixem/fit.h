@@ -271,6 +271,10 @@ typedef struct {
   double validation;                      /* else, with 0 < validation < 1: one seeded split */
   const mixem_fit_options *fit;           /* the rest (n_init, seed, ...); k and options unused;
                                            * the callback sees every fit, folds included */
+  /* Under MPI (mixem/parallel.h, initialised, more than one rank) with every rank holding all
+   * the data (not a part): candidate i is fitted by rank i mod P, the scores are shared, and
+   * every rank refits the chosen one; the same table and model as one process (collective). */
+  gboolean spread_ranks;
 } mixem_select_options;
 
 /* Fits every K and option set, scores them, and returns the candidates (free with

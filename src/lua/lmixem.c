@@ -5,6 +5,7 @@
  * Safety under Lua errors (which longjmp): temporaries live in a "scratch" userdata whose __gc
  * frees them, and a model keeps its registry (which holds the family module) alive through its
  * user value.  Components are numbered from 1 in Lua, as everything else there. */
+#include <glob.h>
 #include <limits.h>
 #include <math.h>
 #include <string.h>
@@ -592,6 +593,29 @@ part_grain (lua_State *L, const char *fn)
   return grain;
 }
 
+/* A name with * ? or [ that is no file's own: a pattern of shard files. */
+static gboolean
+is_pattern (const char *path)
+{
+  return strpbrk (path, "*?[") && !g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+/* Shard files: the files PATH (a pattern with * ? or [) matches, in name order, as one dataset
+ * (GRAIN > 0: this rank's share of their rows); NULL with ERROR when none matches. */
+static mixem_dataset *
+read_pattern (const char *path, const mixem_csv_options *o, size_t grain, GError **error)
+{
+  glob_t g;
+  if (glob (path, 0, NULL, &g) != 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: no file matches", path);
+    return NULL;
+  }
+  mixem_dataset *ds = mixem_dataset_read_shards ((const char *const *) g.gl_pathv, o, grain > 0,
+                                                 grain, error);
+  globfree (&g);
+  return ds;
+}
+
 /* mx.mpi(): this rank and the number of ranks (0 and 1 unless started by mpirun, which it then
  * initialises). */
 static int
@@ -645,8 +669,9 @@ l_read_csv (lua_State *L)
     o.missing = (const char *const *) tokens;
   }
   GError *err = NULL;
-  mixem_dataset *ds = grain ? mixem_dataset_read_csv_part (path, &o, grain, &err)
-                            : mixem_dataset_read_csv (path, &o, &err);
+  mixem_dataset *ds = is_pattern (path) ? read_pattern (path, &o, grain, &err)
+                       : grain ? mixem_dataset_read_csv_part (path, &o, grain, &err)
+                       : mixem_dataset_read_csv (path, &o, &err);
   if (!ds)
     return raise_gerror (L, "mixem.read_csv", err);
   push_dataset (L, ds);
@@ -675,10 +700,12 @@ l_read_npy (lua_State *L)
     missing_opts (L, 2, "mixem.read_npy", s, &allow, &tokens);
   }
   GError *err = NULL;
-  if (grain && allow)
-    luaL_error (L, "mixem.read_npy: missing values are not available across ranks yet");
-  mixem_dataset *ds = grain ? mixem_dataset_read_npy_part (path, grain, &err)
-                            : mixem_dataset_read_npy_missing (path, allow, &err);
+  if ((grain || is_pattern (path)) && allow)
+    luaL_error (L, "mixem.read_npy: missing values are not available across ranks or in shard "
+                "files yet");
+  mixem_dataset *ds = is_pattern (path) ? read_pattern (path, NULL, grain, &err)
+                       : grain ? mixem_dataset_read_npy_part (path, grain, &err)
+                       : mixem_dataset_read_npy_missing (path, allow, &err);
   if (ds && (cols || w)) {
     mixem_dataset *sel = mixem_dataset_select (ds, (const char *const *) cols, w, &err);
     mixem_dataset_free (ds);
@@ -1539,7 +1566,7 @@ l_select (lua_State *L)
   mixem_select_options so = { (const size_t *) ks->data, ks->len,
                               (const mixem_options *const *) sets->pdata, sets->len, MIXEM_BIC,
                               opt_cint (L, 1, fn, "folds", 0, 0, "an integer >= 0"),
-                              opt_num (L, 1, fn, "validation", 0.0), &o };
+                              opt_num (L, 1, fn, "validation", 0.0), &o, FALSE };
   const char *crit = opt_str (L, 1, fn, "criterion", s);
   if (crit && !mixem_criterion_parse (crit, &so.criterion))
     luaL_error (L, "%s: 'criterion' must be bic, aic, icl or heldout (got %s)", fn, crit);
