@@ -147,10 +147,19 @@ local m = mx.fit{data = X, family = "gaussian", k = 2, seed = 5, n_init = 2, sho
                  block_size = 4}
 local rank, size = mx.mpi()
 if rank == 0 then print(string.format("%a %d", m.loglik, m.n_iter)) end
+if arg[3] then   -- rank 0 alone writes: each rank names its files by its number
+  m:save(arg[3] .. "/m" .. rank .. ".json")
+  m:save_trace(arg[3] .. "/t" .. rank .. ".csv")
+  mx.plot.trace(m, arg[3] .. "/p" .. rank .. ".png")
+end
 LUA
 want=$("$MIXEM" run "$T/fit.lua" "$T/g.npy" none)
 got=$("${MPIRUN[@]}" -n 3 "$MIXEM" run "$T/fit.lua" "$T/g.npy" mpi)
 if [ -n "$want" ] && [ "$want" = "$got" ]; then ok; else bad "mixem run, 3 ranks: '$got', not '$want'"; fi
+mkdir -p "$T/w"
+"${MPIRUN[@]}" -n 3 "$MIXEM" run "$T/fit.lua" "$T/g.npy" mpi "$T/w" > /dev/null
+if [ "$(cd "$T/w" && ls | tr '\n' ' ')" = "m0.json p0.png t0.csv " ]; then ok
+else bad "mixem run, 3 ranks: files written: $(ls "$T/w" | tr '\n' ' ')"; fi
 
 # 7 ranks, 1000 rows in 4 chunks of 256: ranks 0, 2 and 4 hold no rows.
 fit "$T/u1" gaussian "$T/u.npy"

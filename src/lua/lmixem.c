@@ -1774,12 +1774,34 @@ l_load (lua_State *L)
   return 1;
 }
 
+/* Under mpirun (MPI started by a share's reader) rank 0 alone writes files, as the command
+ * does: model:save, model:save_trace and every mx.plot.* return at once on the other ranks,
+ * after their arguments' types are checked where that costs nothing (the path). */
+static gboolean
+writes_here (void)
+{
+  return mixem_parallel_rank () == 0;
+}
+
+/* The plot function in upvalue 1, called on rank 0 only. */
+static int
+rank_zero_only (lua_State *L)
+{
+  if (!writes_here ())
+    return 0;
+  return lua_tocfunction (L, lua_upvalueindex (1)) (L);
+}
+
 static int
 m_save (lua_State *L)
 {
   lmodel *lm = check_model (L, 1);
   const char *path = luaL_checkstring (L, 2);
   GError *err = NULL;
+  if (!writes_here ()) {
+    lua_settop (L, 1);
+    return 1;
+  }
   if (!mixem_model_save (lm->m, path, &err))
     return raise_gerror (L, "model:save", err);
   lua_settop (L, 1);
@@ -1792,6 +1814,10 @@ m_save_trace (lua_State *L)
   lmodel *lm = check_model (L, 1);
   const char *path = luaL_checkstring (L, 2);
   GError *err = NULL;
+  if (!writes_here ()) {
+    lua_settop (L, 1);
+    return 1;
+  }
   if (!mixem_trace_save_csv (lm->m, path, &err))
     return raise_gerror (L, "model:save_trace", err);
   lua_settop (L, 1);
@@ -2845,7 +2871,13 @@ luaopen_mixem (lua_State *L)
   luaL_newlib (L, module_functions);
   lua_pushstring (L, mixem_version ());
   lua_setfield (L, -2, "version");
-  luaL_newlib (L, plot_functions);
+  /* Each plot through rank_zero_only: under mpirun rank 0 alone draws. */
+  lua_newtable (L);
+  for (const luaL_Reg *r = plot_functions; r->name; r++) {
+    lua_pushcfunction (L, r->func);
+    lua_pushcclosure (L, rank_zero_only, 1);
+    lua_setfield (L, -2, r->name);
+  }
   lua_setfield (L, -2, "plot");
   return 1;
 }
