@@ -161,6 +161,35 @@ mkdir -p "$T/w"
 if [ "$(cd "$T/w" && ls | tr '\n' ' ')" = "m0.json p0.png t0.csv " ]; then ok
 else bad "mixem run, 3 ranks: files written: $(ls "$T/w" | tr '\n' ' ')"; fi
 
+# A family written in the script, on each rank (a CSV share): the same bits as one process.
+cat > "$T/lfam.lua" <<'LUA'
+local mx = require "mixem"
+local log, lgamma = math.log, mx.lgamma
+mx.family{
+  name = "lua_poisson", summary = "Poisson counts, in Lua", params = {lambda = "positive"},
+  stats = function(x) return x end,
+  maximise = function(s, n)
+    local lambda = {}
+    for j = 1, #s do lambda[j] = math.max(s[j] / n, 1e-10) end
+    return {lambda = lambda}
+  end,
+  log_density = function(theta, x)
+    local lp = 0
+    for j = 1, #x do lp = lp + x[j] * log(theta.lambda[j]) - theta.lambda[j] - lgamma(x[j] + 1) end
+    return lp
+  end,
+}
+local X = mx.read_csv(arg[1], arg[2] == "mpi" and {part = "mpi", block_size = 8} or nil)
+local m = mx.fit{data = X, family = "lua_poisson", k = 2, seed = 3, n_init = 2, block_size = 8,
+                 init = "random_resp"}
+local rank = mx.mpi()
+if rank == 0 then print(string.format("%a %a %d", m.loglik, m.components[1].lambda[1], m.n_iter)) end
+LUA
+want=$("$MIXEM" run "$T/lfam.lua" "$T/p.csv" none)
+got=$("${MPIRUN[@]}" -n 3 "$MIXEM" run "$T/lfam.lua" "$T/p.csv" mpi)
+if [ -n "$want" ] && [ "$want" = "$got" ]; then ok
+else bad "a Lua family, 3 ranks: '$got', not '$want'"; fi
+
 # 7 ranks, 1000 rows in 4 chunks of 256: ranks 0, 2 and 4 hold no rows.
 fit "$T/u1" gaussian "$T/u.npy"
 mfit 7 "$T/u7" gaussian "$T/u.npy"
