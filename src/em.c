@@ -191,9 +191,7 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
     const char *what = NULL;
     const char *init = o->init && strcmp (o->init, "auto") != 0 ? o->init
                        : f->init_methods && f->init_methods[0] ? f->init_methods[0] : NULL;
-    if (o->algorithm == MIXEM_INCREMENTAL || o->algorithm == MIXEM_ONLINE)
-      what = o->algorithm == MIXEM_INCREMENTAL ? "algorithm 'incremental'" : "algorithm 'online'";
-    else if (o->reseed)
+    if (o->reseed)
       what = "'reseed'";
     else if (!o->warm_start && !o->init_components && init && strcmp (init, "random") != 0
              && strcmp (init, "random_resp") != 0 && strcmp (init, "kmeans") != 0
@@ -1004,7 +1002,8 @@ anneal_temperature (const fit_ctx *c, int j)
 static void
 chunk_rows (const fit_ctx *c, size_t j, size_t *lo, size_t *hi)
 {
-  const size_t n = c->ps.n, B = c->nchunks, q = n / B, r = n % B;
+  /* Global rows: a chunk of a part's fit spans the ranks that hold its rows. */
+  const size_t n = mixem_dataset_all_rows (c->data), B = c->nchunks, q = n / B, r = n % B;
   *lo = j * q + MIN (j, r);
   *hi = *lo + q + (j < r);
 }
@@ -1152,7 +1151,8 @@ run_online (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter,
             gboolean have_prev, double prev_delta, gboolean *stop, GError **error)
 {
   const mixem_fit_options *o = c->o;
-  const size_t K = c->K, ss = c->ps.ss, n = c->ps.n;
+  /* Batches of global rows: across ranks, each one a sum over the ranks that hold its rows. */
+  const size_t K = c->K, ss = c->ps.ss, n = mixem_dataset_all_rows (c->data);
   const size_t b = o->batch_size > 0 ? o->batch_size : MIN (n, 500);
   const double alpha = o->step_alpha > 0.0 ? o->step_alpha : 0.6;
   const int first_t = m->n_iter + 1;
@@ -1562,7 +1562,7 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   c.total = g_new (double, c.ps.ss);
   c.logw = g_new (double, c.K);
   if (o->algorithm == MIXEM_INCREMENTAL) {
-    c.nchunks = o->blocks > 0 ? o->blocks : MIN (10, c.ps.n);
+    c.nchunks = o->blocks > 0 ? o->blocks : MIN (10, mixem_dataset_all_rows (data));
     c.chunks = g_new (double, c.nchunks * c.ps.ss);
   }
   if (o->algorithm == MIXEM_INCREMENTAL || o->algorithm == MIXEM_ONLINE)

@@ -60,8 +60,10 @@ typedef struct {
   gboolean q_valid;          /* q holds the last pass's responsibilities */
   double *cross_slots;       /* wave */
   double cross;              /* that sum, after a pass with q_valid */
-  /* The rows a pass covers, [lo, hi): all of them (0, n) but for incremental EM's chunks and
-   * online EM's batches (mixem_pass_estep_range); blocks start at lo. */
+  /* The rows a pass covers, [lo, hi), global row numbers (a part's are those of all ranks):
+   * all of them but for incremental EM's chunks and online EM's batches
+   * (mixem_pass_estep_range), whose chunks of the tree are cut at the multiples of its grain,
+   * where the ranks' shares are, so that they too are sums over ranks. */
   size_t lo, hi;
   size_t row0;               /* the global index of the data's first row (a part's offset) */
 } mixem_pass;
@@ -77,6 +79,12 @@ typedef void (*mixem_merge_fn) (double *acc, const double *right, size_t len, vo
 gboolean mixem_tree_reduce (const mixem_dataset *data, size_t lo, size_t hi, size_t grain,
                             size_t len, mixem_leaf_fn leaf, mixem_merge_fn merge, void *user,
                             double *out, GError **error);
+/* The same over the global rows [GLO, HI) (all ranks' rows for a part; a dataset's own for any
+ * other), chunk boundaries at the multiples of GRAIN: collective for a part, every rank calling
+ * it with the same range (a rank with none of its rows contributes nothing). */
+gboolean mixem_tree_reduce_range (const mixem_dataset *data, size_t glo, size_t ghi, size_t grain,
+                                  size_t len, mixem_leaf_fn leaf, mixem_merge_fn merge,
+                                  void *user, double *out, GError **error);
 /* Whether DATA's parts are cut at multiples of GRAIN (an error naming the rank if not). */
 gboolean mixem_tree_check (const mixem_dataset *data, size_t grain, GError **error);
 /* The rows of a chunk of the E-step's tree: 64 blocks. */

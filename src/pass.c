@@ -38,7 +38,7 @@ mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *dat
   ps->k = k;
   ps->beta = 1.0;
   ps->lo = 0;
-  ps->hi = ps->n;
+  ps->hi = mixem_dataset_all_rows (data);
   ps->row0 = mixem_dataset_first_row (data);
   /* More rows a block than the data has changes nothing (one block either way), and a block
    * size from input (1 << 60) must not size the scratch buffers. */
@@ -179,12 +179,12 @@ typedef struct {
  * component's share of the entropy (K). */
 VECTOR_CLONES static void
 estep_block (const mixem_pass *ps, const mixem_params *params, const double *logw,
-             gboolean accumulate, size_t b, double *slot, double *buf, double *xbuf,
+             gboolean accumulate, size_t first, size_t nb, double *slot, double *buf,
+             double *xbuf,
              double *resp, double *lse_out, size_t *label, size_t *bad, double *cross,
              unsigned char *mbuf)
 {
-  const size_t K = ps->k, first = ps->lo + b * ps->block;
-  const size_t nb = MIN (ps->block, ps->hi - first);
+  const size_t K = ps->k;
   const double *w = mixem_dataset_weights (ps->data);
   mixem_block blk;
   mixem_pass_block (ps->data, first, nb, xbuf, mbuf, &blk);
@@ -330,8 +330,9 @@ typedef struct {
   int levels;                /* the root's level: 2^levels >= chunks */
   size_t *ca, *cb;           /* each rank's chunks [ca, cb) (ca = cb: none) */
   int nranks, me;
-  size_t local0;             /* the local row of this rank's first chunk's first row */
-  size_t rows;               /* the rows the tree covers */
+  size_t glo, ghi;           /* the (global) rows the tree covers */
+  size_t g0;                 /* the absolute chunk (rows [g0 grain, (g0 + 1) grain)) of chunk 0 */
+  size_t row0;               /* the global row of this rank's first local row */
   mixem_leaf_fn leaf;
   mixem_merge_fn merge;
   void *user;
@@ -358,8 +359,11 @@ static gboolean
 tree_eval (tree *t, int l, size_t j, double *out, GError **error)
 {
   if (l == 0) {
-    const size_t first = j * t->grain, n = MIN (t->grain, t->rows - first);
-    return t->leaf (t->local0 + first - t->ca[t->me] * t->grain, n, out, t->user, error);
+    /* Chunks are cut at the multiples of the grain (the range's ends aside), where the ranks'
+     * shares are cut, so that no chunk straddles two ranks, whatever range is summed. */
+    const size_t c = t->g0 + j;
+    const size_t gs = MAX (t->glo, c * t->grain), ge = MIN (t->ghi, (c + 1) * t->grain);
+    return t->leaf (gs - t->row0, ge - gs, out, t->user, error);
   }
   if (!tree_eval (t, l - 1, 2 * j, out, error))
     return FALSE;
@@ -420,10 +424,37 @@ tree_combine (tree *t, int l, size_t j, double *out)
   merge_into (t, out, right);
 }
 
+/* The tree over the global rows [GLO, GHI) (for a dataset that is no part, its own rows). */
+static gboolean
+tree_reduce_global (const mixem_dataset *data, size_t glo, size_t ghi, size_t grain, size_t len,
+                    mixem_leaf_fn leaf, mixem_merge_fn merge, void *user, double *out,
+                    GError **error);
+
 gboolean
 mixem_tree_reduce (const mixem_dataset *data, size_t lo, size_t hi, size_t grain, size_t len,
                    mixem_leaf_fn leaf, mixem_merge_fn merge, void *user, double *out,
                    GError **error)
+{
+  if (mixem_dataset_part_offsets (data)) {
+    g_return_val_if_fail (lo == 0 && hi == mixem_dataset_rows (data), FALSE);
+    return tree_reduce_global (data, 0, mixem_dataset_all_rows (data), grain, len, leaf, merge,
+                               user, out, error);
+  }
+  return tree_reduce_global (data, lo, hi, grain, len, leaf, merge, user, out, error);
+}
+
+gboolean
+mixem_tree_reduce_range (const mixem_dataset *data, size_t glo, size_t ghi, size_t grain,
+                         size_t len, mixem_leaf_fn leaf, mixem_merge_fn merge, void *user,
+                         double *out, GError **error)
+{
+  return tree_reduce_global (data, glo, ghi, grain, len, leaf, merge, user, out, error);
+}
+
+static gboolean
+tree_reduce_global (const mixem_dataset *data, size_t glo, size_t ghi, size_t grain, size_t len,
+                    mixem_leaf_fn leaf, mixem_merge_fn merge, void *user, double *out,
+                    GError **error)
 {
   const size_t *off = mixem_dataset_part_offsets (data);
   tree t = { .grain = grain, .len = len, .leaf = leaf, .merge = merge, .user = user };
@@ -431,22 +462,22 @@ mixem_tree_reduce (const mixem_dataset *data, size_t lo, size_t hi, size_t grain
   t.me = off ? mixem_parallel_rank () : 0;
   t.ca = g_new (size_t, t.nranks);
   t.cb = g_new (size_t, t.nranks);
-  if (off) {
-    g_return_val_if_fail (lo == 0 && hi == mixem_dataset_rows (data), FALSE);
-    t.rows = mixem_dataset_all_rows (data);
-    for (int r = 0; r < t.nranks; r++) {
-      /* Shares cut at multiples of the grain (checked by mixem_tree_check). */
-      t.ca[r] = off[r] / grain;
-      t.cb[r] = off[r + 1] > off[r] ? (off[r + 1] + grain - 1) / grain : t.ca[r];
-    }
-    t.local0 = 0;
-  } else {
-    t.rows = hi - lo;
-    t.ca[0] = 0;
-    t.cb[0] = (t.rows + grain - 1) / grain;
-    t.local0 = lo;
+  t.glo = glo;
+  t.ghi = MAX (ghi, glo);
+  t.g0 = glo / grain;
+  t.chunks = t.ghi > glo ? (t.ghi + grain - 1) / grain - t.g0 : 0;
+  t.row0 = off ? off[t.me] : 0;
+  for (int r = 0; r < t.nranks; r++) {
+    /* Each rank's absolute chunks (shares cut at multiples of the grain, checked by
+     * mixem_tree_check), then those in the range, numbered from its first. */
+    const size_t a = off ? off[r] / grain : 0;
+    const size_t b = off ? (off[r + 1] > off[r] ? (off[r + 1] + grain - 1) / grain : a)
+                         : t.g0 + t.chunks;
+    t.ca[r] = MIN (MAX (a, t.g0), t.g0 + t.chunks) - t.g0;
+    t.cb[r] = MIN (MAX (b, t.g0), t.g0 + t.chunks) - t.g0;
+    if (t.cb[r] < t.ca[r])
+      t.cb[r] = t.ca[r];
   }
-  t.chunks = (t.rows + grain - 1) / grain;
   while (((size_t) 1 << t.levels) < t.chunks)
     t.levels++;
   t.tmp = g_new (double, (size_t) (t.levels + 1) * len);
@@ -514,7 +545,6 @@ estep_leaf (size_t first, size_t n, double *out, void *user, GError **error)
   mixem_pass *ps = job->ps;
   const size_t nw = (n + ps->block - 1) / ps->block;
   const size_t per_thread = 2 * ps->block * ps->k + ps->block + ps->k;
-  const size_t b0 = (first - ps->lo) / ps->block;
   /* Blocks go to whichever thread is free, so a thread held up by other work on the machine
    * does not hold up the rest; each block's statistics land in its own slot, whoever
    * computed them. */
@@ -528,7 +558,9 @@ estep_leaf (size_t first, size_t n, double *out, void *user, GError **error)
     double *buf = ps->scratch + t * per_thread;
     double *xbuf = ps->xbuf ? ps->xbuf + t * ps->block * ps->d : NULL;
     unsigned char *mbuf = ps->mbuf ? ps->mbuf + t * ps->block * ps->d : NULL;
-    estep_block (ps, job->params, job->logw, job->accumulate, b0 + j, ps->slots + j * ps->ss,
+    /* Blocks from the chunk's first row (a multiple of the block but at a range's start). */
+    const size_t bf = first + j * ps->block, nb = MIN (ps->block, first + n - bf);
+    estep_block (ps, job->params, job->logw, job->accumulate, bf, nb, ps->slots + j * ps->ss,
                  buf, xbuf, job->resp, job->lse, job->label, &ps->bad_row[j],
                  &ps->cross_slots[j], mbuf);
   }
@@ -567,8 +599,12 @@ mixem_pass_estep (mixem_pass *ps, const mixem_params *params, const double *logw
 {
   estep_job job = { ps, params, logw, accumulate, resp, lse, label };
   double *out = g_new (double, ps->ss + 1);
-  gboolean ok = mixem_tree_reduce (ps->data, ps->lo, ps->hi, WAVE_BLOCKS * ps->block, ps->ss + 1,
-                                   estep_leaf, NULL, &job, out, error);
+  /* All rows, or (incremental and online EM) the global rows [lo, hi), across ranks as well. */
+  const gboolean all = ps->lo == 0 && ps->hi == mixem_dataset_all_rows (ps->data);
+  gboolean ok = all ? mixem_tree_reduce (ps->data, 0, ps->n, WAVE_BLOCKS * ps->block,
+                                         ps->ss + 1, estep_leaf, NULL, &job, out, error)
+                    : mixem_tree_reduce_range (ps->data, ps->lo, ps->hi, WAVE_BLOCKS * ps->block,
+                                               ps->ss + 1, estep_leaf, NULL, &job, out, error);
   if (ok) {
     memcpy (total, out, ps->ss * sizeof (double));
     ps->cross = out[ps->ss];
@@ -583,12 +619,12 @@ gboolean
 mixem_pass_estep_range (mixem_pass *ps, size_t lo, size_t hi, const mixem_params *params,
                         const double *logw, gboolean accumulate, double *total, GError **error)
 {
-  g_return_val_if_fail (lo < hi && hi <= ps->n, FALSE);
+  g_return_val_if_fail (lo < hi && hi <= mixem_dataset_all_rows (ps->data), FALSE);
   ps->lo = lo;
   ps->hi = hi;
   gboolean ok = mixem_pass_estep (ps, params, logw, accumulate, total, NULL, NULL, NULL, error);
   ps->lo = 0;
-  ps->hi = ps->n;
+  ps->hi = mixem_dataset_all_rows (ps->data);
   return ok;
 }
 

@@ -102,7 +102,9 @@ mfit () {  # mfit P OUT FAMILY DATA ARGS...: the same under mpirun -n P
 for case in "t gaussian g.npy" "t bernoulli b.npy" "t poisson p.csv" \
             "- gaussian g.npy --init kmeans++ -k 3" \
             "- gaussian g.npy --init random_resp" "- bernoulli b.npy --algorithm cem" \
-            "- gaussian gw.npy --weights 3" "- gaussian gw.csv --weights w"; do
+            "- gaussian gw.npy --weights 3" "- gaussian gw.csv --weights w" \
+            "t gaussian g.npy --algorithm incremental --blocks 7" \
+            "- poisson p.csv --algorithm online --batch-size 300 --epochs 4"; do
   set -- $case
   threads=$1 fam=$2 data=$T/$3
   shift 3
