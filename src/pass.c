@@ -316,7 +316,9 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
 /* ---- the fixed reduction tree ----
  *
  * A sum over rows is the sum over chunks of GRAIN consecutive rows (a wave of WAVE_BLOCKS
- * blocks), each chunk's part summed from zero in block order, and the chunks' parts combined by a
+ * blocks; a range of rows that starts or ends inside a chunk cuts it there: chunks are always cut
+ * at the multiples of GRAIN, where the ranks' shares are), each chunk's part summed from zero in
+ * block order, and the chunks' parts combined by a
  * fixed binary tree over their index: node (level l, index j) covers chunks [j 2^l, (j + 1) 2^l),
  * its value the sum left + right of its two children (the left alone when the right lies past
  * the last chunk).  The tree depends on the number of rows and GRAIN only, never on the number of
