@@ -191,9 +191,7 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
     const char *what = NULL;
     const char *init = o->init && strcmp (o->init, "auto") != 0 ? o->init
                        : f->init_methods && f->init_methods[0] ? f->init_methods[0] : NULL;
-    if (o->reseed)
-      what = "'reseed'";
-    else if (!o->warm_start && !o->init_components && init && strcmp (init, "random") != 0
+    if (!o->warm_start && !o->init_components && init && strcmp (init, "random") != 0
              && strcmp (init, "random_resp") != 0 && strcmp (init, "kmeans") != 0
              && strcmp (init, "kmeans++") != 0)
       what = "this start (the starts across ranks are 'random', 'random_resp', 'kmeans' and "
@@ -711,6 +709,51 @@ start (fit_ctx *c, mixem_params *p, double *w, gsl_rng *rng, gboolean *random,
   return TRUE;
 }
 
+/* Across ranks: the M rows of smallest LSE (this rank's n values) of all ranks, ordered by (lse,
+ * global row) as one process orders them, as a dataset on every rank: each rank offers its M
+ * smallest as (lse, global row, weight), every rank sorts all the offers alike, and each row
+ * chosen is sent by its owner (collective). */
+static gint
+compare_triples (gconstpointer a, gconstpointer b, gpointer unused)
+{
+  return compare_pairs (a, b);
+}
+
+static mixem_dataset *
+worst_rows_part (const fit_ctx *c, const double *lse, size_t m, GError **error)
+{
+  const size_t n = c->ps.n, d = c->ps.d, row0 = mixem_dataset_first_row (c->data);
+  const double *w = mixem_dataset_weights (c->data);
+  GArray *mine = g_array_sized_new (FALSE, FALSE, sizeof (double) * 3, (guint) n);
+  for (size_t i = 0; i < n; i++) {
+    double t[3] = { lse[i], (double) (row0 + i), w ? w[i] : 1.0 };
+    g_array_append_val (mine, t);
+  }
+  g_array_sort_with_data (mine, compare_triples, NULL);
+  const size_t offer = MIN (m, n), P = (size_t) mixem_parallel_size ();
+  size_t *counts = g_new (size_t, P), all = 0;
+  mixem_comm_allgather_size (3 * offer, counts);
+  for (size_t r = 0; r < P; r++)
+    all += counts[r];
+  double *offers = g_new (double, all + 1);
+  mixem_comm_allgatherv ((const double *) mine->data, 3 * offer, offers, counts);
+  g_array_free (mine, TRUE);
+  g_qsort_with_data (offers, (gint) (all / 3), sizeof (double) * 3, compare_triples, NULL);
+  m = MIN (m, all / 3);
+  double *x = g_new (double, m * d + 1), *wt = g_new (double, m + 1);
+  for (size_t i = 0; i < m; i++) {
+    fetch_row (c, (size_t) offers[3 * i + 1], x + i * d);
+    wt[i] = offers[3 * i + 2];
+  }
+  mixem_dataset *ds = mixem_dataset_new (m, d, x, mixem_dataset_names (c->data), w ? wt : NULL,
+                                         error);
+  g_free (x);
+  g_free (wt);
+  g_free (offers);
+  g_free (counts);
+  return ds;
+}
+
 /* The re-seeding policy (opts->reseed): the M-step failed on a degenerate component (collapsed
  * or emptied).  BEFORE holds theta_{t-1}, whose statistics are in c->total.  Finds the component
  * at fault (the one whose M-step fails alone), updates the others, and sets it from a
@@ -745,16 +788,20 @@ reseed (fit_ctx *c, mixem_params *p, const mixem_params *before, double *w, GErr
     return -1;
 
   /* The worst-explained rows under theta_{t-1}: enough for a full covariance. */
-  double *lse = g_new (double, n), *tot = g_new (double, c->ps.ss);
+  double *lse = g_new (double, n + 1), *tot = g_new (double, c->ps.ss);
   ok = mixem_pass_estep (&c->ps, before, c->logw, FALSE, tot, NULL, lse, NULL, error);
   g_free (tot);
-  size_t m = MIN (n, MAX (n / (2 * K), 2 * (d + 1)));
-  size_t *order = g_new (size_t, n);
+  const size_t N = mixem_dataset_all_rows (c->data);
+  size_t m = MIN (N, MAX (N / (2 * K), 2 * (d + 1)));
+  size_t *order = g_new (size_t, n + 1);
   for (size_t i = 0; i < n; i++)
     order[i] = i;
   mixem_dataset *worst = NULL;
   mixem_model *one = NULL;
-  if (ok) {
+  if (ok && mixem_dataset_is_part (c->data)) {
+    worst = worst_rows_part (c, lse, m, error);
+    ok = worst != NULL;
+  } else if (ok) {
     /* Partial selection by repeated minimum would be O(n m); a sort of (lse, index) is simpler. */
     GArray *pairs = g_array_sized_new (FALSE, FALSE, sizeof (double) * 2, (guint) n);
     for (size_t i = 0; i < n; i++) {

@@ -192,6 +192,28 @@ got=$("${MPIRUN[@]}" -n 3 "$MIXEM" run "$T/lfam.lua" "$T/p.csv" mpi)
 if [ -n "$want" ] && [ "$want" = "$got" ]; then ok
 else bad "a Lua family, 3 ranks: '$got', not '$want'"; fi
 
+# Re-seeding a collapsed component (reseed): the worst-explained rows of all ranks.
+awk 'BEGIN { print "x,y"; for (i = 1; i <= 1200; i++)
+             if (i > 600 && i <= 900) print "10,10"
+             else printf "%.6f,%.6f\n", sin(i) * 3, cos(1.7 * i) * 2 + i / 300 }' > "$T/rs.csv"
+cat > "$T/rs.lua" <<'LUA'
+local mx = require "mixem"
+local X = mx.read_csv(arg[1], arg[2] == "mpi" and {part = "mpi", block_size = 4} or nil)
+local init = {components = {{mean = {10, 10}, cov = {{0.01, 0}, {0, 0.01}}},
+                            {mean = {-1, 0}, cov = {{1, 0}, {0, 1}}},
+                            {mean = {1, 2}, cov = {{1, 0}, {0, 1}}}}}
+local m = mx.fit{data = X, family = "gaussian", k = 3, reg_covar = 0, init = init, reseed = true,
+                 max_iter = 10, tol = 0, block_size = 4}
+local seen = 0
+for _, it in ipairs(m.trace) do if it.reseeded > 0 then seen = seen + 1 end end
+if mx.mpi() == 0 then print(string.format("%a %d %a", m.loglik, seen, m.weights[1])) end
+LUA
+want=$("$MIXEM" run "$T/rs.lua" "$T/rs.csv" none)
+got=$("${MPIRUN[@]}" -n 3 "$MIXEM" run "$T/rs.lua" "$T/rs.csv" mpi)
+case "$want" in *" 0 "*|"") bad "reseed: nothing re-seeded ('$want')" ;; esac
+if [ -n "$want" ] && [ "$want" = "$got" ]; then ok
+else bad "reseed, 3 ranks: '$got', not '$want'"; fi
+
 # 7 ranks, 1000 rows in 4 chunks of 256: ranks 0, 2 and 4 hold no rows.
 fit "$T/u1" gaussian "$T/u.npy"
 mfit 7 "$T/u7" gaussian "$T/u.npy"
