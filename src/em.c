@@ -193,9 +193,9 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
                        : f->init_methods && f->init_methods[0] ? f->init_methods[0] : NULL;
     if (!o->warm_start && !o->init_components && init && strcmp (init, "random") != 0
              && strcmp (init, "random_resp") != 0 && strcmp (init, "kmeans") != 0
-             && strcmp (init, "kmeans++") != 0)
-      what = "this start (the starts across ranks are 'random', 'random_resp', 'kmeans' and "
-             "'kmeans++')";
+             && strcmp (init, "kmeans++") != 0 && strcmp (init, "hc") != 0)
+      what = "this start (the starts across ranks are 'random', 'random_resp', 'kmeans', "
+             "'kmeans++' and 'hc')";
     if (what) {
       char *q = mixem_quote (init ? init : "", -1);
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s is not available across ranks "
@@ -601,10 +601,36 @@ init_from_hc (fit_ctx *c, mixem_params *p, double *w, GError **error)
                  mixem_dataset_source (c->data));
     return FALSE;
   }
-  size_t *labels = g_new (size_t, c->ps.n);
-  gboolean ok = mixem_hc (c->data, model, use ? use : "SVD", (size_t) sub, 1, &c->K, labels,
-                          error)
-                && init_from_resp (c, p, w, labels, NULL, error);
+  size_t *labels = g_new (size_t, c->ps.n + 1);
+  gboolean ok;
+  if (mixem_dataset_is_part (c->data)) {
+    /* Across ranks: the rows hc clusters (all, or hc_subset of them evenly spaced, as one
+     * process takes them) sent to every rank by their owners, the same clustering on each, and
+     * each rank's rows of the subset labelled (collective). */
+    const size_t N = mixem_dataset_all_rows (c->data), d = c->ps.d;
+    const size_t m = sub > 0 && (size_t) sub < N ? (size_t) sub : N;
+    const size_t row0 = mixem_dataset_first_row (c->data);
+    double *x = g_new (double, m * d + 1);
+    size_t *g = g_new (size_t, m + 1), *sl = g_new (size_t, m + 1);
+    for (size_t i = 0; i < m; i++) {
+      g[i] = m == N ? i : (size_t) ((double) i * (double) N / (double) m);
+      fetch_row (c, g[i], x + i * d);
+    }
+    mixem_dataset *sub_ds = mixem_dataset_new (m, d, x, mixem_dataset_names (c->data), NULL,
+                                               error);
+    ok = sub_ds && mixem_hc (sub_ds, model, use ? use : "SVD", 0, 1, &c->K, sl, error);
+    for (size_t i = 0; i < c->ps.n; i++)
+      labels[i] = MIXEM_HC_NONE;
+    for (size_t i = 0; ok && i < m; i++)
+      if (g[i] >= row0 && g[i] < row0 + c->ps.n)
+        labels[g[i] - row0] = sl[i];
+    mixem_dataset_free (sub_ds);
+    g_free (x);
+    g_free (g);
+    g_free (sl);
+  } else
+    ok = mixem_hc (c->data, model, use ? use : "SVD", (size_t) sub, 1, &c->K, labels, error);
+  ok = ok && init_from_resp (c, p, w, labels, NULL, error);
   g_free (labels);
   return ok;
 }
