@@ -186,26 +186,6 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
                  mixem_dataset_all_rows (data));
     return FALSE;
   }
-  /* Across ranks (a part): what needs every row in one place is not available yet. */
-  if (mixem_dataset_is_part (data)) {
-    const char *what = NULL;
-    const char *init = o->init && strcmp (o->init, "auto") != 0 ? o->init
-                       : f->init_methods && f->init_methods[0] ? f->init_methods[0] : NULL;
-    if (!o->warm_start && !o->init_components && init && strcmp (init, "random") != 0
-             && strcmp (init, "random_resp") != 0 && strcmp (init, "kmeans") != 0
-             && strcmp (init, "kmeans++") != 0 && strcmp (init, "hc") != 0)
-      what = "this start (the starts across ranks are 'random', 'random_resp', 'kmeans', "
-             "'kmeans++' and 'hc')";
-    if (what) {
-      char *q = mixem_quote (init ? init : "", -1);
-      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s is not available across ranks "
-                   "(the data are %s's share of rank %d of %d; init '%s')", what,
-                   mixem_dataset_source (data), mixem_parallel_rank (), mixem_parallel_size (),
-                   q);
-      g_free (q);
-      return FALSE;
-    }
-  }
   if (o->init_weights) {
     double s = 0.0;
     for (size_t k = 0; k < o->k; k++) {
@@ -659,11 +639,27 @@ run_start (fit_ctx *c, mixem_params *p, double *w, const char *method, gsl_rng *
     return init_from_hc (c, p, w, error);
   if (is_engine_start (method) && (!c->f->init || strcmp (method, "random") != 0))
     return init_from_centres (c, p, w, method, rng, error);
-  if (mixem_dataset_is_part (c->data)) {   /* (check_fit_options lets none through) */
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "family '%s': its own start '%s' is not available across ranks", c->f->name,
-                 method);
-    return FALSE;
+  if (mixem_dataset_is_part (c->data)) {
+    /* Across ranks the family's own start sees all rows too, in order: every rank gathers
+     * them (N x D doubles, once per start) and makes the same start from the same stream. */
+    const size_t P = (size_t) mixem_parallel_size (), n = c->ps.n, d = c->ps.d;
+    size_t *counts = g_new (size_t, P), all = 0;
+    mixem_comm_allgather_size (n * d, counts);
+    for (size_t r = 0; r < P; r++)
+      all += counts[r];
+    double *mine = g_new (double, n * d + 1), *x = g_new (double, all + 1);
+    if (n > 0) {
+      const double *v = mixem_dataset_block (c->data, 0, n, mine);
+      if (v != mine)
+        memcpy (mine, v, n * d * sizeof (double));
+    }
+    mixem_comm_allgatherv (mine, n * d, x, counts);
+    mixem_block every = { all / (d > 0 ? d : 1), d, 0, x, NULL, NULL, NULL, NULL };
+    gboolean ok = c->f->init (p, &every, method, rng, error);
+    g_free (mine);
+    g_free (x);
+    g_free (counts);
+    return mixem_parallel_agree (error) && ok;
   }
   /* A family's own start sees all rows as one block (widened for this call if held as bytes). */
   double *wide = c->ps.xbuf ? g_new (double, c->ps.n * c->ps.d) : NULL;

@@ -180,10 +180,17 @@ mx.family{
     for j = 1, #x do lp = lp + x[j] * log(theta.lambda[j]) - theta.lambda[j] - lgamma(x[j] + 1) end
     return lp
   end,
+  init = function(X, k, rng)   -- its own start, from rows drawn among all of them
+    local t = {}
+    for c = 1, k do
+      local r = X[1 + math.floor(rng:uniform() * #X)]
+      t[c] = {lambda = {r[1] + 0.5, r[2] + 0.5}}
+    end
+    return t
+  end,
 }
 local X = mx.read_csv(arg[1], arg[2] == "mpi" and {part = "mpi", block_size = 8} or nil)
-local m = mx.fit{data = X, family = "lua_poisson", k = 2, seed = 3, n_init = 2, block_size = 8,
-                 init = "random_resp"}
+local m = mx.fit{data = X, family = "lua_poisson", k = 2, seed = 3, n_init = 2, block_size = 8}
 local rank = mx.mpi()
 if rank == 0 then print(string.format("%a %a %d", m.loglik, m.components[1].lambda[1], m.n_iter)) end
 LUA
