@@ -140,6 +140,23 @@ sel=(select -q -f gaussian -k 1-3 --covariance VVV,EII --n-init 2 --short-starts
 if cmp -s "$T/sel1.csv" "$T/sel3.csv" && cmp -s <(strip "$T/selm1.json") <(strip "$T/selm3.json")
 then ok; else bad "select, 3 ranks: table or model differs"; fi
 
+# mx.select in a script under mpirun: the candidates shared out (spread, the default), the result
+# that of one process.
+cat > "$T/sel.lua" <<'LUA'
+local mx = require "mixem"
+local X = mx.read_npy(arg[1])
+local r = mx.select{data = X, family = "gaussian", k = {1, 2, 3}, covariance = {"VVV", "EII"},
+                    n_init = 2, short_starts = 3, spread = arg[2] ~= "alone", quiet = true}
+local rank = mx.mpi()
+local out = {}
+for i, c in ipairs(r.candidates) do out[i] = string.format("%a", c.bic) end
+if rank == 0 then print(r.best, table.concat(out, " "), string.format("%a", r.model.loglik)) end
+LUA
+want=$("$MIXEM" run "$T/sel.lua" "$T/g.npy")
+got=$("${MPIRUN[@]}" -n 3 "$MIXEM" run "$T/sel.lua" "$T/g.npy")
+if [ -n "$want" ] && [ "$want" = "$got" ]; then ok
+else bad "mx.select, 3 ranks: '$got', not '$want'"; fi
+
 # mixem run: a script asks for its share (mx.read_npy(path, {part = "mpi"})); rank 0 prints.
 cat > "$T/fit.lua" <<'LUA'
 local mx = require "mixem"

@@ -1474,7 +1474,7 @@ l_select (lua_State *L)
     "n_init", "seed", "threads", "refine_tol", "n_refine", "refine_max_iter", "short_starts",
     "short_iter", "short_algorithm", "strict_empty", "weights", "columns", "block_size", "algorithm", "anneal_t0",
     "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "reseed",
-    "fixed", "verbose", "verbose_interval", "quiet", "sign", NULL
+    "fixed", "verbose", "verbose_interval", "quiet", "sign", "spread", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
   lua_settop (L, 1);
@@ -1576,6 +1576,21 @@ l_select (lua_State *L)
   if (sign && strcmp (sign, "mclust") != 0 && strcmp (sign, "mixem") != 0)
     luaL_error (L, "%s: 'sign' must be mixem or mclust (got %s)", fn, sign);
   const gboolean mclust_sign = sign && strcmp (sign, "mclust") == 0;
+  /* spread (default true): under mpirun, with every rank holding all the data, the candidates
+   * are shared out among the ranks (candidate i to rank i mod P), each rank ending with the
+   * whole result, as one process makes it (collective); false: every rank selects alone. */
+  gboolean spread = TRUE;
+  if (lua_getfield (L, 1, "spread") != LUA_TNIL) {
+    if (!lua_isboolean (L, -1))
+      luaL_error (L, "%s: 'spread' must be a boolean", fn);
+    spread = lua_toboolean (L, -1);
+  }
+  lua_pop (L, 1);
+  if (spread && mixem_parallel_launched () && !mixem_dataset_is_part (data)) {
+    if (!mixem_parallel_init (&err))
+      return raise_gerror (L, fn, err);
+    so.spread_ranks = TRUE;
+  }
   mixem_model *best = NULL;
   size_t best_index = 0;
   mixem_progress *prog = progress_from (L, 1, fn, &o);
