@@ -915,6 +915,24 @@ mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError 
   return read_csv (path, opts, FALSE, 0, NULL, error);
 }
 
+/* A weighted dataset's total weight by the fits' tree (a part: over all ranks, the same bits
+ * as one process's fit computes); a total of zero is an error (the same on every rank, so no
+ * rank waits alone).  TRUE for an unweighted one. */
+static gboolean
+tree_total_weight (mixem_dataset *ds, size_t grain, GError **error)
+{
+  if (!ds->w)
+    return TRUE;
+  if (!mixem_tree_reduce (ds, 0, ds->n, grain, 1, weight_leaf, NULL, ds, &ds->total_w, error))
+    return FALSE;
+  if (!(ds->total_w > 0.0)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the row weights sum to zero",
+                 ds->source);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 mixem_dataset *
 mixem_dataset_read_csv_part (const char *path, const mixem_csv_options *opts, size_t grain,
                              GError **error)
@@ -927,15 +945,7 @@ mixem_dataset_read_csv_part (const char *path, const mixem_csv_options *opts, si
     mixem_dataset_free (ds);
     return NULL;
   }
-  /* The total weight by the fit's tree (the same bits as one process's fit computes). */
-  if (ds->w && !mixem_tree_reduce (ds, 0, ds->n, grain, 1, weight_leaf, NULL, ds, &ds->total_w,
-                                   error)) {
-    mixem_dataset_free (ds);
-    return NULL;
-  }
-  if (ds->w && !(ds->total_w > 0.0))
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the row weights sum to zero", path);
-  if (!mixem_parallel_agree (error)) {
+  if (!tree_total_weight (ds, grain, error)) {
     mixem_dataset_free (ds);
     return NULL;
   }
@@ -1626,15 +1636,7 @@ mixem_dataset_read_shards (const char *const *paths, const mixem_csv_options *op
     mixem_dataset_free (ds);
     return NULL;
   }
-  /* The total weight by the fits' tree (a part: over all ranks). */
-  if (ds->w && !mixem_tree_reduce (ds, 0, ds->n, grain, 1, weight_leaf, NULL, ds, &ds->total_w,
-                                   error)) {
-    mixem_dataset_free (ds);
-    return NULL;
-  }
-  if (ds->w && !(ds->total_w > 0.0)) {   /* (the same total on every rank) */
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the row weights sum to zero",
-                 ds->source);
+  if (!tree_total_weight (ds, grain, error)) {
     mixem_dataset_free (ds);
     return NULL;
   }
