@@ -273,6 +273,14 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] \
    && [ "$(printf '%s\n' "$out" | grep -c 'not available in shards or across ranks')" = 1 ]
 then ok; else bad "missing values across ranks: status $status, output: $out"; fi
 
+# Row weights that sum to zero over all ranks: the same message from every rank, once.
+awk -F, 'NR == 1 { print; next } { print $1 "," $2 ",0" }' "$T/gw.csv" > "$T/gw0.csv"
+out=$("${MPIRUN[@]}" -n 3 "$MIXEM" fit -f gaussian -k 2 --block-size 4 --weights w "$T/gw0.csv" 2>&1)
+status=$?
+if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] \
+   && [ "$(printf '%s\n' "$out" | grep -c 'the row weights sum to zero')" = 1 ]
+then ok; else bad "zero weights, 3 ranks: status $status, output: $out"; fi
+
 # A missing file: the same message from every rank, once.
 out=$("${MPIRUN[@]}" -n 3 "$MIXEM" fit -f gaussian -k 2 "$T/none.npy" 2>&1)
 status=$?
