@@ -22,4 +22,9 @@ const size_t *mixem_dataset_part_offsets (const mixem_dataset *ds);
 /* A part's chunk of rows (64 blocks): every pass over it uses blocks of GRAIN / 64 rows. */
 size_t mixem_dataset_part_grain (const mixem_dataset *ds);
 
+/* Rank ME of NP's part of a CSV, as mixem_dataset_read_csv_part reads it under mpirun -n NP but
+ * in one process, every byte range counted here (not collective): for the tests. */
+mixem_dataset *mixem_dataset_read_csv_as_rank (const char *path, const mixem_csv_options *opts,
+                                               size_t grain, int np, int me, GError **error);
+
 #endif

@@ -1,14 +1,18 @@
 /* dataset.c: the dataset type, its CSV and .npy readers.  Numbers are parsed by a fast path for
  * plain decimals (below) or else g_ascii_strtod, both correctly rounded and blind to the locale;
  * every rejected cell is reported with file, line, row and column.
- * Values that are all whole numbers from 0 to 255 (binary data, small counts) are kept as one byte
- * each and widened to doubles a block at a time by mixem_dataset_block; a float64 .npy file is
- * read through a memory map instead of being copied. */
+ * Values that are all whole numbers from 0 to 255 (binary data, small counts; -0 is not) are kept
+ * as one byte each and widened to doubles a block at a time by mixem_dataset_block; a float64
+ * .npy file is read through a memory map instead of being copied. */
 #include <config.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
 #include <mixem/dataset.h>
 #include <mixem/error.h>
 #include <mixem/modelfile.h>
@@ -390,7 +394,7 @@ dataset_compact (mixem_dataset *ds)
     return;
   for (size_t i = 0; i < nd; i++) {
     const double v = ds->x[i];
-    if (!(v >= 0.0 && v <= 255.0 && v == floor (v)) && !(isnan (v) && ds->mbits))
+    if (!(v >= 0.0 && v <= 255.0 && v == floor (v) && !signbit (v)) && !(isnan (v) && ds->mbits))
       return;
   }
   /* A missing cell is held as 0 and widened back to NaN through the mask. */
@@ -698,14 +702,6 @@ split_fields (char *line, char delim, GPtrArray *f)
   }
 }
 
-static gboolean
-is_skipped (const char *line)
-{
-  while (*line == ' ' || *line == '\t' || *line == '\r')
-    line++;
-  return *line == '\0' || *line == '#';
-}
-
 #ifdef __SIZEOF_INT128__
 typedef unsigned __int128 u128;
 
@@ -870,27 +866,87 @@ code_levels (mixem_dataset *ds, size_t c, const char **cells)
   g_hash_table_destroy (code);
 }
 
-/* The data rows of the CSV text (lines neither blank nor comments, less the header), as the
- * reader below counts them, by a scan for line ends only. */
-static size_t
-count_csv_rows (const char *text, size_t len, gboolean no_header)
+/* ---- a CSV's share by byte ranges ---------------------------------------------------------
+ * Across ranks, the file is cut into P byte ranges at line starts; each rank counts the lines
+ * and data rows that start in its own range (one scan of about 1/P of the file), the counts are
+ * gathered, and each rank then parses its rows from the range that holds its first one.  So
+ * each rank reads about 1/P of the bytes, through a private map (lines are cut in place). */
+
+/* A line is skipped when blank or a comment ('#' after blanks), in [P, E). */
+static gboolean
+csv_skipped (const char *p, const char *e)
 {
-  size_t rows = 0;
-  gboolean header_seen = no_header;
-  const char *p = text, *end = text + len;
-  while (p < end) {
-    const char *nl = memchr (p, '\n', (size_t) (end - p)), *e = nl ? nl : end, *q = p;
-    while (q < e && (*q == ' ' || *q == '\t' || *q == '\r'))
-      q++;
-    if (q < e && *q != '#') {
-      if (header_seen)
-        rows++;
-      else
-        header_seen = TRUE;
+  while (p < e && (*p == ' ' || *p == '\t' || *p == '\r'))
+    p++;
+  return p == e || *p == '#';
+}
+
+/* The first line start at or after byte A of TEXT[0, LEN). */
+static size_t
+csv_line_start (const char *text, size_t len, size_t a)
+{
+  if (a == 0 || a >= len)
+    return MIN (a, len);
+  const char *nl = memchr (text + a - 1, '\n', len - (a - 1));
+  return nl ? (size_t) (nl - text) + 1 : len;
+}
+
+/* The end of the first line not skipped (the header, or with NO_HEADER the first row), and its
+ * start; LEN and LEN when the text has none. */
+static size_t
+csv_first_line (const char *text, size_t len, size_t *start)
+{
+  for (size_t p = 0; p < len;) {
+    const char *nl = memchr (text + p, '\n', len - p);
+    const size_t e = nl ? (size_t) (nl - text) : len;
+    if (!csv_skipped (text + p, text + e)) {
+      *start = p;
+      return nl ? e + 1 : len;
     }
-    p = nl ? nl + 1 : end;
+    p = nl ? e + 1 : len;
   }
-  return rows;
+  *start = len;
+  return len;
+}
+
+/* Over the lines that start in [A, B) of TEXT: COUNT[0] lines, COUNT[1] data rows (lines not
+ * skipped, less the header, which starts at HEADER, unless NO_HEADER). */
+static void
+csv_count (const char *text, size_t a, size_t b, size_t header, gboolean no_header,
+           size_t count[2])
+{
+  count[0] = count[1] = 0;
+  for (size_t p = a; p < b;) {
+    const char *nl = memchr (text + p, '\n', b - p);
+    const size_t e = nl ? (size_t) (nl - text) : b;
+    if (!csv_skipped (text + p, text + e) && (no_header || p != header))
+      count[1]++;
+    count[0]++;
+    p = nl ? e + 1 : b;
+  }
+}
+
+/* PATH's text: a private read-only map of a regular file (*MAP set; TEXT not NUL-terminated),
+ * else the whole text read (*MAP NULL; TEXT NUL-terminated, the caller's to free). */
+static char *
+csv_open (const char *path, gboolean map_it, GMappedFile **map, gsize *len, GError **error)
+{
+  *map = NULL;
+  GStatBuf st;
+  if (map_it && g_stat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 0) {
+    int fd = g_open (path, O_RDONLY, 0);
+    GError *e = NULL;
+    if (fd >= 0) {
+      *map = g_mapped_file_new_from_fd (fd, FALSE, &e);
+      close (fd);
+      if (*map) {
+        *len = g_mapped_file_get_length (*map);
+        return (char *) g_mapped_file_get_contents (*map);
+      }
+      g_error_free (e);   /* read it instead */
+    }
+  }
+  return mixem_read_file (path, len, error);
 }
 
 static gboolean
@@ -907,12 +963,13 @@ weight_leaf (size_t first, size_t n, double *out, void *user, GError **error)
 static void part_offsets (size_t n, size_t grain, int p, size_t *off);
 
 static mixem_dataset *read_csv (const char *path, const mixem_csv_options *opts, gboolean part,
-                                size_t grain, const size_t *range, GError **error);
+                                size_t grain, const size_t *range, const int *as_rank,
+                                GError **error);
 
 mixem_dataset *
 mixem_dataset_read_csv (const char *path, const mixem_csv_options *opts, GError **error)
 {
-  return read_csv (path, opts, FALSE, 0, NULL, error);
+  return read_csv (path, opts, FALSE, 0, NULL, NULL, error);
 }
 
 /* A weighted dataset's total weight by the fits' tree (a part: over all ranks, the same bits
@@ -940,7 +997,7 @@ mixem_dataset_read_csv_part (const char *path, const mixem_csv_options *opts, si
   if (!mixem_parallel_init (error))
     return NULL;
   grain = grain > 0 ? (grain + 63) / 64 * 64 : 64 * 256;
-  mixem_dataset *ds = read_csv (path, opts, TRUE, grain, NULL, error);
+  mixem_dataset *ds = read_csv (path, opts, TRUE, grain, NULL, NULL, error);
   if (!mixem_parallel_agree (error)) {
     mixem_dataset_free (ds);
     return NULL;
@@ -952,83 +1009,123 @@ mixem_dataset_read_csv_part (const char *path, const mixem_csv_options *opts, si
   return ds;
 }
 
-/* The CSV reader; with PART, only this rank's rows are parsed (every rank scans the file for its
- * line ends, and reads the header from its start). */
+mixem_dataset *
+mixem_dataset_read_csv_as_rank (const char *path, const mixem_csv_options *opts, size_t grain,
+                                int np, int me, GError **error)
+{
+  const int as_rank[2] = { np, me };
+  return read_csv (path, opts, TRUE, grain, NULL, as_rank, error);
+}
+
+/* The CSV reader.  With PART, only this rank's rows are parsed, found by byte ranges (above);
+ * AS_RANK (rank AS_RANK[1] of AS_RANK[0], in one process: every range counted here) is for tests.
+ * With RANGE, the file's rows [RANGE[0], RANGE[1]) (a shard's piece), or with RANGE[0] = RANGE[1]
+ * = 0 the header and the file's row count (n_all) alone, or with RANGE[0] > RANGE[1] the header
+ * alone (n_all 0). */
 static mixem_dataset *
 read_csv (const char *path, const mixem_csv_options *opts, gboolean part, size_t grain,
-          const size_t *range, GError **error)
+          const size_t *range, const int *as_rank, GError **error)
 {
   static const mixem_csv_options defaults = { 0 };
   if (!opts)
     opts = &defaults;
   char delim = opts->delimiter ? opts->delimiter : ',';
+  GError *err = NULL;
+  /* A share is read through a map, of which it touches only the bytes of its rows. */
+  GMappedFile *map = NULL;
   gsize text_len = 0;
-  char *text = mixem_read_file (path, &text_len, error);
-  if (!text)
-    return NULL;
-  /* A NUL byte would end the text early and silently drop every row after it. */
-  const char *nul = memchr (text, '\0', text_len);
-  if (nul) {
-    size_t line = 1;
-    for (const char *p = text; p < nul; p++)
-      line += *p == '\n';
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s:%zu: a NUL byte (not a text file?)",
-                 path, line);
-    g_free (text);
-    return NULL;
-  }
-
+  char *text = csv_open (path, part || range, &map, &text_len, &err);
   /* Missing-value tokens: the defaults, or the caller's; a token that reads as a number would
    * make a cell's meaning depend on the option, so it is refused. */
   static const char *const default_missing[] = { "", "NA", "NaN", NULL };
   const char *const *tokens = opts->missing ? opts->missing : default_missing;
-  for (size_t t = 0; opts->allow_missing && tokens[t]; t++) {
+  for (size_t t = 0; !err && opts->allow_missing && tokens[t]; t++) {
     double v;
     char *end = NULL;
     if (parse_decimal (tokens[t], &v)
         || (v = g_ascii_strtod (tokens[t], &end), end != tokens[t] && *end == '\0' && isfinite (v))) {
       char *q = mixem_quote (tokens[t], -1);
-      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: the missing-value token '%s' is "
+      g_set_error (&err, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: the missing-value token '%s' is "
                    "a number (%g), which could not be told apart from the data's values", path,
                    q, v);
       g_free (q);
-      g_free (text);
-      return NULL;
     }
   }
-  /* A part: rows [lo, hi) of nall, cut at multiples of GRAIN. */
-  /* RANGE: the file's rows [range[0], range[1]) only (a shard's piece; n_all: the file's rows). */
-  size_t nall = 0, lo = 0, hi = 0, *off = NULL;
-  if ((range || part) && opts->allow_missing) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: missing values are not available "
+  if (!err && (range || part) && opts->allow_missing)
+    g_set_error (&err, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: missing values are not available "
                  "in shards or across ranks yet", path);
-    g_free (text);
-    return NULL;
-  }
-  if (range && (opts->categorical || opts->text_levels)) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: columns of level names are not "
-                 "available in shards (each shard would code its own levels)", path);
-    g_free (text);
-    return NULL;
-  }
-  if (range) {
-    part = TRUE;
-    nall = count_csv_rows (text, text_len, opts->no_header);
-    lo = MIN (range[0], nall);
-    hi = MIN (MAX (range[1], lo), nall);
-  }
-  if (part && !range) {
-    if (opts->categorical || opts->text_levels) {
-      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: columns of level names are not "
-                   "available across ranks (each rank would code its own levels)", path);
+  if (!err && (range || part) && (opts->categorical || opts->text_levels))
+    g_set_error (&err, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: columns of level names are not "
+                 "available %s (each %s would code its own levels)", path,
+                 range ? "in shards" : "across ranks", range ? "shard" : "rank");
+  /* Across ranks, the counts below are gathered: every rank must get there, or none. */
+  if ((part && !range && !as_rank && !mixem_parallel_agree (&err)) || err) {
+    g_propagate_error (error, err);
+    if (map)
+      g_mapped_file_unref (map);
+    else
       g_free (text);
-      return NULL;
+    return NULL;
+  }
+
+  /* A part: rows [lo, hi) of nall, cut at multiples of GRAIN; it starts its scan at the line
+   * JUMP_AT (line index JUMP_LINE, row JUMP_ROW) once the header is read, when that is later. */
+  size_t nall = 0, lo = 0, hi = 0, *off = NULL;
+  size_t jump_at = 0, jump_line = 0, jump_row = 0;
+  size_t head_start, head_end = csv_first_line (text, text_len, &head_start);
+  const gboolean header_only = range && range[0] > range[1];
+  if (range && !header_only) {
+    part = TRUE;
+    if (range[1] > 0) {   /* a piece: the caller counted the file's rows */
+      lo = range[0];
+      hi = nall = range[1];
+    } else {
+      size_t count[2];
+      csv_count (text, 0, text_len, head_start, opts->no_header, count);
+      nall = count[1];
     }
-    nall = count_csv_rows (text, text_len, opts->no_header);
-    off = g_new (size_t, mixem_parallel_size () + 1);
-    part_offsets (nall, grain, mixem_parallel_size (), off);
-    lo = off[mixem_parallel_rank ()];
-    hi = off[mixem_parallel_rank () + 1];
+  } else if (header_only)
+    part = TRUE;
+  else if (part) {
+    /* Rank r counts the lines that start in its byte range; the counts' prefix sums place every
+     * range's first line and row in the file. */
+    const int np = as_rank ? as_rank[0] : mixem_parallel_size ();
+    const int me = as_rank ? as_rank[1] : mixem_parallel_rank ();
+    size_t count[2], *cnt = g_new (size_t, 2 * (size_t) np);
+    for (int r = as_rank ? 0 : me; r < (as_rank ? np : me + 1); r++) {
+      csv_count (text, csv_line_start (text, text_len, text_len / np * r
+                                                       + text_len % np * r / np),
+                 csv_line_start (text, text_len, text_len / np * (r + 1)
+                                                 + text_len % np * (r + 1) / np),
+                 head_start, opts->no_header, count);
+      cnt[r] = count[0];
+      cnt[np + r] = count[1];
+    }
+    if (!as_rank) {
+      mixem_comm_allgather_size (count[0], cnt);
+      mixem_comm_allgather_size (count[1], cnt + np);
+    }
+    for (int r = 0; r < np; r++)
+      nall += cnt[np + r];
+    off = g_new (size_t, np + 1);
+    part_offsets (nall, grain, np, off);
+    lo = off[me];
+    hi = off[me + 1];
+    /* The range holding row lo, and where it starts. */
+    size_t line0 = 0, row0 = 0;
+    for (int r = 0; lo < hi && r < np; r++) {
+      if (row0 + cnt[np + r] > lo) {
+        jump_at = csv_line_start (text, text_len, text_len / np * r + text_len % np * r / np);
+        jump_line = line0;
+        jump_row = row0;
+        break;
+      }
+      line0 += cnt[r];
+      row0 += cnt[np + r];
+    }
+    if (jump_at < head_end)
+      jump_at = 0;
+    g_free (cnt);
   }
   mixem_dataset *ds = NULL;
   char **names = NULL;       /* all column names of the file */
@@ -1045,19 +1142,21 @@ read_csv (const char *path, const mixem_csv_options *opts, gboolean part, size_t
   gboolean *is_cat = NULL;
   GPtrArray *cells = want_text ? g_ptr_array_new () : NULL;
 
-  /* Lines are cut in place: fields point into TEXT, which lives until the end. */
-  char *next = text;
-  for (size_t li = 0; next; li++) {
-    char *line = next, *nl = strchr (line, '\n');
-    if (nl) {
-      *nl = '\0';
-      next = nl + 1;
-    } else
-      next = NULL;
-    size_t len = nl ? (size_t) (nl - line) : strlen (line);
-    if (len > 0 && line[len - 1] == '\r')
-      line[len - 1] = '\0';
-    if (is_skipped (line))
+  /* Lines of a whole text are cut in place (fields, and categorical cells, point into TEXT,
+   * which lives until the end); a map's are copied one at a time into LINE_BUF. */
+  GString *line_buf = map ? g_string_new (NULL) : NULL;
+  char *next = text, *const text_end = text + text_len;
+  for (size_t li = 0; next < text_end; li++) {
+    char *line = next, *nl = memchr (line, '\n', (size_t) (text_end - line));
+    const size_t len = nl ? (size_t) (nl - line) : (size_t) (text_end - line);
+    next = nl ? nl + 1 : text_end;
+    /* A NUL byte would end the line early and silently drop the rest. */
+    if (memchr (line, '\0', len)) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s:%zu: a NUL byte (not a text file?)",
+                   path, li + 1);
+      goto done;
+    }
+    if (csv_skipped (line, line + len))
       continue;
     /* A part parses its own rows only, and stops after them. */
     if (part && names && row >= hi)
@@ -1066,6 +1165,13 @@ read_csv (const char *path, const mixem_csv_options *opts, gboolean part, size_t
       row++;
       continue;
     }
+    if (map) {
+      g_string_truncate (line_buf, 0);
+      line = g_string_append_len (line_buf, line, (gssize) len)->str;
+    } else
+      line[len] = '\0';
+    if (len > 0 && line[len - 1] == '\r')
+      line[len - 1] = '\0';
     split_fields (line, delim, f);
 
     if (!names) {
@@ -1143,8 +1249,21 @@ read_csv (const char *path, const mixem_csv_options *opts, gboolean part, size_t
         for (size_t s = 0; s < nsel; s++)
           is_cat[s] = is_cat[s] || sel[s] == j;
       }
+      /* A part goes on from the range that holds its first row (or no further). */
+      if (part && (lo == hi || header_only))
+        break;
+      if (jump_at > 0) {
+        next = text + jump_at;
+        li = jump_line - 1;
+        row = jump_row;
+        continue;
+      }
       if (!opts->no_header)
         continue;
+      if (part && lo > 0) {   /* no header: the first line is row 0, not this part's */
+        row++;
+        continue;
+      }
     }
 
     row++;
@@ -1199,15 +1318,21 @@ read_csv (const char *path, const mixem_csv_options *opts, gboolean part, size_t
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the file is empty", path);
     goto done;
   }
-  if (part ? nall == 0 : row == 0) {
+  if (!header_only && (part ? nall == 0 : row == 0)) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s:%zu: a header but no data rows",
                  path, header_line);
+    goto done;
+  }
+  if (part && lo < hi && row < hi) {   /* counted, then not found: the file changed */
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: %zu data rows where %zu were "
+                 "counted (did the file change while it was read?)", path, row, hi);
     goto done;
   }
 
   const size_t nrows = part ? hi - lo : row;
   ds = dataset_alloc (nrows, nsel, path);
-  memcpy (ds->x_owned, x->data, nrows * nsel * sizeof (double));
+  if (nrows)
+    memcpy (ds->x_owned, x->data, nrows * nsel * sizeof (double));
   if (range)
     ds->n_all = nall;
   else if (part) {
@@ -1241,7 +1366,12 @@ read_csv (const char *path, const mixem_csv_options *opts, gboolean part, size_t
 
 done:
   g_free (off);
-  g_free (text);
+  if (map)
+    g_mapped_file_unref (map);
+  else
+    g_free (text);
+  if (line_buf)
+    g_string_free (line_buf, TRUE);
   g_strfreev (names);
   g_free (sel);
   g_array_free (x, TRUE);
@@ -1532,14 +1662,16 @@ mixem_dataset_read_npy_missing (const char *path, gboolean allow_missing, GError
 
 /* ---- shard files ------------------------------------------------------------------------ */
 
-/* Shard S's rows [LO, HI) (of the file), as a dataset, or its row count alone (LO = HI = 0). */
+/* Shard S's rows [LO, HI) (of the file), as a dataset; its header and row count alone (LO = HI
+ * = 0); or its header alone, when LO > HI (a .npy's header holds its count anyway). */
 static mixem_dataset *
 read_shard_rows (const char *path, const mixem_csv_options *opts, size_t lo, size_t hi,
                  GError **error)
 {
-  const size_t range[2] = { lo, hi };
-  return g_str_has_suffix (path, ".npy") ? read_npy (path, FALSE, FALSE, 0, range, error)
-                                         : read_csv (path, opts, FALSE, 0, range, error);
+  const size_t range[2] = { lo, hi }, count[2] = { 0, 0 };
+  return g_str_has_suffix (path, ".npy")
+           ? read_npy (path, FALSE, FALSE, 0, lo > hi ? count : range, error)
+           : read_csv (path, opts, FALSE, 0, range, NULL, error);
 }
 
 mixem_dataset *
@@ -1555,15 +1687,18 @@ mixem_dataset_read_shards (const char *const *paths, const mixem_csv_options *op
   if (part && !mixem_parallel_init (error))
     return NULL;
   grain = grain > 0 ? (grain + 63) / 64 * 64 : 64 * 256;
-  /* Every shard's rows, names and columns (each rank reads every header: the same view). */
-  size_t *start = g_new0 (size_t, ns + 1);
+  /* Every shard's names and columns (each rank reads every header: the same view) and rows:
+   * across ranks, rank s mod P counts the rows of CSV shard s, the others take its count. */
+  const int np = part ? mixem_parallel_size () : 1, me = part ? mixem_parallel_rank () : 0;
+  size_t *start = g_new0 (size_t, ns + 1), *rows = g_new0 (size_t, ns);
   mixem_dataset *first = NULL, *ds = NULL;
   GPtrArray *pieces = g_ptr_array_new_with_free_func ((GDestroyNotify) mixem_dataset_free);
   for (size_t s = 0; s < ns && !err; s++) {
-    mixem_dataset *h = read_shard_rows (paths[s], opts, 0, 0, &err);
+    const gboolean mine = (int) (s % (size_t) np) == me;
+    mixem_dataset *h = read_shard_rows (paths[s], opts, mine ? 0 : 1, 0, &err);
     if (!h)
       break;
-    start[s + 1] = start[s] + h->n_all;
+    rows[s] = h->n_all;
     if (!first) {
       first = h;
       continue;
@@ -1576,6 +1711,23 @@ mixem_dataset_read_shards (const char *const *paths, const mixem_csv_options *op
                    "%s (the first shard)", paths[s], paths[0]);
     mixem_dataset_free (h);
   }
+  if (part && np > 1 && mixem_parallel_agree (&err)) {
+    /* Each shard's count from the rank that made it (a sum over ranks of one count and zeros). */
+    double *mine = g_new0 (double, ns), *all = g_new (double, ns * (size_t) np);
+    size_t *counts = g_new (size_t, np);
+    for (size_t s = me; s < ns; s += (size_t) np)
+      mine[s] = (double) rows[s];
+    for (int r = 0; r < np; r++)
+      counts[r] = ns;
+    mixem_comm_allgatherv (mine, ns, all, counts);
+    for (size_t s = 0; s < ns; s++)
+      rows[s] = (size_t) all[(s % (size_t) np) * ns + s];
+    g_free (mine);
+    g_free (all);
+    g_free (counts);
+  }
+  for (size_t s = 0; s < ns; s++)
+    start[s + 1] = start[s] + rows[s];
   size_t lo = 0, hi = 0, *off = NULL;
   if (!(err)) {
     const size_t nall = start[ns];
@@ -1629,6 +1781,7 @@ mixem_dataset_read_shards (const char *const *paths, const mixem_csv_options *op
   }
   g_free (off);
   g_free (start);
+  g_free (rows);
   g_ptr_array_unref (pieces);
   mixem_dataset_free (first);
   if (part ? !mixem_parallel_agree (&err) : err != NULL) {

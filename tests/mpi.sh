@@ -98,7 +98,8 @@ mfit () {  # mfit P OUT FAMILY DATA ARGS...: the same under mpirun -n P
     --short-starts 3 --out "$out.json" --trace "$out.csv" "$@" "$data" || bad "mpirun -n $p $out"
 }
 
-# A case's first word says whether 2 ranks of 2 threads each are tried too (t) or not (-).
+# A case's first word says whether it runs on 1, 2 and 3 ranks and on 2 ranks of 2 threads each
+# (t), or on 3 ranks alone (-), which keeps this suite's mpirun launches (about 1 s each) few.
 for case in "t gaussian g.npy" "t bernoulli b.npy" "t poisson p.csv" \
             "- gaussian g.npy --init kmeans++ -k 3" \
             "- gaussian g.npy --init random_resp" "- bernoulli b.npy --algorithm cem" \
@@ -110,7 +111,9 @@ for case in "t gaussian g.npy" "t bernoulli b.npy" "t poisson p.csv" \
   shift 3
   name="$fam-$data-$*"
   fit "$T/one" "$fam" "$data" "$@"
-  for p in 1 2 3; do
+  ps=3
+  [ "$threads" = t ] && ps="1 2 3"
+  for p in $ps; do
     rm -f "$T/m$p.json" "$T/m$p.csv"
     mfit "$p" "$T/m$p" "$fam" "$data" "$@"
     same "$name, $p ranks" "$T/one.json" "$T/m$p.json"
@@ -130,6 +133,42 @@ for e in npy csv; do
     same "shards .$e, $p ranks" "$T/one.json" "$T/s$p.json"
   done
 done
+
+# A CSV by byte ranges: its ranks count the lines of 1/P of the bytes each, then parse their
+# rows from the range that holds their first.  Comment lines before the header (so that with 7
+# ranks the header lies in a later range than the first), CRLF line ends, blank and comment lines
+# among the rows, no line end at the end; and the same rows without a header (header = false).
+awk 'BEGIN { for (i = 0; i < 100; i++) printf "# a long comment line, before the header: %36d\n", i
+             printf "x,y\r\n"
+             for (i = 1; i <= 1500; i++) {
+               if (i % 97 == 0) printf "\r\n  # a comment among the rows\n"
+               printf "%.5f,%.5f%s", sin(i) * 3 + (i % 2) * 5, cos(1.3 * i) * 2 + i / 700,
+                      i < 1500 ? "\r\n" : "" } }' > "$T/br.csv"
+grep -v -e '^#' -e '^x' "$T/br.csv" > "$T/brn.csv"
+cat > "$T/br.lua" <<'LUA'
+local mx = require "mixem"
+local opts = {header = arg[2] ~= "brn.csv"}
+if arg[3] == "mpi" then opts.part, opts.block_size = "mpi", 2 end
+local X = mx.read_csv(arg[1] .. "/" .. arg[2], opts)
+local m = mx.fit{data = X, family = "gaussian", k = 2, seed = 4, n_init = 2, block_size = 2}
+if mx.mpi() == 0 then print(string.format("%a %a %d", m.loglik, m.weights[1], m.n_iter)) end
+LUA
+for f in br.csv brn.csv; do
+  want=$("$MIXEM" run "$T/br.lua" "$T" $f none)
+  for p in 2 7; do
+    got=$("${MPIRUN[@]}" -n $p "$MIXEM" run "$T/br.lua" "$T" $f mpi)
+    if [ -n "$want" ] && [ "$want" = "$got" ]; then ok
+    else bad "CSV byte ranges, $f, $p ranks: '$got', not '$want'"; fi
+  done
+done
+
+# A bad cell far into the file: the rank that parses it names the line and row in the whole file.
+awk 'NR == 1380 { sub(/^[^,]*/, "oops") } { print }' "$T/br.csv" > "$T/brbad.csv"
+want=$("$MIXEM" fit -f gaussian -k 2 "$T/brbad.csv" 2>&1)
+out=$("${MPIRUN[@]}" -n 7 "$MIXEM" fit -f gaussian -k 2 --block-size 2 "$T/brbad.csv" 2>&1)
+if printf '%s' "$want" | grep -q 'brbad.csv:1380: row 1255' \
+   && [ "$(printf '%s\n' "$out" | grep -cF "$want")" = 1 ]
+then ok; else bad "CSV byte ranges, a bad cell: '$out', not '$want'"; fi
 
 # mixem select under mpirun: every rank holds all rows and fits its share of the candidates;
 # rank 0 writes the same table and chosen model as one process.

@@ -1,7 +1,33 @@
 /* fuzz_csv.c: libFuzzer target for the CSV reader (mixem_dataset_read_csv), with and without a
- * header, and the dataset calls that follow a read (select, subset, values, cell names). */
+ * header, and the dataset calls that follow a read (select, subset, values, cell names); and the
+ * two share readers (the parts of 1 to 7 ranks by byte ranges, read in one process, and a shard's
+ * pieces), which must read every file the whole reader reads, to the same rows. */
+#include <stdio.h>
 #include <string.h>
+#include <mixem/parallel.h>
 #include "fuzz_util.h"
+#include "../../src/comm.h"
+
+/* The rows of SHARE must be DS's rows from AT on, value for value; AT moves past them. */
+static void
+same_rows (const mixem_dataset *ds, mixem_dataset *share, GError *err, size_t *at)
+{
+  if (!share) {   /* the whole reader read it: a share of it must read too */
+    fprintf (stderr, "a share failed: %s\n", err ? err->message : "(no message)");
+    abort ();
+  }
+  const size_t n = mixem_dataset_rows (share), d = mixem_dataset_cols (ds);
+  if (*at + n > mixem_dataset_rows (ds) || mixem_dataset_cols (share) != d)
+    abort ();
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++) {
+      const double a = mixem_dataset_value (ds, *at + i, j), b = mixem_dataset_value (share, i, j);
+      if (memcmp (&a, &b, sizeof a) != 0)
+        abort ();
+    }
+  *at += n;
+  mixem_dataset_free (share);
+}
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
@@ -23,6 +49,18 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       g_error_free (err);
       continue;
     }
+    /* The parts of 1 to 7 ranks (byte ranges; chunks of 1 row), each rank's rows in order. */
+    GError *e2 = NULL;
+    for (int np = 1; np <= 7 && !opts[o].weights; np++) {
+      size_t at = 0;
+      for (int me = 0; me < np; me++)
+        same_rows (ds, mixem_dataset_read_csv_as_rank (path, &opts[o], 1, np, me, &e2), e2, &at);
+      if (at != mixem_dataset_rows (ds))
+        abort ();
+    }
+    const char *const shards[] = { path, NULL };
+    size_t at = 0;
+    same_rows (ds, mixem_dataset_read_shards (shards, &opts[o], FALSE, 64, &e2), e2, &at);
     const size_t n = mixem_dataset_rows (ds), d = mixem_dataset_cols (ds);
     double sum = 0.0;
     for (size_t i = 0; i < n; i++)
