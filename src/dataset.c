@@ -1249,6 +1249,8 @@ read_csv (const char *path, const mixem_csv_options *opts, gboolean part, size_t
         for (size_t s = 0; s < nsel; s++)
           is_cat[s] = is_cat[s] || sel[s] == j;
       }
+      if (part && hi > lo)   /* its rows' doubles, in one allocation */
+        g_array_set_size (g_array_set_size (x, (hi - lo) * nsel), 0);
       /* A part goes on from the range that holds its first row (or no further). */
       if (part && (lo == hi || header_only))
         break;
@@ -1330,9 +1332,14 @@ read_csv (const char *path, const mixem_csv_options *opts, gboolean part, size_t
   }
 
   const size_t nrows = part ? hi - lo : row;
-  ds = dataset_alloc (nrows, nsel, path);
-  if (nrows)
-    memcpy (ds->x_owned, x->data, nrows * nsel * sizeof (double));
+  if (nrows && x->len == nrows * nsel) {   /* the rows read are the data: no second copy */
+    ds = dataset_alloc_full (nrows, nsel, path, FALSE);
+    ds->x = ds->x_owned = g_realloc (g_array_steal (x, NULL), nrows * nsel * sizeof (double));
+  } else {
+    ds = dataset_alloc (nrows, nsel, path);
+    if (nrows)
+      memcpy (ds->x_owned, x->data, nrows * nsel * sizeof (double));
+  }
   if (range)
     ds->n_all = nall;
   else if (part) {
