@@ -173,22 +173,26 @@ params_new (const mixem_spec *spec, GError **error)
   if (spec->data && mixem_dataset_cols (spec->data) == p->d) {
     const mixem_dataset *ds = spec->data;
     const size_t n = mixem_dataset_rows (ds);
+    /* The largest code of each column (of all ranks' rows on a part); values that are no codes
+     * are check_data's to report. */
+    double *top = g_new0 (double, p->d);
+    for (size_t j = 0; j < p->d && !given; j++)
+      for (size_t i = 0; i < n; i++) {
+        const double v = mixem_dataset_value (ds, i, j);
+        if (v == floor (v) && v >= 0.0 && v < 16777216.0 && v > top[j])
+          top[j] = v;
+      }
+    if (!given)
+      mixem_dataset_max_over_ranks (ds, top, p->d);
     for (size_t j = 0; j < p->d; j++) {
       const char *const *names = mixem_dataset_levels (ds, j);
       if (names) {
         set_names (p, j, names);
         L[j] = mixem_dataset_n_levels (ds, j);
-      } else if (!given) {
-        /* The largest code; values that are no codes are check_data's to report. */
-        double top = 0.0;
-        for (size_t i = 0; i < n; i++) {
-          const double v = mixem_dataset_value (ds, i, j);
-          if (v == floor (v) && v >= 0.0 && v < 16777216.0 && v > top)
-            top = v;
-        }
-        L[j] = (size_t) top + 1;
-      }
+      } else if (!given)
+        L[j] = (size_t) top[j] + 1;
     }
+    g_free (top);
     known = TRUE;
   }
   if (known)

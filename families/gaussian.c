@@ -189,6 +189,29 @@ stat_len (const mixem_params *p)
 
 static void params_free (mixem_params *p);
 
+/* Row I's cells into ACC (the prior's data mean). */
+static void
+prior_add_row (const mixem_dataset *ds, size_t i, double *acc, void *user)
+{
+  (void) user;
+  for (size_t j = 0; j < mixem_dataset_cols (ds); j++)
+    acc[j] += mixem_dataset_value (ds, i, j);
+}
+
+/* Row I's outer product about the mean USER into ACC's upper triangle (the prior's scatter). */
+static void
+prior_add_scatter (const mixem_dataset *ds, size_t i, double *acc, void *user)
+{
+  const double *mean = user;
+  const size_t d = mixem_dataset_cols (ds);
+  double e[d > 0 ? d : 1];
+  for (size_t j = 0; j < d; j++)
+    e[j] = mixem_dataset_value (ds, i, j) - mean[j];
+  for (size_t a = 0; a < d; a++)
+    for (size_t b = a; b < d; b++)
+      acc[a * d + b] += e[a] * e[b];
+}
+
 /* The conjugate prior's hyperparameters, as mclust's defaultPrior makes them from the data
  * (Fraley and Raftery 2007): kappa = prior_shrinkage (0.01), nu = prior_dof (d + 2), the prior
  * mean the data's column means, and the scale (1/K)^(2/d) times the data's covariance (EEE,
@@ -221,7 +244,7 @@ prior_setup (mixem_params *p, const mixem_spec *spec, GError **error)
   p->pmean = g_new0 (double, d);
   p->pscale = g_new0 (double, is_full (p) ? d * d : 1);
   const mixem_dataset *ds = spec->data;
-  const size_t n = ds ? mixem_dataset_rows (ds) : 0;
+  const size_t n = ds ? mixem_dataset_all_rows (ds) : 0;
   if (!ds)   /* a model read from a file: maximise_prior refuses to run (see there) */
     return TRUE;
   p->prior_known = TRUE;
@@ -230,18 +253,17 @@ prior_setup (mixem_params *p, const mixem_spec *spec, GError **error)
                  "gaussian: the prior needs at least 2 rows of %zu columns (has %zu)", d, n);
     return FALSE;
   }
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = 0; j < d; j++)
-      p->pmean[j] += mixem_dataset_value (ds, i, j);
+  /* The data's mean and scatter about it, by the SDK's sums (all ranks' rows on a part). */
+  double *cv = g_new0 (double, d * d);
+  if (!mixem_dataset_sum_rows (ds, d, prior_add_row, NULL, p->pmean, error)) {
+    g_free (cv);
+    return FALSE;
+  }
   for (size_t j = 0; j < d; j++)
     p->pmean[j] /= (double) n;
-  double *cv = g_new0 (double, d * d), e[d > 0 ? d : 1];
-  for (size_t i = 0; i < n; i++) {
-    for (size_t j = 0; j < d; j++)
-      e[j] = mixem_dataset_value (ds, i, j) - p->pmean[j];
-    for (size_t a = 0; a < d; a++)
-      for (size_t b = a; b < d; b++)
-        cv[a * d + b] += e[a] * e[b];
+  if (!mixem_dataset_sum_rows (ds, d * d, prior_add_scatter, p->pmean, cv, error)) {
+    g_free (cv);
+    return FALSE;
   }
   const double fac = pow (1.0 / (double) K, 2.0 / (double) d);
   double tv = 0.0;

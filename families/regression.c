@@ -173,11 +173,28 @@ trials_of (const mixem_params *p, const double *row)
   return p->ncol >= 0 ? row[p->ncol] : p->nconst;
 }
 
-/* Reads what the rows at hand say: centres, bounds, a starting intercept, constant covariates. */
+/* Row I's design, response and trials (or exposure) sums into ACC (P + 2 doubles). */
+static void
+add_row_sums (const mixem_dataset *ds, size_t i, double *acc, void *user)
+{
+  const mixem_params *p = user;
+  double row[p->d > 0 ? p->d : 1], x[p->p > 0 ? p->p : 1];
+  for (size_t j = 0; j < p->d; j++)
+    row[j] = mixem_dataset_value (ds, i, j);
+  design (p, row, x);
+  for (size_t j = 0; j < p->p; j++)
+    acc[j] += x[j];
+  acc[p->p] += row[p->ycol];
+  acc[p->p + 1] += p->model == BINOMIAL ? trials_of (p, row)
+                   : p->model == POISSON && p->ocol >= 0 ? exp (row[p->ocol]) : 1.0;
+}
+
+/* Reads what the rows say (all ranks' rows on a part): centres, bounds, a starting intercept,
+ * constant covariates. */
 static gboolean
 look_at_data (mixem_params *p, const mixem_dataset *ds, GError **error)
 {
-  const size_t n = mixem_dataset_rows (ds);
+  const size_t n = mixem_dataset_rows (ds), nall = mixem_dataset_all_rows (ds);
   size_t cols[64], nc = 0;
   cols[nc++] = p->ycol;
   for (size_t j = p->intercept ? 1 : 0; j < p->p && nc < 62; j++)
@@ -188,33 +205,42 @@ look_at_data (mixem_params *p, const mixem_dataset *ds, GError **error)
     cols[nc++] = (size_t) p->ncol;
   if (!mixem_refuse_levels (ds, cols, nc, REG_NAME, error))
     return FALSE;
-  if (n == 0)
+  if (nall == 0)
     return TRUE;
   p->xmax = g_new0 (double, p->p);
-  double *lo = g_new (double, p->p), *hi = g_new (double, p->p), *row = g_new (double, p->d);
-  double *x = g_new (double, p->p), ysum = 0, nsum = 0;
-  for (size_t j = 0; j < p->p; j++) {
-    lo[j] = INFINITY;
-    hi[j] = -INFINITY;
-    p->ctr[j] = 0;
-  }
+  /* The largest |x|, x and -x of each design column (a rank with no rows: -inf). */
+  double *ext = g_new (double, 3 * p->p), *row = g_new (double, p->d);
+  double *x = g_new (double, p->p), *sums = g_new (double, p->p + 2);
+  for (size_t j = 0; j < 3 * p->p; j++)
+    ext[j] = j < p->p ? 0.0 : -INFINITY;
   for (size_t i = 0; i < n; i++) {
     for (size_t j = 0; j < p->d; j++)
       row[j] = mixem_dataset_value (ds, i, j);
     design (p, row, x);
     for (size_t j = 0; j < p->p; j++) {
-      p->xmax[j] = fmax (p->xmax[j], fabs (x[j]));
-      lo[j] = fmin (lo[j], x[j]);
-      hi[j] = fmax (hi[j], x[j]);
-      p->ctr[j] += x[j];
+      ext[j] = fmax (ext[j], fabs (x[j]));
+      ext[p->p + j] = fmax (ext[p->p + j], x[j]);
+      ext[2 * p->p + j] = fmax (ext[2 * p->p + j], -x[j]);
     }
-    ysum += row[p->ycol];
-    nsum += p->model == BINOMIAL ? trials_of (p, row)
-            : p->model == POISSON && p->ocol >= 0 ? exp (row[p->ocol]) : 1.0;
+  }
+  mixem_dataset_max_over_ranks (ds, ext, 3 * p->p);
+  if (!mixem_dataset_sum_rows (ds, p->p + 2, add_row_sums, p, sums, error)) {
+    g_free (ext);
+    g_free (row);
+    g_free (x);
+    g_free (sums);
+    return FALSE;
+  }
+  const double *hi = ext + p->p, ysum = sums[p->p], nsum = sums[p->p + 1];
+  double *lo = g_new (double, p->p);
+  for (size_t j = 0; j < p->p; j++) {
+    p->xmax[j] = ext[j];
+    lo[j] = -ext[2 * p->p + j];
+    p->ctr[j] = sums[j];
   }
   gboolean ok = TRUE;
   for (size_t j = p->intercept ? 1 : 0; j < p->p && ok; j++)
-    if (p->intercept && lo[j] == hi[j] && n > 1) {
+    if (p->intercept && lo[j] == hi[j] && nall > 1) {
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
                    REG_NAME ": covariate '%s' is %g in every row, which the intercept already "
                    "models (drop it, or set intercept = false)", p->coef[j], lo[j]);
@@ -222,8 +248,8 @@ look_at_data (mixem_params *p, const mixem_dataset *ds, GError **error)
     }
   /* Centring (gaussian with an intercept only: it is a reparametrisation then). */
   for (size_t j = 0; j < p->p; j++)
-    p->ctr[j] = p->model == GAUSSIAN && p->intercept && j > 0 ? p->ctr[j] / (double) n : 0.0;
-  p->ybar = p->model == GAUSSIAN && p->intercept ? ysum / (double) n : 0.0;
+    p->ctr[j] = p->model == GAUSSIAN && p->intercept && j > 0 ? p->ctr[j] / (double) nall : 0.0;
+  p->ybar = p->model == GAUSSIAN && p->intercept ? ysum / (double) nall : 0.0;
   /* A start of the right size: the intercept at the link of the mean response. */
   if (p->intercept && isfinite (ysum) && isfinite (nsum) && nsum > 0) {
     double b0 = ysum / nsum;
@@ -238,9 +264,10 @@ look_at_data (mixem_params *p, const mixem_dataset *ds, GError **error)
         p->beta[k * p->p] = b0;
   }
   g_free (lo);
-  g_free (hi);
+  g_free (ext);
   g_free (row);
   g_free (x);
+  g_free (sums);
   return ok;
 }
 

@@ -163,6 +163,17 @@ mixem_comm_bcast (void *buf, size_t bytes, int root)
 #endif
 }
 
+void
+mixem_comm_max_doubles (double *v, size_t n)
+{
+  if (!active || world_size == 1 || n == 0)
+    return;
+#ifdef HAVE_MPI
+  MPI_Allreduce (MPI_IN_PLACE, v, (int) n, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+  bytes_sent += (double) n * sizeof (double);
+#endif
+}
+
 size_t
 mixem_comm_max_size (size_t mine)
 {

@@ -16,6 +16,8 @@ void mixem_comm_allgather_size (size_t mine, size_t *all);
 void mixem_comm_bcast (void *buf, size_t bytes, int root);
 /* The largest of every rank's value. */
 size_t mixem_comm_max_size (size_t mine);
+/* V[0..N-1], in place, the elementwise largest over the ranks. */
+void mixem_comm_max_doubles (double *v, size_t n);
 
 /* A part's row offsets: rank r holds global rows [OFF[r], OFF[r + 1]); NULL when DS is whole. */
 const size_t *mixem_dataset_part_offsets (const mixem_dataset *ds);

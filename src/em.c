@@ -2,6 +2,7 @@
  * record of each iteration, convergence, restarts.  See mixem/fit.h for the definitions. */
 #include <config.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
@@ -1562,6 +1563,24 @@ keep_top (mixem_model **top, int n, mixem_model *m)
   top[at] = m;
 }
 
+/* On a part, every rank's statistics must have one size: a family that sized them from its own
+ * rows (levels, say, from the codes it sees) would make the ranks' sums differ in length, and
+ * the gather mismatch.  Collective; the same answer on every rank. */
+static gboolean
+same_stats_size (const mixem_family *f, const mixem_dataset *data, size_t ss, GError **error)
+{
+  if (!mixem_dataset_is_part (data))
+    return TRUE;
+  const size_t hi = mixem_comm_max_size (ss), lo = SIZE_MAX - mixem_comm_max_size (SIZE_MAX - ss);
+  if (hi == lo)
+    return TRUE;
+  g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the family %s sizes its statistics "
+               "differently on different ranks (%zu to %zu values): it looked at one rank's rows "
+               "alone (see mixem_dataset_sum_rows in mixem/family.h)", mixem_dataset_source (data),
+               f->name, lo, hi);
+  return FALSE;
+}
+
 /* A chunk's total row weight, summed in row order. */
 static gboolean
 weight_leaf (size_t first, size_t n, double *out, void *user, GError **error)
@@ -1600,6 +1619,7 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   mixem_pass_init (&c.ps, f, data, c.K, f->stats_size (proto), o->block_size, o->threads);
   /* The total weight by the pass's tree, as every sum over the rows: across ranks too. */
   if (!mixem_tree_check (data, MIXEM_WAVE_BLOCKS * c.ps.block, error)
+      || !same_stats_size (f, data, c.ps.ss, error)
       || !mixem_tree_reduce (data, 0, c.ps.n, MIXEM_WAVE_BLOCKS * c.ps.block, 1, weight_leaf,
                              NULL, (void *) data, &c.W, error)) {
     mixem_pass_clear (&c.ps);

@@ -752,6 +752,42 @@ mixem_family_take_error (const mixem_family *f, const mixem_params *params, GErr
   return FALSE;
 }
 
+typedef struct {
+  const mixem_dataset *ds;
+  size_t width;
+  mixem_row_add_fn add;
+  void *user;
+} rowsum_job;
+
+static gboolean
+rowsum_leaf (size_t first, size_t n, double *out, void *user, GError **error)
+{
+  const rowsum_job *j = user;
+  (void) error;
+  memset (out, 0, j->width * sizeof (double));
+  for (size_t i = first; i < first + n; i++)
+    j->add (j->ds, i, out, j->user);
+  return TRUE;
+}
+
+gboolean
+mixem_dataset_sum_rows (const mixem_dataset *data, size_t width, mixem_row_add_fn add,
+                        void *user, double *out, GError **error)
+{
+  /* Chunks of 64 rows: every part's rows are cut at a multiple of 64 (of its grain). */
+  rowsum_job j = { data, width, add, user };
+  memset (out, 0, width * sizeof (double));
+  return mixem_tree_reduce (data, 0, mixem_dataset_rows (data), 64, width, rowsum_leaf, NULL, &j,
+                            out, error);
+}
+
+void
+mixem_dataset_max_over_ranks (const mixem_dataset *data, double *v, size_t width)
+{
+  if (mixem_dataset_is_part (data))
+    mixem_comm_max_doubles (v, width);
+}
+
 gboolean
 mixem_refuse_levels (const mixem_dataset *data, const size_t *cols, size_t d, const char *family,
                      GError **error)

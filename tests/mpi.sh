@@ -8,7 +8,7 @@
 # under mixem run (mx.read_npy(path, {part = "mpi"})); then 7 ranks on an uneven split (three of
 # them with no rows), bad data on one rank (every rank stops with its message, non-zero exit, no
 # hang: each run under timeout), a start refused across ranks, a missing file and a rank killed
-# mid-fit.  Small blocks (--block-size 4: chunks of 256 rows) spread a few thousand rows over the
+# mid-fit; every built-in family in one script; a CSV cut by byte ranges.  Small blocks (--block-size 4: chunks of 256 rows) spread a few thousand rows over the
 # ranks.  Prints "N passed, N failed".
 set -u
 MIXEM=${MIXEM:?path of the mixem program}
@@ -132,6 +132,64 @@ for e in npy csv; do
     mfit "$p" "$T/s$p" gaussian "$T/sh-*.$e"
     same "shards .$e, $p ranks" "$T/one.json" "$T/s$p.json"
   done
+done
+
+# Every built-in family (and the Gaussian prior) on 1, 2 and 3 ranks, 15 iterations each from its
+# default start, in one script a run: a family that looks at its data in params_new (the
+# regressions' centres and bounds, categorical's levels, the prior's mean and scatter) does so
+# over all ranks' rows (mixem_dataset_sum_rows), so the same bits.  Code 4 of c2 appears only
+# in the last rows (rank 2's of 3).
+cat > "$T/fam.awk" <<'AWK'
+function g() { return sqrt(-2 * log(1 - rand())) * cos(6.283185307179586 * rand()) }
+function pois(l,   k, p, s, u) { k = 0; p = exp(-l); s = p; u = rand()
+  while (u > s && k < 200) { k++; p *= l / k; s += p } return k }
+BEGIN { srand(11)
+  print "g1,g2,b1,b2,b3,h,p1,p2,c1,c2,m1,m2,m3,e1,e2,ga1,ga2,t1,t2,v1,v2,v3,x,y,s,n,yc"
+  for (i = 0; i < 1500; i++) { c = i % 2
+    x = rand() * 4; n = 5 + int(rand() * 10); s = 0
+    for (j = 0; j < n; j++) s += rand() < (c ? 0.2 + 0.1 * x : 0.8 - 0.1 * x)
+    a = g(); b = g(); d = g() + 2 * c + 1; r = sqrt(a * a + b * b + d * d)
+    printf "%.6f,%.6f,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.5f,%.6f,%d,%d,%d\n",
+      g() + 3 * c, g() * (1 + c), rand() < 0.2 + 0.6 * c, rand() < 0.7 - 0.4 * c, rand() < 0.5,
+      int(rand() * 11), pois(2 + 7 * c), pois(6 - 4 * c), int(rand() * 3) * c + (1 - c) * 2 * (rand() < 0.7),
+      int(rand() * 4) + (i > 1400 && rand() < 0.3), pois(3 + 2 * c) + 1, pois(2), pois(1 + 3 * c), -log(1 - rand()) * (1 + 3 * c),
+      -log(1 - rand()), -log((1 - rand()) * (1 - rand())) * (1 + c), 0.1 + rand(),
+      g() + 2 * c, g() / sqrt(0.5 + rand()), a / r, b / r, d / r, x,
+      (c ? 1 + 2 * x : 5 - x) + 0.3 * g(), s, n, pois(exp(c ? 0.2 + 0.4 * x : 1.5 - 0.2 * x)) } }
+AWK
+awk -f "$T/fam.awk" > "$T/fam.csv"
+cat > "$T/fam.lua" <<'LUA'
+local mx = require "mixem"
+local opts = {}
+if arg[2] == "mpi" then opts.part, opts.block_size = "mpi", 2 end
+local X = mx.read_csv(arg[1], opts)
+local cases = {
+  {"gaussian", {"g1", "g2"}}, {"gaussian", {"g1", "g2"}, {prior = "default", covariance = "VII"}},
+  {"bernoulli", {"b1", "b2", "b3"}},
+  {"binomial", {"h"}, {trials = 10}}, {"poisson", {"p1", "p2"}},
+  {"categorical", {"c1", "c2"}}, {"multinomial", {"m1", "m2", "m3"}},
+  {"exponential", {"e1", "e2"}}, {"gamma", {"ga1", "ga2"}}, {"student_t", {"t1", "t2"}},
+  {"von_mises_fisher", {"v1", "v2", "v3"}},
+  {"product", {"g1", "p1", "b1"}, {parts = "gaussian:1;poisson:2;bernoulli:3"}},
+  {"linreg", {"y", "x"}, {response = "y", covariates = "x"}},
+  {"logitreg", {"s", "n", "x"}, {response = "s", trials = "n", covariates = "x"}},
+  {"poisreg", {"yc", "x"}, {response = "yc", covariates = "x"}},
+}
+for _, c in ipairs(cases) do
+  local o = {data = X, columns = c[2], family = c[1], k = 2, seed = 3, n_init = 1, short_starts = 1, n_refine = 0, max_iter = 15, tol = 0,
+             block_size = 2}
+  for key, v in pairs(c[3] or {}) do o[key] = v end
+  local m = mx.fit(o)
+  if mx.mpi() == 0 then
+    print(string.format("%s %a %a %d", c[1], m.loglik, m.weights[1], m.n_iter))
+  end
+end
+LUA
+want=$("$MIXEM" run "$T/fam.lua" "$T/fam.csv" none)
+for p in 1 2 3; do
+  got=$("${MPIRUN[@]}" -n $p "$MIXEM" run "$T/fam.lua" "$T/fam.csv" mpi)
+  if [ "$(printf '%s\n' "$want" | wc -l)" = 15 ] && [ "$want" = "$got" ]; then ok
+  else bad "every family, $p ranks: $(diff <(echo "$want") <(echo "$got") | head -4)"; fi
 done
 
 # A CSV by byte ranges: its ranks count the lines of 1/P of the bytes each, then parse their

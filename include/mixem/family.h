@@ -15,6 +15,7 @@
 #include <gsl/gsl_rng.h>
 #include <mixem/error.h>
 #include <mixem/dataset.h>
+#include <mixem/parallel.h>
 
 G_BEGIN_DECLS
 
@@ -321,6 +322,18 @@ void mixem_set_cell_error (GError **error, const mixem_block *b, size_t i, size_
  * column of the first cell whose text is no number.  TRUE when there is none. */
 gboolean mixem_refuse_levels (const mixem_dataset *data, const size_t *cols, size_t d,
                               const char *family, GError **error);
+
+/* A family's own look at its data (centres, scales, ranges, in params_new): sums over every
+ * row of DATA, WIDTH of them, ADD adding row ROW's into ACC.  The rows are summed in chunks of 64
+ * and the chunks by a fixed tree, so that the sums are the same bits whatever the threads and,
+ * on a part (mixem/parallel.h: one rank's share of the rows), the ranks: there it sums every
+ * rank's rows and is collective.  ADD may run on several threads at once (each its own ACC). */
+typedef void (*mixem_row_add_fn) (const mixem_dataset *data, size_t row, double *acc, void *user);
+gboolean mixem_dataset_sum_rows (const mixem_dataset *data, size_t width, mixem_row_add_fn add,
+                                 void *user, double *out, GError **error);
+/* The elementwise largest of V[0..WIDTH-1] over the ranks on a part (collective); V as it is
+ * otherwise.  (A smallest value is the largest of its negation.) */
+void mixem_dataset_max_over_ranks (const mixem_dataset *data, double *v, size_t width);
 
 /* Reads a double from DICT[KEY]: a double, an integer or a one-element array are accepted.  A
  * missing key or another type is a MIXEM_ERROR_FORMAT error naming the family and key. */

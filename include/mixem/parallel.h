@@ -30,13 +30,15 @@ double mixem_parallel_bytes_sent (void);
  * GRAIN rows (64 * the fit's block_size; 0: 64 * 256), the ranks in order, some perhaps empty.
  * Collective; the file's shape, names and errors are agreed by every rank. */
 mixem_dataset *mixem_dataset_read_npy_part (const char *path, size_t grain, GError **error);
-/* The same for a CSV file: each rank parses only the lines of its rows (the header from the
- * file's start). */
+/* The same for a CSV file, cut by bytes: each rank counts the lines of its 1/P of the file's
+ * bytes, the counts are gathered, and each parses only its rows, from the byte range that holds
+ * the first (the header from the file's start). */
 mixem_dataset *mixem_dataset_read_csv_part (const char *path, const mixem_csv_options *opts,
                                             size_t grain, GError **error);
 /* Shard files PATHS (NULL-terminated; .npy or CSV, with the same columns) as one dataset of
  * their rows in that order; with PART, this rank's share of those rows, cut as above (a rank
- * reads the pieces of the shards its rows fall in, and every shard's header or row count).
+ * reads every shard's header, counts the rows of the CSV shards s with s mod P its rank, and
+ * reads the pieces of the shards its rows fall in).
  * Collective with PART. */
 mixem_dataset *mixem_dataset_read_shards (const char *const *paths, const mixem_csv_options *opts,
                                           gboolean part, size_t grain, GError **error);
