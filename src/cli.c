@@ -282,11 +282,7 @@ read_data_part (const char *path, const mixem_model *m, const char *columns, con
   }
   g_ptr_array_add (tokens, NULL);
   const gboolean pattern = strpbrk (path, "*?[") && !g_file_test (path, G_FILE_TEST_EXISTS);
-  if (pattern && allow) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: missing values are not available "
-                 "in shard files yet", path);
-    ds = NULL;
-  } else if (pattern) {
+  if (pattern) {
     /* Shard files: those the pattern matches, in name order, as one dataset (a part: this
      * rank's share of their rows). */
     glob_t g;
@@ -300,6 +296,8 @@ read_data_part (const char *path, const mixem_model *m, const char *columns, con
       o.columns = npy ? NULL : want;
       o.weights = npy ? NULL : weights;
       o.delimiter = delimiter ? delimiter[0] : 0;
+      o.allow_missing = allow;
+      o.missing = tokens->len > 1 ? (const char *const *) tokens->pdata : NULL;
       mixem_dataset *all = mixem_dataset_read_shards ((const char *const *) g.gl_pathv, &o,
                                                       grain > 0, grain, error);
       ds = all && npy && (want || weights) ? mixem_dataset_select (all, want, weights, error)
@@ -309,7 +307,7 @@ read_data_part (const char *path, const mixem_model *m, const char *columns, con
       globfree (&g);
     }
   } else if (g_str_has_suffix (path, ".npy")) {
-    mixem_dataset *all = grain ? mixem_dataset_read_npy_part (path, grain, error)
+    mixem_dataset *all = grain ? mixem_dataset_read_npy_part_missing (path, grain, allow, error)
                                : mixem_dataset_read_npy_missing (path, allow, error);
     ds = all && (want || weights) ? mixem_dataset_select (all, want, weights, error) : all;
     if (ds != all)

@@ -41,6 +41,7 @@ struct mixem_dataset {
   size_t n_pat;
   size_t *miss_col; /* d: missing cells of each column */
   size_t miss_cells, miss_rows, empty_rows;  /* empty: every cell missing */
+  double observed_w;  /* a part with a mask: the weight of all ranks' rows with an observed cell */
   /* A part (mixem/parallel.h): rows [row0, row0 + n) of n_all, rank r holding rows
    * [part[r], part[r + 1]); part NULL (and row0 0, n_all n) for a whole dataset. */
   size_t row0, n_all;
@@ -201,6 +202,8 @@ size_t mixem_dataset_empty_rows (const mixem_dataset *ds) { return ds->empty_row
 double
 mixem_dataset_observed_weight (const mixem_dataset *ds)
 {
+  if (ds->part && ds->mbits)
+    return ds->observed_w;
   if (ds->empty_rows == 0)
     return ds->total_w;
   double w = 0.0;
@@ -480,6 +483,68 @@ set_weights (mixem_dataset *ds, const double *w, GError **error)
 
 static gboolean weight_leaf (size_t first, size_t n, double *out, void *user, GError **error);
 
+/* The weight of rows [FIRST, FIRST + N) of USER with an observed cell. */
+static gboolean
+observed_leaf (size_t first, size_t n, double *out, void *user, GError **error)
+{
+  const mixem_dataset *ds = user;
+  double s = 0.0;
+  (void) error;
+  for (size_t i = first; i < first + n; i++)
+    if (ds->pat_obs[ds->row_pat[i]] > 0)
+      s += ds->w ? ds->w[i] : 1.0;
+  *out = s;
+  return TRUE;
+}
+
+/* A part's missing cells, one view on every rank (collective): when some rank has a missing
+ * cell, a rank with none takes an empty mask, so that every rank goes the same way (statistics,
+ * starts, the model's record); a column missing in every row of all ranks is an error, as in
+ * one process; the weight of the rows with an observed cell is summed over all ranks by the
+ * fits' tree. */
+static gboolean
+part_missing_agree (mixem_dataset *ds, GError **error)
+{
+  if (!mixem_comm_max_size (ds->mbits != NULL))
+    return TRUE;
+  const size_t d = ds->d;
+  if (!ds->mbits) {
+    ds->mbits = g_new0 (guint8, (ds->n * d + 7) / 8 + 1);
+    ds->miss_col = g_new0 (size_t, d);
+    ds->row_pat = g_new0 (unsigned, ds->n > 0 ? ds->n : 1);
+    ds->pat = g_new0 (guint8, d > 0 ? d : 1);
+    ds->pat_obs = g_new (size_t, 1);
+    ds->pat_obs[0] = d;
+    ds->n_pat = 1;
+  }
+  const int np = mixem_parallel_size ();
+  double *mine = g_new (double, d), *all = g_new (double, d * (size_t) np);
+  size_t *counts = g_new (size_t, np);
+  for (size_t j = 0; j < d; j++)
+    mine[j] = (double) ds->miss_col[j];
+  for (int r = 0; r < np; r++)
+    counts[r] = d;
+  mixem_comm_allgatherv (mine, d, all, counts);
+  gboolean ok = TRUE;
+  for (size_t j = 0; j < d && ok; j++) {
+    double m = 0.0;
+    for (int r = 0; r < np; r++)
+      m += all[(size_t) r * d + j];
+    if (m == (double) ds->n_all) {
+      char *q = mixem_quote (ds->names[j], -1);
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                   "%s: column '%s' is missing in every row", ds->source, q);
+      g_free (q);
+      ok = FALSE;
+    }
+  }
+  g_free (mine);
+  g_free (all);
+  g_free (counts);
+  return ok && mixem_tree_reduce (ds, 0, ds->n, ds->grain, 1, observed_leaf, NULL, ds,
+                                  &ds->observed_w, error);
+}
+
 /* A part's weights W: each checked on its rank, the total over all ranks by the fits' tree
  * (collective: every rank agrees on the first failure). */
 static gboolean
@@ -666,6 +731,10 @@ mixem_dataset_select (const mixem_dataset *ds, const char *const *columns, const
   } else if (ds->w) {
     out->w = g_memdup2 (ds->w, MAX (ds->n, 1) * sizeof (double));
     out->total_w = ds->total_w;
+  }
+  if (ds->part && !part_missing_agree (out, error)) {
+    mixem_dataset_free (out);
+    return NULL;
   }
   dataset_compact (out);
   return out;
@@ -1002,7 +1071,8 @@ mixem_dataset_read_csv_part (const char *path, const mixem_csv_options *opts, si
     mixem_dataset_free (ds);
     return NULL;
   }
-  if (!tree_total_weight (ds, grain, error)) {
+  if (!tree_total_weight (ds, grain, error)
+      || (opts && opts->allow_missing && !part_missing_agree (ds, error))) {
     mixem_dataset_free (ds);
     return NULL;
   }
@@ -1051,9 +1121,6 @@ read_csv (const char *path, const mixem_csv_options *opts, gboolean part, size_t
       g_free (q);
     }
   }
-  if (!err && (range || part) && opts->allow_missing)
-    g_set_error (&err, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: missing values are not available "
-                 "in shards or across ranks yet", path);
   if (!err && (range || part) && (opts->categorical || opts->text_levels))
     g_set_error (&err, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s: columns of level names are not "
                  "available %s (each %s would code its own levels)", path,
@@ -1364,7 +1431,7 @@ read_csv (const char *path, const mixem_csv_options *opts, gboolean part, size_t
   if (part && wcol >= 0)   /* each checked as it was read; the total is the ranks' */
     ds->w = nrows ? g_memdup2 (w->data, nrows * sizeof (double)) : g_new0 (double, 1);
   else if ((wcol >= 0 && !set_weights (ds, (double *) w->data, error))
-           || !check_missing_columns (ds, error)) {
+           || (!part && !check_missing_columns (ds, error))) {   /* a part's: all ranks' */
     mixem_dataset_free (ds);
     ds = NULL;
     goto done;
@@ -1433,11 +1500,18 @@ mixem_dataset_read_npy (const char *path, GError **error)
 mixem_dataset *
 mixem_dataset_read_npy_part (const char *path, size_t grain, GError **error)
 {
+  return mixem_dataset_read_npy_part_missing (path, grain, FALSE, error);
+}
+
+mixem_dataset *
+mixem_dataset_read_npy_part_missing (const char *path, size_t grain, gboolean allow_missing,
+                                     GError **error)
+{
   if (!mixem_parallel_init (error))
     return NULL;
   /* Whole chunks of 64 blocks (comm.h). */
   grain = grain > 0 ? (grain + 63) / 64 * 64 : 64 * 256;
-  mixem_dataset *ds = read_npy (path, FALSE, TRUE, grain, NULL, error);
+  mixem_dataset *ds = read_npy (path, allow_missing, TRUE, grain, NULL, error);
   /* A file missing or bad on one node stops every rank with its message. */
   if (!mixem_parallel_agree (error)) {
     mixem_dataset_free (ds);
@@ -1451,7 +1525,7 @@ mixem_dataset_read_npy_part (const char *path, size_t grain, GError **error)
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: the ranks see files of different "
                    "shapes (rank 0 and rank %d)", path, r);
   g_free (all);
-  if (!mixem_parallel_agree (error)) {
+  if (!mixem_parallel_agree (error) || (allow_missing && !part_missing_agree (ds, error))) {
     mixem_dataset_free (ds);
     return NULL;
   }
@@ -1649,7 +1723,7 @@ read_npy (const char *path, gboolean allow_missing, gboolean part, size_t grain,
   if (allow_missing)
     mask_from_nan (ds);
 finish:
-  if (!check_missing_columns (ds, error)) {
+  if (!part && !range && !check_missing_columns (ds, error)) {   /* a part's: all ranks' */
     mixem_dataset_free (ds);
     ds = NULL;
     goto done;
@@ -1677,7 +1751,8 @@ read_shard_rows (const char *path, const mixem_csv_options *opts, size_t lo, siz
 {
   const size_t range[2] = { lo, hi }, count[2] = { 0, 0 };
   return g_str_has_suffix (path, ".npy")
-           ? read_npy (path, FALSE, FALSE, 0, lo > hi ? count : range, error)
+           ? read_npy (path, opts && opts->allow_missing, FALSE, 0, lo > hi ? count : range,
+                       error)
            : read_csv (path, opts, FALSE, 0, range, NULL, error);
 }
 
@@ -1784,7 +1859,13 @@ mixem_dataset_read_shards (const char *const *paths, const mixem_csv_options *op
       off = NULL;
       ds->grain = grain;
     }
-    dataset_compact (ds);
+    if (opts && opts->allow_missing) {
+      mask_from_nan (ds);
+      if (!part && !check_missing_columns (ds, &err))
+        g_clear_pointer (&ds, mixem_dataset_free);
+    }
+    if (ds)
+      dataset_compact (ds);
   }
   g_free (off);
   g_free (start);
@@ -1796,7 +1877,8 @@ mixem_dataset_read_shards (const char *const *paths, const mixem_csv_options *op
     mixem_dataset_free (ds);
     return NULL;
   }
-  if (!tree_total_weight (ds, grain, error)) {
+  if (!tree_total_weight (ds, grain, error)
+      || (part && opts && opts->allow_missing && !part_missing_agree (ds, error))) {
     mixem_dataset_free (ds);
     return NULL;
   }

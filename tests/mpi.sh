@@ -8,7 +8,8 @@
 # under mixem run (mx.read_npy(path, {part = "mpi"})); then 7 ranks on an uneven split (three of
 # them with no rows), bad data on one rank (every rank stops with its message, non-zero exit, no
 # hang: each run under timeout), a start refused across ranks, a missing file and a rank killed
-# mid-fit; every built-in family in one script; a CSV cut by byte ranges.  Small blocks (--block-size 4: chunks of 256 rows) spread a few thousand rows over the
+# mid-fit; every built-in family in one script; a CSV cut by byte ranges; missing values (.npy,
+# CSV, shards; a rank with none; a column missing in all of rank 0's rows).  Small blocks (--block-size 4: chunks of 256 rows) spread a few thousand rows over the
 # ranks.  Prints "N passed, N failed".
 set -u
 MIXEM=${MIXEM:?path of the mixem program}
@@ -73,6 +74,35 @@ bad = [list(x) for x in g[:1000]]
 bad[899][1] = float("nan")
 npy(t + "/nan.npy", bad, "<f8", "d")
 npy(t + "/u.npy", g[:1000], "<f8", "d")
+# Missing cells (NaN, NA): none in rows 1 to 1024 (rank 0's of 3), column 3 in every row of rank
+# 1's (1025 to 1792), others at random after that, two whole rows missing; as .npy, CSV and .npy
+# shards; and binary rows with none in rows 1 to 1300.
+nan = float("nan")
+gm = []
+for i in range(2400):
+    c = i % 2
+    x = [r.gauss(3 * c, 1), r.gauss(-c, 1 + c), r.gauss(c, 1)]
+    if i >= 1792 and r.random() < 0.25:
+        x[r.randrange(3)] = nan
+    if 1024 <= i < 1792:
+        x[2] = nan
+    if i in (1900, 1901):
+        x[0] = x[1] = x[2] = nan
+    gm.append(x)
+npy(t + "/gm.npy", gm, "<f8", "d")
+with open(t + "/gm.csv", "w") as f:
+    f.write("a,b,c\n" + "".join(",".join("NA" if v != v else repr(v) for v in x) + "\n"
+                                for x in gm))
+for i, (a, z) in enumerate([(0, 900), (900, 2400)]):
+    npy(t + "/sm-%d.npy" % i, gm[a:z], "<f8", "d")
+with open(t + "/gz.csv", "w") as f:
+    f.write("a,b,c\n" + "".join("%r,%r,NA\n" % (x[0], x[1]) for x in g[:1000]))
+bm = [[float(v) for v in x] for x in b]
+bm[1999][2] = 1.0   # (b's row 2000 was spoilt above)
+for i in range(1300, 2500):
+    if r.random() < 0.3:
+        bm[i][r.randrange(4)] = nan
+npy(t + "/bm.npy", bm, "<f8", "d")
 # Shards of g, uneven (one shorter than a chunk), as .npy and CSV files.
 for i, (a, z) in enumerate([(0, 700), (700, 1900), (1900, 2000), (2000, 3000)]):
     npy(t + "/sh-%d.npy" % i, g[a:z], "<f8", "d")
@@ -105,7 +135,11 @@ for case in "t gaussian g.npy" "t bernoulli b.npy" "t poisson p.csv" \
             "- gaussian g.npy --init random_resp" "- bernoulli b.npy --algorithm cem" \
             "- gaussian gw.npy --weights 3" "- gaussian gw.csv --weights w" \
             "t gaussian g.npy --algorithm incremental --blocks 7" "- gaussian g.npy --init hc" \
-            "- poisson p.csv --algorithm online --batch-size 300 --epochs 4"; do
+            "- poisson p.csv --algorithm online --batch-size 300 --epochs 4" \
+            "t gaussian gm.npy --allow-missing" \
+            "- gaussian gm.csv --allow-missing --covariance diag --init kmeans++" \
+            "- gaussian sm-*.npy --allow-missing --algorithm incremental --blocks 5" \
+            "- bernoulli bm.npy --allow-missing"; do
   set -- $case
   threads=$1 fam=$2 data=$T/$3
   shift 3
@@ -363,12 +397,13 @@ if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && printf '%s' "$want" | grep -q
    && [ "$(printf '%s\n' "$out" | grep -cF "$want")" = 1 ]
 then ok; else bad "bernoulli check on rank 2: status $status, output: $out"; fi
 
-# What is not available across ranks yet (missing values) is refused: a clean error, once.
-out=$("${MPIRUN[@]}" -n 2 "$MIXEM" fit -f gaussian -k 2 --allow-missing "$T/p.csv" 2>&1)
+# A column missing in every row of all ranks: the same message from every rank, once.
+out=$("${MPIRUN[@]}" -n 3 "$MIXEM" fit -f gaussian -k 2 --block-size 4 --allow-missing \
+      "$T/gz.csv" 2>&1)
 status=$?
 if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] \
-   && [ "$(printf '%s\n' "$out" | grep -c 'not available in shards or across ranks')" = 1 ]
-then ok; else bad "missing values across ranks: status $status, output: $out"; fi
+   && [ "$(printf '%s\n' "$out" | grep -c "column 'c' is missing in every row")" = 1 ]
+then ok; else bad "a column missing everywhere, 3 ranks: status $status, output: $out"; fi
 
 # Row weights that sum to zero over all ranks: the same message from every rank, once.
 awk -F, 'NR == 1 { print; next } { print $1 "," $2 ",0" }' "$T/gw.csv" > "$T/gw0.csv"

@@ -30,7 +30,11 @@ double mixem_parallel_bytes_sent (void);
  * GRAIN rows (64 * the fit's block_size; 0: 64 * 256), the ranks in order, some perhaps empty.
  * Collective; the file's shape, names and errors are agreed by every rank. */
 mixem_dataset *mixem_dataset_read_npy_part (const char *path, size_t grain, GError **error);
-/* The same for a CSV file, cut by bytes: each rank counts the lines of its 1/P of the file's
+/* The same, NaN cells being missing values with ALLOW_MISSING (mixem_dataset_read_npy_missing):
+ * every rank then sees the data as having missing cells when any rank's share has one. */
+mixem_dataset *mixem_dataset_read_npy_part_missing (const char *path, size_t grain,
+                                                    gboolean allow_missing, GError **error);
+/* The same for a CSV file (missing values as in mixem_dataset_read_csv), cut by bytes: each rank counts the lines of its 1/P of the file's
  * bytes, the counts are gathered, and each parses only its rows, from the byte range that holds
  * the first (the header from the file's start). */
 mixem_dataset *mixem_dataset_read_csv_part (const char *path, const mixem_csv_options *opts,

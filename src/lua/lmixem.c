@@ -700,11 +700,10 @@ l_read_npy (lua_State *L)
     missing_opts (L, 2, "mixem.read_npy", s, &allow, &tokens);
   }
   GError *err = NULL;
-  if ((grain || is_pattern (path)) && allow)
-    luaL_error (L, "mixem.read_npy: missing values are not available across ranks or in shard "
-                "files yet");
-  mixem_dataset *ds = is_pattern (path) ? read_pattern (path, NULL, grain, &err)
-                       : grain ? mixem_dataset_read_npy_part (path, grain, &err)
+  mixem_csv_options po = { 0 };   /* (shards: only the missing-value option applies) */
+  po.allow_missing = allow;
+  mixem_dataset *ds = is_pattern (path) ? read_pattern (path, &po, grain, &err)
+                       : grain ? mixem_dataset_read_npy_part_missing (path, grain, allow, &err)
                        : mixem_dataset_read_npy_missing (path, allow, &err);
   if (ds && (cols || w)) {
     mixem_dataset *sel = mixem_dataset_select (ds, (const char *const *) cols, w, &err);
