@@ -795,6 +795,11 @@ mixem_plot_clusters (const char *path, const mixem_model *m, const mixem_dataset
                  xcol + 1, ycol + 1);
     return FALSE;
   }
+  if (mixem_model_noise (m, NULL, NULL)) {   /* its colours are the K components' */
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "%s: this plot does not show a model with a noise component", path);
+    return FALSE;
+  }
   size_t *lab = g_new (size_t, n > 0 ? n : 1);
   if (!mixem_model_predict (m, data, lab, error)) {
     g_free (lab);
@@ -1631,6 +1636,11 @@ mixem_plot_regression (const char *path, const mixem_model *m, const mixem_datas
   }
   /* Each component's fitted mean at every row, joined in the order of x: a curve when the other
    * covariates are functions of x (polynomial terms). */
+  if (mixem_model_noise (m, NULL, NULL)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "%s: this plot does not show a model with a noise component", path);
+    return FALSE;
+  }
   size_t *lab = g_new (size_t, n);
   double *xs = g_new (double, n), *fit = g_new (double, n * K);
   x_row *order = g_new (x_row, n);

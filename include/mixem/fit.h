@@ -95,7 +95,8 @@ typedef struct {
   const char *init;            /* a family start, "random_resp", or "auto" (NULL): "random"
                                   where the family has it, else its first start */
   const mixem_options *family_options;   /* NULL: none */
-  const double *init_weights;  /* K weights to start from, or NULL: uniform (random_resp: fitted) */
+  const double *init_weights;  /* K weights to start from (K + 1 with noise), or NULL: uniform
+                                  (random_resp: fitted) */
   GVariant *init_components;   /* array of K a{sv} (as family->describe), or NULL */
   const mixem_model *warm_start;         /* start from this model's parameters, or NULL */
   gboolean fix_weights;        /* keep the mixing weights at their start */
@@ -135,6 +136,16 @@ typedef struct {
    * and SEM-EM strategies (flexmix's initMethod).  MIXEM_EM, the default: short runs as the
    * algorithm makes them (plain EM; hard under cem and sem).  Needs short_starts > 1. */
   mixem_algorithm short_algorithm;
+  /* mclust's noise component (Banfield and Raftery 1993): one more component of density 1/V
+   * for every row, V the data's hypervolume, with its own weight (weights[k] of the model, after
+   * the K components').  V: noise_volume, or 0 for mclust's hypvol(), the smaller of the
+   * bounding box of the columns and that of the principal components (rows unweighted).  Its
+   * start: init_weights with K + 1 entries (the noise's last), else the start's K weights times
+   * 1 - noise_init, the noise noise_init (0: the default, 0.1).  Algorithms em and cem only;
+   * complete data; a family with expected_loglik. */
+  gboolean noise;
+  double noise_volume;
+  double noise_init;
 } mixem_fit_options;
 
 void mixem_fit_options_init (mixem_fit_options *opts);
@@ -211,7 +222,10 @@ int mixem_model_n_failed_restarts (const mixem_model *m);
 const char *const *mixem_model_warnings (const mixem_model *m, size_t *n);
 /* The records of the kept restart, one per iteration. */
 const mixem_iteration *mixem_model_trace (const mixem_model *m, size_t *n);
-/* Free parameters: the family's plus K - 1 weights (none if the weights were fixed). */
+/* The noise component (mixem_fit_options.noise): TRUE and its weight and log V if M has one. */
+gboolean mixem_model_noise (const mixem_model *m, double *weight, double *log_volume);
+/* Free parameters: the family's plus K - 1 weights (K with noise; none if the weights were
+ * fixed), and with noise 1 more for V, as mclust's nMclustParams counts it. */
 size_t mixem_model_n_params (const mixem_model *m);
 
 /* A readable summary: family, k, columns, log-likelihood, BIC (when DATA is given), iterations,
@@ -219,7 +233,8 @@ size_t mixem_model_n_params (const mixem_model *m);
 char *mixem_model_summary (const mixem_model *m, const mixem_dataset *data);
 
 /* Per-row results on DATA (its columns must match the model's).  OUT has N*K (proba) or N
- * (score_samples, predict) entries.  Row weights of DATA are ignored here. */
+ * (score_samples, predict) entries.  Row weights of DATA are ignored here.  With a noise
+ * component, proba has N*(K+1) (the noise's last) and predict gives K for the noise. */
 gboolean mixem_model_predict_proba (const mixem_model *m, const mixem_dataset *data, double *out,
                                     GError **error);
 gboolean mixem_model_predict (const mixem_model *m, const mixem_dataset *data, size_t *out,
