@@ -1841,6 +1841,102 @@ maximise_prior (mixem_params *p, const double *stats, const gboolean *fixed, GEr
   return ok;
 }
 
+/* v' S_b^-1 v for covariance block B. */
+static double
+prior_quad (const mixem_params *p, size_t b, const double *v)
+{
+  const size_t d = p->d, len = block_len (p);
+  const double *cov = p->cov + b * len;
+  double q = 0.0;
+  if (is_full (p)) {   /* |L^-1 v|^2 by the precision factor W_b = L_b^-T */
+    const size_t ld = n_blocks (p) * d;
+    const double *w = p->pw + b * d;
+    for (size_t j = 0; j < d; j++) {
+      double z = 0.0;
+      for (size_t a = 0; a <= j; a++)
+        z += v[a] * w[a * ld + j];
+      q += z * z;
+    }
+  } else
+    for (size_t j = 0; j < d; j++)
+      q += v[j] * v[j] / cov[len == 1 ? 0 : j];
+  return q;
+}
+
+/* tr(S_b^-1 P), P the prior scale (d by d for EEE and VVV, else s I). */
+static double
+prior_trace (const mixem_params *p, size_t b)
+{
+  const size_t d = p->d, len = block_len (p);
+  const double *cov = p->cov + b * len;
+  double t = 0.0;
+  if (is_full (p)) {   /* sum_j (W' P W)_jj */
+    const size_t ld = n_blocks (p) * d;
+    const double *w = p->pw + b * d;
+    const gboolean pfull = p->model == M_EEE || p->model == M_VVV;
+    for (size_t j = 0; j < d; j++)
+      for (size_t a = 0; a <= j; a++)
+        for (size_t c = 0; c <= j; c++)
+          t += w[a * ld + j] * (pfull ? p->pscale[a * d + c] : (a == c) * p->pscale[0])
+               * w[c * ld + j];
+  } else
+    for (size_t j = 0; j < d; j++)
+      t += p->pscale[0] / cov[len == 1 ? 0 : j];
+  return t;
+}
+
+/* The log-density of the conjugate prior at P, up to its normalising constant (which does not
+ * depend on the parameters): the objective maximise_prior's step maximises, beside the
+ * expected log-likelihood, so that l(theta) + log p(theta) never falls along EM.  It is written
+ * for the step taken (see maximise_prior: one column, one component), with the exponents of that
+ * step's denominators (mclust's), so that the step is its exact maximiser for every kappa:
+ *   VVV  sum_k [-(nu + d + 2)/2 log|S_k| - tr(S_k^-1 P)/2 - kappa/2 b_k' S_k^-1 b_k]
+ *   EEE  -(nu + d + 1 + K [kappa > 0])/2 log|S| - tr(S^-1 P)/2 - kappa/2 sum_k b_k' S^-1 b_k
+ *   VVI  sum_kj [-(nu + 2 + [kappa > 0])/2 log s_kj - (s + kappa b_kj^2) / (2 s_kj)]
+ *   VII  sum_k [-(nu + 2 + d [kappa > 0])/2 log s_k - (s + kappa |b_k|^2) / (2 s_k)]
+ *   EII  -(nu + 2 + K d)/2 log s - kappa sum_k |b_k|^2 / (2 s)   (mclust's EII has no scale)
+ * with b_k = mu_k - prior mean.  EEI, EVI and EEV: NAN, as no one density makes mclust's steps
+ * for them its maximiser (their denominators count one mean's prior for K means, and EEI's means
+ * are not shrunk); 0 without a prior. */
+static double
+log_prior (const mixem_params *p)
+{
+  if (!p->prior)
+    return 0.0;
+  const size_t d = p->d, K = p->k;
+  model_id step = p->model;
+  if (d == 1 && models[step].name[0] == 'E')
+    step = M_EEE;
+  else if (K == 1 && step == M_EII)
+    step = M_VII;
+  else if (K == 1 && (step == M_EEI || step == M_EVI))
+    step = M_VVI;
+  else if (K == 1 && step == M_EEV)
+    step = M_VVV;
+  if (step != M_VVV && step != M_EEE && step != M_VVI && step != M_VII && step != M_EII)
+    return NAN;
+  const double nu = p->nu, kap = p->kappa, pos = kap > 0 ? 1.0 : 0.0, dd = (double) d;
+  double lp = 0.0, b[d > 0 ? d : 1];
+  for (size_t k = 0; k < K; k++) {
+    const size_t bb = blk (p, k);
+    for (size_t j = 0; j < d; j++)
+      b[j] = p->mean[k * d + j] - p->pmean[j];
+    const double q = prior_quad (p, bb, b);
+    lp -= 0.5 * kap * q;
+    if (step == M_VVV)
+      lp -= 0.5 * ((nu + dd + 2.0) * p->logdet[bb] + prior_trace (p, bb));
+    else if (step == M_VVI)
+      lp -= 0.5 * ((nu + 2.0 + pos) * p->logdet[bb] + prior_trace (p, bb));
+    else if (step == M_VII)   /* logdet = d log s_k; the scale enters once, not d times */
+      lp -= 0.5 * ((nu + 2.0 + dd * pos) * p->logdet[bb] / dd + prior_trace (p, bb) / dd);
+  }
+  if (step == M_EEE)   /* one matrix: block 0 (the E models' blocks are equal with one column) */
+    lp -= 0.5 * ((nu + dd + 1.0 + (double) K * pos) * p->logdet[0] + prior_trace (p, 0));
+  else if (step == M_EII)
+    lp -= 0.5 * (nu + 2.0 + (double) K * dd) * p->logdet[0] / dd;
+  return lp;
+}
+
 static gboolean
 maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
 {
@@ -2188,4 +2284,5 @@ G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .stats_rebase = stats_rebase,
   .impute_mean = impute_mean,
   .impute_draw = impute_draw,
+  .log_prior = log_prior,
 };

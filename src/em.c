@@ -1083,8 +1083,11 @@ static gboolean
 emit (fit_ctx *c, mixem_model *m, const mixem_iteration *it, const mixem_params *p,
       const double *w, gboolean *stop)
 {
-  g_array_append_val (m->trace, *it);
-  if (c->o->callback && !c->o->callback (it, p, w, c->o->user_data)) {
+  /* With a prior, the log-posterior climbs: the record carries log p(theta) of its parameters. */
+  mixem_iteration rec = *it;
+  rec.log_prior = c->f->log_prior ? c->f->log_prior (p) : 0.0;
+  g_array_append_val (m->trace, rec);
+  if (c->o->callback && !c->o->callback (&rec, p, w, c->o->user_data)) {
     *stop = TRUE;
     return FALSE;
   }

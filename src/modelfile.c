@@ -359,6 +359,8 @@ mixem_model_to_json (const mixem_model *m)
     }
     if (it->min_step != 0.0)   /* incremental EM's records only */
       add_double (b, "min_step", it->min_step);
+    if (it->log_prior != 0.0)   /* fits with a prior only (null: NAN, no density to give) */
+      add_double (b, "log_prior", it->log_prior);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -747,6 +749,10 @@ mixem_model_from_json (mixem_registry *reg, const char *text, const char *src, G
         it.extrapolated = (int) json_object_get_int_member (to, "extrapolated");
       if (json_object_has_member (to, "min_step"))
         it.min_step = json_object_get_double_member (to, "min_step");
+      if (json_object_has_member (to, "log_prior")) {
+        JsonNode *lp = json_object_get_member (to, "log_prior");
+        it.log_prior = JSON_NODE_HOLDS_NULL (lp) ? NAN : json_node_get_double (lp);
+      }
       g_array_append_val (m->trace, it);
     }
   }

@@ -39,6 +39,9 @@ typedef struct {
   double min_step;    /* incremental: the smallest change of the ELBO over the sweep's
                        * half-steps (each chunk's E-step and each M-step), >= 0 up to rounding
                        * by Neal and Hinton's argument; 0 under every other algorithm */
+  double log_prior;   /* log p(theta_t) under the family's prior, up to a constant
+                       * (family->log_prior): with a prior, EM climbs loglik + log_prior, the
+                       * log-posterior; 0 without a prior, NAN where the family has none to give */
 } mixem_iteration;
 
 /* Called after each iteration with the record and the new parameters; return FALSE to stop. */

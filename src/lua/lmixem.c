@@ -1049,7 +1049,9 @@ push_iteration (lua_State *L, const mixem_iteration *it)
   const struct { const char *k; double v; } f[] = {
     { "loglik", it->loglik }, { "elbo", it->elbo }, { "kl", it->kl },
     { "entropy", it->entropy }, { "delta", it->delta }, { "seconds", it->seconds },
-    { "min_step", it->min_step },
+    { "min_step", it->min_step }, { "log_prior", it->log_prior },
+    /* the objective EM climbs: the log-posterior with a prior, else the log-likelihood */
+    { "logpost", it->loglik + it->log_prior },
   };
   for (size_t i = 0; i < G_N_ELEMENTS (f); i++) {
     lua_pushnumber (L, f[i].v);
