@@ -1076,7 +1076,7 @@ cmd_select (int argc, char **argv)
   if (trials)
     g_ptr_array_add (pairs, g_strdup_printf ("trials=%s", trials));
   if (covariance) {
-    /* all: mclust's 14 models, or the six with a prior when prior=default is asked for. */
+    /* all: mclust's 14 models, or the ten with a prior when prior=default is asked for. */
     gboolean prior = FALSE;
     for (size_t i = 0; i < ff.n; i++)
       prior = prior || (ff.values[i] && strcmp (ff.keys[i], "prior") == 0

@@ -312,9 +312,8 @@ size_t mixem_candidates_top (const GArray *candidates, mixem_criterion criterion
 /* mclust's 14 Gaussian covariance models, comma-separated: what covariance = "all" means to
  * select. */
 #define MIXEM_GAUSSIAN_MODELS "EII,VII,EEI,VEI,EVI,VVI,EEE,VEE,EVE,VVE,EEV,VEV,EVV,VVV"
-/* ... and with prior = "default" (mclust leaves out those it has no prior for; mixem those too
- * whose MAP step it lacks). */
-#define MIXEM_GAUSSIAN_PRIOR_MODELS "EII,VII,EEI,EVI,VVI,EEE,EEV,VVV"
+/* ... and with prior = "default" (the ten mclust has the prior for). */
+#define MIXEM_GAUSSIAN_PRIOR_MODELS "EII,VII,EEI,VEI,EVI,VVI,EEE,EEV,VEV,VVV"
 const char *mixem_criterion_name (mixem_criterion c);
 gboolean mixem_criterion_parse (const char *name, mixem_criterion *out);
 

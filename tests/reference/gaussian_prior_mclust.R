@@ -7,10 +7,10 @@
 # (mstep(modelName, data, z = unmap(labels), prior = priorControl())), which mixem takes as its
 # start, and me(modelName, data, z, prior = priorControl()) run to a tight tolerance (1e-13): its
 # log-likelihood at the MAP estimate and BIC (2 loglik - npar log n, as mclust's with a prior).
-# The eight models mixem has with the prior: EII, VII, EEI, EVI, VVI, EEE, EEV, VVV; one
-# component; one column.
+# The ten models mclust (and mixem) has the prior for: EII, VII, EEI, VEI, EVI, VVI, EEE,
+# EEV, VEV, VVV; one component; one column.
 suppressMessages(library(mclust))
-models <- c("EII", "VII", "EEI", "EVI", "VVI", "EEE", "EEV", "VVV")
+models <- c("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "EEV", "VEV", "VVV")
 ctl <- emControl(tol = c(1e-13, 1e-13), itmax = c(100000, 100000))
 num <- function(v) paste(sprintf("%.17g", v), collapse = ", ")
 cat(sprintf("-- Made by tests/reference/gaussian_prior_mclust.R with %s, mclust %s. Do not edit.\n",
