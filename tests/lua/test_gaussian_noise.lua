@@ -1,6 +1,6 @@
 -- test_gaussian_noise.lua: mclust's noise component (a uniform density 1/V over the data's
 -- hypervolume, its own weight; Banfield and Raftery 1993).  On data/diabetes.csv and
--- data/thyroid.csv with K = 2 and 3, for 13 of the 14 models (not VVE: see the script), EM with
+-- data/thyroid.csv with K = 1 to 5, for 13 of the 14 models (not VVE: see the script), EM with
 -- noise = true starts from mclust's M-step on a partition with an initial noise guess, and
 -- reaches the log-likelihood of mclust's me(..., Vinv = hypvol(data, reciprocal = TRUE)) to 1e-6
 -- relative, with its BIC (nMclustParams(noise = TRUE)), its noise weight and its classification

@@ -1,7 +1,7 @@
 -- test_gaussian_prior.lua: mclust's conjugate prior (priorControl(), defaultPrior; Fraley and
 -- Raftery 2007) for the ten models mclust has it for (EII, VII, EEI, VEI, EVI, VVI, EEE, EEV, VEV,
 -- VVV; VEI and VEV by iterative MAP steps, as mclust's meveip and mevevp).  On
--- data/diabetes.csv and data/thyroid.csv with K = 2 and 3, EM with prior = "default" starts from
+-- data/diabetes.csv and data/thyroid.csv with K = 2 to 5, EM with prior = "default" starts from
 -- mclust's MAP M-step on a fixed partition (so that it follows mclust's me(..., prior =
 -- priorControl()) from that partition) with reg_covar = 0, and reaches mclust's log-likelihood at
 -- the MAP estimate to 1e-6 relative; BIC (mclust's sign) uses that log-likelihood, as mclust's.

@@ -2,7 +2,7 @@
 # noise component (a uniform density 1/V over the data's hypervolume; Banfield and Raftery 1993).
 #   Rscript tests/reference/gaussian_noise_mclust.R > tests/reference/gaussian_noise_fixtures.lua
 # (from the top directory).  For data/diabetes.csv (145 x 3) and data/thyroid.csv (215 x 5),
-# K = 2 and 3: the initial noise guess is the tenth of the rows farthest from the column means in
+# K = 1 to 5: the initial noise guess is the tenth of the rows farthest from the column means in
 # standard units (squared distance above its 0.9 quantile); the other rows are partitioned by
 # kmeans on the scaled columns (set.seed(1), 20 starts), and z = [unmap(labels) for the
 # non-noise rows | noise indicator].  mixem starts from the parameters of mclust's M-step on z
@@ -29,7 +29,7 @@ for (f in c("diabetes", "thyroid")) {
   noise <- d2 > quantile(d2, 0.9)
   cat(sprintf("  {data = \"data/%s.csv\", log_volume = %.17g, noise = \"%s\"},\n", f,
               -log(Vinv), paste(as.integer(noise), collapse = "")))
-  for (K in 2:3) {
+  for (K in 1:5) {
     set.seed(1)
     lab <- kmeans(scale(X[!noise, ]), K, nstart = 20)$cluster
     z <- matrix(0, n, K + 1)

@@ -2,7 +2,7 @@
 # conjugate prior (priorControl(), defaultPrior; Fraley and Raftery 2007).
 #   Rscript tests/reference/gaussian_prior_mclust.R > tests/reference/gaussian_prior_fixtures.lua
 # (from the top directory).  For data/diabetes.csv (145 x 3) and data/thyroid.csv (215 x 5),
-# K = 2 and 3, the fixed partition of gaussian_models_mclust.R (kmeans on the scaled columns,
+# K = 2 to 5, the fixed partition of gaussian_models_mclust.R (kmeans on the scaled columns,
 # set.seed(1), 20 starts); the parameters of mclust's MAP M-step from it
 # (mstep(modelName, data, z = unmap(labels), prior = priorControl())), which mixem takes as its
 # start, and me(modelName, data, z, prior = priorControl()) run to a tight tolerance (1e-13): its
@@ -19,7 +19,7 @@ cat("return {\n")
 for (f in c("diabetes", "thyroid")) {
   X <- as.matrix(read.csv(file.path("data", paste0(f, ".csv"))))
   n <- nrow(X); d <- ncol(X)
-  for (K in 2:3) {
+  for (K in 2:5) {
     set.seed(1)
     lab <- kmeans(scale(X), K, nstart = 20)$cluster
     z <- unmap(lab)
