@@ -10,9 +10,10 @@
  *   VVV:  sum_k n_k log( |W_k / n_k| + beta (tr W_k + alpha) / n_k ),   n_k > p
  *         sum_k n_k log( beta (tr W_k + alpha) / n_k ),                  n_k <= p
  *         (|W_k / n_k| taken as 0 when W_k is singular; a singleton contributes log(beta alpha))
- *   V (one column): sum_k n_k log((tr W_k + alpha) / n_k), alpha = DBL_EPSILON as mclust's hcV
- *         (its R code clamps alpha with min() where hcVVV uses max(), which leaves the machine
- *         epsilon; we do the same for parity)
+ *   VII:  sum_k n_k log((tr W_k + alpha) / n_k), alpha as VVV's (mclust's hcvii)
+ *   V (one column): the same with alpha = DBL_EPSILON as mclust's hcV (its R code clamps
+ *         alpha with min() where hcVVV and hcVII use max(), which leaves the machine epsilon;
+ *         we do the same for parity)
  *   EII, E (one column): Ward's increase of sum_k tr W_k, n_i n_j / (n_i + n_j) |m_i - m_j|^2,
  *         updated by the Lance-Williams formula as mclust does.
  * W_k is the scatter about the cluster mean.  alpha = max(tr W(X / sqrt(N p)), DBL_EPSILON)
@@ -66,7 +67,7 @@
 #include <gsl/gsl_linalg.h>
 #include "engine.h"
 
-typedef enum { HC_VVV, HC_EII, HC_V, HC_E } hc_model;
+typedef enum { HC_VVV, HC_EII, HC_V, HC_E, HC_VII } hc_model;
 
 typedef struct {
   size_t n, p;          /* rows (of the subset), columns of Z */
@@ -144,7 +145,7 @@ static double
 vvv_term (const hc_state *s, size_t l, double trac, const double *r, size_t nrows)
 {
   const double L = (double) l, p = (double) s->p;
-  if (s->model == HC_V)
+  if (s->model == HC_V || s->model == HC_VII)
     return L * log ((trac + s->alpha) / L);
   if (L <= p || nrows < s->p)
     return L * log (s->beta * (trac + s->alpha) / L);
@@ -179,7 +180,7 @@ vvv_merge (const hc_state *s, size_t a, size_t b, double *ro, double *trout, dou
   }
   const double trac = (s->tr[a] + s->tr[b]) + vv;
   *trout = trac;
-  if (s->model == HC_V)
+  if (s->model == HC_V || s->model == HC_VII)
     return vvv_term (s, nab, trac, NULL, 0);
   /* Below p + 1 rows the term needs the trace only: the factor is built only when asked. */
   if (nab <= p && !ro)
@@ -383,9 +384,12 @@ mixem_hc (const mixem_dataset *data, const char *model, const char *use, size_t 
     s.model = HC_V;
   else if (strcmp (model, "E") == 0)
     s.model = HC_E;
+  else if (strcmp (model, "VII") == 0)
+    s.model = HC_VII;
   else {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "hc: unknown hc_model '%s' (known: VVV, EII, and V, E for one column)", model);
+                 "hc: unknown hc_model '%s' (known: VVV, VII, EII, and V, E for one column)",
+                 model);
     return FALSE;
   }
   const gboolean svd = !use || strcmp (use, "SVD") == 0;
@@ -396,7 +400,7 @@ mixem_hc (const mixem_dataset *data, const char *model, const char *use, size_t 
   }
   if ((s.model == HC_V || s.model == HC_E) && D != 1) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "hc: hc_model = %s is for one column; the data have %zu (use VVV or EII)",
+                 "hc: hc_model = %s is for one column; the data have %zu (use VVV, VII or EII)",
                  model, D);
     return FALSE;
   }
@@ -437,7 +441,7 @@ mixem_hc (const mixem_dataset *data, const char *model, const char *use, size_t 
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
                  "%s: hc on %zu rows needs %.3g GB for its pairs; give hc_subset", src, n,
                  (double) n * (double) (n - 1) / 2 * 8 / 1e9);
-  const gboolean vvv = s.model == HC_VVV || s.model == HC_V;
+  const gboolean vvv = s.model == HC_VVV || s.model == HC_V || s.model == HC_VII;
   if (ok && vvv) {
     s.xs = g_memdup2 (s.z, n * p * sizeof (double));
     s.tr = g_new0 (double, n);
@@ -477,10 +481,11 @@ mixem_hc (const mixem_dataset *data, const char *model, const char *use, size_t 
        * same places: (x_i - x_j) / sqrt 2 for VVV and V, x_i / sqrt 2 - x_j / sqrt 2 for Ward. */
       double vv = 0.0;
       for (size_t c = 0; c < p; c++) {
-        const double v = vvv ? (xi[c] - xj[c]) * M_SQRT1_2 : M_SQRT1_2 * xi[c] - M_SQRT1_2 * xj[c];
+        const double v = vvv && s.model != HC_VII ? (xi[c] - xj[c]) * M_SQRT1_2
+                                                  : M_SQRT1_2 * xi[c] - M_SQRT1_2 * xj[c];
         vv += v * v;
       }
-      col[i] = vvv ? (s.model == HC_V ? 2.0 * log ((vv + s.alpha) / 2.0)
+      col[i] = vvv ? (s.model != HC_VVV ? 2.0 * log ((vv + s.alpha) / 2.0)
                                       : 2.0 * log (s.beta * (vv + s.alpha) / 2.0))
                        - 2.0 * s.ablog
                    : vv;
