@@ -209,15 +209,28 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
       why = "'noise_volume' given when the data is split across ranks";
     else if (!(o->noise_init >= 0.0 && o->noise_init < 1.0))
       why = "'noise_init' in [0, 1) (0: the default, 0.1)";
+    else if (o->noise_rows && mixem_dataset_is_part (data))
+      why = "its row mask ('noise_rows') on data read whole, not split across ranks";
+    else if (o->noise_rows && (o->warm_start || o->init_components))
+      why = "its row mask ('noise_rows') with a start of its own, not a given one";
+    if (!why && o->noise_rows) {
+      gboolean all = TRUE;
+      for (size_t i = 0; i < mixem_dataset_rows (data) && all; i++)
+        all = o->noise_rows[i];
+      if (all)
+        why = "a row mask ('noise_rows') that leaves some rows to the components (it flags "
+              "every row)";
+    }
     if (why) {
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                    "the noise component ('noise') needs %s", why);
       return FALSE;
     }
-  } else if (o->noise_volume != 0.0 || o->noise_init != 0.0) {
+  } else if (o->noise_volume != 0.0 || o->noise_init != 0.0 || o->noise_rows) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                  "'%s' is an option of the noise component: set 'noise' too",
-                 o->noise_volume != 0.0 ? "noise_volume" : "noise_init");
+                 o->noise_volume != 0.0 ? "noise_volume"
+                 : o->noise_init != 0.0 ? "noise_init" : "noise_rows");
     return FALSE;
   } else if (o->warm_start && o->warm_start->noise) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
@@ -478,6 +491,8 @@ resp_leaf (size_t first0, size_t n, double *out, void *user, GError **error)
       if (!job->random) {
         for (size_t k = 0; k < K; k++)
           r[i * K + k] = job->labels[first + i] == k ? wi : 0.0;
+        if (c->noise && job->labels[first + i] == K)   /* the noise (noise_rows) */
+          out[c->ps.ss - 1] += wi;
       } else {
         const guint64 h = mixem_mix64 (job->key ^ mixem_mix64 ((guint64) (c->ps.row0 + first
                                                                           + i)));
@@ -512,6 +527,28 @@ init_from_resp (fit_ctx *c, mixem_params *p, double *w, const size_t *labels, gs
     return FALSE;
   /* The start sets every component, and the weights unless the caller gave them. */
   return mstep (c, p, w, c->o->init_weights != NULL, NULL, error);
+}
+
+/* The noise guess (noise_rows): each row to its most probable component under P and W (the
+ * noise left out), the flagged rows to the noise, then one M-step from that partition. */
+static gboolean
+noise_rows_start (fit_ctx *c, mixem_params *p, double *w, GError **error)
+{
+  const size_t K = c->K, n = c->ps.n;
+  size_t *lab = g_new (size_t, n > 0 ? n : 1);
+  double *logw = g_new (double, K + 1), *tot = g_new (double, c->ps.ss);
+  for (size_t k = 0; k < K; k++)
+    logw[k] = log (w[k]);
+  logw[K] = -INFINITY;
+  gboolean ok = mixem_pass_estep (&c->ps, p, logw, FALSE, tot, NULL, NULL, lab, error);
+  for (size_t i = 0; ok && i < n; i++)
+    if (c->o->noise_rows[i])
+      lab[i] = K;
+  ok = ok && init_from_resp (c, p, w, lab, NULL, error);
+  g_free (lab);
+  g_free (logw);
+  g_free (tot);
+  return ok;
 }
 
 /* 1 / the weighted variance of each column (1 for a constant one), so that the centre-based
@@ -721,6 +758,21 @@ init_from_hc (fit_ctx *c, mixem_params *p, double *w, GError **error)
     g_free (x);
     g_free (g);
     g_free (sl);
+  } else if (c->noise && c->o->noise_rows) {
+    /* With a noise guess, as mclust's: hc on the other rows, the flagged ones to the noise. */
+    size_t *keep = g_new (size_t, c->ps.n + 1), *sl = g_new (size_t, c->ps.n + 1), m = 0;
+    for (size_t i = 0; i < c->ps.n; i++)
+      if (!c->o->noise_rows[i])
+        keep[m++] = i;
+    mixem_dataset *sub_ds = mixem_dataset_subset (c->data, keep, m, error);
+    ok = sub_ds && mixem_hc (sub_ds, model, use ? use : "SVD", (size_t) sub, 1, &c->K, sl, error);
+    for (size_t i = 0; i < c->ps.n; i++)
+      labels[i] = c->K;
+    for (size_t i = 0; ok && i < m; i++)
+      labels[keep[i]] = sl[i];
+    mixem_dataset_free (sub_ds);
+    g_free (keep);
+    g_free (sl);
   } else
     ok = mixem_hc (c->data, model, use ? use : "SVD", (size_t) sub, 1, &c->K, labels, error);
   ok = ok && init_from_resp (c, p, w, labels, NULL, error);
@@ -830,9 +882,13 @@ start (fit_ctx *c, mixem_params *p, double *w, gsl_rng *rng, gboolean *random,
   *random = need_start && !(o->init && strcmp (o->init, "hc") == 0);
   if (need_start && !run_start (c, p, w, method, rng, error))
     return FALSE;
+  /* (hc took the guess itself, as mclust's: it clusters the other rows only) */
+  if (need_start && o->noise_rows && strcmp (method, "hc") != 0
+      && !noise_rows_start (c, p, w, error))
+    return FALSE;
   if (o->init_weights)
     memcpy (w, o->init_weights, (c->K + (c->noise ? 1 : 0)) * sizeof (double));
-  else if (c->noise) {   /* the start's weights make room for the noise's */
+  else if (c->noise && !o->noise_rows) {   /* the start's weights make room for the noise's */
     const double p0 = o->noise_init > 0.0 ? o->noise_init : 0.1;
     for (size_t k = 0; k < c->K; k++)
       w[k] *= 1.0 - p0;

@@ -144,11 +144,17 @@ typedef struct {
    * the K components').  V: noise_volume, or 0 for mclust's hypvol(), the smaller of the
    * bounding box of the columns and that of the principal components (rows unweighted).  Its
    * start: init_weights with K + 1 entries (the noise's last), else the start's K weights times
-   * 1 - noise_init, the noise noise_init (0: the default, 0.1).  Algorithms em and cem only;
+   * 1 - noise_init, the noise noise_init (0: the default, 0.1), or noise_rows below.  Algorithms em and cem only;
    * complete data; a family with expected_loglik. */
   gboolean noise;
   double noise_volume;
   double noise_init;
+  /* An initial noise guess, as mclust's initialization$noise: N flags (the data's rows), or
+   * NULL.  After the start, each row is given to its most probable component, or to the noise
+   * where flagged, and one M-step from that partition sets the parameters and the K + 1 weights
+   * (noise_init unused); the hc start clusters the other rows only, as mclust's.  Not with a
+   * start given whole, nor on data split across ranks; flagging every row is an error. */
+  const gboolean *noise_rows;
 } mixem_fit_options;
 
 void mixem_fit_options_init (mixem_fit_options *opts);

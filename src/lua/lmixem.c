@@ -1340,7 +1340,7 @@ l_fit (lua_State *L)
   static const char *const known[] = {
     "data", "family", "k", "init", "fixed", "max_iter", "tol", "n_init", "seed", "threads",
     "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "short_algorithm", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "reseed", "verbose",
-    "verbose_interval", "quiet", "noise", "noise_volume", "noise_init", NULL
+    "verbose_interval", "quiet", "noise", "noise_volume", "noise_init", "noise_rows", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
   lua_settop (L, 1);
@@ -1356,6 +1356,26 @@ l_fit (lua_State *L)
   mixem_fit_options_init (&o);
   o.k = (size_t) opt_int (L, 1, fn, "k", 1, 1, "a positive integer");
   read_engine_options (L, 1, fn, &o, o.k, s);
+  /* The noise guess: one flag a row (true/false or 1/0), as mclust's initialization$noise. */
+  if (lua_getfield (L, 1, "noise_rows") != LUA_TNIL) {
+    const size_t nr = mixem_dataset_rows (data);
+    if (!lua_istable (L, -1) || luaL_len (L, -1) != (lua_Integer) nr)
+      luaL_error (L, "%s: 'noise_rows' must be an array of %d flags, one a row of the data", fn,
+                  (int) nr);
+    gboolean *nf = scratch_keep (s, g_new (gboolean, nr > 0 ? nr : 1), g_free);
+    for (size_t i = 0; i < nr; i++) {
+      const int t = lua_geti (L, -1, (lua_Integer) i + 1);
+      if (t == LUA_TBOOLEAN)
+        nf[i] = lua_toboolean (L, -1);
+      else if (t == LUA_TNUMBER && (lua_tonumber (L, -1) == 0 || lua_tonumber (L, -1) == 1))
+        nf[i] = lua_tonumber (L, -1) == 1;
+      else
+        luaL_error (L, "%s: noise_rows[%d] must be true, false, 1 or 0", fn, (int) i + 1);
+      lua_pop (L, 1);
+    }
+    o.noise_rows = nf;
+  }
+  lua_pop (L, 1);
   mixem_options *fo = scratch_keep (s, mixem_options_new (), options_free0);
   for (const mixem_option_info *oi = f->options; oi && oi->name; oi++) {
     const char *v = family_opt_str (L, 1, fn, oi->name, s);

@@ -11,11 +11,12 @@ local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua"
 local mx = require "mixem"
 local fixtures = dofile(T.srcdir .. "/tests/reference/gaussian_noise_fixtures.lua")
 local diagonal = {EEI = true, VEI = true, EVI = true, VVI = true}
-local data, logv = {}, {}
+local data, logv, guess = {}, {}, {}
 for _, f in ipairs(fixtures) do
   data[f.data] = data[f.data] or mx.read_csv(T.srcdir .. "/" .. f.data)
   if f.log_volume then
     logv[f.data] = f.log_volume
+    guess[f.data] = f
   elseif f.loglik then
     local name = string.format("%s %s K = %d noise", f.data, f.model, f.k)
     T.test(name, function()
@@ -93,6 +94,32 @@ T.test("noise: mixem fit --noise, mixem predict (0 for the noise)", function()
   os.remove(path)
   T.eq(out, "component\n" .. table.concat(m:predict(X), "\n") .. "\n")
   assert(out:find("\n0\n", 1, true), "no row in the noise")
+end)
+
+T.test("noise: an initial noise guess (noise_rows), as mclust's initialization$noise", function()
+  -- From the script's guess, mixem's hc start (and its kmeans one) reaches at least the
+  -- log-likelihood of Mclust(X, G = 2, "VVV", initialization = list(noise = guess)).
+  for file, g in pairs(guess) do
+    local mask = {}
+    for i = 1, #g.noise do mask[i] = g.noise:sub(i, i) == "1" end
+    for _, init in ipairs{"hc", "kmeans"} do
+      local m = mx.fit{data = data[file], family = "gaussian", covariance = "VVV", k = 2,
+                       noise = true, noise_rows = mask, init = init, seed = 1, n_init = 1,
+                       reg_covar = 0, tol = 1e-10}
+      assert(m.loglik >= g.mclust_vvv2 - 1e-6 * math.abs(g.mclust_vvv2),
+             string.format("%s %s: %.10g below mclust's %.10g", file, init, m.loglik,
+                           g.mclust_vvv2))
+    end
+  end
+  local X = data["data/diabetes.csv"]
+  local all = {}
+  for i = 1, #X do all[i] = true end
+  T.errors(function() mx.fit{data = X, family = "gaussian", k = 2, noise = true, noise_rows = all} end,
+           "flags every row")
+  T.errors(function() mx.fit{data = X, family = "gaussian", k = 2, noise_rows = all} end,
+           "set 'noise' too")
+  T.errors(function() mx.fit{data = X, family = "gaussian", k = 2, noise = true, noise_rows = {true}} end,
+           "one a row")
 end)
 
 T.test("noise: bad input", function()
