@@ -104,7 +104,8 @@ for case in "t gaussian g.npy" "t bernoulli b.npy" "t poisson p.csv" \
             "- gaussian g.npy --init random_resp" "- bernoulli b.npy --algorithm cem" \
             "- gaussian gw.npy --weights 3" "- gaussian gw.csv --weights w" \
             "t gaussian g.npy --algorithm incremental --blocks 7" "- gaussian g.npy --init hc" \
-            "- poisson p.csv --algorithm online --batch-size 300 --epochs 4"; do
+            "- poisson p.csv --algorithm online --batch-size 300 --epochs 4" \
+            "- gaussian g.npy --noise --noise-volume 1e3"; do
   set -- $case
   threads=$1 fam=$2 data=$T/$3
   shift 3
