@@ -205,7 +205,7 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
       why = "a warm start that has a noise component too";
     else if (!(o->noise_volume >= 0.0) || !isfinite (o->noise_volume))
       why = "'noise_volume' a finite V > 0 (or 0: the data's hypervolume)";
-    else if (o->noise_volume == 0.0 && mixem_dataset_is_part (data))
+    else if (o->noise_volume == 0.0 && !o->warm_start && mixem_dataset_is_part (data))
       why = "'noise_volume' given when the data is split across ranks";
     else if (!(o->noise_init >= 0.0 && o->noise_init < 1.0))
       why = "'noise_init' in [0, 1) (0: the default, 0.1)";
@@ -1781,6 +1781,8 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     c.noise = TRUE;
     if (o->noise_volume > 0.0)
       c.noise_logv = log (o->noise_volume);
+    else if (o->warm_start)   /* a warm start keeps its V */
+      c.noise_logv = o->warm_start->noise_logv;
     else if (!log_hypervolume (data, &c.noise_logv, error)) {
       mixem_pass_clear (&c.ps);
       f->params_free (proto);

@@ -141,7 +141,8 @@ typedef struct {
   mixem_algorithm short_algorithm;
   /* mclust's noise component (Banfield and Raftery 1993): one more component of density 1/V
    * for every row, V the data's hypervolume, with its own weight (weights[k] of the model, after
-   * the K components').  V: noise_volume, or 0 for mclust's hypvol(), the smaller of the
+   * the K components').  V: noise_volume, or 0 for a warm start's own V or else mclust's
+   * hypvol(), the smaller of the
    * bounding box of the columns and that of the principal components (rows unweighted).  Its
    * start: init_weights with K + 1 entries (the noise's last), else the start's K weights times
    * 1 - noise_init, the noise noise_init (0: the default, 0.1), or noise_rows below.  Algorithms em and cem only;

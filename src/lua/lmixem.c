@@ -1696,6 +1696,7 @@ m_refit (lua_State *L)
   o.family_options = mixem_model_options (lm->m);
   o.warm_start = lm->m;
   read_engine_options (L, 3, fn, &o, o.k, s);
+  o.noise = mixem_model_noise (lm->m, NULL, NULL);   /* a noise model refits with its noise */
   mixem_model *m = run_fit (L, fn, mixem_model_family (lm->m), data, &o, on_iter_arg (L, 3, fn),
                             3);
   push_model (L, m, 4);

@@ -71,6 +71,10 @@ T.test("noise: the default start, the trace, a model file", function()
   T.eq(back.noise.log_volume, m.noise.log_volume)
   T.eq(back:score(X), m:score(X))
   T.eq(table.concat(back:predict(X)), table.concat(m:predict(X)))
+  -- a refit keeps the noise and its V, and climbs on from the fit (no lower)
+  local r = m:refit(X, {tol = 1e-10})
+  T.eq(r.noise.log_volume, m.noise.log_volume)
+  assert(r.loglik >= m.loglik - 1e-9 * math.abs(m.loglik), "the refit fell")
   -- a given volume, and classification EM
   local v = mx.fit{data = X, family = "gaussian", k = 2, noise = true, noise_volume = 1e9,
                    seed = 1, n_init = 1}
