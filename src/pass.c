@@ -231,7 +231,7 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
     for (size_t k = 0; k < K; k++)
       a[k] += logw[k];
     double m = row_max (a, K);
-    if (an > m || (isnan (m) && ps->noise))
+    if (an > m)   /* the noise explains the row best (or alone: every a_k = -inf) */
       m = an;
     if (!isfinite (m)) {     /* -inf everywhere, +inf or NaN: no usable likelihood */
       if (*bad == SIZE_MAX)
