@@ -1508,11 +1508,13 @@ mixem_plot_density (const char *path, const mixem_model *m, const mixem_dataset 
   if (f->take_error)
     f->take_error (params, NULL);
   const double *w = mixem_model_weights (m);
-  double top = 0, cmax = 0;
+  double top = 0, cmax = 0, nw = 0, nlv = 0;
+  /* A noise component adds its constant density pi_0 / V to the mixture. */
+  const gboolean noisy = mixem_model_noise (m, &nw, &nlv);
   for (size_t b = 0; b < B; b++)
     top = MAX (top, hist[b]);
   for (size_t g = 0, u = 0; g < G; g++) {
-    double sum = 0;
+    double sum = noisy ? nw * exp (-nlv) : 0;
     for (size_t k = 0; k < K; k++) {
       const double v = use[g] ? w[k] * exp (dens[u * K + k]) : NAN;
       curve[k * G + g] = v;
@@ -1575,7 +1577,8 @@ mixem_plot_density (const char *path, const mixem_model *m, const mixem_dataset 
       labels[k] = g_strdup_printf ("component %zu: weight %.3f", k + 1, w[k]);
       cols[k] = (int) k;
     }
-    labels[K] = g_strdup ("mixture");
+    labels[K] = noisy ? g_strdup_printf ("mixture (with noise: weight %.3f)", nw)
+                      : g_strdup ("mixture");
     cols[K] = 7;
     legend (&c, &a, labels, cols, NULL, K + 1, TOP_RIGHT);
     g_strfreev (labels);
