@@ -116,7 +116,7 @@ struct mixem_params {
   double *pmean, *pscale;
 };
 
-static const char *const hc_models[] = { "VVV", "VII", "EII", "V", "E", NULL };
+static const char *const hc_models[] = { "VVV", "VII", "EEE", "EII", "V", "E", NULL };
 static const char *const hc_uses[] = { "SVD", "VARS", NULL };
 static const char *const prior_choices[] = { "none", "default", NULL };
 
@@ -127,7 +127,7 @@ static const mixem_option_info options[] = {
   { "reg_covar", "added to the diagonal of every covariance, as in scikit-learn (0 for mclust's "
     "fits)", "1e-6",
     MIXEM_OPTION_NUMBER, "[0, inf)", NULL },
-  { "hc_model", "the start hc's model (mclust's hc): VVV, VII, EII, or V, E for one column "
+  { "hc_model", "the start hc's model (mclust's hc): VVV, VII, EEE, EII, or V, E for one column "
     "(default VVV, V for one column)", NULL, MIXEM_OPTION_CHOICE, NULL, hc_models },
   { "hc_use", "the start hc's data transformation: SVD (mclust >= 5.4) or VARS (raw columns)",
     "SVD", MIXEM_OPTION_CHOICE, NULL, hc_uses },

@@ -713,7 +713,7 @@ init_from_centres (fit_ctx *c, mixem_params *p, double *w, const char *method, g
 /* "hc": mclust's start, model-based agglomerative hierarchical clustering (src/hc.c) cut at K,
  * then one M-step from that partition, the weights its cluster shares, as mclust's
  * mstep(z = unmap(hclass(...))).  Deterministic: no RNG.  A family that lists it declares the
- * options hc_model (VVV, VII, EII, or V, E for one column; default VVV, V for one column), hc_use
+ * options hc_model (VVV, VII, EEE, EII, or V, E for one column; default VVV, V for one column), hc_use
  * (SVD, VARS; default SVD, as mclust >= 5.4) and hc_subset (rows clustered, 0 for all; default
  * 2000, as mclust.options("subset")); rows outside the subset take no part in the M-step. */
 static gboolean

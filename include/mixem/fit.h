@@ -171,7 +171,8 @@ double mixem_kmeans (const mixem_dataset *data, size_t k, int max_iter, gsl_rng 
                      double *centres, size_t *labels);
 
 /* Model-based agglomerative hierarchical clustering (mclust's hc(); see src/hc.c for the
- * criteria and the order of merges): MODEL "VVV" (NULL), "EII", or "V", "E" for one column; USE
+ * criteria and the order of merges): MODEL "VVV" (NULL), "VII", "EEE", "EII", or "V", "E" for
+ * one column; USE
  * "SVD" (NULL) or "VARS", mclust's transformation of the data; MAX_ROWS > 0 clusters that many
  * evenly spaced rows only.  Deterministic.  LABELS (N_K * N) receives, for each of the N_K
  * numbers of clusters KS, the partition of the rows (0-based, numbered by first appearance as
