@@ -116,7 +116,7 @@ struct mixem_params {
   double *pmean, *pscale;
 };
 
-static const char *const hc_models[] = { "VVV", "EII", "V", "E", NULL };
+static const char *const hc_models[] = { "VVV", "VII", "EEE", "EII", "V", "E", NULL };
 static const char *const hc_uses[] = { "SVD", "VARS", NULL };
 static const char *const prior_choices[] = { "none", "default", NULL };
 
@@ -127,7 +127,7 @@ static const mixem_option_info options[] = {
   { "reg_covar", "added to the diagonal of every covariance, as in scikit-learn (0 for mclust's "
     "fits)", "1e-6",
     MIXEM_OPTION_NUMBER, "[0, inf)", NULL },
-  { "hc_model", "the start hc's model (mclust's hc): VVV, EII, or V, E for one column "
+  { "hc_model", "the start hc's model (mclust's hc): VVV, VII, EEE, EII, or V, E for one column "
     "(default VVV, V for one column)", NULL, MIXEM_OPTION_CHOICE, NULL, hc_models },
   { "hc_use", "the start hc's data transformation: SVD (mclust >= 5.4) or VARS (raw columns)",
     "SVD", MIXEM_OPTION_CHOICE, NULL, hc_uses },
@@ -215,11 +215,11 @@ prior_add_scatter (const mixem_dataset *ds, size_t i, double *acc, void *user)
 /* The conjugate prior's hyperparameters, as mclust's defaultPrior makes them from the data
  * (Fraley and Raftery 2007): kappa = prior_shrinkage (0.01), nu = prior_dof (d + 2), the prior
  * mean the data's column means, and the scale (1/K)^(2/d) times the data's covariance (EEE,
- * VVV; its diagonal when N <= d) or times the mean of the column variances (the diagonal and
- * spherical models).  Means and variances are of the rows as given (weights are not used; mclust
- * has none), in two passes, the variance with N - 1.  mclust offers the prior for ten models;
- * mixem has the eight whose MAP update is closed form (not VEI, VEV); VEE, EVE, VVE and EVV mclust
- * refuses. */
+ * EEV, VEV, VVV; its diagonal when N <= d) or times the mean of the column variances (the
+ * diagonal and spherical models).  Means and variances are of the rows as given (weights are not
+ * used; mclust has none), in two passes, the variance with N - 1.  mclust offers the prior for
+ * ten models, and so does mixem (VEI and VEV by maximise_model's iterations); VEE, EVE, VVE and
+ * EVV mclust refuses. */
 static gboolean
 prior_setup (mixem_params *p, const mixem_spec *spec, GError **error)
 {
@@ -227,14 +227,11 @@ prior_setup (mixem_params *p, const mixem_spec *spec, GError **error)
   if (!pr || strcmp (pr, "none") == 0)
     return TRUE;
   const model_id m = p->model;
-  if (m != M_EII && m != M_VII && m != M_EEI && m != M_VVI && m != M_EEE && m != M_VVV
-      && m != M_EVI && m != M_EEV) {
-    const gboolean mclust_has = m == M_VEI || m == M_VEV;
+  if (m == M_VEE || m == M_EVE || m == M_VVE || m == M_EVV) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "gaussian: 'prior' = 'default' is available for EII, VII, EEI, EVI, VVI, EEE, "
-                 "EEV and VVV only, not %s (%s)", models[m].name,
-                 mclust_has ? "mclust has it, with an iterative MAP step mixem lacks"
-                            : "mclust has no prior for VEE, EVE, VVE, EVV either");
+                 "gaussian: 'prior' = 'default' is available for EII, VII, EEI, VEI, EVI, VVI, "
+                 "EEE, EEV, VEV and VVV only, not %s (mclust has no prior for VEE, EVE, VVE, EVV "
+                 "either)", models[m].name);
     return FALSE;
   }
   const size_t d = p->d, K = p->k;
@@ -1457,6 +1454,19 @@ maximise_model (mixem_params *p, const double *stats, const gboolean *fixed, GEr
       double *v = &wk[p->type == FULL ? j * d + j : j];
       *v = MAX (*v, 0.0);
     }
+    if (p->prior && !fx) {   /* VEI, VEV: M_k = S + W_k + c_k b_k b_k' and the shrunk mean */
+      const double ck = p->kappa * R / (R + p->kappa);
+      double *mu = p->mean + k * d;
+      for (size_t a = 0; a < d; a++)
+        for (size_t c = 0; c < d; c++)
+          if (p->type == FULL)
+            wk[a * d + c] += p->pscale[a * d + c]
+                             + ck * (mu[a] - p->pmean[a]) * (mu[c] - p->pmean[c]);
+          else if (a == c)
+            wk[a] += p->pscale[0] + ck * (mu[a] - p->pmean[a]) * (mu[a] - p->pmean[a]);
+      for (size_t j = 0; j < d; j++)
+        mu[j] = (R * mu[j] + p->kappa * p->pmean[j]) / (R + p->kappa);
+    }
   }
   double *lk = lam + K * d;   /* lambda_k */
   const double nd = n * (double) d;
@@ -1506,8 +1516,11 @@ maximise_model (mixem_params *p, const double *stats, const gboolean *fixed, GEr
           double t = 0.0;
           for (size_t j = 0; j < d; j++)
             t += w[k * d + j] / b[j];
-          lk[k] = t / ((double) d * n_k[k]);
-          fn += n_k[k] * (double) d * log (lk[k]) + t / lk[k];
+          /* With the prior, mclust's meveip: d n_k + nu + 2 + [kappa > 0]. */
+          const double den = (double) d * n_k[k]
+                             + (p->prior ? p->nu + 2.0 + (p->kappa > 0 ? 1.0 : 0.0) : 0.0);
+          lk[k] = t / den;
+          fn += den * log (lk[k]) + t / lk[k];
         }
         const gboolean done = inner_done (f, fn, nd);
         f = fn;
@@ -1698,6 +1711,9 @@ maximise_model (mixem_params *p, const double *stats, const gboolean *fixed, GEr
  *   EEI  S   = (s + sum_k [W_k + c_k b_k b_k']) / (nu + 1 + [kappa > 0] + N)
  *   VII  s_k = (s + tr W_k + c_k |b_k|^2) / (nu + d n_k + 2 + d [kappa > 0])
  *   EII  s   = (sum_k [tr W_k + c_k |b_k|^2]) / (nu + (N + K) d + 2)
+ * VEI and VEV (mclust's meveip, mevevp) iterate as without the prior (maximise_model) on M_k,
+ * with the means shrunk and, for VEI, l_k = sum_j M_kj / A_j / (d n_k + nu + 2 + [kappa > 0])
+ * (VEV's step has no nu: l_k = ... / (d n_k), as mclust's).
  * EII's leaves out the scale s, as mclust's meeiip does, and EEI's means are the plain xbar_k,
  * as in mclust's meeeip: both quirks are followed for parity.  mclust fits one column by its E
  * and V models (me1ep, me1vp) and one component by its mvn X models (mvnXII, mvnXXI, mvnXXX):
@@ -1730,6 +1746,14 @@ maximise_prior (mixem_params *p, const double *stats, const gboolean *fixed, GEr
     step = M_VVI;
   else if (K == 1 && step == M_EEV)
     step = M_VVV;
+  else if ((step == M_VEI || step == M_VEV) && d == 1)
+    step = M_VII;
+  else if (K == 1 && step == M_VEI)
+    step = M_VVI;
+  else if (K == 1 && step == M_VEV)
+    step = M_VVV;
+  if (step == M_VEI || step == M_VEV)   /* iterative: maximise_model, with the prior */
+    return maximise_model (p, stats, fixed, error);
   kind = step == M_EEE || step == M_EII || step == M_EEI ? POOLED
          : step == M_EVI || step == M_EEV ? DEFERRED : OWN;
   double *sc = g_new (double, sl), *pool = g_new0 (double, sl);
@@ -1861,6 +1885,113 @@ maximise_prior (mixem_params *p, const double *stats, const gboolean *fixed, GEr
   g_free (mk);
   g_free (keep);
   return ok;
+}
+
+/* v' S_b^-1 v for covariance block B. */
+static double
+prior_quad (const mixem_params *p, size_t b, const double *v)
+{
+  const size_t d = p->d, len = block_len (p);
+  const double *cov = p->cov + b * len;
+  double q = 0.0;
+  if (is_full (p)) {   /* |L^-1 v|^2 by the precision factor W_b = L_b^-T */
+    const size_t ld = n_blocks (p) * d;
+    const double *w = p->pw + b * d;
+    for (size_t j = 0; j < d; j++) {
+      double z = 0.0;
+      for (size_t a = 0; a <= j; a++)
+        z += v[a] * w[a * ld + j];
+      q += z * z;
+    }
+  } else
+    for (size_t j = 0; j < d; j++)
+      q += v[j] * v[j] / cov[len == 1 ? 0 : j];
+  return q;
+}
+
+/* tr(S_b^-1 P), P the prior scale (d by d for the full models, else s I). */
+static double
+prior_trace (const mixem_params *p, size_t b)
+{
+  const size_t d = p->d, len = block_len (p);
+  const double *cov = p->cov + b * len;
+  double t = 0.0;
+  if (is_full (p)) {   /* sum_j (W' P W)_jj */
+    const size_t ld = n_blocks (p) * d;
+    const double *w = p->pw + b * d;
+    for (size_t j = 0; j < d; j++)   /* (a full model's prior scale is d by d) */
+      for (size_t a = 0; a <= j; a++)
+        for (size_t c = 0; c <= j; c++)
+          t += w[a * ld + j] * p->pscale[a * d + c] * w[c * ld + j];
+  } else
+    for (size_t j = 0; j < d; j++)
+      t += p->pscale[0] / cov[len == 1 ? 0 : j];
+  return t;
+}
+
+/* The log-density of the conjugate prior at P, up to its normalising constant (which does not
+ * depend on the parameters): the objective maximise_prior's step maximises, beside the
+ * expected log-likelihood, so that l(theta) + log p(theta) never falls along EM.  It is written
+ * for the step taken (see maximise_prior: one column, one component), with the exponents of that
+ * step's denominators (mclust's), so that the step is its exact maximiser for every kappa:
+ *   VVV  sum_k [-(nu + d + 2)/2 log|S_k| - tr(S_k^-1 P)/2 - kappa/2 b_k' S_k^-1 b_k]
+ *   EEE  -(nu + d + 1 + K [kappa > 0])/2 log|S| - tr(S^-1 P)/2 - kappa/2 sum_k b_k' S^-1 b_k
+ *   VVI  sum_kj [-(nu + 2 + [kappa > 0])/2 log s_kj - (s + kappa b_kj^2) / (2 s_kj)]
+ *   VII  sum_k [-(nu + 2 + d [kappa > 0])/2 log s_k - (s + kappa |b_k|^2) / (2 s_k)]
+ *   EII  -(nu + 2 + K d)/2 log s - kappa sum_k |b_k|^2 / (2 s)   (mclust's EII has no scale)
+ *   VEI  sum_k [-(nu + 2 + [kappa > 0])/2 log l_k - tr(S_k^-1 s)/2 - kappa/2 b_k' S_k^-1 b_k]
+ *   VEV  sum_k [-tr(S_k^-1 P)/2 - kappa/2 b_k' S_k^-1 b_k]   (mclust's VEV step has no nu)
+ * with b_k = mu_k - prior mean.  EEI, EVI and EEV: NAN, as no one density makes mclust's steps
+ * for them its maximiser (their denominators count one mean's prior for K means, and EEI's means
+ * are not shrunk); 0 without a prior. */
+static double
+log_prior (const mixem_params *p)
+{
+  if (!p->prior)
+    return 0.0;
+  const size_t d = p->d, K = p->k;
+  model_id step = p->model;
+  if (d == 1 && models[step].name[0] == 'E')
+    step = M_EEE;
+  else if (K == 1 && step == M_EII)
+    step = M_VII;
+  else if (K == 1 && (step == M_EEI || step == M_EVI))
+    step = M_VVI;
+  else if (K == 1 && step == M_EEV)
+    step = M_VVV;
+  else if ((step == M_VEI || step == M_VEV) && d == 1)
+    step = M_VII;
+  else if (K == 1 && step == M_VEI)
+    step = M_VVI;
+  else if (K == 1 && step == M_VEV)
+    step = M_VVV;
+  if (step != M_VVV && step != M_EEE && step != M_VVI && step != M_VII && step != M_EII
+      && step != M_VEI && step != M_VEV)
+    return NAN;
+  const double nu = p->nu, kap = p->kappa, pos = kap > 0 ? 1.0 : 0.0, dd = (double) d;
+  double lp = 0.0, b[d > 0 ? d : 1];
+  for (size_t k = 0; k < K; k++) {
+    const size_t bb = blk (p, k);
+    for (size_t j = 0; j < d; j++)
+      b[j] = p->mean[k * d + j] - p->pmean[j];
+    const double q = prior_quad (p, bb, b);
+    lp -= 0.5 * kap * q;
+    if (step == M_VVV)
+      lp -= 0.5 * ((nu + dd + 2.0) * p->logdet[bb] + prior_trace (p, bb));
+    else if (step == M_VVI)
+      lp -= 0.5 * ((nu + 2.0 + pos) * p->logdet[bb] + prior_trace (p, bb));
+    else if (step == M_VII)   /* logdet = d log s_k; the scale enters once, not d times */
+      lp -= 0.5 * ((nu + 2.0 + dd * pos) * p->logdet[bb] / dd + prior_trace (p, bb) / dd);
+    else if (step == M_VEI)   /* S_k = l_k A, |A| = 1: log|S_k| = d log l_k */
+      lp -= 0.5 * ((nu + 2.0 + pos) * p->logdet[bb] / dd + prior_trace (p, bb));
+    else if (step == M_VEV)   /* mclust's mevevp has no nu */
+      lp -= 0.5 * prior_trace (p, bb);
+  }
+  if (step == M_EEE)   /* one matrix: block 0 (the E models' blocks are equal with one column) */
+    lp -= 0.5 * ((nu + dd + 1.0 + (double) K * pos) * p->logdet[0] + prior_trace (p, 0));
+  else if (step == M_EII)
+    lp -= 0.5 * (nu + 2.0 + (double) K * dd) * p->logdet[0] / dd;
+  return lp;
 }
 
 static gboolean
@@ -2210,4 +2341,5 @@ G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .stats_rebase = stats_rebase,
   .impute_mean = impute_mean,
   .impute_draw = impute_draw,
+  .log_prior = log_prior,
 };

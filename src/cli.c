@@ -504,6 +504,8 @@ cmd_fit (int argc, char **argv)
   gint64 seed = 0;
   double tol = defaults.tol, refine_tol = defaults.refine_tol;
   gboolean quiet = FALSE, verbose = FALSE, reseed_opt = FALSE, strict_empty = FALSE;
+  gboolean noise = FALSE;
+  double noise_volume = 0.0, noise_init = 0.0;
   missing_args ma = { 0 };
   int block_size = defaults.block_size;
   char *mpi_part_opt = NULL;
@@ -545,6 +547,9 @@ cmd_fit (int argc, char **argv)
     { "trace", 0, 0, G_OPTION_ARG_FILENAME, &trace, "Write one CSV row per iteration", "TRACE.csv" },
     { "reseed", 0, 0, G_OPTION_ARG_NONE, &reseed_opt, "Re-seed a degenerate component from the worst-explained rows instead of failing", NULL },
     { "strict-empty", 0, 0, G_OPTION_ARG_NONE, &strict_empty, "An empty component is an error (default: kept at weight 0, with a warning)", NULL },
+    { "noise", 0, 0, G_OPTION_ARG_NONE, &noise, "mclust's noise component: one more, of density 1/V over the data's hypervolume (em, cem)", NULL },
+    { "noise-volume", 0, 0, G_OPTION_ARG_DOUBLE, &noise_volume, "--noise: V (default: mclust's hypvol of the data)", "V" },
+    { "noise-init", 0, 0, G_OPTION_ARG_DOUBLE, &noise_init, "--noise: its starting weight, in (0, 1) (default 0.1)", "P" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing on success", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print iterations on stderr", NULL },
     { "verbose-interval", 0, 0, G_OPTION_ARG_INT, &interval,
@@ -751,6 +756,9 @@ cmd_fit (int argc, char **argv)
   o.fix_weights = fix_weights;
   o.reseed = reseed_opt;
   o.strict_empty = strict_empty;
+  o.noise = noise;
+  o.noise_volume = noise_volume;
+  o.noise_init = noise_init;
   o.fix_components = any_fixed ? fixed : NULL;
   if (interval < 1) {
     status = usage_error ("fit", "--verbose-interval must be 1 or more (got %d)", interval);
@@ -768,6 +776,12 @@ cmd_fit (int argc, char **argv)
       status = usage_error ("fit", "--init-model: %s is a %s model with k = %zu; this fit is %s "
                             "with k = %d", init_model, mixem_model_family (start_model)->name,
                             mixem_model_k (start_model), f->name, k);
+      goto out;
+    }
+    if (mixem_model_noise (start_model, NULL, NULL) != noise) {   /* K + 1 weights or K */
+      status = usage_error ("fit", "--init-model: %s %s a noise component; give --noise %s",
+                            init_model, noise ? "has no" : "has", noise ? "with a model that has "
+                            "one" : "too");
       goto out;
     }
     GVariantBuilder b;
@@ -1060,7 +1074,7 @@ cmd_select (int argc, char **argv)
   if (trials)
     g_ptr_array_add (pairs, g_strdup_printf ("trials=%s", trials));
   if (covariance) {
-    /* all: mclust's 14 models, or the six with a prior when prior=default is asked for. */
+    /* all: mclust's 14 models, or the ten with a prior when prior=default is asked for. */
     gboolean prior = FALSE;
     for (size_t i = 0; i < ff.n; i++)
       prior = prior || (ff.values[i] && strcmp (ff.keys[i], "prior") == 0
@@ -1286,7 +1300,9 @@ cmd_predict (int argc, char **argv)
     goto out;
   if ((status = load_model_and_data ("predict", argc, argv, NULL, delimiter, &ma, &l)))
     goto out;
-  size_t n = mixem_dataset_rows (l.data), k = mixem_model_k (l.m);
+  /* With a noise component: its probability last ("noise"), its label 0, as mclust's. */
+  const gboolean noisy = mixem_model_noise (l.m, NULL, NULL);
+  size_t n = mixem_dataset_rows (l.data), k = mixem_model_k (l.m) + (noisy ? 1 : 0);
   GString *s = g_string_new (NULL);
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
   if (proba || uncertainty) {
@@ -1295,7 +1311,10 @@ cmd_predict (int argc, char **argv)
     if (mixem_model_predict_proba (l.m, l.data, p, &err)) {
       if (proba)
         for (size_t j = 0; j < k; j++)
-          g_string_append_printf (s, "%sp%zu", j ? "," : "", j + 1);
+          if (noisy && j == k - 1)
+            g_string_append (s, ",noise");
+          else
+            g_string_append_printf (s, "%sp%zu", j ? "," : "", j + 1);
       else
         g_string_append (s, "component");
       g_string_append (s, uncertainty ? ",uncertainty\n" : "\n");
@@ -1308,7 +1327,7 @@ cmd_predict (int argc, char **argv)
             g_string_append_printf (s, "%s%s", j ? "," : "", fmt_double (buf, p[i * k + j]));
         }
         if (!proba)
-          g_string_append_printf (s, "%zu", best + 1);
+          g_string_append_printf (s, "%zu", noisy && best == k - 1 ? 0 : best + 1);
         if (uncertainty)
           g_string_append_printf (s, ",%s", fmt_double (buf, 1.0 - p[i * k + best]));
         g_string_append_c (s, '\n');
@@ -1320,7 +1339,7 @@ cmd_predict (int argc, char **argv)
     if (mixem_model_predict (l.m, l.data, lab, &err)) {
       g_string_append (s, "component\n");
       for (size_t i = 0; i < n; i++)
-        g_string_append_printf (s, "%zu\n", lab[i] + 1);
+        g_string_append_printf (s, "%zu\n", noisy && lab[i] == k - 1 ? 0 : lab[i] + 1);
     }
     g_free (lab);
   }

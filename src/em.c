@@ -6,6 +6,7 @@
 #include <string.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_randist.h>
+#include <gsl/gsl_eigen.h>
 #include "comm.h"
 #include "engine.h"
 
@@ -45,6 +46,8 @@ typedef struct {
   size_t nchunks;            /* incremental: B */
   double *chunks;            /* incremental: each chunk's statistics (B * ps.ss) */
   double *tmp;               /* incremental, online: a batch's or a scoring pass's sums (ps.ss) */
+  gboolean noise;            /* the noise component: weights and logw have K + 1 entries */
+  double noise_logv;         /* its log V */
 } fit_ctx;
 
 static const char *const algorithm_names[] = { "em", "cem", "squarem", "sem", "annealed",
@@ -187,9 +190,57 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
                  mixem_dataset_all_rows (data));
     return FALSE;
   }
+  if (o->noise) {
+    const char *why = NULL;
+    if (o->algorithm != MIXEM_EM && o->algorithm != MIXEM_CEM)
+      why = "algorithm em or cem";
+    else if (o->short_algorithm == MIXEM_SEM)
+      why = "short_algorithm em or cem";
+    else if (o->reseed)
+      why = "reseed off";
+    else if (mixem_dataset_has_missing (data))
+      why = "complete data (this data has missing cells)";
+    else if (!f->expected_loglik)
+      why = "a family with expected_loglik";
+    else if (o->warm_start && !o->warm_start->noise)
+      why = "a warm start that has a noise component too";
+    else if (!(o->noise_volume >= 0.0) || !isfinite (o->noise_volume))
+      why = "'noise_volume' a finite V > 0 (or 0: the data's hypervolume)";
+    else if (o->noise_volume == 0.0 && !o->warm_start && mixem_dataset_is_part (data))
+      why = "'noise_volume' given when the data is split across ranks";
+    else if (!(o->noise_init >= 0.0 && o->noise_init < 1.0))
+      why = "'noise_init' in [0, 1) (0: the default, 0.1)";
+    else if (o->noise_rows && mixem_dataset_is_part (data))
+      why = "its row mask ('noise_rows') on data read whole, not split across ranks";
+    else if (o->noise_rows && (o->warm_start || o->init_components))
+      why = "its row mask ('noise_rows') with a start of its own, not a given one";
+    if (!why && o->noise_rows) {
+      gboolean all = TRUE;
+      for (size_t i = 0; i < mixem_dataset_rows (data) && all; i++)
+        all = o->noise_rows[i];
+      if (all)
+        why = "a row mask ('noise_rows') that leaves some rows to the components (it flags "
+              "every row)";
+    }
+    if (why) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   "the noise component ('noise') needs %s", why);
+      return FALSE;
+    }
+  } else if (o->noise_volume != 0.0 || o->noise_init != 0.0 || o->noise_rows) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "'%s' is an option of the noise component: set 'noise' too",
+                 o->noise_volume != 0.0 ? "noise_volume"
+                 : o->noise_init != 0.0 ? "noise_init" : "noise_rows");
+    return FALSE;
+  } else if (o->warm_start && o->warm_start->noise) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "the warm start has a noise component: set 'noise' too");
+    return FALSE;
+  }
   if (o->init_weights) {
     double s = 0.0;
-    for (size_t k = 0; k < o->k; k++) {
+    for (size_t k = 0; k < o->k + (o->noise ? 1 : 0); k++) {
       if (!(o->init_weights[k] >= 0.0) || !isfinite (o->init_weights[k])) {
         g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                      "initial weight %zu is %g; weights must be finite and >= 0", k + 1,
@@ -251,8 +302,81 @@ compare_pairs (gconstpointer a, gconstpointer b)
 static void
 set_logw (fit_ctx *c, const double *w)
 {
-  for (size_t k = 0; k < c->K; k++)
+  for (size_t k = 0; k < c->K + (c->noise ? 1 : 0); k++)
     c->logw[k] = log (w[k]);   /* -inf for a zero weight: that component takes no rows */
+}
+
+/* The noise component's share of the ELBO, N_0 (log pi_0 - log V), from c->total. */
+static double
+noise_elbo (const fit_ctx *c, const double *w)
+{
+  const double n0 = c->noise ? c->total[c->ps.ss - 1] : 0.0;
+  return n0 > 0.0 ? n0 * (log (w[c->K]) - c->noise_logv) : 0.0;
+}
+
+/* mclust's hypvol(): log V, V the smaller of the volumes of the box bounding the columns and of
+ * the box bounding the principal components (the rows projected on the eigenvectors of their
+ * covariance).  Rows unweighted, as mclust's.  An error for a zero volume (a constant column,
+ * rows on a hyperplane). */
+static gboolean
+log_hypervolume (const mixem_dataset *data, double *out, GError **error)
+{
+  const size_t n = mixem_dataset_rows (data), d = mixem_dataset_cols (data);
+  double *mean = g_new0 (double, d), *lo = g_new (double, 2 * d), *hi = lo + d;
+  gsl_matrix *cv = gsl_matrix_calloc (d, d), *vec = gsl_matrix_alloc (d, d);
+  gsl_vector *val = gsl_vector_alloc (d);
+  double *e = g_new (double, d);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++)
+      mean[j] += mixem_dataset_value (data, i, j) / (double) n;
+  for (size_t i = 0; i < n; i++) {
+    for (size_t j = 0; j < d; j++)
+      e[j] = mixem_dataset_value (data, i, j) - mean[j];
+    for (size_t a = 0; a < d; a++)
+      for (size_t b = 0; b <= a; b++)
+        *gsl_matrix_ptr (cv, a, b) += e[a] * e[b];
+  }
+  for (size_t a = 0; a < d; a++)
+    for (size_t b = 0; b < a; b++)
+      gsl_matrix_set (cv, b, a, gsl_matrix_get (cv, a, b));
+  gsl_eigen_symmv_workspace *ws = gsl_eigen_symmv_alloc (d);
+  gsl_eigen_symmv (cv, val, vec, ws);
+  gsl_eigen_symmv_free (ws);
+  double logv[2];
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t j = 0; j < d; j++) {
+      lo[j] = INFINITY;
+      hi[j] = -INFINITY;
+    }
+    for (size_t i = 0; i < n; i++)
+      for (size_t j = 0; j < d; j++) {
+        double v = 0.0;
+        if (pass == 0)
+          v = mixem_dataset_value (data, i, j);
+        else
+          for (size_t a = 0; a < d; a++)
+            v += (mixem_dataset_value (data, i, a) - mean[a]) * gsl_matrix_get (vec, a, j);
+        lo[j] = MIN (lo[j], v);
+        hi[j] = MAX (hi[j], v);
+      }
+    logv[pass] = 0.0;
+    for (size_t j = 0; j < d; j++)
+      logv[pass] += log (hi[j] - lo[j]);
+  }
+  *out = d == 1 ? logv[0] : MIN (logv[0], logv[1]);
+  g_free (mean);
+  g_free (lo);
+  g_free (e);
+  gsl_matrix_free (cv);
+  gsl_matrix_free (vec);
+  gsl_vector_free (val);
+  if (!isfinite (*out)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                 "the noise component: the data's hypervolume is %s (a constant column, or rows "
+                 "on a hyperplane); give 'noise_volume'", *out < 0 ? "0" : "not finite");
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /* The M-step from c->total: weights (unless fixed), then the family's parameters. */
@@ -264,6 +388,8 @@ mstep (fit_ctx *c, mixem_params *p, double *w, gboolean fix_weights, const gbool
   if (!fix_weights)
     for (size_t k = 0; k < c->K; k++)
       w[k] = nk[k] / c->W;
+  if (!fix_weights && c->noise)
+    w[c->K] = c->total[c->ps.ss - 1] / c->W;
   /* A component with no weight (K above the distinct rows, or one EM emptied) keeps its
    * parameters at weight 0, as scikit-learn's fit carries on, and the fit warns; reseed wants
    * the family's error, to re-seed it, and strict_empty keeps the error. */
@@ -327,7 +453,7 @@ check_identity (const fit_ctx *c, const mixem_params *p, const double *w, double
   for (size_t k = 0; k < K; k++)
     if (c->total[k] > 0.0)
       elbo += c->total[k] * log (w[k]);
-  elbo += c->f->expected_loglik (p, c->total + K + 2);
+  elbo += c->f->expected_loglik (p, c->total + K + 2) + noise_elbo (c, w);
   if (fabs (elbo - loglik) <= identity_slack (c, loglik))
     return TRUE;
   g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_PLUGIN,
@@ -368,6 +494,8 @@ resp_leaf (size_t first0, size_t n, double *out, void *user, GError **error)
       if (!job->random) {
         for (size_t k = 0; k < K; k++)
           r[i * K + k] = job->labels[first + i] == k ? wi : 0.0;
+        if (c->noise && job->labels[first + i] == K)   /* the noise (noise_rows) */
+          out[c->ps.ss - 1] += wi;
       } else {
         const guint64 h = mixem_mix64 (job->key ^ mixem_mix64 ((guint64) (c->ps.row0 + first
                                                                           + i)));
@@ -402,6 +530,28 @@ init_from_resp (fit_ctx *c, mixem_params *p, double *w, const size_t *labels, gs
     return FALSE;
   /* The start sets every component, and the weights unless the caller gave them. */
   return mstep (c, p, w, c->o->init_weights != NULL, NULL, error);
+}
+
+/* The noise guess (noise_rows): each row to its most probable component under P and W (the
+ * noise left out), the flagged rows to the noise, then one M-step from that partition. */
+static gboolean
+noise_rows_start (fit_ctx *c, mixem_params *p, double *w, GError **error)
+{
+  const size_t K = c->K, n = c->ps.n;
+  size_t *lab = g_new (size_t, n > 0 ? n : 1);
+  double *logw = g_new (double, K + 1), *tot = g_new (double, c->ps.ss);
+  for (size_t k = 0; k < K; k++)
+    logw[k] = log (w[k]);
+  logw[K] = -INFINITY;
+  gboolean ok = mixem_pass_estep (&c->ps, p, logw, FALSE, tot, NULL, NULL, lab, error);
+  for (size_t i = 0; ok && i < n; i++)
+    if (c->o->noise_rows[i])
+      lab[i] = K;
+  ok = ok && init_from_resp (c, p, w, lab, NULL, error);
+  g_free (lab);
+  g_free (logw);
+  g_free (tot);
+  return ok;
 }
 
 /* 1 / the weighted variance of each column (1 for a constant one), so that the centre-based
@@ -566,7 +716,7 @@ init_from_centres (fit_ctx *c, mixem_params *p, double *w, const char *method, g
 /* "hc": mclust's start, model-based agglomerative hierarchical clustering (src/hc.c) cut at K,
  * then one M-step from that partition, the weights its cluster shares, as mclust's
  * mstep(z = unmap(hclass(...))).  Deterministic: no RNG.  A family that lists it declares the
- * options hc_model (VVV, EII, or V, E for one column; default VVV, V for one column), hc_use
+ * options hc_model (VVV, VII, EEE, EII, or V, E for one column; default VVV, V for one column), hc_use
  * (SVD, VARS; default SVD, as mclust >= 5.4) and hc_subset (rows clustered, 0 for all; default
  * 2000, as mclust.options("subset")); rows outside the subset take no part in the M-step. */
 static gboolean
@@ -610,6 +760,21 @@ init_from_hc (fit_ctx *c, mixem_params *p, double *w, GError **error)
     mixem_dataset_free (sub_ds);
     g_free (x);
     g_free (g);
+    g_free (sl);
+  } else if (c->noise && c->o->noise_rows) {
+    /* With a noise guess, as mclust's: hc on the other rows, the flagged ones to the noise. */
+    size_t *keep = g_new (size_t, c->ps.n + 1), *sl = g_new (size_t, c->ps.n + 1), m = 0;
+    for (size_t i = 0; i < c->ps.n; i++)
+      if (!c->o->noise_rows[i])
+        keep[m++] = i;
+    mixem_dataset *sub_ds = mixem_dataset_subset (c->data, keep, m, error);
+    ok = sub_ds && mixem_hc (sub_ds, model, use ? use : "SVD", (size_t) sub, 1, &c->K, sl, error);
+    for (size_t i = 0; i < c->ps.n; i++)
+      labels[i] = c->K;
+    for (size_t i = 0; ok && i < m; i++)
+      labels[keep[i]] = sl[i];
+    mixem_dataset_free (sub_ds);
+    g_free (keep);
     g_free (sl);
   } else
     ok = mixem_hc (c->data, model, use ? use : "SVD", (size_t) sub, 1, &c->K, labels, error);
@@ -720,8 +885,18 @@ start (fit_ctx *c, mixem_params *p, double *w, gsl_rng *rng, gboolean *random,
   *random = need_start && !(o->init && strcmp (o->init, "hc") == 0);
   if (need_start && !run_start (c, p, w, method, rng, error))
     return FALSE;
+  /* (hc took the guess itself, as mclust's: it clusters the other rows only) */
+  if (need_start && o->noise_rows && strcmp (method, "hc") != 0
+      && !noise_rows_start (c, p, w, error))
+    return FALSE;
   if (o->init_weights)
-    memcpy (w, o->init_weights, c->K * sizeof (double));
+    memcpy (w, o->init_weights, (c->K + (c->noise ? 1 : 0)) * sizeof (double));
+  else if (c->noise && !o->noise_rows) {   /* the start's weights make room for the noise's */
+    const double p0 = o->noise_init > 0.0 ? o->noise_init : 0.1;
+    for (size_t k = 0; k < c->K; k++)
+      w[k] *= 1.0 - p0;
+    w[c->K] = p0;
+  }
   for (size_t k = 0; o->init_components && k < c->K; k++) {
     GVariant *dict = g_variant_get_child_value (o->init_components, k);
     gboolean ok = c->f->assign (p, k, dict, NULL, error);
@@ -927,6 +1102,7 @@ em_step (fit_ctx *c, mixem_model *m, int restart, int t, gboolean check_first,
       elbo += c->total[k] * log (w[k]);
   if (c->f->expected_loglik)
     elbo += c->f->expected_loglik (p, c->total + K + 2);
+  elbo += noise_elbo (c, w);
   set_logw (c, w);
   if (!mixem_pass_estep (&c->ps, p, c->logw, TRUE, c->total, NULL, NULL, NULL, error)) {
     g_prefix_error (error, "iteration %d: ", t);
@@ -966,8 +1142,11 @@ static gboolean
 emit (fit_ctx *c, mixem_model *m, const mixem_iteration *it, const mixem_params *p,
       const double *w, gboolean *stop)
 {
-  g_array_append_val (m->trace, *it);
-  if (c->o->callback && !c->o->callback (it, p, w, c->o->user_data)) {
+  /* With a prior, the log-posterior climbs: the record carries log p(theta) of its parameters. */
+  mixem_iteration rec = *it;
+  rec.log_prior = c->f->log_prior ? c->f->log_prior (p) : 0.0;
+  g_array_append_val (m->trace, rec);
+  if (c->o->callback && !c->o->callback (&rec, p, w, c->o->user_data)) {
     *stop = TRUE;
     return FALSE;
   }
@@ -1359,7 +1538,8 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
     since_cool = 0;
   /* SEM keeps the parameters with the highest l(theta) seen (the start's included). */
   mixem_params *best_p = sem ? c->f->params_copy (m->params) : NULL;
-  double *best_w = sem ? g_memdup2 (m->weights, K * sizeof (double)) : NULL;
+  const size_t nw = K + (c->noise ? 1 : 0);
+  double *best_w = sem ? g_memdup2 (m->weights, nw * sizeof (double)) : NULL;
   double best_l = m->loglik;
   c->sq_max = 1.0;
   int phase = 0;   /* squarem: the next step is a cycle's first (0) or second (1) */
@@ -1441,7 +1621,7 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
       best_l = m->loglik;
       c->f->params_free (best_p);
       best_p = c->f->params_copy (m->params);
-      memcpy (best_w, m->weights, K * sizeof (double));
+      memcpy (best_w, m->weights, nw * sizeof (double));
     }
     if (conv) {
       m->converged = TRUE;
@@ -1456,7 +1636,7 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
     c->f->params_free (m->params);
     m->params = best_p;
     best_p = NULL;
-    memcpy (m->weights, best_w, K * sizeof (double));
+    memcpy (m->weights, best_w, nw * sizeof (double));
     m->loglik = best_l;
   }
   if (best_p)
@@ -1466,8 +1646,7 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
   return ok;
 }
 
-static mixem_model *model_alloc (const mixem_family *f, mixem_params *p, size_t k,
-                                 const mixem_dataset *data, const mixem_options *opts);
+static mixem_model *model_alloc (const fit_ctx *c, mixem_params *p);
 
 /* small-EM for restart R: short_starts starts, short_iter iterations each, the best by
  * log-likelihood returned to run on.  A short run that fails numerically is dropped; NULL with
@@ -1480,8 +1659,7 @@ small_em (fit_ctx *c, int r, const mixem_params *proto, gsl_rng *rng, gboolean *
   mixem_model *best = NULL;
   GError *last = NULL;
   for (int s = 0; s < o->short_starts && !*stop; s++) {
-    mixem_model *m = model_alloc (c->f, c->f->params_copy (proto), c->K, c->data,
-                                  o->family_options);
+    mixem_model *m = model_alloc (c, c->f->params_copy (proto));
     m->weights_fixed = o->fix_weights;
     GError *err = NULL;
     c->short_run = s + 1;
@@ -1526,17 +1704,18 @@ small_em (fit_ctx *c, int r, const mixem_params *proto, gsl_rng *rng, gboolean *
 }
 
 static mixem_model *
-model_alloc (const mixem_family *f, mixem_params *p, size_t k, const mixem_dataset *data,
-             const mixem_options *opts)
+model_alloc (const fit_ctx *c, mixem_params *p)
 {
   mixem_model *m = g_new0 (mixem_model, 1);
-  m->family = f;
+  m->family = c->f;
   m->params = p;
-  m->k = k;
-  m->d = mixem_dataset_cols (data);
-  m->weights = g_new (double, k);
-  m->names = g_strdupv ((char **) mixem_dataset_names (data));
-  m->options = mixem_options_copy (opts);
+  m->k = c->K;
+  m->d = mixem_dataset_cols (c->data);
+  m->weights = g_new0 (double, c->K + 1);   /* the noise's last, when there is one */
+  m->noise = c->noise;
+  m->noise_logv = c->noise ? c->noise_logv : 0.0;
+  m->names = g_strdupv ((char **) mixem_dataset_names (c->data));
+  m->options = mixem_options_copy (c->o->family_options);
   m->trace = g_array_new (FALSE, FALSE, sizeof (mixem_iteration));
   m->warnings = g_ptr_array_new_with_free_func (g_free);
   m->loglik = NAN;
@@ -1619,6 +1798,20 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     return NULL;
   }
   mixem_pass_init (&c.ps, f, data, c.K, f->stats_size (proto), o->block_size, o->threads);
+  if (o->noise) {
+    c.noise = TRUE;
+    if (o->noise_volume > 0.0)
+      c.noise_logv = log (o->noise_volume);
+    else if (o->warm_start)   /* a warm start keeps its V */
+      c.noise_logv = o->warm_start->noise_logv;
+    else if (!log_hypervolume (data, &c.noise_logv, error)) {
+      mixem_pass_clear (&c.ps);
+      f->params_free (proto);
+      mixem_options_free (fopts);
+      return NULL;
+    }
+    mixem_pass_set_noise (&c.ps, -c.noise_logv);
+  }
   /* The total weight by the pass's tree, as every sum over the rows: across ranks too. */
   if (!mixem_tree_check (data, MIXEM_WAVE_BLOCKS * c.ps.block, error)
       || !same_stats_size (f, data, c.ps.ss, error)
@@ -1651,7 +1844,7 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     }
   }
   c.total = g_new (double, c.ps.ss);
-  c.logw = g_new (double, c.K);
+  c.logw = g_new (double, c.K + 1);
   if (o->algorithm == MIXEM_INCREMENTAL) {
     c.nchunks = o->blocks > 0 ? o->blocks : MIN (10, mixem_dataset_all_rows (data));
     c.chunks = g_new (double, c.nchunks * c.ps.ss);
@@ -1684,18 +1877,18 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     GError *rerr = NULL;
     gboolean rok = TRUE;
     if (o->warm_start) {
-      m = model_alloc (f, f->params_copy (o->warm_start->params), c.K, data, o->family_options);
+      m = model_alloc (&c, f->params_copy (o->warm_start->params));
       memcpy (m->weights, o->init_weights ? o->init_weights : o->warm_start->weights,
-              c.K * sizeof (double));
+              (c.K + (c.noise ? 1 : 0)) * sizeof (double));
       /* scikit-learn's warm_start: the change is measured from the previous fit's value. */
       m->loglik = o->warm_start->loglik;
     } else if (o->short_starts > 1) {
       m = small_em (&c, r, proto, rng, &random, &stop, &rerr);
       rok = m != NULL;
       if (!m)
-        m = model_alloc (f, f->params_copy (proto), c.K, data, o->family_options);
+        m = model_alloc (&c, f->params_copy (proto));
     } else {
-      m = model_alloc (f, f->params_copy (proto), c.K, data, o->family_options);
+      m = model_alloc (&c, f->params_copy (proto));
       rok = start (&c, m->params, m->weights, rng, &random, &rerr);
     }
     const gboolean start_failed = !rok;
@@ -1835,6 +2028,11 @@ mixem_model_partial_fit (mixem_model *m, const mixem_dataset *batch, double alph
   }
   if (!mixem_check_data (f, m->params, m->d, batch, error))
     return FALSE;
+  if (m->noise) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "partial_fit: a model with a noise component cannot be updated online");
+    return FALSE;
+  }
   mixem_fit_options o;
   mixem_fit_options_init (&o);
   o.k = K;

@@ -26,6 +26,10 @@ struct mixem_model {
    * update), the weight W_0 they stand for, and the updates made. */
   double *online_s;
   double online_w, online_t;
+  /* mclust's noise component (fit.h, noise): a uniform density 1/V on the data's hypervolume,
+   * its weight weights[k] (the array then holds K + 1); V as its log. */
+  gboolean noise;
+  double noise_logv;
 };
 
 /* What a pass adds up, per block and then in block order: [N_k (K) | loglik | entropy | family
@@ -66,6 +70,11 @@ typedef struct {
    * where the ranks' shares are, so that they too are sums over ranks. */
   size_t lo, hi;
   size_t row0;               /* the global index of the data's first row (a part's offset) */
+  /* The noise component (mixem_pass_set_noise): log density NOISE_LOGD for every row, log
+   * weight logw[k]; its N_k is the slot's last entry (ss - 1), its responsibility the (K+1)th
+   * column of RESP, and its label K. */
+  gboolean noise;
+  double noise_logd;
 } mixem_pass;
 
 /* The fixed reduction tree (pass.c): LEN sums over rows [LO, HI) of DATA (all of a part's rows,
@@ -99,6 +108,8 @@ guint64 mixem_mix64 (guint64 x);   /* offsets after the K values of N_k */
 void mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *data, size_t k,
                       size_t fam_ss, size_t block, int threads);
 void mixem_pass_clear (mixem_pass *ps);
+/* Adds the noise component of log density LOGD (-log V) to PS (before any pass). */
+void mixem_pass_set_noise (mixem_pass *ps, double logd);
 
 /* The E-step over all rows with PARAMS and log weights LOGW.  TOTAL (ps->ss) receives the sums;
  * with ACCUMULATE the family's statistics too.  Optional per-row outputs: RESP (N*K), LSE (N),

@@ -10,11 +10,14 @@
  *   VVV:  sum_k n_k log( |W_k / n_k| + beta (tr W_k + alpha) / n_k ),   n_k > p
  *         sum_k n_k log( beta (tr W_k + alpha) / n_k ),                  n_k <= p
  *         (|W_k / n_k| taken as 0 when W_k is singular; a singleton contributes log(beta alpha))
- *   V (one column): sum_k n_k log((tr W_k + alpha) / n_k), alpha = DBL_EPSILON as mclust's hcV
- *         (its R code clamps alpha with min() where hcVVV uses max(), which leaves the machine
- *         epsilon; we do the same for parity)
+ *   VII:  sum_k n_k log((tr W_k + alpha) / n_k), alpha as VVV's (mclust's hcvii)
+ *   V (one column): the same with alpha = DBL_EPSILON as mclust's hcV (its R code clamps
+ *         alpha with min() where hcVVV and hcVII use max(), which leaves the machine epsilon;
+ *         we do the same for parity)
  *   EII, E (one column): Ward's increase of sum_k tr W_k, n_i n_j / (n_i + n_j) |m_i - m_j|^2,
  *         updated by the Lance-Williams formula as mclust does.
+ *   EEE:  the pooled scatter's determinant (with its trace while W is near singular), every pair
+ *         evaluated at every step (see hc_eee).
  * W_k is the scatter about the cluster mean.  alpha = max(tr W(X / sqrt(N p)), DBL_EPSILON)
  * (mclust's hcVVV: alpha = 1 times traceW of the scaled data), beta = 1.
  *
@@ -32,7 +35,8 @@
  * moves the last slot into the higher one.
  *
  * Parity with mclust 6.0.0 (tests/lua/test_hc.lua, tests/reference/hc_mclust.R): the partitions
- * at K = 2..5 are mclust's on faithful, diabetes, banknote and thyroid for VVV and EII with
+ * at K = 2..5 are mclust's on faithful, diabetes, banknote and thyroid for VII and EEE (SVD and
+ * VARS), VVV and EII with
  * use = SVD (what Mclust's start uses; on diabetes, thyroid and banknote every level from N - 1
  * clusters down is mclust's) and EII with VARS, and for V and E on one column.  VVV with VARS
  * parts from mclust on faithful (K = 5), diabetes and thyroid because of a slip in mclust's
@@ -66,7 +70,7 @@
 #include <gsl/gsl_linalg.h>
 #include "engine.h"
 
-typedef enum { HC_VVV, HC_EII, HC_V, HC_E } hc_model;
+typedef enum { HC_VVV, HC_EII, HC_V, HC_E, HC_VII, HC_EEE } hc_model;
 
 typedef struct {
   size_t n, p;          /* rows (of the subset), columns of Z */
@@ -144,7 +148,7 @@ static double
 vvv_term (const hc_state *s, size_t l, double trac, const double *r, size_t nrows)
 {
   const double L = (double) l, p = (double) s->p;
-  if (s->model == HC_V)
+  if (s->model == HC_V || s->model == HC_VII)
     return L * log ((trac + s->alpha) / L);
   if (L <= p || nrows < s->p)
     return L * log (s->beta * (trac + s->alpha) / L);
@@ -179,7 +183,7 @@ vvv_merge (const hc_state *s, size_t a, size_t b, double *ro, double *trout, dou
   }
   const double trac = (s->tr[a] + s->tr[b]) + vv;
   *trout = trac;
-  if (s->model == HC_V)
+  if (s->model == HC_V || s->model == HC_VII)
     return vvv_term (s, nab, trac, NULL, 0);
   /* Below p + 1 rows the term needs the trace only: the factor is built only when asked. */
   if (nab <= p && !ro)
@@ -368,6 +372,180 @@ write_labels (const hc_state *s, size_t lg, const size_t *rows, size_t *labels, 
   g_free (num);
 }
 
+/* EEE (mclust's hceee): the pooled scatter W = sum_k W_k (its factor R, R'R = W, Q rows so far)
+ * of the rows scaled by 1/sqrt(n).  While W has fewer than p - 1 rows of R, the pair whose merge
+ * adds least to tr W (Ward's); then, while log|W| is below DELOG = log(tr W_0 + eps) (W_0 the
+ * total scatter over p), the pair of least log(|W'| + tr W') unless the least log|W'| is
+ * already at DELOG or above (then that pair); then the pair of least log|W'|.  Every pair's W' =
+ * W + v v' is evaluated at every step: O(N^2 p^2) a step, O(N^3 p^2) in all, as mclust's (no
+ * pair criterion can be kept: W changes with each merge).  Ties: the last pair in mclust's order. */
+static double
+eee_logdet (const double *r, size_t p)
+{
+  double t = 0.0;
+  for (size_t k = 0; k < p; k++) {
+    const double q = r[k * p + k];
+    if (q == 0.0)
+      return -DBL_MAX;
+    t += log (fabs (q));
+  }
+  return 2.0 * t;
+}
+
+static void
+hc_eee (hc_state *s, size_t n_k, const size_t *ks, size_t kmin, const size_t *rows, size_t N,
+        size_t *labels, size_t *slot_of)
+{
+  const size_t n = s->n, p = s->p;
+  const double EPSMIN = 1.1102230246251565e-16;
+  double *x = s->z, *v = g_new (double, p + 1), *w = g_new (double, p + 1);
+  double *r = g_new0 (double, p * p + 1), *u = g_new (double, p * p + 1);
+  double *best_u = g_new (double, p * p + 1);
+  const double sc = 1.0 / sqrt ((double) n);
+  for (size_t i = 0; i < n * p; i++)
+    x[i] *= sc;
+  /* tr W_0 / p, as hceee's trc0 */
+  const double si0 = 1.0 / sqrt ((double) p), sj0 = si0 / (double) n;
+  for (size_t c = 0; c < p; c++)
+    v[c] = 0.0;
+  for (size_t k = 0; k < n; k++)
+    for (size_t c = 0; c < p; c++)
+      v[c] += sj0 * x[k * p + c];
+  double trc0 = 0.0;
+  for (size_t k = 0; k < n; k++)
+    for (size_t c = 0; c < p; c++) {
+      const double t = v[c] - si0 * x[k * p + c];
+      trc0 += t * t;
+    }
+  const double delog = log (trc0 + EPSMIN);
+  for (size_t i = 0; i < n; i++) {
+    s->cnt[i] = 1;
+    s->head[i] = s->tail[i] = i;
+    s->next[i] = SIZE_MAX;
+  }
+  size_t nrows = 0, lg = n;
+  double trcw = 0.0, detw = -DBL_MAX;
+  int phase = p <= 1 ? 2 : 1;
+  for (;;) {
+    for (size_t t = 0; t < n_k; t++)
+      if (ks[t] == lg)
+        write_labels (s, lg, rows, labels + t * N, slot_of);
+    if (lg <= kmin)
+      break;
+    if (phase == 1 && nrows + 1 >= p)
+      phase = detw < delog ? 2 : 3;
+    size_t io = 0, jo = 1;
+    double si_o = 0, sj_o = 0, tr_o = 0;
+    /* phase 2: the best by log|W'| (d...) and by log(|W'| + tr W') (z...) */
+    double dopt = DBL_MAX, zopt = DBL_MAX, tdet = 0, sidt = 0, sjdt = 0, dz = 0, tz = 0;
+    size_t idet = 0, jdet = 1;
+    for (size_t j = 1; j < lg; j++) {
+      const double rj = (double) s->cnt[j];
+      for (size_t i = 0; i < j; i++) {
+        const double ri = (double) s->cnt[i], rij = ri + rj;
+        const double si = sqrt (ri / rij), sj = sqrt (rj / rij);
+        double vv = 0.0;
+        for (size_t c = 0; c < p; c++) {
+          w[c] = sj * x[i * p + c] - si * x[j * p + c];
+          vv += w[c] * w[c];
+        }
+        const double tij = trcw + vv;
+        if (phase == 1) {
+          const double zij = MAX (tij, EPSMIN);
+          if (zij <= dopt) {
+            dopt = zij;
+            io = i, jo = j, si_o = si, sj_o = sj, tr_o = zij;
+          }
+          continue;
+        }
+        memcpy (u, r, p * p * sizeof (double));
+        add_row (u, p, p, nrows, w);
+        const double dij = eee_logdet (u, p);
+        if (phase == 3) {
+          if (dij <= dopt) {
+            dopt = dij;
+            io = i, jo = j, si_o = si, sj_o = sj, tr_o = tij;
+            memcpy (best_u, u, p * p * sizeof (double));
+          }
+          continue;
+        }
+        if (dij <= dopt) {
+          dopt = dij;
+          tdet = tij, sidt = si, sjdt = sj, idet = i, jdet = j;
+        }
+        double zij;
+        if (tij == 0.0)
+          zij = -DBL_MAX;
+        else {
+          zij = MAX (tij, EPSMIN);
+          if (dij == -DBL_MAX)
+            zij = log (zij);
+          else if (dij <= 0.0)
+            zij = log (exp (dij) + zij);
+          else
+            zij = log (1.0 + zij * exp (-dij)) + dij;
+        }
+        if (zij <= zopt) {
+          zopt = zij;
+          dz = dij, tz = tij;
+          io = i, jo = j, si_o = si, sj_o = sj;
+          memcpy (best_u, u, p * p * sizeof (double));
+        }
+      }
+    }
+    /* The chosen pair's row of R, and the totals. */
+    if (phase == 1) {
+      for (size_t c = 0; c < p; c++)
+        w[c] = sj_o * x[io * p + c] - si_o * x[jo * p + c];
+      nrows = add_row (r, p, p, nrows, w);
+      trcw = tr_o;
+    } else if (phase == 3) {
+      double vv = 0.0;
+      for (size_t c = 0; c < p; c++) {
+        w[c] = sj_o * x[io * p + c] - si_o * x[jo * p + c];
+        vv += w[c] * w[c];
+      }
+      trcw = trcw + vv;
+      detw = dopt;
+      memcpy (r, best_u, p * p * sizeof (double));
+      nrows = MIN (nrows + 1, p);
+    } else if (dopt < delog) {
+      trcw = tz;
+      detw = dz;
+      memcpy (r, best_u, p * p * sizeof (double));
+      nrows = MIN (nrows + 1, p);
+    } else {
+      io = idet, jo = jdet, si_o = sidt, sj_o = sjdt;
+      trcw = tdet;
+      detw = dopt;
+      for (size_t c = 0; c < p; c++)
+        w[c] = sj_o * x[io * p + c] - si_o * x[jo * p + c];
+      nrows = add_row (r, p, p, nrows, w);
+    }
+    /* Merge jo into io; the last slot into jo. */
+    for (size_t c = 0; c < p; c++)
+      x[io * p + c] = si_o * x[io * p + c] + sj_o * x[jo * p + c];
+    s->next[s->tail[io]] = s->head[jo];
+    s->tail[io] = s->tail[jo];
+    s->cnt[io] += s->cnt[jo];
+    const size_t last = lg - 1;
+    if (jo != last) {
+      memcpy (x + jo * p, x + last * p, p * sizeof (double));
+      s->cnt[jo] = s->cnt[last];
+      s->head[jo] = s->head[last];
+      s->tail[jo] = s->tail[last];
+    }
+    lg--;
+    if (phase == 2 && detw >= delog)
+      phase = 3;
+  }
+  g_free (v);
+  g_free (w);
+  g_free (r);
+  g_free (u);
+  g_free (best_u);
+}
+
 gboolean
 mixem_hc (const mixem_dataset *data, const char *model, const char *use, size_t max_rows,
           size_t n_k, const size_t *ks, size_t *labels, GError **error)
@@ -383,9 +561,14 @@ mixem_hc (const mixem_dataset *data, const char *model, const char *use, size_t 
     s.model = HC_V;
   else if (strcmp (model, "E") == 0)
     s.model = HC_E;
+  else if (strcmp (model, "VII") == 0)
+    s.model = HC_VII;
+  else if (strcmp (model, "EEE") == 0)
+    s.model = HC_EEE;
   else {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "hc: unknown hc_model '%s' (known: VVV, EII, and V, E for one column)", model);
+                 "hc: unknown hc_model '%s' (known: VVV, VII, EEE, EII, and V, E for one column)",
+                 model);
     return FALSE;
   }
   const gboolean svd = !use || strcmp (use, "SVD") == 0;
@@ -396,7 +579,7 @@ mixem_hc (const mixem_dataset *data, const char *model, const char *use, size_t 
   }
   if ((s.model == HC_V || s.model == HC_E) && D != 1) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "hc: hc_model = %s is for one column; the data have %zu (use VVV or EII)",
+                 "hc: hc_model = %s is for one column; the data have %zu (use VVV, VII or EII)",
                  model, D);
     return FALSE;
   }
@@ -428,6 +611,14 @@ mixem_hc (const mixem_dataset *data, const char *model, const char *use, size_t 
   s.head = g_new (size_t, n);
   s.tail = g_new (size_t, n);
   s.next = g_new (size_t, n);
+  if (s.model == HC_EEE) {
+    size_t *slot_of = g_new (size_t, n);
+    hc_eee (&s, n_k, ks, kmin, rows, N, labels, slot_of);
+    g_free (slot_of);
+    g_free (rows);
+    state_free (&s);
+    return TRUE;
+  }
   s.d = n > 1 ? g_try_new (double, n * (n - 1) / 2) : g_new (double, 1);
   s.cmin = g_new (double, n);
   s.carg = g_new (size_t, n);
@@ -437,7 +628,7 @@ mixem_hc (const mixem_dataset *data, const char *model, const char *use, size_t 
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
                  "%s: hc on %zu rows needs %.3g GB for its pairs; give hc_subset", src, n,
                  (double) n * (double) (n - 1) / 2 * 8 / 1e9);
-  const gboolean vvv = s.model == HC_VVV || s.model == HC_V;
+  const gboolean vvv = s.model == HC_VVV || s.model == HC_V || s.model == HC_VII;
   if (ok && vvv) {
     s.xs = g_memdup2 (s.z, n * p * sizeof (double));
     s.tr = g_new0 (double, n);
@@ -477,10 +668,11 @@ mixem_hc (const mixem_dataset *data, const char *model, const char *use, size_t 
        * same places: (x_i - x_j) / sqrt 2 for VVV and V, x_i / sqrt 2 - x_j / sqrt 2 for Ward. */
       double vv = 0.0;
       for (size_t c = 0; c < p; c++) {
-        const double v = vvv ? (xi[c] - xj[c]) * M_SQRT1_2 : M_SQRT1_2 * xi[c] - M_SQRT1_2 * xj[c];
+        const double v = vvv && s.model != HC_VII ? (xi[c] - xj[c]) * M_SQRT1_2
+                                                  : M_SQRT1_2 * xi[c] - M_SQRT1_2 * xj[c];
         vv += v * v;
       }
-      col[i] = vvv ? (s.model == HC_V ? 2.0 * log ((vv + s.alpha) / 2.0)
+      col[i] = vvv ? (s.model != HC_VVV ? 2.0 * log ((vv + s.alpha) / 2.0)
                                       : 2.0 * log (s.beta * (vv + s.alpha) / 2.0))
                        - 2.0 * s.ablog
                    : vv;

@@ -28,7 +28,7 @@ mixem_model_copy (const mixem_model *m)
 {
   mixem_model *c = g_memdup2 (m, sizeof *m);
   c->params = m->family->params_copy (m->params);
-  c->weights = g_memdup2 (m->weights, m->k * sizeof (double));
+  c->weights = g_memdup2 (m->weights, (m->k + (m->noise ? 1 : 0)) * sizeof (double));
   c->names = g_strdupv (m->names);
   c->options = mixem_options_copy (m->options);
   c->trace = g_array_copy (m->trace);
@@ -148,10 +148,35 @@ mixem_model_trace (const mixem_model *m, size_t *n)
   return (const mixem_iteration *) m->trace->data;
 }
 
+gboolean
+mixem_model_noise (const mixem_model *m, double *weight, double *log_volume)
+{
+  if (weight)
+    *weight = m->noise ? m->weights[m->k] : 0.0;
+  if (log_volume)
+    *log_volume = m->noise ? m->noise_logv : NAN;
+  return m->noise;
+}
+
 size_t
 mixem_model_n_params (const mixem_model *m)
 {
-  return m->family->n_free_params (m->params) + (m->weights_fixed ? 0 : m->k - 1);
+  /* The noise's weight, and V: mclust's nMclustParams counts V too (estimated from the data). */
+  return m->family->n_free_params (m->params)
+         + (m->weights_fixed ? 0 : m->k - 1 + (m->noise ? 1 : 0)) + (m->noise ? 1 : 0);
+}
+
+/* A scoring pass for M over DATA, with LOGW (K + 1) filled: the noise set up if M has one. */
+static double *
+score_init (const mixem_model *m, const mixem_dataset *data, mixem_pass *ps)
+{
+  mixem_pass_init (ps, m->family, data, m->k, 0, 256, 0);
+  if (m->noise)
+    mixem_pass_set_noise (ps, -m->noise_logv);
+  double *logw = g_new (double, m->k + 1);
+  for (size_t k = 0; k < m->k + (m->noise ? 1 : 0); k++)
+    logw[k] = log (m->weights[k]);
+  return logw;
 }
 
 /* A scoring pass over DATA; any of the outputs may be NULL. */
@@ -162,10 +187,7 @@ score_pass (const mixem_model *m, const mixem_dataset *data, double *total_ll, d
   if (!mixem_check_data (m->family, m->params, m->d, data, error))
     return FALSE;
   mixem_pass ps;
-  mixem_pass_init (&ps, m->family, data, m->k, 0, 256, 0);
-  double *total = g_new (double, ps.ss), *logw = g_new (double, m->k);
-  for (size_t k = 0; k < m->k; k++)
-    logw[k] = log (m->weights[k]);
+  double *logw = score_init (m, data, &ps), *total = g_new (double, ps.ss);
   gboolean ok = mixem_pass_estep (&ps, m->params, logw, FALSE, total, resp, lse, label, error);
   if (ok && total_ll)
     *total_ll = total[m->k + MIXEM_S_LOGLIK];
@@ -205,6 +227,11 @@ mixem_model_impute (const mixem_model *m, const mixem_dataset *data, size_t draw
   const size_t copies = draws > 0 ? draws : 1;
   if (!mixem_check_data (f, m->params, d, data, error))
     return FALSE;
+  if (m->noise) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "a model with a noise component cannot impute missing values");
+    return FALSE;
+  }
   if (draws == 0 && !f->impute_mean && mixem_dataset_has_missing (data)) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "family '%s' has no conditional mean "
                  "to impute with (draws from the conditional may be possible)", f->name);
@@ -324,10 +351,7 @@ mixem_model_icl (const mixem_model *m, const mixem_dataset *data, GError **error
   if (!mixem_check_data (m->family, m->params, m->d, data, error))
     return NAN;
   mixem_pass ps;
-  mixem_pass_init (&ps, m->family, data, m->k, 0, 256, 0);
-  double *total = g_new (double, ps.ss), *logw = g_new (double, m->k), icl = NAN;
-  for (size_t k = 0; k < m->k; k++)
-    logw[k] = log (m->weights[k]);
+  double *logw = score_init (m, data, &ps), *total = g_new (double, ps.ss), icl = NAN;
   if (mixem_pass_estep (&ps, m->params, logw, FALSE, total, NULL, NULL, NULL, error))
     icl = -2.0 * total[m->k + MIXEM_S_LOGLIK]
           + (double) mixem_model_n_params (m) * log (mixem_dataset_observed_weight (data))
@@ -357,6 +381,11 @@ mixem_sampler_new (const mixem_model *m, unsigned long seed, GError **error)
   if (!m->family->sample) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "family '%s' cannot draw samples",
                  m->family->name);
+    return NULL;
+  }
+  if (m->noise) {   /* the noise's region is a volume, not a shape to draw from */
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "a model with a noise component cannot draw samples");
     return NULL;
   }
   mixem_sampler *s = g_new (mixem_sampler, 1);
@@ -472,5 +501,8 @@ mixem_model_summary (const mixem_model *m, const mixem_dataset *data)
     g_variant_unref (d);
     g_string_append_c (s, '\n');
   }
+  if (m->noise)
+    g_string_append_printf (s, "  noise: weight %.6g, log volume %.10g\n", m->weights[m->k],
+                            m->noise_logv);
   return g_string_free (s, FALSE);
 }

@@ -307,6 +307,15 @@ mixem_model_to_json (const mixem_model *m)
   json_builder_end_array (b);
   json_builder_set_member_name (b, "weights_fixed");
   json_builder_add_boolean_value (b, m->weights_fixed);
+  if (m->noise) {   /* the noise component: its weight (the K weights sum to 1 - it) and log V */
+    json_builder_set_member_name (b, "noise");
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "weight");
+    json_builder_add_double_value (b, m->weights[m->k]);
+    json_builder_set_member_name (b, "log_volume");
+    json_builder_add_double_value (b, m->noise_logv);
+    json_builder_end_object (b);
+  }
   json_builder_set_member_name (b, "components");
   json_builder_begin_array (b);
   for (size_t k = 0; k < m->k; k++) {
@@ -350,6 +359,8 @@ mixem_model_to_json (const mixem_model *m)
     }
     if (it->min_step != 0.0)   /* incremental EM's records only */
       add_double (b, "min_step", it->min_step);
+    if (it->log_prior != 0.0)   /* fits with a prior only (null: NAN, no density to give) */
+      add_double (b, "log_prior", it->log_prior);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -627,10 +638,43 @@ mixem_model_from_json (mixem_registry *reg, const char *text, const char *src, G
                  "%s: 'components' must be an array of objects", src);
     goto out;
   }
+  /* A noise component: the K weights sum to 1 - its weight; the model is made from them
+   * rescaled, then given the file's own (bit for bit). */
+  JsonNode *nn = json_object_get_member (o, "noise");
+  double noise_w = 0.0, noise_lv = 0.0;
+  if (nn) {
+    JsonObject *no = JSON_NODE_HOLDS_OBJECT (nn) ? json_node_get_object (nn) : NULL;
+    JsonNode *a = no ? json_object_get_member (no, "weight") : NULL;
+    JsonNode *b = no ? json_object_get_member (no, "log_volume") : NULL;
+    if (a && JSON_NODE_HOLDS_VALUE (a) && json_node_get_value_type (a) != G_TYPE_STRING)
+      noise_w = json_node_get_double (a);
+    if (b && JSON_NODE_HOLDS_VALUE (b) && json_node_get_value_type (b) != G_TYPE_STRING)
+      noise_lv = json_node_get_double (b);
+    double s = 0.0;
+    for (guint j = 0; j < nw; j++)
+      s += w[j];
+    if (!a || !b || !(noise_w >= 0.0 && noise_w < 1.0) || !isfinite (noise_lv)
+        || fabs (s + noise_w - 1.0) > 1e-9) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                   "%s: 'noise' must hold a 'weight' in [0, 1) and a finite 'log_volume', the "
+                   "weights summing to 1 - weight", src);
+      goto out;
+    }
+    for (guint j = 0; j < nw; j++)
+      w[j] /= 1.0 - noise_w;
+  }
   m = mixem_model_new (f, k, d, (const char *const *) names, opts, w, comps, error);
   if (!m) {
     g_prefix_error (error, "%s: ", src);
     goto out;
+  }
+  if (nn) {
+    m->noise = TRUE;
+    m->noise_logv = noise_lv;
+    m->weights = g_renew (double, m->weights, k + 1);
+    for (guint j = 0; j < nw; j++)
+      m->weights[j] = json_node_get_double (json_array_get_element (wa, j));
+    m->weights[k] = noise_w;
   }
   JsonNode *wf = json_object_get_member (o, "weights_fixed");
   m->weights_fixed = wf && JSON_NODE_HOLDS_VALUE (wf) && json_node_get_boolean (wf);
@@ -705,6 +749,10 @@ mixem_model_from_json (mixem_registry *reg, const char *text, const char *src, G
         it.extrapolated = (int) json_object_get_int_member (to, "extrapolated");
       if (json_object_has_member (to, "min_step"))
         it.min_step = json_object_get_double_member (to, "min_step");
+      if (json_object_has_member (to, "log_prior")) {
+        JsonNode *lp = json_object_get_member (to, "log_prior");
+        it.log_prior = JSON_NODE_HOLDS_NULL (lp) ? NAN : json_node_get_double (lp);
+      }
       g_array_append_val (m->trace, it);
     }
   }

@@ -67,6 +67,17 @@ mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *dat
 }
 
 void
+mixem_pass_set_noise (mixem_pass *ps, double logd)
+{
+  if (ps->noise)
+    return;
+  ps->noise = TRUE;
+  ps->noise_logd = logd;
+  ps->ss += 1;
+  ps->slots = g_renew (double, ps->slots, ps->wave * ps->ss);
+}
+
+void
 mixem_pass_block (const mixem_dataset *data, size_t first, size_t n, double *xbuf,
                   unsigned char *mbuf, mixem_block *b)
 {
@@ -209,13 +220,19 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
   double *nk = slot, *ll = slot + K, *e = buf + ps->block * K, *mrow = e + ps->block * K;
   double *hk = mrow + ps->block;
   memset (hk, 0, K * sizeof (double));
+  /* The noise component's log joint, the same for every row (-inf: none). */
+  const double an = ps->noise ? logw[K] + ps->noise_logd : -INFINITY;
+  const size_t RK = ps->noise ? K + 1 : K;   /* columns of RESP */
+  double *nn = slot + ps->ss - 1, hn = 0.0;
   /* The log joint about each row's maximum: t_k = a_k - m <= 0. */
   for (size_t i = 0; i < nb; i++) {
     double *a = buf + i * K;
 #pragma omp simd
     for (size_t k = 0; k < K; k++)
       a[k] += logw[k];
-    const double m = row_max (a, K);
+    double m = row_max (a, K);
+    if (an > m)   /* the noise explains the row best (or alone: every a_k = -inf) */
+      m = an;
     if (!isfinite (m)) {     /* -inf everywhere, +inf or NaN: no usable likelihood */
       if (*bad == SIZE_MAX)
         *bad = first + i;
@@ -238,7 +255,9 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
         memset (ps->q + (first + i) * K, 0, K * sizeof (double));
       continue;
     }
-    double s = row_sum (ei, K);
+    /* The noise's t and exp(t) (0 and -inf without noise). */
+    double tn = an - mrow[i], en = ps->noise ? mixem_exp_nonpos (tn) : 0.0;
+    double s = row_sum (ei, K) + en;
     size_t arg = 0;
     if (ps->hard || label || ps->q) {
       double best = -INFINITY;
@@ -247,13 +266,17 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
           best = a[k];
           arg = k;
         }
+      if (ps->noise && tn > best)
+        arg = K;
     }
     const double lse = mrow[i] + log (s);
     if (ps->beta != 1.0) {
       /* Annealed: t_k beta <= 0 with a maximum of 0, so the tempered sum is >= 1 as well. */
       for (size_t k = 0; k < K; k++)
         ei[k] = mixem_exp_nonpos (a[k] *= ps->beta);
-      s = row_sum (ei, K);
+      if (ps->noise)
+        en = mixem_exp_nonpos (tn *= ps->beta);
+      s = row_sum (ei, K) + en;
     }
     const double ls = log (s), inv = 1.0 / s;
     if (ps->draw) {
@@ -263,7 +286,7 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
                                                                          + i)));
       const double u = (double) (h >> 11) * 0x1.0p-53 * s;
       double run = 0.0;
-      arg = K - 1;
+      arg = RK;
       for (size_t k = 0; k < K; k++) {
         run += ei[k];
         if (u < run && ei[k] > 0.0) {
@@ -271,16 +294,24 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
           break;
         }
       }
-      while (!(ei[arg] > 0.0) && arg > 0)   /* rounding past the end: the last one possible */
-        arg--;
+      if (arg == RK && ps->noise && en > 0.0)   /* the noise, last */
+        arg = K;
+      else if (arg == RK) {
+        arg = K - 1;
+        while (!(ei[arg] > 0.0) && arg > 0)   /* rounding past the end: the last one possible */
+          arg--;
+      }
     }
     const double wi = w ? w[first + i] : 1.0;
     ll[MIXEM_S_LOGLIK] += wi * lse;
     if (lse_out)
       lse_out[first + i] = lse;
-    if (resp)
+    if (resp) {
       for (size_t k = 0; k < K; k++)
-        resp[(first + i) * K + k] = ei[k] * inv;
+        resp[(first + i) * RK + k] = ei[k] * inv;
+      if (ps->noise)
+        resp[(first + i) * RK + K] = en * inv;
+    }
     if (ps->q) {
       double *qi = ps->q + (first + i) * K;
       for (size_t k = 0; k < K; k++)
@@ -289,9 +320,18 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
     if (ps->hard) {
       for (size_t k = 0; k < K; k++)
         a[k] = 0.0;
-      a[arg] = wi;
-      nk[arg] += wi;
+      if (arg == K)   /* the noise */
+        *nn += wi;
+      else {
+        a[arg] = wi;
+        nk[arg] += wi;
+      }
     } else {
+      if (ps->noise) {
+        const double q = en * inv;
+        hn -= q > 0.0 ? wi * (q * (tn - ls)) : 0.0;
+        *nn += wi * q;
+      }
       /* Entropy by component, -sum_i w_i q_ik log q_ik (0 where q = 0, also when t = -inf),
        * summed over the components at the end of the block. */
 #pragma omp simd
@@ -306,7 +346,7 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
       label[first + i] = arg;
   }
   if (!ps->hard)
-    ll[MIXEM_S_ENTROPY] = row_sum (hk, K);
+    ll[MIXEM_S_ENTROPY] = row_sum (hk, K) + hn;
   if (accumulate && ps->fam_ss > 0) {
     mixem_pass_empty_rows (&blk, K, buf);   /* such a row adds nothing to the statistics */
     ps->family->accumulate (params, &blk, buf, slot + K + 2);

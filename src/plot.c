@@ -795,6 +795,11 @@ mixem_plot_clusters (const char *path, const mixem_model *m, const mixem_dataset
                  xcol + 1, ycol + 1);
     return FALSE;
   }
+  if (mixem_model_noise (m, NULL, NULL)) {   /* its colours are the K components' */
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "%s: this plot does not show a model with a noise component", path);
+    return FALSE;
+  }
   size_t *lab = g_new (size_t, n > 0 ? n : 1);
   if (!mixem_model_predict (m, data, lab, error)) {
     g_free (lab);
@@ -1503,11 +1508,13 @@ mixem_plot_density (const char *path, const mixem_model *m, const mixem_dataset 
   if (f->take_error)
     f->take_error (params, NULL);
   const double *w = mixem_model_weights (m);
-  double top = 0, cmax = 0;
+  double top = 0, cmax = 0, nw = 0, nlv = 0;
+  /* A noise component adds its constant density pi_0 / V to the mixture. */
+  const gboolean noisy = mixem_model_noise (m, &nw, &nlv);
   for (size_t b = 0; b < B; b++)
     top = MAX (top, hist[b]);
   for (size_t g = 0, u = 0; g < G; g++) {
-    double sum = 0;
+    double sum = noisy ? nw * exp (-nlv) : 0;
     for (size_t k = 0; k < K; k++) {
       const double v = use[g] ? w[k] * exp (dens[u * K + k]) : NAN;
       curve[k * G + g] = v;
@@ -1570,7 +1577,8 @@ mixem_plot_density (const char *path, const mixem_model *m, const mixem_dataset 
       labels[k] = g_strdup_printf ("component %zu: weight %.3f", k + 1, w[k]);
       cols[k] = (int) k;
     }
-    labels[K] = g_strdup ("mixture");
+    labels[K] = noisy ? g_strdup_printf ("mixture (with noise: weight %.3f)", nw)
+                      : g_strdup ("mixture");
     cols[K] = 7;
     legend (&c, &a, labels, cols, NULL, K + 1, TOP_RIGHT);
     g_strfreev (labels);
@@ -1631,6 +1639,11 @@ mixem_plot_regression (const char *path, const mixem_model *m, const mixem_datas
   }
   /* Each component's fitted mean at every row, joined in the order of x: a curve when the other
    * covariates are functions of x (polynomial terms). */
+  if (mixem_model_noise (m, NULL, NULL)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "%s: this plot does not show a model with a noise component", path);
+    return FALSE;
+  }
   size_t *lab = g_new (size_t, n);
   double *xs = g_new (double, n), *fit = g_new (double, n * K);
   x_row *order = g_new (x_row, n);

@@ -112,6 +112,12 @@ mixem_model_predict_response (const mixem_model *m, const mixem_dataset *data, d
   gboolean ok = mixem_model_fitted_means (m, data, all, error)
                 && mixem_model_predict (m, data, lab, error);
   for (size_t i = 0; i < n && ok; i++)
+    if (lab[i] >= K) {   /* the noise component has no response model */
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   "row %zu belongs to the noise component, which predicts no response", i + 1);
+      ok = FALSE;
+    }
+  for (size_t i = 0; i < n && ok; i++)
     out[i] = all[i * K + lab[i]];
   g_free (all);
   if (!labels)

@@ -263,6 +263,12 @@ struct mixem_family {
                        const unsigned char *missing, double *out);
   void (*impute_draw) (const mixem_params *p, size_t k, const double *x,
                        const unsigned char *missing, gsl_rng *rng, double *out);
+
+  /* (appended; may be NULL) For a family whose maximise is a MAP step: log p(theta) of the
+   * parameters under its prior, up to a constant, so that l(theta) + log p(theta), the objective
+   * EM then climbs, goes into the trace (mixem_iteration.log_prior).  0 when no prior is in use;
+   * NAN when the step maximises no posterior the family can write down. */
+  double (*log_prior) (const mixem_params *p);
 };
 
 #define MIXEM_FAMILY_SIZE (sizeof (mixem_family))

@@ -39,6 +39,9 @@ typedef struct {
   double min_step;    /* incremental: the smallest change of the ELBO over the sweep's
                        * half-steps (each chunk's E-step and each M-step), >= 0 up to rounding
                        * by Neal and Hinton's argument; 0 under every other algorithm */
+  double log_prior;   /* log p(theta_t) under the family's prior, up to a constant
+                       * (family->log_prior): with a prior, EM climbs loglik + log_prior, the
+                       * log-posterior; 0 without a prior, NAN where the family has none to give */
 } mixem_iteration;
 
 /* Called after each iteration with the record and the new parameters; return FALSE to stop. */
@@ -95,7 +98,8 @@ typedef struct {
   const char *init;            /* a family start, "random_resp", or "auto" (NULL): "random"
                                   where the family has it, else its first start */
   const mixem_options *family_options;   /* NULL: none */
-  const double *init_weights;  /* K weights to start from, or NULL: uniform (random_resp: fitted) */
+  const double *init_weights;  /* K weights to start from (K + 1 with noise), or NULL: uniform
+                                  (random_resp: fitted) */
   GVariant *init_components;   /* array of K a{sv} (as family->describe), or NULL */
   const mixem_model *warm_start;         /* start from this model's parameters, or NULL */
   gboolean fix_weights;        /* keep the mixing weights at their start */
@@ -135,6 +139,23 @@ typedef struct {
    * and SEM-EM strategies (flexmix's initMethod).  MIXEM_EM, the default: short runs as the
    * algorithm makes them (plain EM; hard under cem and sem).  Needs short_starts > 1. */
   mixem_algorithm short_algorithm;
+  /* mclust's noise component (Banfield and Raftery 1993): one more component of density 1/V
+   * for every row, V the data's hypervolume, with its own weight (weights[k] of the model, after
+   * the K components').  V: noise_volume, or 0 for a warm start's own V or else mclust's
+   * hypvol(), the smaller of the
+   * bounding box of the columns and that of the principal components (rows unweighted).  Its
+   * start: init_weights with K + 1 entries (the noise's last), else the start's K weights times
+   * 1 - noise_init, the noise noise_init (0: the default, 0.1), or noise_rows below.  Algorithms em and cem only;
+   * complete data; a family with expected_loglik. */
+  gboolean noise;
+  double noise_volume;
+  double noise_init;
+  /* An initial noise guess, as mclust's initialization$noise: N flags (the data's rows), or
+   * NULL.  After the start, each row is given to its most probable component, or to the noise
+   * where flagged, and one M-step from that partition sets the parameters and the K + 1 weights
+   * (noise_init unused); the hc start clusters the other rows only, as mclust's.  Not with a
+   * start given whole, nor on data split across ranks; flagging every row is an error. */
+  const gboolean *noise_rows;
 } mixem_fit_options;
 
 void mixem_fit_options_init (mixem_fit_options *opts);
@@ -150,7 +171,8 @@ double mixem_kmeans (const mixem_dataset *data, size_t k, int max_iter, gsl_rng 
                      double *centres, size_t *labels);
 
 /* Model-based agglomerative hierarchical clustering (mclust's hc(); see src/hc.c for the
- * criteria and the order of merges): MODEL "VVV" (NULL), "EII", or "V", "E" for one column; USE
+ * criteria and the order of merges): MODEL "VVV" (NULL), "VII", "EEE", "EII", or "V", "E" for
+ * one column; USE
  * "SVD" (NULL) or "VARS", mclust's transformation of the data; MAX_ROWS > 0 clusters that many
  * evenly spaced rows only.  Deterministic.  LABELS (N_K * N) receives, for each of the N_K
  * numbers of clusters KS, the partition of the rows (0-based, numbered by first appearance as
@@ -211,7 +233,10 @@ int mixem_model_n_failed_restarts (const mixem_model *m);
 const char *const *mixem_model_warnings (const mixem_model *m, size_t *n);
 /* The records of the kept restart, one per iteration. */
 const mixem_iteration *mixem_model_trace (const mixem_model *m, size_t *n);
-/* Free parameters: the family's plus K - 1 weights (none if the weights were fixed). */
+/* The noise component (mixem_fit_options.noise): TRUE and its weight and log V if M has one. */
+gboolean mixem_model_noise (const mixem_model *m, double *weight, double *log_volume);
+/* Free parameters: the family's plus K - 1 weights (K with noise; none if the weights were
+ * fixed), and with noise 1 more for V, as mclust's nMclustParams counts it. */
 size_t mixem_model_n_params (const mixem_model *m);
 
 /* A readable summary: family, k, columns, log-likelihood, BIC (when DATA is given), iterations,
@@ -219,7 +244,8 @@ size_t mixem_model_n_params (const mixem_model *m);
 char *mixem_model_summary (const mixem_model *m, const mixem_dataset *data);
 
 /* Per-row results on DATA (its columns must match the model's).  OUT has N*K (proba) or N
- * (score_samples, predict) entries.  Row weights of DATA are ignored here. */
+ * (score_samples, predict) entries.  Row weights of DATA are ignored here.  With a noise
+ * component, proba has N*(K+1) (the noise's last) and predict gives K for the noise. */
 gboolean mixem_model_predict_proba (const mixem_model *m, const mixem_dataset *data, double *out,
                                     GError **error);
 gboolean mixem_model_predict (const mixem_model *m, const mixem_dataset *data, size_t *out,
@@ -294,9 +320,8 @@ size_t mixem_candidates_top (const GArray *candidates, mixem_criterion criterion
 /* mclust's 14 Gaussian covariance models, comma-separated: what covariance = "all" means to
  * select. */
 #define MIXEM_GAUSSIAN_MODELS "EII,VII,EEI,VEI,EVI,VVI,EEE,VEE,EVE,VVE,EEV,VEV,EVV,VVV"
-/* ... and with prior = "default" (mclust leaves out those it has no prior for; mixem those too
- * whose MAP step it lacks). */
-#define MIXEM_GAUSSIAN_PRIOR_MODELS "EII,VII,EEI,EVI,VVI,EEE,EEV,VVV"
+/* ... and with prior = "default" (the ten mclust has the prior for). */
+#define MIXEM_GAUSSIAN_PRIOR_MODELS "EII,VII,EEI,VEI,EVI,VVI,EEE,EEV,VEV,VVV"
 const char *mixem_criterion_name (mixem_criterion c);
 gboolean mixem_criterion_parse (const char *name, mixem_criterion *out);
 

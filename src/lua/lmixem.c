@@ -1048,7 +1048,9 @@ push_iteration (lua_State *L, const mixem_iteration *it)
   const struct { const char *k; double v; } f[] = {
     { "loglik", it->loglik }, { "elbo", it->elbo }, { "kl", it->kl },
     { "entropy", it->entropy }, { "delta", it->delta }, { "seconds", it->seconds },
-    { "min_step", it->min_step },
+    { "min_step", it->min_step }, { "log_prior", it->log_prior },
+    /* the objective EM climbs: the log-posterior with a prior, else the log-likelihood */
+    { "logpost", it->loglik + it->log_prior },
   };
   for (size_t i = 0; i < G_N_ELEMENTS (f); i++) {
     lua_pushnumber (L, f[i].v);
@@ -1183,6 +1185,15 @@ read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o
     o->reseed = lua_toboolean (L, -1);
   }
   lua_pop (L, 1);
+  /* mclust's noise component (mixem/fit.h); the engine checks the values. */
+  if (lua_getfield (L, idx, "noise") != LUA_TNIL) {
+    if (!lua_isboolean (L, -1))
+      luaL_error (L, "%s: 'noise' must be a boolean (got %s)", fn, luaL_typename (L, -1));
+    o->noise = lua_toboolean (L, -1);
+  }
+  lua_pop (L, 1);
+  o->noise_volume = opt_num (L, idx, fn, "noise_volume", o->noise_volume);
+  o->noise_init = opt_num (L, idx, fn, "noise_init", o->noise_init);
   if (lua_getfield (L, idx, "fixed") != LUA_TNIL) {
     if (!lua_istable (L, -1) || !is_array (L, -1))
       luaL_error (L, "%s: 'fixed' must be an array of \"weights\", \"components\" or component "
@@ -1328,7 +1339,7 @@ l_fit (lua_State *L)
   static const char *const known[] = {
     "data", "family", "k", "init", "fixed", "max_iter", "tol", "n_init", "seed", "threads",
     "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "short_algorithm", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "reseed", "verbose",
-    "verbose_interval", "quiet", NULL
+    "verbose_interval", "quiet", "noise", "noise_volume", "noise_init", "noise_rows", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
   lua_settop (L, 1);
@@ -1344,6 +1355,26 @@ l_fit (lua_State *L)
   mixem_fit_options_init (&o);
   o.k = (size_t) opt_int (L, 1, fn, "k", 1, 1, "a positive integer");
   read_engine_options (L, 1, fn, &o, o.k, s);
+  /* The noise guess: one flag a row (true/false or 1/0), as mclust's initialization$noise. */
+  if (lua_getfield (L, 1, "noise_rows") != LUA_TNIL) {
+    const size_t nr = mixem_dataset_rows (data);
+    if (!lua_istable (L, -1) || luaL_len (L, -1) != (lua_Integer) nr)
+      luaL_error (L, "%s: 'noise_rows' must be an array of %d flags, one a row of the data", fn,
+                  (int) nr);
+    gboolean *nf = scratch_keep (s, g_new (gboolean, nr > 0 ? nr : 1), g_free);
+    for (size_t i = 0; i < nr; i++) {
+      const int t = lua_geti (L, -1, (lua_Integer) i + 1);
+      if (t == LUA_TBOOLEAN)
+        nf[i] = lua_toboolean (L, -1);
+      else if (t == LUA_TNUMBER && (lua_tonumber (L, -1) == 0 || lua_tonumber (L, -1) == 1))
+        nf[i] = lua_tonumber (L, -1) == 1;
+      else
+        luaL_error (L, "%s: noise_rows[%d] must be true, false, 1 or 0", fn, (int) i + 1);
+      lua_pop (L, 1);
+    }
+    o.noise_rows = nf;
+  }
+  lua_pop (L, 1);
   mixem_options *fo = scratch_keep (s, mixem_options_new (), options_free0);
   for (const mixem_option_info *oi = f->options; oi && oi->name; oi++) {
     const char *v = family_opt_str (L, 1, fn, oi->name, s);
@@ -1360,10 +1391,12 @@ l_fit (lua_State *L)
     static const char *const init_keys[] = { "weights", "components", NULL };
     check_keys (L, it, "mixem.fit: init", init_keys, NULL);
     if (lua_getfield (L, it, "weights") != LUA_TNIL) {
-      if (!lua_istable (L, -1) || luaL_len (L, -1) != (lua_Integer) o.k)
-        luaL_error (L, "%s: init.weights must be an array of k = %d numbers", fn, (int) o.k);
-      double *w = scratch_keep (s, g_new (double, o.k), g_free);
-      for (size_t j = 0; j < o.k; j++) {
+      const size_t nw = o.k + (o.noise ? 1 : 0);   /* with noise, its weight last */
+      if (!lua_istable (L, -1) || luaL_len (L, -1) != (lua_Integer) nw)
+        luaL_error (L, "%s: init.weights must be an array of %s = %d numbers", fn,
+                    o.noise ? "k + 1 (the noise's last)" : "k", (int) nw);
+      double *w = scratch_keep (s, g_new (double, nw), g_free);
+      for (size_t j = 0; j < nw; j++) {
         lua_geti (L, -1, (lua_Integer) j + 1);
         int isnum = 0;
         w[j] = lua_tonumberx (L, -1, &isnum);
@@ -1662,6 +1695,7 @@ m_refit (lua_State *L)
   o.family_options = mixem_model_options (lm->m);
   o.warm_start = lm->m;
   read_engine_options (L, 3, fn, &o, o.k, s);
+  o.noise = mixem_model_noise (lm->m, NULL, NULL);   /* a noise model refits with its noise */
   mixem_model *m = run_fit (L, fn, mixem_model_family (lm->m), data, &o, on_iter_arg (L, 3, fn),
                             3);
   push_model (L, m, 4);
@@ -1914,8 +1948,11 @@ m_predict (lua_State *L)
   if (!mixem_model_predict (m, ds, lab, &err))
     return raise_gerror (L, "model:predict", err);
   lua_createtable (L, (int) n, 0);
+  /* Components from 1; the noise (label K) is 0, as mclust's classification. */
+  const size_t k = mixem_model_k (m);
   for (size_t i = 0; i < n; i++) {
-    lua_pushinteger (L, (lua_Integer) lab[i] + 1);
+    lua_pushinteger (L, lab[i] == k && mixem_model_noise (m, NULL, NULL) ? 0
+                                                                         : (lua_Integer) lab[i] + 1);
     lua_seti (L, -2, (lua_Integer) i + 1);
   }
   return 1;
@@ -1953,7 +1990,8 @@ m_predict_proba (lua_State *L)
   const mixem_model *m = check_model (L, 1)->m;
   lscratch *s = scratch_new (L);
   const mixem_dataset *ds = model_data (L, m, 2, "model:predict_proba", s);
-  size_t n = mixem_dataset_rows (ds), k = mixem_model_k (m);
+  /* With a noise component its probability is the last column. */
+  size_t n = mixem_dataset_rows (ds), k = mixem_model_k (m) + mixem_model_noise (m, NULL, NULL);
   double *p = scratch_keep (s, g_new (double, n * k > 0 ? n * k : 1), g_free);
   GError *err = NULL;
   if (!mixem_model_predict_proba (m, ds, p, &err))
@@ -1977,7 +2015,8 @@ m_uncertainty (lua_State *L)
   const mixem_model *m = check_model (L, 1)->m;
   lscratch *s = scratch_new (L);
   const mixem_dataset *ds = model_data (L, m, 2, "model:uncertainty", s);
-  size_t n = mixem_dataset_rows (ds), k = mixem_model_k (m);
+  /* With a noise component its probability is the last column. */
+  size_t n = mixem_dataset_rows (ds), k = mixem_model_k (m) + mixem_model_noise (m, NULL, NULL);
   double *p = scratch_keep (s, g_new (double, n * k > 0 ? n * k : 1), g_free);
   GError *err = NULL;
   if (!mixem_model_predict_proba (m, ds, p, &err))
@@ -2138,6 +2177,17 @@ m_index (lua_State *L)
   }
   else if (strcmp (key, "n_params") == 0)
     lua_pushinteger (L, (lua_Integer) mixem_model_n_params (m));
+  else if (strcmp (key, "noise") == 0) {   /* nil, or {weight =, log_volume =} */
+    double nw, lv;
+    if (mixem_model_noise (m, &nw, &lv)) {
+      lua_createtable (L, 0, 2);
+      lua_pushnumber (L, nw);
+      lua_setfield (L, -2, "weight");
+      lua_pushnumber (L, lv);
+      lua_setfield (L, -2, "log_volume");
+    } else
+      lua_pushnil (L);
+  }
   else if (strcmp (key, "columns") == 0)
     push_strings (L, mixem_model_names (m), mixem_model_d (m));
   else if (strcmp (key, "weights") == 0) {

@@ -2,7 +2,7 @@
 # (the 14 parsimonious Gaussian models of Celeux and Govaert, 1995).
 #   Rscript tests/reference/gaussian_models_mclust.R > tests/reference/gaussian_models_fixtures.lua
 # (from the top directory).  For the data sets data/diabetes.csv (145 x 3) and data/thyroid.csv
-# (215 x 5), K = 2 and 3: a fixed partition (kmeans on the scaled columns, set.seed(1), 20
+# (215 x 5), K = 1 to 5: a fixed partition (kmeans on the scaled columns, set.seed(1), 20
 # starts), written as a string of labels; the parameters of mclust's M-step from that partition
 # (mstep(modelName, data, z = unmap(labels))), which mixem takes as its start (EM from them is
 # mclust's me() from z, one M-step on); and me(modelName, data, z = unmap(labels)) run to a tight
@@ -20,7 +20,7 @@ cat("return {\n")
 for (f in c("diabetes", "thyroid")) {
   X <- as.matrix(read.csv(file.path("data", paste0(f, ".csv"))))
   n <- nrow(X); d <- ncol(X)
-  for (K in 2:3) {
+  for (K in 1:5) {
     set.seed(1)
     lab <- kmeans(scale(X), K, nstart = 20)$cluster
     z <- unmap(lab)

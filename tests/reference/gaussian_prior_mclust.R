@@ -2,15 +2,15 @@
 # conjugate prior (priorControl(), defaultPrior; Fraley and Raftery 2007).
 #   Rscript tests/reference/gaussian_prior_mclust.R > tests/reference/gaussian_prior_fixtures.lua
 # (from the top directory).  For data/diabetes.csv (145 x 3) and data/thyroid.csv (215 x 5),
-# K = 2 and 3, the fixed partition of gaussian_models_mclust.R (kmeans on the scaled columns,
+# K = 2 to 5, the fixed partition of gaussian_models_mclust.R (kmeans on the scaled columns,
 # set.seed(1), 20 starts); the parameters of mclust's MAP M-step from it
 # (mstep(modelName, data, z = unmap(labels), prior = priorControl())), which mixem takes as its
 # start, and me(modelName, data, z, prior = priorControl()) run to a tight tolerance (1e-13): its
 # log-likelihood at the MAP estimate and BIC (2 loglik - npar log n, as mclust's with a prior).
-# The eight models mixem has with the prior: EII, VII, EEI, EVI, VVI, EEE, EEV, VVV; one
-# component; one column.
+# The ten models mclust (and mixem) has the prior for: EII, VII, EEI, VEI, EVI, VVI, EEE,
+# EEV, VEV, VVV; one component; one column.
 suppressMessages(library(mclust))
-models <- c("EII", "VII", "EEI", "EVI", "VVI", "EEE", "EEV", "VVV")
+models <- c("EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE", "EEV", "VEV", "VVV")
 ctl <- emControl(tol = c(1e-13, 1e-13), itmax = c(100000, 100000))
 num <- function(v) paste(sprintf("%.17g", v), collapse = ", ")
 cat(sprintf("-- Made by tests/reference/gaussian_prior_mclust.R with %s, mclust %s. Do not edit.\n",
@@ -19,7 +19,7 @@ cat("return {\n")
 for (f in c("diabetes", "thyroid")) {
   X <- as.matrix(read.csv(file.path("data", paste0(f, ".csv"))))
   n <- nrow(X); d <- ncol(X)
-  for (K in 2:3) {
+  for (K in 2:5) {
     set.seed(1)
     lab <- kmeans(scale(X), K, nstart = 20)$cluster
     z <- unmap(lab)

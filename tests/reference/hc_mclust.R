@@ -12,7 +12,7 @@ cat(sprintf("-- Made by tests/reference/hc_mclust.R with %s, mclust %s. Do not e
 cat("return {\n  partitions = {\n")
 for (f in names(sets)) {
   X <- read.csv(file.path("data", paste0(f, ".csv")))
-  for (m in c("VVV", "EII")) for (u in c("SVD", "VARS")) {
+  for (m in c("VVV", "EII", "VII", "EEE")) for (u in c("SVD", "VARS")) {
     cl <- hclass(hc(X, modelName = m, use = u), 2:5)
     for (k in 2:5)
       cat(sprintf("    {data = \"%s.csv\", model = \"%s\", use = \"%s\", k = %d, labels = \"%s\"},\n",
