@@ -162,12 +162,6 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
                  mixem_algorithm_name (o->algorithm));
     return FALSE;
   }
-  if (!bad && o->algorithm == MIXEM_INCREMENTAL && !f->expected_loglik) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "algorithm 'incremental' needs the family's expected_loglik (family '%s' has "
-                 "none): its ELBO is computed from the chunks' statistics", f->name);
-    return FALSE;
-  }
   if (!bad && o->anneal_t0 != 0.0 && !(o->anneal_t0 >= 1.0 && isfinite (o->anneal_t0))) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                  "'anneal_t0' must be a finite temperature >= 1 (got %g): the schedule falls "
@@ -1108,16 +1102,17 @@ init_chunks (fit_ctx *c, mixem_model *m, GError **error)
 }
 
 /* F(q, theta) from the statistics S of q: H(q) + sum_k N_k log pi_k + the family's expected
- * log-density. */
+ * log-density CROSS, or, for a family with expected_loglik, that from S (CROSS unused). */
 static double
-stats_elbo (const fit_ctx *c, const mixem_params *p, const double *w, const double *s)
+stats_elbo (const fit_ctx *c, const mixem_params *p, const double *w, const double *s,
+            double cross)
 {
   const size_t K = c->K;
   double elbo = s[K + MIXEM_S_ENTROPY];
   for (size_t k = 0; k < K; k++)
     if (s[k] > 0.0)
       elbo += s[k] * log (w[k]);
-  return elbo + c->f->expected_loglik (p, s + K + 2);
+  return elbo + (c->f->expected_loglik ? c->f->expected_loglik (p, s + K + 2) : cross);
 }
 
 /* The record's checks, as em_step's: finite values, and KL >= 0 up to rounding. */
@@ -1146,7 +1141,11 @@ check_record (const fit_ctx *c, const mixem_iteration *it, GError **error)
  * The record of a sweep holds l(theta) at its end (one more pass over the data, without
  * statistics), the ELBO of the chunks' q at theta (so KL = l - ELBO >= 0), and min_step. The
  * stopping rule is EM's, on the change of l(theta) per sweep.  HAVE_PREV says PREV_DELTA is a
- * change measured before this run (a warm start, or a resumed climb). */
+ * change measured before this run (a warm start, or a resumed climb).
+ * A family without expected_loglik: the ELBO's expected term sum_ik w_i q_ik log p(x_i|theta)
+ * needs a pass over all the rows, so it is taken only at the sweep's end, from the pass that
+ * gives l(theta) (ps.q then holds every chunk's q: each chunk was refreshed in the sweep), and
+ * min_step, which would need 2B such passes a sweep, is NAN (not measured). */
 static gboolean
 run_incremental (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter,
                  gboolean have_prev, double prev_delta, gboolean *stop, GError **error)
@@ -1157,7 +1156,9 @@ run_incremental (fit_ctx *c, int restart, mixem_model *m, double tol, int max_it
   for (int t = first_t; t <= max_iter; t++) {
     const gint64 t0 = g_get_monotonic_time ();
     const double l_prev = m->loglik;
-    double f = stats_elbo (c, m->params, m->weights, c->total), min_step = INFINITY;
+    const gboolean steps = c->f->expected_loglik != NULL;
+    double f = steps ? stats_elbo (c, m->params, m->weights, c->total, 0.0) : NAN;
+    double min_step = steps ? INFINITY : NAN;
     for (size_t j = 0; j < c->nchunks; j++) {
       if (!mstep (c, m->params, m->weights, o->fix_weights, o->fix_components, error)) {
         g_prefix_error (error, "iteration %d, chunk %zu: ", t, j + 1);
@@ -1166,9 +1167,11 @@ run_incremental (fit_ctx *c, int restart, mixem_model *m, double tol, int max_it
       set_logw (c, m->weights);
       if (c->f->stats_rebase)
         sum_chunks (c, m->params);
-      double g = stats_elbo (c, m->params, m->weights, c->total);
-      min_step = MIN (min_step, g - f);
-      f = g;
+      if (steps) {
+        const double g = stats_elbo (c, m->params, m->weights, c->total, 0.0);
+        min_step = MIN (min_step, g - f);
+        f = g;
+      }
       size_t lo, hi;
       chunk_rows (c, j, &lo, &hi);
       if (!mixem_pass_estep_range (&c->ps, lo, hi, m->params, c->logw, TRUE, c->chunks + j * ss,
@@ -1177,9 +1180,11 @@ run_incremental (fit_ctx *c, int restart, mixem_model *m, double tol, int max_it
         return FALSE;
       }
       sum_chunks (c, m->params);
-      g = stats_elbo (c, m->params, m->weights, c->total);
-      min_step = MIN (min_step, g - f);
-      f = g;
+      if (steps) {
+        const double g = stats_elbo (c, m->params, m->weights, c->total, 0.0);
+        min_step = MIN (min_step, g - f);
+        f = g;
+      }
     }
     if (!mixem_pass_estep (&c->ps, m->params, c->logw, FALSE, c->tmp, NULL, NULL, NULL, error)) {
       g_prefix_error (error, "iteration %d: ", t);
@@ -1187,6 +1192,8 @@ run_incremental (fit_ctx *c, int restart, mixem_model *m, double tol, int max_it
     }
     m->loglik = c->tmp[K + MIXEM_S_LOGLIK];
     m->n_iter = t;
+    if (!steps)
+      f = stats_elbo (c, m->params, m->weights, c->total, c->ps.cross);
     mixem_iteration it = {
       .restart = restart, .iter = t, .loglik = m->loglik, .elbo = f, .kl = m->loglik - f,
       .entropy = c->total[K + MIXEM_S_ENTROPY], .delta = (m->loglik - l_prev) / c->W,

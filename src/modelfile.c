@@ -348,7 +348,7 @@ mixem_model_to_json (const mixem_model *m)
       json_builder_set_member_name (b, "extrapolated");
       json_builder_add_int_value (b, it->extrapolated);
     }
-    if (it->min_step != 0.0)   /* incremental EM's records only */
+    if (it->min_step != 0.0)   /* incremental EM's records only (null: not measured) */
       add_double (b, "min_step", it->min_step);
     json_builder_end_object (b);
   }
@@ -704,7 +704,8 @@ mixem_model_from_json (mixem_registry *reg, const char *text, const char *src, G
       if (json_object_has_member (to, "extrapolated"))
         it.extrapolated = (int) json_object_get_int_member (to, "extrapolated");
       if (json_object_has_member (to, "min_step"))
-        it.min_step = json_object_get_double_member (to, "min_step");
+        it.min_step = json_object_get_null_member (to, "min_step")
+                      ? NAN : json_object_get_double_member (to, "min_step");
       g_array_append_val (m->trace, it);
     }
   }

@@ -38,7 +38,8 @@ typedef struct {
                        * it), 0 for any other plain step and under every other algorithm */
   double min_step;    /* incremental: the smallest change of the ELBO over the sweep's
                        * half-steps (each chunk's E-step and each M-step), >= 0 up to rounding
-                       * by Neal and Hinton's argument; 0 under every other algorithm */
+                       * by Neal and Hinton's argument; NAN (not measured) for a family without
+                       * expected_loglik; 0 under every other algorithm */
 } mixem_iteration;
 
 /* Called after each iteration with the record and the new parameters; return FALSE to stop. */
