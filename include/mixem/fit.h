@@ -176,8 +176,8 @@ mixem_model *mixem_fit (const mixem_family *family, const mixem_dataset *data,
  * s <- (1 - eta_t) s + eta_t (W_0 / W_b) s_b, eta_t = (t + 2)^-ALPHA (ALPHA 0: 0.6; else in
  * (0.5, 1]); then the M-step from s.  M's loglik becomes the batch's l(theta) at the parameters
  * before the update, n_iter counts the updates too, and a record is appended (that loglik, the
- * posterior's ELBO = loglik, KL = 0, delta 0).  The running statistics live in memory only (not
- * in the model file): a loaded model starts afresh.  On error M is unchanged. */
+ * posterior's ELBO = loglik, KL = 0, delta 0).  The running statistics, W_0 and t are saved in
+ * the model file ("online"), so a loaded model goes on bit for bit.  On error M is unchanged. */
 gboolean mixem_model_partial_fit (mixem_model *m, const mixem_dataset *batch, double alpha,
                                   int threads, GError **error);
 
