@@ -1620,9 +1620,11 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   c.t0 = o->anneal_t0 > 0.0 ? o->anneal_t0 : 2.0;
   c.level = c.steps;
   if (!f->expected_loglik) {
-    /* The ELBO's expected term then needs the last responsibilities, row by row. */
+    /* The ELBO's expected term then needs the last responsibilities, row by row.  Zeroed:
+     * incremental EM's first chunk passes read the rows of the chunks after them (a term that
+     * is not used) before those rows are written. */
     c.ps.q = c.K <= G_MAXSIZE / sizeof (double) / MAX (c.ps.n, 1)
-               ? g_try_new (double, c.ps.n * c.K + 1) : NULL;
+               ? g_try_new0 (double, c.ps.n * c.K + 1) : NULL;
     if (!c.ps.q)
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                    "family '%s' has no expected_loglik, so the fit keeps %zu by %zu "
