@@ -496,6 +496,7 @@ cmd_fit (int argc, char **argv)
   char *covariance = NULL, *reg_covar = NULL, *algorithm = NULL, *init_model = NULL;
   char *anneal_t0 = NULL, *anneal_steps = NULL;
   char *blocks = NULL, *batch_size = NULL, *step_alpha = NULL, *epochs = NULL;
+  char *sem_average = NULL;
   /* The engine's defaults, not restated here. */
   mixem_fit_options defaults;
   mixem_fit_options_init (&defaults);
@@ -523,6 +524,7 @@ cmd_fit (int argc, char **argv)
     { "batch-size", 0, 0, G_OPTION_ARG_STRING, &batch_size, "online: rows a batch, 1..rows (default 500, or the rows if fewer)", "N" },
     { "step-alpha", 0, 0, G_OPTION_ARG_STRING, &step_alpha, "online: steps (t + 2)^-alpha, alpha in (0.5, 1] (default 0.6)", "A" },
     { "epochs", 0, 0, G_OPTION_ARG_STRING, &epochs, "online: exactly this many passes over the data (default: until --tol, at most --max-iter)", "N" },
+    { "sem-average", 0, 0, G_OPTION_ARG_STRING, &sem_average, "sem: the result is the M-step from the mean statistics of the last M iterations, 1..max-iter (default: the best iteration)", "M" },
     { "weights", 'w', 0, G_OPTION_ARG_STRING, &weights, "Column of row weights", "COLUMN" },
     { "init", 0, 0, G_OPTION_ARG_STRING, &init, "Start: a family start or random_resp", "METHOD" },
     { "init-model", 0, 0, G_OPTION_ARG_FILENAME, &init_model, "Start from this model's weights and parameters (any family, plugins too)", "MODEL.json" },
@@ -632,6 +634,7 @@ cmd_fit (int argc, char **argv)
   const struct { const char *flag, *text; mixem_algorithm alg; } own[] = {
     { "blocks", blocks, MIXEM_INCREMENTAL }, { "batch-size", batch_size, MIXEM_ONLINE },
     { "step-alpha", step_alpha, MIXEM_ONLINE }, { "epochs", epochs, MIXEM_ONLINE },
+    { "sem-average", sem_average, MIXEM_SEM },
   };
   for (size_t i = 0; i < G_N_ELEMENTS (own); i++)
     if (own[i].text && alg != own[i].alg) {
@@ -664,6 +667,13 @@ cmd_fit (int argc, char **argv)
   }
   if (epochs && !g_ascii_string_to_signed (epochs, 10, 1, G_MAXINT, &epochs_value, NULL)) {
     status = usage_error ("fit", "--epochs must be a whole number >= 1 (got '%s')", epochs);
+    goto out;
+  }
+  gint64 average_value = 0;
+  if (sem_average
+      && !g_ascii_string_to_signed (sem_average, 10, 1, G_MAXINT, &average_value, NULL)) {
+    status = usage_error ("fit", "--sem-average must be a whole number >= 1 (got '%s')",
+                          sem_average);
     goto out;
   }
   for (size_t i = 0; i < ff.n; i++)
@@ -749,6 +759,7 @@ cmd_fit (int argc, char **argv)
   o.batch_size = (size_t) batch_value;
   o.step_alpha = alpha_value;
   o.epochs = (int) epochs_value;
+  o.sem_average = (int) average_value;
   o.family_options = fo;
   o.fix_weights = fix_weights;
   o.reseed = reseed_opt;
@@ -829,6 +840,7 @@ out:
   g_free (batch_size);
   g_free (step_alpha);
   g_free (epochs);
+  g_free (sem_average);
   g_free (weights);
   g_free (init);
   g_free (fix);

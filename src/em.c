@@ -122,6 +122,7 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
     { "batch_size", o->batch_size != 0, MIXEM_ONLINE },
     { "step_alpha", o->step_alpha != 0.0, MIXEM_ONLINE },
     { "epochs", o->epochs != 0, MIXEM_ONLINE },
+    { "sem_average", o->sem_average != 0, MIXEM_SEM },
   };
   for (size_t i = 0; !bad && i < G_N_ELEMENTS (own); i++)
     if (own[i].set && o->algorithm != own[i].alg) {
@@ -147,6 +148,12 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                  "'step_alpha' must lie in (0.5, 1] (got %g): the steps eta_t = (t + 2)^-alpha "
                  "must sum to infinity and their squares to a finite value", o->step_alpha);
+    return FALSE;
+  }
+  if (!bad && (o->sem_average < 0 || o->sem_average > o->max_iter)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "'sem_average' must lie in 1 .. max_iter = %d (got %d; 0 is the default: the "
+                 "best iteration)", o->max_iter, o->sem_average);
     return FALSE;
   }
   if (!bad && o->epochs < 0) {
@@ -1361,7 +1368,11 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
     return run_online (c, restart, m, tol, max_iter, FALSE, INFINITY, stop, error);
   if (anneal && c->level < c->steps)
     since_cool = 0;
-  /* SEM keeps the parameters with the highest l(theta) seen (the start's included). */
+  /* SEM keeps the parameters with the highest l(theta) seen (the start's included), or with
+   * sem_average the sum of the statistics of the last sem_average iterations' M-steps. */
+  const gboolean average = sem && o->sem_average > 0 && c->short_run == 0;
+  double *avg = average ? g_new0 (double, c->ps.ss) : NULL;
+  int n_avg = 0;
   mixem_params *best_p = sem ? c->f->params_copy (m->params) : NULL;
   double *best_w = sem ? g_memdup2 (m->weights, K * sizeof (double)) : NULL;
   double best_l = m->loglik;
@@ -1381,6 +1392,14 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
     }
     if (sem)
       c->ps.draw_key = draw_key (c, restart, t);
+    if (average && t > max_iter - o->sem_average) {
+      /* c->total: the statistics this iteration's M-step takes, gathered at m->params. */
+      if (c->f->stats_rebase && n_avg > 0)
+        c->f->stats_rebase (m->params, avg + K + 2);
+      for (size_t i = 0; i < c->ps.ss; i++)
+        avg[i] += c->total[i];
+      n_avg++;
+    }
     if (squarem && phase == 0)
       memcpy (c->sq_s0, c->total, c->ps.ss * sizeof (double));
     mixem_iteration it;
@@ -1455,7 +1474,23 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
     if (anneal && c->level == c->steps && since_cool < 2)
       since_cool++;
   }
-  if (sem && ok && best_l > m->loglik) {
+  if (average && ok && n_avg > 0) {
+    /* The mean estimate: the M-step from the mean statistics, from the last parameters, and
+     * its l(theta) by one more pass. */
+    for (size_t i = 0; i < c->ps.ss; i++)
+      c->total[i] = avg[i] / n_avg;
+    if (c->f->stats_rebase)
+      c->f->stats_rebase (m->params, c->total + K + 2);
+    ok = mstep (c, m->params, m->weights, o->fix_weights, o->fix_components, error);
+    if (ok) {
+      set_logw (c, m->weights);
+      ok = mixem_pass_estep (&c->ps, m->params, c->logw, FALSE, avg, NULL, NULL, NULL, error);
+    }
+    if (ok)
+      m->loglik = avg[K + MIXEM_S_LOGLIK];
+    else
+      g_prefix_error (error, "sem_average, the mean of %d iterations' statistics: ", n_avg);
+  } else if (sem && ok && best_l > m->loglik) {
     /* The result is the best iteration's, its trace and n_iter those of the whole run. */
     c->f->params_free (m->params);
     m->params = best_p;
@@ -1466,6 +1501,7 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
   if (best_p)
     c->f->params_free (best_p);
   g_free (best_w);
+  g_free (avg);
   c->ps.beta = 1.0;
   return ok;
 }

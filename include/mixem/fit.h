@@ -136,6 +136,12 @@ typedef struct {
    * and SEM-EM strategies (flexmix's initMethod).  MIXEM_EM, the default: short runs as the
    * algorithm makes them (plain EM; hard under cem and sem).  Needs short_starts > 1. */
   mixem_algorithm short_algorithm;
+  /* Stochastic EM (MIXEM_SEM only; any other algorithm refuses a value other than 0): M > 0
+   * makes the result the mean estimate of Celeux and Diebolt's last M iterations, taken in the
+   * engine's generic way: the M-step from the mean of the statistics that those iterations'
+   * M-steps used (moved to common parameters by stats_rebase where the family has it), in
+   * place of the iteration with the best log-likelihood (0, the default).  1 .. max_iter. */
+  int sem_average;
 } mixem_fit_options;
 
 void mixem_fit_options_init (mixem_fit_options *opts);

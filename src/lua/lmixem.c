@@ -1153,7 +1153,7 @@ read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o
    * refused by the lower bounds (1), never taken silently as the default. */
   static const struct { const char *name; mixem_algorithm alg; } own[] = {
     { "blocks", MIXEM_INCREMENTAL }, { "batch_size", MIXEM_ONLINE },
-    { "step_alpha", MIXEM_ONLINE }, { "epochs", MIXEM_ONLINE },
+    { "step_alpha", MIXEM_ONLINE }, { "epochs", MIXEM_ONLINE }, { "sem_average", MIXEM_SEM },
   };
   for (size_t i = 0; i < G_N_ELEMENTS (own); i++) {
     const int ty = lua_getfield (L, idx, own[i].name);
@@ -1178,6 +1178,8 @@ read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o
     lua_pop (L, 1);
     o->epochs = opt_cint (L, idx, fn, "epochs", o->epochs, 1, "an integer >= 1");
   }
+  if (o->algorithm == MIXEM_SEM)
+    o->sem_average = opt_cint (L, idx, fn, "sem_average", o->sem_average, 1, "an integer >= 1");
   if (lua_getfield (L, idx, "reseed") != LUA_TNIL) {
     if (!lua_isboolean (L, -1))
       luaL_error (L, "%s: 'reseed' must be a boolean (got %s)", fn, luaL_typename (L, -1));
@@ -1328,7 +1330,7 @@ l_fit (lua_State *L)
   static const char *const fn = "mixem.fit";
   static const char *const known[] = {
     "data", "family", "k", "init", "fixed", "max_iter", "tol", "n_init", "seed", "threads",
-    "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "short_algorithm", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "reseed", "verbose",
+    "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "short_algorithm", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "sem_average", "reseed", "verbose",
     "verbose_interval", "quiet", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
@@ -1473,7 +1475,7 @@ l_select (lua_State *L)
     "data", "family", "k", "criterion", "folds", "validation", "init", "max_iter", "tol",
     "n_init", "seed", "threads", "refine_tol", "n_refine", "refine_max_iter", "short_starts",
     "short_iter", "short_algorithm", "strict_empty", "weights", "columns", "block_size", "algorithm", "anneal_t0",
-    "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "reseed",
+    "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "sem_average", "reseed",
     "fixed", "verbose", "verbose_interval", "quiet", "sign", "spread", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
@@ -1643,7 +1645,7 @@ m_refit (lua_State *L)
   static const char *const fn = "model:refit";
   static const char *const known[] = { "max_iter", "tol", "n_init", "seed", "threads", "fixed",
                                        "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "short_algorithm", "strict_empty",
-                                       "on_iter", "weights", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs",
+                                       "on_iter", "weights", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "sem_average",
                                        "reseed", "verbose", "verbose_interval", "quiet", NULL };
   lmodel *lm = check_model (L, 1);
   check_dataset (L, 2);
