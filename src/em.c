@@ -1924,3 +1924,126 @@ mixem_model_partial_fit (mixem_model *m, const mixem_dataset *batch, double alph
   mixem_pass_clear (&c.ps);
   return ok;
 }
+
+/* ---- online EM over a stream (mixem_fit_stream) ---- */
+
+/* The stream's next batch into *B (NULL at its end): FALSE with ERR on failure. */
+static gboolean
+stream_next (mixem_batch_func next, void *user, mixem_dataset **b, GError **err)
+{
+  *b = next (user, err);
+  return *b != NULL || *err == NULL;
+}
+
+mixem_model *
+mixem_fit_stream (const mixem_family *f, mixem_batch_func next, mixem_rewind_func rewind,
+                  void *user, const mixem_fit_options *o, GError **error)
+{
+  const char *bad = o->algorithm != MIXEM_ONLINE ? "a stream is read by algorithm 'online' only"
+                    : o->reseed ? "'reseed' is not available with algorithm 'online'"
+                    : o->fix_components ? "fixed components are not available on a stream"
+                    : o->warm_start ? "a warm start is not available on a stream"
+                    : o->epochs < 0 ? "'epochs' must be >= 1 (0 is the default: one pass)"
+                    : NULL;
+  if (bad) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s", bad);
+    return NULL;
+  }
+  const double alpha = o->step_alpha;
+  if (alpha != 0.0 && !(alpha > 0.5 && alpha <= 1.0)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "'step_alpha' must lie in (0.5, 1] (got %g)", alpha);
+    return NULL;
+  }
+  GError *err = NULL;
+  mixem_dataset *batch = NULL;
+  if (!stream_next (next, user, &batch, &err) || !batch) {
+    if (!err)
+      g_set_error (&err, MIXEM_ERROR, MIXEM_ERROR_DATA, "the stream has no rows");
+    g_propagate_error (error, err);
+    return NULL;
+  }
+  /* The start: an EM fit to the first batch, as mixem_fit makes it. */
+  mixem_fit_options so = *o;
+  so.algorithm = MIXEM_EM;
+  so.batch_size = 0;
+  so.step_alpha = 0.0;
+  so.epochs = 0;
+  so.callback = NULL;
+  mixem_model *m = mixem_fit (f, batch, &so, &err);
+  if (!m) {
+    g_propagate_prefixed_error (error, err, "the start (EM on the first batch, %zu rows): ",
+                                mixem_dataset_rows (batch));
+    mixem_dataset_free (batch);
+    return NULL;
+  }
+  for (guint i = 0; i < m->warnings->len; i++) {
+    char *w = g_ptr_array_index (m->warnings, i);
+    g_ptr_array_index (m->warnings, i) = g_strconcat ("the start (EM on the first batch): ", w,
+                                                      NULL);
+    g_free (w);
+  }
+  g_array_set_size (m->trace, 0);
+  m->n_iter = 0;
+  m->algorithm = MIXEM_ONLINE;
+  const int epochs = o->epochs > 0 ? o->epochs : 1;
+  double prev = NAN;
+  gboolean ok = TRUE, stop = FALSE;
+  for (int e = 1; e <= epochs && ok && !stop; e++) {
+    const gint64 t0 = g_get_monotonic_time ();
+    if (e > 1)
+      ok = rewind (user, &err) && stream_next (next, user, &batch, &err);
+    double ll = 0.0, h = 0.0, w = 0.0;
+    size_t updates = 0;
+    while (ok && batch) {
+      ok = mixem_model_partial_fit (m, batch, alpha, o->threads, &err);
+      if (ok) {
+        /* Each update's record folded into the epoch's. */
+        const mixem_iteration *it = &g_array_index (m->trace, mixem_iteration, m->trace->len - 1);
+        ll += it->loglik;
+        h += it->entropy;
+        w += mixem_dataset_total_weight (batch);
+        g_array_set_size (m->trace, m->trace->len - 1);
+        updates++;
+      }
+      mixem_dataset_free (batch);
+      batch = NULL;
+      ok = ok && stream_next (next, user, &batch, &err);
+    }
+    if (!ok) {
+      g_prefix_error (&err, "epoch %d, batch %zu: ", e, updates + 1);
+      break;
+    }
+    m->n_iter = e;
+    mixem_iteration it = {
+      .restart = m->best_restart, .iter = e, .loglik = ll, .elbo = ll, .kl = 0.0, .entropy = h,
+      .delta = isnan (prev) ? NAN : (ll - prev) / w,
+      .seconds = (double) (g_get_monotonic_time () - t0) * 1e-6,
+    };
+    prev = ll;
+    g_array_append_val (m->trace, it);
+    if (o->callback && !o->callback (&it, m->params, m->weights, o->user_data))
+      stop = TRUE;
+  }
+  mixem_dataset_free (batch);
+  batch = NULL;
+  /* l(theta) on every row: one more pass. */
+  double l = 0.0;
+  ok = ok && rewind (user, &err);
+  while (ok && !err && stream_next (next, user, &batch, &err) && batch) {
+    l += mixem_model_total_loglik (m, batch, &err);
+    mixem_dataset_free (batch);
+    batch = NULL;
+    if (err)
+      g_prefix_error (&err, "scoring the stream: ");
+  }
+  if (err) {
+    g_propagate_error (error, err);
+    mixem_model_free (m);
+    return NULL;
+  }
+  m->loglik = l;
+  m->loglik0 = NAN;
+  m->converged = FALSE;
+  return m;
+}

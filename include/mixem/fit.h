@@ -187,6 +187,24 @@ mixem_model *mixem_fit (const mixem_family *family, const mixem_dataset *data,
 gboolean mixem_model_partial_fit (mixem_model *m, const mixem_dataset *batch, double alpha,
                                   int threads, GError **error);
 
+/* Online EM over a stream of batches that are never all in memory at once (`mixem fit
+ * --algorithm online --stream FILE.npy`).  NEXT returns the stream's next batch, a new dataset
+ * that the engine frees, or NULL at the stream's end (ERROR unset) or on failure (ERROR set);
+ * REWIND starts the stream again.  OPTS as for mixem_fit with algorithm MIXEM_ONLINE: the start
+ * is an EM fit to the first batch (OPTS' start, restarts and small-EM, algorithm em); then
+ * opts->epochs passes over the stream (0: one), each batch one mixem_model_partial_fit update
+ * (step_alpha; the batches are as NEXT cuts them, batch_size unused); then one more pass for
+ * l(theta) on every row (the model's loglik).  The trace has one record an epoch: loglik the
+ * sum over the batches of each batch's log-likelihood at the parameters before its update (the
+ * prequential log-likelihood), elbo = loglik and KL = 0 (each batch's posterior), entropy summed
+ * likewise, delta its change per unit of row weight from the epoch before (NAN for the first).
+ * reseed and fixed components are refused; initial_loglik is NAN (not measured). */
+typedef mixem_dataset *(*mixem_batch_func) (void *user, GError **error);
+typedef gboolean (*mixem_rewind_func) (void *user, GError **error);
+mixem_model *mixem_fit_stream (const mixem_family *family, mixem_batch_func next,
+                               mixem_rewind_func rewind, void *user,
+                               const mixem_fit_options *opts, GError **error);
+
 /* A model from given parameters (for loading files and for tests): WEIGHTS (K, summing to 1)
  * and COMPONENTS (array of K a{sv}) in the form family->describe gives. */
 mixem_model *mixem_model_new (const mixem_family *family, size_t k, size_t d,
