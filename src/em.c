@@ -1927,6 +1927,26 @@ mixem_model_partial_fit (mixem_model *m, const mixem_dataset *batch, double alph
 
 /* ---- online EM over a stream (mixem_fit_stream) ---- */
 
+/* l(theta) of M on batch B by one pass on THREADS threads (mixem_model_total_loglik takes them
+ * all, whose start-up on each small batch costs more than the batch on a busy machine). */
+static double
+stream_score (const mixem_model *m, const mixem_dataset *b, int threads, GError **error)
+{
+  if (!mixem_check_data (m->family, m->params, m->d, b, error))
+    return NAN;
+  mixem_pass ps;
+  mixem_pass_init (&ps, m->family, b, m->k, 0, 256, threads);
+  double *total = g_new (double, ps.ss), *logw = g_new (double, m->k), l = NAN;
+  for (size_t k = 0; k < m->k; k++)
+    logw[k] = log (m->weights[k]);
+  if (mixem_pass_estep (&ps, m->params, logw, FALSE, total, NULL, NULL, NULL, error))
+    l = total[m->k + MIXEM_S_LOGLIK];
+  g_free (total);
+  g_free (logw);
+  mixem_pass_clear (&ps);
+  return l;
+}
+
 /* The stream's next batch into *B (NULL at its end): FALSE with ERR on failure. */
 static gboolean
 stream_next (mixem_batch_func next, void *user, mixem_dataset **b, GError **err)
@@ -2031,7 +2051,7 @@ mixem_fit_stream (const mixem_family *f, mixem_batch_func next, mixem_rewind_fun
   double l = 0.0;
   ok = ok && rewind (user, &err);
   while (ok && !err && stream_next (next, user, &batch, &err) && batch) {
-    l += mixem_model_total_loglik (m, batch, &err);
+    l += stream_score (m, batch, o->threads, &err);
     mixem_dataset_free (batch);
     batch = NULL;
     if (err)
