@@ -1,7 +1,9 @@
 -- squarem.lua: SQUAREM against plain EM on one benchmark set (bench/gen.py's G1, B1, ...): both
 -- from DIR/NAME_init.json, tol = 1e-8 per row (scikit-learn's rule on the change of the mean
--- log-likelihood), one run each, at most MAX_ITER iterations; prints iterations, seconds (wall
--- clock of the fit), the final mean log-likelihood and the ratios EM / squarem.
+-- log-likelihood), one run each, at most MAX_ITER iterations; prints iterations, E-step passes
+-- (squarem: a rejected extrapolation costs one more than its records), seconds (the trace's
+-- wall clock, and the process's CPU time, which a busy machine disturbs less with one thread),
+-- the final mean log-likelihood and the ratios EM / squarem.
 -- Usage: mixem run bench/squarem.lua DIR NAME THREADS [MAX_ITER (default 5000)]
 local mx = require "mixem"
 local dir, name = arg[1], arg[2]
@@ -26,12 +28,15 @@ for _, alg in ipairs{"em", "squarem"} do
   end
   res[alg] = {iter = m.n_iter, secs = secs, ll = m.loglik / n, conv = m.converged, acc = acc,
               rej = rej, cpu = os.clock() - c0}
-  io.stdout:write(string.format("%s %-8s threads %d  iterations %5d  seconds %9.2f  mean loglik "
-                                .. "%.10f  converged %s  extrapolations kept %d, rejected %d\n",
-                                name, alg, threads, m.n_iter, secs, m.loglik / n,
+  res[alg].passes = m.n_iter + rej
+  io.stdout:write(string.format("%s %-8s threads %d  iterations %5d  passes %5d  seconds %8.2f  "
+                                .. "CPU %8.2f  mean loglik %.10f  converged %s  extrapolations "
+                                .. "kept %d, rejected %d\n", name, alg, threads, m.n_iter,
+                                m.n_iter + rej, secs, res[alg].cpu, m.loglik / n,
                                 tostring(m.converged), acc, rej))
   io.stdout:flush()
 end
 local e, s = res.em, res.squarem
-print(string.format("%s ratio em/squarem: iterations %.2f  seconds %.2f  loglik gap per row %.2e",
-                    name, e.iter / s.iter, e.secs / s.secs, s.ll - e.ll))
+print(string.format("%s ratio em/squarem: iterations %.2f  passes %.2f  seconds %.2f  CPU %.2f  "
+                    .. "loglik (squarem - em) per row %.2e", name, e.iter / s.iter,
+                    e.passes / s.passes, e.secs / s.secs, e.cpu / s.cpu, s.ll - e.ll))

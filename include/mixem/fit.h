@@ -93,8 +93,8 @@ typedef struct {
   unsigned long seed;          /* GSL mt19937 seed: 0 */
   int threads;                 /* 0: OpenMP's default; results do not depend on it */
   size_t block_size;           /* rows per block: 256; results do not depend on threads */
-  const char *init;            /* a family start, "random_resp", or "auto" (NULL): "random"
-                                  where the family has it, else its first start */
+  const char *init;            /* a family start, "random_resp", or "auto" (NULL): the
+                                  family's first listed start (README, "Default starts") */
   const mixem_options *family_options;   /* NULL: none */
   const double *init_weights;  /* K weights to start from, or NULL: uniform (random_resp: fitted) */
   GVariant *init_components;   /* array of K a{sv} (as family->describe), or NULL */
