@@ -678,12 +678,15 @@ l_read_csv (lua_State *L)
   return 1;
 }
 
-/* mx.read_npy(path, {columns =, weights =, part =, block_size =}) */
+/* mx.read_npy(path, {columns =, weights =, part =, block_size =, rows = {first, last}}); with
+ * rows, only the file's rows first..last (1-based, last clamped to the file's rows; for a file
+ * larger than memory read a batch at a time, as for model:partial_fit), and the file's row count
+ * as a second result. */
 static int
 l_read_npy (lua_State *L)
 {
   static const char *const known[] = { "columns", "weights", "allow_missing", "part",
-                                        "block_size", NULL };
+                                        "block_size", "rows", NULL };
   /* (missing tokens are CSV text: a .npy file marks a missing cell by NaN) */
   const char *path = luaL_checkstring (L, 1);
   lua_settop (L, 2);
@@ -699,13 +702,44 @@ l_read_npy (lua_State *L)
     w = opt_str (L, 2, "mixem.read_npy", "weights", s);
     missing_opts (L, 2, "mixem.read_npy", s, &allow, &tokens);
   }
+  lua_Integer first = 0, last = 0;
+  const gboolean ranged = !lua_isnil (L, 2) && lua_getfield (L, 2, "rows") != LUA_TNIL;
+  if (ranged) {
+    gboolean good = lua_istable (L, -1) && luaL_len (L, -1) == 2;
+    if (good) {
+      lua_geti (L, -1, 1);
+      lua_geti (L, -2, 2);
+      good = lua_isinteger (L, -2) && lua_isinteger (L, -1);
+      first = lua_tointeger (L, -2);
+      last = lua_tointeger (L, -1);
+      good = good && first >= 1 && last >= first;
+      lua_pop (L, 2);
+    }
+    if (!good)
+      luaL_error (L, "mixem.read_npy: 'rows' must be {first, last}, whole numbers with "
+                  "1 <= first <= last");
+    if (grain || is_pattern (path) || allow)
+      luaL_error (L, "mixem.read_npy: 'rows' reads one file's rows on one process, without "
+                  "missing values");
+  }
+  if (!lua_isnil (L, 2))
+    lua_pop (L, 1);
   GError *err = NULL;
   if ((grain || is_pattern (path)) && allow)
     luaL_error (L, "mixem.read_npy: missing values are not available across ranks or in shard "
                 "files yet");
-  mixem_dataset *ds = is_pattern (path) ? read_pattern (path, NULL, grain, &err)
+  size_t n_all = 0;
+  mixem_dataset *ds = ranged ? mixem_dataset_read_npy_rows (path, (size_t) first - 1,
+                                                            (size_t) last, &n_all, &err)
+                       : is_pattern (path) ? read_pattern (path, NULL, grain, &err)
                        : grain ? mixem_dataset_read_npy_part (path, grain, &err)
                        : mixem_dataset_read_npy_missing (path, allow, &err);
+  if (ds && ranged && mixem_dataset_rows (ds) == 0) {
+    g_set_error (&err, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: rows %lld to %lld: the file has %zu "
+                 "rows", path, (long long) first, (long long) last, n_all);
+    mixem_dataset_free (ds);
+    ds = NULL;
+  }
   if (ds && (cols || w)) {
     mixem_dataset *sel = mixem_dataset_select (ds, (const char *const *) cols, w, &err);
     mixem_dataset_free (ds);
@@ -714,7 +748,10 @@ l_read_npy (lua_State *L)
   if (!ds)
     return raise_gerror (L, "mixem.read_npy", err);
   push_dataset (L, ds);
-  return 1;
+  if (!ranged)
+    return 1;
+  lua_pushinteger (L, (lua_Integer) n_all);
+  return 2;
 }
 
 /* mx.dataset{{1, 2}, {3, 4}, names = {"a", "b"}, weights = {1, 2}} */
