@@ -1,7 +1,8 @@
 -- test_variants_more.lua: more of the EM variants (issue 14), the slower cases: incremental EM
 -- for the families without expected_loglik (student_t, poisreg, logitreg), whose statistics
 -- depend on the parameters (stats_rebase), reaches EM's fixed point; SEM's sem_average is the
--- M-step from the mean statistics of the last iterations.
+-- M-step from the mean statistics of the last iterations; partial_fit over an .npy file read a
+-- batch at a time holds one batch in memory, not the file.
 local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
 local mx = require "mixem"
 
@@ -106,6 +107,60 @@ T.test("sem_average: the M-step from the mean statistics of the last iterations"
                     algorithm = "sem", max_iter = 50, sem_average = 20}
   T.ok(math.abs(s3.loglik - em.loglik) / 450 <= 1e-3,
        string.format("sem_average %.8f vs em %.8f per row", s3.loglik / 450, em.loglik / 450))
+end)
+
+T.test("partial_fit over an .npy file read a batch at a time holds one batch, not the file", function()
+  -- A small version of bench/online_memory.sh: 1 200 000 rows (18.3 MiB of float64) written in
+  -- pieces; the resident set (Linux's /proc/self/status) grows by far less than the file while
+  -- batches of 2000 rows are read and fitted, and by about the file when it is read whole
+  -- (mapped) and scored.
+  local st = io.open("/proc/self/status")
+  if not st then io.stderr:write("# skipped: no /proc/self/status\n") return end
+  st:close()
+  local function rss()
+    for line in io.lines("/proc/self/status") do
+      local kb = line:match("^VmRSS:%s+(%d+)")
+      if kb then return tonumber(kb) / 1024 end
+    end
+  end
+  local n, p = 1200000, T.tmpname(".npy")
+  local dict = string.format("{'descr': '<f8', 'fortran_order': False, 'shape': (%d, 2), }", n)
+  dict = dict .. string.rep(" ", (16 - (10 + #dict + 1) % 16) % 16) .. "\n"
+  local f = assert(io.open(p, "wb"))
+  f:write("\x93NUMPY\1\0" .. string.pack("<I2", #dict) .. dict)
+  math.randomseed(5)
+  for lo = 1, n, 10000 do
+    local t = {}
+    for i = lo, lo + 9999 do t[#t + 1] = string.pack("<dd", gauss() + 6 * (i % 3), gauss()) end
+    f:write(table.concat(t))
+  end
+  f:close()
+  collectgarbage()
+  local m = mx.fit{data = mx.read_npy(p, {rows = {1, 2000}}), family = "gaussian", k = 3, seed = 1,
+                   n_init = 1, short_starts = 1, threads = 1}
+  collectgarbage()
+  local base, peak, total = rss(), 0, nil
+  local lo = 1
+  repeat
+    local B
+    B, total = mx.read_npy(p, {rows = {lo, lo + 1999}})
+    m:partial_fit(B, {threads = 1})
+    B = nil
+    if lo % 20000 == 1 then collectgarbage() end   -- (a batch's map goes with its dataset)
+    peak = math.max(peak, rss() - base)
+    lo = lo + 2000
+  until lo > total
+  T.eq(total, n); T.eq(m.n_iter, m.trace[#m.trace].iter)
+  local X = mx.read_npy(p)
+  local l = m:score(X)
+  local whole = rss() - base
+  io.stderr:write(string.format("# streamed: RSS grew %.1f MiB; whole file: %.1f MiB (file %.1f MiB)\n",
+                                peak, whole, n * 16 / 1048576))
+  T.ok(l > -5, "the streamed fit scores the data")
+  T.ok(peak < 6, string.format("streamed, the resident set grew by %.1f MiB", peak))
+  T.ok(whole > 15, string.format("read whole, it grew by %.1f MiB", whole))
+  X = nil; collectgarbage()
+  os.remove(p)
 end)
 
 T.done()
