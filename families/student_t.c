@@ -329,6 +329,40 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
   g_free (y);
 }
 
+/* Statistics gathered about the centres c_k = Rc / R (the means of their pass) moved to P's
+ * means, with e = mu_k - c_k and the same responsibilities and weights u (the q of the rows and
+ * of their latent scales is kept, only the centre moves):
+ *   S1' = S1 - U e,   S2' = S2 - e S1' - S1 e' + U e e',   Rc' = R mu_k,
+ * so that incremental and online EM can add statistics gathered at different parameters
+ * (without it mu' = Rc/R + S1/U mixes centres weighted by R with sums weighted by U). */
+static void
+stats_rebase (const mixem_params *p, double *stats)
+{
+  const size_t d = p->d;
+  double *e = g_new (double, 2 * (d ? d : 1)), *g = e + d;
+  for (size_t k = 0; k < p->k; k++) {
+    const double *mk = p->mean + k * d;
+    double *st = stats + k * stat_len (p), *rc = st + 4, *s1 = rc + d, *s2 = s1 + d;
+    const double R = st[0], U = st[1];
+    if (!(R > 0.0) || !p->set[k])
+      continue;   /* no rows (all sums 0), or no mean to move to yet */
+    for (size_t j = 0; j < d; j++) {
+      e[j] = mk[j] - rc[j] / R;
+      g[j] = s1[j];
+      rc[j] = R * mk[j];
+      s1[j] = g[j] - U * e[j];
+    }
+    if (p->diag)
+      for (size_t j = 0; j < d; j++)
+        s2[j] += -2.0 * e[j] * g[j] + U * e[j] * e[j];
+    else
+      for (size_t a = 0; a < d; a++)   /* the upper triangle, as maximise reads it */
+        for (size_t j = a; j < d; j++)
+          s2[a * d + j] += -e[a] * g[j] - g[a] * e[j] + U * e[a] * e[j];
+  }
+  g_free (e);
+}
+
 /* 1 + a - psi(nu/2) + log(nu/2): the score of the degrees of freedom, decreasing in nu. */
 static double
 df_score (double nu, void *data)
@@ -575,4 +609,5 @@ G_MODULE_EXPORT const mixem_family mixem_family_entry = {
   .sample = sample,
   .describe = describe,
   .assign = assign,
+  .stats_rebase = stats_rebase,
 };

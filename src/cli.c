@@ -486,6 +486,47 @@ cli_progress (mixem_fit_options *o, gboolean quiet, gboolean verbose, int *inter
   return p;
 }
 
+/* mixem fit --stream: an .npy file read BATCH rows at a time, the batches of mixem_fit_stream
+ * (never the whole file: each batch maps and reads its own rows only). */
+typedef struct {
+  const char *path;
+  size_t batch, at, n_all;
+  char **cols;               /* --columns, or NULL */
+} npy_stream;
+
+static mixem_dataset *
+npy_stream_next (void *user, GError **error)
+{
+  npy_stream *s = user;
+  if (s->at >= s->n_all)
+    return NULL;
+  size_t n_all = 0;
+  mixem_dataset *b = mixem_dataset_read_npy_rows (s->path, s->at, s->at + s->batch, &n_all,
+                                                  error);
+  if (b && n_all != s->n_all) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_IO, "%s: the file changed while it was read "
+                 "(%zu rows, now %zu)", s->path, s->n_all, n_all);
+    mixem_dataset_free (b);
+    return NULL;
+  }
+  if (b)
+    s->at += mixem_dataset_rows (b);
+  if (b && s->cols) {
+    mixem_dataset *c = mixem_dataset_select (b, (const char *const *) s->cols, NULL, error);
+    mixem_dataset_free (b);
+    b = c;
+  }
+  return b;
+}
+
+static gboolean
+npy_stream_rewind (void *user, GError **error)
+{
+  (void) error;
+  ((npy_stream *) user)->at = 0;
+  return TRUE;
+}
+
 static int
 cmd_fit (int argc, char **argv)
 {
@@ -494,6 +535,7 @@ cmd_fit (int argc, char **argv)
   char *covariance = NULL, *reg_covar = NULL, *algorithm = NULL, *init_model = NULL;
   char *anneal_t0 = NULL, *anneal_steps = NULL;
   char *blocks = NULL, *batch_size = NULL, *step_alpha = NULL, *epochs = NULL;
+  char *sem_average = NULL;
   /* The engine's defaults, not restated here. */
   mixem_fit_options defaults;
   mixem_fit_options_init (&defaults);
@@ -506,6 +548,8 @@ cmd_fit (int argc, char **argv)
   gboolean quiet = FALSE, verbose = FALSE, reseed_opt = FALSE, strict_empty = FALSE;
   gboolean noise = FALSE;
   double noise_volume = 0.0, noise_init = 0.0;
+  gboolean stream = FALSE;
+  npy_stream st = { 0 };
   missing_args ma = { 0 };
   int block_size = defaults.block_size;
   char *mpi_part_opt = NULL;
@@ -523,6 +567,8 @@ cmd_fit (int argc, char **argv)
     { "batch-size", 0, 0, G_OPTION_ARG_STRING, &batch_size, "online: rows a batch, 1..rows (default 500, or the rows if fewer)", "N" },
     { "step-alpha", 0, 0, G_OPTION_ARG_STRING, &step_alpha, "online: steps (t + 2)^-alpha, alpha in (0.5, 1] (default 0.6)", "A" },
     { "epochs", 0, 0, G_OPTION_ARG_STRING, &epochs, "online: exactly this many passes over the data (default: until --tol, at most --max-iter)", "N" },
+    { "stream", 0, 0, G_OPTION_ARG_NONE, &stream, "online: read the .npy file --batch-size rows at a time, never whole (a start fitted by EM to the first batch, then one pass, or --epochs)", NULL },
+    { "sem-average", 0, 0, G_OPTION_ARG_STRING, &sem_average, "sem: the result is the M-step from the mean statistics of the last M iterations, 1..max-iter (default: the best iteration)", "M" },
     { "weights", 'w', 0, G_OPTION_ARG_STRING, &weights, "Column of row weights", "COLUMN" },
     { "init", 0, 0, G_OPTION_ARG_STRING, &init, "Start: a family start or random_resp", "METHOD" },
     { "init-model", 0, 0, G_OPTION_ARG_FILENAME, &init_model, "Start from this model's weights and parameters (any family, plugins too)", "MODEL.json" },
@@ -635,6 +681,7 @@ cmd_fit (int argc, char **argv)
   const struct { const char *flag, *text; mixem_algorithm alg; } own[] = {
     { "blocks", blocks, MIXEM_INCREMENTAL }, { "batch-size", batch_size, MIXEM_ONLINE },
     { "step-alpha", step_alpha, MIXEM_ONLINE }, { "epochs", epochs, MIXEM_ONLINE },
+    { "sem-average", sem_average, MIXEM_SEM },
   };
   for (size_t i = 0; i < G_N_ELEMENTS (own); i++)
     if (own[i].text && alg != own[i].alg) {
@@ -667,6 +714,13 @@ cmd_fit (int argc, char **argv)
   }
   if (epochs && !g_ascii_string_to_signed (epochs, 10, 1, G_MAXINT, &epochs_value, NULL)) {
     status = usage_error ("fit", "--epochs must be a whole number >= 1 (got '%s')", epochs);
+    goto out;
+  }
+  gint64 average_value = 0;
+  if (sem_average
+      && !g_ascii_string_to_signed (sem_average, 10, 1, G_MAXINT, &average_value, NULL)) {
+    status = usage_error ("fit", "--sem-average must be a whole number >= 1 (got '%s')",
+                          sem_average);
     goto out;
   }
   for (size_t i = 0; i < ff.n; i++)
@@ -709,10 +763,39 @@ cmd_fit (int argc, char **argv)
     status = usage_error ("fit", "--block-size must be 1 or more (got %d)", block_size);
     goto out;
   }
+  if (stream) {
+    /* Online EM on batches read one at a time: an .npy file of plain columns. */
+    const char *why = alg != MIXEM_ONLINE ? "needs --algorithm online"
+                      : !g_str_has_suffix (argv[1], ".npy") ? "reads an .npy file only"
+                      : weights ? "takes no --weights (an .npy file has none)"
+                      : part ? "is not available across ranks (--mpi-part)"
+                      : init_model ? "takes no --init-model (the start is fitted to the first batch)"
+                      : (ma.allow || ma.tokens) ? "takes no missing values"
+                      : fix && !g_str_equal (fix, "weights") ? "fixes the weights only (--fix weights)"
+                      : NULL;
+    if (why) {
+      status = usage_error ("fit", "--stream %s", why);
+      goto out;
+    }
+    st.path = argv[1];
+    st.batch = batch_value > 0 ? (size_t) batch_value : 500;
+    st.cols = columns ? g_strsplit (columns, ",", -1) : NULL;
+    mixem_dataset *head = mixem_dataset_read_npy_rows (st.path, 0, 0, &st.n_all, &err);
+    if (!head) {
+      status = fail ("fit", err);
+      goto out;
+    }
+    mixem_dataset_free (head);
+    if ((size_t) k > MIN (st.batch, st.n_all)) {
+      status = usage_error ("fit", "--stream: k = %d exceeds the rows of the first batch (%zu)",
+                            k, MIN (st.batch, st.n_all));
+      goto out;
+    }
+  }
   /* Shares cut at chunks of the fit's reduction tree: 64 blocks. */
-  data = read_data_part (argv[1], NULL, columns, weights, delimiter, f, &ma,
-                         part ? 64 * (size_t) block_size : 0, &err);
-  if (!data) {
+  data = stream ? NULL : read_data_part (argv[1], NULL, columns, weights, delimiter, f, &ma,
+                                         part ? 64 * (size_t) block_size : 0, &err);
+  if (!data && !stream) {
     status = fail ("fit", err);
     goto out;
   }
@@ -749,9 +832,10 @@ cmd_fit (int argc, char **argv)
   o.anneal_t0 = t0_value;
   o.anneal_steps = (int) steps_value;
   o.blocks = (size_t) blocks_value;
-  o.batch_size = (size_t) batch_value;
+  o.batch_size = stream ? 0 : (size_t) batch_value;   /* a stream's batches are st's */
   o.step_alpha = alpha_value;
   o.epochs = (int) epochs_value;
+  o.sem_average = (int) average_value;
   o.family_options = fo;
   o.fix_weights = fix_weights;
   o.reseed = reseed_opt;
@@ -793,7 +877,8 @@ cmd_fit (int argc, char **argv)
     o.init_weights = mixem_model_weights (start_model);
   }
   mixem_progress *prog = cli_progress (&o, quiet || !rank0, verbose, &interval);
-  m = mixem_fit (f, data, &o, &err);
+  m = stream ? mixem_fit_stream (f, npy_stream_next, npy_stream_rewind, &st, &o, &err)
+             : mixem_fit (f, data, &o, &err);
   mixem_progress_free (prog);
   if (!m) {
     status = fail ("fit", err);
@@ -819,6 +904,7 @@ cmd_fit (int argc, char **argv)
   }
 out:
   family_flags_clear (&ff);
+  g_strfreev (st.cols);
   mixem_model_free (m);
   mixem_model_free (start_model);
   if (start_components)
@@ -841,6 +927,7 @@ out:
   g_free (batch_size);
   g_free (step_alpha);
   g_free (epochs);
+  g_free (sem_average);
   g_free (weights);
   g_free (init);
   g_free (fix);

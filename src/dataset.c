@@ -1741,6 +1741,20 @@ mixem_dataset_read_npy_missing (const char *path, gboolean allow_missing, GError
   return read_npy (path, allow_missing, FALSE, 0, NULL, error);
 }
 
+mixem_dataset *
+mixem_dataset_read_npy_rows (const char *path, size_t lo, size_t hi, size_t *n_all,
+                             GError **error)
+{
+  const size_t range[2] = { lo, MAX (lo, hi) };
+  mixem_dataset *ds = read_npy (path, FALSE, FALSE, 0, range, error);
+  if (!ds)
+    return NULL;
+  if (n_all)
+    *n_all = ds->n_all;
+  ds->n_all = ds->n;   /* a dataset of these rows alone, not a piece of the file's */
+  return ds;
+}
+
 /* ---- shard files ------------------------------------------------------------------------ */
 
 /* Shard S's rows [LO, HI) (of the file), as a dataset; its header and row count alone (LO = HI

@@ -126,6 +126,7 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
     { "batch_size", o->batch_size != 0, MIXEM_ONLINE },
     { "step_alpha", o->step_alpha != 0.0, MIXEM_ONLINE },
     { "epochs", o->epochs != 0, MIXEM_ONLINE },
+    { "sem_average", o->sem_average != 0, MIXEM_SEM },
   };
   for (size_t i = 0; !bad && i < G_N_ELEMENTS (own); i++)
     if (own[i].set && o->algorithm != own[i].alg) {
@@ -153,6 +154,12 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
                  "must sum to infinity and their squares to a finite value", o->step_alpha);
     return FALSE;
   }
+  if (!bad && (o->sem_average < 0 || o->sem_average > o->max_iter)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "'sem_average' must lie in 1 .. max_iter = %d (got %d; 0 is the default: the "
+                 "best iteration)", o->max_iter, o->sem_average);
+    return FALSE;
+  }
   if (!bad && o->epochs < 0) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                  "'epochs' must be >= 1 (got %d; 0 is the default: until tol)", o->epochs);
@@ -164,12 +171,6 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
                  "'reseed' is not available with algorithm '%s' (its M-steps run on partial "
                  "statistics, where no re-seeding policy is defined)",
                  mixem_algorithm_name (o->algorithm));
-    return FALSE;
-  }
-  if (!bad && o->algorithm == MIXEM_INCREMENTAL && !f->expected_loglik) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                 "algorithm 'incremental' needs the family's expected_loglik (family '%s' has "
-                 "none): its ELBO is computed from the chunks' statistics", f->name);
     return FALSE;
   }
   if (!bad && o->anneal_t0 != 0.0 && !(o->anneal_t0 >= 1.0 && isfinite (o->anneal_t0))) {
@@ -1290,16 +1291,17 @@ init_chunks (fit_ctx *c, mixem_model *m, GError **error)
 }
 
 /* F(q, theta) from the statistics S of q: H(q) + sum_k N_k log pi_k + the family's expected
- * log-density. */
+ * log-density CROSS, or, for a family with expected_loglik, that from S (CROSS unused). */
 static double
-stats_elbo (const fit_ctx *c, const mixem_params *p, const double *w, const double *s)
+stats_elbo (const fit_ctx *c, const mixem_params *p, const double *w, const double *s,
+            double cross)
 {
   const size_t K = c->K;
   double elbo = s[K + MIXEM_S_ENTROPY];
   for (size_t k = 0; k < K; k++)
     if (s[k] > 0.0)
       elbo += s[k] * log (w[k]);
-  return elbo + c->f->expected_loglik (p, s + K + 2);
+  return elbo + (c->f->expected_loglik ? c->f->expected_loglik (p, s + K + 2) : cross);
 }
 
 /* The record's checks, as em_step's: finite values, and KL >= 0 up to rounding. */
@@ -1328,7 +1330,11 @@ check_record (const fit_ctx *c, const mixem_iteration *it, GError **error)
  * The record of a sweep holds l(theta) at its end (one more pass over the data, without
  * statistics), the ELBO of the chunks' q at theta (so KL = l - ELBO >= 0), and min_step. The
  * stopping rule is EM's, on the change of l(theta) per sweep.  HAVE_PREV says PREV_DELTA is a
- * change measured before this run (a warm start, or a resumed climb). */
+ * change measured before this run (a warm start, or a resumed climb).
+ * A family without expected_loglik: the ELBO's expected term sum_ik w_i q_ik log p(x_i|theta)
+ * needs a pass over all the rows, so it is taken only at the sweep's end, from the pass that
+ * gives l(theta) (ps.q then holds every chunk's q: each chunk was refreshed in the sweep), and
+ * min_step, which would need 2B such passes a sweep, is NAN (not measured). */
 static gboolean
 run_incremental (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter,
                  gboolean have_prev, double prev_delta, gboolean *stop, GError **error)
@@ -1339,7 +1345,9 @@ run_incremental (fit_ctx *c, int restart, mixem_model *m, double tol, int max_it
   for (int t = first_t; t <= max_iter; t++) {
     const gint64 t0 = g_get_monotonic_time ();
     const double l_prev = m->loglik;
-    double f = stats_elbo (c, m->params, m->weights, c->total), min_step = INFINITY;
+    const gboolean steps = c->f->expected_loglik != NULL;
+    double f = steps ? stats_elbo (c, m->params, m->weights, c->total, 0.0) : NAN;
+    double min_step = steps ? INFINITY : NAN;
     for (size_t j = 0; j < c->nchunks; j++) {
       if (!mstep (c, m->params, m->weights, o->fix_weights, o->fix_components, error)) {
         g_prefix_error (error, "iteration %d, chunk %zu: ", t, j + 1);
@@ -1348,9 +1356,11 @@ run_incremental (fit_ctx *c, int restart, mixem_model *m, double tol, int max_it
       set_logw (c, m->weights);
       if (c->f->stats_rebase)
         sum_chunks (c, m->params);
-      double g = stats_elbo (c, m->params, m->weights, c->total);
-      min_step = MIN (min_step, g - f);
-      f = g;
+      if (steps) {
+        const double g = stats_elbo (c, m->params, m->weights, c->total, 0.0);
+        min_step = MIN (min_step, g - f);
+        f = g;
+      }
       size_t lo, hi;
       chunk_rows (c, j, &lo, &hi);
       if (!mixem_pass_estep_range (&c->ps, lo, hi, m->params, c->logw, TRUE, c->chunks + j * ss,
@@ -1359,9 +1369,11 @@ run_incremental (fit_ctx *c, int restart, mixem_model *m, double tol, int max_it
         return FALSE;
       }
       sum_chunks (c, m->params);
-      g = stats_elbo (c, m->params, m->weights, c->total);
-      min_step = MIN (min_step, g - f);
-      f = g;
+      if (steps) {
+        const double g = stats_elbo (c, m->params, m->weights, c->total, 0.0);
+        min_step = MIN (min_step, g - f);
+        f = g;
+      }
     }
     if (!mixem_pass_estep (&c->ps, m->params, c->logw, FALSE, c->tmp, NULL, NULL, NULL, error)) {
       g_prefix_error (error, "iteration %d: ", t);
@@ -1369,6 +1381,8 @@ run_incremental (fit_ctx *c, int restart, mixem_model *m, double tol, int max_it
     }
     m->loglik = c->tmp[K + MIXEM_S_LOGLIK];
     m->n_iter = t;
+    if (!steps)
+      f = stats_elbo (c, m->params, m->weights, c->total, c->ps.cross);
     mixem_iteration it = {
       .restart = restart, .iter = t, .loglik = m->loglik, .elbo = f, .kl = m->loglik - f,
       .entropy = c->total[K + MIXEM_S_ENTROPY], .delta = (m->loglik - l_prev) / c->W,
@@ -1536,7 +1550,11 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
     return run_online (c, restart, m, tol, max_iter, FALSE, INFINITY, stop, error);
   if (anneal && c->level < c->steps)
     since_cool = 0;
-  /* SEM keeps the parameters with the highest l(theta) seen (the start's included). */
+  /* SEM keeps the parameters with the highest l(theta) seen (the start's included), or with
+   * sem_average the sum of the statistics of the last sem_average iterations' M-steps. */
+  const gboolean average = sem && o->sem_average > 0 && c->short_run == 0;
+  double *avg = average ? g_new0 (double, c->ps.ss) : NULL;
+  int n_avg = 0;
   mixem_params *best_p = sem ? c->f->params_copy (m->params) : NULL;
   const size_t nw = K + (c->noise ? 1 : 0);
   double *best_w = sem ? g_memdup2 (m->weights, nw * sizeof (double)) : NULL;
@@ -1557,6 +1575,14 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
     }
     if (sem)
       c->ps.draw_key = draw_key (c, restart, t);
+    if (average && t > max_iter - o->sem_average) {
+      /* c->total: the statistics this iteration's M-step takes, gathered at m->params. */
+      if (c->f->stats_rebase && n_avg > 0)
+        c->f->stats_rebase (m->params, avg + K + 2);
+      for (size_t i = 0; i < c->ps.ss; i++)
+        avg[i] += c->total[i];
+      n_avg++;
+    }
     if (squarem && phase == 0)
       memcpy (c->sq_s0, c->total, c->ps.ss * sizeof (double));
     mixem_iteration it;
@@ -1631,7 +1657,23 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
     if (anneal && c->level == c->steps && since_cool < 2)
       since_cool++;
   }
-  if (sem && ok && best_l > m->loglik) {
+  if (average && ok && n_avg > 0) {
+    /* The mean estimate: the M-step from the mean statistics, from the last parameters, and
+     * its l(theta) by one more pass. */
+    for (size_t i = 0; i < c->ps.ss; i++)
+      c->total[i] = avg[i] / n_avg;
+    if (c->f->stats_rebase)
+      c->f->stats_rebase (m->params, c->total + K + 2);
+    ok = mstep (c, m->params, m->weights, o->fix_weights, o->fix_components, error);
+    if (ok) {
+      set_logw (c, m->weights);
+      ok = mixem_pass_estep (&c->ps, m->params, c->logw, FALSE, avg, NULL, NULL, NULL, error);
+    }
+    if (ok)
+      m->loglik = avg[K + MIXEM_S_LOGLIK];
+    else
+      g_prefix_error (error, "sem_average, the mean of %d iterations' statistics: ", n_avg);
+  } else if (sem && ok && best_l > m->loglik) {
     /* The result is the best iteration's, its trace and n_iter those of the whole run. */
     c->f->params_free (m->params);
     m->params = best_p;
@@ -1642,6 +1684,7 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
   if (best_p)
     c->f->params_free (best_p);
   g_free (best_w);
+  g_free (avg);
   c->ps.beta = 1.0;
   return ok;
 }
@@ -1828,9 +1871,11 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   c.t0 = o->anneal_t0 > 0.0 ? o->anneal_t0 : 2.0;
   c.level = c.steps;
   if (!f->expected_loglik) {
-    /* The ELBO's expected term then needs the last responsibilities, row by row. */
+    /* The ELBO's expected term then needs the last responsibilities, row by row.  Zeroed:
+     * incremental EM's first chunk passes read the rows of the chunks after them (a term that
+     * is not used) before those rows are written. */
     c.ps.q = c.K <= G_MAXSIZE / sizeof (double) / MAX (c.ps.n, 1)
-               ? g_try_new (double, c.ps.n * c.K + 1) : NULL;
+               ? g_try_new0 (double, c.ps.n * c.K + 1) : NULL;
     if (!c.ps.q)
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
                    "family '%s' has no expected_loglik, so the fit keeps %zu by %zu "
@@ -2098,4 +2143,147 @@ mixem_model_partial_fit (mixem_model *m, const mixem_dataset *batch, double alph
   g_free (c.ps.q);
   mixem_pass_clear (&c.ps);
   return ok;
+}
+
+/* ---- online EM over a stream (mixem_fit_stream) ---- */
+
+/* l(theta) of M on batch B by one pass on THREADS threads (mixem_model_total_loglik takes them
+ * all, whose start-up on each small batch costs more than the batch on a busy machine). */
+static double
+stream_score (const mixem_model *m, const mixem_dataset *b, int threads, GError **error)
+{
+  if (!mixem_check_data (m->family, m->params, m->d, b, error))
+    return NAN;
+  mixem_pass ps;
+  mixem_pass_init (&ps, m->family, b, m->k, 0, 256, threads);
+  double *total = g_new (double, ps.ss), *logw = g_new (double, m->k), l = NAN;
+  for (size_t k = 0; k < m->k; k++)
+    logw[k] = log (m->weights[k]);
+  if (mixem_pass_estep (&ps, m->params, logw, FALSE, total, NULL, NULL, NULL, error))
+    l = total[m->k + MIXEM_S_LOGLIK];
+  g_free (total);
+  g_free (logw);
+  mixem_pass_clear (&ps);
+  return l;
+}
+
+/* The stream's next batch into *B (NULL at its end): FALSE with ERR on failure. */
+static gboolean
+stream_next (mixem_batch_func next, void *user, mixem_dataset **b, GError **err)
+{
+  *b = next (user, err);
+  return *b != NULL || *err == NULL;
+}
+
+mixem_model *
+mixem_fit_stream (const mixem_family *f, mixem_batch_func next, mixem_rewind_func rewind,
+                  void *user, const mixem_fit_options *o, GError **error)
+{
+  const char *bad = o->algorithm != MIXEM_ONLINE ? "a stream is read by algorithm 'online' only"
+                    : o->reseed ? "'reseed' is not available with algorithm 'online'"
+                    : o->fix_components ? "fixed components are not available on a stream"
+                    : o->warm_start ? "a warm start is not available on a stream"
+                    : o->epochs < 0 ? "'epochs' must be >= 1 (0 is the default: one pass)"
+                    : NULL;
+  if (bad) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s", bad);
+    return NULL;
+  }
+  const double alpha = o->step_alpha;
+  if (alpha != 0.0 && !(alpha > 0.5 && alpha <= 1.0)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "'step_alpha' must lie in (0.5, 1] (got %g)", alpha);
+    return NULL;
+  }
+  GError *err = NULL;
+  mixem_dataset *batch = NULL;
+  if (!stream_next (next, user, &batch, &err) || !batch) {
+    if (!err)
+      g_set_error (&err, MIXEM_ERROR, MIXEM_ERROR_DATA, "the stream has no rows");
+    g_propagate_error (error, err);
+    return NULL;
+  }
+  /* The start: an EM fit to the first batch, as mixem_fit makes it. */
+  mixem_fit_options so = *o;
+  so.algorithm = MIXEM_EM;
+  so.batch_size = 0;
+  so.step_alpha = 0.0;
+  so.epochs = 0;
+  so.callback = NULL;
+  mixem_model *m = mixem_fit (f, batch, &so, &err);
+  if (!m) {
+    g_propagate_prefixed_error (error, err, "the start (EM on the first batch, %zu rows): ",
+                                mixem_dataset_rows (batch));
+    mixem_dataset_free (batch);
+    return NULL;
+  }
+  for (guint i = 0; i < m->warnings->len; i++) {
+    char *w = g_ptr_array_index (m->warnings, i);
+    g_ptr_array_index (m->warnings, i) = g_strconcat ("the start (EM on the first batch): ", w,
+                                                      NULL);
+    g_free (w);
+  }
+  g_array_set_size (m->trace, 0);
+  m->n_iter = 0;
+  m->algorithm = MIXEM_ONLINE;
+  const int epochs = o->epochs > 0 ? o->epochs : 1;
+  double prev = NAN;
+  gboolean ok = TRUE, stop = FALSE;
+  for (int e = 1; e <= epochs && ok && !stop; e++) {
+    const gint64 t0 = g_get_monotonic_time ();
+    if (e > 1)
+      ok = rewind (user, &err) && stream_next (next, user, &batch, &err);
+    double ll = 0.0, h = 0.0, w = 0.0;
+    size_t updates = 0;
+    while (ok && batch) {
+      ok = mixem_model_partial_fit (m, batch, alpha, o->threads, &err);
+      if (ok) {
+        /* Each update's record folded into the epoch's. */
+        const mixem_iteration *it = &g_array_index (m->trace, mixem_iteration, m->trace->len - 1);
+        ll += it->loglik;
+        h += it->entropy;
+        w += mixem_dataset_total_weight (batch);
+        g_array_set_size (m->trace, m->trace->len - 1);
+        updates++;
+      }
+      mixem_dataset_free (batch);
+      batch = NULL;
+      ok = ok && stream_next (next, user, &batch, &err);
+    }
+    if (!ok) {
+      g_prefix_error (&err, "epoch %d, batch %zu: ", e, updates + 1);
+      break;
+    }
+    m->n_iter = e;
+    mixem_iteration it = {
+      .restart = m->best_restart, .iter = e, .loglik = ll, .elbo = ll, .kl = 0.0, .entropy = h,
+      .delta = isnan (prev) ? NAN : (ll - prev) / w,
+      .seconds = (double) (g_get_monotonic_time () - t0) * 1e-6,
+    };
+    prev = ll;
+    g_array_append_val (m->trace, it);
+    if (o->callback && !o->callback (&it, m->params, m->weights, o->user_data))
+      stop = TRUE;
+  }
+  mixem_dataset_free (batch);
+  batch = NULL;
+  /* l(theta) on every row: one more pass. */
+  double l = 0.0;
+  ok = ok && rewind (user, &err);
+  while (ok && !err && stream_next (next, user, &batch, &err) && batch) {
+    l += stream_score (m, batch, o->threads, &err);
+    mixem_dataset_free (batch);
+    batch = NULL;
+    if (err)
+      g_prefix_error (&err, "scoring the stream: ");
+  }
+  if (err) {
+    g_propagate_error (error, err);
+    mixem_model_free (m);
+    return NULL;
+  }
+  m->loglik = l;
+  m->loglik0 = NAN;
+  m->converged = FALSE;
+  return m;
 }

@@ -338,6 +338,25 @@ mixem_model_to_json (const mixem_model *m)
   json_builder_add_int_value (b, m->best_restart);
   json_builder_set_member_name (b, "algorithm");
   json_builder_add_string_value (b, mixem_algorithm_name (m->algorithm));
+  /* model:partial_fit's running statistics, so that a loaded model goes on where it stopped
+   * (their layout is the family's, [N_k | loglik | entropy | family statistics]). */
+  if (m->online_s) {
+    const size_t ss = m->family->stats_size (m->params) + m->k + 2;
+    json_builder_set_member_name (b, "online");
+    json_builder_begin_object (b);
+    add_double (b, "updates", m->online_t);
+    add_double (b, "weight", m->online_w);
+    json_builder_set_member_name (b, "statistics");
+    json_builder_begin_array (b);
+    for (size_t i = 0; i < ss; i++) {
+      if (isfinite (m->online_s[i]))
+        json_builder_add_double_value (b, m->online_s[i]);
+      else
+        json_builder_add_null_value (b);   /* refused when read */
+    }
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+  }
   json_builder_set_member_name (b, "trace");
   json_builder_begin_array (b);
   for (guint i = 0; i < m->trace->len; i++) {
@@ -357,7 +376,7 @@ mixem_model_to_json (const mixem_model *m)
       json_builder_set_member_name (b, "extrapolated");
       json_builder_add_int_value (b, it->extrapolated);
     }
-    if (it->min_step != 0.0)   /* incremental EM's records only */
+    if (it->min_step != 0.0)   /* incremental EM's records only (null: not measured) */
       add_double (b, "min_step", it->min_step);
     if (it->log_prior != 0.0)   /* fits with a prior only (null: NAN, no density to give) */
       add_double (b, "log_prior", it->log_prior);
@@ -463,6 +482,61 @@ get_count (JsonObject *o, const char *key, const char *src, gint64 lo, gint64 *o
   }
   *out = (gint64) v;
   return TRUE;
+}
+
+/* "online": partial_fit's running statistics (updates t >= 1, weight W_0 > 0, and the
+ * statistics, as many as the family's layout for this model has, all finite) into M. */
+static gboolean
+read_online (JsonObject *o, const char *src, mixem_model *m, GError **error)
+{
+  JsonNode *on = json_object_get_member (o, "online");
+  const size_t ss = m->family->stats_size (m->params) + m->k + 2;
+  char *where = g_strdup_printf ("%s: 'online'", src);
+  JsonObject *oo = JSON_NODE_HOLDS_OBJECT (on) ? json_node_get_object (on) : NULL;
+  JsonNode *sn = oo ? json_object_get_member (oo, "statistics") : NULL;
+  JsonArray *sa = sn && JSON_NODE_HOLDS_ARRAY (sn) ? json_node_get_array (sn) : NULL;
+  double t = 0.0, w = 0.0;
+  gboolean ok = oo && sa;
+  if (!ok)
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "%s must be an object with 'updates', 'weight' and the array 'statistics'",
+                 where);
+  ok = ok && get_number (oo, "updates", where, &t, error)
+       && get_number (oo, "weight", where, &w, error);
+  if (ok && (!(t >= 1.0) || t != floor (t) || t > 1e15 || !(w > 0.0) || !isfinite (w))) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "%s: 'updates' must be a whole number >= 1 and 'weight' a finite number > 0 "
+                 "(got %g and %g)", where, t, w);
+    ok = FALSE;
+  }
+  if (ok && json_array_get_length (sa) != ss) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "%s: 'statistics' has %u numbers; family '%s' with k = %zu on these options "
+                 "has %zu", where, json_array_get_length (sa), m->family->name, m->k, ss);
+    ok = FALSE;
+  }
+  double *s = ok ? g_new (double, ss) : NULL;
+  for (guint i = 0; ok && i < ss; i++) {
+    JsonNode *e = json_array_get_element (sa, i);
+    ok = JSON_NODE_HOLDS_VALUE (e) && (json_node_get_value_type (e) == G_TYPE_DOUBLE
+                                       || json_node_get_value_type (e) == G_TYPE_INT64);
+    s[i] = ok ? json_node_get_double (e) : NAN;
+    if (!ok || !isfinite (s[i])) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                   "%s: statistic %u is not a finite number", where, i + 1);
+      ok = FALSE;
+    }
+  }
+  if (ok) {
+    g_free (m->online_s);
+    m->online_s = s;
+    s = NULL;
+    m->online_t = t;
+    m->online_w = w;
+  }
+  g_free (s);
+  g_free (where);
+  return ok;
 }
 
 /* json-glib's parser recurses once per level of nesting, so 80 000 '[' overflow the stack.  A
@@ -717,6 +791,11 @@ mixem_model_from_json (mixem_registry *reg, const char *text, const char *src, G
     m->n_iter = (int) n_iter;
     m->best_restart = (int) best;
   }
+  if (json_object_has_member (o, "online") && !read_online (o, src, m, error)) {
+    mixem_model_free (m);
+    m = NULL;
+    goto out;
+  }
   JsonNode *tn = json_object_get_member (o, "trace");
   if (tn && JSON_NODE_HOLDS_ARRAY (tn)) {
     JsonArray *ta = json_node_get_array (tn);
@@ -748,7 +827,8 @@ mixem_model_from_json (mixem_registry *reg, const char *text, const char *src, G
       if (json_object_has_member (to, "extrapolated"))
         it.extrapolated = (int) json_object_get_int_member (to, "extrapolated");
       if (json_object_has_member (to, "min_step"))
-        it.min_step = json_object_get_double_member (to, "min_step");
+        it.min_step = json_object_get_null_member (to, "min_step")
+                      ? NAN : json_object_get_double_member (to, "min_step");
       if (json_object_has_member (to, "log_prior")) {
         JsonNode *lp = json_object_get_member (to, "log_prior");
         it.log_prior = JSON_NODE_HOLDS_NULL (lp) ? NAN : json_node_get_double (lp);

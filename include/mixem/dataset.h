@@ -54,6 +54,13 @@ mixem_dataset *mixem_dataset_read_csv (const char *path, const mixem_csv_options
  * uint8 and bool arrays are kept as bytes; float64 in C order is read in place through a memory
  * map (so it may be larger than memory), and the file must not change while the dataset lives. */
 mixem_dataset *mixem_dataset_read_npy (const char *path, GError **error);
+/* Rows [LO, HI) of the .npy file PATH (HI clamped to the file's rows) as a dataset of their own,
+ * and the file's row count in *N_ALL (may be NULL): for reading a file larger than memory a
+ * batch at a time (online EM's stream, mixem_fit_stream).  Only those rows are read (float64 in
+ * C order through a map of the file that the dataset holds while it lives).  LO = HI = 0 reads
+ * the header alone: an empty dataset with the file's columns. */
+mixem_dataset *mixem_dataset_read_npy_rows (const char *path, size_t lo, size_t hi, size_t *n_all,
+                                            GError **error);
 /* The same, and with ALLOW_MISSING a NaN is a missing cell (infinities are still errors; a
  * column of NaN only is an error naming it). */
 mixem_dataset *mixem_dataset_read_npy_missing (const char *path, gboolean allow_missing,

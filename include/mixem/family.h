@@ -247,7 +247,9 @@ struct mixem_family {
   /* For statistics that depend on the parameters they were gathered at (the Gaussian keeps its
    * sums about each component's mean): re-expresses STATS, a sum of accumulate's all made at one
    * set of parameters, as accumulate would have given them at P, so that statistics gathered at
-   * different parameters add up.  Incremental and online EM, which add such statistics, call it
+   * different parameters add up (where more than a reference point depends on the parameters,
+   * as near as the family can: student_t keeps its rows' weights u and moves their centre,
+   * poisreg and logitreg move their gradient by the quadratic model).  Incremental and online EM, which add such statistics, call it
    * before every sum.  NULL: the statistics do not depend on the parameters (plain sums over
    * the rows of functions of the rows and the responsibilities). */
   void (*stats_rebase) (const mixem_params *p, double *stats);

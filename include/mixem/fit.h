@@ -38,7 +38,8 @@ typedef struct {
                        * it), 0 for any other plain step and under every other algorithm */
   double min_step;    /* incremental: the smallest change of the ELBO over the sweep's
                        * half-steps (each chunk's E-step and each M-step), >= 0 up to rounding
-                       * by Neal and Hinton's argument; 0 under every other algorithm */
+                       * by Neal and Hinton's argument; NAN (not measured) for a family without
+                       * expected_loglik; 0 under every other algorithm */
   double log_prior;   /* log p(theta_t) under the family's prior, up to a constant
                        * (family->log_prior): with a prior, EM climbs loglik + log_prior, the
                        * log-posterior; 0 without a prior, NAN where the family has none to give */
@@ -95,8 +96,8 @@ typedef struct {
   unsigned long seed;          /* GSL mt19937 seed: 0 */
   int threads;                 /* 0: OpenMP's default; results do not depend on it */
   size_t block_size;           /* rows per block: 256; results do not depend on threads */
-  const char *init;            /* a family start, "random_resp", or "auto" (NULL): "random"
-                                  where the family has it, else its first start */
+  const char *init;            /* a family start, "random_resp", or "auto" (NULL): the
+                                  family's first listed start (README, "Default starts") */
   const mixem_options *family_options;   /* NULL: none */
   const double *init_weights;  /* K weights to start from (K + 1 with noise), or NULL: uniform
                                   (random_resp: fitted) */
@@ -156,6 +157,12 @@ typedef struct {
    * (noise_init unused); the hc start clusters the other rows only, as mclust's.  Not with a
    * start given whole, nor on data split across ranks; flagging every row is an error. */
   const gboolean *noise_rows;
+  /* Stochastic EM (MIXEM_SEM only; any other algorithm refuses a value other than 0): M > 0
+   * makes the result the mean estimate of Celeux and Diebolt's last M iterations, taken in the
+   * engine's generic way: the M-step from the mean of the statistics that those iterations'
+   * M-steps used (moved to common parameters by stats_rebase where the family has it), in
+   * place of the iteration with the best log-likelihood (0, the default).  1 .. max_iter. */
+  int sem_average;
 } mixem_fit_options;
 
 void mixem_fit_options_init (mixem_fit_options *opts);
@@ -197,10 +204,28 @@ mixem_model *mixem_fit (const mixem_family *family, const mixem_dataset *data,
  * s <- (1 - eta_t) s + eta_t (W_0 / W_b) s_b, eta_t = (t + 2)^-ALPHA (ALPHA 0: 0.6; else in
  * (0.5, 1]); then the M-step from s.  M's loglik becomes the batch's l(theta) at the parameters
  * before the update, n_iter counts the updates too, and a record is appended (that loglik, the
- * posterior's ELBO = loglik, KL = 0, delta 0).  The running statistics live in memory only (not
- * in the model file): a loaded model starts afresh.  On error M is unchanged. */
+ * posterior's ELBO = loglik, KL = 0, delta 0).  The running statistics, W_0 and t are saved in
+ * the model file ("online"), so a loaded model goes on bit for bit.  On error M is unchanged. */
 gboolean mixem_model_partial_fit (mixem_model *m, const mixem_dataset *batch, double alpha,
                                   int threads, GError **error);
+
+/* Online EM over a stream of batches that are never all in memory at once (`mixem fit
+ * --algorithm online --stream FILE.npy`).  NEXT returns the stream's next batch, a new dataset
+ * that the engine frees, or NULL at the stream's end (ERROR unset) or on failure (ERROR set);
+ * REWIND starts the stream again.  OPTS as for mixem_fit with algorithm MIXEM_ONLINE: the start
+ * is an EM fit to the first batch (OPTS' start, restarts and small-EM, algorithm em); then
+ * opts->epochs passes over the stream (0: one), each batch one mixem_model_partial_fit update
+ * (step_alpha; the batches are as NEXT cuts them, batch_size unused); then one more pass for
+ * l(theta) on every row (the model's loglik).  The trace has one record an epoch: loglik the
+ * sum over the batches of each batch's log-likelihood at the parameters before its update (the
+ * prequential log-likelihood), elbo = loglik and KL = 0 (each batch's posterior), entropy summed
+ * likewise, delta its change per unit of row weight from the epoch before (NAN for the first).
+ * reseed and fixed components are refused; initial_loglik is NAN (not measured). */
+typedef mixem_dataset *(*mixem_batch_func) (void *user, GError **error);
+typedef gboolean (*mixem_rewind_func) (void *user, GError **error);
+mixem_model *mixem_fit_stream (const mixem_family *family, mixem_batch_func next,
+                               mixem_rewind_func rewind, void *user,
+                               const mixem_fit_options *opts, GError **error);
 
 /* A model from given parameters (for loading files and for tests): WEIGHTS (K, summing to 1)
  * and COMPONENTS (array of K a{sv}) in the form family->describe gives. */

@@ -678,12 +678,15 @@ l_read_csv (lua_State *L)
   return 1;
 }
 
-/* mx.read_npy(path, {columns =, weights =, part =, block_size =}) */
+/* mx.read_npy(path, {columns =, weights =, part =, block_size =, rows = {first, last}}); with
+ * rows, only the file's rows first..last (1-based, last clamped to the file's rows; for a file
+ * larger than memory read a batch at a time, as for model:partial_fit), and the file's row count
+ * as a second result. */
 static int
 l_read_npy (lua_State *L)
 {
   static const char *const known[] = { "columns", "weights", "allow_missing", "part",
-                                        "block_size", NULL };
+                                        "block_size", "rows", NULL };
   /* (missing tokens are CSV text: a .npy file marks a missing cell by NaN) */
   const char *path = luaL_checkstring (L, 1);
   lua_settop (L, 2);
@@ -699,12 +702,43 @@ l_read_npy (lua_State *L)
     w = opt_str (L, 2, "mixem.read_npy", "weights", s);
     missing_opts (L, 2, "mixem.read_npy", s, &allow, &tokens);
   }
+  lua_Integer first = 0, last = 0;
+  const gboolean ranged = !lua_isnil (L, 2) && lua_getfield (L, 2, "rows") != LUA_TNIL;
+  if (ranged) {
+    gboolean good = lua_istable (L, -1) && luaL_len (L, -1) == 2;
+    if (good) {
+      lua_geti (L, -1, 1);
+      lua_geti (L, -2, 2);
+      good = lua_isinteger (L, -2) && lua_isinteger (L, -1);
+      first = lua_tointeger (L, -2);
+      last = lua_tointeger (L, -1);
+      good = good && first >= 1 && last >= first;
+      lua_pop (L, 2);
+    }
+    if (!good)
+      luaL_error (L, "mixem.read_npy: 'rows' must be {first, last}, whole numbers with "
+                  "1 <= first <= last");
+    if (grain || is_pattern (path) || allow)
+      luaL_error (L, "mixem.read_npy: 'rows' reads one file's rows on one process, without "
+                  "missing values");
+  }
+  if (!lua_isnil (L, 2))
+    lua_pop (L, 1);
   GError *err = NULL;
   mixem_csv_options po = { 0 };   /* (shards: only the missing-value option applies) */
   po.allow_missing = allow;
-  mixem_dataset *ds = is_pattern (path) ? read_pattern (path, &po, grain, &err)
+  size_t n_all = 0;
+  mixem_dataset *ds = ranged ? mixem_dataset_read_npy_rows (path, (size_t) first - 1,
+                                                            (size_t) last, &n_all, &err)
+                       : is_pattern (path) ? read_pattern (path, &po, grain, &err)
                        : grain ? mixem_dataset_read_npy_part_missing (path, grain, allow, &err)
                        : mixem_dataset_read_npy_missing (path, allow, &err);
+  if (ds && ranged && mixem_dataset_rows (ds) == 0) {
+    g_set_error (&err, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: rows %lld to %lld: the file has %zu "
+                 "rows", path, (long long) first, (long long) last, n_all);
+    mixem_dataset_free (ds);
+    ds = NULL;
+  }
   if (ds && (cols || w)) {
     mixem_dataset *sel = mixem_dataset_select (ds, (const char *const *) cols, w, &err);
     mixem_dataset_free (ds);
@@ -713,7 +747,10 @@ l_read_npy (lua_State *L)
   if (!ds)
     return raise_gerror (L, "mixem.read_npy", err);
   push_dataset (L, ds);
-  return 1;
+  if (!ranged)
+    return 1;
+  lua_pushinteger (L, (lua_Integer) n_all);
+  return 2;
 }
 
 /* mx.dataset{{1, 2}, {3, 4}, names = {"a", "b"}, weights = {1, 2}} */
@@ -1154,7 +1191,7 @@ read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o
    * refused by the lower bounds (1), never taken silently as the default. */
   static const struct { const char *name; mixem_algorithm alg; } own[] = {
     { "blocks", MIXEM_INCREMENTAL }, { "batch_size", MIXEM_ONLINE },
-    { "step_alpha", MIXEM_ONLINE }, { "epochs", MIXEM_ONLINE },
+    { "step_alpha", MIXEM_ONLINE }, { "epochs", MIXEM_ONLINE }, { "sem_average", MIXEM_SEM },
   };
   for (size_t i = 0; i < G_N_ELEMENTS (own); i++) {
     const int ty = lua_getfield (L, idx, own[i].name);
@@ -1179,6 +1216,8 @@ read_engine_options (lua_State *L, int idx, const char *fn, mixem_fit_options *o
     lua_pop (L, 1);
     o->epochs = opt_cint (L, idx, fn, "epochs", o->epochs, 1, "an integer >= 1");
   }
+  if (o->algorithm == MIXEM_SEM)
+    o->sem_average = opt_cint (L, idx, fn, "sem_average", o->sem_average, 1, "an integer >= 1");
   if (lua_getfield (L, idx, "reseed") != LUA_TNIL) {
     if (!lua_isboolean (L, -1))
       luaL_error (L, "%s: 'reseed' must be a boolean (got %s)", fn, luaL_typename (L, -1));
@@ -1338,7 +1377,7 @@ l_fit (lua_State *L)
   static const char *const fn = "mixem.fit";
   static const char *const known[] = {
     "data", "family", "k", "init", "fixed", "max_iter", "tol", "n_init", "seed", "threads",
-    "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "short_algorithm", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "reseed", "verbose",
+    "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "short_algorithm", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "sem_average", "reseed", "verbose",
     "verbose_interval", "quiet", "noise", "noise_volume", "noise_init", "noise_rows", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
@@ -1505,7 +1544,7 @@ l_select (lua_State *L)
     "data", "family", "k", "criterion", "folds", "validation", "init", "max_iter", "tol",
     "n_init", "seed", "threads", "refine_tol", "n_refine", "refine_max_iter", "short_starts",
     "short_iter", "short_algorithm", "strict_empty", "weights", "columns", "block_size", "algorithm", "anneal_t0",
-    "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "reseed",
+    "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "sem_average", "reseed",
     "fixed", "verbose", "verbose_interval", "quiet", "sign", "spread", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
@@ -1675,7 +1714,7 @@ m_refit (lua_State *L)
   static const char *const fn = "model:refit";
   static const char *const known[] = { "max_iter", "tol", "n_init", "seed", "threads", "fixed",
                                        "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "short_algorithm", "strict_empty",
-                                       "on_iter", "weights", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs",
+                                       "on_iter", "weights", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "sem_average",
                                        "reseed", "verbose", "verbose_interval", "quiet", NULL };
   lmodel *lm = check_model (L, 1);
   check_dataset (L, 2);

@@ -575,5 +575,48 @@ check "impute bad draws" 2 '--draws must be from 1 to 100000' -- \
 check "predict with missing" 0 '^component(.[12]){8}$' -- \
   "$MIXEM" predict "$T/holes.json" "$T/holes.csv" --missing ',NA,?'
 
+# Online EM on a stream (issue 14): --stream reads an .npy file a batch at a time; the model is
+# the start (EM on the first batch) and partial_fit on each batch in order, bit for bit, as the
+# Lua replay below makes it, and its loglik is l(theta) on every row.
+cat > "$T/mknpy.lua" <<'LUA'
+-- Three Gaussian clouds, 1000 rows, as float64 .npy (format 1.0), the same on every machine.
+math.randomseed(3)
+local body = {}
+for i = 1, 1000 do
+  local c = i % 3
+  local u, v = math.random(), math.random()
+  local r = math.sqrt(-2 * math.log(1 - u))
+  body[#body + 1] = string.pack("<dd", r * math.cos(2 * math.pi * v) + 6 * c, r * math.sin(2 * math.pi * v) - 4 * (c % 2))
+end
+local dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000, 2), }"
+dict = dict .. string.rep(" ", (16 - (10 + #dict + 1) % 16) % 16) .. "\n"
+local f = assert(io.open(arg[1], "wb"))
+f:write("\x93NUMPY\1\0" .. string.pack("<I2", #dict) .. dict .. table.concat(body)); f:close()
+LUA
+cat > "$T/replay.lua" <<'LUA'
+local mx = require "mixem"
+local X, s = mx.read_npy(arg[1]), mx.load(arg[2])
+local function rows(lo, hi) local t = {} for i = lo, hi do t[#t + 1] = X:row(i) end return mx.dataset(t) end
+local m = mx.fit{data = rows(1, 150), family = "gaussian", k = 3, n_init = 1, short_starts = 1, seed = 1, threads = 1}
+for e = 1, 2 do for lo = 1, 1000, 150 do m:partial_fit(rows(lo, math.min(lo + 149, 1000)), {step_alpha = 0.7}) end end
+local same = s.n_iter == 2 and #s.trace == 2 and s.algorithm == "online"
+for k = 1, 3 do
+  same = same and s.weights[k] == m.weights[k]
+  for j = 1, 2 do same = same and s.components[k].mean[j] == m.components[k].mean[j] end
+end
+local l = m:score(X) * 1000
+print(same and math.abs(s.loglik - l) <= 1e-9 * math.abs(l) and "replayed" or "differs")
+LUA
+"$MIXEM" run "$T/mknpy.lua" "$T/s.npy"
+check "fit --stream" 0 'log-likelihood -[0-9.]+ after 2 iterations' -- "$MIXEM" fit -f gaussian -k 3 \
+  --algorithm online --stream --batch-size 150 --step-alpha 0.7 --epochs 2 --n-init 1 \
+  --short-starts 1 --seed 1 "$T/s.npy" --out "$T/s.json"
+check "fit --stream: start and partial_fit, bit for bit" 0 '^replayed$' -- \
+  "$MIXEM" run "$T/replay.lua" "$T/s.npy" "$T/s.json"
+check "fit --stream needs online" 2 '--stream needs --algorithm online' -- \
+  "$MIXEM" fit -f gaussian -k 3 --stream "$T/s.npy"
+check "fit --stream reads .npy" 2 '--stream reads an .npy file only' -- \
+  "$MIXEM" fit -f poisson -k 2 --algorithm online --stream "$COINS"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -108,4 +108,21 @@ T.test("a header that ends inside 'descr' and shapes whose size overflows are re
   os.remove(p)
 end)
 
+T.test("rows = {first, last} reads those rows only, and the file's row count", function()
+  -- (issue 14: a file larger than memory read a batch at a time, for model:partial_fit)
+  local p = T.tmpname(".npy")
+  for _, c in ipairs{{"<f8", "<d"}, {"|u1", "B"}, {"<f8", "<d", true}} do
+    npy(p, c[1], "(4, 3)", c[3], pack(c[2], c[3]))
+    local B, n = mx.read_npy(p, {rows = {2, 3}})
+    T.eq(n, 4, c[1]); T.eq(#B, 2); T.eq(B:cols(), 3)
+    for i = 1, 2 do for j = 1, 3 do T.eq(B:row(i)[j], rows[i + 1][j], c[1]) end end
+    local E = mx.read_npy(p, {rows = {4, 10}, columns = {3}})
+    T.eq(#E, 1); T.eq(E:cols(), 1); T.eq(E:row(1)[1], rows[4][3])
+  end
+  T.errors(function() mx.read_npy(p, {rows = {5, 6}}) end, "rows 5 to 6: the file has 4 rows")
+  T.errors(function() mx.read_npy(p, {rows = {3, 2}}) end, "'rows' must be {first, last}")
+  T.errors(function() mx.read_npy(p, {rows = {0, 2}}) end, "'rows' must be {first, last}")
+  os.remove(p)
+end)
+
 T.done()
