@@ -1146,6 +1146,8 @@ emit (fit_ctx *c, mixem_model *m, const mixem_iteration *it, const mixem_params 
   /* With a prior, the log-posterior climbs: the record carries log p(theta) of its parameters. */
   mixem_iteration rec = *it;
   rec.log_prior = c->f->log_prior ? c->f->log_prior (p) : 0.0;
+  if (rec.temperature == 0.0)   /* (records made with no temperature: T = 1) */
+    rec.temperature = 1.0;
   g_array_append_val (m->trace, rec);
   if (c->o->callback && !c->o->callback (&rec, p, w, c->o->user_data)) {
     *stop = TRUE;
@@ -1559,6 +1561,7 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
   const size_t nw = K + (c->noise ? 1 : 0);
   double *best_w = sem ? g_memdup2 (m->weights, nw * sizeof (double)) : NULL;
   double best_l = m->loglik;
+  double q_temp = 1.0 / c->ps.beta;   /* the temperature of the q in c->total */
   c->sq_max = 1.0;
   int phase = 0;   /* squarem: the next step is a cycle's first (0) or second (1) */
   for (int t = first_t; t <= max_iter; t++) {
@@ -1590,6 +1593,10 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
       ok = FALSE;
       break;
     }
+    /* The record's ELBO is of the q its M-step took, made at the temperature before this
+     * iteration's E-step (which may be a new level's). */
+    it.temperature = q_temp;
+    q_temp = 1.0 / c->ps.beta;
     /* scikit-learn measures the change at the start of an iteration, before its M-step, so it
      * stops one M-step after the change falls below tol; so do we, with the same n_iter.  SEM
      * runs all max_iter iterations; annealing stops only at T = 1, after two plain steps. */
@@ -2130,7 +2137,7 @@ mixem_model_partial_fit (mixem_model *m, const mixem_dataset *batch, double alph
     m->algorithm = MIXEM_ONLINE;
     mixem_iteration it = {
       .restart = m->best_restart, .iter = m->n_iter, .loglik = m->loglik, .elbo = m->loglik,
-      .entropy = c.tmp[K + MIXEM_S_ENTROPY],
+      .entropy = c.tmp[K + MIXEM_S_ENTROPY], .temperature = 1.0,
     };
     g_array_append_val (m->trace, it);
   }
@@ -2258,7 +2265,7 @@ mixem_fit_stream (const mixem_family *f, mixem_batch_func next, mixem_rewind_fun
     mixem_iteration it = {
       .restart = m->best_restart, .iter = e, .loglik = ll, .elbo = ll, .kl = 0.0, .entropy = h,
       .delta = isnan (prev) ? NAN : (ll - prev) / w,
-      .seconds = (double) (g_get_monotonic_time () - t0) * 1e-6,
+      .seconds = (double) (g_get_monotonic_time () - t0) * 1e-6, .temperature = 1.0,
     };
     prev = ll;
     g_array_append_val (m->trace, it);

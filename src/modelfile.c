@@ -380,6 +380,8 @@ mixem_model_to_json (const mixem_model *m)
       add_double (b, "min_step", it->min_step);
     if (it->log_prior != 0.0)   /* fits with a prior only (null: NAN, no density to give) */
       add_double (b, "log_prior", it->log_prior);
+    if (it->temperature != 1.0 && it->temperature != 0.0)   /* annealing's hot records only */
+      add_double (b, "temperature", it->temperature);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -829,6 +831,8 @@ mixem_model_from_json (mixem_registry *reg, const char *text, const char *src, G
       if (json_object_has_member (to, "min_step"))
         it.min_step = json_object_get_null_member (to, "min_step")
                       ? NAN : json_object_get_double_member (to, "min_step");
+      it.temperature = json_object_has_member (to, "temperature")
+                       ? json_object_get_double_member (to, "temperature") : 1.0;
       if (json_object_has_member (to, "log_prior")) {
         JsonNode *lp = json_object_get_member (to, "log_prior");
         it.log_prior = JSON_NODE_HOLDS_NULL (lp) ? NAN : json_node_get_double (lp);
@@ -882,6 +886,7 @@ mixem_trace_read_csv (const char *path, GError **error)
     mixem_iteration it = { 0 };
     it.restart = 1;
     it.iter = (int) t;
+    it.temperature = 1.0;
     it.loglik = mixem_dataset_value (ds, i, 1);
     it.elbo = mixem_dataset_value (ds, i, 2);
     it.kl = mixem_dataset_value (ds, i, 3);

@@ -381,7 +381,8 @@ END_TEST
 
 START_TEST (test_bad_requests)
 {
-  mixem_iteration it = { 1, 1, -10, -11, 1, 0, 0, 0, 0, 0, 0, 0, 0 };
+  mixem_iteration it = { .restart = 1, .iter = 1, .loglik = -10, .elbo = -11, .kl = 1,
+                         .temperature = 1 };
   GError *err = NULL;
   char *gif = out_path ("t.gif"), *png = out_path ("t.png");
   ck_assert (!mixem_plot_trace (gif, &it, 1, NAN, NULL, &err));

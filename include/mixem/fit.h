@@ -43,6 +43,9 @@ typedef struct {
   double log_prior;   /* log p(theta_t) under the family's prior, up to a constant
                        * (family->log_prior): with a prior, EM climbs loglik + log_prior, the
                        * log-posterior; 0 without a prior, NAN where the family has none to give */
+  double temperature; /* annealed: the temperature T of the q whose ELBO and entropy these are
+                       * (q ~ (pi_k p_k)^(1/T)); its free energy, the objective annealing climbs
+                       * at T, is elbo + (T - 1) entropy = E_q[log pi p] + T H(q).  1 otherwise */
 } mixem_iteration;
 
 /* Called after each iteration with the record and the new parameters; return FALSE to stop. */

@@ -1088,6 +1088,9 @@ push_iteration (lua_State *L, const mixem_iteration *it)
     { "min_step", it->min_step }, { "log_prior", it->log_prior },
     /* the objective EM climbs: the log-posterior with a prior, else the log-likelihood */
     { "logpost", it->loglik + it->log_prior },
+    /* annealing: q's temperature, and the free energy at it (the ELBO at T = 1) */
+    { "temperature", it->temperature },
+    { "free_energy", it->elbo + (it->temperature - 1.0) * it->entropy },
   };
   for (size_t i = 0; i < G_N_ELEMENTS (f); i++) {
     lua_pushnumber (L, f[i].v);

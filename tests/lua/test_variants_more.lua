@@ -2,7 +2,8 @@
 -- for the families without expected_loglik (student_t, poisreg, logitreg), whose statistics
 -- depend on the parameters (stats_rebase), reaches EM's fixed point; SEM's sem_average is the
 -- M-step from the mean statistics of the last iterations; partial_fit over an .npy file read a
--- batch at a time holds one batch in memory, not the file.
+-- batch at a time holds one batch in memory, not the file; annealing's trace gives each record's
+-- temperature and free energy, which never falls at a fixed temperature.
 local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
 local mx = require "mixem"
 
@@ -60,6 +61,42 @@ T.test("incremental without expected_loglik: student_t, poisreg, logitreg reach 
       T.ok(it.min_step ~= it.min_step, fam .. ": min_step not measured (NaN)")
     end
   end
+end)
+
+T.test("annealed: each record's temperature, and the free energy climbs at each", function()
+  -- Ueda and Nakano: at a fixed T, the E-step (q ~ (pi p)^(1/T)) and the M-step each maximise
+  -- F_T(q, theta) = E_q[log pi p] + T H(q); a record's ELBO and entropy are those of the q its
+  -- M-step took, so consecutive records whose q share a temperature must not fall.
+  for _, case in ipairs{{"gaussian", G}, {"gaussian", S}} do
+    local m = plain{data = case[2], family = case[1], k = 3, algorithm = "annealed",
+                    anneal_t0 = 4, anneal_steps = 4, tol = 1e-10}
+    local tr = m.trace
+    local temps, last = {}, math.huge
+    for i, it in ipairs(tr) do
+      T.ok(it.temperature >= 1 and it.temperature <= 4 + 1e-12, "temperature in [1, T0]")
+      T.ok(it.temperature <= last, "the temperature never rises")
+      if it.temperature < last then temps[#temps + 1] = it.temperature end
+      last = it.temperature
+      T.near(it.free_energy, it.elbo + (it.temperature - 1) * it.entropy, 1e-9)
+      if i > 1 and tr[i - 1].temperature == it.temperature then
+        local a, b = tr[i - 1].free_energy, it.free_energy
+        T.ok(b >= a - 1e-10 * math.abs(a),
+             string.format("free energy falls at T = %g, record %d: %.17g -> %.17g",
+                           it.temperature, i, a, b))
+      end
+    end
+    T.eq(#temps, 5, "T0 and three cooler levels above 1, then 1")
+    T.near(temps[1], 4, 1e-12)
+    T.eq(tr[#tr].temperature, 1.0)
+    T.eq(tr[#tr].free_energy, tr[#tr].elbo)
+  end
+  -- One iteration a level (max_iter = 2 S): record t's q was made at the temperature of
+  -- iteration t - 1's E-step, T0 for the first (the start's E-step), 1 from record S + 1 on.
+  local m = plain{data = G, family = "gaussian", k = 2, algorithm = "annealed", anneal_t0 = 4,
+                  anneal_steps = 4, max_iter = 8, tol = 0}
+  local want = {4, 4 ^ 0.75, 2, 4 ^ 0.25, 1, 1, 1, 1}
+  T.eq(#m.trace, 8)
+  for i, it in ipairs(m.trace) do T.near(it.temperature, want[i], 1e-12, "record " .. i) end
 end)
 
 T.test("sem_average: the M-step from the mean statistics of the last iterations", function()
