@@ -53,6 +53,23 @@ for _, f in ipairs(fx) do
   end)
 end
 
+T.test("nnclean: mixem fit --noise --noise-rows nnclean:K", function()
+  local exe = os.getenv("MIXEM")
+  if not exe then return end
+  local csv = T.srcdir .. "/data/diabetes.csv"
+  local X = mx.read_csv(csv)
+  local m = mx.fit{data = X, family = "gaussian", covariance = "VVV", k = 2, noise = true,
+                   noise_rows = "nnclean", nnclean_k = 3, init = "hc", max_iter = 3}
+  local path = os.tmpname()
+  assert(os.execute(string.format("%q fit -q -f gaussian --covariance VVV -k 2 --init hc --max-iter 3 " ..
+                                  "--noise --noise-rows nnclean:3 --out %q %q", exe, path, csv)))
+  local c = mx.load(path)
+  os.remove(path)
+  T.near(c.loglik, m.loglik, 1e-12, "the CLI's fit is the Lua one")
+  T.ok(not os.execute(string.format("%q fit -q -f gaussian -k 2 --noise --noise-rows knn %q 2>/dev/null",
+                                    exe, csv)), "--noise-rows knn is refused")
+end)
+
 T.test("nnclean: bad input", function()
   T.errors(function() mx.nnclean(sim, 0) end, "k must be")
   T.errors(function() mx.nnclean(sim, #fx.sim) end, "k = 200 must be from 1")
