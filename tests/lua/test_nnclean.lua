@@ -59,7 +59,8 @@ T.test("nnclean: mixem fit --noise --noise-rows nnclean:K", function()
   local csv = T.srcdir .. "/data/diabetes.csv"
   local X = mx.read_csv(csv)
   local m = mx.fit{data = X, family = "gaussian", covariance = "VVV", k = 2, noise = true,
-                   noise_rows = "nnclean", nnclean_k = 3, init = "hc", max_iter = 3}
+                   noise_rows = "nnclean", nnclean_k = 3, init = "hc", max_iter = 3,
+                   quiet = true}
   local path = os.tmpname()
   assert(os.execute(string.format("%q fit -q -f gaussian --covariance VVV -k 2 --init hc --max-iter 3 " ..
                                   "--noise --noise-rows nnclean:3 --out %q %q", exe, path, csv)))
