@@ -156,7 +156,7 @@ mixem_nnclean (const mixem_dataset *data, size_t k, gboolean *noise, double *pos
     if (!isfinite (l1) || !isfinite (l2) || !(l1 > 0.0) || !(l2 > 0.0) || !isfinite (crit)) {
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
                    "nnclean: the intensities became degenerate (lambda1 = %g, lambda2 = %g) at "
-                   "iteration %zu: too many rows with %zu duplicates?", l1, l2, it, k);
+                   "iteration %zu (do many rows have %zu exact duplicates or more?)", l1, l2, it, k);
       goto out;
     }
     if (it == NNCLEAN_MAX_ITER) {

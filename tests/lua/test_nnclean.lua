@@ -75,6 +75,7 @@ T.test("nnclean: bad input", function()
   T.errors(function() mx.nnclean(sim, 0) end, "k must be")
   T.errors(function() mx.nnclean(sim, #fx.sim) end, "k = 200 must be from 1")
   T.errors(function() mx.nnclean(mx.dataset{{1, 2}, {1, 2}, {1, 2}}, 1) end, "nothing to tell")
+  T.errors(function() mx.nnclean(mx.dataset{{0, 0}, {0, 0}, {5, 5}, {0, 0}}, 1) end, "degenerate")
   local H = mx.dataset{allow_missing = true, {1, 2}, {0 / 0, 3}, {4, 5}, {6, 1}}
   T.errors(function() mx.nnclean(H, 1) end, "missing value")
   T.errors(function() mx.fit{data = sim, family = "gaussian", k = 2, noise = true,
