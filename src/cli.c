@@ -548,6 +548,8 @@ cmd_fit (int argc, char **argv)
   gboolean quiet = FALSE, verbose = FALSE, reseed_opt = FALSE, strict_empty = FALSE;
   gboolean noise = FALSE;
   double noise_volume = 0.0, noise_init = 0.0;
+  char *noise_rows_opt = NULL;
+  gboolean *noise_mask = NULL;
   gboolean stream = FALSE;
   npy_stream st = { 0 };
   missing_args ma = { 0 };
@@ -596,6 +598,7 @@ cmd_fit (int argc, char **argv)
     { "noise", 0, 0, G_OPTION_ARG_NONE, &noise, "mclust's noise component: one more, of density 1/V over the data's hypervolume (em, cem)", NULL },
     { "noise-volume", 0, 0, G_OPTION_ARG_DOUBLE, &noise_volume, "--noise: V (default: mclust's hypvol of the data)", "V" },
     { "noise-init", 0, 0, G_OPTION_ARG_DOUBLE, &noise_init, "--noise: its starting weight, in (0, 1) (default 0.1)", "P" },
+    { "noise-rows", 0, 0, G_OPTION_ARG_STRING, &noise_rows_opt, "--noise: start from the noise guess of nearest-neighbour cleaning (prabclus's NNclean; K default 5)", "nnclean[:K]" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing on success", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print iterations on stderr", NULL },
     { "verbose-interval", 0, 0, G_OPTION_ARG_INT, &interval,
@@ -843,6 +846,26 @@ cmd_fit (int argc, char **argv)
   o.noise = noise;
   o.noise_volume = noise_volume;
   o.noise_init = noise_init;
+  if (noise_rows_opt) {   /* the guess estimated from the data, as mclust's examples' NNclean */
+    char *end = NULL;
+    const char *ks = g_str_has_prefix (noise_rows_opt, "nnclean:") ? noise_rows_opt + 8 : NULL;
+    const gint64 nnk = ks ? g_ascii_strtoll (ks, &end, 10) : 5;
+    if ((strcmp (noise_rows_opt, "nnclean") != 0 && !ks) || (ks && (end == ks || *end || nnk < 1))) {
+      status = usage_error ("fit", "--noise-rows must be nnclean or nnclean:K with K >= 1 (got '%s')",
+                            noise_rows_opt);
+      goto out;
+    }
+    if (!data) {
+      status = usage_error ("fit", "--noise-rows: not with a stream of batches");
+      goto out;
+    }
+    noise_mask = g_new (gboolean, mixem_dataset_rows (data) + 1);
+    if (!mixem_nnclean (data, (size_t) nnk, noise_mask, NULL, NULL, NULL, &err)) {
+      status = fail ("fit", err);
+      goto out;
+    }
+    o.noise_rows = noise_mask;
+  }
   o.fix_components = any_fixed ? fixed : NULL;
   if (interval < 1) {
     status = usage_error ("fit", "--verbose-interval must be 1 or more (got %d)", interval);
@@ -905,6 +928,8 @@ cmd_fit (int argc, char **argv)
 out:
   family_flags_clear (&ff);
   g_strfreev (st.cols);
+  g_free (noise_rows_opt);
+  g_free (noise_mask);
   mixem_model_free (m);
   mixem_model_free (start_model);
   if (start_components)

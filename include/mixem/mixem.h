@@ -14,6 +14,7 @@
 #include <mixem/progress.h>
 #include <mixem/check.h>
 #include <mixem/parallel.h>
+#include <mixem/nnclean.h>
 
 const char *mixem_version (void);
 

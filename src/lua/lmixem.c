@@ -1381,7 +1381,7 @@ l_fit (lua_State *L)
   static const char *const known[] = {
     "data", "family", "k", "init", "fixed", "max_iter", "tol", "n_init", "seed", "threads",
     "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "short_algorithm", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "sem_average", "reseed", "verbose",
-    "verbose_interval", "quiet", "noise", "noise_volume", "noise_init", "noise_rows", NULL
+    "verbose_interval", "quiet", "noise", "noise_volume", "noise_init", "noise_rows", "nnclean_k", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
   lua_settop (L, 1);
@@ -1398,7 +1398,20 @@ l_fit (lua_State *L)
   o.k = (size_t) opt_int (L, 1, fn, "k", 1, 1, "a positive integer");
   read_engine_options (L, 1, fn, &o, o.k, s);
   /* The noise guess: one flag a row (true/false or 1/0), as mclust's initialization$noise. */
-  if (lua_getfield (L, 1, "noise_rows") != LUA_TNIL) {
+  /* noise_rows = "nnclean": the guess estimated by nearest-neighbour cleaning (mixem_nnclean,
+   * k = nnclean_k, default 5 as mclust's examples). */
+  const lua_Integer nnk = opt_int (L, 1, fn, "nnclean_k", 5, 1, "a positive integer");
+  if (lua_getfield (L, 1, "noise_rows") == LUA_TSTRING) {
+    if (strcmp (lua_tostring (L, -1), "nnclean") != 0)
+      luaL_error (L, "%s: 'noise_rows' must be \"nnclean\" or an array of flags", fn);
+    gboolean *nf = scratch_keep (s, g_new (gboolean, mixem_dataset_rows (data) + 1), g_free);
+    GError *err = NULL;
+    if (!mixem_nnclean (data, (size_t) nnk, nf, NULL, NULL, NULL, &err))
+      return raise_gerror (L, fn, err);
+    o.noise_rows = nf;
+  } else if (lua_getfield (L, 1, "nnclean_k") != LUA_TNIL)
+    luaL_error (L, "%s: 'nnclean_k' goes with noise_rows = \"nnclean\"", fn);
+  else if (lua_pop (L, 1), !lua_isnil (L, -1)) {
     const size_t nr = mixem_dataset_rows (data);
     if (!lua_istable (L, -1) || luaL_len (L, -1) != (lua_Integer) nr)
       luaL_error (L, "%s: 'noise_rows' must be an array of %d flags, one a row of the data", fn,
@@ -2458,6 +2471,50 @@ l_hc (lua_State *L)
   return 1;
 }
 
+/* mx.nnclean(X, k = 5) -> noise, probs, info: nearest-neighbour cleaning (mixem/nnclean.h, as
+ * prabclus's NNclean): NOISE one boolean a row (NNclean's z == 0), PROBS NNclean's probs (the
+ * clusters' density ratio), INFO {lambda1, lambda2, p, iterations, kdist = {D_k a row}}. */
+static int
+l_nnclean (lua_State *L)
+{
+  static const char *const fn = "mixem.nnclean";
+  const mixem_dataset *ds = check_dataset (L, 1)->ds;
+  const lua_Integer k = luaL_optinteger (L, 2, 5);
+  if (k < 1)
+    luaL_error (L, "%s: k must be an integer >= 1", fn);
+  lscratch *s = scratch_new (L);
+  const size_t n = mixem_dataset_rows (ds);
+  gboolean *nf = scratch_keep (s, g_new (gboolean, n + 1), g_free);
+  double *pr = scratch_keep (s, g_new (double, n + 1), g_free);
+  double *dk = scratch_keep (s, g_new (double, n + 1), g_free);
+  mixem_nnclean_info info;
+  GError *err = NULL;
+  if (!mixem_nnclean (ds, (size_t) k, nf, pr, dk, &info, &err))
+    return raise_gerror (L, fn, err);
+  lua_createtable (L, (int) n, 0);
+  lua_createtable (L, (int) n, 0);
+  lua_createtable (L, 0, 5);
+  lua_createtable (L, (int) n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushboolean (L, nf[i]);
+    lua_seti (L, -5, (lua_Integer) i + 1);
+    lua_pushnumber (L, pr[i]);
+    lua_seti (L, -4, (lua_Integer) i + 1);
+    lua_pushnumber (L, dk[i]);
+    lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+  lua_setfield (L, -2, "kdist");
+  lua_pushnumber (L, info.lambda1);
+  lua_setfield (L, -2, "lambda1");
+  lua_pushnumber (L, info.lambda2);
+  lua_setfield (L, -2, "lambda2");
+  lua_pushnumber (L, info.p);
+  lua_setfield (L, -2, "p");
+  lua_pushinteger (L, (lua_Integer) info.iterations);
+  lua_setfield (L, -2, "iterations");
+  return 3;
+}
+
 /* mixem.family{...}: a family written in Lua (lfamily.c), registered in this state. */
 static int
 l_family (lua_State *L)
@@ -2540,7 +2597,7 @@ static int l_expm1 (lua_State *L) { lua_pushnumber (L, expm1 (luaL_checknumber (
 static const luaL_Reg module_functions[] = {
   { "read_csv", l_read_csv }, { "read_npy", l_read_npy }, { "mpi", l_mpi }, { "dataset", l_dataset }, { "fit", l_fit }, { "load", l_load },
   { "families", l_families }, { "adjusted_rand_index", l_ari }, { "kmeans", l_kmeans },
-  { "hc", l_hc },
+  { "hc", l_hc }, { "nnclean", l_nnclean },
   { "select", l_select }, { "model", l_model }, { "family", l_family },
   { "check_family", l_check_family },
   { "lgamma", l_lgamma }, { "digamma", l_digamma }, { "trigamma", l_trigamma },
