@@ -1696,6 +1696,30 @@ maximise_model (mixem_params *p, const double *stats, const gboolean *fixed, GEr
   return ok;
 }
 
+/* The model whose MAP step the prior takes: the model's own, or (one column, one component)
+ * the one mclust's priors take there. */
+static model_id
+prior_step (const mixem_params *p)
+{
+  const size_t d = p->d, K = p->k;
+  model_id step = p->model;
+  if (d == 1 && models[step].name[0] == 'E')
+    step = M_EEE;
+  else if (K == 1 && step == M_EII)
+    step = M_VII;
+  else if (K == 1 && (step == M_EEI || step == M_EVI))
+    step = M_VVI;
+  else if (K == 1 && step == M_EEV)
+    step = M_VVV;
+  else if ((step == M_VEI || step == M_VEV) && d == 1)
+    step = M_VII;
+  else if (K == 1 && step == M_VEI)
+    step = M_VVI;
+  else if (K == 1 && step == M_VEV)
+    step = M_VVV;
+  return step;
+}
+
 /* The MAP M-step under the conjugate prior, as mclust's me*p Fortran routines compute it (mclust
  * 6.0.0, src/mclust.f: meeiip, meviip, meeeip, mevvip, meevip, meeeep, meeevp, mevvvp).  With
  * n_k = R_k, xbar_k the weighted mean, W_k the scatter about it, c_k = kappa n_k / (n_k + kappa),
@@ -1735,23 +1759,8 @@ maximise_prior (mixem_params *p, const double *stats, const gboolean *fixed, GEr
     return FALSE;
   }
   /* The step taken: the model's, or (one column, one component) the one mclust takes. */
-  model_id step = p->model;
-  const gboolean e_model = models[step].name[0] == 'E';
+  const model_id step = prior_step (p);
   enum { POOLED, DEFERRED, OWN } kind;
-  if (d == 1 && e_model)
-    step = M_EEE;
-  else if (K == 1 && step == M_EII)
-    step = M_VII;
-  else if (K == 1 && (step == M_EEI || step == M_EVI))
-    step = M_VVI;
-  else if (K == 1 && step == M_EEV)
-    step = M_VVV;
-  else if ((step == M_VEI || step == M_VEV) && d == 1)
-    step = M_VII;
-  else if (K == 1 && step == M_VEI)
-    step = M_VVI;
-  else if (K == 1 && step == M_VEV)
-    step = M_VVV;
   if (step == M_VEI || step == M_VEV)   /* iterative: maximise_model, with the prior */
     return maximise_model (p, stats, fixed, error);
   kind = step == M_EEE || step == M_EII || step == M_EEI ? POOLED
@@ -1950,21 +1959,7 @@ log_prior (const mixem_params *p)
   if (!p->prior)
     return 0.0;
   const size_t d = p->d, K = p->k;
-  model_id step = p->model;
-  if (d == 1 && models[step].name[0] == 'E')
-    step = M_EEE;
-  else if (K == 1 && step == M_EII)
-    step = M_VII;
-  else if (K == 1 && (step == M_EEI || step == M_EVI))
-    step = M_VVI;
-  else if (K == 1 && step == M_EEV)
-    step = M_VVV;
-  else if ((step == M_VEI || step == M_VEV) && d == 1)
-    step = M_VII;
-  else if (K == 1 && step == M_VEI)
-    step = M_VVI;
-  else if (K == 1 && step == M_VEV)
-    step = M_VVV;
+  const model_id step = prior_step (p);
   if (step != M_VVV && step != M_EEE && step != M_VVI && step != M_VII && step != M_EII
       && step != M_VEI && step != M_VEV)
     return NAN;
