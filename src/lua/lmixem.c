@@ -450,6 +450,31 @@ parts_text (lua_State *L, const char *fn, const char *key, lscratch *s)
   return g_strdup (out->str);
 }
 
+/* Whether the array on the top of the stack starts with a string. */
+static gboolean
+first_is_string (lua_State *L)
+{
+  const gboolean yes = lua_geti (L, -1, 1) == LUA_TSTRING;
+  lua_pop (L, 1);
+  return yes;
+}
+
+/* The list of names on the top of the stack (covariates = {"x", "x2"}) joined by commas. */
+static const char *
+names_text (lua_State *L, const char *fn, const char *key, lscratch *s)
+{
+  GString *out = scratch_keep (s, g_string_new (NULL), gstring_free);
+  const lua_Integer n = luaL_len (L, -1);
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (lua_geti (L, -1, i) != LUA_TSTRING)
+      luaL_error (L, "%s: '%s'[%d] must be a string (got %s)", fn, key, (int) i,
+                  luaL_typename (L, -1));
+    g_string_append_printf (out, "%s%s", i > 1 ? "," : "", lua_tostring (L, -1));
+    lua_pop (L, 1);
+  }
+  return out->str;
+}
+
 static const char *
 opt_str (lua_State *L, int idx, const char *fn, const char *key, lscratch *s)
 {
@@ -463,6 +488,8 @@ opt_str (lua_State *L, int idx, const char *fn, const char *key, lscratch *s)
                       g_free);
   } else if (t == LUA_TSTRING)
     v = scratch_keep (s, g_strdup (lua_tostring (L, -1)), g_free);
+  else if (t == LUA_TTABLE && is_array (L, -1) && first_is_string (L))
+    v = names_text (L, fn, key, s);
   else if (t == LUA_TTABLE && is_array (L, -1))
     v = scratch_keep (s, parts_text (L, fn, key, s), g_free);
   else if (t != LUA_TNIL)

@@ -1,0 +1,94 @@
+-- test_regression_common.lua: the option "common" of linreg and poisreg (coefficients shared by
+-- all components, flexmix's FLXMRglmfix(fixed = ~ x)) on NPreg (tests/data/npreg.csv) against
+-- tests/reference/regression_common_fixtures.lua (tests/reference/regression_common.R), K = 2,
+-- from the same start: linreg yn ~ x2 + x with x common, a shared variance (exact EM) and one per
+-- component (ECM), after 1, 5 and 3000 iterations against the stacked-lm.wfit EM written out in
+-- R; poisreg yp ~ x with x common against flexmix's FLXMRglmfix at its fixed point, with its BIC
+-- (the shared slope counted once); the log-likelihood never falls and ELBO + KL = log-likelihood
+-- at every iteration; a common intercept; bad input.
+local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
+local mx = require "mixem"
+local X = mx.read_csv(T.srcdir .. "/tests/data/npreg.csv")
+local F = dofile(T.srcdir .. "/tests/reference/regression_common_fixtures.lua")
+local maxrel = {}
+
+local function rel(what, a, b, tol)
+  local r = math.abs(a - b) / math.max(math.abs(a), math.abs(b), 1e-300)
+  maxrel[what] = math.max(maxrel[what] or 0, r)
+  T.near(a, b, tol, what)
+end
+
+local function watch()
+  local prev = -math.huge
+  return function(it)
+    if it.iter == 1 then prev = -math.huge end   -- a new restart
+    T.near(it.elbo + it.kl, it.loglik, 1e-12)
+    T.ok(it.kl >= -1e-9 * math.abs(it.loglik), "KL >= 0")
+    T.ok(it.loglik >= prev - 1e-12 * math.abs(prev), "monotone")
+    prev = it.loglik
+  end
+end
+
+for _, variance in ipairs{"shared", "component"} do
+  local g = F[variance]
+  for _, iters in ipairs{1, 5, 3000} do
+    T.test("linreg, x common, " .. variance .. " variance, after " .. iters .. " iterations", function()
+      local comps = {}
+      for k = 1, 2 do comps[k] = {beta = g.beta0[k], sigma = g.sigma0[k]} end
+      local m = mx.fit{data = X, family = "linreg", response = "yn", covariates = {"x2", "x"},
+                       common = "x", variance = variance, k = 2,
+                       init = {weights = g.w0, components = comps}, max_iter = iters, tol = 0,
+                       on_iter = watch()}
+      local f, tol = g[iters], iters == 3000 and 1e-9 or 1e-10
+      rel("linreg loglik", m.loglik, f.loglik, tol)
+      for k = 1, 2 do
+        rel("linreg weight", m.weights[k], f.weights[k], tol)
+        rel("linreg sigma", m.components[k].sigma, f.sigma[k], tol)
+        for j = 1, 3 do rel("linreg beta", m.components[k].beta[j], f.beta[k][j], tol) end
+      end
+      T.eq(m.components[1].beta[3], m.components[2].beta[3], "the slope of x is common")
+      -- 2 x (intercept, x2) + x + variances + 1 weight.
+      T.eq(m.n_params, 6 + (variance == "shared" and 1 or 2), "n_params")
+    end)
+  end
+end
+
+T.test("poisreg, x common, against flexmix's FLXMRglmfix after convergence", function()
+  local f = F.poisson
+  local m = mx.fit{data = X, family = "poisreg", response = "yp", covariates = "x", common = "x",
+                   k = 2, init = {weights = f.w0, components = {{beta = f.beta0[1]},
+                   {beta = f.beta0[2]}}}, max_iter = 3000, tol = 0, on_iter = watch()}
+  rel("poisreg loglik", m.loglik, f.loglik, 1e-10)
+  for k = 1, 2 do
+    rel("poisreg weight", m.weights[k], f.weights[k], 1e-9)
+    for j = 1, 2 do rel("poisreg beta", m.components[k].beta[j], f.beta[k][j], 1e-9) end
+  end
+  T.eq(m.n_params, f.df, "n_params: flexmix's df")
+  rel("poisreg BIC", m:bic(X), f.bic, 1e-10)
+end)
+
+T.test("a common intercept", function()
+  -- No centring then; the intercept stays common and the fit climbs.
+  local m = mx.fit{data = X, family = "linreg", response = "yn", covariates = "x,x2",
+                   common = "(Intercept)", k = 2, seed = 3, on_iter = watch()}
+  T.eq(m.components[1].beta[1], m.components[2].beta[1], "one intercept")
+  T.ok(m.components[1].beta[2] ~= m.components[2].beta[2], "slopes of their own")
+  T.eq(m.n_params, 2 * 2 + 1 + 2 + 1, "n_params")
+end)
+
+T.test("bad input", function()
+  T.errors(function() mx.fit{data = X, family = "linreg", k = 2, response = "yn",
+                             covariates = "x", common = "x2"} end,
+           "linreg: the common coefficient 'x2' is not one of the covariates or (Intercept)")
+  T.errors(function() mx.fit{data = X, family = "linreg", k = 2, response = "yn",
+                             covariates = "x", common = {"x", "x"}} end,
+           "the common coefficient 'x' is listed twice")
+  T.errors(function() mx.fit{data = X, family = "poisreg", k = 2, response = "yp",
+                             covariates = "x", common = "x", max_iter = 2,
+                             init = {weights = {0.5, 0.5}, components = {{beta = {1, 0.1}},
+                                                                         {beta = {2, 0.2}}}}} end,
+           "poisreg: 'x' is a common coefficient, but component 2 has 0.2")
+end)
+
+for what, r in pairs(maxrel) do print(string.format("max relative difference, %s: %.3g", what, r)) end
+T.done()
