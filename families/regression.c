@@ -125,7 +125,11 @@ static const mixem_option_info options[] = {
   { 0 }
 };
 
-static const char *const init_methods[] = { "random_resp", "kmeans", NULL };
+#if REG_MODEL == 0
+static const char *const init_methods[] = { "random_lines", "random_resp", "kmeans", NULL };
+#else
+static const char *const init_methods[] = { "random_resp", "random_lines", "kmeans", NULL };
+#endif
 
 static void
 params_free (mixem_params *p)
@@ -1054,6 +1058,134 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
   return TRUE;
 }
 
+/* The start "random_lines" (the RANSAC-like start of mixtures of regressions): each component's
+ * coefficients solve the design of p distinct random rows exactly (the line through p points),
+ * on the link scale for the GLMs (log(y + 1/2), logit((y + 1/2) / (n + 1)), less the offset);
+ * a draw whose p x p design is singular (an LU pivot below PIVOT_TOL of the design's largest
+ * entry) is drawn again, up to 100 times, then the coefficients are the least-squares ones of the
+ * last draw (SVD).  linreg: sigma_k is the root mean square residual of the rows nearest (in
+ * |y - eta|) to line k, or of all rows to their nearest line if fewer than 2 are (shared: the
+ * latter).  Common coefficients take the mean of the components' draws.  Random
+ * responsibilities (random_resp) start every line near the one least-squares line of all rows,
+ * from which EM tends to split the cloud the same way each time; random lines start far apart
+ * (README: measured on tonedata, NPreg and betablocker). */
+static gboolean
+init (mixem_params *p, const mixem_block *b, const char *method, gsl_rng *rng, GError **error)
+{
+  const size_t P = p->p, K = p->k, n = b->n;
+  if (strcmp (method, "random_lines") != 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, REG_NAME ": unknown start '%s'", method);
+    return FALSE;
+  }
+  if (n < P) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                 REG_NAME ": random_lines needs at least %zu rows (got %zu)", P, n);
+    return FALSE;
+  }
+  gsl_matrix *a = gsl_matrix_alloc (P, P), *lu = gsl_matrix_alloc (P, P);
+  gsl_vector *z = gsl_vector_alloc (P), *sol = gsl_vector_alloc (P);
+  gsl_permutation *perm = gsl_permutation_alloc (P);
+  size_t *pick = g_new (size_t, P);
+  double x[64];
+  for (size_t k = 0; k < K; k++) {
+    int sign = 0, tries = 0;
+    gboolean good = FALSE;
+    while (!good && tries++ < 100) {
+      for (size_t j = 0; j < P; j++) {
+        gboolean dup;
+        do {   /* P distinct rows (n >= P) */
+          pick[j] = gsl_rng_uniform_int (rng, n);
+          dup = FALSE;
+          for (size_t l = 0; l < j; l++)
+            dup = dup || pick[l] == pick[j];
+        } while (dup);
+      }
+      double scale = 0.0;
+      for (size_t j = 0; j < P; j++) {
+        const double *row = b->x + pick[j] * b->d;
+        design (p, row, x);
+        for (size_t l = 0; l < P; l++) {
+          gsl_matrix_set (a, j, l, x[l]);
+          scale = fmax (scale, fabs (x[l]));
+        }
+        double y = row[p->ycol];
+        if (p->model == POISSON)
+          y = log (y + 0.5) - (p->ocol >= 0 ? row[p->ocol] : 0.0);
+        else if (p->model == BINOMIAL) {
+          const double t = (y + 0.5) / (trials_of (p, row) + 1.0);
+          y = log (t / (1.0 - t));
+        }
+        gsl_vector_set (z, j, y);
+      }
+      gsl_matrix_memcpy (lu, a);
+      gsl_linalg_LU_decomp (lu, perm, &sign);
+      good = TRUE;
+      for (size_t j = 0; j < P; j++)
+        good = good && fabs (gsl_matrix_get (lu, j, j)) > PIVOT_TOL * scale;
+    }
+    if (good)
+      gsl_linalg_LU_solve (lu, perm, z, sol);
+    else {
+      gsl_matrix *v = gsl_matrix_alloc (P, P);
+      gsl_vector *sv = gsl_vector_alloc (P), *work = gsl_vector_alloc (P);
+      gsl_linalg_SV_decomp (a, v, sv, work);
+      for (size_t j = 0; j < P; j++)
+        if (gsl_vector_get (sv, j) <= PIVOT_TOL * gsl_vector_get (sv, 0))
+          gsl_vector_set (sv, j, 0.0);
+      gsl_linalg_SV_solve (a, v, sv, z, sol);
+      gsl_matrix_free (v);
+      gsl_vector_free (sv);
+      gsl_vector_free (work);
+    }
+    for (size_t j = 0; j < P; j++)
+      p->beta[k * P + j] = gsl_vector_get (sol, j);
+  }
+  for (size_t j = 0; j < P && p->pc > 0; j++)
+    if (p->common[j]) {
+      double mean = 0.0;
+      for (size_t k = 0; k < K; k++)
+        mean += p->beta[k * P + j] / (double) K;
+      for (size_t k = 0; k < K; k++)
+        p->beta[k * P + j] = mean;
+    }
+  if (p->model == GAUSSIAN) {
+    double *ss = g_new0 (double, K), all = 0.0;
+    size_t *cnt = g_new0 (size_t, K);
+    for (size_t i = 0; i < n; i++) {
+      const double *row = b->x + i * b->d;
+      design (p, row, x);
+      double best = INFINITY;
+      size_t bk = 0;
+      for (size_t k = 0; k < K; k++) {
+        double e = row[p->ycol];
+        for (size_t j = 0; j < P; j++)
+          e -= x[j] * p->beta[k * P + j];
+        if (fabs (e) < best) {
+          best = fabs (e);
+          bk = k;
+        }
+      }
+      ss[bk] += best * best;
+      cnt[bk]++;
+      all += best * best;
+    }
+    const double overall = sqrt (all / (double) n);
+    for (size_t k = 0; k < K; k++) {
+      const double s = p->shared || cnt[k] < 2 ? overall : sqrt (ss[k] / (double) cnt[k]);
+      p->sigma[k] = s > 0 && isfinite (s) ? s : 1.0;
+    }
+    g_free (ss);
+    g_free (cnt);
+  }
+  gsl_matrix_free (a);
+  gsl_matrix_free (lu);
+  gsl_vector_free (z);
+  gsl_vector_free (sol);
+  gsl_permutation_free (perm);
+  g_free (pick);
+  return TRUE;
+}
+
 const mixem_family mixem_family_entry = {
   .abi_version = MIXEM_FAMILY_ABI_VERSION,
   .name = REG_NAME,
@@ -1069,6 +1201,7 @@ const mixem_family mixem_family_entry = {
   .stats_size = stats_size,
   .accumulate = accumulate,
   .maximise = maximise,
+  .init = init,
   .n_free_params = n_free_params,
   .describe = describe,
   .assign = assign,
