@@ -6,7 +6,7 @@
 -- R; poisreg yp ~ x with x common against flexmix's FLXMRglmfix at its fixed point, with its BIC
 -- (the shared slope counted once); the log-likelihood never falls and ELBO + KL = log-likelihood
 -- at every iteration; a common intercept; bad input.  And linreg's default start, random_lines,
--- on data/tonedata.csv (K = 2).
+-- on data/tonedata.csv (K = 2).  model:predict_response on rows without the response.
 local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
 local mx = require "mixem"
 local X = mx.read_csv(T.srcdir .. "/tests/data/npreg.csv")
@@ -107,6 +107,42 @@ T.test("linreg's default start (random_lines) on tonedata, K = 2", function()
   local m = mx.fit{data = X, family = "poisreg", response = "yp", covariates = "x", common = "x",
                    k = 2, seed = 1, init = "random_lines", on_iter = watch()}
   T.eq(m.components[1].beta[2], m.components[2].beta[2], "one slope")
+end)
+
+T.test("predict_response on new covariates without the response", function()
+  -- Rows with x and x2 only (no yn, nor the model's other columns yp, yb): each component's
+  -- x'b_k and the mixture mean sum_k w_k x'b_k; the same means as on the full rows.
+  local m = mx.fit{data = X, family = "linreg", response = "yn", covariates = "x,x2", k = 2, seed = 1}
+  local new = mx.dataset{{0.5, 0.25}, {3, 9}, {8, 64}, names = {"x", "x2"}}
+  local mix, lab, means = m:predict_response(new)
+  T.ok(lab == nil, "no component without the response")
+  T.ok(#mix == 3 and #means == 3, "one per row")
+  for i, row in ipairs{{0.5, 0.25}, {3, 9}, {8, 64}} do
+    local want = 0
+    for k = 1, 2 do
+      local b = m.components[k].beta
+      local mu = b[1] + b[2] * row[1] + b[3] * row[2]
+      T.near(means[i][k], mu, 1e-13, "component mean")
+      want = want + m.weights[k] * mu
+    end
+    T.near(mix[i], want, 1e-13, "mixture mean")
+  end
+  local _, lab2, full = m:predict_response(X)
+  T.ok(#lab2 == #X, "labels with the response")
+  local x, x2 = X:column("x"), X:column("x2")
+  for k = 1, 2 do
+    local b = m.components[k].beta
+    T.near(full[7][k], b[1] + b[2] * x[7] + b[3] * x2[7], 1e-13, "means on the full rows")
+  end
+  -- poisreg: exp(eta); a missing covariate is an error naming it.
+  local p = mx.fit{data = X, family = "poisreg", response = "yp", covariates = "x", k = 2, seed = 1}
+  local pm, _, pk = p:predict_response(mx.dataset{{2}, names = {"x"}})
+  local e1 = math.exp(p.components[1].beta[1] + 2 * p.components[1].beta[2])
+  local e2 = math.exp(p.components[2].beta[1] + 2 * p.components[2].beta[2])
+  T.near(pk[1][1], e1, 1e-13, "poisreg mean")
+  T.near(pm[1], p.weights[1] * e1 + p.weights[2] * e2, 1e-13, "poisreg mixture mean")
+  T.errors(function() p:predict_response(mx.dataset{{2}, names = {"z"}}) end,
+           "the covariate 'x' is not a column of the data")
 end)
 
 for what, r in pairs(maxrel) do print(string.format("max relative difference, %s: %.3g", what, r)) end
