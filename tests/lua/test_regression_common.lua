@@ -3,8 +3,9 @@
 -- tests/reference/regression_common_fixtures.lua (tests/reference/regression_common.R), K = 2,
 -- from the same start: linreg yn ~ x2 + x with x common, a shared variance (exact EM) and one per
 -- component (ECM), after 1, 5 and 3000 iterations against the stacked-lm.wfit EM written out in
--- R; poisreg yp ~ x with x common against flexmix's FLXMRglmfix at its fixed point, with its BIC
--- (the shared slope counted once); the log-likelihood never falls and ELBO + KL = log-likelihood
+-- R; poisreg yp ~ x with x common, and logitreg on betablocker (Deaths of Total ~ treat, treat
+-- common), against flexmix's FLXMRglmfix at its fixed point, with its BIC (the shared slope
+-- counted once); the log-likelihood never falls and ELBO + KL = log-likelihood
 -- at every iteration; a common intercept; bad input.  And linreg's default start, random_lines,
 -- on data/tonedata.csv (K = 2).  model:predict_response on rows without the response.
 local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
@@ -56,18 +57,29 @@ for _, variance in ipairs{"shared", "component"} do
   end
 end
 
-T.test("poisreg, x common, against flexmix's FLXMRglmfix after convergence", function()
-  local f = F.poisson
-  local m = mx.fit{data = X, family = "poisreg", response = "yp", covariates = "x", common = "x",
-                   k = 2, init = {weights = f.w0, components = {{beta = f.beta0[1]},
-                   {beta = f.beta0[2]}}}, max_iter = 3000, tol = 0, on_iter = watch()}
-  rel("poisreg loglik", m.loglik, f.loglik, 1e-10)
+local function glm_case(what, data, opts, f)
+  local spec = {data = data, k = 2, init = {weights = f.w0, components = {{beta = f.beta0[1]},
+                {beta = f.beta0[2]}}}, max_iter = 3000, tol = 0, on_iter = watch()}
+  for key, v in pairs(opts) do spec[key] = v end
+  local m = mx.fit(spec)
+  rel(what .. " loglik", m.loglik, f.loglik, 1e-10)
   for k = 1, 2 do
-    rel("poisreg weight", m.weights[k], f.weights[k], 1e-9)
-    for j = 1, 2 do rel("poisreg beta", m.components[k].beta[j], f.beta[k][j], 1e-9) end
+    rel(what .. " weight", m.weights[k], f.weights[k], 1e-9)
+    for j = 1, 2 do rel(what .. " beta", m.components[k].beta[j], f.beta[k][j], 1e-9) end
   end
   T.eq(m.n_params, f.df, "n_params: flexmix's df")
-  rel("poisreg BIC", m:bic(X), f.bic, 1e-10)
+  rel(what .. " BIC", m:bic(data), f.bic, 1e-10)
+end
+
+T.test("poisreg, x common, against flexmix's FLXMRglmfix after convergence", function()
+  glm_case("poisreg", X, {family = "poisreg", response = "yp", covariates = "x", common = "x"},
+           F.poisson)
+end)
+
+T.test("logitreg, treat common, against flexmix's FLXMRglmfix after convergence", function()
+  local B = mx.read_csv(T.srcdir .. "/tests/data/betablocker_treat.csv")
+  glm_case("logitreg", B, {family = "logitreg", response = "Deaths", covariates = "treat",
+                           trials = "Total", common = "treat"}, F.binomial)
 end)
 
 T.test("a common intercept", function()

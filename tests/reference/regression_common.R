@@ -5,6 +5,8 @@
 #   poisson  yp ~ 1 + x, x common (component intercepts, one slope): flexmix's FLXMRglmfix(fixed = ~ x,
 #            family = "poisson") from the same start, run to its fixed point (tolerance 0, 4000
 #            iterations; checked against 2000 to 1e-12), its logLik and BIC;
+#   binomial flexmix's betablocker, Deaths out of Total ~ 1 + treat, treat common: the same, with
+#            flexmix's FLXMRglmfix(fixed = ~ treat, family = "binomial");
 #   gaussian yn ~ 1 + x + x2, x common: flexmix's gaussian FLXMRglmfix is not maximum likelihood
 #            (its sigma divides by n - df/K, and its stacked least squares weights the rows by the
 #            posterior alone, not by posterior / sigma_k^2), so the reference is the EM written
@@ -59,6 +61,33 @@ pll <- sum(apply(sapply(1:2, function(k) log(prior(m)[k]) +
 stopifnot(abs(pll - as.numeric(logLik(m))) < 1e-9 * abs(pll))
 w("  poisson = {w0 = {", num(w0), "}, beta0 = {{", num(beta_of(u0, 1)[, 1]), "}, {",
   num(beta_of(u0, 1)[, 2]), "}},\n    loglik = ", sprintf("%.17g", pll), ", bic = ",
+  sprintf("%.17g", BIC(m)), ", df = ", attr(logLik(m), "df"), ", weights = {", num(prior(m)),
+  "},\n    beta = {{", num(b[, 1]), "}, {", num(b[, 2]), "}}},\n")
+
+# Binomial on flexmix's betablocker (tests/data/betablocker_treat.csv): Deaths out of Total ~
+# treat with treat common (a centre effect per component, one treatment effect), from the
+# partition of regression_flexmix.R (death rate above 9%).
+bb <- read.csv("tests/data/betablocker_treat.csv")
+nb <- nrow(bb)
+clb <- ifelse(bb$Deaths / bb$Total > 0.09, 1L, 2L)
+Rb <- cbind(as.numeric(clb == 1), as.numeric(clb == 2))
+Sb <- matrix(1, nb, 1)
+Xb <- rbind(cbind(Sb, 0 * Sb, bb$treat), cbind(0 * Sb, Sb, bb$treat))
+yy <- rbind(cbind(bb$Deaths, bb$Total - bb$Deaths), cbind(bb$Deaths, bb$Total - bb$Deaths))
+ub <- suppressWarnings(glm.fit(Xb, yy, weights = c(Rb), family = binomial()))$coefficients
+fitb <- function(it) flexmix(cbind(Deaths, Total - Deaths) ~ 1, data = bb, k = 2, cluster = clb,
+                             model = FLXMRglmfix(fixed = ~ treat, family = "binomial"),
+                             control = list(iter.max = it, tolerance = 0, minprior = 0))
+m <- fitb(4000)
+half <- fitb(2000)
+stopifnot(max(abs(parameters(m) - parameters(half))) < 1e-12)
+b <- parameters(m)[c("coef.(Intercept)", "coef.treat"), ]
+bll <- sum(apply(sapply(1:2, function(k) log(prior(m)[k]) +
+                          dbinom(bb$Deaths, bb$Total, plogis(cbind(1, bb$treat) %*% b[, k]), log = TRUE)),
+                 1, lse))
+stopifnot(abs(bll - as.numeric(logLik(m))) < 1e-9 * abs(bll))
+w("  binomial = {w0 = {", num(as.numeric(table(clb)) / nb), "}, beta0 = {{", num(beta_of(ub, 1)[, 1]),
+  "}, {", num(beta_of(ub, 1)[, 2]), "}},\n    loglik = ", sprintf("%.17g", bll), ", bic = ",
   sprintf("%.17g", BIC(m)), ", df = ", attr(logLik(m), "df"), ", weights = {", num(prior(m)),
   "},\n    beta = {{", num(b[, 1]), "}, {", num(b[, 2]), "}}},\n")
 
