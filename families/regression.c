@@ -50,6 +50,9 @@
  * the step is the full Newton step.  expected_loglik is NULL for these two: the engine sums
  * r_ik log p(y_i | x_i, b_k) in its next pass, so the ELBO and KL are exact.
  *
+ * Option "common": coefficients shared by all components (flexmix's FLXMRglmfix); the M-step
+ * then solves for all components at once from the same statistics (maximise_joint).
+ *
  * A component whose design is rank-deficient (fewer rows than coefficients, a covariate that is
  * a combination of the others within it) has a Cholesky pivot L_jj^2 <= 1e-10 A_jj: an error
  * (MIXEM_ERROR_NUMERIC, so that the engine can re-seed it) naming the component and the covariate
@@ -84,6 +87,8 @@ struct mixem_params {
   double ybar;
   double *xmax;        /* p: max_i |x_ij| over the rows at hand, or NULL */
   double *beta;        /* k * p, in the data's coordinates */
+  gboolean *common;    /* p: coefficient j is shared by all components (option "common") */
+  size_t pc;           /* how many are */
   double *sigma;       /* k (gaussian) */
 };
 
@@ -105,6 +110,8 @@ static const mixem_option_info options[] = {
     "mixem select, where commas separate values to try, use +); none: intercept only",
     "", MIXEM_OPTION_TEXT, NULL, NULL },
   { "intercept", "an intercept in every component", "true", MIXEM_OPTION_BOOLEAN, NULL, NULL },
+  { "common", "coefficients shared by all components (flexmix's FLXMRglmfix fixed): covariates, "
+    "or (Intercept), separated by commas or +", "", MIXEM_OPTION_TEXT, NULL, NULL },
 #if REG_MODEL == 0
   { "variance", "a variance per component, or one shared by all", "component",
     MIXEM_OPTION_CHOICE, NULL, variance_choices },
@@ -118,7 +125,11 @@ static const mixem_option_info options[] = {
   { 0 }
 };
 
-static const char *const init_methods[] = { "random_resp", "kmeans", NULL };
+#if REG_MODEL == 0
+static const char *const init_methods[] = { "random_lines", "random_resp", "kmeans", NULL };
+#else
+static const char *const init_methods[] = { "random_resp", "random_lines", "kmeans", NULL };
+#endif
 
 static void
 params_free (mixem_params *p)
@@ -130,6 +141,7 @@ params_free (mixem_params *p)
   g_free (p->ctr);
   g_free (p->xmax);
   g_free (p->beta);
+  g_free (p->common);
   g_free (p->sigma);
   g_free (p);
 }
@@ -144,6 +156,7 @@ params_copy (const mixem_params *p)
   c->xmax = p->xmax ? g_memdup2 (p->xmax, p->p * sizeof (double)) : NULL;
   c->beta = g_memdup2 (p->beta, p->k * p->p * sizeof (double));
   c->sigma = g_memdup2 (p->sigma, p->k * sizeof (double));
+  c->common = g_memdup2 (p->common, p->p * sizeof (gboolean));
   return c;
 }
 
@@ -246,10 +259,13 @@ look_at_data (mixem_params *p, const mixem_dataset *ds, GError **error)
                    "models (drop it, or set intercept = false)", p->coef[j], lo[j]);
       ok = FALSE;
     }
-  /* Centring (gaussian with an intercept only: it is a reparametrisation then). */
+  /* Centring (gaussian with an intercept only: it is a reparametrisation then; not with a
+   * common intercept, whose centred value b_0 - ybar + m'b would differ between components
+   * whose slopes differ). */
+  const gboolean centre = p->model == GAUSSIAN && p->intercept && !p->common[0];
   for (size_t j = 0; j < p->p; j++)
-    p->ctr[j] = p->model == GAUSSIAN && p->intercept && j > 0 ? p->ctr[j] / (double) nall : 0.0;
-  p->ybar = p->model == GAUSSIAN && p->intercept ? ysum / (double) nall : 0.0;
+    p->ctr[j] = centre && j > 0 ? p->ctr[j] / (double) nall : 0.0;
+  p->ybar = centre ? ysum / (double) nall : 0.0;
   /* A start of the right size: the intercept at the link of the mean response. */
   if (p->intercept && isfinite (ysum) && isfinite (nsum) && nsum > 0) {
     double b0 = ysum / nsum;
@@ -279,6 +295,7 @@ params_new (const mixem_spec *spec, GError **error)
   const char *variance = mixem_options_get (spec->options, "variance");
   const char *trials = mixem_options_get (spec->options, "trials");
   const char *offset = mixem_options_get (spec->options, "offset");
+  const char *common = mixem_options_get (spec->options, "common");
   mixem_params *p = g_new0 (mixem_params, 1);
   p->k = spec->k;
   p->d = spec->d;
@@ -351,6 +368,34 @@ params_new (const mixem_spec *spec, GError **error)
                  REG_NAME ": %zu coefficients, more than the 60 supported", p->p);
     goto fail;
   }
+  p->common = g_new0 (gboolean, p->p);
+  gchar **shared = g_strsplit_set (common ? common : "", ",+", -1);
+  for (size_t i = 0; shared[i] && ok; i++) {
+    const char *name = g_strstrip (shared[i]);
+    size_t j = 0;
+    if (!*name)
+      continue;
+    while (j < p->p && strcmp (p->coef[j], name) != 0)
+      j++;
+    if (j == p->p) {
+      char *q = mixem_quote (name, -1);
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   REG_NAME ": the common coefficient '%s' is not one of the covariates%s", q,
+                   p->intercept ? " or (Intercept)" : "");
+      g_free (q);
+      ok = FALSE;
+    } else if (p->common[j]) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                   REG_NAME ": the common coefficient '%s' is listed twice", name);
+      ok = FALSE;
+    } else {
+      p->common[j] = TRUE;
+      p->pc++;
+    }
+  }
+  g_strfreev (shared);
+  if (!ok)
+    goto fail;
   if (offset)
     p->ocol = column_of (spec, offset);
   if (p->model == BINOMIAL && trials) {
@@ -546,42 +591,51 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
   }
 }
 
-/* The Cholesky factor of component K's A (upper triangle in S) into M; an error naming the
- * covariate whose pivot vanishes. */
-static gboolean
-factor (const mixem_params *p, size_t k, const double *A, gsl_matrix *m, GError **error)
+/* The Cholesky factor of the symmetric A (both triangles) into M (gsl_linalg_cholesky_decomp1);
+ * the index of the first pivot that vanishes, L_jj^2 <= PIVOT_TOL A_jj, or A's size if none. */
+static size_t
+cholesky_pivot (const gsl_matrix *a, gsl_matrix *m)
 {
-  const size_t P = p->p;
-  for (size_t j = 0; j < P; j++)
-    for (size_t l = j; l < P; l++) {
-      gsl_matrix_set (m, j, l, A[j * P + l]);
-      gsl_matrix_set (m, l, j, A[j * P + l]);
-    }
+  const size_t P = a->size1;
+  gsl_matrix_memcpy (m, a);
   gsl_error_handler_t *old = gsl_set_error_handler_off ();
   int status = gsl_linalg_cholesky_decomp1 (m);
   gsl_set_error_handler (old);
   size_t bad = P;
   for (size_t j = 0; j < P && bad == P && !status; j++) {
-    const double pivot = gsl_matrix_get (m, j, j);
-    if (!(A[j * P + j] > 0) || !(pivot * pivot > PIVOT_TOL * A[j * P + j]))
+    const double pivot = gsl_matrix_get (m, j, j), ajj = gsl_matrix_get (a, j, j);
+    if (!(ajj > 0) || !(pivot * pivot > PIVOT_TOL * ajj))
       bad = j;
   }
-  /* A failed factorisation: the first leading block that fails names the covariate. */
+  /* A failed factorisation: the first leading block that fails names the coefficient. */
   for (size_t j = 1; status && j <= P && bad == P; j++) {
+    gsl_matrix_const_view asub = gsl_matrix_const_submatrix (a, 0, 0, j, j);
     gsl_matrix_view sub = gsl_matrix_submatrix (m, 0, 0, j, j);
-    for (size_t a = 0; a < j; a++)
-      for (size_t l = a; l < j; l++) {
-        gsl_matrix_set (&sub.matrix, a, l, A[a * P + l]);
-        gsl_matrix_set (&sub.matrix, l, a, A[a * P + l]);
-      }
+    gsl_matrix_memcpy (&sub.matrix, &asub.matrix);
     old = gsl_set_error_handler_off ();
     const int st = gsl_linalg_cholesky_decomp1 (&sub.matrix);
     gsl_set_error_handler (old);
     const double pivot = st ? 0.0 : gsl_matrix_get (m, j - 1, j - 1);
-    if (!(A[(j - 1) * P + j - 1] > 0)
-        || !(pivot * pivot > PIVOT_TOL * A[(j - 1) * P + j - 1]))
+    const double ajj = gsl_matrix_get (a, j - 1, j - 1);
+    if (!(ajj > 0) || !(pivot * pivot > PIVOT_TOL * ajj))
       bad = j - 1;
   }
+  return bad;
+}
+
+/* The Cholesky factor of component K's A (upper triangle in S) into M (A's copy into WORK); an
+ * error naming the covariate whose pivot vanishes. */
+static gboolean
+factor (const mixem_params *p, size_t k, const double *A, gsl_matrix *work, gsl_matrix *m,
+        GError **error)
+{
+  const size_t P = p->p;
+  for (size_t j = 0; j < P; j++)
+    for (size_t l = j; l < P; l++) {
+      gsl_matrix_set (work, j, l, A[j * P + l]);
+      gsl_matrix_set (work, l, j, A[j * P + l]);
+    }
+  const size_t bad = cholesky_pivot (work, m);
   if (bad < P) {
     GString *before = g_string_new (NULL);
     for (size_t j = 0; j < bad; j++)
@@ -612,11 +666,10 @@ rss_at (const mixem_params *p, const double *s, const double *bt)
   return q;
 }
 
-/* Centred coefficients of component K. */
+/* Centred coefficients BT of the coefficients B. */
 static void
-centred (const mixem_params *p, size_t k, double *bt)
+centre_of (const mixem_params *p, const double *b, double *bt)
 {
-  const double *b = p->beta + k * p->p;
   memcpy (bt, b, p->p * sizeof (double));
   if (p->intercept) {
     double b0 = b[0] - p->ybar;
@@ -626,11 +679,189 @@ centred (const mixem_params *p, size_t k, double *bt)
   }
 }
 
+/* Centred coefficients of component K. */
+static void
+centred (const mixem_params *p, size_t k, double *bt)
+{
+  centre_of (p, p->beta + k * p->p, bt);
+}
+
+/* The M-step with common coefficients (p->pc > 0).  The unknowns: the P - pc specific
+ * coefficients of each free component (fixed[k] FALSE), then the pc common ones, u = (b_1S, ...,
+ * b_KS, b_C).  Q = sum_k w_k Q_k(b_k), and each Q_k's statistics are sums over the rows, so the
+ * joint normal equations (linreg) or the joint gradient and Fisher information (poisreg,
+ * logitreg) are assembled from the components' blocks, as the stacked design of flexmix's
+ * FLXMRglmfix gives them:
+ *   M[kS, kS] = w_k A_k[S, S],  M[kS, C] = w_k A_k[S, C],  M[C, C] = sum_k w_k A_k[C, C],
+ *   v[kS] = w_k c_k[S],         v[C] = sum_k w_k c_k[C],
+ * with w_k = 1 / s_k^2 for linreg with a variance per component, else 1.  linreg: u = M^-1 v is
+ * the weighted least-squares fit at the current variances, then s_k^2 = RSS_k / W_k (shared:
+ * sum_k RSS_k / sum_k W_k) at the new coefficients.  With a shared variance this is the exact
+ * M-step; with a variance per component it is an ECM step (Meng and Rubin 1993: coefficients
+ * given the variances, then variances given the coefficients), which raises Q for certain and
+ * has the fixed points of EM.  poisreg, logitreg: u += s M^-1 v, the damped Newton step above
+ * with U_d the largest over the components of sum_j M_j |d_kj| (Q_k's bound holds for each
+ * component, and the sum of the quadratic terms is d'M d = g'd).  A fixed component keeps its
+ * specific coefficients and variance and is left out of the fit; it takes the new common
+ * coefficients, since they are shared (fixed components are the empty ones, whose Q_k is 0, and
+ * those that reseed or fix_components hold).  A fixed point's coefficients are not taken from
+ * the start: the first M-step makes the common ones common (linreg), and for the GLMs, whose
+ * step starts from the current ones, a start whose common coefficients differ is an error. */
+static gboolean
+maximise_joint (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
+{
+  const size_t P = p->p, S = per_component (p), K = p->k, ps = P - p->pc;
+  size_t *free_k = g_new (size_t, K), nf = 0, row[64];
+  for (size_t k = 0; k < K; k++)
+    if (!(fixed && fixed[k])) {
+      if (!(stats[k * S] > 0)) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                     REG_NAME ": component %zu is empty", k + 1);
+        g_free (free_k);
+        return FALSE;
+      }
+      free_k[nf++] = k;
+    }
+  if (p->model != GAUSSIAN)
+    for (size_t j = 0; j < P; j++)
+      for (size_t k = 1; k < K && p->common[j]; k++)
+        if (p->beta[k * P + j] != p->beta[j]) {
+          g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                       REG_NAME ": '%s' is a common coefficient, but component %zu has %.17g "
+                       "for it and component 1 %.17g (start from equal values)", p->coef[j],
+                       k + 1, p->beta[k * P + j], p->beta[j]);
+          g_free (free_k);
+          return FALSE;
+        }
+  /* row[j]: coefficient j's place within a component's block, or in the common block. */
+  for (size_t j = 0, a = 0, c = 0; j < P; j++)
+    row[j] = p->common[j] ? c++ : a++;
+  const size_t n = nf * ps + p->pc;
+  gsl_matrix *a = gsl_matrix_calloc (n, n), *m = gsl_matrix_alloc (n, n);
+  gsl_vector *v = gsl_vector_calloc (n);
+  double *newb = g_memdup2 (p->beta, K * P * sizeof (double)), bt[64];
+  gboolean ok = TRUE;
+  for (size_t f = 0; f < nf; f++) {
+    const size_t k = free_k[f];
+    const double *s = stats + k * S, *c = s + 2, *A = s + 2 + P;
+    const double w = p->model == GAUSSIAN && !p->shared ? 1.0 / (p->sigma[k] * p->sigma[k]) : 1.0;
+    for (size_t j = 0; j < P; j++) {
+      const size_t rj = p->common[j] ? nf * ps + row[j] : f * ps + row[j];
+      gsl_vector_set (v, rj, gsl_vector_get (v, rj) + w * c[j]);
+      for (size_t l = j; l < P; l++) {
+        const size_t rl = p->common[l] ? nf * ps + row[l] : f * ps + row[l];
+        const double e = w * A[j * P + l];
+        gsl_matrix_set (a, rj, rl, gsl_matrix_get (a, rj, rl) + e);
+        if (l != j)
+          gsl_matrix_set (a, rl, rj, gsl_matrix_get (a, rl, rj) + e);
+      }
+    }
+  }
+  const size_t bad = cholesky_pivot (a, m);
+  if (bad < n) {
+    size_t j = 0;
+    if (bad >= nf * ps) {
+      while (!p->common[j] || row[j] != bad - nf * ps)
+        j++;
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                   REG_NAME ": the common coefficient '%s' is (nearly) a combination of the "
+                   "components' other coefficients over the rows (a rank-deficient joint "
+                   "design)", p->coef[j]);
+    } else {
+      while (p->common[j] || row[j] != bad % ps)
+        j++;
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                   REG_NAME ": component %zu has a rank-deficient design: '%s' is (nearly) a "
+                   "combination of its other coefficients within it, or it has too few rows "
+                   "for its %zu coefficients", free_k[bad / ps] + 1, p->coef[j], P);
+    }
+    ok = FALSE;
+  }
+  if (ok) {
+    gsl_linalg_cholesky_svx (m, v);
+    double step = 1.0, u = 0.0;
+    if (p->model != GAUSSIAN && p->xmax) {
+      for (size_t f = 0; f < nf; f++) {
+        double uf = 0.0;
+        for (size_t j = 0; j < P; j++) {
+          const size_t rj = p->common[j] ? nf * ps + row[j] : f * ps + row[j];
+          uf += p->xmax[j] * fabs (gsl_vector_get (v, rj));
+        }
+        u = fmax (u, uf);
+      }
+      while (step * exp (step * u) >= 2.0 && step > 1e-300)
+        step *= 0.5;
+    }
+    for (size_t k = 0, f = 0; k < K; k++) {
+      const gboolean isfree = f < nf && free_k[f] == k;
+      double *b = newb + k * P;
+      for (size_t j = 0; j < P; j++) {
+        if (!isfree && !p->common[j])
+          continue;
+        const double x = gsl_vector_get (v, p->common[j] ? nf * ps + row[j] : f * ps + row[j]);
+        /* linreg: centred, the same as b_j but for a specific intercept; a common
+         * intercept is not centred. */
+        b[j] = p->model != GAUSSIAN ? b[j] + step * x : x;
+      }
+      if (p->model == GAUSSIAN && isfree && p->intercept) {
+        /* b~ back to b: b_0 = b~_0 + ybar - sum_j m_j b_j. */
+        double b0 = p->ybar;
+        for (size_t j = 1; j < P; j++)
+          b0 -= b[j] * p->ctr[j];
+        b[0] += b0;
+      }
+      f += isfree;
+    }
+  }
+  if (ok && p->model == GAUSSIAN) {
+    double num = 0.0, den = 0.0;
+    double *rss = g_new (double, K);
+    for (size_t k = 0; k < K; k++) {
+      const double *s = stats + k * S;
+      centre_of (p, newb + k * P, bt);
+      rss[k] = fmax (rss_at (p, s, bt), 0.0);
+      num += rss[k];
+      den += s[0];
+    }
+    for (size_t f = 0; f < nf && ok && !p->shared; f++) {
+      const size_t k = free_k[f];
+      const double *s = stats + k * S;
+      if (!(rss[k] > 1e-12 * s[1] && rss[k] / s[0] > 0)) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                     REG_NAME ": component %zu has collapsed: its rows lie on its regression "
+                     "(residual variance %g)", k + 1, rss[k] / s[0]);
+        ok = FALSE;
+      }
+    }
+    if (ok && p->shared && !(num / den > 0)) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                   REG_NAME ": every component has collapsed onto its regression (they share "
+                   "a variance of %g)", num / den);
+      ok = FALSE;
+    }
+    for (size_t f = 0; f < nf && ok && !p->shared; f++)
+      p->sigma[free_k[f]] = sqrt (rss[free_k[f]] / stats[free_k[f] * S]);
+    for (size_t k = 0; k < K && ok && p->shared; k++)
+      p->sigma[k] = sqrt (num / den);
+    g_free (rss);
+  }
+  if (ok)
+    memcpy (p->beta, newb, K * P * sizeof (double));
+  gsl_matrix_free (a);
+  gsl_matrix_free (m);
+  gsl_vector_free (v);
+  g_free (newb);
+  g_free (free_k);
+  return ok;
+}
+
 static gboolean
 maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
 {
+  if (p->pc > 0)
+    return maximise_joint (p, stats, fixed, error);
   const size_t P = p->p, S = per_component (p);
-  gsl_matrix *m = gsl_matrix_alloc (P, P);
+  gsl_matrix *m = gsl_matrix_alloc (P, P), *work = gsl_matrix_alloc (P, P);
   gsl_vector *v = gsl_vector_alloc (P);
   double *newb = g_new (double, p->k * P), *rss = g_new0 (double, p->k);
   gboolean ok = TRUE;
@@ -645,7 +876,7 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
       ok = FALSE;
       break;
     }
-    if (!factor (p, k, s + 2 + P, m, error)) {
+    if (!factor (p, k, s + 2 + P, work, m, error)) {
       ok = FALSE;
       break;
     }
@@ -717,6 +948,7 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
           p->sigma[k] = sqrt (rss[k] / stats[k * S]);
   }
   gsl_matrix_free (m);
+  gsl_matrix_free (work);
   gsl_vector_free (v);
   g_free (newb);
   g_free (rss);
@@ -773,7 +1005,7 @@ expected_loglik (const mixem_params *p, const double *stats)
 static size_t
 n_free_params (const mixem_params *p)
 {
-  return p->k * p->p + (p->model != GAUSSIAN ? 0 : p->shared ? 1 : p->k);
+  return p->k * (p->p - p->pc) + p->pc + (p->model != GAUSSIAN ? 0 : p->shared ? 1 : p->k);
 }
 
 static GVariant *
@@ -826,6 +1058,134 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
   return TRUE;
 }
 
+/* The start "random_lines" (the RANSAC-like start of mixtures of regressions): each component's
+ * coefficients solve the design of p distinct random rows exactly (the line through p points),
+ * on the link scale for the GLMs (log(y + 1/2), logit((y + 1/2) / (n + 1)), less the offset);
+ * a draw whose p x p design is singular (an LU pivot below PIVOT_TOL of the design's largest
+ * entry) is drawn again, up to 100 times, then the coefficients are the least-squares ones of the
+ * last draw (SVD).  linreg: sigma_k is the root mean square residual of the rows nearest (in
+ * |y - eta|) to line k, or of all rows to their nearest line if fewer than 2 are (shared: the
+ * latter).  Common coefficients take the mean of the components' draws.  Random
+ * responsibilities (random_resp) start every line near the one least-squares line of all rows,
+ * from which EM tends to split the cloud the same way each time; random lines start far apart
+ * (README: measured on tonedata, NPreg and betablocker). */
+static gboolean
+init (mixem_params *p, const mixem_block *b, const char *method, gsl_rng *rng, GError **error)
+{
+  const size_t P = p->p, K = p->k, n = b->n;
+  if (strcmp (method, "random_lines") != 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, REG_NAME ": unknown start '%s'", method);
+    return FALSE;
+  }
+  if (n < P) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                 REG_NAME ": random_lines needs at least %zu rows (got %zu)", P, n);
+    return FALSE;
+  }
+  gsl_matrix *a = gsl_matrix_alloc (P, P), *lu = gsl_matrix_alloc (P, P);
+  gsl_vector *z = gsl_vector_alloc (P), *sol = gsl_vector_alloc (P);
+  gsl_permutation *perm = gsl_permutation_alloc (P);
+  size_t *pick = g_new (size_t, P);
+  double x[64];
+  for (size_t k = 0; k < K; k++) {
+    int sign = 0, tries = 0;
+    gboolean good = FALSE;
+    while (!good && tries++ < 100) {
+      for (size_t j = 0; j < P; j++) {
+        gboolean dup;
+        do {   /* P distinct rows (n >= P) */
+          pick[j] = gsl_rng_uniform_int (rng, n);
+          dup = FALSE;
+          for (size_t l = 0; l < j; l++)
+            dup = dup || pick[l] == pick[j];
+        } while (dup);
+      }
+      double scale = 0.0;
+      for (size_t j = 0; j < P; j++) {
+        const double *row = b->x + pick[j] * b->d;
+        design (p, row, x);
+        for (size_t l = 0; l < P; l++) {
+          gsl_matrix_set (a, j, l, x[l]);
+          scale = fmax (scale, fabs (x[l]));
+        }
+        double y = row[p->ycol];
+        if (p->model == POISSON)
+          y = log (y + 0.5) - (p->ocol >= 0 ? row[p->ocol] : 0.0);
+        else if (p->model == BINOMIAL) {
+          const double t = (y + 0.5) / (trials_of (p, row) + 1.0);
+          y = log (t / (1.0 - t));
+        }
+        gsl_vector_set (z, j, y);
+      }
+      gsl_matrix_memcpy (lu, a);
+      gsl_linalg_LU_decomp (lu, perm, &sign);
+      good = TRUE;
+      for (size_t j = 0; j < P; j++)
+        good = good && fabs (gsl_matrix_get (lu, j, j)) > PIVOT_TOL * scale;
+    }
+    if (good)
+      gsl_linalg_LU_solve (lu, perm, z, sol);
+    else {
+      gsl_matrix *v = gsl_matrix_alloc (P, P);
+      gsl_vector *sv = gsl_vector_alloc (P), *work = gsl_vector_alloc (P);
+      gsl_linalg_SV_decomp (a, v, sv, work);
+      for (size_t j = 0; j < P; j++)
+        if (gsl_vector_get (sv, j) <= PIVOT_TOL * gsl_vector_get (sv, 0))
+          gsl_vector_set (sv, j, 0.0);
+      gsl_linalg_SV_solve (a, v, sv, z, sol);
+      gsl_matrix_free (v);
+      gsl_vector_free (sv);
+      gsl_vector_free (work);
+    }
+    for (size_t j = 0; j < P; j++)
+      p->beta[k * P + j] = gsl_vector_get (sol, j);
+  }
+  for (size_t j = 0; j < P && p->pc > 0; j++)
+    if (p->common[j]) {
+      double mean = 0.0;
+      for (size_t k = 0; k < K; k++)
+        mean += p->beta[k * P + j] / (double) K;
+      for (size_t k = 0; k < K; k++)
+        p->beta[k * P + j] = mean;
+    }
+  if (p->model == GAUSSIAN) {
+    double *ss = g_new0 (double, K), all = 0.0;
+    size_t *cnt = g_new0 (size_t, K);
+    for (size_t i = 0; i < n; i++) {
+      const double *row = b->x + i * b->d;
+      design (p, row, x);
+      double best = INFINITY;
+      size_t bk = 0;
+      for (size_t k = 0; k < K; k++) {
+        double e = row[p->ycol];
+        for (size_t j = 0; j < P; j++)
+          e -= x[j] * p->beta[k * P + j];
+        if (fabs (e) < best) {
+          best = fabs (e);
+          bk = k;
+        }
+      }
+      ss[bk] += best * best;
+      cnt[bk]++;
+      all += best * best;
+    }
+    const double overall = sqrt (all / (double) n);
+    for (size_t k = 0; k < K; k++) {
+      const double s = p->shared || cnt[k] < 2 ? overall : sqrt (ss[k] / (double) cnt[k]);
+      p->sigma[k] = s > 0 && isfinite (s) ? s : 1.0;
+    }
+    g_free (ss);
+    g_free (cnt);
+  }
+  gsl_matrix_free (a);
+  gsl_matrix_free (lu);
+  gsl_vector_free (z);
+  gsl_vector_free (sol);
+  gsl_permutation_free (perm);
+  g_free (pick);
+  return TRUE;
+}
+
 const mixem_family mixem_family_entry = {
   .abi_version = MIXEM_FAMILY_ABI_VERSION,
   .name = REG_NAME,
@@ -841,6 +1201,7 @@ const mixem_family mixem_family_entry = {
   .stats_size = stats_size,
   .accumulate = accumulate,
   .maximise = maximise,
+  .init = init,
   .n_free_params = n_free_params,
   .describe = describe,
   .assign = assign,

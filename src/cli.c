@@ -1394,11 +1394,12 @@ loaded_clear (loaded *l)
 static int
 cmd_predict (int argc, char **argv)
 {
-  gboolean proba = FALSE, uncertainty = FALSE;
+  gboolean proba = FALSE, uncertainty = FALSE, response_mean = FALSE;
   char *delimiter = NULL;
   missing_args ma = { 0 };
   GOptionEntry entries[] = {
     { "proba", 'p', 0, G_OPTION_ARG_NONE, &proba, "Print each component's probability", NULL },
+    { "response-mean", 'r', 0, G_OPTION_ARG_NONE, &response_mean, "A regression model: print each component's fitted response and the mixture mean (prior weights) at the rows' covariates; the response column may be absent", NULL },
     { "uncertainty", 'u', 0, G_OPTION_ARG_NONE, &uncertainty, "Add a column: 1 - the largest probability (mclust's uncertainty)", NULL },
     { "delimiter", 'd', 0, G_OPTION_ARG_STRING, &delimiter, "Field separator of DATA.csv", "C" },
     MISSING_ENTRIES (ma),
@@ -1410,6 +1411,43 @@ cmd_predict (int argc, char **argv)
   if (!parse_options ("predict", entries, &argc, &argv, &status)
       || !check_delimiter ("predict", delimiter, &status))
     goto out;
+  if (response_mean) {
+    /* New covariates: all of DATA's columns are read, and the model finds its own by name. */
+    if (proba || uncertainty) {
+      status = usage_error ("predict", "--response-mean does not go with --proba or --uncertainty");
+      goto out;
+    }
+    if (argc != 3) {
+      status = usage_error ("predict", "expected MODEL.json and DATA.csv");
+      goto out;
+    }
+    l.reg = mixem_registry_new ();
+    if (!(l.m = mixem_model_load (l.reg, argv[1], &err))
+        || !(l.data = read_data (argv[2], NULL, NULL, NULL, delimiter, NULL, &ma, &err))) {
+      status = fail ("predict", err);
+      goto out;
+    }
+    const size_t n = mixem_dataset_rows (l.data), K = mixem_model_k (l.m);
+    double *means = g_new (double, n * K > 0 ? n * K : 1), *mix = g_new (double, n > 0 ? n : 1);
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+    if (mixem_model_mean_response (l.m, l.data, means, mix, &err)) {
+      GString *s = g_string_new (NULL);
+      for (size_t k = 0; k < K; k++)
+        g_string_append_printf (s, "mu%zu,", k + 1);
+      g_string_append (s, "mean\n");
+      for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < K; k++)
+          g_string_append_printf (s, "%s,", fmt_double (buf, means[i * K + k]));
+        g_string_append_printf (s, "%s\n", fmt_double (buf, mix[i]));
+      }
+      fputs (s->str, stdout);
+      g_string_free (s, TRUE);
+    } else
+      status = fail ("predict", err);
+    g_free (means);
+    g_free (mix);
+    goto out;
+  }
   if ((status = load_model_and_data ("predict", argc, argv, NULL, delimiter, &ma, &l)))
     goto out;
   /* With a noise component: its probability last ("noise"), its label 0, as mclust's. */

@@ -1,7 +1,8 @@
 /* response.c: fitted responses of the regression families (linreg, poisreg, logitreg), read
  * from a model's options (response, covariates, intercept, offset, trials) and its components'
  * "beta": each component's mean at every row, and the mean under each row's most probable
- * component.  Used by model:predict_response in Lua and by the regression plot. */
+ * component, or, for rows without a response, the mixture's mean under the prior weights.  Used
+ * by model:predict_response in Lua, mixem predict --response-mean and the regression plot. */
 #include <config.h>
 #include <math.h>
 #include <string.h>
@@ -26,11 +27,8 @@ mixem_model_fitted_means (const mixem_model *m, const mixem_dataset *data, doubl
                  "or logitreg model (this one is %s)", f->name);
     return FALSE;
   }
-  if (mixem_dataset_cols (data) != mixem_model_d (m)) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "the data have %zu columns, but the model "
-                 "has %zu", mixem_dataset_cols (data), mixem_model_d (m));
-    return FALSE;
-  }
+  /* The covariates, offset and trials are found by name: DATA need not have the model's other
+   * columns, the response included. */
   const mixem_options *opts = mixem_model_options (m);
   const char *covs = mixem_options_get (opts, "covariates");
   const char *offset = mixem_options_get (opts, "offset");
@@ -123,4 +121,26 @@ mixem_model_predict_response (const mixem_model *m, const mixem_dataset *data, d
   if (!labels)
     g_free (lab);
   return ok;
+}
+
+gboolean
+mixem_model_mean_response (const mixem_model *m, const mixem_dataset *data, double *means,
+                           double *mix, GError **error)
+{
+  const size_t n = mixem_dataset_rows (data), K = mixem_model_k (m);
+  if (!mixem_model_fitted_means (m, data, means, error))
+    return FALSE;
+  /* The components' weights, renormalised over the regressions (a noise component, if any,
+   * predicts no response). */
+  const double *w = mixem_model_weights (m);
+  double total = 0.0;
+  for (size_t k = 0; k < K; k++)
+    total += w[k];
+  for (size_t i = 0; i < n && mix; i++) {
+    double v = 0.0;
+    for (size_t k = 0; k < K; k++)
+      v += w[k] / total * means[i * K + k];
+    mix[i] = v;
+  }
+  return TRUE;
 }

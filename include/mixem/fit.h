@@ -280,13 +280,19 @@ gboolean mixem_model_predict (const mixem_model *m, const mixem_dataset *data, s
                               GError **error);
 /* Regression families (linreg, poisreg, logitreg) only.  fitted_means: each component's mean
  * response at every row, OUT[i K + k] (eta = offset + x_i' b_k; the mean eta, exp(eta) or
- * trials / (1 + exp(-eta))).  predict_response: OUT[i], the mean under row i's most probable
+ * trials / (1 + exp(-eta))); DATA's columns are found by name.  predict_response: OUT[i], the mean under row i's most probable
  * component (mixem_model_predict: given the row's response and covariates), that component in
  * LABELS[i] unless LABELS is NULL. */
 gboolean mixem_model_fitted_means (const mixem_model *m, const mixem_dataset *data, double *out,
                                    GError **error);
 gboolean mixem_model_predict_response (const mixem_model *m, const mixem_dataset *data,
                                        double *out, size_t *labels, GError **error);
+/* For rows that need not have the response (new covariates): MEANS[i K + k] as fitted_means, and
+ * MIX[i] (unless NULL) = sum_k w_k MEANS[i K + k], the mixture's mean response at the row's
+ * covariates under the prior weights w (renormalised over the K components).  DATA's columns are
+ * found by name and only the covariates (and offset, trials column) are needed. */
+gboolean mixem_model_mean_response (const mixem_model *m, const mixem_dataset *data,
+                                    double *means, double *mix, GError **error);
 gboolean mixem_model_score_samples (const mixem_model *m, const mixem_dataset *data,
                                     double *out, GError **error);
 /* sum_i w_i log p(x_i | theta) on DATA, weights included; NAN with ERROR set on failure. */

@@ -450,6 +450,31 @@ parts_text (lua_State *L, const char *fn, const char *key, lscratch *s)
   return g_strdup (out->str);
 }
 
+/* Whether the array on the top of the stack starts with a string. */
+static gboolean
+first_is_string (lua_State *L)
+{
+  const gboolean yes = lua_geti (L, -1, 1) == LUA_TSTRING;
+  lua_pop (L, 1);
+  return yes;
+}
+
+/* The list of names on the top of the stack (covariates = {"x", "x2"}) joined by commas. */
+static const char *
+names_text (lua_State *L, const char *fn, const char *key, lscratch *s)
+{
+  GString *out = scratch_keep (s, g_string_new (NULL), gstring_free);
+  const lua_Integer n = luaL_len (L, -1);
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (lua_geti (L, -1, i) != LUA_TSTRING)
+      luaL_error (L, "%s: '%s'[%d] must be a string (got %s)", fn, key, (int) i,
+                  luaL_typename (L, -1));
+    g_string_append_printf (out, "%s%s", i > 1 ? "," : "", lua_tostring (L, -1));
+    lua_pop (L, 1);
+  }
+  return out->str;
+}
+
 static const char *
 opt_str (lua_State *L, int idx, const char *fn, const char *key, lscratch *s)
 {
@@ -463,6 +488,8 @@ opt_str (lua_State *L, int idx, const char *fn, const char *key, lscratch *s)
                       g_free);
   } else if (t == LUA_TSTRING)
     v = scratch_keep (s, g_strdup (lua_tostring (L, -1)), g_free);
+  else if (t == LUA_TTABLE && is_array (L, -1) && first_is_string (L))
+    v = names_text (L, fn, key, s);
   else if (t == LUA_TTABLE && is_array (L, -1))
     v = scratch_keep (s, parts_text (L, fn, key, s), g_free);
   else if (t != LUA_TNIL)
@@ -2014,29 +2041,49 @@ m_predict (lua_State *L)
 }
 
 /* model:predict_response(X): a regression model's fitted response under each row's most
- * probable component, and those components (numbered from 1) as a second result. */
+ * probable component, those components (numbered from 1), and each component's fitted response
+ * (means[i][k]).  X without the response column (new covariates): the mixture's mean response
+ * under the prior weights, nil, and the means. */
 static int
 m_predict_response (lua_State *L)
 {
   static const char *const fn = "model:predict_response";
   const mixem_model *m = check_model (L, 1)->m;
   lscratch *s = scratch_new (L);
-  const mixem_dataset *ds = model_data (L, m, 2, fn, s);
-  size_t n = mixem_dataset_rows (ds);
+  const char *response = mixem_options_get (mixem_model_options (m), "response");
+  const mixem_dataset *given = check_dataset (L, 2)->ds;
+  const gboolean has_y = !response || mixem_dataset_find_column (given, response) >= 0;
+  const mixem_dataset *ds = has_y ? model_data (L, m, 2, fn, s) : given;
+  const size_t n = mixem_dataset_rows (ds), K = mixem_model_k (m);
   size_t *lab = scratch_keep (s, g_new (size_t, n > 0 ? n : 1), g_free);
   double *y = scratch_keep (s, g_new (double, n > 0 ? n : 1), g_free);
+  double *means = scratch_keep (s, g_new (double, n * K > 0 ? n * K : 1), g_free);
   GError *err = NULL;
-  if (!mixem_model_predict_response (m, ds, y, lab, &err))
+  if (!(has_y ? mixem_model_predict_response (m, ds, y, lab, &err)
+                && mixem_model_fitted_means (m, ds, means, &err)
+              : mixem_model_mean_response (m, ds, means, y, &err)))
     return raise_gerror (L, fn, err);
   lua_createtable (L, (int) n, 0);
+  if (has_y)
+    lua_createtable (L, (int) n, 0);
+  else
+    lua_pushnil (L);
   lua_createtable (L, (int) n, 0);
   for (size_t i = 0; i < n; i++) {
     lua_pushnumber (L, y[i]);
-    lua_seti (L, -3, (lua_Integer) i + 1);
-    lua_pushinteger (L, (lua_Integer) lab[i] + 1);
+    lua_seti (L, -4, (lua_Integer) i + 1);
+    if (has_y) {
+      lua_pushinteger (L, (lua_Integer) lab[i] + 1);
+      lua_seti (L, -3, (lua_Integer) i + 1);
+    }
+    lua_createtable (L, (int) K, 0);
+    for (size_t k = 0; k < K; k++) {
+      lua_pushnumber (L, means[i * K + k]);
+      lua_seti (L, -2, (lua_Integer) k + 1);
+    }
     lua_seti (L, -2, (lua_Integer) i + 1);
   }
-  return 2;
+  return 3;
 }
 
 static int

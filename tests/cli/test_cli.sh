@@ -544,6 +544,16 @@ check "linreg fit out" 0 '' -- "$MIXEM" fit -q -f linreg --response yn --covaria
   --seed 1 "$NPREG" --out "$R/linreg.json"
 check "plot regression" 0 '' -- "$MIXEM" plot regression "$R/linreg.json" "$NPREG" -o "$R/linreg.png"
 assert "regression png" test "$(head -c 4 "$R/linreg.png" | od -An -tx1 | tr -d ' \n')" = "89504e47"
+# New covariates without the response (nor the model's other columns): each component's fitted
+# response and the mixture mean, which lies between them.
+printf 'x2,x\n0.25,0.5\n9,3\n' > "$R/newx.csv"
+check "predict --response-mean" 0 '^mu1,mu2,mean[[:space:]]+[-0-9.e]+,[-0-9.e]+,[-0-9.e]+[[:space:]]+[-0-9.e]+,[-0-9.e]+,[-0-9.e]+$' -- \
+  "$MIXEM" predict --response-mean "$R/linreg.json" "$R/newx.csv"
+assert "response mean between the components'" test "$("$MIXEM" predict -r "$R/linreg.json" "$R/newx.csv" \
+  | awk -F, 'NR > 1 { lo = $1 < $2 ? $1 : $2; hi = $1 < $2 ? $2 : $1; if (!($3 > lo && $3 < hi)) bad = 1 }
+             END { print bad ? "bad" : "ok" }')" = ok
+check "predict --response-mean, no covariate" 1 "the covariate 'x' is not a column of the data" -- \
+  "$MIXEM" predict --response-mean "$R/linreg.json" "$COINS"
 check "plot regression of a clustering" 1 'a regression plot needs a linreg, poisreg or logitreg model \(this one is binomial\)' -- \
   "$MIXEM" plot regression "$T/m.json" "$COINS" -o "$R/notreg.png"
 check "select covariates" 0 'covariates=x .*covariates=x\+x2 .*-642\.532.*<- chosen' -- \
