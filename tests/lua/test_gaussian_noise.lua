@@ -10,7 +10,6 @@
 local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
 local mx = require "mixem"
 local fixtures = dofile(T.srcdir .. "/tests/reference/gaussian_noise_fixtures.lua")
-local diagonal = {EEI = true, VEI = true, EVI = true, VVI = true}
 local data, logv, guess = {}, {}, {}
 for _, f in ipairs(fixtures) do
   data[f.data] = data[f.data] or mx.read_csv(T.srcdir .. "/" .. f.data)
@@ -20,16 +19,7 @@ for _, f in ipairs(fixtures) do
   elseif f.loglik then
     local name = string.format("%s %s K = %d noise", f.data, f.model, f.k)
     T.test(name, function()
-      local comps = {}
-      for j = 1, f.k do
-        local c, S = {mean = f.means[j]}, f.covs[j]
-        if f.model == "EII" or f.model == "VII" then c.var = S[1][1]
-        elseif diagonal[f.model] then
-          c.var = {}
-          for i = 1, #S do c.var[i] = S[i][i] end
-        else c.cov = S end
-        comps[j] = c
-      end
+      local comps = T.mclust_components(f.means, f.covs, f.model)
       local X = data[f.data]
       local m = mx.fit{data = X, family = "gaussian", covariance = f.model, k = f.k,
                        reg_covar = 0, noise = true, init = {weights = f.weights, components = comps},

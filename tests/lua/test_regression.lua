@@ -8,24 +8,6 @@ local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua"
 local mx = require "mixem"
 local X = mx.read_csv(T.srcdir .. "/tests/data/npreg.csv")
 local F = dofile(T.srcdir .. "/tests/reference/regression_fixtures.lua")
-local maxrel = {}
-
-local function rel(what, a, b, tol)
-  local r = math.abs(a - b) / math.max(math.abs(a), math.abs(b), 1e-300)
-  maxrel[what] = math.max(maxrel[what] or 0, r)
-  T.near(a, b, tol, what)
-end
-
-local function watch()
-  local prev = -math.huge
-  return function(it)
-    if it.iter == 1 then prev = -math.huge end   -- a new restart
-    T.near(it.elbo + it.kl, it.loglik, 1e-12)
-    T.ok(it.kl >= -1e-9 * math.abs(it.loglik), "KL >= 0")
-    T.ok(it.loglik >= prev - 1e-12 * math.abs(prev), "monotone")
-    prev = it.loglik
-  end
-end
 
 local g = F.gaussian
 for _, iters in ipairs{1, 5, 200} do
@@ -34,14 +16,14 @@ for _, iters in ipairs{1, 5, 200} do
     for k = 1, 2 do comps[k] = {beta = g.beta0[k], sigma = g.sigma0[k]} end
     local m = mx.fit{data = X, family = "linreg", response = "yn", covariates = "x,x2", k = 2,
                      init = {weights = g.w0, components = comps}, max_iter = iters, tol = 0,
-                     on_iter = watch()}
+                     on_iter = T.climb_watch()}
     local f = g[iters]
     local tol = iters == 200 and 1e-6 or 1e-8
-    rel("linreg loglik", m.loglik, f.loglik, tol)
+    T.rel("linreg loglik", m.loglik, f.loglik, tol)
     for k = 1, 2 do
-      rel("linreg weight", m.weights[k], f.weights[k], tol)
-      rel("linreg sigma", m.components[k].sigma, f.sigma[k], tol)
-      for j = 1, 3 do rel("linreg beta", m.components[k].beta[j], f.beta[k][j], tol) end
+      T.rel("linreg weight", m.weights[k], f.weights[k], tol)
+      T.rel("linreg sigma", m.components[k].sigma, f.sigma[k], tol)
+      for j = 1, 3 do T.rel("linreg beta", m.components[k].beta[j], f.beta[k][j], tol) end
     end
   end)
 end
@@ -53,13 +35,13 @@ end
 local function glm_case(what, family, data, opts, f)
   local comps = {{beta = f.beta0[1]}, {beta = f.beta0[2]}}
   local spec = {data = data, family = family, k = 2, init = {weights = f.w0, components = comps},
-                max_iter = 5000, tol = 0, on_iter = watch()}
+                max_iter = 5000, tol = 0, on_iter = T.climb_watch()}
   for key, v in pairs(opts) do spec[key] = v end
   local m = mx.fit(spec)
-  rel(what .. " loglik", m.loglik, f.loglik, 1e-10)
+  T.rel(what .. " loglik", m.loglik, f.loglik, 1e-10)
   for k = 1, 2 do
-    rel(what .. " weight", m.weights[k], f.weights[k], 1e-9)
-    for j = 1, 2 do rel(what .. " beta", m.components[k].beta[j], f.beta[k][j], 1e-9) end
+    T.rel(what .. " weight", m.weights[k], f.weights[k], 1e-9)
+    for j = 1, 2 do T.rel(what .. " beta", m.components[k].beta[j], f.beta[k][j], 1e-9) end
   end
   return m
 end
@@ -76,7 +58,7 @@ end)
 
 T.test("logitreg fits and climbs", function()
   local m = mx.fit{data = X, family = "logitreg", response = "yb", covariates = "x", k = 2,
-                   seed = 1, max_iter = 50, on_iter = watch()}
+                   seed = 1, max_iter = 50, on_iter = T.climb_watch()}
   T.ok(m.loglik < 0 and m.loglik > -200, "a log-likelihood of binary rows")
 end)
 
@@ -144,5 +126,5 @@ T.test("bad input", function()
            "component 1 has a rank-deficient design: '2' is (nearly) a combination of")
 end)
 
-for what, r in pairs(maxrel) do print(string.format("max relative difference, %s: %.3g", what, r)) end
+T.report_rel()
 T.done()

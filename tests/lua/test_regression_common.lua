@@ -12,26 +12,6 @@ local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua"
 local mx = require "mixem"
 local X = mx.read_csv(T.srcdir .. "/tests/data/npreg.csv")
 local F = dofile(T.srcdir .. "/tests/reference/regression_common_fixtures.lua")
-local maxrel = {}
-
-local function rel(what, a, b, tol)
-  local r = math.abs(a - b) / math.max(math.abs(a), math.abs(b), 1e-300)
-  maxrel[what] = math.max(maxrel[what] or 0, r)
-  T.near(a, b, tol, what)
-end
-
-local function watch()
-  local prev, run = -math.huge, nil
-  return function(it)
-    -- Each restart's short runs (small-EM), then its continuation, climb on their own.
-    local this = (it.restart or 0) .. ":" .. (it.short_run or 0)
-    if this ~= run then prev, run = -math.huge, this end
-    T.near(it.elbo + it.kl, it.loglik, 1e-12)
-    T.ok(it.kl >= -1e-9 * math.abs(it.loglik), "KL >= 0")
-    T.ok(it.loglik >= prev - 1e-12 * math.abs(prev), "monotone")
-    prev = it.loglik
-  end
-end
 
 for _, variance in ipairs{"shared", "component"} do
   local g = F[variance]
@@ -42,13 +22,13 @@ for _, variance in ipairs{"shared", "component"} do
       local m = mx.fit{data = X, family = "linreg", response = "yn", covariates = {"x2", "x"},
                        common = "x", variance = variance, k = 2,
                        init = {weights = g.w0, components = comps}, max_iter = iters, tol = 0,
-                       on_iter = watch()}
+                       on_iter = T.climb_watch()}
       local f, tol = g[iters], iters == 3000 and 1e-9 or 1e-10
-      rel("linreg loglik", m.loglik, f.loglik, tol)
+      T.rel("linreg loglik", m.loglik, f.loglik, tol)
       for k = 1, 2 do
-        rel("linreg weight", m.weights[k], f.weights[k], tol)
-        rel("linreg sigma", m.components[k].sigma, f.sigma[k], tol)
-        for j = 1, 3 do rel("linreg beta", m.components[k].beta[j], f.beta[k][j], tol) end
+        T.rel("linreg weight", m.weights[k], f.weights[k], tol)
+        T.rel("linreg sigma", m.components[k].sigma, f.sigma[k], tol)
+        for j = 1, 3 do T.rel("linreg beta", m.components[k].beta[j], f.beta[k][j], tol) end
       end
       T.eq(m.components[1].beta[3], m.components[2].beta[3], "the slope of x is common")
       -- 2 x (intercept, x2) + x + variances + 1 weight.
@@ -59,16 +39,16 @@ end
 
 local function glm_case(what, data, opts, f)
   local spec = {data = data, k = 2, init = {weights = f.w0, components = {{beta = f.beta0[1]},
-                {beta = f.beta0[2]}}}, max_iter = 3000, tol = 0, on_iter = watch()}
+                {beta = f.beta0[2]}}}, max_iter = 3000, tol = 0, on_iter = T.climb_watch()}
   for key, v in pairs(opts) do spec[key] = v end
   local m = mx.fit(spec)
-  rel(what .. " loglik", m.loglik, f.loglik, 1e-10)
+  T.rel(what .. " loglik", m.loglik, f.loglik, 1e-10)
   for k = 1, 2 do
-    rel(what .. " weight", m.weights[k], f.weights[k], 1e-9)
-    for j = 1, 2 do rel(what .. " beta", m.components[k].beta[j], f.beta[k][j], 1e-9) end
+    T.rel(what .. " weight", m.weights[k], f.weights[k], 1e-9)
+    for j = 1, 2 do T.rel(what .. " beta", m.components[k].beta[j], f.beta[k][j], 1e-9) end
   end
   T.eq(m.n_params, f.df, "n_params: flexmix's df")
-  rel(what .. " BIC", m:bic(data), f.bic, 1e-10)
+  T.rel(what .. " BIC", m:bic(data), f.bic, 1e-10)
 end
 
 T.test("poisreg, x common, against flexmix's FLXMRglmfix after convergence", function()
@@ -85,7 +65,7 @@ end)
 T.test("a common intercept", function()
   -- No centring then; the intercept stays common and the fit climbs.
   local m = mx.fit{data = X, family = "linreg", response = "yn", covariates = "x,x2",
-                   common = "(Intercept)", k = 2, seed = 3, on_iter = watch()}
+                   common = "(Intercept)", k = 2, seed = 3, on_iter = T.climb_watch()}
   T.eq(m.components[1].beta[1], m.components[2].beta[1], "one intercept")
   T.ok(m.components[1].beta[2] ~= m.components[2].beta[2], "slopes of their own")
   T.eq(m.n_params, 2 * 2 + 1 + 2 + 1, "n_params")
@@ -117,7 +97,7 @@ T.test("linreg's default start (random_lines) on tonedata, K = 2", function()
   -- A design that no draw of rows can make regular falls back to least squares; the
   -- common coefficients start equal, so a GLM can start from random lines.
   local m = mx.fit{data = X, family = "poisreg", response = "yp", covariates = "x", common = "x",
-                   k = 2, seed = 1, init = "random_lines", on_iter = watch()}
+                   k = 2, seed = 1, init = "random_lines", on_iter = T.climb_watch()}
   T.eq(m.components[1].beta[2], m.components[2].beta[2], "one slope")
 end)
 
@@ -157,5 +137,5 @@ T.test("predict_response on new covariates without the response", function()
            "the covariate 'x' is not a column of the data")
 end)
 
-for what, r in pairs(maxrel) do print(string.format("max relative difference, %s: %.3g", what, r)) end
+T.report_rel()
 T.done()
