@@ -960,6 +960,14 @@ csv_line_start (const char *text, size_t len, size_t a)
   return nl ? (size_t) (nl - text) + 1 : len;
 }
 
+/* Where byte range R of NP starts: the first line start at or after byte floor(LEN R / NP). */
+static size_t
+csv_range_start (const char *text, size_t len, int np, int r)
+{
+  return csv_line_start (text, len, len / (size_t) np * (size_t) r
+                                    + len % (size_t) np * (size_t) r / (size_t) np);
+}
+
 /* The end of the first line not skipped (the header, or with NO_HEADER the first row), and its
  * start; LEN and LEN when the text has none. */
 static size_t
@@ -1160,11 +1168,8 @@ read_csv (const char *path, const mixem_csv_options *opts, gboolean part, size_t
     const int me = as_rank ? as_rank[1] : mixem_parallel_rank ();
     size_t count[2], *cnt = g_new (size_t, 2 * (size_t) np);
     for (int r = as_rank ? 0 : me; r < (as_rank ? np : me + 1); r++) {
-      csv_count (text, csv_line_start (text, text_len, text_len / np * r
-                                                       + text_len % np * r / np),
-                 csv_line_start (text, text_len, text_len / np * (r + 1)
-                                                 + text_len % np * (r + 1) / np),
-                 head_start, opts->no_header, count);
+      csv_count (text, csv_range_start (text, text_len, np, r),
+                 csv_range_start (text, text_len, np, r + 1), head_start, opts->no_header, count);
       cnt[r] = count[0];
       cnt[np + r] = count[1];
     }
@@ -1182,7 +1187,7 @@ read_csv (const char *path, const mixem_csv_options *opts, gboolean part, size_t
     size_t line0 = 0, row0 = 0;
     for (int r = 0; lo < hi && r < np; r++) {
       if (row0 + cnt[np + r] > lo) {
-        jump_at = csv_line_start (text, text_len, text_len / np * r + text_len % np * r / np);
+        jump_at = csv_range_start (text, text_len, np, r);
         jump_line = line0;
         jump_row = row0;
         break;
