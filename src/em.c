@@ -48,7 +48,28 @@ typedef struct {
   double *tmp;               /* incremental, online: a batch's or a scoring pass's sums (ps.ss) */
   gboolean noise;            /* the noise component: weights and logw have K + 1 entries */
   double noise_logv;         /* its log V */
+  /* Concomitant variables (o->concomitant): the weights array of a model holds K mean
+   * weights and then the K * (zq + 1) coefficients gamma (mixem_conc_mstep). */
+  const mixem_dataset *z;
+  size_t zq;
+  double *gamma;             /* the coefficients the passes use (set_logw copies them here) */
+  double conc_f;             /* the last M-step's sum_ik r_ik log pi_k(z_i) at its gamma */
+  gboolean conc_fitted;      /* the start's M-step fitted gamma */
 } fit_ctx;
+
+/* The coefficients within a weights array W of C's models. */
+static double *
+conc_gamma (const fit_ctx *c, double *w)
+{
+  return w + c->K;
+}
+
+/* Entries of a model's weights array: K, the noise's, the coefficients. */
+static size_t
+weights_len (const fit_ctx *c)
+{
+  return c->K + (c->noise ? 1 : 0) + (c->z ? c->K * (c->zq + 1) : 0);
+}
 
 static const char *const algorithm_names[] = { "em", "cem", "squarem", "sem", "annealed",
                                                 "incremental", "online" };
@@ -272,6 +293,57 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
       return FALSE;
     }
   }
+  if (o->concomitant || o->init_concomitant) {
+    const mixem_dataset *z = o->concomitant;
+    const char *why = NULL;
+    if (!z)
+      why = "'init_concomitant' given without concomitant variables";
+    else if (mixem_dataset_cols (z) < 1)
+      why = "concomitant variables need at least one column";
+    else if (mixem_dataset_rows (z) != mixem_dataset_rows (data)
+             || mixem_dataset_all_rows (z) != mixem_dataset_all_rows (data)
+             || mixem_dataset_first_row (z) != mixem_dataset_first_row (data))
+      why = "the concomitant variables must have the data's rows";
+    else if (o->algorithm == MIXEM_INCREMENTAL || o->algorithm == MIXEM_ONLINE)
+      why = "concomitant variables work with the algorithms em, cem, squarem, sem and annealed "
+            "(their M-step makes passes over all rows)";
+    else if (o->noise)
+      why = "concomitant variables and the noise component cannot be combined";
+    else if (o->fix_weights)
+      why = "concomitant variables make the weights: 'fix_weights' cannot be combined with them";
+    else if (o->reseed)
+      why = "concomitant variables cannot be combined with 'reseed'";
+    else if (o->warm_start && o->warm_start->conc_q != mixem_dataset_cols (z))
+      why = "the warm start has other concomitant variables than this fit";
+    if (why) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s", why);
+      return FALSE;
+    }
+    /* Every cell a finite number, and no column constant (the intercept's double). */
+    const size_t zn = mixem_dataset_rows (z), q = mixem_dataset_cols (z);
+    for (size_t j = 0; j < q; j++) {
+      double range[2] = { -INFINITY, -INFINITY };   /* max and -min, over all ranks' rows */
+      for (size_t i = 0; i < zn; i++) {
+        const double v = mixem_dataset_value (z, i, j);
+        if (!isfinite (v) || mixem_dataset_is_missing (z, i, j)) {
+          char *cell = mixem_dataset_cell_name (z, i, j);
+          g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                       "%s: a concomitant variable must be a finite number (got %g)", cell, v);
+          g_free (cell);
+          return FALSE;
+        }
+        range[0] = MAX (range[0], v);
+        range[1] = MAX (range[1], -v);
+      }
+      mixem_dataset_max_over_ranks (z, range, 2);
+      if (!(range[0] > -range[1])) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                     "the concomitant variable '%s' is constant in every row: with the "
+                     "intercept its coefficients are not identified", mixem_dataset_names (z)[j]);
+        return FALSE;
+      }
+    }
+  }
   if (o->init && !o->warm_start && strcmp (o->init, "random_resp") != 0
       && strcmp (o->init, "auto") != 0) {
     gboolean known = FALSE;
@@ -305,6 +377,30 @@ set_logw (fit_ctx *c, const double *w)
 {
   for (size_t k = 0; k < c->K + (c->noise ? 1 : 0); k++)
     c->logw[k] = log (w[k]);   /* -inf for a zero weight: that component takes no rows */
+  if (c->z) {
+    memcpy (c->gamma, w + c->K, c->K * (c->zq + 1) * sizeof (double));
+    c->ps.gamma = c->gamma;
+  }
+}
+
+/* The weights' part of the ELBO from the statistics S of a q: sum_k N_k log pi_k, or with
+ * concomitant variables sum_ik r_ik log pi_k(z_i) = sum_k gamma_k' RZ_k - sum_i w_i lse_i at
+ * the gamma S was gathered at (W's, when W is what the pass ran with). */
+static double
+weights_elbo (const fit_ctx *c, const double *w, const double *s)
+{
+  double e = 0.0;
+  if (c->z) {
+    const double *rz = s + c->ps.zoff, *g = w + c->K;
+    const size_t n = c->K * (c->zq + 1);
+    for (size_t i = 0; i < n; i++)
+      e += g[i] * rz[i];
+    return e - rz[n];
+  }
+  for (size_t k = 0; k < c->K; k++)
+    if (s[k] > 0.0)
+      e += s[k] * log (w[k]);
+  return e;
 }
 
 /* The noise component's share of the ELBO, N_0 (log pi_0 - log V), from c->total. */
@@ -386,7 +482,12 @@ mstep (fit_ctx *c, mixem_params *p, double *w, gboolean fix_weights, const gbool
        GError **error)
 {
   const double *nk = c->total;
-  if (!fix_weights)
+  if (!fix_weights && c->z) {
+    if (!mixem_conc_mstep (c->data, c->z, c->K, MIXEM_WAVE_BLOCKS * c->ps.block,
+                           c->total + c->ps.zoff, c->W, conc_gamma (c, w), w, &c->conc_f, error))
+      return FALSE;
+    c->conc_fitted = TRUE;
+  } else if (!fix_weights)
     for (size_t k = 0; k < c->K; k++)
       w[k] = nk[k] / c->W;
   if (!fix_weights && c->noise)
@@ -450,10 +551,7 @@ check_identity (const fit_ctx *c, const mixem_params *p, const double *w, double
                 GError **error)
 {
   const size_t K = c->K;
-  double elbo = c->total[K + MIXEM_S_ENTROPY];
-  for (size_t k = 0; k < K; k++)
-    if (c->total[k] > 0.0)
-      elbo += c->total[k] * log (w[k]);
+  double elbo = c->total[K + MIXEM_S_ENTROPY] + weights_elbo (c, w, c->total);
   elbo += c->f->expected_loglik (p, c->total + K + 2) + noise_elbo (c, w);
   if (fabs (elbo - loglik) <= identity_slack (c, loglik))
     return TRUE;
@@ -508,6 +606,16 @@ resp_leaf (size_t first0, size_t n, double *out, void *user, GError **error)
       }
       for (size_t k = 0; k < K; k++)
         out[k] += r[i * K + k];
+    }
+    if (c->z) {   /* sum_i r_ik (1, z_i), for the coefficients' M-step */
+      const size_t q1 = c->zq + 1;
+      double *rz = out + c->ps.zoff;
+      for (size_t i = 0; i < blk.n; i++)
+        for (size_t k = 0; k < K; k++) {
+          rz[k * q1] += r[i * K + k];
+          for (size_t j = 0; j < c->zq; j++)
+            rz[k * q1 + 1 + j] += r[i * K + k] * mixem_dataset_value (c->z, first + i, j);
+        }
     }
     mixem_pass_empty_rows (&blk, K, r);   /* a row with nothing observed adds nothing */
     c->f->accumulate (job->p, &blk, r, out + K + 2);
@@ -865,6 +973,7 @@ start (fit_ctx *c, mixem_params *p, double *w, gsl_rng *rng, gboolean *random,
   const char *method = auto_start (c->f, o->init);
   for (size_t k = 0; k < c->K; k++)
     w[k] = 1.0 / (double) c->K;
+  c->conc_fitted = FALSE;
   gboolean need_start = !o->init_components;
   if (o->init_components) {
     mixem_params *probe = c->f->params_copy (p);
@@ -905,6 +1014,18 @@ start (fit_ctx *c, mixem_params *p, double *w, gsl_rng *rng, gboolean *random,
     if (!ok) {
       g_prefix_error (error, "initial component %zu: ", k + 1);
       return FALSE;
+    }
+  }
+  /* The coefficients: given, or fitted by the start's M-step, or else the start's weights as
+   * intercepts (log w_k / w_1) with slopes 0. */
+  if (c->z && o->init_concomitant)
+    memcpy (conc_gamma (c, w), o->init_concomitant, c->K * (c->zq + 1) * sizeof (double));
+  else if (c->z && (!c->conc_fitted || o->init_weights)) {
+    double *g = conc_gamma (c, w);
+    for (size_t k = 0; k < c->K; k++) {
+      g[k * (c->zq + 1)] = log (w[k]) - log (w[0]);
+      for (size_t j = 0; j < c->zq; j++)
+        g[k * (c->zq + 1) + 1 + j] = 0.0;
     }
   }
   return TRUE;
@@ -1097,10 +1218,8 @@ em_step (fit_ctx *c, mixem_model *m, int restart, int t, gboolean check_first,
   if (before)
     c->f->params_free (before);
   /* ELBO(q_{t-1}, theta_t) from the statistics of q_{t-1}. */
-  double elbo = h;
-  for (size_t k = 0; k < K; k++)
-    if (c->total[k] > 0.0)
-      elbo += c->total[k] * log (w[k]);
+  /* (With concomitant variables the M-step's own maximum, at the new gamma.) */
+  double elbo = h + (c->z && !o->fix_weights ? c->conc_f : weights_elbo (c, w, c->total));
   if (c->f->expected_loglik)
     elbo += c->f->expected_loglik (p, c->total + K + 2);
   elbo += noise_elbo (c, w);
@@ -1200,7 +1319,7 @@ squarem_try (fit_ctx *c, mixem_model *m, const double *s0, const double *s1,
     good = c->total[k] >= 0.0;   /* a weight below 0 is no mixture */
   const double l2 = m->loglik;
   *p2 = c->f->params_copy (m->params);
-  memcpy (c->w2, m->weights, K * sizeof (double));
+  memcpy (c->w2, m->weights, weights_len (c) * sizeof (double));
   GError *err = NULL;
   good = good && mstep (c, m->params, m->weights, o->fix_weights, o->fix_components, &err);
   g_clear_error (&err);
@@ -1222,7 +1341,7 @@ squarem_try (fit_ctx *c, mixem_model *m, const double *s0, const double *s1,
   c->f->params_free (m->params);
   m->params = *p2;
   *p2 = NULL;
-  memcpy (m->weights, c->w2, K * sizeof (double));
+  memcpy (m->weights, c->w2, weights_len (c) * sizeof (double));
   set_logw (c, m->weights);
   memcpy (c->total, s2, ss * sizeof (double));
   if (c->ps.q) {
@@ -1299,10 +1418,7 @@ stats_elbo (const fit_ctx *c, const mixem_params *p, const double *w, const doub
             double cross)
 {
   const size_t K = c->K;
-  double elbo = s[K + MIXEM_S_ENTROPY];
-  for (size_t k = 0; k < K; k++)
-    if (s[k] > 0.0)
-      elbo += s[k] * log (w[k]);
+  double elbo = s[K + MIXEM_S_ENTROPY] + weights_elbo (c, w, s);
   return elbo + (c->f->expected_loglik ? c->f->expected_loglik (p, s + K + 2) : cross);
 }
 
@@ -1558,7 +1674,7 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
   double *avg = average ? g_new0 (double, c->ps.ss) : NULL;
   int n_avg = 0;
   mixem_params *best_p = sem ? c->f->params_copy (m->params) : NULL;
-  const size_t nw = K + (c->noise ? 1 : 0);
+  const size_t nw = weights_len (c);
   double *best_w = sem ? g_memdup2 (m->weights, nw * sizeof (double)) : NULL;
   double best_l = m->loglik;
   double q_temp = 1.0 / c->ps.beta;   /* the temperature of the q in c->total */
@@ -1761,7 +1877,11 @@ model_alloc (const fit_ctx *c, mixem_params *p)
   m->params = p;
   m->k = c->K;
   m->d = mixem_dataset_cols (c->data);
-  m->weights = g_new0 (double, c->K + 1);   /* the noise's last, when there is one */
+  m->weights = g_new0 (double, weights_len (c) + 1);   /* the noise's after the K */
+  if (c->z) {
+    m->conc_q = c->zq;
+    m->conc_names = g_strdupv ((char **) mixem_dataset_names (c->z));
+  }
   m->noise = c->noise;
   m->noise_logv = c->noise ? c->noise_logv : 0.0;
   m->names = g_strdupv ((char **) mixem_dataset_names (c->data));
@@ -1862,11 +1982,19 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     }
     mixem_pass_set_noise (&c.ps, -c.noise_logv);
   }
+  if (o->concomitant) {
+    c.z = o->concomitant;
+    c.zq = mixem_dataset_cols (c.z);
+    c.gamma = g_new0 (double, c.K * (c.zq + 1));
+    mixem_pass_set_concomitant (&c.ps, c.z);
+  }
   /* The total weight by the pass's tree, as every sum over the rows: across ranks too. */
   if (!mixem_tree_check (data, MIXEM_WAVE_BLOCKS * c.ps.block, error)
       || !same_stats_size (f, data, c.ps.ss, error)
       || !mixem_tree_reduce (data, 0, c.ps.n, MIXEM_WAVE_BLOCKS * c.ps.block, 1, weight_leaf,
                              NULL, (void *) data, &c.W, error)) {
+    g_free (c.gamma);
+    g_free (c.gamma);
     mixem_pass_clear (&c.ps);
     f->params_free (proto);
     mixem_options_free (fopts);
@@ -1907,7 +2035,7 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     c.sq_s0 = g_new (double, c.ps.ss);
     c.sq_s1 = g_new (double, c.ps.ss);
     c.sq_s2 = g_new (double, c.ps.ss);
-    c.w2 = g_new (double, c.K);
+    c.w2 = g_new (double, weights_len (&c));
   }
   gsl_rng *rng = gsl_rng_alloc (gsl_rng_mt19937);
   gsl_rng_set (rng, o->seed);
@@ -1930,8 +2058,9 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
     gboolean rok = TRUE;
     if (o->warm_start) {
       m = model_alloc (&c, f->params_copy (o->warm_start->params));
-      memcpy (m->weights, o->init_weights ? o->init_weights : o->warm_start->weights,
-              (c.K + (c.noise ? 1 : 0)) * sizeof (double));
+      memcpy (m->weights, o->warm_start->weights, weights_len (&c) * sizeof (double));
+      if (o->init_weights)
+        memcpy (m->weights, o->init_weights, (c.K + (c.noise ? 1 : 0)) * sizeof (double));
       /* scikit-learn's warm_start: the change is measured from the previous fit's value. */
       m->loglik = o->warm_start->loglik;
     } else if (o->short_starts > 1) {
@@ -2056,6 +2185,7 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   g_free (c.sq_s1);
   g_free (c.sq_s2);
   g_free (c.w2);
+  g_free (c.gamma);
   g_free (c.chunks);
   g_free (c.tmp);
   g_free (c.ps.q);

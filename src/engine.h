@@ -3,6 +3,7 @@
 #ifndef MIXEM_ENGINE_H
 #define MIXEM_ENGINE_H
 
+#include <math.h>
 #include <mixem/mixem.h>
 
 struct mixem_model {
@@ -30,7 +31,15 @@ struct mixem_model {
    * its weight weights[k] (the array then holds K + 1); V as its log. */
   gboolean noise;
   double noise_logv;
+  /* Concomitant variables (fit.h, concomitant): Q of them (0: none), named CONC_NAMES (Q + 1,
+   * NULL-terminated); weights then holds the K mean weights and after them the K * (Q + 1)
+   * coefficients gamma. */
+  size_t conc_q;
+  char **conc_names;
 };
+
+/* Entries of M's weights array: K, the noise's, the concomitant coefficients. */
+size_t mixem_model_weights_len (const mixem_model *m);
 
 /* What a pass adds up, per block and then in block order: [N_k (K) | loglik | entropy | family
  * statistics].  Each block's share lands in a slot of its wave, and the slots are summed in
@@ -75,6 +84,16 @@ typedef struct {
    * column of RESP, and its label K. */
   gboolean noise;
   double noise_logd;
+  /* Concomitant variables (mixem_pass_set_concomitant): row i's log weights are
+   * log softmax_k(eta_ik), eta_ik = gamma_k' (1, z_i), in place of LOGW, z_i row i of ZDATA (ZQ
+   * columns) and GAMMA K * (ZQ + 1), component k's intercept then slopes.  The slot gains, at
+   * ZOFF, the K * (ZQ + 1) sums sum_i r_ik (1, z_i) (r times the row weight), then
+   * sum_i w_i log sum_k exp(eta_ik): the weights' part of the ELBO is
+   * sum_k gamma_k' (those sums) - that last one. */
+  const mixem_dataset *zdata;
+  size_t zq, zoff;
+  const double *gamma;
+  double *zbuf;              /* threads * block * zq: Z's rows widened from bytes, or NULL */
 } mixem_pass;
 
 /* The fixed reduction tree (pass.c): LEN sums over rows [LO, HI) of DATA (all of a part's rows,
@@ -110,6 +129,41 @@ void mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset
 void mixem_pass_clear (mixem_pass *ps);
 /* Adds the noise component of log density LOGD (-log V) to PS (before any pass). */
 void mixem_pass_set_noise (mixem_pass *ps, double logd);
+/* Adds concomitant variables Z (the data's rows, ZQ columns) to PS (before any pass, and before
+ * mixem_pass_set_noise: the noise stays the slot's last entry); GAMMA is set before each pass. */
+void mixem_pass_set_concomitant (mixem_pass *ps, const mixem_dataset *z);
+
+/* eta_k = gamma_k' (1, z) for the K components (GAMMA K * (Q + 1)) into ETA; returns
+ * log sum_k exp(eta_k), so that log pi_k(z) = eta_k - that. */
+static inline double
+mixem_conc_eta (const double *gamma, size_t K, size_t q, const double *z, double *eta)
+{
+  double m = -INFINITY;
+  for (size_t k = 0; k < K; k++) {
+    const double *g = gamma + k * (q + 1);
+    double e = g[0];
+    for (size_t j = 0; j < q; j++)
+      e += g[1 + j] * z[j];
+    eta[k] = e;
+    if (e > m)
+      m = e;
+  }
+  double s = 0.0;
+  for (size_t k = 0; k < K; k++)
+    s += exp (eta[k] - m);
+  return m + log (s);
+}
+
+/* The concomitant M-step (concomitant.c): GAMMA (K * (Q + 1), its start in, the maximiser out)
+ * maximises sum_ik r_ik log pi_k(z_i) given RZ = sum_i r_ik (1, z_i) (K * (Q + 1)), by Newton's
+ * method with passes over Z's rows (the fixed tree, chunks of GRAIN rows: collective on a
+ * part).  WEIGHTS[k] receives sum_i w_i pi_k(z_i) / W and *F the maximum.  The first
+ * component's coefficients are 0 (flexmix's parametrisation). */
+gboolean mixem_conc_mstep (const mixem_dataset *data, const mixem_dataset *z, size_t K,
+                           size_t grain, const double *rz, double W, double *gamma,
+                           double *weights, double *f, GError **error);
+/* pi_k(z_i) of every local row of Z into PI (N * K). */
+void mixem_conc_priors (const mixem_dataset *z, size_t K, const double *gamma, double *pi);
 
 /* The E-step over all rows with PARAMS and log weights LOGW.  TOTAL (ps->ss) receives the sums;
  * with ACCUMULATE the family's statistics too.  Optional per-row outputs: RESP (N*K), LSE (N),

@@ -15,6 +15,7 @@ mixem_model_free (mixem_model *m)
     m->family->params_free (m->params);
   g_free (m->weights);
   g_strfreev (m->names);
+  g_strfreev (m->conc_names);
   mixem_options_free (m->options);
   g_array_free (m->trace, TRUE);
   g_free (m->online_s);
@@ -28,8 +29,9 @@ mixem_model_copy (const mixem_model *m)
 {
   mixem_model *c = g_memdup2 (m, sizeof *m);
   c->params = m->family->params_copy (m->params);
-  c->weights = g_memdup2 (m->weights, (m->k + (m->noise ? 1 : 0)) * sizeof (double));
+  c->weights = g_memdup2 (m->weights, mixem_model_weights_len (m) * sizeof (double));
   c->names = g_strdupv (m->names);
+  c->conc_names = g_strdupv (m->conc_names);
   c->options = mixem_options_copy (m->options);
   c->trace = g_array_copy (m->trace);
   c->online_s = m->online_s ? g_memdup2 (m->online_s, (m->family->stats_size (m->params) + m->k
@@ -162,17 +164,86 @@ size_t
 mixem_model_n_params (const mixem_model *m)
 {
   /* The noise's weight, and V: mclust's nMclustParams counts V too (estimated from the data). */
-  return m->family->n_free_params (m->params)
-         + (m->weights_fixed ? 0 : m->k - 1 + (m->noise ? 1 : 0)) + (m->noise ? 1 : 0);
+  /* Concomitant variables: K - 1 coefficient vectors of Q + 1 in place of the K - 1 weights. */
+  const size_t wp = m->conc_q ? (m->k - 1) * (m->conc_q + 1) : m->k - 1 + (m->noise ? 1 : 0);
+  return m->family->n_free_params (m->params) + (m->weights_fixed ? 0 : wp)
+         + (m->noise ? 1 : 0);
+}
+
+size_t
+mixem_model_weights_len (const mixem_model *m)
+{
+  return m->k + (m->noise ? 1 : 0) + (m->conc_q ? m->k * (m->conc_q + 1) : 0);
+}
+
+size_t
+mixem_model_concomitant (const mixem_model *m, const char *const **names, const double **gamma)
+{
+  if (names)
+    *names = (const char *const *) m->conc_names;
+  if (gamma)
+    *gamma = m->conc_q ? m->weights + m->k : NULL;
+  return m->conc_q;
+}
+
+gboolean
+mixem_model_set_concomitant (mixem_model *m, const char *const *names, size_t q,
+                             const double *gamma, GError **error)
+{
+  if (m->noise || q < 1 || g_strv_length ((char **) names) != q) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "concomitant variables need q >= 1 named columns and no noise component");
+    return FALSE;
+  }
+  const size_t q1 = q + 1;
+  for (size_t i = 0; i < m->k * q1; i++)
+    if (!isfinite (gamma[i]) || (i < q1 && gamma[i] != 0.0)) {
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                   "concomitant coefficient %zu of component %zu is %g (finite numbers, and 0 "
+                   "for the first component)", i % q1 + 1, i / q1 + 1, gamma[i]);
+      return FALSE;
+    }
+  m->weights = g_renew (double, m->weights, m->k + m->k * q1);
+  memcpy (m->weights + m->k, gamma, m->k * q1 * sizeof (double));
+  g_strfreev (m->conc_names);
+  m->conc_names = g_strdupv ((char **) names);
+  m->conc_q = q;
+  return TRUE;
+}
+
+/* DATA for scoring M: as it is, or for a model with concomitant variables the family's columns
+ * (*FAM) and Z (*Z), both found in DATA by name (new datasets; NULL otherwise). */
+static gboolean
+score_data (const mixem_model *m, const mixem_dataset *data, mixem_dataset **fam,
+            mixem_dataset **z, GError **error)
+{
+  *fam = *z = NULL;
+  if (!m->conc_q)
+    return TRUE;
+  *z = mixem_dataset_select (data, (const char *const *) m->conc_names, NULL, error);
+  *fam = *z ? mixem_dataset_select (data, (const char *const *) m->names, NULL, error) : NULL;
+  if (!*fam) {
+    g_prefix_error (error, "the model's weights depend on concomitant variables, and the data "
+                    "must hold them and the model's columns by name: ");
+    mixem_dataset_free (*z);
+    *z = NULL;
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /* A scoring pass for M over DATA, with LOGW (K + 1) filled: the noise set up if M has one. */
 static double *
-score_init (const mixem_model *m, const mixem_dataset *data, mixem_pass *ps)
+score_init (const mixem_model *m, const mixem_dataset *data, const mixem_dataset *z,
+            mixem_pass *ps)
 {
   mixem_pass_init (ps, m->family, data, m->k, 0, 256, 0);
   if (m->noise)
     mixem_pass_set_noise (ps, -m->noise_logv);
+  if (z) {
+    mixem_pass_set_concomitant (ps, z);
+    ps->gamma = m->weights + m->k;
+  }
   double *logw = g_new (double, m->k + 1);
   for (size_t k = 0; k < m->k + (m->noise ? 1 : 0); k++)
     logw[k] = log (m->weights[k]);
@@ -184,16 +255,22 @@ static gboolean
 score_pass (const mixem_model *m, const mixem_dataset *data, double *total_ll, double *resp,
             double *lse, size_t *label, GError **error)
 {
-  if (!mixem_check_data (m->family, m->params, m->d, data, error))
+  mixem_dataset *fam, *z;
+  if (!score_data (m, data, &fam, &z, error))
     return FALSE;
+  if (fam)
+    data = fam;
+  gboolean ok = mixem_check_data (m->family, m->params, m->d, data, error);
   mixem_pass ps;
-  double *logw = score_init (m, data, &ps), *total = g_new (double, ps.ss);
-  gboolean ok = mixem_pass_estep (&ps, m->params, logw, FALSE, total, resp, lse, label, error);
+  double *logw = score_init (m, data, z, &ps), *total = g_new (double, ps.ss);
+  ok = ok && mixem_pass_estep (&ps, m->params, logw, FALSE, total, resp, lse, label, error);
   if (ok && total_ll)
     *total_ll = total[m->k + MIXEM_S_LOGLIK];
   g_free (total);
   g_free (logw);
   mixem_pass_clear (&ps);
+  mixem_dataset_free (fam);
+  mixem_dataset_free (z);
   return ok;
 }
 
@@ -348,10 +425,18 @@ mixem_model_bic (const mixem_model *m, const mixem_dataset *data, GError **error
 double
 mixem_model_icl (const mixem_model *m, const mixem_dataset *data, GError **error)
 {
-  if (!mixem_check_data (m->family, m->params, m->d, data, error))
+  mixem_dataset *fam, *z;
+  if (!score_data (m, data, &fam, &z, error))
     return NAN;
+  if (fam)
+    data = fam;
+  if (!mixem_check_data (m->family, m->params, m->d, data, error)) {
+    mixem_dataset_free (fam);
+    mixem_dataset_free (z);
+    return NAN;
+  }
   mixem_pass ps;
-  double *logw = score_init (m, data, &ps), *total = g_new (double, ps.ss), icl = NAN;
+  double *logw = score_init (m, data, z, &ps), *total = g_new (double, ps.ss), icl = NAN;
   if (mixem_pass_estep (&ps, m->params, logw, FALSE, total, NULL, NULL, NULL, error))
     icl = -2.0 * total[m->k + MIXEM_S_LOGLIK]
           + (double) mixem_model_n_params (m) * log (mixem_dataset_observed_weight (data))
@@ -359,6 +444,8 @@ mixem_model_icl (const mixem_model *m, const mixem_dataset *data, GError **error
   g_free (total);
   g_free (logw);
   mixem_pass_clear (&ps);
+  mixem_dataset_free (fam);
+  mixem_dataset_free (z);
   return icl;
 }
 
@@ -505,4 +592,24 @@ mixem_model_summary (const mixem_model *m, const mixem_dataset *data)
     g_string_append_printf (s, "  noise: weight %.6g, log volume %.10g\n", m->weights[m->k],
                             m->noise_logv);
   return g_string_free (s, FALSE);
+}
+
+gboolean
+mixem_model_priors (const mixem_model *m, const mixem_dataset *data, double *out, GError **error)
+{
+  const size_t n = mixem_dataset_rows (data), K = m->k;
+  if (!m->conc_q) {
+    for (size_t i = 0; i < n; i++)
+      memcpy (out + i * K, m->weights, K * sizeof (double));
+    return TRUE;
+  }
+  mixem_dataset *z = mixem_dataset_select (data, (const char *const *) m->conc_names, NULL,
+                                           error);
+  if (!z) {
+    g_prefix_error (error, "the model's weights depend on concomitant variables: ");
+    return FALSE;
+  }
+  mixem_conc_priors (z, K, m->weights + K, out);
+  mixem_dataset_free (z);
+  return TRUE;
 }

@@ -316,6 +316,26 @@ mixem_model_to_json (const mixem_model *m)
     json_builder_add_double_value (b, m->noise_logv);
     json_builder_end_object (b);
   }
+  if (m->conc_q) {   /* concomitant variables: their names and each component's coefficients */
+    const size_t q1 = m->conc_q + 1;
+    json_builder_set_member_name (b, "concomitant");
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "columns");
+    json_builder_begin_array (b);
+    for (size_t j = 0; j < m->conc_q; j++)
+      json_builder_add_string_value (b, m->conc_names[j]);
+    json_builder_end_array (b);
+    json_builder_set_member_name (b, "coef");
+    json_builder_begin_array (b);
+    for (size_t k = 0; k < m->k; k++) {
+      json_builder_begin_array (b);
+      for (size_t j = 0; j < q1; j++)
+        json_builder_add_double_value (b, m->weights[m->k + k * q1 + j]);
+      json_builder_end_array (b);
+    }
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+  }
   json_builder_set_member_name (b, "components");
   json_builder_begin_array (b);
   for (size_t k = 0; k < m->k; k++) {
@@ -549,6 +569,9 @@ read_online (JsonObject *o, const char *src, mixem_model *m, GError **error)
  * depth below 0. */
 #define MIXEM_MODEL_MAX_DEPTH 64
 
+static gboolean read_concomitant (mixem_model *m, JsonNode *node, const char *src,
+                                  GError **error);
+
 static gboolean
 check_nesting (const char *text, const char *src, GError **error)
 {
@@ -752,6 +775,12 @@ mixem_model_from_json (mixem_registry *reg, const char *text, const char *src, G
       m->weights[j] = json_node_get_double (json_array_get_element (wa, j));
     m->weights[k] = noise_w;
   }
+  JsonNode *cc = json_object_get_member (o, "concomitant");
+  if (cc && !read_concomitant (m, cc, src, error)) {
+    mixem_model_free (m);
+    m = NULL;
+    goto out;
+  }
   JsonNode *wf = json_object_get_member (o, "weights_fixed");
   m->weights_fixed = wf && JSON_NODE_HOLDS_VALUE (wf) && json_node_get_boolean (wf);
   /* Which algorithm made it; files written before it was recorded say nothing: em. */
@@ -850,6 +879,48 @@ out:
   return m;
 }
 
+
+/* "concomitant": {"columns": [Q names], "coef": [K arrays of Q + 1 numbers]} into M. */
+static gboolean
+read_concomitant (mixem_model *m, JsonNode *node, const char *src, GError **error)
+{
+  JsonObject *co = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  JsonNode *cn = co ? json_object_get_member (co, "columns") : NULL;
+  JsonNode *gn = co ? json_object_get_member (co, "coef") : NULL;
+  JsonArray *ca = cn && JSON_NODE_HOLDS_ARRAY (cn) ? json_node_get_array (cn) : NULL;
+  JsonArray *ga = gn && JSON_NODE_HOLDS_ARRAY (gn) ? json_node_get_array (gn) : NULL;
+  const size_t q = ca ? json_array_get_length (ca) : 0, q1 = q + 1;
+  gboolean ok = q > 0 && ga && json_array_get_length (ga) == m->k;
+  char **names = g_new0 (char *, q + 1);
+  double *g = g_new (double, m->k * q1);
+  for (size_t j = 0; ok && j < q; j++) {
+    JsonNode *e = json_array_get_element (ca, (guint) j);
+    ok = JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) == G_TYPE_STRING;
+    names[j] = ok ? g_strdup (json_node_get_string (e)) : NULL;
+  }
+  for (size_t k = 0; ok && k < m->k; k++) {
+    JsonNode *r = json_array_get_element (ga, (guint) k);
+    JsonArray *ra = JSON_NODE_HOLDS_ARRAY (r) ? json_node_get_array (r) : NULL;
+    ok = ra && json_array_get_length (ra) == q1;
+    for (size_t j = 0; ok && j < q1; j++) {
+      JsonNode *e = json_array_get_element (ra, (guint) j);
+      ok = JSON_NODE_HOLDS_VALUE (e) && json_node_get_value_type (e) != G_TYPE_STRING;
+      g[k * q1 + j] = ok ? json_node_get_double (e) : NAN;
+    }
+  }
+  if (!ok)
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
+                 "%s: 'concomitant' must hold 'columns' (names) and 'coef' (k = %zu arrays of "
+                 "an intercept and a number for each column)", src, m->k);
+  else if (!mixem_model_set_concomitant (m, (const char *const *) names, q, g, error)) {
+    g_prefix_error (error, "%s: ", src);
+    ok = FALSE;
+  }
+  const gboolean done = ok;
+  g_strfreev (names);
+  g_free (g);
+  return done;
+}
 mixem_model *
 mixem_model_load (mixem_registry *reg, const char *path, GError **error)
 {

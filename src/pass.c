@@ -100,8 +100,25 @@ mixem_pass_empty_rows (const mixem_block *b, size_t K, double *a)
 }
 
 void
+mixem_pass_set_concomitant (mixem_pass *ps, const mixem_dataset *z)
+{
+  g_return_if_fail (!ps->noise && !ps->zdata);
+  ps->zdata = z;
+  ps->zq = mixem_dataset_cols (z);
+  ps->zoff = ps->k + 2 + ps->fam_ss;
+  ps->ss += ps->k * (ps->zq + 1) + 1;
+  ps->slots = g_renew (double, ps->slots, ps->wave * ps->ss);
+  /* each block's log normalisers of eta, after the E-step's own scratch */
+  ps->scratch = g_renew (double, ps->scratch, (size_t) ps->threads
+                         * (2 * ps->block * ps->k + 2 * ps->block + ps->k));
+  if (strcmp (mixem_dataset_storage (z), "uint8") == 0)
+    ps->zbuf = g_new (double, (size_t) ps->threads * ps->block * (ps->zq > 0 ? ps->zq : 1));
+}
+
+void
 mixem_pass_clear (mixem_pass *ps)
 {
+  g_free (ps->zbuf);
   g_free (ps->slots);
   g_free (ps->scratch);
   g_free (ps->bad_row);
@@ -193,7 +210,7 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
              gboolean accumulate, size_t first, size_t nb, double *slot, double *buf,
              double *xbuf,
              double *resp, double *lse_out, size_t *label, size_t *bad, double *cross,
-             unsigned char *mbuf)
+             unsigned char *mbuf, double *zbuf)
 {
   const size_t K = ps->k;
   const double *w = mixem_dataset_weights (ps->data);
@@ -220,6 +237,10 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
   double *nk = slot, *ll = slot + K, *e = buf + ps->block * K, *mrow = e + ps->block * K;
   double *hk = mrow + ps->block;
   memset (hk, 0, K * sizeof (double));
+  /* Concomitant variables: each row's own log weights, and its log normaliser in ZL. */
+  const size_t zq = ps->zq;
+  const double *z = ps->gamma ? mixem_dataset_block (ps->zdata, first, nb, zbuf) : NULL;
+  double *zl = hk + K;
   /* The noise component's log joint, the same for every row (-inf: none). */
   const double an = ps->noise ? logw[K] + ps->noise_logd : -INFINITY;
   const size_t RK = ps->noise ? K + 1 : K;   /* columns of RESP */
@@ -227,9 +248,16 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
   /* The log joint about each row's maximum: t_k = a_k - m <= 0. */
   for (size_t i = 0; i < nb; i++) {
     double *a = buf + i * K;
+    if (z) {
+      double *eta = e + i * K;   /* (the exps are taken after this loop) */
+      zl[i] = mixem_conc_eta (ps->gamma, K, zq, z + i * zq, eta);
+      for (size_t k = 0; k < K; k++)
+        a[k] += eta[k] - zl[i];
+    } else {
 #pragma omp simd
-    for (size_t k = 0; k < K; k++)
-      a[k] += logw[k];
+      for (size_t k = 0; k < K; k++)
+        a[k] += logw[k];
+    }
     double m = row_max (a, K);
     if (an > m)   /* the noise explains the row best (or alone: every a_k = -inf) */
       m = an;
@@ -344,6 +372,17 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
     }
     if (label)
       label[first + i] = arg;
+    if (z) {   /* sum_i r_ik (1, z_i), and sum_i w_i log sum_k exp(eta_ik) */
+      double *rz = slot + ps->zoff;
+      const double *zi = z + i * zq;
+      for (size_t k = 0; k < K; k++) {
+        double *rk = rz + k * (zq + 1);
+        rk[0] += a[k];
+        for (size_t j = 0; j < zq; j++)
+          rk[1 + j] += a[k] * zi[j];
+      }
+      rz[K * (zq + 1)] += wi * zl[i];
+    }
   }
   if (!ps->hard)
     ll[MIXEM_S_ENTROPY] = row_sum (hk, K) + hn;
@@ -586,7 +625,8 @@ estep_leaf (size_t first, size_t n, double *out, void *user, GError **error)
   estep_job *job = user;
   mixem_pass *ps = job->ps;
   const size_t nw = (n + ps->block - 1) / ps->block;
-  const size_t per_thread = 2 * ps->block * ps->k + ps->block + ps->k;
+  const size_t per_thread = 2 * ps->block * ps->k + ps->block + ps->k
+                            + (ps->zdata ? ps->block : 0);
   /* Blocks go to whichever thread is free, so a thread held up by other work on the machine
    * does not hold up the rest; each block's statistics land in its own slot, whoever
    * computed them. */
@@ -600,11 +640,12 @@ estep_leaf (size_t first, size_t n, double *out, void *user, GError **error)
     double *buf = ps->scratch + t * per_thread;
     double *xbuf = ps->xbuf ? ps->xbuf + t * ps->block * ps->d : NULL;
     unsigned char *mbuf = ps->mbuf ? ps->mbuf + t * ps->block * ps->d : NULL;
+    double *zbuf = ps->zbuf ? ps->zbuf + t * ps->block * ps->zq : NULL;
     /* Blocks from the chunk's first row (a multiple of the block but at a range's start). */
     const size_t bf = first + j * ps->block, nb = MIN (ps->block, first + n - bf);
     estep_block (ps, job->params, job->logw, job->accumulate, bf, nb, ps->slots + j * ps->ss,
                  buf, xbuf, job->resp, job->lse, job->label, &ps->bad_row[j],
-                 &ps->cross_slots[j], mbuf);
+                 &ps->cross_slots[j], mbuf, zbuf);
   }
   double cross = 0.0;
   for (size_t j = 0; j < nw && ps->q && ps->q_valid; j++)

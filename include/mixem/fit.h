@@ -166,6 +166,19 @@ typedef struct {
    * M-steps used (moved to common parameters by stats_rebase where the family has it), in
    * place of the iteration with the best log-likelihood (0, the default).  1 .. max_iter. */
   int sem_average;
+  /* Concomitant variables (flexmix's FLXPmultinom): the mixing weights of row i become
+   * pi_k(z_i) = exp(eta_ik) / sum_l exp(eta_il), eta_ik = gamma_k' (1, z_i), z_i row i of
+   * CONCOMITANT (Q >= 1 columns of finite numbers, none constant, the data's rows; not seen by
+   * the family), gamma_1 = 0.  The M-step fits gamma by Newton's method on the weighted
+   * multinomial logit of the responsibilities (src/concomitant.c), and the ELBO's weights term
+   * is sum_ik q_ik log pi_k(z_i).  Algorithms em, cem, squarem, sem and annealed; not with
+   * noise, fix_weights or reseed.  The model's weights are then the mean priors
+   * sum_i w_i pi_k(z_i) / sum_i w_i, and mixem_model_concomitant gives gamma. */
+  const mixem_dataset *concomitant;
+  /* The coefficients to start from, K * (Q + 1) (component k's intercept, then its slopes in
+   * Z's column order), or NULL: those the start's M-step fits, or else intercepts log(w_k / w_1)
+   * from the start's weights and slopes 0. */
+  const double *init_concomitant;
 } mixem_fit_options;
 
 void mixem_fit_options_init (mixem_fit_options *opts);
@@ -263,6 +276,19 @@ const char *const *mixem_model_warnings (const mixem_model *m, size_t *n);
 const mixem_iteration *mixem_model_trace (const mixem_model *m, size_t *n);
 /* The noise component (mixem_fit_options.noise): TRUE and its weight and log V if M has one. */
 gboolean mixem_model_noise (const mixem_model *m, double *weight, double *log_volume);
+/* Concomitant variables: Q (0 for a model without), their names (*NAMES, Q, NULL-terminated)
+ * and the coefficients (*GAMMA, K * (Q + 1): component k's intercept, then its slopes; the
+ * first component's all 0).  NAMES and GAMMA may be NULL; owned by M. */
+size_t mixem_model_concomitant (const mixem_model *m, const char *const **names,
+                                const double **gamma);
+/* Gives M (made by mixem_model_new, without noise) the concomitant variables NAMES (Q) and
+ * coefficients GAMMA (K * (Q + 1), the first component's 0), as a model file holds them. */
+gboolean mixem_model_set_concomitant (mixem_model *m, const char *const *names, size_t q,
+                                      const double *gamma, GError **error);
+/* The prior pi_k(z_i) of each row of DATA (N * K into OUT): from the concomitant variables,
+ * found in DATA by name, for a model with them; the weights for any other. */
+gboolean mixem_model_priors (const mixem_model *m, const mixem_dataset *data, double *out,
+                             GError **error);
 /* Free parameters: the family's plus K - 1 weights (K with noise; none if the weights were
  * fixed), and with noise 1 more for V, as mclust's nMclustParams counts it. */
 size_t mixem_model_n_params (const mixem_model *m);

@@ -1309,6 +1309,60 @@ select_data (lua_State *L, const mixem_dataset *ds, int idx, const char *fn, lsc
   return scratch_keep (s, sel, dataset_free0);
 }
 
+/* The concomitant variables named by 'concomitant' of the options table at IDX (an array of
+ * column names or numbers, or one string "z1,z2" or "z1+z2"), as a dataset of DS's rows; NULL
+ * when not given. */
+static const mixem_dataset *
+concomitant_data (lua_State *L, const mixem_dataset *ds, int idx, const char *fn, lscratch *s)
+{
+  char **cols = NULL;
+  if (lua_getfield (L, idx, "concomitant") == LUA_TSTRING) {
+    cols = scratch_keep (s, g_strsplit_set (lua_tostring (L, -1), ",+", -1),
+                         (GDestroyNotify) g_strfreev);
+    for (char **c = cols; *c; c++)
+      g_strstrip (*c);
+    lua_pop (L, 1);
+  } else {
+    lua_pop (L, 1);
+    cols = column_list (L, idx, fn, "concomitant", s);
+  }
+  if (!cols)
+    return NULL;
+  GError *err = NULL;
+  mixem_dataset *z = mixem_dataset_select (ds, (const char *const *) cols, NULL, &err);
+  if (!z) {
+    g_prefix_error (&err, "'concomitant': ");
+    raise_gerror (L, fn, err);
+  }
+  return scratch_keep (s, z, dataset_free0);
+}
+
+/* DS without the columns of Z (and with the options' 'weights'): a fit's data when concomitant
+ * variables are given and 'columns' is not. */
+static const mixem_dataset *
+without_columns (lua_State *L, const mixem_dataset *ds, const mixem_dataset *z, int idx,
+                 const char *fn, lscratch *s)
+{
+  const size_t d = mixem_dataset_cols (ds);
+  char **keep = scratch_keep (s, g_new0 (char *, d + 1), (GDestroyNotify) g_strfreev);
+  size_t m = 0;
+  for (size_t j = 0; j < d; j++) {
+    gboolean in_z = FALSE;
+    for (size_t l = 0; l < mixem_dataset_cols (z); l++)
+      in_z = in_z || strcmp (mixem_dataset_name (ds, j), mixem_dataset_name (z, l)) == 0;
+    if (!in_z)
+      keep[m++] = g_strdup (mixem_dataset_name (ds, j));
+  }
+  if (m == 0)
+    luaL_error (L, "%s: every column is a concomitant variable: nothing is left to model", fn);
+  GError *err = NULL;
+  mixem_dataset *sel = mixem_dataset_select (ds, (const char *const *) keep,
+                                             opt_str (L, idx, fn, "weights", s), &err);
+  if (!sel)
+    raise_gerror (L, fn, err);
+  return scratch_keep (s, sel, dataset_free0);
+}
+
 /* Progress on stderr from the options at IDX: quiet = true (none), verbose = 0, 1, 2 or a
  * boolean, verbose_interval; else the live line when stderr is a terminal.  Chains O's callback;
  * NULL when quiet. */
@@ -1408,7 +1462,8 @@ l_fit (lua_State *L)
   static const char *const known[] = {
     "data", "family", "k", "init", "fixed", "max_iter", "tol", "n_init", "seed", "threads",
     "refine_tol", "n_refine", "refine_max_iter", "short_starts", "short_iter", "short_algorithm", "strict_empty", "weights", "on_iter", "columns", "block_size", "algorithm", "anneal_t0", "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "sem_average", "reseed", "verbose",
-    "verbose_interval", "quiet", "noise", "noise_volume", "noise_init", "noise_rows", "nnclean_k", NULL
+    "verbose_interval", "quiet", "noise", "noise_volume", "noise_init", "noise_rows", "nnclean_k",
+    "concomitant", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
   lua_settop (L, 1);
@@ -1417,12 +1472,19 @@ l_fit (lua_State *L)
   const mixem_family *f = family_arg (L, fn, known, reg, s);
   if (lua_getfield (L, 1, "data") != LUA_TUSERDATA || !luaL_testudata (L, -1, DATASET_MT))
     luaL_error (L, "%s: 'data' must be a dataset (from mixem.read_csv or mixem.dataset)", fn);
-  const mixem_dataset *data = select_data (L, check_dataset (L, -1)->ds, 1, fn, s);
+  const mixem_dataset *whole = check_dataset (L, -1)->ds;
+  const mixem_dataset *z = concomitant_data (L, whole, 1, fn, s);
+  const mixem_dataset *data = z && lua_getfield (L, 1, "columns") == LUA_TNIL
+                              ? without_columns (L, whole, z, 1, fn, s)
+                              : select_data (L, whole, 1, fn, s);
+  if (z)
+    lua_pop (L, 1);
   lua_pop (L, 1);   /* the options table keeps the dataset alive */
 
   mixem_fit_options o;
   mixem_fit_options_init (&o);
   o.k = (size_t) opt_int (L, 1, fn, "k", 1, 1, "a positive integer");
+  o.concomitant = z;
   read_engine_options (L, 1, fn, &o, o.k, s);
   /* The noise guess: one flag a row (true/false or 1/0), as mclust's initialization$noise. */
   /* noise_rows = "nnclean": the guess estimated by nearest-neighbour cleaning (mixem_nnclean,
@@ -1470,8 +1532,36 @@ l_fit (lua_State *L)
     o.init = lua_tostring (L, -1);   /* the options table keeps the string alive */
   else if (t == LUA_TTABLE) {
     int it = lua_gettop (L);
-    static const char *const init_keys[] = { "weights", "components", NULL };
+    static const char *const init_keys[] = { "weights", "components", "concomitant", NULL };
     check_keys (L, it, "mixem.fit: init", init_keys, NULL);
+    if (lua_getfield (L, it, "concomitant") != LUA_TNIL) {
+      /* {{intercept, slopes...}, ...}: K rows of Q + 1 coefficients (flexmix's coef order) */
+      const size_t q1 = z ? mixem_dataset_cols (z) + 1 : 0;
+      if (!z)
+        luaL_error (L, "%s: init.concomitant needs 'concomitant' variables", fn);
+      if (!lua_istable (L, -1) || luaL_len (L, -1) != (lua_Integer) o.k)
+        luaL_error (L, "%s: init.concomitant must be an array of k = %d arrays of %d numbers",
+                    fn, (int) o.k, (int) q1);
+      double *g = scratch_keep (s, g_new (double, o.k * q1), g_free);
+      for (size_t k = 0; k < o.k; k++) {
+        if (lua_geti (L, -1, (lua_Integer) k + 1) != LUA_TTABLE
+            || luaL_len (L, -1) != (lua_Integer) q1)
+          luaL_error (L, "%s: init.concomitant[%d] must be an array of %d numbers (the "
+                      "intercept, then one a concomitant variable)", fn, (int) k + 1, (int) q1);
+        for (size_t j = 0; j < q1; j++) {
+          lua_geti (L, -1, (lua_Integer) j + 1);
+          int isnum = 0;
+          g[k * q1 + j] = lua_tonumberx (L, -1, &isnum);
+          if (!isnum)
+            luaL_error (L, "%s: init.concomitant[%d][%d] is not a number", fn, (int) k + 1,
+                        (int) j + 1);
+          lua_pop (L, 1);
+        }
+        lua_pop (L, 1);
+      }
+      o.init_concomitant = g;
+    }
+    lua_pop (L, 1);
     if (lua_getfield (L, it, "weights") != LUA_TNIL) {
       const size_t nw = o.k + (o.noise ? 1 : 0);   /* with noise, its weight last */
       if (!lua_istable (L, -1) || luaL_len (L, -1) != (lua_Integer) nw)
@@ -1960,8 +2050,20 @@ model_data (lua_State *L, const mixem_model *m, int idx, const char *fn, lscratc
 {
   const mixem_dataset *ds = check_dataset (L, idx)->ds;
   const char *const *names = mixem_model_names (m);
-  gboolean same = mixem_dataset_cols (ds) == mixem_model_d (m);
-  for (size_t j = 0; same && j < mixem_model_d (m); j++)
+  const char *const *zn = NULL;
+  if (mixem_model_concomitant (m, &zn, NULL) > 0) {
+    /* the model's columns, then its concomitant variables: the library finds both by name */
+    char **all = scratch_keep (s, g_new0 (char *, mixem_model_d (m) + g_strv_length ((char **) zn)
+                                          + 1), (GDestroyNotify) g_strfreev);
+    size_t a = 0;
+    for (size_t j = 0; j < mixem_model_d (m); j++)
+      all[a++] = g_strdup (names[j]);
+    for (size_t j = 0; zn[j]; j++)
+      all[a++] = g_strdup (zn[j]);
+    names = (const char *const *) all;
+  }
+  gboolean same = mixem_dataset_cols (ds) == g_strv_length ((char **) names);
+  for (size_t j = 0; same && names[j]; j++)
     same = strcmp (mixem_dataset_name (ds, j), names[j]) == 0;
   if (same)
     return ds;
@@ -2110,6 +2212,31 @@ m_predict_proba (lua_State *L)
   return 1;
 }
 
+/* model:priors(X): each row's mixing weights pi_k(z_i), from its concomitant variables (the
+ * weights for a model without them), an array of K-arrays, as flexmix's prior(). */
+static int
+m_priors (lua_State *L)
+{
+  const mixem_model *m = check_model (L, 1)->m;
+  const mixem_dataset *ds = check_dataset (L, 2)->ds;
+  lscratch *s = scratch_new (L);
+  const size_t n = mixem_dataset_rows (ds), k = mixem_model_k (m);
+  double *p = scratch_keep (s, g_new (double, n * k > 0 ? n * k : 1), g_free);
+  GError *err = NULL;
+  if (!mixem_model_priors (m, ds, p, &err))
+    return raise_gerror (L, "model:priors", err);
+  lua_createtable (L, (int) n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_createtable (L, (int) k, 0);
+    for (size_t j = 0; j < k; j++) {
+      lua_pushnumber (L, p[i * k + j]);
+      lua_seti (L, -2, (lua_Integer) j + 1);
+    }
+    lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+  return 1;
+}
+
 /* model:uncertainty(X): 1 - the largest responsibility of each row, as mclust's uncertainty. */
 static int
 m_uncertainty (lua_State *L)
@@ -2238,7 +2365,7 @@ m_gc (lua_State *L)
 }
 
 static const luaL_Reg model_methods[] = {
-  { "predict", m_predict }, { "predict_proba", m_predict_proba }, { "impute", m_impute },
+  { "predict", m_predict }, { "predict_proba", m_predict_proba }, { "priors", m_priors }, { "impute", m_impute },
   { "uncertainty", m_uncertainty }, { "predict_response", m_predict_response },
   { "score_samples", m_score_samples }, { "score", m_score }, { "bic", m_bic }, { "aic", m_aic }, { "icl", m_icl },
   { "sample", m_sample }, { "save", m_save }, { "save_trace", m_save_trace },
@@ -2292,6 +2419,29 @@ m_index (lua_State *L)
   }
   else if (strcmp (key, "columns") == 0)
     push_strings (L, mixem_model_names (m), mixem_model_d (m));
+  else if (strcmp (key, "concomitant") == 0) {
+    /* nil, or {columns = {...}, coef = {{intercept, slopes...} a component}} */
+    const char *const *zn;
+    const double *g;
+    const size_t q = mixem_model_concomitant (m, &zn, &g);
+    if (q == 0)
+      lua_pushnil (L);
+    else {
+      lua_createtable (L, 0, 2);
+      push_strings (L, zn, q);
+      lua_setfield (L, -2, "columns");
+      lua_createtable (L, (int) k, 0);
+      for (size_t j = 0; j < k; j++) {
+        lua_createtable (L, (int) q + 1, 0);
+        for (size_t a = 0; a <= q; a++) {
+          lua_pushnumber (L, g[j * (q + 1) + a]);
+          lua_seti (L, -2, (lua_Integer) a + 1);
+        }
+        lua_seti (L, -2, (lua_Integer) j + 1);
+      }
+      lua_setfield (L, -2, "coef");
+    }
+  }
   else if (strcmp (key, "weights") == 0) {
     lua_createtable (L, (int) k, 0);
     for (size_t j = 0; j < k; j++) {

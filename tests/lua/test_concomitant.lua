@@ -1,0 +1,169 @@
+-- test_concomitant.lua: concomitant variables (flexmix's FLXPmultinom): mixing weights
+-- pi_k(z) = softmax(gamma_k' (1, z)) fitted in the engine's M-step, for any family.  Parity with
+-- flexmix from the same start after 1 and 5 iterations (1e-8) and at convergence, on NPreg (yp,
+-- concomitant ~ x, K = 2) and a simulated K = 3 set with two concomitant variables
+-- (tests/reference/concomitant_flexmix.R); the climb and ELBO + KL = log-likelihood; predict on
+-- new rows uses their z; save and load; bad input.
+local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
+local mx = require "mixem"
+local F = dofile(T.srcdir .. "/tests/reference/concomitant_fixtures.lua")
+local NP = mx.read_csv(T.srcdir .. "/tests/data/npreg.csv")
+local P3 = mx.read_csv(T.srcdir .. "/tests/data/conc_pois3.csv")
+
+local cases = {
+  {name = "npreg", data = NP, columns = {"yp"}, conc = {"x"}, k = 2, f = F.npreg},
+  {name = "pois3", data = P3, columns = {"y1", "y2"}, conc = {"z1", "z2"}, k = 3, f = F.pois3},
+}
+
+local function fit_from_start(c, iters, tol)
+  local comps = {}
+  for k = 1, c.k do comps[k] = {lambda = c.f.lambda0[k]} end
+  return mx.fit{data = c.data, family = "poisson", columns = c.columns, concomitant = c.conc,
+                k = c.k, init = {components = comps, concomitant = c.f.gamma0},
+                max_iter = iters, tol = tol or 0, on_iter = T.climb_watch()}
+end
+
+local function compare(what, m, ref, c, tol)
+  T.rel(what .. " loglik", m.loglik, ref.loglik, tol)
+  for k = 1, c.k do
+    for j = 1, #c.columns do
+      T.rel(what .. " lambda", m.components[k].lambda[j], ref.lambda[k][j], tol)
+    end
+    for j = 1, #c.conc + 1 do
+      local a, b = m.concomitant.coef[k][j], ref.gamma[k][j]
+      if b == 0 then T.eq(a, 0, what .. " reference gamma") else T.rel(what .. " gamma", a, b, tol) end
+    end
+  end
+end
+
+for _, c in ipairs(cases) do
+  for _, t in ipairs{1, 5} do
+    T.test(c.name .. ": flexmix after " .. t .. " iterations", function()
+      local m = fit_from_start(c, t)
+      T.eq(m.n_iter, t, "iterations")
+      compare(c.name .. " t=" .. t, m, c.f[t], c, 1e-8)
+    end)
+  end
+  T.test(c.name .. ": flexmix after convergence", function()
+    local m = fit_from_start(c, 3000)
+    -- flexmix's loop with the exact concomitant fit, 3000 iterations (its fixed point)
+    compare(c.name .. " converged", m, c.f.converged, c, 1e-6)
+    -- plain flexmix (nnet's BFGS, default tolerances) to its tolerance 1e-12: the same
+    -- log-likelihood; its coefficients are off by what nnet's reltol 1e-8 leaves (up to 2.3e-4
+    -- relative on pois3), so they are held to 1e-3
+    T.rel(c.name .. " loglik vs plain flexmix", m.loglik, c.f.flexmix_nnet.loglik, 1e-8)
+    for k = 2, c.k do
+      for j = 1, #c.conc + 1 do
+        T.rel(c.name .. " gamma vs plain flexmix", m.concomitant.coef[k][j],
+              c.f.flexmix_nnet.gamma[k][j], 1e-3)
+      end
+    end
+    -- the mean prior: sum_i pi_k(z_i) / n, and the parameter count (K - 1)(Q + 1) + K D
+    local pr = m:priors(c.data)
+    for k = 1, c.k do
+      local s = 0
+      for i = 1, #pr do s = s + pr[i][k] end
+      T.near(m.weights[k], s / #pr, 1e-12, "mean prior")
+    end
+    T.eq(m.n_params, (c.k - 1) * (#c.conc + 1) + c.k * #c.columns, "n_params")
+  end)
+end
+
+T.test("default start, restarts, and the weights beat a fit without concomitant", function()
+  local m = mx.fit{data = P3, family = "poisson", columns = {"y1", "y2"}, concomitant = "z1+z2",
+                   k = 3, seed = 3, on_iter = T.climb_watch()}
+  local m0 = mx.fit{data = P3, family = "poisson", columns = {"y1", "y2"}, k = 3, seed = 3}
+  T.ok(m.loglik > m0.loglik + 10, "z explains the classes: " .. m.loglik .. " vs " .. m0.loglik)
+  T.near(m.loglik, F.pois3.converged.loglik, 1e-6 * math.abs(F.pois3.converged.loglik),
+         "the default start reaches flexmix's optimum")
+  -- without 'columns', the family sees every column but the concomitant ones
+  local m2 = mx.fit{data = P3, family = "poisson", concomitant = {"z1", "z2"}, k = 3, seed = 3}
+  T.eq(table.concat(m2.columns, ","), "y1,y2", "columns")
+  T.near(m2.loglik, m.loglik, 1e-9 * math.abs(m.loglik), "same fit")
+  -- the same bits on 1 and 2 threads
+  local m3 = mx.fit{data = P3, family = "poisson", concomitant = {"z1", "z2"}, k = 3, seed = 3,
+                    threads = 2, block_size = 16}
+  local m4 = mx.fit{data = P3, family = "poisson", concomitant = {"z1", "z2"}, k = 3, seed = 3,
+                    threads = 1, block_size = 16}
+  T.eq(string.format("%a", m3.loglik), string.format("%a", m4.loglik), "threads")
+  T.eq(string.format("%a", m3.concomitant.coef[3][2]), string.format("%a", m4.concomitant.coef[3][2]),
+       "threads (gamma)")
+end)
+
+T.test("other algorithms and families", function()
+  for _, alg in ipairs{"cem", "squarem", "annealed", "sem"} do
+    local m = mx.fit{data = P3, family = "poisson", concomitant = {"z1", "z2"}, k = 3, seed = 1,
+                     algorithm = alg, max_iter = 60}
+    T.ok(m.loglik > -1560, alg .. " fits: " .. m.loglik)
+  end
+  -- a Gaussian clustering with covariate-dependent weights, and a regression family
+  local g = mx.fit{data = P3, family = "gaussian", columns = {"y1", "y2"}, covariance = "diag",
+                   concomitant = {"z1", "z2"}, k = 3, seed = 1, on_iter = T.climb_watch()}
+  T.ok(g.concomitant and #g.concomitant.coef == 3, "gaussian")
+  local r = mx.fit{data = NP, family = "linreg", response = "yn", covariates = "x,x2",
+                   columns = {"yn", "x", "x2"}, concomitant = {"yb"}, k = 2, seed = 1,
+                   on_iter = T.climb_watch()}
+  T.ok(r.concomitant.coef[2][2] ~= 0, "linreg")
+end)
+
+T.test("predict uses each row's z; save and load", function()
+  local c = cases[2]
+  local m = fit_from_start(c, 5000, 1e-10)
+  local p = m:predict_proba(P3)
+  -- by hand: pi_k(z) p_k(y) / sum, Poisson densities
+  local function lpois(y, l) local s = 0 for i = 2, y do s = s + math.log(i) end return y * math.log(l) - l - s end
+  for _, i in ipairs{1, 17, 300} do
+    local r = P3:row(i)   -- y1, y2, z1, z2
+    local row = {y1 = r[1], y2 = r[2], z1 = r[3], z2 = r[4]}
+    local a, mx_ = {}, -math.huge
+    for k = 1, 3 do
+      local g = m.concomitant.coef[k]
+      local eta = g[1] + g[2] * row.z1 + g[3] * row.z2
+      a[k] = eta + lpois(row.y1, m.components[k].lambda[1]) + lpois(row.y2, m.components[k].lambda[2])
+      if a[k] > mx_ then mx_ = a[k] end
+    end
+    local s = 0
+    for k = 1, 3 do s = s + math.exp(a[k] - mx_) end
+    for k = 1, 3 do T.near(p[i][k], math.exp(a[k] - mx_) / s, 1e-12, "predict_proba row " .. i) end
+  end
+  local path = T.tmpname(".json")
+  m:save(path)
+  local l = mx.load(path)
+  T.eq(table.concat(l.concomitant.columns, ","), "z1,z2", "loaded names")
+  for k = 1, 3 do
+    for j = 1, 3 do T.eq(l.concomitant.coef[k][j], m.concomitant.coef[k][j], "loaded gamma") end
+  end
+  local q = l:predict_proba(P3)
+  for _, i in ipairs{1, 17, 300} do
+    for k = 1, 3 do T.eq(q[i][k], p[i][k], "loaded predict_proba") end
+  end
+  T.eq(l:bic(P3), m:bic(P3), "bic")
+  os.remove(path)
+  -- the data must carry z
+  local Y = mx.read_csv(T.srcdir .. "/tests/data/conc_pois3.csv", {columns = {"y1", "y2"}})
+  T.errors(function() m:predict(Y) end, "z1")
+end)
+
+T.test("bad input", function()
+  local base = {data = P3, family = "poisson", columns = {"y1", "y2"}, k = 2}
+  local function with(t) local o = {} for k, v in pairs(base) do o[k] = v end for k, v in pairs(t) do o[k] = v end return o end
+  T.errors(function() mx.fit(with{concomitant = {"nope"}}) end, "nope")
+  T.errors(function() mx.fit(with{concomitant = {"z1"}, noise = true}) end, "noise")
+  T.errors(function() mx.fit(with{concomitant = {"z1"}, algorithm = "online"}) end, "algorithms")
+  T.errors(function() mx.fit(with{concomitant = {"z1"}, init = {concomitant = {{0, 0}}}}) end,
+           "init.concomitant")
+  local path = T.tmpname(".csv")
+  T.write(path, "y,z\n1,0.5\n2,nan\n3,0.1\n4,0.2\n")
+  T.errors(function()
+    mx.fit{data = mx.read_csv(path, {allow_missing = true}), family = "poisson", columns = {"y"},
+           concomitant = {"z"}, k = 2}
+  end, "row 2")
+  T.write(path, "y,z\n1,0.5\n2,0.5\n3,0.5\n4,0.5\n")
+  T.errors(function()
+    mx.fit{data = mx.read_csv(path), family = "poisson", columns = {"y"}, concomitant = {"z"}, k = 2}
+  end, "constant")
+  os.remove(path)
+end)
+
+T.report_rel()
+T.done()
