@@ -271,6 +271,16 @@ read_data_part (const char *path, const mixem_model *m, const char *columns, con
 {
   char **cols = columns ? g_strsplit (columns, ",", -1) : NULL;
   const char *const *want = m ? mixem_model_names (m) : (const char *const *) cols;
+  const char *const *zn = NULL;
+  if (m && mixem_model_concomitant (m, &zn, NULL) > 0) {
+    /* the model's columns, then its concomitant variables (the library finds both by name) */
+    GStrvBuilder *sb = g_strv_builder_new ();
+    g_strv_builder_addv (sb, (const char **) mixem_model_names (m));
+    g_strv_builder_addv (sb, (const char **) zn);
+    cols = g_strv_builder_end (sb);
+    g_strv_builder_unref (sb);
+    want = (const char *const *) cols;
+  }
   mixem_dataset *ds;
   const gboolean allow = ma && (ma->allow || ma->tokens);
   GPtrArray *tokens = g_ptr_array_new_with_free_func (g_free);
@@ -327,6 +337,9 @@ read_data_part (const char *path, const mixem_model *m, const char *columns, con
   }
   g_ptr_array_unref (tokens);
   g_strfreev (cols);
+  if (!ds && zn)
+    g_prefix_error (error, "the model's weights depend on concomitant variables, which the data "
+                    "must hold: ");
   /* A column missing on one rank's part is every rank's error. */
   if (grain && !mixem_parallel_agree (error)) {
     mixem_dataset_free (ds);
@@ -527,6 +540,50 @@ npy_stream_rewind (void *user, GError **error)
   return TRUE;
 }
 
+/* --concomitant Z: the file read whole (across ranks, this rank's share), *Z its columns Z and
+ * *DATA replaced by COLUMNS of it, or by all its columns but Z's. */
+static gboolean
+split_concomitant (const char *path, const char *columns, const char *weights,
+                   const char *delimiter, const mixem_family *f, missing_args *ma, gboolean part,
+                   size_t block_size, const char *concomitant, mixem_dataset **data,
+                   mixem_dataset **z, GError **error)
+{
+  mixem_dataset *whole = read_data_part (path, NULL, NULL, weights, delimiter, f, ma,
+                                         part ? 64 * block_size : 0, error);
+  if (!whole)
+    return FALSE;
+  char **zc = g_strsplit (concomitant, ",", -1);
+  *z = mixem_dataset_select (whole, (const char *const *) zc, NULL, error);
+  char **keep = columns ? g_strsplit (columns, ",", -1)
+                        : g_new0 (char *, mixem_dataset_cols (whole) + 1);
+  for (size_t j = 0, m = 0; !columns && j < mixem_dataset_cols (whole); j++) {
+    gboolean in_z = FALSE;
+    for (char **c = zc; *c; c++)
+      in_z = in_z || strcmp (*c, mixem_dataset_name (whole, j)) == 0;
+    if (!in_z)
+      keep[m++] = g_strdup (mixem_dataset_name (whole, j));
+  }
+  mixem_dataset *d = NULL;
+  if (*z && !keep[0])
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "--concomitant: every column is a concomitant variable, none is left to model");
+  else if (*z)
+    d = mixem_dataset_select (whole, (const char *const *) keep, NULL, error);
+  if (!*z)
+    g_prefix_error (error, "--concomitant: ");
+  g_strfreev (zc);
+  g_strfreev (keep);
+  mixem_dataset_free (whole);
+  if (!d) {
+    mixem_dataset_free (*z);
+    *z = NULL;
+    return FALSE;
+  }
+  mixem_dataset_free (*data);
+  *data = d;
+  return TRUE;
+}
+
 static int
 cmd_fit (int argc, char **argv)
 {
@@ -535,7 +592,8 @@ cmd_fit (int argc, char **argv)
   char *covariance = NULL, *reg_covar = NULL, *algorithm = NULL, *init_model = NULL;
   char *anneal_t0 = NULL, *anneal_steps = NULL;
   char *blocks = NULL, *batch_size = NULL, *step_alpha = NULL, *epochs = NULL;
-  char *sem_average = NULL;
+  char *sem_average = NULL, *concomitant = NULL;
+  mixem_dataset *zdata = NULL;
   /* The engine's defaults, not restated here. */
   mixem_fit_options defaults;
   mixem_fit_options_init (&defaults);
@@ -599,6 +657,7 @@ cmd_fit (int argc, char **argv)
     { "noise-volume", 0, 0, G_OPTION_ARG_DOUBLE, &noise_volume, "--noise: V (default: mclust's hypvol of the data)", "V" },
     { "noise-init", 0, 0, G_OPTION_ARG_DOUBLE, &noise_init, "--noise: its starting weight, in (0, 1) (default 0.1)", "P" },
     { "noise-rows", 0, 0, G_OPTION_ARG_STRING, &noise_rows_opt, "--noise: start from the noise guess of nearest-neighbour cleaning (prabclus's NNclean; K default 5)", "nnclean[:K]" },
+    { "concomitant", 0, 0, G_OPTION_ARG_STRING, &concomitant, "Concomitant variables: the weights a multinomial logit of these columns (flexmix's FLXPmultinom); without --columns the family models the others", "Z1,Z2,..." },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing on success", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print iterations on stderr", NULL },
     { "verbose-interval", 0, 0, G_OPTION_ARG_INT, &interval,
@@ -802,6 +861,15 @@ cmd_fit (int argc, char **argv)
     status = fail ("fit", err);
     goto out;
   }
+  if (concomitant && stream) {
+    status = usage_error ("fit", "--concomitant: not with --stream");
+    goto out;
+  }
+  if (concomitant && !split_concomitant (argv[1], columns, weights, delimiter, f, &ma, part,
+                                         (size_t) block_size, concomitant, &data, &zdata, &err)) {
+    status = fail ("fit", err);
+    goto out;
+  }
   /* Across ranks only rank 0 prints and writes; every rank fits (the same model). */
   const gboolean rank0 = mixem_parallel_rank () == 0;
   if (!rank0)
@@ -843,6 +911,7 @@ cmd_fit (int argc, char **argv)
   o.fix_weights = fix_weights;
   o.reseed = reseed_opt;
   o.strict_empty = strict_empty;
+  o.concomitant = zdata;
   o.noise = noise;
   o.noise_volume = noise_volume;
   o.noise_init = noise_init;
@@ -937,6 +1006,7 @@ out:
   g_free (init_model);
   mixem_options_free (fo);
   mixem_dataset_free (data);
+  mixem_dataset_free (zdata);
   mixem_registry_free (reg);
   g_free (fixed);
   g_free (family);

@@ -591,6 +591,18 @@ mixem_model_summary (const mixem_model *m, const mixem_dataset *data)
   if (m->noise)
     g_string_append_printf (s, "  noise: weight %.6g, log volume %.10g\n", m->weights[m->k],
                             m->noise_logv);
+  if (m->conc_q) {   /* the weights above are the mean priors; the multinomial logit's coefficients */
+    g_string_append (s, "  concomitant (log odds against component 1): (Intercept)");
+    for (size_t j = 0; j < m->conc_q; j++)
+      g_string_append_printf (s, ", %s", m->conc_names[j]);
+    g_string_append_c (s, '\n');
+    for (size_t k = 1; k < m->k; k++) {
+      g_string_append_printf (s, "    component %zu:", k + 1);
+      for (size_t j = 0; j <= m->conc_q; j++)
+        g_string_append_printf (s, " %.6g", m->weights[m->k + k * (m->conc_q + 1) + j]);
+      g_string_append_c (s, '\n');
+    }
+  }
   return g_string_free (s, FALSE);
 }
 

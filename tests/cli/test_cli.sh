@@ -628,5 +628,19 @@ check "fit --stream needs online" 2 '--stream needs --algorithm online' -- \
 check "fit --stream reads .npy" 2 '--stream reads an .npy file only' -- \
   "$MIXEM" fit -f poisson -k 2 --algorithm online --stream "$COINS"
 
+# Concomitant variables: the weights a multinomial logit of z1, z2; predict reads them from the
+# data by name, and a data file without them is refused, naming the column.
+P3="$SRC/tests/data/conc_pois3.csv"
+check "fit --concomitant" 0 'concomitant \(log odds against component 1\): \(Intercept\), z1, z2.*component 3:' -- \
+  "$MIXEM" fit -f poisson --concomitant z1,z2 -k 3 --seed 3 --out "$T/conc.json" "$P3"
+assert "concomitant predict" test "$("$MIXEM" predict "$T/conc.json" "$P3" | sed -n 2p)" = 2
+cut -d, -f1,2 "$P3" > "$T/noz.csv"
+check "predict without the concomitant columns" 1 "concomitant variables.*no column 'z1'" -- \
+  "$MIXEM" predict "$T/conc.json" "$T/noz.csv"
+check "fit --concomitant unknown column" 1 "--concomitant: .*no column 'zz'" -- \
+  "$MIXEM" fit -f poisson --concomitant zz -k 2 "$P3"
+check "fit --concomitant with noise" 2 'noise component cannot be combined' -- \
+  "$MIXEM" fit -f poisson --concomitant z1 --noise -k 2 "$P3"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
