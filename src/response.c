@@ -1,7 +1,8 @@
 /* response.c: fitted responses of the regression families (linreg, poisreg, logitreg), read
  * from a model's options (response, covariates, intercept, offset, trials) and its components'
  * "beta": each component's mean at every row, and the mean under each row's most probable
- * component, or, for rows without a response, the mixture's mean under the prior weights.  Used
+ * component, or, for rows without a response, the mixture's mean under the prior weights (each
+ * row's own, from its concomitant variables, for a model with them).  Used
  * by model:predict_response in Lua, mixem predict --response-mean and the regression plot. */
 #include <config.h>
 #include <math.h>
@@ -131,16 +132,25 @@ mixem_model_mean_response (const mixem_model *m, const mixem_dataset *data, doub
   if (!mixem_model_fitted_means (m, data, means, error))
     return FALSE;
   /* The components' weights, renormalised over the regressions (a noise component, if any,
-   * predicts no response). */
+   * predicts no response); with concomitant variables each row's own, from its z. */
   const double *w = mixem_model_weights (m);
-  double total = 0.0;
-  for (size_t k = 0; k < K; k++)
-    total += w[k];
+  double *pri = NULL;
+  if (mix && mixem_model_concomitant (m, NULL, NULL) > 0) {
+    pri = g_new (double, n * K + 1);
+    if (!mixem_model_priors (m, data, pri, error)) {
+      g_free (pri);
+      return FALSE;
+    }
+  }
   for (size_t i = 0; i < n && mix; i++) {
-    double v = 0.0;
+    const double *wi = pri ? pri + i * K : w;
+    double v = 0.0, total = 0.0;
     for (size_t k = 0; k < K; k++)
-      v += w[k] / total * means[i * K + k];
+      total += wi[k];
+    for (size_t k = 0; k < K; k++)
+      v += wi[k] / total * means[i * K + k];
     mix[i] = v;
   }
+  g_free (pri);
   return TRUE;
 }

@@ -104,6 +104,17 @@ T.test("other algorithms and families", function()
                    columns = {"yn", "x", "x2"}, concomitant = {"yb"}, k = 2, seed = 1,
                    on_iter = T.climb_watch()}
   T.ok(r.concomitant.coef[2][2] ~= 0, "linreg")
+  -- new covariates without the response: the mixture mean under each row's own weights
+  local path = T.tmpname(".csv")
+  T.write(path, "x,x2,yb\n2,4,0\n2,4,1\n")
+  local new = mx.read_csv(path)
+  local mean, _, means = r:predict_response(new)
+  local pr = r:priors(new)
+  for i = 1, 2 do
+    T.near(mean[i], pr[i][1] * means[i][1] + pr[i][2] * means[i][2], 1e-12, "mixture mean")
+  end
+  T.ok(math.abs(mean[1] - mean[2]) > 1e-3, "the two rows' weights differ by yb")
+  os.remove(path)
 end)
 
 T.test("predict uses each row's z; save and load", function()
