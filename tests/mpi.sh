@@ -140,7 +140,8 @@ for case in "t gaussian g.npy" "t bernoulli b.npy" "t poisson p.csv" \
             "- gaussian gm.csv --allow-missing --covariance diag --init kmeans++" \
             "- gaussian sm-*.npy --allow-missing --algorithm incremental --blocks 5" \
             "- bernoulli bm.npy --allow-missing" \
-            "- gaussian g.npy --noise --noise-volume 1e3"; do
+            "- gaussian g.npy --noise --noise-volume 1e3" \
+            "- gaussian gw.csv --concomitant w"; do
   set -- $case
   threads=$1 fam=$2 data=$T/$3
   shift 3
