@@ -344,6 +344,11 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
       }
     }
   }
+  if (!o->concomitant && o->warm_start && o->warm_start->conc_q) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "the warm start has concomitant variables: give them to this fit too");
+    return FALSE;
+  }
   if (o->init && !o->warm_start && strcmp (o->init, "random_resp") != 0
       && strcmp (o->init, "auto") != 0) {
     gboolean known = FALSE;
@@ -2208,6 +2213,11 @@ mixem_model_partial_fit (mixem_model *m, const mixem_dataset *batch, double alph
                  "'step_alpha' must lie in (0.5, 1] (got %g)", alpha);
     return FALSE;
   }
+  if (m->conc_q) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 "a model with concomitant variables cannot be updated online (partial_fit)");
+    return FALSE;
+  }
   if (!mixem_check_data (f, m->params, m->d, batch, error))
     return FALSE;
   if (m->noise) {
@@ -2320,6 +2330,7 @@ mixem_fit_stream (const mixem_family *f, mixem_batch_func next, mixem_rewind_fun
                     : o->reseed ? "'reseed' is not available with algorithm 'online'"
                     : o->fix_components ? "fixed components are not available on a stream"
                     : o->warm_start ? "a warm start is not available on a stream"
+                    : o->concomitant ? "concomitant variables are not available on a stream"
                     : o->epochs < 0 ? "'epochs' must be >= 1 (0 is the default: one pass)"
                     : NULL;
   if (bad) {

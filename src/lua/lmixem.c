@@ -1863,6 +1863,27 @@ m_refit (lua_State *L)
   const mixem_dataset *data = select_data (L, check_dataset (L, 2)->ds, 3, fn, s);
   mixem_fit_options o;
   mixem_fit_options_init (&o);
+  const char *const *zn = NULL;
+  if (mixem_model_concomitant (lm->m, &zn, NULL) > 0) {
+    /* a model with concomitant variables refits with them, found in X by name */
+    GError *err = NULL;
+    mixem_dataset *z = mixem_dataset_select (check_dataset (L, 2)->ds, zn, NULL, &err);
+    if (!z) {
+      g_prefix_error (&err, "the model's concomitant variables: ");
+      return raise_gerror (L, fn, err);
+    }
+    o.concomitant = scratch_keep (s, z, dataset_free0);
+    if (lua_getfield (L, 3, "weights") != LUA_TNIL || lua_getfield (L, 3, "columns") != LUA_TNIL)
+      luaL_error (L, "%s: a model with concomitant variables refits on the model's columns "
+                  "and the rows' own weights ('columns' and 'weights' are not taken)", fn);
+    lua_pop (L, 2);
+    GError *e2 = NULL;
+    mixem_dataset *fam = mixem_dataset_select (check_dataset (L, 2)->ds,
+                                               mixem_model_names (lm->m), NULL, &e2);
+    if (!fam)
+      return raise_gerror (L, fn, e2);
+    data = scratch_keep (s, fam, dataset_free0);
+  }
   o.k = mixem_model_k (lm->m);
   o.family_options = mixem_model_options (lm->m);
   o.warm_start = lm->m;

@@ -163,6 +163,14 @@ T.test("bad input", function()
   T.errors(function() mx.fit(with{concomitant = {"z1"}, algorithm = "online"}) end, "algorithms")
   T.errors(function() mx.fit(with{concomitant = {"z1"}, init = {concomitant = {{0, 0}}}}) end,
            "init.concomitant")
+  -- a model with concomitant variables: refit takes them from the data; a warm start without
+  -- them, and online updates, are refused
+  local m = mx.fit(with{concomitant = {"z1"}, seed = 1})
+  local r = m:refit(P3, {max_iter = 5})
+  T.eq(r.concomitant.columns[1], "z1", "refit keeps z")
+  T.ok(r.loglik >= m.loglik - 1e-9 * math.abs(m.loglik), "refit climbs on")
+  T.errors(function() mx.fit(with{init = m}) end, "warm start has concomitant")
+  T.errors(function() m:partial_fit(P3) end, "online")
   local path = T.tmpname(".csv")
   T.write(path, "y,z\n1,0.5\n2,nan\n3,0.1\n4,0.2\n")
   T.errors(function()
