@@ -1158,7 +1158,8 @@ cmd_select (int argc, char **argv)
 {
   char *family = NULL, *kspec = NULL, *columns = NULL, *weights = NULL, *delimiter = NULL;
   char *criterion = NULL, *init = NULL, *out = NULL, *model_out = NULL, *covariance = NULL;
-  char *trials = NULL, **extra = NULL, *sign = NULL, *mpi_part_opt = NULL;
+  char *trials = NULL, **extra = NULL, *sign = NULL, *mpi_part_opt = NULL, *concomitant = NULL;
+  mixem_dataset *zdata = NULL;
   mixem_fit_options defaults;
   mixem_fit_options_init (&defaults);
   int n_init = defaults.n_init, max_iter = defaults.max_iter, threads = 0, folds = 0;
@@ -1180,6 +1181,7 @@ cmd_select (int argc, char **argv)
     { "trials", 0, 0, G_OPTION_ARG_STRING, &trials, "binomial: trials, a column name or one number", "COLUMN|N" },
     { "option", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &extra, "A family option; VALUE may be a comma-separated list to try (repeatable)", "KEY=VALUE" },
     { "columns", 'c', 0, G_OPTION_ARG_STRING, &columns, "Data columns (default: all)", "A,B,..." },
+    { "concomitant", 0, 0, G_OPTION_ARG_STRING, &concomitant, "Concomitant variables, as for fit", "Z1,Z2,..." },
     { "weights", 'w', 0, G_OPTION_ARG_STRING, &weights, "Column of row weights", "COLUMN" },
     { "init", 0, 0, G_OPTION_ARG_STRING, &init, "Start method", "METHOD" },
     { "n-init", 0, 0, G_OPTION_ARG_INT, &n_init, "Restarts per candidate, as for fit (default 10)", "N" },
@@ -1315,12 +1317,15 @@ cmd_select (int argc, char **argv)
       g_clear_pointer (&model_out, g_free);
     }
   }
-  if (!(data = read_data (argv[1], NULL, columns, weights, delimiter, f, &ma, &err))) {
+  if (!(data = read_data (argv[1], NULL, columns, weights, delimiter, f, &ma, &err))
+      || (concomitant && !split_concomitant (argv[1], columns, weights, delimiter, f, &ma, FALSE,
+                                             0, concomitant, &data, &zdata, &err))) {
     status = fail ("select", err);
     goto out;
   }
   mixem_fit_options o;
   mixem_fit_options_init (&o);
+  o.concomitant = zdata;
   o.n_init = n_init;
   o.max_iter = max_iter;
   o.tol = tol;
@@ -1411,6 +1416,7 @@ out:
   g_ptr_array_unref (sets);
   g_array_unref (ks);
   mixem_dataset_free (data);
+  mixem_dataset_free (zdata);
   mixem_registry_free (reg);
   g_free (family);
   g_free (kspec);

@@ -38,6 +38,13 @@ struct mixem_model {
   char **conc_names;
 };
 
+/* l(theta) (*LOGLIK) and the entropy of the responsibilities (*ENTROPY; either may be NULL) of
+ * M on DATA (the model's columns) with its concomitant variables given apart, Z (DATA's rows),
+ * as model selection scores a fit whose data and Z are separate datasets. */
+gboolean mixem_model_score_z (const mixem_model *m, const mixem_dataset *data,
+                              const mixem_dataset *z, double *loglik, double *entropy,
+                              GError **error);
+
 /* Entries of M's weights array: K, the noise's, the concomitant coefficients. */
 size_t mixem_model_weights_len (const mixem_model *m);
 

@@ -250,28 +250,52 @@ score_init (const mixem_model *m, const mixem_dataset *data, const mixem_dataset
   return logw;
 }
 
-/* A scoring pass over DATA; any of the outputs may be NULL. */
+/* A scoring pass over DATA, with the concomitant variables ZGIVEN (NULL: found in DATA by
+ * name); any of the outputs may be NULL. */
 static gboolean
-score_pass (const mixem_model *m, const mixem_dataset *data, double *total_ll, double *resp,
-            double *lse, size_t *label, GError **error)
+score_pass_z (const mixem_model *m, const mixem_dataset *data, const mixem_dataset *zgiven,
+              double *total_ll, double *entropy, double *resp, double *lse, size_t *label,
+              GError **error)
 {
-  mixem_dataset *fam, *z;
-  if (!score_data (m, data, &fam, &z, error))
+  mixem_dataset *fam = NULL, *z = NULL;
+  if (!zgiven && !score_data (m, data, &fam, &z, error))
     return FALSE;
   if (fam)
     data = fam;
+  if (zgiven && (!m->conc_q || mixem_dataset_rows (zgiven) != mixem_dataset_rows (data)
+                 || mixem_dataset_cols (zgiven) != m->conc_q)) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "concomitant variables given for a "
+                 "model without them, or of other rows or columns than the model's");
+    return FALSE;
+  }
   gboolean ok = mixem_check_data (m->family, m->params, m->d, data, error);
   mixem_pass ps;
-  double *logw = score_init (m, data, z, &ps), *total = g_new (double, ps.ss);
+  double *logw = score_init (m, data, zgiven ? zgiven : z, &ps), *total = g_new (double, ps.ss);
   ok = ok && mixem_pass_estep (&ps, m->params, logw, FALSE, total, resp, lse, label, error);
   if (ok && total_ll)
     *total_ll = total[m->k + MIXEM_S_LOGLIK];
+  if (ok && entropy)
+    *entropy = total[m->k + MIXEM_S_ENTROPY];
   g_free (total);
   g_free (logw);
   mixem_pass_clear (&ps);
   mixem_dataset_free (fam);
   mixem_dataset_free (z);
   return ok;
+}
+
+static gboolean
+score_pass (const mixem_model *m, const mixem_dataset *data, double *total_ll, double *resp,
+            double *lse, size_t *label, GError **error)
+{
+  return score_pass_z (m, data, NULL, total_ll, NULL, resp, lse, label, error);
+}
+
+gboolean
+mixem_model_score_z (const mixem_model *m, const mixem_dataset *data, const mixem_dataset *z,
+                     double *loglik, double *entropy, GError **error)
+{
+  return score_pass_z (m, data, z, loglik, entropy, NULL, NULL, NULL, error);
 }
 
 gboolean

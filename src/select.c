@@ -58,9 +58,21 @@ heldout (const mixem_family *f, const mixem_dataset *data, const mixem_fit_optio
     }
     mixem_dataset *tr = mixem_dataset_subset (data, train, ntr, error);
     mixem_dataset *te = tr ? mixem_dataset_subset (data, test, nte, error) : NULL;
-    mixem_model *m = te ? mixem_fit (f, tr, o, error) : NULL;
+    /* Concomitant variables: their rows split alike. */
+    mixem_dataset *ztr = NULL, *zte = NULL;
+    mixem_fit_options oz = *o;
+    if (te && o->concomitant) {
+      ztr = mixem_dataset_subset (o->concomitant, train, ntr, error);
+      zte = ztr ? mixem_dataset_subset (o->concomitant, test, nte, error) : NULL;
+      oz.concomitant = ztr;
+    }
+    mixem_model *m = te && (!o->concomitant || zte) ? mixem_fit (f, tr, &oz, error) : NULL;
     if (m) {
-      double s = mixem_model_total_loglik (m, te, error);
+      double s = NAN;
+      if (zte && !mixem_model_score_z (m, te, zte, &s, NULL, error))
+        s = NAN;
+      else if (!zte)
+        s = mixem_model_total_loglik (m, te, error);
       ok = isfinite (s);
       ll += s;
       w += mixem_dataset_total_weight (te);
@@ -71,6 +83,8 @@ heldout (const mixem_family *f, const mixem_dataset *data, const mixem_fit_optio
     mixem_model_free (m);
     mixem_dataset_free (tr);
     mixem_dataset_free (te);
+    mixem_dataset_free (ztr);
+    mixem_dataset_free (zte);
   }
   g_free (train);
   g_free (test);
@@ -147,9 +161,19 @@ mixem_select (const mixem_family *f, const mixem_dataset *data, const mixem_sele
       if (good) {
         c.loglik = mixem_model_loglik (m);
         c.n_params = mixem_model_n_params (m);
-        c.bic = mixem_model_bic (m, data, &err);
-        c.aic = mixem_model_aic (m, data, &err);
-        c.icl = mixem_model_icl (m, data, &err);
+        if (o.concomitant) {   /* the scores of mixem_model_bic, aic and icl, with Z apart */
+          double ll = NAN, h = NAN;
+          const double p = (double) c.n_params, nw = mixem_dataset_observed_weight (data);
+          if (mixem_model_score_z (m, data, o.concomitant, &ll, &h, &err)) {
+            c.bic = -2.0 * ll + p * log (nw);
+            c.aic = -2.0 * ll + 2.0 * p;
+            c.icl = c.bic + 2.0 * h;
+          }
+        } else {
+          c.bic = mixem_model_bic (m, data, &err);
+          c.aic = mixem_model_aic (m, data, &err);
+          c.icl = mixem_model_icl (m, data, &err);
+        }
         good = isfinite (c.icl);
       }
       if (good && fold) {

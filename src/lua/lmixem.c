@@ -1678,7 +1678,7 @@ l_select (lua_State *L)
     "n_init", "seed", "threads", "refine_tol", "n_refine", "refine_max_iter", "short_starts",
     "short_iter", "short_algorithm", "strict_empty", "weights", "columns", "block_size", "algorithm", "anneal_t0",
     "anneal_steps", "blocks", "batch_size", "step_alpha", "epochs", "sem_average", "reseed",
-    "fixed", "verbose", "verbose_interval", "quiet", "sign", "spread", NULL
+    "fixed", "verbose", "verbose_interval", "quiet", "sign", "spread", "concomitant", NULL
   };
   luaL_checktype (L, 1, LUA_TTABLE);
   lua_settop (L, 1);
@@ -1688,7 +1688,13 @@ l_select (lua_State *L)
   GError *err = NULL;
   if (lua_getfield (L, 1, "data") != LUA_TUSERDATA || !luaL_testudata (L, -1, DATASET_MT))
     luaL_error (L, "%s: 'data' must be a dataset (from mixem.read_csv or mixem.dataset)", fn);
-  const mixem_dataset *data = select_data (L, check_dataset (L, -1)->ds, 1, fn, s);
+  const mixem_dataset *whole = check_dataset (L, -1)->ds;
+  const mixem_dataset *z = concomitant_data (L, whole, 1, fn, s);
+  const mixem_dataset *data = z && lua_getfield (L, 1, "columns") == LUA_TNIL
+                              ? without_columns (L, whole, z, 1, fn, s)
+                              : select_data (L, whole, 1, fn, s);
+  if (z)
+    lua_pop (L, 1);
   lua_pop (L, 1);
 
   /* K: one number or an array. */
@@ -1765,6 +1771,7 @@ l_select (lua_State *L)
   mixem_fit_options o;
   mixem_fit_options_init (&o);
   read_engine_options (L, 1, fn, &o, 1, s);
+  o.concomitant = z;
   o.fix_components = NULL;
   o.init = opt_str (L, 1, fn, "init", s);
   mixem_select_options so = { (const size_t *) ks->data, ks->len,

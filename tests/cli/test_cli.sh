@@ -639,6 +639,8 @@ check "predict without the concomitant columns" 1 "concomitant variables.*no col
   "$MIXEM" predict "$T/conc.json" "$T/noz.csv"
 check "fit --concomitant unknown column" 1 "--concomitant: .*no column 'zz'" -- \
   "$MIXEM" fit -f poisson --concomitant zz -k 2 "$P3"
+check "select --concomitant" 0 ' 3 .*-1515\.5801 +12 .*<- chosen' -- \
+  "$MIXEM" select -f poisson --concomitant z1,z2 -k 2,3 --seed 1 --n-init 2 "$P3"
 check "fit --concomitant with noise" 2 'noise component cannot be combined' -- \
   "$MIXEM" fit -f poisson --concomitant z1 --noise -k 2 "$P3"
 

@@ -90,6 +90,20 @@ T.test("default start, restarts, and the weights beat a fit without concomitant"
        "threads (gamma)")
 end)
 
+T.test("select with concomitant variables", function()
+  local r = mx.select{data = P3, family = "poisson", concomitant = {"z1", "z2"}, k = {1, 2, 3, 4},
+                      seed = 1}
+  T.eq(r.candidates[r.best].k, 3, "BIC picks the simulated K")
+  local c = r.candidates[r.best]
+  T.eq(c.n_params, 2 * 3 + 2 * 3, "(K - 1)(Q + 1) + K D parameters")
+  T.near(c.bic, r.model:bic(P3), 1e-9 * math.abs(c.bic), "the table's BIC is the model's")
+  T.near(c.icl, r.model:icl(P3), 1e-9 * math.abs(c.icl), "and its ICL")
+  -- held-out scores split the concomitant rows with the data's
+  local h = mx.select{data = P3, family = "poisson", concomitant = "z1+z2", k = {1, 3}, seed = 1,
+                      folds = 3, criterion = "heldout", n_init = 2}
+  T.ok(h.candidates[2].heldout > h.candidates[1].heldout, "held-out prefers K = 3")
+end)
+
 T.test("other algorithms and families", function()
   for _, alg in ipairs{"cem", "squarem", "annealed", "sem"} do
     local m = mx.fit{data = P3, family = "poisson", concomitant = {"z1", "z2"}, k = 3, seed = 1,
