@@ -118,6 +118,30 @@ T.test("other algorithms and families", function()
                    columns = {"yn", "x", "x2"}, concomitant = {"yb"}, k = 2, seed = 1,
                    on_iter = T.climb_watch()}
   T.ok(r.concomitant.coef[2][2] ~= 0, "linreg")
+  -- a family written in Lua: the same fit as the built-in poisson, from the same start
+  local lg = math.lgamma or function(x) local s = 0 for i = 2, x - 1 do s = s + math.log(i) end return s end
+  mx.family{
+    name = "conc_lua_poisson", summary = "Poisson in Lua", params = {lambda = "positive"},
+    stats = function(x) return x end,
+    maximise = function(s, n)
+      local l = {}
+      for j = 1, #s do l[j] = s[j] / n end
+      return {lambda = l}
+    end,
+    log_density = function(theta, x)
+      local lp = 0
+      for j = 1, #x do lp = lp + x[j] * math.log(theta.lambda[j]) - theta.lambda[j] - lg(x[j] + 1) end
+      return lp
+    end,
+  }
+  local c = cases[2]
+  local comps = {}
+  for k = 1, 3 do comps[k] = {lambda = c.f.lambda0[k]} end
+  local lua_m = mx.fit{data = P3, family = "conc_lua_poisson", columns = c.columns,
+                       concomitant = c.conc, k = 3, init = {components = comps, concomitant = c.f.gamma0},
+                       max_iter = 5, tol = 0, on_iter = T.climb_watch()}
+  T.rel("lua family t=5 loglik", lua_m.loglik, c.f[5].loglik, 1e-8)
+  T.rel("lua family t=5 gamma", lua_m.concomitant.coef[3][3], c.f[5].gamma[3][3], 1e-8)
   -- new covariates without the response: the mixture mean under each row's own weights
   local path = T.tmpname(".csv")
   T.write(path, "x,x2,yb\n2,4,0\n2,4,1\n")
