@@ -1945,7 +1945,8 @@ static int
 l_model (lua_State *L)
 {
   static const char *const fn = "mixem.model";
-  static const char *const known[] = { "family", "weights", "components", "columns", NULL };
+  static const char *const known[] = { "family", "weights", "components", "columns",
+                                       "concomitant", NULL };
   luaL_checktype (L, 1, LUA_TTABLE);
   lua_settop (L, 1);
   mixem_registry *reg = push_registry (L);   /* 2 */
@@ -1997,6 +1998,35 @@ l_model (lua_State *L)
   mixem_model *m = mixem_model_new (f, k, d, (const char *const *) cols, fo, w, comps, &err);
   if (!m)
     return raise_gerror (L, fn, err);
+  /* concomitant = {columns = {...}, coef = {{intercept, slopes...}, ...}}, as m.concomitant */
+  if (lua_getfield (L, 1, "concomitant") != LUA_TNIL) {
+    char **zc = lua_istable (L, -1) ? column_list (L, lua_gettop (L), fn, "columns", s) : NULL;
+    const size_t q = zc ? g_strv_length (zc) : 0;
+    double *g = scratch_keep (s, g_new0 (double, k * (q + 1)), g_free);
+    gboolean ok = q > 0 && lua_getfield (L, -1, "coef") == LUA_TTABLE
+                  && luaL_len (L, -1) == (lua_Integer) k;
+    for (size_t j = 0; ok && j < k; j++) {
+      ok = lua_geti (L, -1, (lua_Integer) j + 1) == LUA_TTABLE
+           && luaL_len (L, -1) == (lua_Integer) (q + 1);
+      for (size_t a = 0; ok && a <= q; a++) {
+        int isnum = 0;
+        lua_geti (L, -1, (lua_Integer) a + 1);
+        g[j * (q + 1) + a] = lua_tonumberx (L, -1, &isnum);
+        ok = isnum;
+        lua_pop (L, 1);
+      }
+      lua_pop (L, 1);
+    }
+    if (!ok || !mixem_model_set_concomitant (m, (const char *const *) zc, q, g, &err)) {
+      mixem_model_free (m);
+      if (err)
+        return raise_gerror (L, fn, err);
+      return luaL_error (L, "%s: 'concomitant' must be {columns = {names}, coef = {k arrays of "
+                         "an intercept and a number a column}}", fn);
+    }
+    lua_pop (L, 1);
+  }
+  lua_pop (L, 1);
   push_model (L, m, 2);
   return 1;
 }

@@ -2,8 +2,9 @@
 -- pi_k(z) = softmax(gamma_k' (1, z)) fitted in the engine's M-step, for any family.  Parity with
 -- flexmix from the same start after 1 and 5 iterations (1e-8) and at convergence, on NPreg (yp,
 -- concomitant ~ x, K = 2) and a simulated K = 3 set with two concomitant variables
--- (tests/reference/concomitant_flexmix.R); the climb and ELBO + KL = log-likelihood; predict on
--- new rows uses their z; save and load; bad input.
+-- (tests/reference/concomitant_flexmix.R); the climb and ELBO + KL = log-likelihood; other
+-- algorithms, a Gaussian, a regression and a Lua family; select; predict on new rows uses their
+-- z; save, load and mx.model; refit; bad input.
 local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
 local mx = require "mixem"
 local F = dofile(T.srcdir .. "/tests/reference/concomitant_fixtures.lua")
@@ -187,6 +188,17 @@ T.test("predict uses each row's z; save and load", function()
     for k = 1, 3 do T.eq(q[i][k], p[i][k], "loaded predict_proba") end
   end
   T.eq(l:bic(P3), m:bic(P3), "bic")
+  -- a model made from its parameters, concomitant coefficients included
+  local made = mx.model{family = "poisson", columns = {"y1", "y2"}, weights = m.weights,
+                        components = m.components, concomitant = m.concomitant}
+  local r = made:predict_proba(P3)
+  for _, i in ipairs{1, 17, 300} do
+    for k = 1, 3 do T.eq(r[i][k], p[i][k], "mx.model predict_proba") end
+  end
+  T.errors(function()
+    mx.model{family = "poisson", components = m.components,
+             concomitant = {columns = {"z1"}, coef = {{0, 0}, {1, 2}}}}
+  end, "concomitant")
   os.remove(path)
   -- the data must carry z
   local Y = mx.read_csv(T.srcdir .. "/tests/data/conc_pois3.csv", {columns = {"y1", "y2"}})
