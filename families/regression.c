@@ -90,6 +90,7 @@ struct mixem_params {
   gboolean *common;    /* p: coefficient j is shared by all components (option "common") */
   size_t pc;           /* how many are */
   double *sigma;       /* k (gaussian) */
+  gboolean irls;       /* poisreg, logitreg: option mstep = "irls" (maximise_passes iterates) */
 };
 
 #ifndef REG_MODEL
@@ -102,6 +103,9 @@ static const char *const variance_choices[] = { "component", "shared", NULL };
 #define REG_NAME "poisreg"
 #else
 #define REG_NAME "logitreg"
+#endif
+#if REG_MODEL != 0
+static const char *const mstep_choices[] = { "irls", "newton", NULL };
 #endif
 
 static const mixem_option_info options[] = {
@@ -122,6 +126,11 @@ static const mixem_option_info options[] = {
   { "trials", "the number of trials, a column or one whole number", "1",
     MIXEM_OPTION_TEXT, NULL, NULL },
 #endif
+#if REG_MODEL != 0
+  { "mstep", "the M-step: irls (glm.fit's iteratively reweighted least squares to convergence, as "
+    "flexmix) or newton (one damped Newton step per iteration, generalised EM: one pass per "
+    "iteration)", "irls", MIXEM_OPTION_CHOICE, NULL, mstep_choices },
+#endif
   { 0 }
 };
 
@@ -130,6 +139,10 @@ static const char *const init_methods[] = { "random_lines", "random_resp", "kmea
 #else
 static const char *const init_methods[] = { "random_resp", "random_lines", "kmeans", NULL };
 #endif
+
+/* glm.control()'s defaults, which flexmix's FLXMRglm leaves to glm.fit. */
+#define IRLS_EPSILON 1e-8
+#define IRLS_MAXIT 25
 
 static void
 params_free (mixem_params *p)
@@ -302,6 +315,8 @@ params_new (const mixem_spec *spec, GError **error)
   p->model = REG_MODEL;
   p->intercept = mixem_options_get_boolean (spec->options, "intercept", TRUE);
   p->shared = variance && strcmp (variance, "shared") == 0;
+  const char *mstep = mixem_options_get (spec->options, "mstep");
+  p->irls = REG_MODEL != 0 && (!mstep || strcmp (mstep, "irls") == 0);
   p->ocol = p->ncol = -1;
   p->nconst = 1;
   if (!response) {
@@ -474,6 +489,13 @@ check_data (const mixem_params *p, const mixem_block *b, GError **error)
   return TRUE;
 }
 
+/* y log(y / mu), 0 for y = 0 (R's y_log_y, in its binomial and poisson deviances). */
+static double
+y_log_y (double y, double mu)
+{
+  return y != 0.0 ? y * log (y / mu) : 0.0;
+}
+
 /* log(1 + e^x) without overflow. */
 static double
 log1pexp (double x)
@@ -522,10 +544,12 @@ log_density (const mixem_params *p, const mixem_block *b, double *out)
   }
 }
 
-/* Doubles per component: gaussian W, Y, c (p), A (p*p); the others W, g (p), F (p*p). */
-/* Per component: W, (linreg: the centred response's sum of squares), g (P), F (P*P, upper
- * triangle); poisreg and logitreg then Rb = sum_i r_ik b_k (P), which records the coefficients
- * their g and F were taken at, for stats_rebase. */
+/* Per component: W, then linreg the centred response's sum of squares, poisreg and logitreg the
+ * deviance D = sum_i r_ik dev_i (R's dev.resids: 2 (y log(y / mu) - (y - mu)), and 2 n (y~
+ * log(y~ / mu~) + (1 - y~) log((1 - y~) / (1 - mu~))) with y~ = y / n, mu~ = mu / n, 0 log 0 = 0),
+ * which maximise_passes' IRLS stops on, as glm.fit does; then g (P), F (P*P, upper triangle);
+ * poisreg and logitreg then Rb = sum_i r_ik b_k (P), which records the coefficients their g and F
+ * were taken at, for stats_rebase. */
 static size_t
 per_component (const mixem_params *p)
 {
@@ -568,10 +592,13 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
           const double mu = exp (eta);
           res = y - mu;
           v = mu;
+          s[1] += rk * 2.0 * (y_log_y (y, mu) - (y - mu));
         } else {
           const double n = trials_of (p, row), pr = 1.0 / (1.0 + exp (-eta));
           res = y - n * pr;
           v = n * pr * (1.0 - pr);
+          if (n > 0)
+            s[1] += rk * 2.0 * n * (y_log_y (y / n, pr) + y_log_y (1.0 - y / n, 1.0 - pr));
         }
       }
       s[0] += rk;
@@ -708,7 +735,8 @@ centred (const mixem_params *p, size_t k, double *bt)
  * the start: the first M-step makes the common ones common (linreg), and for the GLMs, whose
  * step starts from the current ones, a start whose common coefficients differ is an error. */
 static gboolean
-maximise_joint (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
+maximise_joint (mixem_params *p, const double *stats, const gboolean *fixed, gboolean damped,
+                GError **error)
 {
   const size_t P = p->p, S = per_component (p), K = p->k, ps = P - p->pc;
   size_t *free_k = g_new (size_t, K), nf = 0, row[64];
@@ -780,7 +808,7 @@ maximise_joint (mixem_params *p, const double *stats, const gboolean *fixed, GEr
   if (ok) {
     gsl_linalg_cholesky_svx (m, v);
     double step = 1.0, u = 0.0;
-    if (p->model != GAUSSIAN && p->xmax) {
+    if (p->model != GAUSSIAN && p->xmax && damped) {
       for (size_t f = 0; f < nf; f++) {
         double uf = 0.0;
         for (size_t j = 0; j < P; j++) {
@@ -855,11 +883,14 @@ maximise_joint (mixem_params *p, const double *stats, const gboolean *fixed, GEr
   return ok;
 }
 
+/* The M-step's step: linreg's exact one; poisreg's and logitreg's Newton step from the
+ * statistics' coefficients, damped as above (DAMPED) or full (IRLS's weighted least squares). */
 static gboolean
-maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
+maximise_step (mixem_params *p, const double *stats, const gboolean *fixed, gboolean damped,
+               GError **error)
 {
   if (p->pc > 0)
-    return maximise_joint (p, stats, fixed, error);
+    return maximise_joint (p, stats, fixed, damped, error);
   const size_t P = p->p, S = per_component (p);
   gsl_matrix *m = gsl_matrix_alloc (P, P), *work = gsl_matrix_alloc (P, P);
   gsl_vector *v = gsl_vector_alloc (P);
@@ -910,7 +941,7 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
       double u = 0, step = 1.0;
       for (size_t j = 0; j < P && p->xmax; j++)
         u += p->xmax[j] * fabs (gsl_vector_get (v, j));
-      while (p->xmax && step * exp (step * u) >= 2.0 && step > 1e-300)
+      while (p->xmax && damped && step * exp (step * u) >= 2.0 && step > 1e-300)
         step *= 0.5;
       for (size_t j = 0; j < P; j++)
         b[j] += step * gsl_vector_get (v, j);
@@ -954,6 +985,133 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
   g_free (rss);
   return ok;
 }
+
+static gboolean
+maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
+{
+  return maximise_step (p, stats, fixed, TRUE, error);
+}
+
+#if REG_MODEL != 0
+/* Whether glm.fit's rule says an IRLS run whose deviance went from DEVOLD to DEV has converged. */
+static gboolean
+irls_converged (double dev, double devold)
+{
+  return fabs (dev - devold) / (fabs (dev) + 0.1) < IRLS_EPSILON;
+}
+
+/* poisreg, logitreg with mstep = "irls": each component's coefficients by glm.fit's IRLS run to
+ * its convergence with start = the current coefficients, as flexmix's FLXMRglm M-step (glm.fit
+ * (x, y, weights = posterior, start = component$coef)), with the same responsibilities
+ * throughout.  glm.fit, step by step: from the statistics at b (g, F, and the deviance D(b)), the
+ * weighted least squares of the working response, b' = b + F^-1 g (the same for a canonical
+ * link); D(b') by a pass; while D(b') is not finite, b' = (b' + b) / 2 and another pass
+ * (glm.fit's only step halving; at most IRLS_MAXIT times, then an error); stop when |D(b') -
+ * D(b)| / (|D(b')| + 0.1) < 1e-8, or after IRLS_MAXIT solves.  The components run side by side,
+ * one pass for all of them, each stopping on its own deviance (so each takes the path its own
+ * glm.fit takes); with common coefficients one joint IRLS on the total deviance (flexmix's
+ * FLXMRglmfix fits one glm.fit on the stacked design).  A component whose deviance at the end is
+ * above the start's (IRLS without convergence can overshoot) takes the damped Newton step from
+ * the start instead, so that Q_k rises for certain and EM stays a (generalised) EM. */
+static gboolean
+maximise_irls (mixem_params *p, const double *stats, const gboolean *fixed,
+               gboolean (*pass) (const mixem_params *at, double *out, void *pass_data,
+                                 GError **error),
+               void *pass_data, GError **error)
+{
+  if (!p->irls || !pass)
+    return maximise (p, stats, fixed, error);
+  const size_t K = p->k, P = p->p, S = per_component (p), ss = K * S;
+  const gboolean joint = p->pc > 0;
+  double *cur = g_memdup2 (stats, ss * sizeof (double)), *next = g_new (double, ss), *t;
+  double *b0 = g_memdup2 (p->beta, K * P * sizeof (double)), *bold = g_new (double, K * P);
+  double *devold = g_new (double, K);
+  gboolean *hold = g_new (gboolean, K), ok = TRUE, any = FALSE;
+  for (size_t k = 0; k < K; k++) {
+    hold[k] = fixed && fixed[k];   /* held: takes no step (fixed, or its IRLS has converged) */
+    any = any || !hold[k];
+    devold[k] = stats[k * S + 1];
+  }
+  for (int iter = 1; iter <= IRLS_MAXIT && ok && any; iter++) {
+    memcpy (bold, p->beta, K * P * sizeof (double));
+    ok = maximise_step (p, cur, hold, FALSE, error) && pass (p, next, pass_data, error);
+    for (int ii = 1; ok; ii++) {
+      gboolean bad = FALSE;
+      for (size_t k = 0; k < K; k++)
+        bad = bad || (!hold[k] && !isfinite (next[k * S + 1]));
+      if (!bad)
+        break;
+      /* (Jointly: every component, so that the common coefficients, which a held component
+       * takes too, stay equal; a held one's own coefficients did not move.) */
+      for (size_t k = 0; k < K && ii <= IRLS_MAXIT; k++)
+        if (joint || (!hold[k] && !isfinite (next[k * S + 1])))
+          for (size_t j = 0; j < P; j++)
+            p->beta[k * P + j] = (p->beta[k * P + j] + bold[k * P + j]) / 2.0;
+      if (ii > IRLS_MAXIT) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                     REG_NAME ": IRLS: the deviance stays infinite after %d step halvings "
+                     "(glm.fit's \"inner loop 1; cannot correct step size\")", IRLS_MAXIT);
+        ok = FALSE;
+      } else
+        ok = pass (p, next, pass_data, error);
+    }
+    if (!ok)
+      break;
+    if (joint) {
+      double dev = 0.0, old = 0.0;
+      for (size_t k = 0; k < K; k++) {
+        dev += next[k * S + 1];
+        old += devold[k];
+      }
+      for (size_t k = 0; k < K; k++) {
+        hold[k] = hold[k] || irls_converged (dev, old);
+        devold[k] = next[k * S + 1];
+      }
+    } else
+      for (size_t k = 0; k < K; k++)
+        if (!hold[k]) {
+          hold[k] = irls_converged (next[k * S + 1], devold[k]);
+          devold[k] = next[k * S + 1];
+        }
+    any = FALSE;
+    for (size_t k = 0; k < K; k++)
+      any = any || !hold[k];
+    t = cur;   /* the statistics at the coefficients now in P, of every component */
+    cur = next;
+    next = t;
+  }
+  /* The generalised-EM guard: Q_k = const - D_k / 2 must not fall (jointly: their sum). */
+  if (ok) {
+    gboolean *keep = hold, fell = FALSE;
+    double dev = 0.0, dev0 = 0.0;
+    for (size_t k = 0; k < K; k++) {
+      const gboolean free_k = !(fixed && fixed[k]);
+      keep[k] = !free_k || !(cur[k * S + 1] > stats[k * S + 1]);
+      fell = fell || !keep[k];
+      dev += free_k ? cur[k * S + 1] : 0.0;
+      dev0 += free_k ? stats[k * S + 1] : 0.0;
+    }
+    if (joint && !(dev > dev0))
+      fell = FALSE;
+    else if (joint)
+      for (size_t k = 0; k < K; k++)
+        keep[k] = fixed && fixed[k];
+    if (fell) {
+      for (size_t k = 0; k < K; k++)
+        if (!keep[k] || joint)
+          memcpy (p->beta + k * P, b0 + k * P, P * sizeof (double));
+      ok = maximise_step (p, stats, keep, TRUE, error);
+    }
+  }
+  g_free (cur);
+  g_free (next);
+  g_free (b0);
+  g_free (bold);
+  g_free (devold);
+  g_free (hold);
+  return ok;
+}
+#endif
 
 /* poisreg and logitreg: g and F were taken at the coefficients b0 = Rb / W; moved to P's
  * b by the quadratic (Newton) model of Q_k about b0, g' = g - F (b - b0), Rb' = W b, so that
@@ -1207,4 +1365,7 @@ const mixem_family mixem_family_entry = {
   .assign = assign,
   .size = MIXEM_FAMILY_SIZE,
   .stats_rebase = stats_rebase,
+#if REG_MODEL != 0
+  .maximise_passes = maximise_irls,
+#endif
 };

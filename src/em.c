@@ -48,6 +48,9 @@ typedef struct {
   double *tmp;               /* incremental, online: a batch's or a scoring pass's sums (ps.ss) */
   gboolean noise;            /* the noise component: weights and logw have K + 1 entries */
   double noise_logv;         /* its log V */
+  /* ps.q holds the responsibilities whose statistics c->total holds, so that a family's
+   * maximise_passes may gather statistics at other parameters with them (mstep). */
+  gboolean q_stats;
 } fit_ctx;
 
 static const char *const algorithm_names[] = { "em", "cem", "squarem", "sem", "annealed",
@@ -380,7 +383,17 @@ log_hypervolume (const mixem_dataset *data, double *out, GError **error)
   return TRUE;
 }
 
-/* The M-step from c->total: weights (unless fixed), then the family's parameters. */
+/* For a family's maximise_passes: its statistics at AT with the responsibilities of c->total. */
+static gboolean
+q_pass (const mixem_params *at, double *out, void *data, GError **error)
+{
+  fit_ctx *c = data;
+  return mixem_pass_accumulate_q (&c->ps, at, out, error);
+}
+
+/* The M-step from c->total: weights (unless fixed), then the family's parameters (by
+ * maximise_passes, passes over the rows with c->total's responsibilities, where the family has
+ * it and they are at hand; else by maximise). */
 static gboolean
 mstep (fit_ctx *c, mixem_params *p, double *w, gboolean fix_weights, const gboolean *fixed,
        GError **error)
@@ -409,7 +422,9 @@ mstep (fit_ctx *c, mixem_params *p, double *w, gboolean fix_weights, const gbool
   gboolean all = fixed != NULL, ok = TRUE;
   for (size_t k = 0; k < c->K && all; k++)
     all = fixed[k];
-  if (!all)
+  if (!all && c->f->maximise_passes && c->q_stats && c->ps.q)
+    ok = c->f->maximise_passes (p, c->total + c->K + 2, fixed, q_pass, c, error);
+  else if (!all)
     ok = c->f->maximise (p, c->total + c->K + 2, fixed, error);
   g_free (keep);
   return ok;
@@ -492,9 +507,13 @@ resp_leaf (size_t first0, size_t n, double *out, void *user, GError **error)
     mixem_pass_block (c->data, first, nb, c->ps.xbuf, c->ps.mbuf, &blk);
     for (size_t i = 0; i < blk.n; i++) {
       const double wi = rw ? rw[first + i] : 1.0;
+      double *q = c->ps.q ? c->ps.q + (first + i) * K : NULL;   /* kept for maximise_passes */
       if (!job->random) {
-        for (size_t k = 0; k < K; k++)
+        for (size_t k = 0; k < K; k++) {
           r[i * K + k] = job->labels[first + i] == k ? wi : 0.0;
+          if (q)
+            q[k] = job->labels[first + i] == k ? 1.0 : 0.0;
+        }
         if (c->noise && job->labels[first + i] == K)   /* the noise (noise_rows) */
           out[c->ps.ss - 1] += wi;
       } else {
@@ -503,8 +522,11 @@ resp_leaf (size_t first0, size_t n, double *out, void *user, GError **error)
         double s = 0.0;
         for (size_t k = 0; k < K; k++)
           s += r[i * K + k] = (double) (mixem_mix64 (h + k) >> 11) * 0x1.0p-53;
-        for (size_t k = 0; k < K; k++)
+        for (size_t k = 0; k < K; k++) {
+          if (q)
+            q[k] = r[i * K + k] / s;
           r[i * K + k] *= wi / s;
+        }
       }
       for (size_t k = 0; k < K; k++)
         out[k] += r[i * K + k];
@@ -529,6 +551,7 @@ init_from_resp (fit_ctx *c, mixem_params *p, double *w, const size_t *labels, gs
   if (!mixem_tree_reduce (c->data, 0, c->ps.n, MIXEM_WAVE_BLOCKS * c->ps.block, c->ps.ss,
                           resp_leaf, NULL, &job, c->total, error))
     return FALSE;
+  c->q_stats = TRUE;
   /* The start sets every component, and the weights unless the caller gave them. */
   return mstep (c, p, w, c->o->init_weights != NULL, NULL, error);
 }
@@ -1109,6 +1132,7 @@ em_step (fit_ctx *c, mixem_model *m, int restart, int t, gboolean check_first,
     g_prefix_error (error, "iteration %d: ", t);
     return FALSE;
   }
+  c->q_stats = TRUE;
   /* Without expected_loglik, the pass itself summed q_{t-1} against the new log-densities. */
   if (!c->f->expected_loglik)
     elbo += c->ps.cross;
@@ -1202,6 +1226,7 @@ squarem_try (fit_ctx *c, mixem_model *m, const double *s0, const double *s1,
   *p2 = c->f->params_copy (m->params);
   memcpy (c->w2, m->weights, K * sizeof (double));
   GError *err = NULL;
+  c->q_stats = FALSE;   /* s' is no E-step's: no passes with the kept responsibilities */
   good = good && mstep (c, m->params, m->weights, o->fix_weights, o->fix_components, &err);
   g_clear_error (&err);
   for (size_t k = 0; k < K && good; k++)
@@ -1210,6 +1235,7 @@ squarem_try (fit_ctx *c, mixem_model *m, const double *s0, const double *s1,
     set_logw (c, m->weights);
     good = mixem_pass_estep (&c->ps, m->params, c->logw, TRUE, c->total, NULL, NULL, NULL, &err)
            && isfinite (c->total[K + MIXEM_S_LOGLIK]) && c->total[K + MIXEM_S_LOGLIK] >= l2;
+    c->q_stats = good;
     g_clear_error (&err);
   }
   if (a == c->sq_max)
@@ -1228,6 +1254,7 @@ squarem_try (fit_ctx *c, mixem_model *m, const double *s0, const double *s1,
   if (c->ps.q) {
     if (!mixem_pass_estep (&c->ps, m->params, c->logw, TRUE, c->total, NULL, NULL, NULL, error))
       return FALSE;
+    c->q_stats = TRUE;
   }
   m->loglik = l2;
   return FALSE;
@@ -1515,6 +1542,9 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
     g_prefix_error (error, "at the start: ");
     return FALSE;
   }
+  /* Incremental and online EM's totals are sums of statistics of several q's (and rebased):
+   * their M-steps take the family's maximise alone. */
+  c->q_stats = !incremental && !online;
   const double carried = m->loglik;   /* a warm start's previous value, or NaN */
   m->loglik = c->total[K + MIXEM_S_LOGLIK];
   if (!resume) {
@@ -1671,6 +1701,7 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
       c->total[i] = avg[i] / n_avg;
     if (c->f->stats_rebase)
       c->f->stats_rebase (m->params, c->total + K + 2);
+    c->q_stats = FALSE;
     ok = mstep (c, m->params, m->weights, o->fix_weights, o->fix_components, error);
     if (ok) {
       set_logw (c, m->weights);

@@ -2,7 +2,9 @@
 -- against tests/reference/regression_fixtures.lua (tests/reference/regression_flexmix.R): linreg
 -- after 1, 5 and 200 iterations against mixtools' regmixEM (exact EM, ML sigma) from the same
 -- start; poisreg (NPreg) and logitreg (flexmix's betablocker, Deaths out of Total ~ treat) after
--- convergence against flexmix's full-IRLS fit, to 1e-9 relative; the log-likelihood never
+-- convergence against flexmix's full-IRLS fit, to 1e-9 relative, and with mstep = "irls" after 1
+-- and 5 iterations against flexmix from its own start (tests/reference/regression_irls_flexmix.R),
+-- to 1e-8; the log-likelihood never
 -- falls and ELBO + KL = log-likelihood at every iteration; model:predict_response; mx.plot.regression; bad input.
 local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
 local mx = require "mixem"
@@ -55,6 +57,35 @@ T.test("logitreg against flexmix after convergence (betablocker)", function()
   glm_case("logitreg", "logitreg", B, {response = "Deaths", covariates = "treat", trials = "Total"},
            F.binomial)
 end)
+
+-- The path, not only the fixed point: mstep = "irls" (the default) is flexmix's M-step, glm.fit
+-- run to its convergence from the current coefficients, so mixem's theta_t from flexmix's
+-- theta_0 is flexmix's after 1 + t iterations (tests/reference/regression_irls_flexmix.R).
+local I = dofile(T.srcdir .. "/tests/reference/regression_irls_fixtures.lua")
+local B = mx.read_csv(T.srcdir .. "/tests/data/betablocker_treat.csv")
+for _, c in ipairs{{"poisreg", X, {response = "yp", covariates = "x"}, I.poisson},
+                   {"logitreg", B, {response = "Deaths", covariates = "treat", trials = "Total"},
+                    I.binomial}} do
+  local family, data, opts, f = c[1], c[2], c[3], c[4]
+  for _, iters in ipairs{1, 5} do
+    T.test(family .. " (irls) against flexmix after " .. iters .. " iterations", function()
+      local spec = {data = data, family = family, k = 2, max_iter = iters, tol = 0,
+                    init = {weights = f.w0, components = {{beta = f.beta0[1]}, {beta = f.beta0[2]}}},
+                    on_iter = T.climb_watch()}
+      for key, v in pairs(opts) do spec[key] = v end
+      local m = mx.fit(spec)
+      local want = f[iters]
+      T.eq(m.n_iter, iters, "iterations")
+      T.rel(family .. " irls loglik", m.loglik, want.loglik, 1e-8)
+      for k = 1, 2 do
+        T.rel(family .. " irls weight", m.weights[k], want.weights[k], 1e-8)
+        for j = 1, 2 do
+          T.rel(family .. " irls beta", m.components[k].beta[j], want.beta[k][j], 1e-8)
+        end
+      end
+    end)
+  end
+end
 
 T.test("logitreg fits and climbs", function()
   local m = mx.fit{data = X, family = "logitreg", response = "yb", covariates = "x", k = 2,
