@@ -80,8 +80,9 @@
  * that the ones before it explain.  No ridge is added.
  *
  * Starts: the engine's random_resp (the default: random responsibilities, one M-step) and kmeans
- * (clusters of whole rows).  Sampling is not supported (sample() is given no covariates), so
- * `sample` is NULL and mixem's sample is an error for this family.
+ * (clusters of whole rows).  sample() is given no covariates, so `sample` is NULL and mixem's
+ * sample of whole rows is an error for this family; responses at given covariates are drawn by
+ * mixem_model_sample_response (src/response.c, Lua model:sample(X)).
  */
 #include <math.h>
 #include <string.h>

@@ -293,6 +293,15 @@ gboolean mixem_model_predict_response (const mixem_model *m, const mixem_dataset
  * found by name and only the covariates (and offset, trials column) are needed. */
 gboolean mixem_model_mean_response (const mixem_model *m, const mixem_dataset *data,
                                     double *means, double *mix, GError **error);
+/* Draws a response for each row of DATA at its covariates (and offset, trials), with GSL's
+ * mt19937 seeded by SEED, row after row: a component k from the weights (renormalised over the K
+ * components), then y from component k given the row: Gaussian (mean x'b_k, sd sigma_k),
+ * Poisson (exp(offset + x'b_k)) or binomial (the row's trials, 1 / (1 + exp(-x'b_k))).  OUT has N
+ * entries, LABELS (may be NULL) each row's component.  DATA's columns are found by name and the
+ * response is not needed; a model of another family is an error. */
+gboolean mixem_model_sample_response (const mixem_model *m, const mixem_dataset *data,
+                                      unsigned long seed, double *out, size_t *labels,
+                                      GError **error);
 gboolean mixem_model_score_samples (const mixem_model *m, const mixem_dataset *data,
                                     double *out, GError **error);
 /* sum_i w_i log p(x_i | theta) on DATA, weights included; NAN with ERROR set on failure. */

@@ -5,7 +5,8 @@
 -- convergence against flexmix's full-IRLS fit, to 1e-9 relative, and with mstep = "irls" after 1
 -- and 5 iterations against flexmix from its own start (tests/reference/regression_irls_flexmix.R),
 -- to 1e-8; the log-likelihood never
--- falls and ELBO + KL = log-likelihood at every iteration; model:predict_response; mx.plot.regression; bad input.
+-- falls and ELBO + KL = log-likelihood at every iteration; model:predict_response; model:sample(X)
+-- (responses drawn at given covariates); mx.plot.regression; bad input.
 local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
 local mx = require "mixem"
 local X = mx.read_csv(T.srcdir .. "/tests/data/npreg.csv")
@@ -117,6 +118,71 @@ T.test("predict_response", function()
   end
   T.errors(function() mx.fit{data = B, family = "poisson", k = 1}:predict_response(B) end,
            "fitted responses need a linreg, poisreg or logitreg model (this one is poisson)")
+end)
+
+-- model:sample(X, seed): a response per row of X at its covariates.  The moments of many draws at
+-- each x against the mixture's, sum_k w_k mu_k and sum_k w_k (v_k + mu_k^2) - mean^2 (v_k: sigma_k^2,
+-- mu_k, n p_k (1 - p_k)): the mean within 5 standard errors, the variance within 15% (about 5 of
+-- its standard errors at 3000 draws); each row's component within 5 standard errors of its weight,
+-- and the draws of each component about that component's own mean.  The components are far apart,
+-- so a sampler that picks them wrongly, or draws from the wrong mean or spread, fails.
+T.test("model:sample(X): responses at given covariates", function()
+  local rows = {}
+  for i = 1, 9000 do rows[i] = {(i - 1) % 3, 20} end   -- x = 0, 1, 2; 20 trials
+  local D = mx.dataset{names = {"x", "n"}, table.unpack(rows)}
+  local w = {0.3, 0.7}
+  local cases = {
+    {"linreg", {{beta = {1, 2}, sigma = 0.5}, {beta = {6, -1}, sigma = 2}}, {},
+     function(c, x) local m = c.beta[1] + c.beta[2] * x; return m, c.sigma ^ 2 end},
+    {"poisreg", {{beta = {0.5, 0.3}}, {beta = {2, -0.2}}}, {},
+     function(c, x) local m = math.exp(c.beta[1] + c.beta[2] * x); return m, m end},
+    {"logitreg", {{beta = {-2, 0.5}}, {beta = {1, 0.2}}}, {trials = "n"},
+     function(c, x) local p = 1 / (1 + math.exp(-(c.beta[1] + c.beta[2] * x)))
+                    return 20 * p, 20 * p * (1 - p) end},
+  }
+  for _, c in ipairs(cases) do
+    local spec = {family = c[1], columns = {"y", "x", "n"}, response = "y", covariates = "x",
+                  weights = w, components = c[2]}
+    for key, v in pairs(c[3]) do spec[key] = v end
+    local m = mx.model(spec)
+    local y, lab = m:sample(D, 7)
+    T.eq(#y, 9000, "one response per row")
+    local again = m:sample(D, 7)
+    local other = m:sample(D, 8)
+    local same, differ = true, false
+    for i = 1, #y do
+      same = same and again[i] == y[i]
+      differ = differ or other[i] ~= y[i]
+    end
+    T.ok(same and differ, c[1] .. ": the same seed, the same draws; another seed, others")
+    for x = 0, 2 do
+      local mk, vk = {}, {}
+      for k = 1, 2 do mk[k], vk[k] = c[4](c[2][k], x) end
+      local mean = w[1] * mk[1] + w[2] * mk[2]
+      local var = w[1] * (vk[1] + mk[1] ^ 2) + w[2] * (vk[2] + mk[2] ^ 2) - mean ^ 2
+      local s, s2, n, nk, sk = 0, 0, 0, {0, 0}, {0, 0}
+      for i = x + 1, #y, 3 do
+        s, s2, n = s + y[i], s2 + y[i] ^ 2, n + 1
+        nk[lab[i]], sk[lab[i]] = nk[lab[i]] + 1, sk[lab[i]] + y[i]
+      end
+      local sm = s / n
+      local sv = (s2 - n * sm ^ 2) / (n - 1)
+      local what = string.format("%s at x = %d", c[1], x)
+      T.ok(math.abs(sm - mean) < 5 * math.sqrt(var / n), what .. ": mean " .. sm .. " vs " .. mean)
+      T.ok(math.abs(sv / var - 1) < 0.15, what .. ": variance " .. sv .. " vs " .. var)
+      T.ok(math.abs(nk[1] / n - w[1]) < 5 * math.sqrt(w[1] * w[2] / n), what .. ": weight")
+      for k = 1, 2 do
+        T.ok(math.abs(sk[k] / nk[k] - mk[k]) < 5 * math.sqrt(vk[k] / nk[k]),
+             what .. ": component " .. k .. "'s mean")
+      end
+    end
+  end
+  T.errors(function() mx.fit{data = X, family = "poisson", columns = {"yp"}, k = 1}:sample(D) end,
+           "model:sample: fitted responses need a linreg, poisreg or logitreg model")
+  local m = mx.model{family = "poisreg", columns = {"y", "x"}, response = "y", covariates = "x",
+                     components = {{beta = {0, 1}}}}
+  T.errors(function() m:sample(mx.dataset{names = {"z"}, {1}}) end,
+           "the covariate 'x' is not a column of the data")
 end)
 
 T.test("mx.plot.regression", function()
