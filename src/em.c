@@ -1908,16 +1908,19 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   c.steps = o->algorithm != MIXEM_ANNEALED ? 0 : o->anneal_steps > 0 ? o->anneal_steps : 5;
   c.t0 = o->anneal_t0 > 0.0 ? o->anneal_t0 : 2.0;
   c.level = c.steps;
-  if (!f->expected_loglik) {
-    /* The ELBO's expected term then needs the last responsibilities, row by row.  Zeroed:
+  if (!f->expected_loglik || f->maximise_passes) {
+    /* The ELBO's expected term then needs the last responsibilities, row by row (and
+     * maximise_passes its passes with them).  Zeroed:
      * incremental EM's first chunk passes read the rows of the chunks after them (a term that
      * is not used) before those rows are written. */
     c.ps.q = c.K <= G_MAXSIZE / sizeof (double) / MAX (c.ps.n, 1)
                ? g_try_new0 (double, c.ps.n * c.K + 1) : NULL;
     if (!c.ps.q)
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                   "family '%s' has no expected_loglik, so the fit keeps %zu by %zu "
-                   "responsibilities, which do not fit in memory", f->name, c.ps.n, c.K);
+                   "family '%s' has %s, so the fit keeps %zu by %zu "
+                   "responsibilities, which do not fit in memory", f->name,
+                   f->expected_loglik ? "an M-step of several passes (maximise_passes)"
+                                      : "no expected_loglik", c.ps.n, c.K);
     if (mixem_dataset_is_part (data) ? !mixem_parallel_agree (error) : !c.ps.q) {
       g_free (c.ps.q);
       mixem_pass_clear (&c.ps);

@@ -278,9 +278,10 @@ struct mixem_family {
    * call PASS (AT, OUT, PASS_DATA, ERROR) as often as it needs: OUT (stats_size doubles) is set to
    * the statistics accumulate gives at the parameters AT (P, or a copy the family moved) with the
    * same weighted responsibilities that made STATS.  A pass that fails (FALSE, ERROR set) ends the
-   * M-step with that error.  The engine calls it instead of maximise where it keeps those
-   * responsibilities (EM, CEM, SEM and annealing, and the starts from responsibilities); where it
-   * does not (SQUAREM's extrapolated statistics, incremental and online EM, SEM's averaged
+   * M-step with that error.  The engine keeps those responsibilities (N x K) for a family with
+   * it, and calls it instead of maximise where they are the statistics' (EM, CEM, SEM and
+   * annealing, SQUAREM's plain steps, and the starts from responsibilities); where they are
+   * not (SQUAREM's extrapolated statistics, incremental and online EM, SEM's averaged
    * statistics) it calls maximise, which should then be a step that raises the expected
    * complete log-likelihood for certain (a generalised-EM step). */
   gboolean (*maximise_passes) (mixem_params *p, const double *stats, const gboolean *fixed,
