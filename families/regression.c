@@ -90,8 +90,9 @@
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <mixem/family.h>
+#include "gamma_shape.h"
 
-enum { GAUSSIAN, POISSON, BINOMIAL };
+enum { GAUSSIAN, POISSON, BINOMIAL, GAMMA };
 
 #define PIVOT_TOL 1e-10
 #define MAX_TRIALS 9007199254740992.0
@@ -116,16 +117,21 @@ struct mixem_params {
 };
 
 #ifndef REG_MODEL
-#error "build with -DREG_MODEL=0 (linreg), 1 (poisreg) or 2 (logitreg)"
+#error "build with -DREG_MODEL=0 (linreg), 1 (poisreg), 2 (logitreg) or 3 (gammareg)"
 #endif
 #if REG_MODEL == 0
 #define REG_NAME "linreg"
 static const char *const variance_choices[] = { "component", "shared", NULL };
 #elif REG_MODEL == 1
 #define REG_NAME "poisreg"
-#else
+#elif REG_MODEL == 2
 #define REG_NAME "logitreg"
+#else
+#define REG_NAME "gammareg"
 #endif
+/* gammareg's largest shape (a component whose rows lie on its curve has an unbounded likelihood),
+ * as the gamma family's default max_shape: a coefficient of variation of 0.1%. */
+#define MAX_SHAPE 1e6
 #if REG_MODEL != 0
 static const char *const mstep_choices[] = { "irls", "newton", NULL };
 #endif
@@ -144,7 +150,7 @@ static const mixem_option_info options[] = {
 #elif REG_MODEL == 1
   { "offset", "a column added to the linear predictor (log exposure)", NULL,
     MIXEM_OPTION_COLUMN, NULL, NULL },
-#else
+#elif REG_MODEL == 2
   { "trials", "the number of trials, a column or one whole number", "1",
     MIXEM_OPTION_TEXT, NULL, NULL },
 #endif
@@ -304,7 +310,7 @@ look_at_data (mixem_params *p, const mixem_dataset *ds, GError **error)
   /* A start of the right size: the intercept at the link of the mean response. */
   if (p->intercept && isfinite (ysum) && isfinite (nsum) && nsum > 0) {
     double b0 = ysum / nsum;
-    if (p->model == POISSON)
+    if (p->model == POISSON || p->model == GAMMA)
       b0 = log (fmax (b0, 1e-8));
     else if (p->model == BINOMIAL) {
       b0 = fmin (fmax (b0, 1e-8), 1 - 1e-8);
@@ -431,6 +437,12 @@ params_new (const mixem_spec *spec, GError **error)
     }
   }
   g_strfreev (shared);
+  if (ok && p->model == GAMMA && p->pc > 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 REG_NAME ": common coefficients are not supported (linreg, poisreg and logitreg "
+                 "have them)");
+    ok = FALSE;
+  }
   if (!ok)
     goto fail;
   if (offset)
@@ -483,6 +495,10 @@ check_data (const mixem_params *p, const mixem_block *b, GError **error)
     }
     if (!isfinite (y)) {
       mixem_set_cell_error (error, b, i, p->ycol, "response is not a finite number (%g)", y);
+      return FALSE;
+    }
+    if (p->model == GAMMA && !(y > 0)) {
+      mixem_set_cell_error (error, b, i, p->ycol, "a gamma response must be > 0 (got %g)", y);
       return FALSE;
     }
     if (p->model == POISSON && (y < 0 || y != floor (y))) {
@@ -559,6 +575,11 @@ log_density (const mixem_params *p, const mixem_block *b, double *out)
         l = -0.5 * log (2 * M_PI) - log (s) - 0.5 * e * e;
       } else if (p->model == POISSON)
         l = y * eta - exp (eta);
+      else if (p->model == GAMMA) {
+        /* shape a, mean e^eta: a log a - lgamma(a) + (a - 1) log y - a eta - a y e^-eta. */
+        const double a = p->sigma[k];
+        l = a * log (a) - gsl_sf_lngamma (a) + (a - 1.0) * log (y) - a * eta - a * y * exp (-eta);
+      }
       else
         l = y * eta - trials_of (p, row) * log1pexp (eta);
       out[i * p->k + k] = base + l;
@@ -569,13 +590,15 @@ log_density (const mixem_params *p, const mixem_block *b, double *out)
 /* Per component: W, then linreg the centred response's sum of squares, poisreg and logitreg the
  * deviance D = sum_i r_ik dev_i (R's dev.resids: 2 (y log(y / mu) - (y - mu)), and 2 n (y~
  * log(y~ / mu~) + (1 - y~) log((1 - y~) / (1 - mu~))) with y~ = y / n, mu~ = mu / n, 0 log 0 = 0),
- * which maximise_passes' IRLS stops on, as glm.fit does; then g (P), F (P*P, upper triangle);
- * poisreg and logitreg then Rb = sum_i r_ik b_k (P), which records the coefficients their g and F
- * were taken at, for stats_rebase. */
+ * gammareg -2 (log(y / mu) - (y - mu) / mu)), which maximise_passes' IRLS stops on, as glm.fit
+ * does; then g (P), F (P*P, upper triangle); the GLMs then Rb = sum_i r_ik b_k (P), which records
+ * the coefficients their g and F were taken at, for stats_rebase; gammareg then H (P*P, upper
+ * triangle), its observed information (without the shape), for the damped step's bound. */
 static size_t
 per_component (const mixem_params *p)
 {
-  return 2 + p->p + p->p * p->p + (p->model == GAUSSIAN ? 0 : p->p);
+  return 2 + p->p + p->p * p->p + (p->model == GAUSSIAN ? 0 : p->p)
+         + (p->model == GAMMA ? p->p * p->p : 0);
 }
 
 static size_t
@@ -615,6 +638,19 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
           res = y - mu;
           v = mu;
           s[1] += rk * 2.0 * (y_log_y (y, mu) - (y - mu));
+        } else if (p->model == GAMMA) {
+          /* Per unit shape: the score (y / mu - 1) x, the Fisher information x x' (IRLS's
+           * weights: mu'(eta)^2 / V(mu) = 1) and the observed one (y / mu) x x'. */
+          const double mu = exp (eta), ym = y / mu;
+          double *H = s + 2 + 2 * P + P * P;
+          res = ym - 1.0;
+          v = 1.0;
+          s[1] += rk * -2.0 * (log (ym) - (y - mu) / mu);
+          for (size_t j = 0; j < P; j++) {
+            const double w = rk * ym * x[j];
+            for (size_t l = j; l < P; l++)
+              H[j * P + l] += w * x[l];
+          }
         } else {
           const double n = trials_of (p, row), pr = 1.0 / (1.0 + exp (-eta));
           res = y - n * pr;
@@ -907,6 +943,19 @@ maximise_joint (mixem_params *p, const double *stats, const gboolean *fixed, gbo
 
 /* The M-step's step: linreg's exact one; poisreg's and logitreg's Newton step from the
  * statistics' coefficients, damped as above (DAMPED) or full (IRLS's weighted least squares). */
+/* x'Ax for the symmetric A of which U holds the upper triangle (P by P, row-major). */
+static G_GNUC_UNUSED double
+quad_form (const double *U, size_t P, const double *x)
+{
+  double q = 0.0;
+  for (size_t j = 0; j < P; j++) {
+    q += U[j * P + j] * x[j] * x[j];
+    for (size_t l = j + 1; l < P; l++)
+      q += 2.0 * U[j * P + l] * x[j] * x[l];
+  }
+  return q;
+}
+
 static gboolean
 maximise_step (mixem_params *p, const double *stats, const gboolean *fixed, gboolean damped,
                GError **error)
@@ -917,6 +966,7 @@ maximise_step (mixem_params *p, const double *stats, const gboolean *fixed, gboo
   gsl_matrix *m = gsl_matrix_alloc (P, P), *work = gsl_matrix_alloc (P, P);
   gsl_vector *v = gsl_vector_alloc (P);
   double *newb = g_new (double, p->k * P), *rss = g_new0 (double, p->k);
+  double *shape = g_memdup2 (p->sigma, p->k * sizeof (double));
   gboolean ok = TRUE;
   memcpy (newb, p->beta, p->k * P * sizeof (double));
   for (size_t k = 0; k < p->k && ok; k++) {
@@ -960,13 +1010,20 @@ maximise_step (mixem_params *p, const double *stats, const gboolean *fixed, gboo
       }
     } else {
       gsl_linalg_cholesky_svx (m, v);
-      double u = 0, step = 1.0;
-      for (size_t j = 0; j < P && p->xmax; j++)
-        u += p->xmax[j] * fabs (gsl_vector_get (v, j));
-      while (p->xmax && damped && step * exp (step * u) >= 2.0 && step > 1e-300)
+      double u = 0, step = 1.0, q = 0.0, h;
+      for (size_t j = 0; j < P; j++) {
+        u += p->xmax ? p->xmax[j] * fabs (gsl_vector_get (v, j)) : 0.0;
+        q += s[2 + j] * gsl_vector_get (v, j);
+      }
+      /* h = d'Hd with H the observed information: F itself for a canonical link (h = g'd = q),
+       * gammareg's own H otherwise; the bound then asks s e^(sU) h < 2 q. */
+      h = p->model == GAMMA ? quad_form (s + 2 + 2 * P + P * P, P, v->data) : q;
+      while (p->xmax && damped && step * exp (step * u) * h >= 2.0 * q && step > 1e-300)
         step *= 0.5;
       for (size_t j = 0; j < P; j++)
         b[j] += step * gsl_vector_get (v, j);
+      if (p->model == GAMMA)
+        shape[k] = solve_shape (s[1] / (2.0 * s[0]), MAX_SHAPE);
     }
   }
   if (ok && p->model == GAUSSIAN && p->shared) {
@@ -995,6 +1052,8 @@ maximise_step (mixem_params *p, const double *stats, const gboolean *fixed, gboo
   }
   if (ok) {
     memcpy (p->beta, newb, p->k * P * sizeof (double));
+    if (p->model == GAMMA)   /* ECM: the shapes at the statistics' coefficients, then these */
+      memcpy (p->sigma, shape, p->k * sizeof (double));
     if (p->model == GAUSSIAN && !p->shared)
       for (size_t k = 0; k < p->k; k++)
         if (!(fixed && fixed[k]))
@@ -1005,6 +1064,7 @@ maximise_step (mixem_params *p, const double *stats, const gboolean *fixed, gboo
   gsl_vector_free (v);
   g_free (newb);
   g_free (rss);
+  g_free (shape);
   return ok;
 }
 
@@ -1102,7 +1162,13 @@ maximise_irls (mixem_params *p, const double *stats, const gboolean *fixed,
     cur = next;
     next = t;
   }
-  /* The generalised-EM guard: Q_k = const - D_k / 2 must not fall (jointly: their sum). */
+  /* gammareg: each shape by maximum likelihood at the final coefficients (which do not depend on
+   * it: the shape scales Q_k's part that holds them). */
+  for (size_t k = 0; k < K && ok && p->model == GAMMA; k++)
+    if (!(fixed && fixed[k]))
+      p->sigma[k] = solve_shape (cur[k * S + 1] / (2.0 * cur[k * S]), MAX_SHAPE);
+  /* The generalised-EM guard: Q_k = const - D_k / 2 must not fall (jointly: their sum).  (For
+   * gammareg Q_k = const - a_k D_k / 2 at a fixed shape a_k.) */
   if (ok) {
     gboolean *keep = hold, fell = FALSE;
     double dev = 0.0, dev0 = 0.0;
@@ -1135,12 +1201,13 @@ maximise_irls (mixem_params *p, const double *stats, const gboolean *fixed,
 }
 #endif
 
-/* poisreg and logitreg: g and F were taken at the coefficients b0 = Rb / W; moved to P's
- * b by the quadratic (Newton) model of Q_k about b0, g' = g - F (b - b0), Rb' = W b, so that
+/* The GLMs: g and F were taken at the coefficients b0 = Rb / W; moved to P's b by the quadratic
+ * (Newton) model of Q_k about b0, g' = g - M (b - b0) and D' = D - 2 g'e + e'Me (e = b - b0;
+ * M = F, or gammareg's observed H), Rb' = W b, so that
  * incremental and online EM, which add statistics gathered at different coefficients, see the
  * gradient of each at the current b (to second order) rather than the stale one, which the next
  * step from b would count again (tests/lua/test_variants.lua: without it incremental EM
- * diverges on NPreg with 10 chunks).  F is kept.  linreg's statistics do not depend on b. */
+ * diverges on NPreg with 10 chunks).  F and H are kept.  linreg's statistics do not depend on b. */
 static void
 stats_rebase (const mixem_params *p, double *stats)
 {
@@ -1153,12 +1220,19 @@ stats_rebase (const mixem_params *p, double *stats)
     const double W = s[0], *b = p->beta + k * P;
     if (!(W > 0.0))
       continue;   /* no rows: every sum is 0 */
+    /* The curvature: F for a canonical link, gammareg's observed H. */
+    const double *M = p->model == GAMMA ? s + 2 + 2 * P + P * P : A;
     for (size_t j = 0; j < P; j++)
       e[j] = b[j] - rb[j] / W;
+    /* The deviance by the same quadratic model, D' = D - 2 g'e + e'Me (dD/db = -2 g). */
+    double ge = 0.0;
+    for (size_t j = 0; j < P; j++)
+      ge += c[j] * e[j];
+    s[1] += -2.0 * ge + quad_form (M, P, e);
     for (size_t j = 0; j < P; j++) {
-      double fe = 0.0;   /* (F e)_j from the upper triangle */
+      double fe = 0.0;   /* (M e)_j from the upper triangle */
       for (size_t l = 0; l < P; l++)
-        fe += (l >= j ? A[j * P + l] : A[l * P + j]) * e[l];
+        fe += (l >= j ? M[j * P + l] : M[l * P + j]) * e[l];
       c[j] -= fe;
     }
     for (size_t j = 0; j < P; j++)
@@ -1185,7 +1259,8 @@ expected_loglik (const mixem_params *p, const double *stats)
 static size_t
 n_free_params (const mixem_params *p)
 {
-  return p->k * (p->p - p->pc) + p->pc + (p->model != GAUSSIAN ? 0 : p->shared ? 1 : p->k);
+  return p->k * (p->p - p->pc) + p->pc
+         + (p->model == GAMMA ? p->k : p->model != GAUSSIAN ? 0 : p->shared ? 1 : p->k);
 }
 
 static GVariant *
@@ -1194,8 +1269,9 @@ describe (const mixem_params *p, size_t k)
   GVariantBuilder b;
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&b, "{sv}", "beta", mixem_variant_vector (p->beta + k * p->p, p->p));
-  if (p->model == GAUSSIAN)
-    g_variant_builder_add (&b, "{sv}", "sigma", g_variant_new_double (p->sigma[k]));
+  if (p->model == GAUSSIAN || p->model == GAMMA)
+    g_variant_builder_add (&b, "{sv}", p->model == GAMMA ? "shape" : "sigma",
+                           g_variant_new_double (p->sigma[k]));
   return g_variant_builder_end (&b);
 }
 
@@ -1203,11 +1279,16 @@ static gboolean
 assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **error)
 {
   static const char *const gkeys[] = { "beta", "sigma", NULL };
+  static const char *const skeys[] = { "beta", "shape", NULL };
   static const char *const keys[] = { "beta", NULL };
-  if (!mixem_dict_check_keys (dict, REG_NAME, p->model == GAUSSIAN ? gkeys : keys, error))
+  /* The second parameter: linreg's sigma, gammareg's shape (stored in sigma). */
+  const gboolean second = p->model == GAUSSIAN || p->model == GAMMA;
+  const char *name = p->model == GAMMA ? "shape" : "sigma";
+  if (!mixem_dict_check_keys (dict, REG_NAME, p->model == GAUSSIAN ? gkeys
+                                              : p->model == GAMMA ? skeys : keys, error))
     return FALSE;
   double b[64], s = p->sigma[k];
-  gboolean hb = FALSE, hs = p->model != GAUSSIAN;
+  gboolean hb = FALSE, hs = !second;
   if (!mixem_dict_get_vector (dict, REG_NAME, "beta", p->p, b, &hb, error))
     return FALSE;
   for (size_t j = 0; hb && j < p->p; j++)
@@ -1216,22 +1297,22 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
                    REG_NAME ": 'beta' must be finite (got %g for '%s')", b[j], p->coef[j]);
       return FALSE;
     }
-  if (p->model == GAUSSIAN) {
-    GVariant *v = g_variant_lookup_value (dict, "sigma", NULL);
+  if (second) {
+    GVariant *v = g_variant_lookup_value (dict, name, NULL);
     hs = v != NULL;
     if (v)
       g_variant_unref (v);
-    if (hs && !mixem_dict_get_double (dict, REG_NAME, "sigma", &s, error))
+    if (hs && !mixem_dict_get_double (dict, REG_NAME, name, &s, error))
       return FALSE;
     if (hs && !(isfinite (s) && s > 0)) {
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
-                   REG_NAME ": 'sigma' must be finite and > 0 (got %g)", s);
+                   REG_NAME ": '%s' must be finite and > 0 (got %g)", name, s);
       return FALSE;
     }
   }
   if (hb)
     memcpy (p->beta + k * p->p, b, p->p * sizeof (double));
-  if (hs && p->model == GAUSSIAN)
+  if (hs && second)
     p->sigma[k] = s;
   if (complete)
     *complete = hb && hs;
@@ -1291,6 +1372,8 @@ init (mixem_params *p, const mixem_block *b, const char *method, gsl_rng *rng, G
         double y = row[p->ycol];
         if (p->model == POISSON)
           y = log (y + 0.5) - (p->ocol >= 0 ? row[p->ocol] : 0.0);
+        else if (p->model == GAMMA)
+          y = log (y);
         else if (p->model == BINOMIAL) {
           const double t = (y + 0.5) / (trials_of (p, row) + 1.0);
           y = log (t / (1.0 - t));
@@ -1328,7 +1411,7 @@ init (mixem_params *p, const mixem_block *b, const char *method, gsl_rng *rng, G
       for (size_t k = 0; k < K; k++)
         p->beta[k * P + j] = mean;
     }
-  if (p->model == GAUSSIAN) {
+  if (p->model == GAUSSIAN || p->model == GAMMA) {
     double *ss = g_new0 (double, K), all = 0.0;
     size_t *cnt = g_new0 (size_t, K);
     for (size_t i = 0; i < n; i++) {
@@ -1337,7 +1420,7 @@ init (mixem_params *p, const mixem_block *b, const char *method, gsl_rng *rng, G
       double best = INFINITY;
       size_t bk = 0;
       for (size_t k = 0; k < K; k++) {
-        double e = row[p->ycol];
+        double e = p->model == GAMMA ? log (row[p->ycol]) : row[p->ycol];
         for (size_t j = 0; j < P; j++)
           e -= x[j] * p->beta[k * P + j];
         if (fabs (e) < best) {
@@ -1353,6 +1436,9 @@ init (mixem_params *p, const mixem_block *b, const char *method, gsl_rng *rng, G
     for (size_t k = 0; k < K; k++) {
       const double s = p->shared || cnt[k] < 2 ? overall : sqrt (ss[k] / (double) cnt[k]);
       p->sigma[k] = s > 0 && isfinite (s) ? s : 1.0;
+      /* gammareg: the shape whose log y has that spread (Var log y = psi_1(a), about 1 / a). */
+      if (p->model == GAMMA)
+        p->sigma[k] = fmin (fmax (1.0 / (p->sigma[k] * p->sigma[k]), 1e-3), MAX_SHAPE);
     }
     g_free (ss);
     g_free (cnt);
@@ -1369,8 +1455,8 @@ init (mixem_params *p, const mixem_block *b, const char *method, gsl_rng *rng, G
 const mixem_family mixem_family_entry = {
   .abi_version = MIXEM_FAMILY_ABI_VERSION,
   .name = REG_NAME,
-  .summary = "mixtures of regressions: gaussian (identity), poisson (log) or binomial (logit) "
-             "response on covariates; beta = (intercept, covariates...)",
+  .summary = "mixtures of regressions: gaussian (identity), poisson (log), binomial (logit) or "
+             "gamma (log) response on covariates; beta = (intercept, covariates...)",
   .options = options,
   .init_methods = init_methods,
   .params_new = params_new,

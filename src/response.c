@@ -1,4 +1,4 @@
-/* response.c: fitted responses of the regression families (linreg, poisreg, logitreg), read
+/* response.c: fitted responses of the regression families (linreg, poisreg, logitreg, gammareg), read
  * from a model's options (response, covariates, intercept, offset, trials) and its components'
  * "beta": each component's mean at every row, and the mean under each row's most probable
  * component, or, for rows without a response, the mixture's mean under the prior weights.  Used
@@ -17,7 +17,7 @@ static int
 regression_kind (const mixem_family *f)
 {
   return strcmp (f->name, "linreg") == 0 ? 0 : strcmp (f->name, "poisreg") == 0 ? 1
-         : strcmp (f->name, "logitreg") == 0 ? 2 : -1;
+         : strcmp (f->name, "logitreg") == 0 ? 2 : strcmp (f->name, "gammareg") == 0 ? 3 : -1;
 }
 
 gboolean
@@ -27,8 +27,8 @@ mixem_model_fitted_means (const mixem_model *m, const mixem_dataset *data, doubl
   const mixem_family *f = mixem_model_family (m);
   const int model = regression_kind (f);
   if (model < 0) {
-    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "fitted responses need a linreg, poisreg "
-                 "or logitreg model (this one is %s)", f->name);
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "fitted responses need a linreg, poisreg, "
+                 "logitreg or gammareg model (this one is %s)", f->name);
     return FALSE;
   }
   /* The covariates, offset and trials are found by name: DATA need not have the model's other
@@ -94,7 +94,8 @@ mixem_model_fitted_means (const mixem_model *m, const mixem_dataset *data, doubl
         eta += b[j] * (c < 0 ? 1.0 : mixem_dataset_value (data, i, (size_t) c));
       }
       const double ni = nc >= 0 ? mixem_dataset_value (data, i, (size_t) nc) : nconst;
-      out[i * K + k] = model == 0 ? eta : model == 1 ? exp (eta) : ni / (1 + exp (-eta));
+      out[i * K + k] = model == 0 ? eta : model == 1 || model == 3 ? exp (eta)
+                       : ni / (1 + exp (-eta));
     }
     if (v)
       g_variant_unref (v);
@@ -179,11 +180,14 @@ mixem_model_sample_response (const mixem_model *m, const mixem_dataset *data, un
   const size_t n = mixem_dataset_rows (data), K = mixem_model_k (m);
   double *means = g_new (double, n * K > 0 ? n * K : 1), *sigma = g_new0 (double, K);
   gboolean ok = mixem_model_fitted_means (m, data, means, error);
-  for (size_t k = 0; k < K && ok && model == 0; k++) {
+  /* linreg's sigma, gammareg's shape. */
+  const char *second = model == 0 ? "sigma" : "shape";
+  for (size_t k = 0; k < K && ok && (model == 0 || model == 3); k++) {
     GVariant *dict = g_variant_ref_sink (f->describe (mixem_model_params (m), k));
-    ok = g_variant_lookup (dict, "sigma", "d", &sigma[k]);
+    ok = g_variant_lookup (dict, second, "d", &sigma[k]);
     if (!ok)
-      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "component %zu has no sigma", k + 1);
+      g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "component %zu has no %s", k + 1,
+                   second);
     g_variant_unref (dict);
   }
   /* The K components' weights, renormalised over the regressions (a noise component, if any,
@@ -214,6 +218,8 @@ mixem_model_sample_response (const mixem_model *m, const mixem_dataset *data, un
       labels[i] = k;
     if (model == 0)
       out[i] = mu + sigma[k] * gsl_ran_gaussian_ziggurat (rng, 1.0);
+    else if (model == 3)   /* shape a, scale mu / a: mean mu */
+      out[i] = gsl_ran_gamma (rng, sigma[k], mu / sigma[k]);
     else if (model == 1) {
       /* gsl_ran_poisson returns an unsigned int: a mean near UINT_MAX would wrap. */
       if (!(isfinite (mu) && mu <= 1e9)) {

@@ -88,6 +88,42 @@ for _, c in ipairs{{"poisreg", X, {response = "yp", covariates = "x"}, I.poisson
   end
 end
 
+-- gammareg (log link, a shape per component) against EM written out in R with glm.fit's IRLS
+-- and the maximum-likelihood shape (tests/reference/regression_gamma.R; flexmix's Gamma has the
+-- inverse link and a moment-like shape), from the same start, after 1, 5 and 300 iterations.
+local G = dofile(T.srcdir .. "/tests/reference/regression_gamma_fixtures.lua")
+local GD = mx.read_csv(T.srcdir .. "/tests/data/gammareg.csv")
+for _, iters in ipairs{1, 5, 300} do
+  T.test("gammareg against EM in R after " .. iters .. " iterations", function()
+    local comps = {}
+    for k = 1, 2 do comps[k] = {beta = G.beta0[k], shape = G.shape0[k]} end
+    local m = mx.fit{data = GD, family = "gammareg", response = "y", covariates = "x", k = 2,
+                     init = {weights = G.w0, components = comps}, max_iter = iters, tol = 0,
+                     on_iter = T.climb_watch()}
+    local f = G[iters]
+    T.rel("gammareg loglik", m.loglik, f.loglik, 1e-8)
+    for k = 1, 2 do
+      T.rel("gammareg weight", m.weights[k], f.weights[k], 1e-8)
+      T.rel("gammareg shape", m.components[k].shape, f.shape[k], 1e-8)
+      for j = 1, 2 do T.rel("gammareg beta", m.components[k].beta[j], f.beta[k][j], 1e-8) end
+    end
+  end)
+end
+
+T.test("gammareg: mstep = newton climbs to the same point; bad input", function()
+  local comps = {}
+  for k = 1, 2 do comps[k] = {beta = G.beta0[k], shape = G.shape0[k]} end
+  local m = mx.fit{data = GD, family = "gammareg", response = "y", covariates = "x", k = 2,
+                   mstep = "newton", init = {weights = G.w0, components = comps},
+                   max_iter = 3000, tol = 1e-12, on_iter = T.climb_watch()}
+  T.rel("gammareg newton loglik", m.loglik, G[300].loglik, 1e-9)
+  local bad = mx.dataset{names = {"x", "y"}, {1, 2}, {2, 0}}
+  T.errors(function() mx.fit{data = bad, family = "gammareg", response = "y", covariates = "x",
+                             k = 1} end, "a gamma response must be > 0 (got 0)")
+  T.errors(function() mx.fit{data = GD, family = "gammareg", response = "y", covariates = "x",
+                             common = "x", k = 2} end, "gammareg: common coefficients are not")
+end)
+
 T.test("logitreg fits and climbs", function()
   local m = mx.fit{data = X, family = "logitreg", response = "yb", covariates = "x", k = 2,
                    seed = 1, max_iter = 50, on_iter = T.climb_watch()}
@@ -117,12 +153,12 @@ T.test("predict_response", function()
     T.near(mu[i], tot[i] / (1 + math.exp(-(b[1] + b[2] * tr[i]))), 1e-12, "logitreg fitted count")
   end
   T.errors(function() mx.fit{data = B, family = "poisson", k = 1}:predict_response(B) end,
-           "fitted responses need a linreg, poisreg or logitreg model (this one is poisson)")
+           "fitted responses need a linreg, poisreg, logitreg or gammareg model (this one is poisson)")
 end)
 
 -- model:sample(X, seed): a response per row of X at its covariates.  The moments of many draws at
 -- each x against the mixture's, sum_k w_k mu_k and sum_k w_k (v_k + mu_k^2) - mean^2 (v_k: sigma_k^2,
--- mu_k, n p_k (1 - p_k)): the mean within 5 standard errors, the variance within 15% (about 5 of
+-- mu_k, n p_k (1 - p_k), mu_k^2 / a_k): the mean within 5 standard errors, the variance within 15% (about 5 of
 -- its standard errors at 3000 draws); each row's component within 5 standard errors of its weight,
 -- and the draws of each component about that component's own mean.  The components are far apart,
 -- so a sampler that picks them wrongly, or draws from the wrong mean or spread, fails.
@@ -139,6 +175,8 @@ T.test("model:sample(X): responses at given covariates", function()
     {"logitreg", {{beta = {-2, 0.5}}, {beta = {1, 0.2}}}, {trials = "n"},
      function(c, x) local p = 1 / (1 + math.exp(-(c.beta[1] + c.beta[2] * x)))
                     return 20 * p, 20 * p * (1 - p) end},
+    {"gammareg", {{beta = {0.5, 0.3}, shape = 4}, {beta = {2, -0.2}, shape = 20}}, {},
+     function(c, x) local m = math.exp(c.beta[1] + c.beta[2] * x); return m, m * m / c.shape end},
   }
   for _, c in ipairs(cases) do
     local spec = {family = c[1], columns = {"y", "x", "n"}, response = "y", covariates = "x",
@@ -178,7 +216,7 @@ T.test("model:sample(X): responses at given covariates", function()
     end
   end
   T.errors(function() mx.fit{data = X, family = "poisson", columns = {"yp"}, k = 1}:sample(D) end,
-           "model:sample: fitted responses need a linreg, poisreg or logitreg model")
+           "model:sample: fitted responses need a linreg, poisreg, logitreg or gammareg model")
   local m = mx.model{family = "poisreg", columns = {"y", "x"}, response = "y", covariates = "x",
                      components = {{beta = {0, 1}}}}
   T.errors(function() m:sample(mx.dataset{names = {"z"}, {1}}) end,
