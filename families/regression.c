@@ -2,16 +2,21 @@
  * response y_i and covariates; component k has coefficients b_k (p of them: the intercept first
  * unless intercept = false, then the covariates in the order of the option "covariates") and
  * eta_ik = o_i + x_i'b_k, with x_i the row's design (1 first for the intercept) and o_i the
- * offset (option "offset", Poisson only; else 0).  Built three times (REG_MODEL), one family each:
+ * offset (option "offset", Poisson only; else 0).  Built four times (REG_MODEL), one family each:
  *
  *   linreg:    log p(y | x, k) = -1/2 log(2 pi s_k^2) - (y - eta)^2 / (2 s_k^2)
  *              (variance = "shared": one s for every component)
  *   poisreg:   log p(y | x, k) = y eta - exp(eta) - log(y!)                      (log link)
  *   logitreg:  log p(y | x, k) = log C(n, y) + y eta - n log(1 + exp(eta))       (logit link)
  *              n the row's trials (option "trials": a column or one number, default 1)
+ *   gammareg:  log p(y | x, k) = a_k log a_k - lgamma(a_k) + (a_k - 1) log y - a_k eta
+ *                                - a_k y e^-eta                   (log link, mean e^eta, shape a_k)
  *
  * The constants log(y!) and log C(n, y) are included, as R's dpois and dbinom (and so flexmix's
- * logLik) include them.
+ * logLik) include them.  gammareg has the log link, not flexmix's (FLXMRglm(family = "Gamma")
+ * takes R's default for Gamma, the inverse link, under which a mean can turn negative; and its
+ * shape is sum(weights) / deviance, not the maximum-likelihood one, so flexmix's EM is no
+ * reference: tests/reference/regression_gamma.R writes EM out with glm.fit).
  *
  * Gaussian statistics of component k (2 + p + p^2 doubles), in centred coordinates: the design
  * and response are taken about the unweighted means of the rows the parameters were made for
@@ -68,8 +73,21 @@
  * path there differs.  Without rows at hand (parameters made from a model file) M is unknown and
  * the step is the full Newton step.
  *
- * expected_loglik is NULL for these two: the engine sums r_ik log p(y_i | x_i, b_k) in its next
- * pass, so the ELBO and KL are exact with either M-step.
+ * gammareg (log link, not canonical): Q_k(b, a) = a sum_i r_ik (-y_i e^-eta_i - eta_i) + terms in
+ * a and y, so the coefficients' maximiser does not depend on the shape.  Its statistics per unit
+ * shape: g = sum_i r_ik (y_i / mu_i - 1) x_i, F = sum_i r_ik x_i x_i' (the Fisher information,
+ * IRLS's weights mu'(eta)^2 / V(mu) = 1), the observed information H = sum_i r_ik (y_i / mu_i) x_i
+ * x_i', and the deviance D (glm.fit's Gamma dev.resids).  IRLS as above (Fisher scoring, b + F^-1
+ * g, as glm.fit with Gamma(link = "log")); then each shape by maximum likelihood at the final
+ * coefficients, the root of log a - psi(a) = D_k / (2 W_k) (gamma_shape.h, as the gamma family's;
+ * capped at MAX_SHAPE = 1e6 for a component whose rows lie on its curve).  The damped step: the
+ * same bound with H in place of F (the curvature of y e^-eta at eta + t is e^-t times that at
+ * eta), Q(b + s d) >= Q(b) + a (s q - s^2 / 2 e^(sU) d'Hd), so s is halved until s e^(sU) d'Hd <
+ * 2 q; the shape first, at the statistics' coefficients (ECM: shape, then coefficients, each
+ * raising Q).  Common coefficients are not supported.
+ *
+ * expected_loglik is NULL for these families: the engine sums r_ik log p(y_i | x_i, b_k) in its
+ * next pass, so the ELBO and KL are exact with either M-step.
  *
  * Option "common": coefficients shared by all components (flexmix's FLXMRglmfix); the M-step
  * then solves for all components at once from the same statistics (maximise_joint).
