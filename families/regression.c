@@ -2,16 +2,21 @@
  * response y_i and covariates; component k has coefficients b_k (p of them: the intercept first
  * unless intercept = false, then the covariates in the order of the option "covariates") and
  * eta_ik = o_i + x_i'b_k, with x_i the row's design (1 first for the intercept) and o_i the
- * offset (option "offset", Poisson only; else 0).  Built three times (REG_MODEL), one family each:
+ * offset (option "offset", Poisson only; else 0).  Built four times (REG_MODEL), one family each:
  *
  *   linreg:    log p(y | x, k) = -1/2 log(2 pi s_k^2) - (y - eta)^2 / (2 s_k^2)
  *              (variance = "shared": one s for every component)
  *   poisreg:   log p(y | x, k) = y eta - exp(eta) - log(y!)                      (log link)
  *   logitreg:  log p(y | x, k) = log C(n, y) + y eta - n log(1 + exp(eta))       (logit link)
  *              n the row's trials (option "trials": a column or one number, default 1)
+ *   gammareg:  log p(y | x, k) = a_k log a_k - lgamma(a_k) + (a_k - 1) log y - a_k eta
+ *                                - a_k y e^-eta                   (log link, mean e^eta, shape a_k)
  *
  * The constants log(y!) and log C(n, y) are included, as R's dpois and dbinom (and so flexmix's
- * logLik) include them.
+ * logLik) include them.  gammareg has the log link, not flexmix's (FLXMRglm(family = "Gamma")
+ * takes R's default for Gamma, the inverse link, under which a mean can turn negative; and its
+ * shape is sum(weights) / deviance, not the maximum-likelihood one, so flexmix's EM is no
+ * reference: tests/reference/regression_gamma.R writes EM out with glm.fit).
  *
  * Gaussian statistics of component k (2 + p + p^2 doubles), in centred coordinates: the design
  * and response are taken about the unweighted means of the rows the parameters were made for
@@ -29,14 +34,33 @@
  *   sum_k -W_k/2 log(2 pi s_k^2) - (Y_k - 2 b~'c_k + b~'A_k b~) / (2 s_k^2).
  *
  * Poisson and binomial: no finite set of sums over rows gives sum_i r_ik log p(y_i | x_i, b) for
- * every b, so a full IRLS M-step would need passes over the rows that maximise() does not get.
- * The M-step is a generalised-EM step instead: the statistics, taken at the current b_k,
- *   W_k = sum_i r_ik,  g_k = sum_i r_ik (y_i - mu_i) x_i,  F_k = sum_i r_ik v_i x_i x_i'
+ * every b, so the M-step needs the rows again.  The statistics, taken at the current b_k,
+ *   W_k = sum_i r_ik,  D_k = sum_i r_ik dev_i(b_k),  g_k = sum_i r_ik (y_i - mu_i) x_i,
+ *   F_k = sum_i r_ik v_i x_i x_i'
  * (mu = exp(eta), v = mu for Poisson; mu = n sigma(eta), v = n sigma(eta) (1 - sigma(eta)) for
- * the binomial), are the gradient and the Fisher information (= minus the Hessian: canonical
- * links) of Q_k(b) = sum_i r_ik log p(y_i | x_i, b) at b_k, and the step is a damped Newton step
- * b_k + s F^-1 g, with s chosen so that Q_k rises for certain (so the ELBO rises, and with it
- * the log-likelihood, GEM).  The bound: with u_i = x_i' delta and |u_i| <= U for every row, the
+ * the binomial; dev_i R's deviance residual, 2 (log p_sat(y_i) - log p(y_i | x_i, b)), so that
+ * D_k = 2 (const - Q_k(b))), are the gradient and the Fisher information (= minus the Hessian:
+ * canonical links) of Q_k(b) = sum_i r_ik log p(y_i | x_i, b) at b_k, and its deviance.  Two
+ * M-steps (option "mstep"):
+ *
+ * "irls" (the default): flexmix's, glm.fit(x, y, weights = r_k, start = b_k) to glm.control()'s
+ * convergence (maximise_irls, below): Newton steps b + F^-1 g (IRLS's weighted least squares,
+ * the same step for a canonical link), each followed by a pass over the rows at the new b with
+ * the same responsibilities (the engine's maximise_passes), until the deviance changes by less
+ * than 1e-8 relative, 25 steps at most, halving a step only where the deviance is not finite.
+ * So mixem's path is flexmix's from the same start (tests: 1 and 5 iterations, to 1e-14).  An
+ * iteration costs the E-step's pass and one pass per IRLS step (NPreg, K = 2: 3 in the first
+ * iterations, then 2, and 1 near the fixed point).  Converged IRLS maximises Q_k, so this is exact EM up to glm.fit's
+ * tolerance: the ELBO rises, and since the pass after the M-step sums q_{t-1} against the new
+ * log-densities, ELBO(q_{t-1}, theta_t) and KL = l(theta_t) - ELBO are exact as before.  Where
+ * IRLS ends above the start's deviance (no convergence in 25 steps, an overshoot) the component
+ * takes the damped step below instead, so that Q_k rises for certain.  Where the engine keeps no
+ * responsibilities to pass with (SQUAREM's extrapolated statistics, incremental and online EM,
+ * SEM's averages) the M-step is the damped step.
+ *
+ * "newton": one damped Newton step per iteration, b_k + s F^-1 g, with s chosen so that Q_k rises
+ * for certain (so the ELBO rises, and with it the log-likelihood: generalised EM), and no pass
+ * beyond the E-step's.  The bound: with u_i = x_i' delta and |u_i| <= U for every row, the
  * curvature of the cumulant (exp for Poisson, n log(1 + exp) for the binomial) at eta + t, |t| <=
  * U, is at most e^U times that at eta (for the logistic: sigma'(eta + t) / sigma'(eta) <= e^|t|),
  * so by Taylor's theorem
@@ -47,8 +71,23 @@
  * fixed point), a shorter one far from it.  The fixed points are those of exact EM (g = 0 is the
  * maximiser of the concave Q_k), so a converged fit is the one flexmix's full IRLS gives; the
  * path there differs.  Without rows at hand (parameters made from a model file) M is unknown and
- * the step is the full Newton step.  expected_loglik is NULL for these two: the engine sums
- * r_ik log p(y_i | x_i, b_k) in its next pass, so the ELBO and KL are exact.
+ * the step is the full Newton step.
+ *
+ * gammareg (log link, not canonical): Q_k(b, a) = a sum_i r_ik (-y_i e^-eta_i - eta_i) + terms in
+ * a and y, so the coefficients' maximiser does not depend on the shape.  Its statistics per unit
+ * shape: g = sum_i r_ik (y_i / mu_i - 1) x_i, F = sum_i r_ik x_i x_i' (the Fisher information,
+ * IRLS's weights mu'(eta)^2 / V(mu) = 1), the observed information H = sum_i r_ik (y_i / mu_i) x_i
+ * x_i', and the deviance D (glm.fit's Gamma dev.resids).  IRLS as above (Fisher scoring, b + F^-1
+ * g, as glm.fit with Gamma(link = "log")); then each shape by maximum likelihood at the final
+ * coefficients, the root of log a - psi(a) = D_k / (2 W_k) (gamma_shape.h, as the gamma family's;
+ * capped at MAX_SHAPE = 1e6 for a component whose rows lie on its curve).  The damped step: the
+ * same bound with H in place of F (the curvature of y e^-eta at eta + t is e^-t times that at
+ * eta), Q(b + s d) >= Q(b) + a (s q - s^2 / 2 e^(sU) d'Hd), so s is halved until s e^(sU) d'Hd <
+ * 2 q; the shape first, at the statistics' coefficients (ECM: shape, then coefficients, each
+ * raising Q).  Common coefficients are not supported.
+ *
+ * expected_loglik is NULL for these families: the engine sums r_ik log p(y_i | x_i, b_k) in its
+ * next pass, so the ELBO and KL are exact with either M-step.
  *
  * Option "common": coefficients shared by all components (flexmix's FLXMRglmfix); the M-step
  * then solves for all components at once from the same statistics (maximise_joint).
@@ -59,8 +98,9 @@
  * that the ones before it explain.  No ridge is added.
  *
  * Starts: the engine's random_resp (the default: random responsibilities, one M-step) and kmeans
- * (clusters of whole rows).  Sampling is not supported (sample() is given no covariates), so
- * `sample` is NULL and mixem's sample is an error for this family.
+ * (clusters of whole rows).  sample() is given no covariates, so `sample` is NULL and mixem's
+ * sample of whole rows is an error for this family; responses at given covariates are drawn by
+ * mixem_model_sample_response (src/response.c, Lua model:sample(X)).
  */
 #include <math.h>
 #include <string.h>
@@ -68,8 +108,9 @@
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <mixem/family.h>
+#include "gamma_shape.h"
 
-enum { GAUSSIAN, POISSON, BINOMIAL };
+enum { GAUSSIAN, POISSON, BINOMIAL, GAMMA };
 
 #define PIVOT_TOL 1e-10
 #define MAX_TRIALS 9007199254740992.0
@@ -90,18 +131,27 @@ struct mixem_params {
   gboolean *common;    /* p: coefficient j is shared by all components (option "common") */
   size_t pc;           /* how many are */
   double *sigma;       /* k (gaussian) */
+  gboolean irls;       /* poisreg, logitreg: option mstep = "irls" (maximise_passes iterates) */
 };
 
 #ifndef REG_MODEL
-#error "build with -DREG_MODEL=0 (linreg), 1 (poisreg) or 2 (logitreg)"
+#error "build with -DREG_MODEL=0 (linreg), 1 (poisreg), 2 (logitreg) or 3 (gammareg)"
 #endif
 #if REG_MODEL == 0
 #define REG_NAME "linreg"
 static const char *const variance_choices[] = { "component", "shared", NULL };
 #elif REG_MODEL == 1
 #define REG_NAME "poisreg"
-#else
+#elif REG_MODEL == 2
 #define REG_NAME "logitreg"
+#else
+#define REG_NAME "gammareg"
+#endif
+/* gammareg's largest shape (a component whose rows lie on its curve has an unbounded likelihood),
+ * as the gamma family's default max_shape: a coefficient of variation of 0.1%. */
+#define MAX_SHAPE 1e6
+#if REG_MODEL != 0
+static const char *const mstep_choices[] = { "irls", "newton", NULL };
 #endif
 
 static const mixem_option_info options[] = {
@@ -118,9 +168,14 @@ static const mixem_option_info options[] = {
 #elif REG_MODEL == 1
   { "offset", "a column added to the linear predictor (log exposure)", NULL,
     MIXEM_OPTION_COLUMN, NULL, NULL },
-#else
+#elif REG_MODEL == 2
   { "trials", "the number of trials, a column or one whole number", "1",
     MIXEM_OPTION_TEXT, NULL, NULL },
+#endif
+#if REG_MODEL != 0
+  { "mstep", "the M-step: irls (glm.fit's iteratively reweighted least squares to convergence, as "
+    "flexmix) or newton (one damped Newton step per iteration, generalised EM: one pass per "
+    "iteration)", "irls", MIXEM_OPTION_CHOICE, NULL, mstep_choices },
 #endif
   { 0 }
 };
@@ -130,6 +185,10 @@ static const char *const init_methods[] = { "random_lines", "random_resp", "kmea
 #else
 static const char *const init_methods[] = { "random_resp", "random_lines", "kmeans", NULL };
 #endif
+
+/* glm.control()'s defaults, which flexmix's FLXMRglm leaves to glm.fit. */
+#define IRLS_EPSILON 1e-8
+#define IRLS_MAXIT 25
 
 static void
 params_free (mixem_params *p)
@@ -269,7 +328,7 @@ look_at_data (mixem_params *p, const mixem_dataset *ds, GError **error)
   /* A start of the right size: the intercept at the link of the mean response. */
   if (p->intercept && isfinite (ysum) && isfinite (nsum) && nsum > 0) {
     double b0 = ysum / nsum;
-    if (p->model == POISSON)
+    if (p->model == POISSON || p->model == GAMMA)
       b0 = log (fmax (b0, 1e-8));
     else if (p->model == BINOMIAL) {
       b0 = fmin (fmax (b0, 1e-8), 1 - 1e-8);
@@ -302,6 +361,8 @@ params_new (const mixem_spec *spec, GError **error)
   p->model = REG_MODEL;
   p->intercept = mixem_options_get_boolean (spec->options, "intercept", TRUE);
   p->shared = variance && strcmp (variance, "shared") == 0;
+  const char *mstep = mixem_options_get (spec->options, "mstep");
+  p->irls = REG_MODEL != 0 && (!mstep || strcmp (mstep, "irls") == 0);
   p->ocol = p->ncol = -1;
   p->nconst = 1;
   if (!response) {
@@ -394,6 +455,12 @@ params_new (const mixem_spec *spec, GError **error)
     }
   }
   g_strfreev (shared);
+  if (ok && p->model == GAMMA && p->pc > 0) {
+    g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
+                 REG_NAME ": common coefficients are not supported (linreg, poisreg and logitreg "
+                 "have them)");
+    ok = FALSE;
+  }
   if (!ok)
     goto fail;
   if (offset)
@@ -448,6 +515,10 @@ check_data (const mixem_params *p, const mixem_block *b, GError **error)
       mixem_set_cell_error (error, b, i, p->ycol, "response is not a finite number (%g)", y);
       return FALSE;
     }
+    if (p->model == GAMMA && !(y > 0)) {
+      mixem_set_cell_error (error, b, i, p->ycol, "a gamma response must be > 0 (got %g)", y);
+      return FALSE;
+    }
     if (p->model == POISSON && (y < 0 || y != floor (y))) {
       mixem_set_cell_error (error, b, i, p->ycol,
                             "a poisson response must be a whole number >= 0 (got %g)", y);
@@ -472,6 +543,13 @@ check_data (const mixem_params *p, const mixem_block *b, GError **error)
     }
   }
   return TRUE;
+}
+
+/* y log(y / mu), 0 for y = 0 (R's y_log_y, in its binomial and poisson deviances). */
+static double
+y_log_y (double y, double mu)
+{
+  return y != 0.0 ? y * log (y / mu) : 0.0;
 }
 
 /* log(1 + e^x) without overflow. */
@@ -515,6 +593,11 @@ log_density (const mixem_params *p, const mixem_block *b, double *out)
         l = -0.5 * log (2 * M_PI) - log (s) - 0.5 * e * e;
       } else if (p->model == POISSON)
         l = y * eta - exp (eta);
+      else if (p->model == GAMMA) {
+        /* shape a, mean e^eta: a log a - lgamma(a) + (a - 1) log y - a eta - a y e^-eta. */
+        const double a = p->sigma[k];
+        l = a * log (a) - gsl_sf_lngamma (a) + (a - 1.0) * log (y) - a * eta - a * y * exp (-eta);
+      }
       else
         l = y * eta - trials_of (p, row) * log1pexp (eta);
       out[i * p->k + k] = base + l;
@@ -522,14 +605,18 @@ log_density (const mixem_params *p, const mixem_block *b, double *out)
   }
 }
 
-/* Doubles per component: gaussian W, Y, c (p), A (p*p); the others W, g (p), F (p*p). */
-/* Per component: W, (linreg: the centred response's sum of squares), g (P), F (P*P, upper
- * triangle); poisreg and logitreg then Rb = sum_i r_ik b_k (P), which records the coefficients
- * their g and F were taken at, for stats_rebase. */
+/* Per component: W, then linreg the centred response's sum of squares, poisreg and logitreg the
+ * deviance D = sum_i r_ik dev_i (R's dev.resids: 2 (y log(y / mu) - (y - mu)), and 2 n (y~
+ * log(y~ / mu~) + (1 - y~) log((1 - y~) / (1 - mu~))) with y~ = y / n, mu~ = mu / n, 0 log 0 = 0),
+ * gammareg -2 (log(y / mu) - (y - mu) / mu)), which maximise_passes' IRLS stops on, as glm.fit
+ * does; then g (P), F (P*P, upper triangle); the GLMs then Rb = sum_i r_ik b_k (P), which records
+ * the coefficients their g and F were taken at, for stats_rebase; gammareg then H (P*P, upper
+ * triangle), its observed information (without the shape), for the damped step's bound. */
 static size_t
 per_component (const mixem_params *p)
 {
-  return 2 + p->p + p->p * p->p + (p->model == GAUSSIAN ? 0 : p->p);
+  return 2 + p->p + p->p * p->p + (p->model == GAUSSIAN ? 0 : p->p)
+         + (p->model == GAMMA ? p->p * p->p : 0);
 }
 
 static size_t
@@ -568,10 +655,26 @@ accumulate (const mixem_params *p, const mixem_block *b, const double *r, double
           const double mu = exp (eta);
           res = y - mu;
           v = mu;
+          s[1] += rk * 2.0 * (y_log_y (y, mu) - (y - mu));
+        } else if (p->model == GAMMA) {
+          /* Per unit shape: the score (y / mu - 1) x, the Fisher information x x' (IRLS's
+           * weights: mu'(eta)^2 / V(mu) = 1) and the observed one (y / mu) x x'. */
+          const double mu = exp (eta), ym = y / mu;
+          double *H = s + 2 + 2 * P + P * P;
+          res = ym - 1.0;
+          v = 1.0;
+          s[1] += rk * -2.0 * (log (ym) - (y - mu) / mu);
+          for (size_t j = 0; j < P; j++) {
+            const double w = rk * ym * x[j];
+            for (size_t l = j; l < P; l++)
+              H[j * P + l] += w * x[l];
+          }
         } else {
           const double n = trials_of (p, row), pr = 1.0 / (1.0 + exp (-eta));
           res = y - n * pr;
           v = n * pr * (1.0 - pr);
+          if (n > 0)
+            s[1] += rk * 2.0 * n * (y_log_y (y / n, pr) + y_log_y (1.0 - y / n, 1.0 - pr));
         }
       }
       s[0] += rk;
@@ -708,7 +811,8 @@ centred (const mixem_params *p, size_t k, double *bt)
  * the start: the first M-step makes the common ones common (linreg), and for the GLMs, whose
  * step starts from the current ones, a start whose common coefficients differ is an error. */
 static gboolean
-maximise_joint (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
+maximise_joint (mixem_params *p, const double *stats, const gboolean *fixed, gboolean damped,
+                GError **error)
 {
   const size_t P = p->p, S = per_component (p), K = p->k, ps = P - p->pc;
   size_t *free_k = g_new (size_t, K), nf = 0, row[64];
@@ -780,7 +884,7 @@ maximise_joint (mixem_params *p, const double *stats, const gboolean *fixed, GEr
   if (ok) {
     gsl_linalg_cholesky_svx (m, v);
     double step = 1.0, u = 0.0;
-    if (p->model != GAUSSIAN && p->xmax) {
+    if (p->model != GAUSSIAN && p->xmax && damped) {
       for (size_t f = 0; f < nf; f++) {
         double uf = 0.0;
         for (size_t j = 0; j < P; j++) {
@@ -855,15 +959,32 @@ maximise_joint (mixem_params *p, const double *stats, const gboolean *fixed, GEr
   return ok;
 }
 
+/* The M-step's step: linreg's exact one; poisreg's and logitreg's Newton step from the
+ * statistics' coefficients, damped as above (DAMPED) or full (IRLS's weighted least squares). */
+/* x'Ax for the symmetric A of which U holds the upper triangle (P by P, row-major). */
+static G_GNUC_UNUSED double
+quad_form (const double *U, size_t P, const double *x)
+{
+  double q = 0.0;
+  for (size_t j = 0; j < P; j++) {
+    q += U[j * P + j] * x[j] * x[j];
+    for (size_t l = j + 1; l < P; l++)
+      q += 2.0 * U[j * P + l] * x[j] * x[l];
+  }
+  return q;
+}
+
 static gboolean
-maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
+maximise_step (mixem_params *p, const double *stats, const gboolean *fixed, gboolean damped,
+               GError **error)
 {
   if (p->pc > 0)
-    return maximise_joint (p, stats, fixed, error);
+    return maximise_joint (p, stats, fixed, damped, error);
   const size_t P = p->p, S = per_component (p);
   gsl_matrix *m = gsl_matrix_alloc (P, P), *work = gsl_matrix_alloc (P, P);
   gsl_vector *v = gsl_vector_alloc (P);
   double *newb = g_new (double, p->k * P), *rss = g_new0 (double, p->k);
+  double *shape = g_memdup2 (p->sigma, p->k * sizeof (double));
   gboolean ok = TRUE;
   memcpy (newb, p->beta, p->k * P * sizeof (double));
   for (size_t k = 0; k < p->k && ok; k++) {
@@ -907,13 +1028,20 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
       }
     } else {
       gsl_linalg_cholesky_svx (m, v);
-      double u = 0, step = 1.0;
-      for (size_t j = 0; j < P && p->xmax; j++)
-        u += p->xmax[j] * fabs (gsl_vector_get (v, j));
-      while (p->xmax && step * exp (step * u) >= 2.0 && step > 1e-300)
+      double u = 0, step = 1.0, q = 0.0, h;
+      for (size_t j = 0; j < P; j++) {
+        u += p->xmax ? p->xmax[j] * fabs (gsl_vector_get (v, j)) : 0.0;
+        q += s[2 + j] * gsl_vector_get (v, j);
+      }
+      /* h = d'Hd with H the observed information: F itself for a canonical link (h = g'd = q),
+       * gammareg's own H otherwise; the bound then asks s e^(sU) h < 2 q. */
+      h = p->model == GAMMA ? quad_form (s + 2 + 2 * P + P * P, P, v->data) : q;
+      while (p->xmax && damped && step * exp (step * u) * h >= 2.0 * q && step > 1e-300)
         step *= 0.5;
       for (size_t j = 0; j < P; j++)
         b[j] += step * gsl_vector_get (v, j);
+      if (p->model == GAMMA)
+        shape[k] = solve_shape (s[1] / (2.0 * s[0]), MAX_SHAPE);
     }
   }
   if (ok && p->model == GAUSSIAN && p->shared) {
@@ -942,6 +1070,8 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
   }
   if (ok) {
     memcpy (p->beta, newb, p->k * P * sizeof (double));
+    if (p->model == GAMMA)   /* ECM: the shapes at the statistics' coefficients, then these */
+      memcpy (p->sigma, shape, p->k * sizeof (double));
     if (p->model == GAUSSIAN && !p->shared)
       for (size_t k = 0; k < p->k; k++)
         if (!(fixed && fixed[k]))
@@ -952,15 +1082,150 @@ maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **
   gsl_vector_free (v);
   g_free (newb);
   g_free (rss);
+  g_free (shape);
   return ok;
 }
 
-/* poisreg and logitreg: g and F were taken at the coefficients b0 = Rb / W; moved to P's
- * b by the quadratic (Newton) model of Q_k about b0, g' = g - F (b - b0), Rb' = W b, so that
+static gboolean
+maximise (mixem_params *p, const double *stats, const gboolean *fixed, GError **error)
+{
+  return maximise_step (p, stats, fixed, TRUE, error);
+}
+
+#if REG_MODEL != 0
+/* Whether glm.fit's rule says an IRLS run whose deviance went from DEVOLD to DEV has converged. */
+static gboolean
+irls_converged (double dev, double devold)
+{
+  return fabs (dev - devold) / (fabs (dev) + 0.1) < IRLS_EPSILON;
+}
+
+/* poisreg, logitreg with mstep = "irls": each component's coefficients by glm.fit's IRLS run to
+ * its convergence with start = the current coefficients, as flexmix's FLXMRglm M-step (glm.fit
+ * (x, y, weights = posterior, start = component$coef)), with the same responsibilities
+ * throughout.  glm.fit, step by step: from the statistics at b (g, F, and the deviance D(b)), the
+ * weighted least squares of the working response, b' = b + F^-1 g (the same for a canonical
+ * link); D(b') by a pass; while D(b') is not finite, b' = (b' + b) / 2 and another pass
+ * (glm.fit's only step halving; at most IRLS_MAXIT times, then an error); stop when |D(b') -
+ * D(b)| / (|D(b')| + 0.1) < 1e-8, or after IRLS_MAXIT solves.  The components run side by side,
+ * one pass for all of them, each stopping on its own deviance (so each takes the path its own
+ * glm.fit takes); with common coefficients one joint IRLS on the total deviance (flexmix's
+ * FLXMRglmfix fits one glm.fit on the stacked design).  A component whose deviance at the end is
+ * above the start's (IRLS without convergence can overshoot) takes the damped Newton step from
+ * the start instead, so that Q_k rises for certain and EM stays a (generalised) EM. */
+static gboolean
+maximise_irls (mixem_params *p, const double *stats, const gboolean *fixed,
+               gboolean (*pass) (const mixem_params *at, double *out, void *pass_data,
+                                 GError **error),
+               void *pass_data, GError **error)
+{
+  if (!p->irls || !pass)
+    return maximise (p, stats, fixed, error);
+  const size_t K = p->k, P = p->p, S = per_component (p), ss = K * S;
+  const gboolean joint = p->pc > 0;
+  double *cur = g_memdup2 (stats, ss * sizeof (double)), *next = g_new (double, ss), *t;
+  double *b0 = g_memdup2 (p->beta, K * P * sizeof (double)), *bold = g_new (double, K * P);
+  double *devold = g_new (double, K);
+  gboolean *hold = g_new (gboolean, K), ok = TRUE, any = FALSE;
+  for (size_t k = 0; k < K; k++) {
+    hold[k] = fixed && fixed[k];   /* held: takes no step (fixed, or its IRLS has converged) */
+    any = any || !hold[k];
+    devold[k] = stats[k * S + 1];
+  }
+  for (int iter = 1; iter <= IRLS_MAXIT && ok && any; iter++) {
+    memcpy (bold, p->beta, K * P * sizeof (double));
+    ok = maximise_step (p, cur, hold, FALSE, error) && pass (p, next, pass_data, error);
+    for (int ii = 1; ok; ii++) {
+      gboolean bad = FALSE;
+      for (size_t k = 0; k < K; k++)
+        bad = bad || (!hold[k] && !isfinite (next[k * S + 1]));
+      if (!bad)
+        break;
+      /* (Jointly: every component, so that the common coefficients, which a held component
+       * takes too, stay equal; a held one's own coefficients did not move.) */
+      for (size_t k = 0; k < K && ii <= IRLS_MAXIT; k++)
+        if (joint || (!hold[k] && !isfinite (next[k * S + 1])))
+          for (size_t j = 0; j < P; j++)
+            p->beta[k * P + j] = (p->beta[k * P + j] + bold[k * P + j]) / 2.0;
+      if (ii > IRLS_MAXIT) {
+        g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_NUMERIC,
+                     REG_NAME ": IRLS: the deviance stays infinite after %d step halvings "
+                     "(glm.fit's \"inner loop 1; cannot correct step size\")", IRLS_MAXIT);
+        ok = FALSE;
+      } else
+        ok = pass (p, next, pass_data, error);
+    }
+    if (!ok)
+      break;
+    if (joint) {
+      double dev = 0.0, old = 0.0;
+      for (size_t k = 0; k < K; k++) {
+        dev += next[k * S + 1];
+        old += devold[k];
+      }
+      for (size_t k = 0; k < K; k++) {
+        hold[k] = hold[k] || irls_converged (dev, old);
+        devold[k] = next[k * S + 1];
+      }
+    } else
+      for (size_t k = 0; k < K; k++)
+        if (!hold[k]) {
+          hold[k] = irls_converged (next[k * S + 1], devold[k]);
+          devold[k] = next[k * S + 1];
+        }
+    any = FALSE;
+    for (size_t k = 0; k < K; k++)
+      any = any || !hold[k];
+    t = cur;   /* the statistics at the coefficients now in P, of every component */
+    cur = next;
+    next = t;
+  }
+  /* gammareg: each shape by maximum likelihood at the final coefficients (which do not depend on
+   * it: the shape scales Q_k's part that holds them). */
+  for (size_t k = 0; k < K && ok && p->model == GAMMA; k++)
+    if (!(fixed && fixed[k]))
+      p->sigma[k] = solve_shape (cur[k * S + 1] / (2.0 * cur[k * S]), MAX_SHAPE);
+  /* The generalised-EM guard: Q_k = const - D_k / 2 must not fall (jointly: their sum).  (For
+   * gammareg Q_k = const - a_k D_k / 2 at a fixed shape a_k.) */
+  if (ok) {
+    gboolean *keep = hold, fell = FALSE;
+    double dev = 0.0, dev0 = 0.0;
+    for (size_t k = 0; k < K; k++) {
+      const gboolean free_k = !(fixed && fixed[k]);
+      keep[k] = !free_k || !(cur[k * S + 1] > stats[k * S + 1]);
+      fell = fell || !keep[k];
+      dev += free_k ? cur[k * S + 1] : 0.0;
+      dev0 += free_k ? stats[k * S + 1] : 0.0;
+    }
+    if (joint && !(dev > dev0))
+      fell = FALSE;
+    else if (joint)
+      for (size_t k = 0; k < K; k++)
+        keep[k] = fixed && fixed[k];
+    if (fell) {
+      for (size_t k = 0; k < K; k++)
+        if (!keep[k] || joint)
+          memcpy (p->beta + k * P, b0 + k * P, P * sizeof (double));
+      ok = maximise_step (p, stats, keep, TRUE, error);
+    }
+  }
+  g_free (cur);
+  g_free (next);
+  g_free (b0);
+  g_free (bold);
+  g_free (devold);
+  g_free (hold);
+  return ok;
+}
+#endif
+
+/* The GLMs: g and F were taken at the coefficients b0 = Rb / W; moved to P's b by the quadratic
+ * (Newton) model of Q_k about b0, g' = g - M (b - b0) and D' = D - 2 g'e + e'Me (e = b - b0;
+ * M = F, or gammareg's observed H), Rb' = W b, so that
  * incremental and online EM, which add statistics gathered at different coefficients, see the
  * gradient of each at the current b (to second order) rather than the stale one, which the next
  * step from b would count again (tests/lua/test_variants.lua: without it incremental EM
- * diverges on NPreg with 10 chunks).  F is kept.  linreg's statistics do not depend on b. */
+ * diverges on NPreg with 10 chunks).  F and H are kept.  linreg's statistics do not depend on b. */
 static void
 stats_rebase (const mixem_params *p, double *stats)
 {
@@ -973,12 +1238,19 @@ stats_rebase (const mixem_params *p, double *stats)
     const double W = s[0], *b = p->beta + k * P;
     if (!(W > 0.0))
       continue;   /* no rows: every sum is 0 */
+    /* The curvature: F for a canonical link, gammareg's observed H. */
+    const double *M = p->model == GAMMA ? s + 2 + 2 * P + P * P : A;
     for (size_t j = 0; j < P; j++)
       e[j] = b[j] - rb[j] / W;
+    /* The deviance by the same quadratic model, D' = D - 2 g'e + e'Me (dD/db = -2 g). */
+    double ge = 0.0;
+    for (size_t j = 0; j < P; j++)
+      ge += c[j] * e[j];
+    s[1] += -2.0 * ge + quad_form (M, P, e);
     for (size_t j = 0; j < P; j++) {
-      double fe = 0.0;   /* (F e)_j from the upper triangle */
+      double fe = 0.0;   /* (M e)_j from the upper triangle */
       for (size_t l = 0; l < P; l++)
-        fe += (l >= j ? A[j * P + l] : A[l * P + j]) * e[l];
+        fe += (l >= j ? M[j * P + l] : M[l * P + j]) * e[l];
       c[j] -= fe;
     }
     for (size_t j = 0; j < P; j++)
@@ -1005,7 +1277,8 @@ expected_loglik (const mixem_params *p, const double *stats)
 static size_t
 n_free_params (const mixem_params *p)
 {
-  return p->k * (p->p - p->pc) + p->pc + (p->model != GAUSSIAN ? 0 : p->shared ? 1 : p->k);
+  return p->k * (p->p - p->pc) + p->pc
+         + (p->model == GAMMA ? p->k : p->model != GAUSSIAN ? 0 : p->shared ? 1 : p->k);
 }
 
 static GVariant *
@@ -1014,8 +1287,9 @@ describe (const mixem_params *p, size_t k)
   GVariantBuilder b;
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&b, "{sv}", "beta", mixem_variant_vector (p->beta + k * p->p, p->p));
-  if (p->model == GAUSSIAN)
-    g_variant_builder_add (&b, "{sv}", "sigma", g_variant_new_double (p->sigma[k]));
+  if (p->model == GAUSSIAN || p->model == GAMMA)
+    g_variant_builder_add (&b, "{sv}", p->model == GAMMA ? "shape" : "sigma",
+                           g_variant_new_double (p->sigma[k]));
   return g_variant_builder_end (&b);
 }
 
@@ -1023,11 +1297,16 @@ static gboolean
 assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **error)
 {
   static const char *const gkeys[] = { "beta", "sigma", NULL };
+  static const char *const skeys[] = { "beta", "shape", NULL };
   static const char *const keys[] = { "beta", NULL };
-  if (!mixem_dict_check_keys (dict, REG_NAME, p->model == GAUSSIAN ? gkeys : keys, error))
+  /* The second parameter: linreg's sigma, gammareg's shape (stored in sigma). */
+  const gboolean second = p->model == GAUSSIAN || p->model == GAMMA;
+  const char *name = p->model == GAMMA ? "shape" : "sigma";
+  if (!mixem_dict_check_keys (dict, REG_NAME, p->model == GAUSSIAN ? gkeys
+                                              : p->model == GAMMA ? skeys : keys, error))
     return FALSE;
   double b[64], s = p->sigma[k];
-  gboolean hb = FALSE, hs = p->model != GAUSSIAN;
+  gboolean hb = FALSE, hs = !second;
   if (!mixem_dict_get_vector (dict, REG_NAME, "beta", p->p, b, &hb, error))
     return FALSE;
   for (size_t j = 0; hb && j < p->p; j++)
@@ -1036,22 +1315,22 @@ assign (mixem_params *p, size_t k, GVariant *dict, gboolean *complete, GError **
                    REG_NAME ": 'beta' must be finite (got %g for '%s')", b[j], p->coef[j]);
       return FALSE;
     }
-  if (p->model == GAUSSIAN) {
-    GVariant *v = g_variant_lookup_value (dict, "sigma", NULL);
+  if (second) {
+    GVariant *v = g_variant_lookup_value (dict, name, NULL);
     hs = v != NULL;
     if (v)
       g_variant_unref (v);
-    if (hs && !mixem_dict_get_double (dict, REG_NAME, "sigma", &s, error))
+    if (hs && !mixem_dict_get_double (dict, REG_NAME, name, &s, error))
       return FALSE;
     if (hs && !(isfinite (s) && s > 0)) {
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_FORMAT,
-                   REG_NAME ": 'sigma' must be finite and > 0 (got %g)", s);
+                   REG_NAME ": '%s' must be finite and > 0 (got %g)", name, s);
       return FALSE;
     }
   }
   if (hb)
     memcpy (p->beta + k * p->p, b, p->p * sizeof (double));
-  if (hs && p->model == GAUSSIAN)
+  if (hs && second)
     p->sigma[k] = s;
   if (complete)
     *complete = hb && hs;
@@ -1111,6 +1390,8 @@ init (mixem_params *p, const mixem_block *b, const char *method, gsl_rng *rng, G
         double y = row[p->ycol];
         if (p->model == POISSON)
           y = log (y + 0.5) - (p->ocol >= 0 ? row[p->ocol] : 0.0);
+        else if (p->model == GAMMA)
+          y = log (y);
         else if (p->model == BINOMIAL) {
           const double t = (y + 0.5) / (trials_of (p, row) + 1.0);
           y = log (t / (1.0 - t));
@@ -1148,7 +1429,7 @@ init (mixem_params *p, const mixem_block *b, const char *method, gsl_rng *rng, G
       for (size_t k = 0; k < K; k++)
         p->beta[k * P + j] = mean;
     }
-  if (p->model == GAUSSIAN) {
+  if (p->model == GAUSSIAN || p->model == GAMMA) {
     double *ss = g_new0 (double, K), all = 0.0;
     size_t *cnt = g_new0 (size_t, K);
     for (size_t i = 0; i < n; i++) {
@@ -1157,7 +1438,7 @@ init (mixem_params *p, const mixem_block *b, const char *method, gsl_rng *rng, G
       double best = INFINITY;
       size_t bk = 0;
       for (size_t k = 0; k < K; k++) {
-        double e = row[p->ycol];
+        double e = p->model == GAMMA ? log (row[p->ycol]) : row[p->ycol];
         for (size_t j = 0; j < P; j++)
           e -= x[j] * p->beta[k * P + j];
         if (fabs (e) < best) {
@@ -1173,6 +1454,9 @@ init (mixem_params *p, const mixem_block *b, const char *method, gsl_rng *rng, G
     for (size_t k = 0; k < K; k++) {
       const double s = p->shared || cnt[k] < 2 ? overall : sqrt (ss[k] / (double) cnt[k]);
       p->sigma[k] = s > 0 && isfinite (s) ? s : 1.0;
+      /* gammareg: the shape whose log y has that spread (Var log y = psi_1(a), about 1 / a). */
+      if (p->model == GAMMA)
+        p->sigma[k] = fmin (fmax (1.0 / (p->sigma[k] * p->sigma[k]), 1e-3), MAX_SHAPE);
     }
     g_free (ss);
     g_free (cnt);
@@ -1189,8 +1473,8 @@ init (mixem_params *p, const mixem_block *b, const char *method, gsl_rng *rng, G
 const mixem_family mixem_family_entry = {
   .abi_version = MIXEM_FAMILY_ABI_VERSION,
   .name = REG_NAME,
-  .summary = "mixtures of regressions: gaussian (identity), poisson (log) or binomial (logit) "
-             "response on covariates; beta = (intercept, covariates...)",
+  .summary = "mixtures of regressions: gaussian (identity), poisson (log), binomial (logit) or "
+             "gamma (log) response on covariates; beta = (intercept, covariates...)",
   .options = options,
   .init_methods = init_methods,
   .params_new = params_new,
@@ -1207,4 +1491,7 @@ const mixem_family mixem_family_entry = {
   .assign = assign,
   .size = MIXEM_FAMILY_SIZE,
   .stats_rebase = stats_rebase,
+#if REG_MODEL != 0
+  .maximise_passes = maximise_irls,
+#endif
 };

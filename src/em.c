@@ -55,6 +55,9 @@ typedef struct {
   double *gamma;             /* the coefficients the passes use (set_logw copies them here) */
   double conc_f;             /* the last M-step's sum_ik r_ik log pi_k(z_i) at its gamma */
   gboolean conc_fitted;      /* the start's M-step fitted gamma */
+  /* ps.q holds the responsibilities whose statistics c->total holds, so that a family's
+   * maximise_passes may gather statistics at other parameters with them (mstep). */
+  gboolean q_stats;
 } fit_ctx;
 
 /* The coefficients within a weights array W of C's models. */
@@ -481,7 +484,17 @@ log_hypervolume (const mixem_dataset *data, double *out, GError **error)
   return TRUE;
 }
 
-/* The M-step from c->total: weights (unless fixed), then the family's parameters. */
+/* For a family's maximise_passes: its statistics at AT with the responsibilities of c->total. */
+static gboolean
+q_pass (const mixem_params *at, double *out, void *data, GError **error)
+{
+  fit_ctx *c = data;
+  return mixem_pass_accumulate_q (&c->ps, at, out, error);
+}
+
+/* The M-step from c->total: weights (unless fixed), then the family's parameters (by
+ * maximise_passes, passes over the rows with c->total's responsibilities, where the family has
+ * it and they are at hand; else by maximise). */
 static gboolean
 mstep (fit_ctx *c, mixem_params *p, double *w, gboolean fix_weights, const gboolean *fixed,
        GError **error)
@@ -515,7 +528,9 @@ mstep (fit_ctx *c, mixem_params *p, double *w, gboolean fix_weights, const gbool
   gboolean all = fixed != NULL, ok = TRUE;
   for (size_t k = 0; k < c->K && all; k++)
     all = fixed[k];
-  if (!all)
+  if (!all && c->f->maximise_passes && c->q_stats && c->ps.q)
+    ok = c->f->maximise_passes (p, c->total + c->K + 2, fixed, q_pass, c, error);
+  else if (!all)
     ok = c->f->maximise (p, c->total + c->K + 2, fixed, error);
   g_free (keep);
   return ok;
@@ -595,9 +610,13 @@ resp_leaf (size_t first0, size_t n, double *out, void *user, GError **error)
     mixem_pass_block (c->data, first, nb, c->ps.xbuf, c->ps.mbuf, &blk);
     for (size_t i = 0; i < blk.n; i++) {
       const double wi = rw ? rw[first + i] : 1.0;
+      double *q = c->ps.q ? c->ps.q + (first + i) * K : NULL;   /* kept for maximise_passes */
       if (!job->random) {
-        for (size_t k = 0; k < K; k++)
+        for (size_t k = 0; k < K; k++) {
           r[i * K + k] = job->labels[first + i] == k ? wi : 0.0;
+          if (q)
+            q[k] = job->labels[first + i] == k ? 1.0 : 0.0;
+        }
         if (c->noise && job->labels[first + i] == K)   /* the noise (noise_rows) */
           out[c->ps.ss - 1] += wi;
       } else {
@@ -606,8 +625,11 @@ resp_leaf (size_t first0, size_t n, double *out, void *user, GError **error)
         double s = 0.0;
         for (size_t k = 0; k < K; k++)
           s += r[i * K + k] = (double) (mixem_mix64 (h + k) >> 11) * 0x1.0p-53;
-        for (size_t k = 0; k < K; k++)
+        for (size_t k = 0; k < K; k++) {
+          if (q)
+            q[k] = r[i * K + k] / s;
           r[i * K + k] *= wi / s;
+        }
       }
       for (size_t k = 0; k < K; k++)
         out[k] += r[i * K + k];
@@ -642,6 +664,7 @@ init_from_resp (fit_ctx *c, mixem_params *p, double *w, const size_t *labels, gs
   if (!mixem_tree_reduce (c->data, 0, c->ps.n, MIXEM_WAVE_BLOCKS * c->ps.block, c->ps.ss,
                           resp_leaf, NULL, &job, c->total, error))
     return FALSE;
+  c->q_stats = TRUE;
   /* The start sets every component, and the weights unless the caller gave them. */
   return mstep (c, p, w, c->o->init_weights != NULL, NULL, error);
 }
@@ -1233,6 +1256,7 @@ em_step (fit_ctx *c, mixem_model *m, int restart, int t, gboolean check_first,
     g_prefix_error (error, "iteration %d: ", t);
     return FALSE;
   }
+  c->q_stats = TRUE;
   /* Without expected_loglik, the pass itself summed q_{t-1} against the new log-densities. */
   if (!c->f->expected_loglik)
     elbo += c->ps.cross;
@@ -1326,6 +1350,7 @@ squarem_try (fit_ctx *c, mixem_model *m, const double *s0, const double *s1,
   *p2 = c->f->params_copy (m->params);
   memcpy (c->w2, m->weights, weights_len (c) * sizeof (double));
   GError *err = NULL;
+  c->q_stats = FALSE;   /* s' is no E-step's: no passes with the kept responsibilities */
   good = good && mstep (c, m->params, m->weights, o->fix_weights, o->fix_components, &err);
   g_clear_error (&err);
   for (size_t k = 0; k < K && good; k++)
@@ -1334,6 +1359,7 @@ squarem_try (fit_ctx *c, mixem_model *m, const double *s0, const double *s1,
     set_logw (c, m->weights);
     good = mixem_pass_estep (&c->ps, m->params, c->logw, TRUE, c->total, NULL, NULL, NULL, &err)
            && isfinite (c->total[K + MIXEM_S_LOGLIK]) && c->total[K + MIXEM_S_LOGLIK] >= l2;
+    c->q_stats = good;
     g_clear_error (&err);
   }
   if (a == c->sq_max)
@@ -1352,6 +1378,7 @@ squarem_try (fit_ctx *c, mixem_model *m, const double *s0, const double *s1,
   if (c->ps.q) {
     if (!mixem_pass_estep (&c->ps, m->params, c->logw, TRUE, c->total, NULL, NULL, NULL, error))
       return FALSE;
+    c->q_stats = TRUE;
   }
   m->loglik = l2;
   return FALSE;
@@ -1636,6 +1663,9 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
     g_prefix_error (error, "at the start: ");
     return FALSE;
   }
+  /* Incremental and online EM's totals are sums of statistics of several q's (and rebased):
+   * their M-steps take the family's maximise alone. */
+  c->q_stats = !incremental && !online;
   const double carried = m->loglik;   /* a warm start's previous value, or NaN */
   m->loglik = c->total[K + MIXEM_S_LOGLIK];
   if (!resume) {
@@ -1792,6 +1822,7 @@ run (fit_ctx *c, int restart, mixem_model *m, double tol, int max_iter, gboolean
       c->total[i] = avg[i] / n_avg;
     if (c->f->stats_rebase)
       c->f->stats_rebase (m->params, c->total + K + 2);
+    c->q_stats = FALSE;
     ok = mstep (c, m->params, m->weights, o->fix_weights, o->fix_components, error);
     if (ok) {
       set_logw (c, m->weights);
@@ -2010,16 +2041,19 @@ mixem_fit (const mixem_family *f, const mixem_dataset *data, const mixem_fit_opt
   c.steps = o->algorithm != MIXEM_ANNEALED ? 0 : o->anneal_steps > 0 ? o->anneal_steps : 5;
   c.t0 = o->anneal_t0 > 0.0 ? o->anneal_t0 : 2.0;
   c.level = c.steps;
-  if (!f->expected_loglik) {
-    /* The ELBO's expected term then needs the last responsibilities, row by row.  Zeroed:
+  if (!f->expected_loglik || f->maximise_passes) {
+    /* The ELBO's expected term then needs the last responsibilities, row by row (and
+     * maximise_passes its passes with them).  Zeroed:
      * incremental EM's first chunk passes read the rows of the chunks after them (a term that
      * is not used) before those rows are written. */
     c.ps.q = c.K <= G_MAXSIZE / sizeof (double) / MAX (c.ps.n, 1)
                ? g_try_new0 (double, c.ps.n * c.K + 1) : NULL;
     if (!c.ps.q)
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION,
-                   "family '%s' has no expected_loglik, so the fit keeps %zu by %zu "
-                   "responsibilities, which do not fit in memory", f->name, c.ps.n, c.K);
+                   "family '%s' has %s, so the fit keeps %zu by %zu "
+                   "responsibilities, which do not fit in memory", f->name,
+                   f->expected_loglik ? "an M-step of several passes (maximise_passes)"
+                                      : "no expected_loglik", c.ps.n, c.K);
     if (mixem_dataset_is_part (data) ? !mixem_parallel_agree (error) : !c.ps.q) {
       g_free (c.ps.q);
       mixem_pass_clear (&c.ps);

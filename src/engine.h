@@ -186,6 +186,13 @@ gboolean mixem_pass_estep_range (mixem_pass *ps, size_t lo, size_t hi, const mix
                                  const double *logw, gboolean accumulate, double *total,
                                  GError **error);
 
+/* The family's statistics (ps->fam_ss) over all rows at PARAMS with the responsibilities the last
+ * E-step kept in ps->q (times the row weights), by the E-step's tree: at the E-step's own
+ * parameters, the same bits as its statistics.  For the family's maximise_passes (collective on a
+ * part). */
+gboolean mixem_pass_accumulate_q (mixem_pass *ps, const mixem_params *params, double *stats,
+                                  GError **error);
+
 /* *B = rows FIRST..FIRST+N-1 of DATA as a block: XBUF (N*d doubles) for data held as bytes,
  * MBUF (N*d bytes, NULL when DATA has no missing cell) for its mask. */
 void mixem_pass_block (const mixem_dataset *data, size_t first, size_t n, double *xbuf,

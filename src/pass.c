@@ -711,6 +711,65 @@ mixem_pass_estep_range (mixem_pass *ps, size_t lo, size_t hi, const mixem_params
   return ok;
 }
 
+/* mixem_pass_accumulate_q's leaf: one chunk's blocks, each block's statistics in its slot (the
+ * first fam_ss entries), summed in block order from zero, as estep_leaf does. */
+typedef struct {
+  mixem_pass *ps;
+  const mixem_params *params;
+} qpass_job;
+
+static gboolean
+qpass_leaf (size_t first, size_t n, double *out, void *user, GError **error)
+{
+  qpass_job *job = user;
+  mixem_pass *ps = job->ps;
+  const size_t K = ps->k, nw = (n + ps->block - 1) / ps->block, fs = ps->fam_ss;
+  const size_t per_thread = 2 * ps->block * K + ps->block + K;
+  const double *w = mixem_dataset_weights (ps->data);
+#pragma omp parallel for num_threads (MIN (ps->threads, (int) nw)) schedule (dynamic, 1)
+  for (size_t j = 0; j < nw; j++) {
+#ifdef _OPENMP
+    const size_t t = (size_t) omp_get_thread_num ();
+#else
+    const size_t t = 0;
+#endif
+    double *r = ps->scratch + t * per_thread, *slot = ps->slots + j * ps->ss;
+    double *xbuf = ps->xbuf ? ps->xbuf + t * ps->block * ps->d : NULL;
+    unsigned char *mbuf = ps->mbuf ? ps->mbuf + t * ps->block * ps->d : NULL;
+    const size_t bf = first + j * ps->block, nb = MIN (ps->block, first + n - bf);
+    mixem_block blk;
+    mixem_pass_block (ps->data, bf, nb, xbuf, mbuf, &blk);
+    /* w_i q_ik: the very products the E-step gave accumulate (estep_block). */
+    for (size_t i = 0; i < nb; i++) {
+      const double wi = w ? w[bf + i] : 1.0, *qi = ps->q + (bf + i) * K;
+      for (size_t k = 0; k < K; k++)
+        r[i * K + k] = wi * qi[k];
+    }
+    mixem_pass_empty_rows (&blk, K, r);
+    memset (slot, 0, fs * sizeof (double));
+    ps->family->accumulate (job->params, &blk, r, slot);
+  }
+  if (!mixem_family_take_error (ps->family, job->params, error))
+    return FALSE;
+  for (size_t i = 0; i < fs; i++) {
+    double acc = 0.0;
+    for (size_t j = 0; j < nw; j++)
+      acc += ps->slots[j * ps->ss + i];
+    out[i] = acc;
+  }
+  return TRUE;
+}
+
+gboolean
+mixem_pass_accumulate_q (mixem_pass *ps, const mixem_params *params, double *stats,
+                         GError **error)
+{
+  g_return_val_if_fail (ps->q != NULL && ps->fam_ss > 0, FALSE);
+  qpass_job job = { ps, params };
+  return mixem_tree_reduce (ps->data, 0, ps->n, WAVE_BLOCKS * ps->block, ps->fam_ss, qpass_leaf,
+                            NULL, &job, stats, error);
+}
+
 /* Whether V lies in RANGE, an interval such as "[0, inf)" or "(0, 1]"; a malformed range (a
  * family bug) accepts everything rather than refusing every value. */
 static gboolean

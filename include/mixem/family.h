@@ -271,6 +271,23 @@ struct mixem_family {
    * EM then climbs, goes into the trace (mixem_iteration.log_prior).  0 when no prior is in use;
    * NAN when the step maximises no posterior the family can write down. */
   double (*log_prior) (const mixem_params *p);
+
+  /* (appended; may be NULL) An M-step that needs the rows more than once: a family whose
+   * maximiser is iterative over the rows (IRLS for a GLM's coefficients, where no fixed set of sums
+   * gives the objective at every parameter).  As maximise, from STATS gathered at P, but it may
+   * call PASS (AT, OUT, PASS_DATA, ERROR) as often as it needs: OUT (stats_size doubles) is set to
+   * the statistics accumulate gives at the parameters AT (P, or a copy the family moved) with the
+   * same weighted responsibilities that made STATS.  A pass that fails (FALSE, ERROR set) ends the
+   * M-step with that error.  The engine keeps those responsibilities (N x K) for a family with
+   * it, and calls it instead of maximise where they are the statistics' (EM, CEM, SEM and
+   * annealing, SQUAREM's plain steps, and the starts from responsibilities); where they are
+   * not (SQUAREM's extrapolated statistics, incremental and online EM, SEM's averaged
+   * statistics) it calls maximise, which should then be a step that raises the expected
+   * complete log-likelihood for certain (a generalised-EM step). */
+  gboolean (*maximise_passes) (mixem_params *p, const double *stats, const gboolean *fixed,
+                               gboolean (*pass) (const mixem_params *at, double *out,
+                                                 void *pass_data, GError **error),
+                               void *pass_data, GError **error);
 };
 
 #define MIXEM_FAMILY_SIZE (sizeof (mixem_family))

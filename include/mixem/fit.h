@@ -304,9 +304,9 @@ gboolean mixem_model_predict_proba (const mixem_model *m, const mixem_dataset *d
                                     GError **error);
 gboolean mixem_model_predict (const mixem_model *m, const mixem_dataset *data, size_t *out,
                               GError **error);
-/* Regression families (linreg, poisreg, logitreg) only.  fitted_means: each component's mean
- * response at every row, OUT[i K + k] (eta = offset + x_i' b_k; the mean eta, exp(eta) or
- * trials / (1 + exp(-eta))); DATA's columns are found by name.  predict_response: OUT[i], the mean under row i's most probable
+/* Regression families (linreg, poisreg, logitreg, gammareg) only.  fitted_means: each
+ * component's mean response at every row, OUT[i K + k] (eta = offset + x_i' b_k; the mean eta,
+ * exp(eta) (poisreg, gammareg) or trials / (1 + exp(-eta))); DATA's columns are found by name.  predict_response: OUT[i], the mean under row i's most probable
  * component (mixem_model_predict: given the row's response and covariates), that component in
  * LABELS[i] unless LABELS is NULL. */
 gboolean mixem_model_fitted_means (const mixem_model *m, const mixem_dataset *data, double *out,
@@ -319,6 +319,16 @@ gboolean mixem_model_predict_response (const mixem_model *m, const mixem_dataset
  * found by name and only the covariates (and offset, trials column) are needed. */
 gboolean mixem_model_mean_response (const mixem_model *m, const mixem_dataset *data,
                                     double *means, double *mix, GError **error);
+/* Draws a response for each row of DATA at its covariates (and offset, trials), with GSL's
+ * mt19937 seeded by SEED, row after row: a component k from the weights (renormalised over the K
+ * components), then y from component k given the row: Gaussian (mean x'b_k, sd sigma_k),
+ * Poisson (exp(offset + x'b_k)), binomial (the row's trials, 1 / (1 + exp(-x'b_k))) or gamma
+ * (shape a_k, mean exp(x'b_k)).  OUT has N
+ * entries, LABELS (may be NULL) each row's component.  DATA's columns are found by name and the
+ * response is not needed; a model of another family is an error. */
+gboolean mixem_model_sample_response (const mixem_model *m, const mixem_dataset *data,
+                                      unsigned long seed, double *out, size_t *labels,
+                                      GError **error);
 gboolean mixem_model_score_samples (const mixem_model *m, const mixem_dataset *data,
                                     double *out, GError **error);
 /* sum_i w_i log p(x_i | theta) on DATA, weights included; NAN with ERROR set on failure. */

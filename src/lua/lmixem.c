@@ -2365,10 +2365,38 @@ static int m_bic (lua_State *L) { return m_criterion (L, "model:bic", mixem_mode
 static int m_aic (lua_State *L) { return m_criterion (L, "model:aic", mixem_model_aic); }
 static int m_icl (lua_State *L) { return m_criterion (L, "model:icl", mixem_model_icl); }
 
+/* model:sample(X [, seed]) for a regression model: a response drawn for each row of X at its
+ * covariates (mixem_model_sample_response), and each row's component. */
+static int
+m_sample_response (lua_State *L, const mixem_model *m)
+{
+  const mixem_dataset *ds = check_dataset (L, 2)->ds;
+  lua_Integer seed = luaL_optinteger (L, 3, 0);
+  luaL_argcheck (L, seed >= 0, 3, "the seed must be >= 0");
+  lscratch *s = scratch_new (L);
+  const size_t n = mixem_dataset_rows (ds);
+  double *y = scratch_keep (s, g_new (double, n > 0 ? n : 1), g_free);
+  size_t *lab = scratch_keep (s, g_new (size_t, n > 0 ? n : 1), g_free);
+  GError *err = NULL;
+  if (!mixem_model_sample_response (m, ds, (unsigned long) seed, y, lab, &err))
+    return raise_gerror (L, "model:sample", err);
+  lua_createtable (L, (int) n, 0);
+  lua_createtable (L, (int) n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushnumber (L, y[i]);
+    lua_seti (L, -3, (lua_Integer) i + 1);
+    lua_pushinteger (L, (lua_Integer) lab[i] + 1);
+    lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+  return 2;
+}
+
 static int
 m_sample (lua_State *L)
 {
   const mixem_model *m = check_model (L, 1)->m;
+  if (luaL_testudata (L, 2, DATASET_MT))
+    return m_sample_response (L, m);
   lua_Integer n = luaL_checkinteger (L, 2);
   luaL_argcheck (L, n >= 1, 2, "the number of samples must be positive");
   lua_Integer seed = luaL_optinteger (L, 3, 0);

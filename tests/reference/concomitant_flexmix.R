@@ -3,11 +3,14 @@
 # Run from the top of the tree:  Rscript tests/reference/concomitant_flexmix.R
 # It writes tests/data/conc_pois3.csv and tests/reference/concomitant_fixtures.lua.
 #
-# Cases (Poisson components, flexmix's FLXMCmvpois, whose M-step is exact, as mixem's poisson):
+# Cases (Poisson components, flexmix's FLXMCmvpois, whose M-step is exact, as mixem's poisson,
+# and a Poisson regression):
 #   npreg: flexmix's NPreg, yp with concomitant ~ x, K = 2, from the partition of
 #          tests/reference/regression_flexmix.R;
 #   pois3: 300 simulated rows, two count columns, concomitant ~ z1 + z2, K = 3 (the full
-#          multinomial logit, Q = 2), from the true classes with every fifth row moved on.
+#          multinomial logit, Q = 2), from the true classes with every fifth row moved on;
+#   npreg_poisreg: a Poisson regression yp ~ x (FLXMRglm, glm.fit's IRLS, as mixem's poisreg
+#          with mstep = "irls") with concomitant ~ yb, K = 2.
 # flexmix's own EM loop (FLXfit) is run, from cluster = the partition: its iteration 1 is the
 # M-step that makes theta_0 and gamma_0, so flexmix with iter.max = 1 + t is mixem after t
 # iterations from theta_0.  flexmix fits FLXPmultinom's weights with nnet's BFGS, which stops at
@@ -78,10 +81,10 @@ start_post <- function(cl, K) {
   m <- matrix(0.1, length(cl), K); m[cbind(seq_along(cl), cl)] <- 0.9; m / rowSums(m)
 }
 
-case <- function(name, form, cform, data, cl, K, Z) {
+case <- function(name, form, cform, data, cl, K, Z, model = FLXMCmvpois()) {
   X <- cbind(1, as.matrix(Z))
   fit <- function(it, conc = exact(cform), tol = 0)
-    flexmix(form, data = data, k = K, cluster = cl, model = FLXMCmvpois(), concomitant = conc,
+    flexmix(form, data = data, k = K, cluster = cl, model = model, concomitant = conc,
             control = list(iter.max = it, tolerance = tol, minprior = 0))
   lam <- function(m) { p <- parameters(m); if (is.null(dim(p))) matrix(p, nrow = 1) else p }
   gamma_after <- function(t) {   # the coefficients of mixem's iteration t (exact refit)
@@ -90,28 +93,30 @@ case <- function(name, form, cform, data, cl, K, Z) {
   }
   w("  ", name, " = {\n    partition = {", num(cl), "},\n")
   m0 <- fit(1)
-  w("    lambda0 = {", paste0("{", apply(lam(m0), 2, num), "}", collapse = ", "), "},\n")
+  w("    par0 = {", paste0("{", apply(lam(m0), 2, num), "}", collapse = ", "), "},\n")
   g0 <- gamma_after(0)
   w("    gamma0 = {", paste0("{", apply(g0, 2, num), "}", collapse = ", "), "},\n")
   for (t in c(1, 5)) {
     m <- fit(1 + t)
     g <- gamma_after(t)
-    w("    [", t, "] = {loglik = ", num(m@logLik), ", lambda = {",
+    w("    [", t, "] = {loglik = ", num(m@logLik), ", par = {",
       paste0("{", apply(lam(m), 2, num), "}", collapse = ", "), "}, gamma = {",
       paste0("{", apply(g, 2, num), "}", collapse = ", "), "}},\n")
   }
   mc <- fit(3000)   # tolerance 0: its fixed point
   gc <- mlogit(X, mc@posterior$scaled)$coef
-  w("    converged = {loglik = ", num(mc@logLik), ", iter = ", mc@iter, ", lambda = {",
+  w("    converged = {loglik = ", num(mc@logLik), ", iter = ", mc@iter, ", par = {",
     paste0("{", apply(lam(mc), 2, num), "}", collapse = ", "), "}, gamma = {",
     paste0("{", apply(gc, 2, num), "}", collapse = ", "), "}},\n")
   md <- fit(10000, conc = FLXPmultinom(cform), tol = 1e-12)   # plain flexmix: nnet's fit
   gd <- parameters(md, which = "concomitant")
-  w("    flexmix_nnet = {loglik = ", num(md@logLik), ", iter = ", md@iter, ", lambda = {",
+  w("    flexmix_nnet = {loglik = ", num(md@logLik), ", iter = ", md@iter, ", par = {",
     paste0("{", apply(lam(md), 2, num), "}", collapse = ", "), "}, gamma = {",
     paste0("{", apply(gd, 2, num), "}", collapse = ", "), "}},\n  },\n")
 }
 case("npreg", yp ~ 1, ~ x, d, cl, 2, d[, "x", drop = FALSE])
 case("pois3", cbind(y1, y2) ~ 1, ~ z1 + z2, p3, cl3, 3, p3[, c("z1", "z2")])
+case("npreg_poisreg", yp ~ x, ~ yb, d, cl, 2, d[, "yb", drop = FALSE],
+     model = FLXMRglm(family = "poisson"))
 w("}\n")
 close(out)

@@ -8,8 +8,10 @@
 # Run from the top of the tree:  Rscript tests/reference/regression_flexmix.R
 # It writes tests/data/npreg.csv (NPreg with x2 = x^2), tests/data/betablocker_treat.csv and
 # tests/reference/regression_fixtures.lua.
-# The start: flexmix's fit with cluster = the partition below and iter.max = 1 (one M-step, a full
-# weighted fit of each part) gives theta_0 and the weights; mixem starts from that theta_0.
+# The start: a full weighted fit of each part of the partition below (0/1 weights) gives theta_0
+# and the weights; mixem starts from that theta_0.  (flexmix given cluster = the partition starts
+# from posteriors 0.9 and 0.1, not 1 and 0, so its own theta_0 differs a little; the GLMs' fixed
+# point is the same.  regression_irls_flexmix.R starts from flexmix's own theta_0.)
 # GLMs: flexmix run from the same start with tolerance = 0 for 4000 iterations (and checked: the
 # parameters after 2000 iterations are the same to 1e-13), i.e. to its fixed point; mixem's GEM
 # step reaches the same fixed point.  Linear: flexmix's gaussian sigma is not the ML one (it divides by
