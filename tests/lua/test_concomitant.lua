@@ -169,6 +169,26 @@ T.test("other algorithms and families", function()
   os.remove(path)
 end)
 
+T.test("a regression model draws each row's component from its own weights", function()
+  local rows = {}
+  for i = 1, 6000 do rows[i] = {(i % 2 == 0) and 1 or -1, 1.5} end   -- z = -1, 1; x = 1.5
+  local D = mx.dataset{names = {"z", "x"}, table.unpack(rows)}
+  local m = mx.model{family = "linreg", columns = {"y", "x"}, response = "y", covariates = "x",
+                     components = {{beta = {0, 1}, sigma = 1}, {beta = {10, 1}, sigma = 1}},
+                     concomitant = {columns = {"z"}, coef = {{0, 0}, {0.5, 1.2}}}}
+  local _, lab = m:sample(D, 11)
+  for _, z in ipairs{-1, 1} do
+    local p2 = 1 / (1 + math.exp(-(0.5 + 1.2 * z)))   -- pi_2(z)
+    local n, c2 = 0, 0
+    for i = 1, #lab do
+      if rows[i][1] == z then n = n + 1; if lab[i] == 2 then c2 = c2 + 1 end end
+    end
+    T.near(c2 / n, p2, 5 * math.sqrt(p2 * (1 - p2) / n), "component 2's share at z = " .. z)
+  end
+  local mean = m:predict_response(D)
+  T.near(mean[1], 1.5 + 10 / (1 + math.exp(-(0.5 - 1.2))), 1e-12, "mixture mean at row 1 (z = -1)")
+end)
+
 T.test("predict uses each row's z; save and load", function()
   local c = cases[2]
   local m = fit_from_start(c, 5000, 1e-10)
