@@ -66,7 +66,8 @@ local I = dofile(T.srcdir .. "/tests/reference/regression_irls_fixtures.lua")
 local B = mx.read_csv(T.srcdir .. "/tests/data/betablocker_treat.csv")
 for _, c in ipairs{{"poisreg", X, {response = "yp", covariates = "x"}, I.poisson},
                    {"logitreg", B, {response = "Deaths", covariates = "treat", trials = "Total"},
-                    I.binomial}} do
+                    I.binomial},
+                   {"logitreg", X, {response = "yb", covariates = "x"}, I.binomial_npreg}} do
   local family, data, opts, f = c[1], c[2], c[3], c[4]
   for _, iters in ipairs{1, 5} do
     T.test(family .. " (irls) against flexmix after " .. iters .. " iterations", function()

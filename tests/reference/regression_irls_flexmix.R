@@ -1,7 +1,8 @@
 # regression_irls_flexmix.R: fixtures for tests/lua/test_regression.lua's parity of poisreg and
 # logitreg (mstep = "irls") with flexmix's FLXMRglm along the path, not only at the fixed point:
 # the parameters after 1 and 5 EM iterations from the same start.  The cases and starts are those
-# of regression_flexmix.R: NPreg yp ~ x (poisson; tests/data/npreg.csv) from the fixed partition,
+# of regression_flexmix.R: NPreg yp ~ x (poisson; tests/data/npreg.csv) and yb ~ x (binomial, one
+# trial a row) from the fixed partition,
 # and betablocker cbind(Deaths, Total - Deaths) ~ treat (binomial; tests/data/betablocker_treat.csv)
 # from the death-rate partition.
 # theta_0: flexmix's first M-step from the partition (flexmix's start gives each row posterior 0.9
@@ -59,6 +60,9 @@ stopifnot(all(d$yp == NPreg$yp))
 cl <- ifelse(seq_len(n) %% 3 == 0, 1L, 2L)   # regression_flexmix.R's partition
 cl[NPreg$class == 1 & seq_len(n) %% 2 == 0] <- 1L
 irls_case("poisson", yp ~ x, "poisson", d, cl, d$yp, cbind(1, d$x))
+# NPreg's one-trial yb ~ x: separation sets in only late along flexmix's path (see
+# regression_flexmix.R), so the first iterations are well defined.
+irls_case("binomial_npreg", cbind(yb, 1 - yb) ~ x, "binomial", d, cl, d$yb, cbind(1, d$x), rep(1, n))
 bb <- read.csv("tests/data/betablocker_treat.csv")
 irls_case("binomial", cbind(Deaths, Total - Deaths) ~ treat, "binomial", bb,
           ifelse(bb$Deaths / bb$Total > 0.09, 1L, 2L), bb$Deaths, cbind(1, bb$treat), bb$Total)
