@@ -235,7 +235,14 @@ T.test("mx.plot.regression", function()
   os.remove(file)
   local g = mx.fit{data = B, family = "poisson", k = 2, seed = 1}
   T.errors(function() mx.plot.regression(g, B, file) end,
-           "a regression plot needs a linreg, poisreg or logitreg model (this one is poisson)")
+           "a regression plot needs a linreg, poisreg, logitreg or gammareg model (this one is poisson)")
+  local gm = mx.fit{data = GD, family = "gammareg", response = "y", covariates = "x", k = 2,
+                    seed = 1}
+  mx.plot.regression(gm, GD, file)
+  f = assert(io.open(file, "rb"))
+  T.ok(f:read(4) == "\137PNG", "a gammareg PNG")
+  f:close()
+  os.remove(file)
 end)
 
 T.test("bad input", function()
