@@ -237,7 +237,8 @@ T.test("mx.plot.regression", function()
   T.errors(function() mx.plot.regression(g, B, file) end,
            "a regression plot needs a linreg, poisreg, logitreg or gammareg model (this one is poisson)")
   local gm = mx.fit{data = GD, family = "gammareg", response = "y", covariates = "x", k = 2,
-                    seed = 1}
+                    init = {weights = G.w0, components = {{beta = G.beta0[1], shape = G.shape0[1]},
+                                                          {beta = G.beta0[2], shape = G.shape0[2]}}}}
   mx.plot.regression(gm, GD, file)
   f = assert(io.open(file, "rb"))
   T.ok(f:read(4) == "\137PNG", "a gammareg PNG")
