@@ -5,8 +5,9 @@
 -- convergence against flexmix's full-IRLS fit, to 1e-9 relative, and with mstep = "irls" after 1
 -- and 5 iterations against flexmix from its own start (tests/reference/regression_irls_flexmix.R),
 -- to 1e-8; the log-likelihood never
--- falls and ELBO + KL = log-likelihood at every iteration; model:predict_response; model:sample(X)
--- (responses drawn at given covariates); mx.plot.regression; bad input.
+-- falls and ELBO + KL = log-likelihood at every iteration; gammareg against EM written out in R
+-- (tests/reference/regression_gamma.R) after 1, 5 and 300 iterations; model:predict_response;
+-- model:sample(X) (responses drawn at given covariates); mx.plot.regression; bad input.
 local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
 local mx = require "mixem"
 local X = mx.read_csv(T.srcdir .. "/tests/data/npreg.csv")
