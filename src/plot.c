@@ -1610,10 +1610,11 @@ mixem_plot_regression (const char *path, const mixem_model *m, const mixem_datas
 {
   const mixem_family *f = mixem_model_family (m);
   const int model = strcmp (f->name, "linreg") == 0 ? 0 : strcmp (f->name, "poisreg") == 0 ? 1
-                    : strcmp (f->name, "logitreg") == 0 ? 2 : -1;
+                    : strcmp (f->name, "logitreg") == 0 ? 2 : strcmp (f->name, "gammareg") == 0 ? 3
+                    : -1;
   if (model < 0) {
     g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA, "%s: a regression plot needs a linreg, "
-                 "poisreg or logitreg model (this one is %s)", path, f->name);
+                 "poisreg, logitreg or gammareg model (this one is %s)", path, f->name);
     return FALSE;
   }
   if (!check_columns (path, m, data, error))

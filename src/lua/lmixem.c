@@ -3126,7 +3126,7 @@ p_density (lua_State *L)
   return plot_model_data (L, "mixem.plot.density", mixem_plot_density);
 }
 
-/* mx.plot.regression: a linreg/poisreg/logitreg model's fits over X */
+/* mx.plot.regression: a linreg/poisreg/logitreg/gammareg model's fits over X */
 static int
 p_regression (lua_State *L)
 {

@@ -554,7 +554,7 @@ assert "response mean between the components'" test "$("$MIXEM" predict -r "$R/l
              END { print bad ? "bad" : "ok" }')" = ok
 check "predict --response-mean, no covariate" 1 "the covariate 'x' is not a column of the data" -- \
   "$MIXEM" predict --response-mean "$R/linreg.json" "$COINS"
-check "plot regression of a clustering" 1 'a regression plot needs a linreg, poisreg or logitreg model \(this one is binomial\)' -- \
+check "plot regression of a clustering" 1 'a regression plot needs a linreg, poisreg, logitreg or gammareg model \(this one is binomial\)' -- \
   "$MIXEM" plot regression "$T/m.json" "$COINS" -o "$R/notreg.png"
 check "select covariates" 0 'covariates=x .*covariates=x\+x2 .*-642\.532.*<- chosen' -- \
   "$MIXEM" select -f linreg --response yn --covariates x,x+x2 -k 2 --seed 1 "$NPREG"

@@ -5,8 +5,9 @@
 -- convergence against flexmix's full-IRLS fit, to 1e-9 relative, and with mstep = "irls" after 1
 -- and 5 iterations against flexmix from its own start (tests/reference/regression_irls_flexmix.R),
 -- to 1e-8; the log-likelihood never
--- falls and ELBO + KL = log-likelihood at every iteration; model:predict_response; model:sample(X)
--- (responses drawn at given covariates); mx.plot.regression; bad input.
+-- falls and ELBO + KL = log-likelihood at every iteration; gammareg against EM written out in R
+-- (tests/reference/regression_gamma.R) after 1, 5 and 300 iterations; model:predict_response;
+-- model:sample(X) (responses drawn at given covariates); mx.plot.regression; bad input.
 local T = dofile((os.getenv("MIXEM_TEST_SRCDIR") or ".") .. "/tests/lua/lib.lua")
 local mx = require "mixem"
 local X = mx.read_csv(T.srcdir .. "/tests/data/npreg.csv")
@@ -236,7 +237,15 @@ T.test("mx.plot.regression", function()
   os.remove(file)
   local g = mx.fit{data = B, family = "poisson", k = 2, seed = 1}
   T.errors(function() mx.plot.regression(g, B, file) end,
-           "a regression plot needs a linreg, poisreg or logitreg model (this one is poisson)")
+           "a regression plot needs a linreg, poisreg, logitreg or gammareg model (this one is poisson)")
+  local gm = mx.fit{data = GD, family = "gammareg", response = "y", covariates = "x", k = 2,
+                    init = {weights = G.w0, components = {{beta = G.beta0[1], shape = G.shape0[1]},
+                                                          {beta = G.beta0[2], shape = G.shape0[2]}}}}
+  mx.plot.regression(gm, GD, file)
+  f = assert(io.open(file, "rb"))
+  T.ok(f:read(4) == "\137PNG", "a gammareg PNG")
+  f:close()
+  os.remove(file)
 end)
 
 T.test("bad input", function()
