@@ -322,19 +322,28 @@ check_fit_options (const mixem_family *f, const mixem_dataset *data, const mixem
       g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_OPTION, "%s", why);
       return FALSE;
     }
-    /* Every cell a finite number, and no column constant (the intercept's double). */
+    /* Every cell a finite number (across ranks, every rank reports the lowest failing rank's
+     * cell), and no column constant (the intercept's double). */
     const size_t zn = mixem_dataset_rows (z), q = mixem_dataset_cols (z);
+    GError *zerr = NULL;
+    for (size_t i = 0; i < zn && !zerr; i++)
+      for (size_t j = 0; j < q && !zerr; j++) {
+        const double v = mixem_dataset_value (z, i, j);
+        if (!isfinite (v) || mixem_dataset_is_missing (z, i, j)) {
+          char *cell = mixem_dataset_cell_name (z, i, j);
+          g_set_error (&zerr, MIXEM_ERROR, MIXEM_ERROR_DATA,
+                       "%s: a concomitant variable must be a finite number (got %g)", cell, v);
+          g_free (cell);
+        }
+      }
+    if (mixem_dataset_is_part (z) ? !mixem_parallel_agree (&zerr) : zerr != NULL) {
+      g_propagate_error (error, zerr);
+      return FALSE;
+    }
     for (size_t j = 0; j < q; j++) {
       double range[2] = { -INFINITY, -INFINITY };   /* max and -min, over all ranks' rows */
       for (size_t i = 0; i < zn; i++) {
         const double v = mixem_dataset_value (z, i, j);
-        if (!isfinite (v) || mixem_dataset_is_missing (z, i, j)) {
-          char *cell = mixem_dataset_cell_name (z, i, j);
-          g_set_error (error, MIXEM_ERROR, MIXEM_ERROR_DATA,
-                       "%s: a concomitant variable must be a finite number (got %g)", cell, v);
-          g_free (cell);
-          return FALSE;
-        }
         range[0] = MAX (range[0], v);
         range[1] = MAX (range[1], -v);
       }

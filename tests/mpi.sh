@@ -264,6 +264,13 @@ if printf '%s' "$want" | grep -q 'brbad.csv:1380: row 1255' \
    && [ "$(printf '%s\n' "$out" | grep -cF "$want")" = 1 ]
 then ok; else bad "CSV byte ranges, a bad cell: '$out', not '$want'"; fi
 
+# A concomitant variable missing in one rank's rows: one message from every rank, no hang.
+awk 'NR == 1500 { sub(/[^,]*$/, "NA") } { print }' "$T/gw.csv" > "$T/gwna.csv"
+out=$("${MPIRUN[@]}" -n 3 "$MIXEM" fit -f gaussian -k 2 --allow-missing --concomitant w \
+      --block-size 4 "$T/gwna.csv" 2>&1)
+if [ "$(printf '%s\n' "$out" | grep -c "gwna.csv:1500: row 1499, column 'w': a concomitant variable must be a finite number")" = 1 ]
+then ok; else bad "concomitant NA on one rank: '$out'"; fi
+
 # mixem select under mpirun: every rank holds all rows and fits its share of the candidates;
 # rank 0 writes the same table and chosen model as one process.
 sel=(select -q -f gaussian -k 1-3 --covariance VVV,EII --n-init 2 --short-starts 3)
