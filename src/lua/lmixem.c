@@ -17,6 +17,7 @@
 #include <gsl/gsl_sf_psi.h>
 #include <mixem/mixem.h>
 #include "lmixem.h"
+#include "lmx.h"
 
 #define DATASET_MT "mixem.dataset"
 #define MODEL_MT "mixem.model"
@@ -118,6 +119,22 @@ push_registry (lua_State *L)
   lua_pushvalue (L, -1);
   lua_setfield (L, LUA_REGISTRYINDEX, REGISTRY_KEY);
   return r->reg;
+}
+
+/* The scratch and registry metatables. */
+void
+lmx_open_aux (lua_State *L)
+{
+  luaL_newmetatable (L, SCRATCH_MT);
+  lua_pushcfunction (L, scratch_gc);
+  lua_setfield (L, -2, "__gc");
+  lua_pushcfunction (L, scratch_gc);
+  lua_setfield (L, -2, "__close");
+  lua_pop (L, 1);
+  luaL_newmetatable (L, REGISTRY_MT);
+  lua_pushcfunction (L, registry_gc);
+  lua_setfield (L, -2, "__gc");
+  lua_pop (L, 1);
 }
 
 /* ---- values: Lua <-> GVariant ---- */
@@ -1064,7 +1081,35 @@ ds_gc (lua_State *L)
   return 0;
 }
 
-/* ---- models ---- */
+static const luaL_Reg dataset_methods[] = {
+  { "rows", ds_rows }, { "cols", ds_cols }, { "names", ds_names }, { "column", ds_column },
+  { "row", ds_row }, { "weights", ds_weights }, { "subset", ds_subset },
+  { "storage", ds_storage }, { "levels", ds_levels }, { "missing", ds_missing },
+  { "is_missing", ds_is_missing }, { NULL, NULL }
+};
+
+/* The dataset metatable. */
+void
+lmx_open_datasets (lua_State *L)
+{
+  luaL_newmetatable (L, DATASET_MT);
+  luaL_newlib (L, dataset_methods);
+  lua_setfield (L, -2, "__index");
+  lua_pushcfunction (L, ds_gc);
+  lua_setfield (L, -2, "__gc");
+  lua_pushcfunction (L, ds_tostring);
+  lua_setfield (L, -2, "__tostring");
+  lua_pushcfunction (L, ds_rows);
+  lua_setfield (L, -2, "__len");
+  lua_pop (L, 1);
+}
+
+const luaL_Reg lmx_dataset_functions[] = {
+  { "read_csv", l_read_csv }, { "read_npy", l_read_npy }, { "mpi", l_mpi },
+  { "dataset", l_dataset }, { NULL, NULL }
+};
+
+/* ---- fitting: mixem.fit, mixem.select, model:refit, model:partial_fit ---- */
 
 static lmodel *
 check_model (lua_State *L, int idx)
@@ -1939,6 +1984,12 @@ m_partial_fit (lua_State *L)
   return 1;
 }
 
+const luaL_Reg lmx_fit_functions[] = {
+  { "fit", l_fit }, { "select", l_select }, { NULL, NULL }
+};
+
+/* ---- models: mixem.model, mixem.load and the model's methods and fields ---- */
+
 /* mx.model{family =, weights =, components =, columns = {...}, <family options>}: a model from
  * given parameters, to draw samples from or to score data with. */
 static int
@@ -2574,6 +2625,26 @@ m_newindex (lua_State *L)
   return luaL_error (L, "mixem model: fields are read-only ('%s')", luaL_checkstring (L, 2));
 }
 
+/* The model metatable. */
+void
+lmx_open_models (lua_State *L)
+{
+  luaL_newmetatable (L, MODEL_MT);
+  lua_pushcfunction (L, m_index);
+  lua_setfield (L, -2, "__index");
+  lua_pushcfunction (L, m_newindex);
+  lua_setfield (L, -2, "__newindex");
+  lua_pushcfunction (L, m_gc);
+  lua_setfield (L, -2, "__gc");
+  lua_pushcfunction (L, m_tostring);
+  lua_setfield (L, -2, "__tostring");
+  lua_pop (L, 1);
+}
+
+const luaL_Reg lmx_model_functions[] = {
+  { "load", l_load }, { "model", l_model }, { NULL, NULL }
+};
+
 /* ---- module functions ---- */
 
 static int
@@ -2878,10 +2949,9 @@ static int l_log1p (lua_State *L) { lua_pushnumber (L, log1p (luaL_checknumber (
 static int l_expm1 (lua_State *L) { lua_pushnumber (L, expm1 (luaL_checknumber (L, 1))); return 1; }
 
 static const luaL_Reg module_functions[] = {
-  { "read_csv", l_read_csv }, { "read_npy", l_read_npy }, { "mpi", l_mpi }, { "dataset", l_dataset }, { "fit", l_fit }, { "load", l_load },
   { "families", l_families }, { "adjusted_rand_index", l_ari }, { "kmeans", l_kmeans },
   { "hc", l_hc }, { "nnclean", l_nnclean },
-  { "select", l_select }, { "model", l_model }, { "family", l_family },
+  { "family", l_family },
   { "check_family", l_check_family },
   { "lgamma", l_lgamma }, { "digamma", l_digamma }, { "trigamma", l_trigamma },
   { "log1p", l_log1p }, { "expm1", l_expm1 },
@@ -3271,59 +3341,36 @@ static const luaL_Reg plot_functions[] = {
   { "levels", p_levels }, { NULL, NULL }
 };
 
-static const luaL_Reg dataset_methods[] = {
-  { "rows", ds_rows }, { "cols", ds_cols }, { "names", ds_names }, { "column", ds_column },
-  { "row", ds_row }, { "weights", ds_weights }, { "subset", ds_subset },
-  { "storage", ds_storage }, { "levels", ds_levels }, { "missing", ds_missing },
-  { "is_missing", ds_is_missing }, { NULL, NULL }
-};
-
-int
-luaopen_mixem (lua_State *L)
+/* The table mixem.plot, each plot through rank_zero_only: under mpirun rank 0 alone draws. */
+void
+lmx_push_plots (lua_State *L)
 {
-  gsl_set_error_handler_off ();   /* mixem checks its inputs; GSL must never abort the process */
-  lmixem_family_open (L);
-  luaL_newmetatable (L, SCRATCH_MT);
-  lua_pushcfunction (L, scratch_gc);
-  lua_setfield (L, -2, "__gc");
-  lua_pushcfunction (L, scratch_gc);
-  lua_setfield (L, -2, "__close");
-  lua_pop (L, 1);
-  luaL_newmetatable (L, REGISTRY_MT);
-  lua_pushcfunction (L, registry_gc);
-  lua_setfield (L, -2, "__gc");
-  lua_pop (L, 1);
-  luaL_newmetatable (L, DATASET_MT);
-  luaL_newlib (L, dataset_methods);
-  lua_setfield (L, -2, "__index");
-  lua_pushcfunction (L, ds_gc);
-  lua_setfield (L, -2, "__gc");
-  lua_pushcfunction (L, ds_tostring);
-  lua_setfield (L, -2, "__tostring");
-  lua_pushcfunction (L, ds_rows);
-  lua_setfield (L, -2, "__len");
-  lua_pop (L, 1);
-  luaL_newmetatable (L, MODEL_MT);
-  lua_pushcfunction (L, m_index);
-  lua_setfield (L, -2, "__index");
-  lua_pushcfunction (L, m_newindex);
-  lua_setfield (L, -2, "__newindex");
-  lua_pushcfunction (L, m_gc);
-  lua_setfield (L, -2, "__gc");
-  lua_pushcfunction (L, m_tostring);
-  lua_setfield (L, -2, "__tostring");
-  lua_pop (L, 1);
-
-  luaL_newlib (L, module_functions);
-  lua_pushstring (L, mixem_version ());
-  lua_setfield (L, -2, "version");
-  /* Each plot through rank_zero_only: under mpirun rank 0 alone draws. */
   lua_newtable (L);
   for (const luaL_Reg *r = plot_functions; r->name; r++) {
     lua_pushcfunction (L, r->func);
     lua_pushcclosure (L, rank_zero_only, 1);
     lua_setfield (L, -2, r->name);
   }
+}
+
+/* ---- the module ---- */
+
+
+int
+luaopen_mixem (lua_State *L)
+{
+  gsl_set_error_handler_off ();   /* mixem checks its inputs; GSL must never abort the process */
+  lmixem_family_open (L);
+  lmx_open_aux (L);
+  lmx_open_datasets (L);
+  lmx_open_models (L);
+  luaL_newlib (L, module_functions);
+  luaL_setfuncs (L, lmx_dataset_functions, 0);
+  luaL_setfuncs (L, lmx_fit_functions, 0);
+  luaL_setfuncs (L, lmx_model_functions, 0);
+  lua_pushstring (L, mixem_version ());
+  lua_setfield (L, -2, "version");
+  lmx_push_plots (L);
   lua_setfield (L, -2, "plot");
   return 1;
 }
