@@ -284,6 +284,25 @@ without_columns (lua_State *L, const mixem_dataset *ds, const mixem_dataset *z, 
   return lmx_scratch_keep (s, sel, lmx_dataset_free0);
 }
 
+/* The 'data' of the options table at index 1, with its 'columns' and 'weights' applied, and in
+ * *Z its 'concomitant' variables (NULL when not given): without 'columns' the family's data
+ * are the columns that are not concomitant variables. */
+static const mixem_dataset *
+fit_data (lua_State *L, const char *fn, lscratch *s, const mixem_dataset **z)
+{
+  if (lua_getfield (L, 1, "data") != LUA_TUSERDATA || !luaL_testudata (L, -1, DATASET_MT))
+    luaL_error (L, "%s: 'data' must be a dataset (from mixem.read_csv or mixem.dataset)", fn);
+  const mixem_dataset *whole = lmx_check_dataset (L, -1)->ds;
+  *z = concomitant_data (L, whole, 1, fn, s);
+  const mixem_dataset *data = *z && lua_getfield (L, 1, "columns") == LUA_TNIL
+                              ? without_columns (L, whole, *z, 1, fn, s)
+                              : select_data (L, whole, 1, fn, s);
+  if (*z)
+    lua_pop (L, 1);
+  lua_pop (L, 1);   /* the options table keeps the dataset alive */
+  return data;
+}
+
 /* Progress on stderr from the options at IDX: quiet = true (none), verbose = 0, 1, 2 or a
  * boolean, verbose_interval; else the live line when stderr is a terminal.  Chains O's callback;
  * NULL when quiet. */
@@ -391,16 +410,8 @@ l_fit (lua_State *L)
   mixem_registry *reg = lmx_push_registry (L);   /* index 2 */
   lscratch *s = lmx_scratch_new (L);             /* index 3 */
   const mixem_family *f = lmx_family_arg (L, fn, known, reg, s);
-  if (lua_getfield (L, 1, "data") != LUA_TUSERDATA || !luaL_testudata (L, -1, DATASET_MT))
-    luaL_error (L, "%s: 'data' must be a dataset (from mixem.read_csv or mixem.dataset)", fn);
-  const mixem_dataset *whole = lmx_check_dataset (L, -1)->ds;
-  const mixem_dataset *z = concomitant_data (L, whole, 1, fn, s);
-  const mixem_dataset *data = z && lua_getfield (L, 1, "columns") == LUA_TNIL
-                              ? without_columns (L, whole, z, 1, fn, s)
-                              : select_data (L, whole, 1, fn, s);
-  if (z)
-    lua_pop (L, 1);
-  lua_pop (L, 1);   /* the options table keeps the dataset alive */
+  const mixem_dataset *z;
+  const mixem_dataset *data = fit_data (L, fn, s, &z);
 
   mixem_fit_options o;
   mixem_fit_options_init (&o);
@@ -607,16 +618,8 @@ l_select (lua_State *L)
   lscratch *s = lmx_scratch_new (L);             /* 3 */
   const mixem_family *f = lmx_family_arg (L, fn, known, reg, s);
   GError *err = NULL;
-  if (lua_getfield (L, 1, "data") != LUA_TUSERDATA || !luaL_testudata (L, -1, DATASET_MT))
-    luaL_error (L, "%s: 'data' must be a dataset (from mixem.read_csv or mixem.dataset)", fn);
-  const mixem_dataset *whole = lmx_check_dataset (L, -1)->ds;
-  const mixem_dataset *z = concomitant_data (L, whole, 1, fn, s);
-  const mixem_dataset *data = z && lua_getfield (L, 1, "columns") == LUA_TNIL
-                              ? without_columns (L, whole, z, 1, fn, s)
-                              : select_data (L, whole, 1, fn, s);
-  if (z)
-    lua_pop (L, 1);
-  lua_pop (L, 1);
+  const mixem_dataset *z;
+  const mixem_dataset *data = fit_data (L, fn, s, &z);
 
   /* K: one number or an array. */
   GArray *ks = lmx_scratch_keep (s, g_array_new (FALSE, FALSE, sizeof (size_t)),

@@ -335,6 +335,21 @@ m_predict_response (lua_State *L)
   return 3;
 }
 
+/* An N by K row-major array as an array of N arrays of K numbers. */
+static void
+push_rows (lua_State *L, const double *p, size_t n, size_t k)
+{
+  lua_createtable (L, (int) n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_createtable (L, (int) k, 0);
+    for (size_t j = 0; j < k; j++) {
+      lua_pushnumber (L, p[i * k + j]);
+      lua_seti (L, -2, (lua_Integer) j + 1);
+    }
+    lua_seti (L, -2, (lua_Integer) i + 1);
+  }
+}
+
 static int
 m_predict_proba (lua_State *L)
 {
@@ -347,15 +362,7 @@ m_predict_proba (lua_State *L)
   GError *err = NULL;
   if (!mixem_model_predict_proba (m, ds, p, &err))
     return lmx_raise_gerror (L, "model:predict_proba", err);
-  lua_createtable (L, (int) n, 0);
-  for (size_t i = 0; i < n; i++) {
-    lua_createtable (L, (int) k, 0);
-    for (size_t j = 0; j < k; j++) {
-      lua_pushnumber (L, p[i * k + j]);
-      lua_seti (L, -2, (lua_Integer) j + 1);
-    }
-    lua_seti (L, -2, (lua_Integer) i + 1);
-  }
+  push_rows (L, p, n, k);
   return 1;
 }
 
@@ -372,15 +379,7 @@ m_priors (lua_State *L)
   GError *err = NULL;
   if (!mixem_model_priors (m, ds, p, &err))
     return lmx_raise_gerror (L, "model:priors", err);
-  lua_createtable (L, (int) n, 0);
-  for (size_t i = 0; i < n; i++) {
-    lua_createtable (L, (int) k, 0);
-    for (size_t j = 0; j < k; j++) {
-      lua_pushnumber (L, p[i * k + j]);
-      lua_seti (L, -2, (lua_Integer) j + 1);
-    }
-    lua_seti (L, -2, (lua_Integer) i + 1);
-  }
+  push_rows (L, p, n, k);
   return 1;
 }
 
