@@ -43,10 +43,22 @@
  * skewness, 1/sqrt(lambda), is below 5e-7 there.
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <mixem/family.h>
+
+/* The complete-data kernels' loops are vectorised (#pragma omp simd); on x86-64 they also get an
+ * AVX2 clone chosen at load time.  Without FMA contraction (ISO C mode) both compute the same
+ * bits. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define VECTOR_CLONES __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
+#else
+#define VECTOR_CLONES
+#endif
+
+typedef double v4 __attribute__ ((vector_size (32)));
 
 #define LFACT_TABLE 1024     /* log(x!) tabulated for 0 <= x < LFACT_TABLE */
 #define SPLIT_RATE 1073741824.0   /* 2^30: a single gsl_ran_poisson draw stays below 2^32 */
@@ -172,58 +184,113 @@ log_density_missing (const mixem_params *p, const mixem_block *b, double *out)
   }
 }
 
+/* O[0 .. M) = the first M <= 4 lanes of V, straight from the register (a vector stored to the
+ * stack and read back a lane at a time stalls the loads). */
+static inline void
+store_lanes (double *o, const v4 *v, size_t m)
+{
+  if (m == 4)
+    memcpy (o, v, sizeof *v);
+  else {
+    if (m > 0)
+      o[0] = (*v)[0];
+    if (m > 1)
+      o[1] = (*v)[1];
+    if (m > 2)
+      o[2] = (*v)[2];
+  }
+}
+
+/* F[i * LDF] = sum_j log(x_ij!) (j ascending from 0.0) for the N rows of X (D counts each, rows
+ * LDX apart).  When every count is below LFACT_TABLE, four rows at a time from the table without
+ * a branch: four independent chains, each in the scalar order, so the grouping changes no bit. */
+VECTOR_CLONES static void
+row_log_factorials (const mixem_params *p, const double *x, size_t ldx, size_t n, double *f,
+                    size_t ldf)
+{
+  const size_t d = p->d;
+  const double *restrict lfact = p->lfact;
+  /* The largest count, over whole rows of LDX (any columns past D only send rows the slow way). */
+  double top = 0.0;
+  const size_t cells = n > 0 ? (n - 1) * ldx + d : 0;
+#pragma omp simd reduction(max:top)
+  for (size_t c = 0; c < cells; c++)
+    top = x[c] > top ? x[c] : top;
+  size_t i = 0;
+  if (top < LFACT_TABLE)
+    for (; i + 4 <= n; i += 4) {
+      const double *x0 = x + i * ldx, *x1 = x0 + ldx, *x2 = x1 + ldx, *x3 = x2 + ldx;
+      double f0 = 0.0, f1 = 0.0, f2 = 0.0, f3 = 0.0;
+      for (size_t j = 0; j < d; j++) {
+        f0 += lfact[(int) x0[j]];
+        f1 += lfact[(int) x1[j]];
+        f2 += lfact[(int) x2[j]];
+        f3 += lfact[(int) x3[j]];
+      }
+      f[i * ldf] = f0;
+      f[(i + 1) * ldf] = f1;
+      f[(i + 2) * ldf] = f2;
+      f[(i + 3) * ldf] = f3;
+    }
+  for (; i < n; i++) {
+    double s = 0.0;
+    for (size_t j = 0; j < d; j++)
+      s += log_factorial (p, x[i * ldx + j]);
+    f[i * ldf] = s;
+  }
+}
+
+/* Rows of B without missing cells:
+ *   out_ik = s_ik - sum_j lambda_kj - f_i,  s_ik = sum_j x_ij log lambda_kj,  f_i = sum_j log(x_ij!)
+ * each sum in j ascending from 0.0, the order of the scalar loops this replaces, so the bits are
+ * theirs.  A row's s_ik for KG components at a time are summed in two vectors of registers, from
+ * log lambda transposed (LT, d by kp: the components of a column side by side, padded with
+ * zeros to a multiple of KG; the padding's sums are dropped). */
+#define KG 8
+VECTOR_CLONES static void
+log_density_complete (const mixem_params *p, const mixem_block *b, double *out)
+{
+  const size_t K = p->k, d = p->d, n = b->n, kp = (K + KG - 1) / KG * KG;
+  double *lt = g_new0 (double, d * kp + kp + n), *ls = lt + d * kp, *lf = ls + kp;
+  for (size_t k = 0; k < K; k++) {
+    for (size_t j = 0; j < d; j++)
+      lt[j * kp + k] = p->loglam[k * d + j];
+    ls[k] = p->lamsum[k];
+  }
+  row_log_factorials (p, b->x, b->d, n, lf, 1);
+  for (size_t i = 0; i < n; i++) {
+    const double *restrict x = b->x + i * b->d;
+    for (size_t g = 0; g < kp; g += KG) {
+      v4 s0 = { 0 }, s1 = { 0 }, l0, l1;
+      for (size_t j = 0; j < d; j++) {
+        memcpy (&l0, lt + j * kp + g, sizeof l0);
+        memcpy (&l1, lt + j * kp + g + 4, sizeof l1);
+        s0 += x[j] * l0;
+        s1 += x[j] * l1;
+      }
+      memcpy (&l0, ls + g, sizeof l0);
+      memcpy (&l1, ls + g + 4, sizeof l1);
+      s0 = s0 - l0 - lf[i];
+      s1 = s1 - l1 - lf[i];
+      const size_t m = MIN (KG, K - g);
+      double *o = out + i * K + g;
+      if (m >= 4) {
+        store_lanes (o, &s0, 4);
+        store_lanes (o + 4, &s1, m - 4);
+      } else
+        store_lanes (o, &s0, m);
+    }
+  }
+  g_free (lt);
+}
+
 static void
 log_density (const mixem_params *p, const mixem_block *b, double *out)
 {
-  if (b->missing) {
+  if (b->missing)
     log_density_missing (p, b, out);
-    return;
-  }
-  const size_t K = p->k, d = p->d, n = b->n;
-  const double *restrict ls = p->lamsum;
-  double lf[4];
-  /* Four rows at a time: their four dot products are independent chains the processor overlaps,
-   * while each sum keeps its own order (j ascending from 0.0), so the bits do not depend on the
-   * grouping. */
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const double *restrict x0 = b->x + i * b->d, *restrict x1 = x0 + b->d;
-    const double *restrict x2 = x1 + b->d, *restrict x3 = x2 + b->d;
-    for (int r = 0; r < 4; r++) {
-      const double *row = x0 + (size_t) r * b->d;
-      double f = 0.0;
-      for (size_t j = 0; j < d; j++)
-        f += log_factorial (p, row[j]);
-      lf[r] = f;
-    }
-    for (size_t k = 0; k < K; k++) {
-      const double *restrict l = p->loglam + k * d;
-      double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-      for (size_t j = 0; j < d; j++) {
-        s0 += x0[j] * l[j];
-        s1 += x1[j] * l[j];
-        s2 += x2[j] * l[j];
-        s3 += x3[j] * l[j];
-      }
-      out[i * K + k] = s0 - ls[k] - lf[0];
-      out[(i + 1) * K + k] = s1 - ls[k] - lf[1];
-      out[(i + 2) * K + k] = s2 - ls[k] - lf[2];
-      out[(i + 3) * K + k] = s3 - ls[k] - lf[3];
-    }
-  }
-  for (; i < n; i++) {
-    const double *restrict row = b->x + i * b->d;
-    double f = 0.0;
-    for (size_t j = 0; j < d; j++)
-      f += log_factorial (p, row[j]);
-    for (size_t k = 0; k < K; k++) {
-      const double *restrict l = p->loglam + k * d;
-      double s = 0.0;
-      for (size_t j = 0; j < d; j++)
-        s += row[j] * l[j];
-      out[i * K + k] = s - ls[k] - f;
-    }
-  }
+  else
+    log_density_complete (p, b, out);
 }
 
 static size_t
@@ -232,47 +299,84 @@ stats_size (const mixem_params *p)
   return p->k * (p->d + 2) + p->k * p->d;
 }
 
+/* Rows without missing cells: row i as [1, x_i, f_i] (d + 2 values, f_i = sum_j log(x_ij!)),
+ * which is the layout of a component's statistics (R_k, S_k, C_k), so that all of them are
+ * st_kc += r_ik a_ic.  Each sum runs over the rows in order, as the plain loop did (and
+ * r_ik * 1 = r_ik exactly), so the bits are the same; but TK components by 4 values of them are
+ * summed over the whole block at a time in registers, where the plain loop read each sum back
+ * from memory for the next row (a store and a load in every sum's chain).  The rows are padded
+ * to a multiple of 4 values and the responsibilities to a multiple of TK components with zeros,
+ * whose sums are dropped. */
+#define TK 6
+VECTOR_CLONES static void
+accumulate_complete (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
+{
+  const size_t K = p->k, d = p->d, e = d + 2, n = b->n;
+  const size_t ea = (e + 3) / 4 * 4, kq = (K + TK - 1) / TK * TK;
+  double *xa = g_new0 (double, n * ea + n * kq), *rp = xa + n * ea;
+  row_log_factorials (p, b->x, b->d, n, xa + d + 1, ea);
+  for (size_t i = 0; i < n; i++) {
+    const double *restrict row = b->x + i * b->d;
+    double *restrict a = xa + i * ea;
+    a[0] = 1.0;
+    for (size_t j = 0; j < d; j++)
+      a[1 + j] = row[j];
+    for (size_t k = 0; k < K; k++)
+      rp[i * kq + k] = r[i * K + k];
+  }
+  for (size_t c0 = 0; c0 < ea; c0 += 4)
+    for (size_t k0 = 0; k0 < kq; k0 += TK) {
+      v4 s[TK];
+      for (size_t q = 0; q < TK; q++)
+        for (size_t v = 0; v < 4; v++)
+          s[q][v] = k0 + q < K && c0 + v < e ? stats[(k0 + q) * e + c0 + v] : 0.0;
+      v4 s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], s4 = s[4], s5 = s[5];
+      for (size_t i = 0; i < n; i++) {
+        const double *restrict rr = rp + i * kq + k0;
+        v4 a;
+        memcpy (&a, xa + i * ea + c0, sizeof a);
+        s0 += rr[0] * a;
+        s1 += rr[1] * a;
+        s2 += rr[2] * a;
+        s3 += rr[3] * a;
+        s4 += rr[4] * a;
+        s5 += rr[5] * a;
+      }
+      s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3, s[4] = s4, s[5] = s5;
+      for (size_t q = 0; q < TK; q++)
+        for (size_t v = 0; v < 4; v++)
+          if (k0 + q < K && c0 + v < e)
+            stats[(k0 + q) * e + c0 + v] = s[q][v];
+    }
+  g_free (xa);
+}
+
 /* Layout per component k, at (d + 2) k: R_k, S_k1 .. S_kd, C_k; then M (k*d). */
 static void
 accumulate (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
 {
   const size_t K = p->k, d = p->d;
-  if (b->missing) {
-    double *M = stats + K * (d + 2);
-    for (size_t i = 0; i < b->n; i++) {
-      const double *row = b->x + i * d;
-      const unsigned char *mi = b->missing + i * d;
-      double lf = 0.0;
-      for (size_t j = 0; j < d; j++)
-        if (!mi[j])
-          lf += log_factorial (p, row[j]);
-      for (size_t k = 0; k < K; k++) {
-        const double rik = r[i * K + k];
-        double *st = stats + k * (d + 2);
-        st[0] += rik;
-        for (size_t j = 0; j < d; j++)
-          if (mi[j])
-            M[k * d + j] += rik;
-          else
-            st[1 + j] += rik * row[j];
-        st[d + 1] += rik * lf;
-      }
-    }
+  if (!b->missing) {
+    accumulate_complete (p, b, r, stats);
     return;
   }
+  double *M = stats + K * (d + 2);
   for (size_t i = 0; i < b->n; i++) {
-    const double *restrict row = b->x + i * b->d;
+    const double *row = b->x + i * d;
+    const unsigned char *mi = b->missing + i * d;
     double lf = 0.0;
     for (size_t j = 0; j < d; j++)
-      lf += log_factorial (p, row[j]);
+      if (!mi[j])
+        lf += log_factorial (p, row[j]);
     for (size_t k = 0; k < K; k++) {
       const double rik = r[i * K + k];
-      double *restrict st = stats + k * (d + 2);
+      double *st = stats + k * (d + 2);
       st[0] += rik;
-      /* Element by element (no sum across j), so vector lanes change no bits. */
-#pragma omp simd
       for (size_t j = 0; j < d; j++)
-        st[1 + j] += rik * row[j];
+        if (mi[j])
+          M[k * d + j] += rik;
+        else
+          st[1 + j] += rik * row[j];
       st[d + 1] += rik * lf;
     }
   }

@@ -352,9 +352,11 @@ mixem_dataset_block (const mixem_dataset *ds, size_t first, size_t n, double *bu
   g_return_val_if_fail (first + n <= ds->n, NULL);
   if (ds->x)
     return ds->x + first * ds->d;
-  const guint8 *s = ds->x8 + first * ds->d;
-  for (size_t i = 0; i < n * ds->d; i++)
-    buf[i] = s[i];
+  const guint8 *restrict s = ds->x8 + first * ds->d;
+  double *restrict o = buf;
+#pragma omp simd
+  for (size_t i = 0; i < n * ds->d; i++)   /* (restrict and simd: vectorised without a check) */
+    o[i] = s[i];
   for (size_t i = 0; ds->mbits && i < n; i++)
     if (ds->row_pat[first + i])
       for (size_t j = 0; j < ds->d; j++)
