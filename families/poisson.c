@@ -240,6 +240,34 @@ row_log_factorials (const mixem_params *p, const double *x, size_t ldx, size_t n
   }
 }
 
+/* The f_i of every row of DS, for mixem_dataset_row_cache (USER: the parameters, for their
+ * table): a block at a time by row_log_factorials, so that they are the bits it gives. */
+static void
+fill_log_factorials (const mixem_dataset *ds, double *out, gconstpointer user)
+{
+  const size_t n = mixem_dataset_rows (ds), d = mixem_dataset_cols (ds), B = 4096;
+  double *buf = g_new (double, B * (d > 0 ? d : 1));
+  for (size_t i0 = 0; i0 < n; i0 += B) {
+    const size_t m = MIN (B, n - i0);
+    row_log_factorials (user, mixem_dataset_block (ds, i0, m, buf), d, m, out + i0, 1);
+  }
+  g_free (buf);
+}
+
+/* f_i = sum_j log(x_ij!) for the rows of B, which depend on the data alone: kept with the
+ * dataset when B is whole rows of one without missing cells (computed in its first pass, read
+ * in every later log_density and accumulate), else computed into BUF (N values). */
+static const double *
+block_log_factorials (const mixem_params *p, const mixem_block *b, double *buf)
+{
+  if (b->ds && !b->cols && !mixem_dataset_has_missing (b->ds)
+      && b->d == mixem_dataset_cols (b->ds) && b->first + b->n <= mixem_dataset_rows (b->ds))
+    return mixem_dataset_row_cache (b->ds, "poisson: sum_j log(x_ij!)", fill_log_factorials, p)
+           + b->first;
+  row_log_factorials (p, b->x, b->d, b->n, buf, 1);
+  return buf;
+}
+
 /* Rows of B without missing cells:
  *   out_ik = s_ik - sum_j lambda_kj - f_i,  s_ik = sum_j x_ij log lambda_kj,  f_i = sum_j log(x_ij!)
  * each sum in j ascending from 0.0, the order of the scalar loops this replaces, so the bits are
@@ -251,13 +279,13 @@ VECTOR_CLONES static void
 log_density_complete (const mixem_params *p, const mixem_block *b, double *out)
 {
   const size_t K = p->k, d = p->d, n = b->n, kp = (K + KG - 1) / KG * KG;
-  double *lt = g_new0 (double, d * kp + kp + n), *ls = lt + d * kp, *lf = ls + kp;
+  double *lt = g_new0 (double, d * kp + kp + n), *ls = lt + d * kp;
   for (size_t k = 0; k < K; k++) {
     for (size_t j = 0; j < d; j++)
       lt[j * kp + k] = p->loglam[k * d + j];
     ls[k] = p->lamsum[k];
   }
-  row_log_factorials (p, b->x, b->d, n, lf, 1);
+  const double *lf = block_log_factorials (p, b, ls + kp);
   for (size_t i = 0; i < n; i++) {
     const double *restrict x = b->x + i * b->d;
     for (size_t g = 0; g < kp; g += KG) {
@@ -313,16 +341,23 @@ accumulate_complete (const mixem_params *p, const mixem_block *b, const double *
 {
   const size_t K = p->k, d = p->d, e = d + 2, n = b->n;
   const size_t ea = (e + 3) / 4 * 4, kq = (K + TK - 1) / TK * TK;
-  double *xa = g_new0 (double, n * ea + n * kq), *rp = xa + n * ea;
-  row_log_factorials (p, b->x, b->d, n, xa + d + 1, ea);
+  double *xa = g_new (double, n * ea + n * kq + n), *rp = xa + n * ea;
+  const double *lf = block_log_factorials (p, b, rp + n * kq);
+  /* (simd loops: a few values a row, which the compiler would otherwise copy by calls to
+   * memcpy and memset) */
   for (size_t i = 0; i < n; i++) {
-    const double *restrict row = b->x + i * b->d;
-    double *restrict a = xa + i * ea;
+    const double *restrict row = b->x + i * b->d, *restrict ri = r + i * K;
+    double *restrict a = xa + i * ea, *restrict rq = rp + i * kq;
     a[0] = 1.0;
+#pragma omp simd
     for (size_t j = 0; j < d; j++)
       a[1 + j] = row[j];
-    for (size_t k = 0; k < K; k++)
-      rp[i * kq + k] = r[i * K + k];
+#pragma omp simd
+    for (size_t c = d + 1; c < ea; c++)
+      a[c] = c == d + 1 ? lf[i] : 0.0;
+#pragma omp simd
+    for (size_t k = 0; k < kq; k++)
+      rq[k] = k < K ? ri[k] : 0.0;
   }
   for (size_t c0 = 0; c0 < ea; c0 += 4)
     for (size_t k0 = 0; k0 < kq; k0 += TK) {
