@@ -341,24 +341,19 @@ accumulate_complete (const mixem_params *p, const mixem_block *b, const double *
 {
   const size_t K = p->k, d = p->d, e = d + 2, n = b->n;
   const size_t ea = (e + 3) / 4 * 4, kq = (K + TK - 1) / TK * TK;
-  double *xa = g_new (double, n * ea + n * kq + n), *rp = xa + n * ea;
-  const double *lf = block_log_factorials (p, b, rp + n * kq);
-  /* (simd loops: a few values a row, which the compiler would otherwise copy by calls to
-   * memcpy and memset) */
+  double *xa = g_new (double, n * ea + kq + n), *rpad = xa + n * ea;
+  const double *lf = block_log_factorials (p, b, rpad + kq);
   for (size_t i = 0; i < n; i++) {
-    const double *restrict row = b->x + i * b->d, *restrict ri = r + i * K;
-    double *restrict a = xa + i * ea, *restrict rq = rp + i * kq;
-    a[0] = 1.0;
+    const double *restrict row = b->x + i * b->d;
+    double *restrict a = xa + i * ea;
 #pragma omp simd
-    for (size_t j = 0; j < d; j++)
-      a[1 + j] = row[j];
-#pragma omp simd
-    for (size_t c = d + 1; c < ea; c++)
-      a[c] = c == d + 1 ? lf[i] : 0.0;
-#pragma omp simd
-    for (size_t k = 0; k < kq; k++)
-      rq[k] = k < K ? ri[k] : 0.0;
+    for (size_t c = 0; c < ea; c++)
+      a[c] = c == 0 ? 1.0 : c <= d ? row[c - 1] : c == d + 1 ? lf[i] : 0.0;
   }
+  /* The responsibilities are read in place, TK a row from component k0: past K they are the
+   * next rows' (their sums are dropped); the last rows, where that would pass the end of R, are
+   * copied to RPAD with zeros after them. */
+  const size_t inplace = kq == K ? n : n - MIN (n, (kq - K + K - 1) / K);
   for (size_t c0 = 0; c0 < ea; c0 += 4)
     for (size_t k0 = 0; k0 < kq; k0 += TK) {
       v4 s[TK];
@@ -367,7 +362,12 @@ accumulate_complete (const mixem_params *p, const mixem_block *b, const double *
           s[q][v] = k0 + q < K && c0 + v < e ? stats[(k0 + q) * e + c0 + v] : 0.0;
       v4 s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], s4 = s[4], s5 = s[5];
       for (size_t i = 0; i < n; i++) {
-        const double *restrict rr = rp + i * kq + k0;
+        const double *restrict rr = r + i * K + k0;
+        if (i >= inplace) {
+          for (size_t k = 0; k < kq; k++)
+            rpad[k] = k < K ? r[i * K + k] : 0.0;
+          rr = rpad + k0;
+        }
         v4 a;
         memcpy (&a, xa + i * ea + c0, sizeof a);
         s0 += rr[0] * a;
