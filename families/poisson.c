@@ -327,39 +327,51 @@ stats_size (const mixem_params *p)
   return p->k * (p->d + 2) + p->k * p->d;
 }
 
-/* Rows without missing cells: row i as [1, x_i, f_i] (d + 2 values, f_i = sum_j log(x_ij!)),
- * which is the layout of a component's statistics (R_k, S_k, C_k), so that all of them are
- * st_kc += r_ik a_ic.  Each sum runs over the rows in order, as the plain loop did (and
- * r_ik * 1 = r_ik exactly), so the bits are the same; but TK components by 4 values of them are
- * summed over the whole block at a time in registers, where the plain loop read each sum back
- * from memory for the next row (a store and a load in every sum's chain).  The rows are padded
- * to a multiple of 4 values and the responsibilities to a multiple of TK components with zeros,
- * whose sums are dropped. */
+/* Rows without missing cells.  Every statistic is a sum over the rows of r_ik times a value of
+ * the row: x_ij for S_kj, 1 for R_k, f_i = sum_j log(x_ij!) for C_k.  Lay the values of row i
+ * out as a_i = [x_i, 1, f_i] padded with zeros to a multiple of 4 (lane c is the statistic
+ * stat_index (c, d)); then TK components by 4 lanes of statistics are summed over the whole
+ * block at a time in registers (the plain loop read every sum back from memory for the next
+ * row, a store and a load in each chain).  Each sum still runs over the rows in order, and
+ * r_ik * 1 = r_ik exactly, so the bits are the plain loop's.  The lanes of whole groups of 4
+ * columns are read from the rows in place; the rest (the last d mod 4 columns, 1, f_i and the
+ * padding) are copied to TAIL, TW values a row.  Components past K, and lanes past d + 2, give
+ * sums that are dropped. */
 #define TK 6
+
+/* The statistic that lane C of a row's values feeds: 1 + C for a column, 0 for the 1 (R_k),
+ * d + 1 for f (C_k), SIZE_MAX for padding. */
+static inline size_t
+stat_index (size_t c, size_t d)
+{
+  return c < d ? 1 + c : c == d ? 0 : c == d + 1 ? d + 1 : SIZE_MAX;
+}
+
 VECTOR_CLONES static void
 accumulate_complete (const mixem_params *p, const mixem_block *b, const double *r, double *stats)
 {
-  const size_t K = p->k, d = p->d, e = d + 2, n = b->n;
-  const size_t ea = (e + 3) / 4 * 4, kq = (K + TK - 1) / TK * TK;
-  double *xa = g_new (double, n * ea + kq + n), *rpad = xa + n * ea;
+  const size_t K = p->k, d = p->d, e = d + 2, n = b->n, ld = b->d;
+  const size_t dt = d / 4 * 4, ea = (e + 3) / 4 * 4, tw = ea - dt;
+  const size_t kq = (K + TK - 1) / TK * TK;
+  double *tail = g_new (double, n * tw + kq + n), *rpad = tail + n * tw;
   const double *lf = block_log_factorials (p, b, rpad + kq);
-  for (size_t i = 0; i < n; i++) {
-    const double *restrict row = b->x + i * b->d;
-    double *restrict a = xa + i * ea;
-#pragma omp simd
-    for (size_t c = 0; c < ea; c++)
-      a[c] = c == 0 ? 1.0 : c <= d ? row[c - 1] : c == d + 1 ? lf[i] : 0.0;
-  }
+  for (size_t i = 0; i < n; i++)
+    for (size_t c = dt; c < ea; c++)
+      tail[i * tw + c - dt] = c < d ? b->x[i * ld + c] : c == d ? 1.0 : c == d + 1 ? lf[i] : 0.0;
   /* The responsibilities are read in place, TK a row from component k0: past K they are the
    * next rows' (their sums are dropped); the last rows, where that would pass the end of R, are
    * copied to RPAD with zeros after them. */
   const size_t inplace = kq == K ? n : n - MIN (n, (kq - K + K - 1) / K);
-  for (size_t c0 = 0; c0 < ea; c0 += 4)
+  for (size_t c0 = 0; c0 < ea; c0 += 4) {
+    const double *base = c0 < dt ? b->x + c0 : tail + c0 - dt;
+    const size_t stride = c0 < dt ? ld : tw;
     for (size_t k0 = 0; k0 < kq; k0 += TK) {
       v4 s[TK];
       for (size_t q = 0; q < TK; q++)
-        for (size_t v = 0; v < 4; v++)
-          s[q][v] = k0 + q < K && c0 + v < e ? stats[(k0 + q) * e + c0 + v] : 0.0;
+        for (size_t v = 0; v < 4; v++) {
+          const size_t c = stat_index (c0 + v, d);
+          s[q][v] = k0 + q < K && c != SIZE_MAX ? stats[(k0 + q) * e + c] : 0.0;
+        }
       v4 s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], s4 = s[4], s5 = s[5];
       for (size_t i = 0; i < n; i++) {
         const double *restrict rr = r + i * K + k0;
@@ -369,7 +381,7 @@ accumulate_complete (const mixem_params *p, const mixem_block *b, const double *
           rr = rpad + k0;
         }
         v4 a;
-        memcpy (&a, xa + i * ea + c0, sizeof a);
+        memcpy (&a, base + i * stride, sizeof a);
         s0 += rr[0] * a;
         s1 += rr[1] * a;
         s2 += rr[2] * a;
@@ -379,11 +391,14 @@ accumulate_complete (const mixem_params *p, const mixem_block *b, const double *
       }
       s[0] = s0, s[1] = s1, s[2] = s2, s[3] = s3, s[4] = s4, s[5] = s5;
       for (size_t q = 0; q < TK; q++)
-        for (size_t v = 0; v < 4; v++)
-          if (k0 + q < K && c0 + v < e)
-            stats[(k0 + q) * e + c0 + v] = s[q][v];
+        for (size_t v = 0; v < 4; v++) {
+          const size_t c = stat_index (c0 + v, d);
+          if (k0 + q < K && c != SIZE_MAX)
+            stats[(k0 + q) * e + c] = s[q][v];
+        }
     }
-  g_free (xa);
+  }
+  g_free (tail);
 }
 
 /* Layout per component k, at (d + 2) k: R_k, S_k1 .. S_kd, C_k; then M (k*d). */
