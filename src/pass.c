@@ -57,7 +57,7 @@ mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *dat
   ps->fam_ss = fam_ss;
   ps->ss = k + 2 + fam_ss;
   ps->slots = g_new (double, ps->wave * ps->ss);
-  ps->scratch = g_new (double, (size_t) ps->threads * (2 * ps->block * k + 3 * ps->block + k));
+  ps->scratch = g_new (double, (size_t) ps->threads * (2 * ps->block * k + 4 * ps->block + k));
   ps->bad_row = g_new (size_t, ps->wave);
   ps->cross_slots = g_new0 (double, ps->wave);
   if (strcmp (mixem_dataset_storage (data), "uint8") == 0)
@@ -187,7 +187,8 @@ typedef struct {
 
 /* One block: log joint, log-sum-exp, responsibilities (times the row weight), statistics.  BUF
  * holds the log joint (block*K), then the exps (block*K), each row's maximum (block), each
- * component's share of the entropy (K), and each row's sum of exps s and its log (block each). */
+ * component's share of the entropy (K), and each row's sum of exps s, its log and 1 / s (block
+ * each). */
 VECTOR_CLONES static void
 estep_block (const mixem_pass *ps, const mixem_params *params, const double *logw,
              gboolean accumulate, size_t first, size_t nb, double *slot, double *buf,
@@ -247,16 +248,19 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
       a[k] -= m;
   }
   exp_nonpos_all (buf, e, nb * K);
-  /* q_k = exp(t_k) / s, with s = sum_k exp(t_k) >= 1; log p(x) = m + log s.  Every row's s and
-   * log s first: the calls to log are then independent of each other and of the rest of a
-   * row's work, which waited on them (a tenth of a pass for a cheap family). */
-  double *srow = hk + K, *lsrow = srow + ps->block;
+  /* q_k = exp(t_k) / s, with s = sum_k exp(t_k) >= 1; log p(x) = m + log s.  Every row's s,
+   * log s and 1 / s first (1 for a bad row): the calls to log and the divisions are then
+   * independent of each other and of the rest of a row's work, which waited on them (a tenth of
+   * a pass for a cheap family). */
+  double *srow = hk + K, *lsrow = srow + ps->block, *invrow = lsrow + ps->block;
   for (size_t i = 0; i < nb; i++)
-    if (!isnan (mrow[i]))
-      srow[i] = row_sum (e + i * K, K) + (ps->noise ? mixem_exp_nonpos (an - mrow[i]) : 0.0);
+    srow[i] = isnan (mrow[i]) ? 1.0
+              : row_sum (e + i * K, K) + (ps->noise ? mixem_exp_nonpos (an - mrow[i]) : 0.0);
   for (size_t i = 0; i < nb; i++)
-    if (!isnan (mrow[i]))
-      lsrow[i] = log (srow[i]);
+    lsrow[i] = log (srow[i]);
+#pragma omp simd
+  for (size_t i = 0; i < nb; i++)
+    invrow[i] = 1.0 / srow[i];
   for (size_t i = 0; i < nb; i++) {
     double *a = buf + i * K, *ei = e + i * K;
     if (isnan (mrow[i])) {   /* a bad row: its log joint was zeroed above */
@@ -289,7 +293,7 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
       s = row_sum (ei, K) + en;
       ls = log (s);
     }
-    const double inv = 1.0 / s;
+    const double inv = ps->beta != 1.0 ? 1.0 / s : invrow[i];
     if (ps->draw) {
       /* The row's component drawn from its responsibilities by the uniform u of its own hash
        * (53 bits), the first k whose running sum of exp(t_k) passes u s. */
@@ -597,7 +601,7 @@ estep_leaf (size_t first, size_t n, double *out, void *user, GError **error)
   estep_job *job = user;
   mixem_pass *ps = job->ps;
   const size_t nw = (n + ps->block - 1) / ps->block;
-  const size_t per_thread = 2 * ps->block * ps->k + 3 * ps->block + ps->k;
+  const size_t per_thread = 2 * ps->block * ps->k + 4 * ps->block + ps->k;
   /* Blocks go to whichever thread is free, so a thread held up by other work on the machine
    * does not hold up the rest; each block's statistics land in its own slot, whoever
    * computed them. */
