@@ -6,8 +6,14 @@
  * The log(x_j!) = lgamma(x_j + 1) term is included (as R's dpois does), so the log-likelihood is
  * that of the counts; it shifts the log-likelihood by a constant that does not depend on the
  * parameters.  log lambda_kj and sum_j lambda_kj are kept beside the rates, refreshed whenever a
- * rate changes, so a block costs one multiply-add per cell and component and one log(x!) per cell
- * (looked up in a table for counts below LFACT_TABLE).
+ * rate changes, so a block costs one multiply-add per cell and component.  f_i = sum_j log(x_ij!)
+ * (looked up in a table for counts below LFACT_TABLE) depends on the row alone: it is kept with
+ * the dataset (mixem_dataset_row_cache, N doubles), made in the first pass and read after that.
+ *
+ * Speed (issue 12, bench/README.md): complete blocks go through kernels that hold their running
+ * sums in vector registers (GCC and Clang vector types), in the same order as plain loops, so
+ * the bits are those of the scalar code on any machine and thread count: no FMA, no sum split
+ * across lanes.
  *
  * Statistics of component k under weighted responsibilities r_ik (D + 2 doubles):
  *   R_k = sum_i r_ik,  S_kj = sum_i r_ik x_ij,  C_k = sum_i r_ik sum_j log(x_ij!)
@@ -49,15 +55,16 @@
 #include <gsl/gsl_sf_gamma.h>
 #include <mixem/family.h>
 
-/* The complete-data kernels' loops are vectorised (#pragma omp simd); on x86-64 they also get an
- * AVX2 clone chosen at load time.  Without FMA contraction (ISO C mode) both compute the same
- * bits. */
+/* The complete-data kernels get, on x86-64, an AVX2 clone chosen at load time.  Without FMA
+ * contraction (ISO C mode) both compute the same bits. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define VECTOR_CLONES __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
 #else
 #define VECTOR_CLONES
 #endif
 
+/* Four doubles in a vector register (GCC's and Clang's vector extension): its arithmetic is
+ * element by element, four scalar operations' bits. */
 typedef double v4 __attribute__ ((vector_size (32)));
 
 #define LFACT_TABLE 1024     /* log(x!) tabulated for 0 <= x < LFACT_TABLE */
