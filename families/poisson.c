@@ -362,9 +362,21 @@ accumulate_complete (const mixem_params *p, const mixem_block *b, const double *
   const size_t kq = (K + TK - 1) / TK * TK;
   double *tail = g_new (double, n * tw + kq + n), *rpad = tail + n * tw;
   const double *lf = block_log_factorials (p, b, rpad + kq);
-  for (size_t i = 0; i < n; i++)
-    for (size_t c = dt; c < ea; c++)
-      tail[i * tw + c - dt] = c < d ? b->x[i * ld + c] : c == d ? 1.0 : c == d + 1 ? lf[i] : 0.0;
+  for (size_t c = dt; c < ea; c++) {   /* a lane of TAIL at a time: the same kind in every row */
+    double *restrict t = tail + c - dt;
+    if (c < d)
+      for (size_t i = 0; i < n; i++)
+        t[i * tw] = b->x[i * ld + c];
+    else if (c == d)
+      for (size_t i = 0; i < n; i++)
+        t[i * tw] = 1.0;
+    else if (c == d + 1)
+      for (size_t i = 0; i < n; i++)
+        t[i * tw] = lf[i];
+    else
+      for (size_t i = 0; i < n; i++)
+        t[i * tw] = 0.0;
+  }
   /* The responsibilities are read in place, TK a row from component k0: past K they are the
    * next rows' (their sums are dropped); the last rows, where that would pass the end of R, are
    * copied to RPAD with zeros after them. */
