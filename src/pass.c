@@ -57,7 +57,7 @@ mixem_pass_init (mixem_pass *ps, const mixem_family *f, const mixem_dataset *dat
   ps->fam_ss = fam_ss;
   ps->ss = k + 2 + fam_ss;
   ps->slots = g_new (double, ps->wave * ps->ss);
-  ps->scratch = g_new (double, (size_t) ps->threads * (2 * ps->block * k + ps->block + k));
+  ps->scratch = g_new (double, (size_t) ps->threads * (2 * ps->block * k + 4 * ps->block + k));
   ps->bad_row = g_new (size_t, ps->wave);
   ps->cross_slots = g_new0 (double, ps->wave);
   if (strcmp (mixem_dataset_storage (data), "uint8") == 0)
@@ -110,7 +110,7 @@ mixem_pass_set_concomitant (mixem_pass *ps, const mixem_dataset *z)
   ps->slots = g_renew (double, ps->slots, ps->wave * ps->ss);
   /* each block's log normalisers of eta, after the E-step's own scratch */
   ps->scratch = g_renew (double, ps->scratch, (size_t) ps->threads
-                         * (2 * ps->block * ps->k + 2 * ps->block + ps->k));
+                         * (2 * ps->block * ps->k + 5 * ps->block + ps->k));
   if (strcmp (mixem_dataset_storage (z), "uint8") == 0)
     ps->zbuf = g_new (double, (size_t) ps->threads * ps->block * (ps->zq > 0 ? ps->zq : 1));
 }
@@ -137,10 +137,14 @@ mixem_mix64 (guint64 x)
   return x ^ (x >> 31);
 }
 
-/* Loops the compiler vectorises (#pragma omp simd) get, on x86-64, a clone for AVX2 chosen at
- * load time; without FMA contraction (ISO C mode) both compute the same bits. */
+/* Loops the compiler vectorises (#pragma omp simd) get, on x86-64, clones for AVX-512 and AVX2
+ * chosen at load time; without FMA contraction (ISO C mode) all compute the same bits.  (A
+ * clone calls its callees' clone of the same target directly, so the E-step has the AVX-512
+ * clone too, for exp_nonpos_all's: eight exps a step, twice AVX2's speed, a fifth of a pass
+ * for a cheap family such as poisson.) */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define VECTOR_CLONES __attribute__ ((target_clones ("arch=x86-64-v3", "default")))
+#define VECTOR_CLONES \
+  __attribute__ ((target_clones ("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define VECTOR_CLONES
 #endif
@@ -203,8 +207,9 @@ typedef struct {
 } estep_job;
 
 /* One block: log joint, log-sum-exp, responsibilities (times the row weight), statistics.  BUF
- * holds the log joint (block*K), then the exps (block*K), each row's maximum (block), and each
- * component's share of the entropy (K). */
+ * holds the log joint (block*K), then the exps (block*K), each row's maximum (block), each
+ * component's share of the entropy (K), and each row's sum of exps s, its log and 1 / s (block
+ * each). */
 VECTOR_CLONES static void
 estep_block (const mixem_pass *ps, const mixem_params *params, const double *logw,
              gboolean accumulate, size_t first, size_t nb, double *slot, double *buf,
@@ -240,7 +245,7 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
   /* Concomitant variables: each row's own log weights, and its log normaliser in ZL. */
   const size_t zq = ps->zq;
   const double *z = ps->gamma ? mixem_dataset_block (ps->zdata, first, nb, zbuf) : NULL;
-  double *zl = hk + K;
+  double *zl = hk + K + 3 * ps->block;   /* after the s, log s and 1 / s of the rows below */
   /* The noise component's log joint, the same for every row (-inf: none). */
   const double an = ps->noise ? logw[K] + ps->noise_logd : -INFINITY;
   const size_t RK = ps->noise ? K + 1 : K;   /* columns of RESP */
@@ -275,7 +280,19 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
       a[k] -= m;
   }
   exp_nonpos_all (buf, e, nb * K);
-  /* q_k = exp(t_k) / s, with s = sum_k exp(t_k) >= 1; log p(x) = m + log s. */
+  /* q_k = exp(t_k) / s, with s = sum_k exp(t_k) >= 1; log p(x) = m + log s.  Every row's s,
+   * log s and 1 / s first (1 for a bad row): the calls to log and the divisions are then
+   * independent of each other and of the rest of a row's work, which waited on them (a tenth of
+   * a pass for a cheap family). */
+  double *srow = hk + K, *lsrow = srow + ps->block, *invrow = lsrow + ps->block;
+  for (size_t i = 0; i < nb; i++)
+    srow[i] = isnan (mrow[i]) ? 1.0
+              : row_sum (e + i * K, K) + (ps->noise ? mixem_exp_nonpos (an - mrow[i]) : 0.0);
+  for (size_t i = 0; i < nb; i++)
+    lsrow[i] = log (srow[i]);
+#pragma omp simd
+  for (size_t i = 0; i < nb; i++)
+    invrow[i] = 1.0 / srow[i];
   for (size_t i = 0; i < nb; i++) {
     double *a = buf + i * K, *ei = e + i * K;
     if (isnan (mrow[i])) {   /* a bad row: its log joint was zeroed above */
@@ -285,7 +302,7 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
     }
     /* The noise's t and exp(t) (0 and -inf without noise). */
     double tn = an - mrow[i], en = ps->noise ? mixem_exp_nonpos (tn) : 0.0;
-    double s = row_sum (ei, K) + en;
+    double s = srow[i];
     size_t arg = 0;
     if (ps->hard || label || ps->q) {
       double best = -INFINITY;
@@ -297,7 +314,8 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
       if (ps->noise && tn > best)
         arg = K;
     }
-    const double lse = mrow[i] + log (s);
+    double ls = lsrow[i];   /* (without annealing also the entropy's log s) */
+    const double lse = mrow[i] + ls;
     if (ps->beta != 1.0) {
       /* Annealed: t_k beta <= 0 with a maximum of 0, so the tempered sum is >= 1 as well. */
       for (size_t k = 0; k < K; k++)
@@ -305,8 +323,9 @@ estep_block (const mixem_pass *ps, const mixem_params *params, const double *log
       if (ps->noise)
         en = mixem_exp_nonpos (tn *= ps->beta);
       s = row_sum (ei, K) + en;
+      ls = log (s);
     }
-    const double ls = log (s), inv = 1.0 / s;
+    const double inv = ps->beta != 1.0 ? 1.0 / s : invrow[i];
     if (ps->draw) {
       /* The row's component drawn from its responsibilities by the uniform u of its own hash
        * (53 bits), the first k whose running sum of exp(t_k) passes u s. */
@@ -625,7 +644,7 @@ estep_leaf (size_t first, size_t n, double *out, void *user, GError **error)
   estep_job *job = user;
   mixem_pass *ps = job->ps;
   const size_t nw = (n + ps->block - 1) / ps->block;
-  const size_t per_thread = 2 * ps->block * ps->k + ps->block + ps->k
+  const size_t per_thread = 2 * ps->block * ps->k + 4 * ps->block + ps->k
                             + (ps->zdata ? ps->block : 0);
   /* Blocks go to whichever thread is free, so a thread held up by other work on the machine
    * does not hold up the rest; each block's statistics land in its own slot, whoever

@@ -276,6 +276,42 @@ END_TEST
 
 /* Whole numbers from 0 to 255 are held as bytes and widened by the block; anything else (a
  * fraction, a negative value, 256) keeps the doubles, and a block then points into them. */
+/* mixem_dataset_row_cache's fill: each row's sum, and a count of the calls. */
+static void
+row_sums (const mixem_dataset *ds, double *out, gconstpointer user)
+{
+  int *calls = (int *) user;
+  (*calls)++;
+  for (size_t i = 0; i < mixem_dataset_rows (ds); i++)
+    out[i] = mixem_dataset_value (ds, i, 0) + mixem_dataset_value (ds, i, 1);
+}
+
+START_TEST (test_row_cache_fills_once_per_key)
+{
+  GError *err = NULL;
+  const double x[] = { 0, 1, 255, 3, 1, 0, 7, 1 };
+  mixem_dataset *ds = mixem_dataset_new (4, 2, x, NULL, NULL, &err);
+  ck_assert_no_error (err);
+  int calls = 0, other = 0;
+  const double *s = mixem_dataset_row_cache (ds, "sums", row_sums, &calls);
+  ck_assert_int_eq (calls, 1);
+  for (int i = 0; i < 4; i++)
+    ck_assert_double_eq (s[i], x[2 * i] + x[2 * i + 1]);
+  ck_assert_ptr_eq (mixem_dataset_row_cache (ds, "sums", row_sums, &calls), s);   /* kept */
+  ck_assert_int_eq (calls, 1);
+  const double *t = mixem_dataset_row_cache (ds, "other", row_sums, &other);   /* its own */
+  ck_assert_ptr_ne (t, s);
+  ck_assert_int_eq (other, 1);
+  size_t rows[] = { 3, 2 };
+  mixem_dataset *sub = mixem_dataset_subset (ds, rows, 2, &err);   /* a new dataset: refilled */
+  ck_assert_no_error (err);
+  ck_assert_double_eq (mixem_dataset_row_cache (sub, "sums", row_sums, &calls)[0], 8);
+  ck_assert_int_eq (calls, 2);
+  mixem_dataset_free (sub);
+  mixem_dataset_free (ds);
+}
+END_TEST
+
 START_TEST (test_bytes_storage_and_blocks)
 {
   GError *err = NULL;
@@ -490,6 +526,7 @@ main (void)
   tcase_add_test (tc, test_missing_file_is_an_io_error);
   tcase_add_test (tc, test_memory_dataset_and_subset);
   tcase_add_test (tc, test_bytes_storage_and_blocks);
+  tcase_add_test (tc, test_row_cache_fills_once_per_key);
   tcase_add_loop_test (tc, test_atomic_write_files_and_links, 0, 2);
   tcase_add_test (tc, test_atomic_write_through_fifos_and_devices);
   tcase_add_test (tc, test_atomic_write_files_together);

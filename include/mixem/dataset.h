@@ -99,6 +99,14 @@ const char *mixem_dataset_storage (const mixem_dataset *ds);
 /* All N*D values as doubles.  For a dataset held as bytes the first call widens the whole of it
  * into a copy kept until the dataset is freed (thread-safe); mixem_dataset_block avoids that. */
 const double *mixem_dataset_data (const mixem_dataset *ds);
+/* N values computed from DS's rows once and kept until DS is freed: the first call with KEY runs
+ * FILL (DS, OUT, USER) to write them into OUT, and every call returns that array.  For a term
+ * that depends on the data alone and that a family would otherwise recompute in every pass (the
+ * Poisson family's sum_j log(x_ij!) of each row); KEY names the values, so it must tell apart
+ * everything they depend on besides DS.  Thread-safe: FILL runs once, other callers wait. */
+typedef void (*mixem_row_fill) (const mixem_dataset *ds, double *out, gconstpointer user);
+const double *mixem_dataset_row_cache (const mixem_dataset *ds, const char *key,
+                                       mixem_row_fill fill, gconstpointer user);
 const double *mixem_dataset_weights (const mixem_dataset *ds);  /* N values, or NULL if unweighted */
 double mixem_dataset_total_weight (const mixem_dataset *ds);    /* sum of weights (N if none) */
 const char *mixem_dataset_name (const mixem_dataset *ds, size_t col);  /* column name */
