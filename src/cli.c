@@ -1030,6 +1030,7 @@ out:
   g_free (trace);
   g_free (delimiter);
   g_free (mpi_part_opt);
+  g_free (concomitant);
   g_strfreev (extra);
   g_strfreev (ma.tokens);
   return status;
@@ -1429,6 +1430,7 @@ out:
   g_free (model_out);
   g_free (covariance);
   g_free (mpi_part_opt);
+  g_free (concomitant);
   g_free (sign);
   g_free (trials);
   g_strfreev (extra);
