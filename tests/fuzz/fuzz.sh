@@ -26,12 +26,14 @@ for f in binomial gaussian bernoulli poisson; do   # linked in, each under a nam
     -c "$src/families/$f.c" -o "$out/obj/family_$f.o"
   objs+=("$out/obj/family_$f.o")
 done
-for f in lmixem lfamily; do   # the Lua module, for the option-table target
+lua_objs=()
+for f in lmixem laux ldataset lfit lmodel lplot lfamily; do   # the Lua module, for the option-table target
   $cc $flags ${FUZZ_CPPFLAGS:-} ${FUZZ_DEP_CFLAGS:-} -c "$src/src/lua/$f.c" -o "$out/obj/lua_$f.o"
+  lua_objs+=("$out/obj/lua_$f.o")
 done
 for t in csv npy model trace lua; do
   extra=()
-  [ "$t" = lua ] && extra=("$out/obj/lua_lmixem.o" "$out/obj/lua_lfamily.o")
+  [ "$t" = lua ] && extra=("${lua_objs[@]}")
   $cc $flags -fsanitize=fuzzer -DMIXEM_FUZZ_STATIC_FAMILIES ${FUZZ_CPPFLAGS:-} ${FUZZ_DEP_CFLAGS:-} \
     "$src/tests/fuzz/fuzz_$t.c" "${extra[@]}" "${objs[@]}" ${FUZZ_DEP_LIBS:-} -o "$out/fuzz_$t"
 done
