@@ -260,6 +260,12 @@ T.test("bad input", function()
     mx.fit{data = mx.read_csv(path, {allow_missing = true}), family = "poisson", columns = {"y"},
            concomitant = {"z"}, k = 2}
   end, "row 2")
+  -- collinear concomitant columns (z2 = 2 z1 + 1): the information matrix is singular
+  T.write(path, "y,z1,z2\n1,0.5,2\n2,1,3\n3,0.25,1.5\n4,2,5\n5,1.5,4\n6,0.75,2.5\n")
+  T.errors(function()
+    mx.fit{data = mx.read_csv(path), family = "poisson", columns = {"y"},
+           concomitant = {"z1", "z2"}, k = 2, n_init = 1}
+  end, "singular")
   T.write(path, "y,z\n1,0.5\n2,0.5\n3,0.5\n4,0.5\n")
   T.errors(function()
     mx.fit{data = mx.read_csv(path), family = "poisson", columns = {"y"}, concomitant = {"z"}, k = 2}
