@@ -45,6 +45,25 @@ gboolean mixem_model_score_z (const mixem_model *m, const mixem_dataset *data,
                               const mixem_dataset *z, double *loglik, double *entropy,
                               GError **error);
 
+/* The first k whose running sum of W[0..K-1] passes U (a uniform times their total): a draw
+ * from the discrete distribution W; rounding past the end gives the last k with weight. */
+static inline size_t
+mixem_pick (const double *w, size_t K, double u)
+{
+  double run = 0.0;
+  size_t k = K - 1;
+  for (size_t j = 0; j < K; j++) {
+    run += w[j];
+    if (u < run && w[j] > 0.0) {
+      k = j;
+      break;
+    }
+  }
+  while (k > 0 && !(w[k] > 0.0))
+    k--;
+  return k;
+}
+
 /* Entries of M's weights array: K, the noise's, the concomitant coefficients. */
 size_t mixem_model_weights_len (const mixem_model *m);
 

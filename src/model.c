@@ -391,18 +391,7 @@ mixem_model_impute (const mixem_model *m, const mixem_dataset *data, size_t draw
         }
       } else {
         /* The component from the posterior, then the cells from its conditional. */
-        const double u = gsl_rng_uniform (rng);
-        double run = 0.0;
-        size_t k = K - 1;
-        for (size_t t = 0; t < K; t++) {
-          run += post[t];
-          if (u < run && post[t] > 0.0) {
-            k = t;
-            break;
-          }
-        }
-        while (!(post[k] > 0.0) && k > 0)
-          k--;
+        const size_t k = mixem_pick (post, K, gsl_rng_uniform (rng));
         for (size_t j = 0; j < d; j++)
           tmp[j] = NAN;
         if (f->impute_draw)

@@ -13,6 +13,7 @@
 #include <gsl/gsl_rng.h>
 #include <mixem/fit.h>
 #include <mixem/error.h>
+#include "engine.h"
 
 static int
 regression_kind (const mixem_family *f)
@@ -217,18 +218,7 @@ mixem_model_sample_response (const mixem_model *m, const mixem_dataset *data, un
     double total = 0.0;
     for (size_t k = 0; k < K; k++)
       total += w[k];
-    const double u = gsl_rng_uniform (rng) * total;
-    double run = 0.0;
-    size_t k = K - 1;
-    for (size_t j = 0; j < K; j++) {
-      run += w[j];
-      if (u < run && w[j] > 0.0) {
-        k = j;
-        break;
-      }
-    }
-    while (k > 0 && !(w[k] > 0.0))   /* rounding past the end: the last with weight */
-      k--;
+    const size_t k = mixem_pick (w, K, gsl_rng_uniform (rng) * total);
     const double mu = means[i * K + k];
     if (labels)
       labels[i] = k;
